@@ -1,0 +1,45 @@
+package model
+
+import "strings"
+
+// PII is masked on screen until an agent reveals it with a reason
+// (DESIGN §3). Masks keep what is needed to talk to the caller: the first
+// and last letter of the mailbox and its domain, the last four digits.
+
+// MaskEmail turns "maria.lopez@gmail.com" into "m***z@gmail.com".
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok {
+		return "***"
+	}
+	r := []rune(local)
+	switch len(r) {
+	case 0:
+		return "***@" + domain
+	case 1, 2:
+		return string(r[0]) + "***@" + domain
+	}
+	return string(r[0]) + "***" + string(r[len(r)-1]) + "@" + domain
+}
+
+// MaskPhone turns "+1 212-555-0123" into "+1 ***-***-0123".
+func MaskPhone(phone string) string {
+	d := phoneDigits(phone)
+	d = strings.TrimPrefix(d, "+")
+	if len(d) < 4 {
+		return "***"
+	}
+	last := d[len(d)-4:]
+	if len(d) == 11 && d[0] == '1' {
+		return "+1 ***-***-" + last
+	}
+	return "+" + strings.Repeat("*", len(d)-4) + last
+}
+
+// MaskDate hides a date of birth but its year's decade: "19**-**-**".
+func MaskDate(s string) string {
+	if len(s) < 3 {
+		return "****-**-**"
+	}
+	return s[:3] + "*-**-**"
+}

@@ -1,0 +1,113 @@
+package model
+
+import (
+	"slices"
+	"time"
+)
+
+// The reset lifecycle (R1–R8). Facts about one reset come from its times
+// and its stored status; the effective status adds what time and newer
+// requests say.
+
+// SentTime is when the link went out: sent_at, or requested_at where the
+// upstream system did not record a send time (DOMAIN §7).
+func (r Reset) SentTime() time.Time {
+	if r.SentAt != nil {
+		return *r.SentAt
+	}
+	return *r.RequestedAt
+}
+
+// WasDelivered: the email reached the mailbox at some point.
+func (r Reset) WasDelivered() bool { return r.DeliveredAt != nil || r.Status == ResetDelivered }
+
+// WasUsed: the link was used to set a password.
+func (r Reset) WasUsed() bool { return r.UsedAt != nil || r.Status == ResetUsed }
+
+// WasSent: an email actually left (a suppressed request sends nothing, R6).
+func (r Reset) WasSent() bool {
+	switch r.Status {
+	case ResetRequested, ResetSuppressed:
+		return r.SentAt != nil
+	}
+	return true
+}
+
+// ResetsByRequest returns the resets oldest request first (stable for ties).
+func ResetsByRequest(resets []Reset) []Reset {
+	s := slices.Clone(resets)
+	slices.SortStableFunc(s, func(a, b Reset) int { return a.RequestedAt.Compare(*b.RequestedAt) })
+	return s
+}
+
+// LatestReset is the reset requested last (R3: only its link works).
+func LatestReset(resets []Reset) (Reset, bool) {
+	if len(resets) == 0 {
+		return Reset{}, false
+	}
+	s := ResetsByRequest(resets)
+	return s[len(s)-1], true
+}
+
+// ResetsRequestedWithin counts requests in [now-window, now].
+func ResetsRequestedWithin(resets []Reset, now time.Time, window time.Duration) int {
+	n := 0
+	for _, r := range resets {
+		if !r.RequestedAt.After(now) && !r.RequestedAt.Before(now.Add(-window)) {
+			n++
+		}
+	}
+	return n
+}
+
+// LinkExpired: the link was sent longer ago than the lifetime; at exactly
+// the lifetime it still works (R8).
+func (p Policy) LinkExpired(r Reset, now time.Time) bool {
+	return now.Sub(r.SentTime()) > p.ResetLinkLifetime
+}
+
+// ResetState is a reset's effective status with the reason for it.
+type ResetState struct {
+	Status string // one of the Reset* statuses
+	Live   bool   // this is the one link that works now
+	Rule   string // the rule that explains the status
+}
+
+// ResetStates derives the effective status of every reset, in the order
+// given. Precedence: used, suppressed, bounced, superseded (R3), expired
+// (R8), clicked, delivered, sent, requested.
+func (p Policy) ResetStates(resets []Reset, now time.Time) []ResetState {
+	var latest time.Time
+	for _, r := range resets {
+		if r.RequestedAt.After(latest) {
+			latest = *r.RequestedAt
+		}
+	}
+	out := make([]ResetState, len(resets))
+	for i, r := range resets {
+		newer := r.RequestedAt.Before(latest)
+		st := ResetState{}
+		switch {
+		case r.WasUsed():
+			st = ResetState{Status: ResetUsed, Rule: "R3"}
+		case r.Status == ResetSuppressed:
+			st = ResetState{Status: ResetSuppressed, Rule: "R6"}
+		case r.Status == ResetBounced:
+			st = ResetState{Status: ResetBounced, Rule: "R5"}
+		case newer || r.Status == ResetSuperseded:
+			st = ResetState{Status: ResetSuperseded, Rule: "R3"}
+		case r.Status == ResetExpired || (r.WasSent() && p.LinkExpired(r, now)):
+			st = ResetState{Status: ResetExpired, Rule: "R8"}
+		case r.ClickedAt != nil:
+			st = ResetState{Status: ResetClicked, Rule: "R3", Live: true}
+		case r.WasDelivered():
+			st = ResetState{Status: ResetDelivered, Rule: "R4", Live: true}
+		case r.WasSent():
+			st = ResetState{Status: ResetSent, Rule: "R4", Live: true}
+		default:
+			st = ResetState{Status: ResetRequested, Rule: "R1"}
+		}
+		out[i] = st
+	}
+	return out
+}

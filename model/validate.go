@@ -1,0 +1,497 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FieldError says which field of a record is wrong and why. Field is a
+// path such as "factors[1].phone".
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string {
+	if e.Field == "" {
+		return e.Reason
+	}
+	return e.Field + ": " + e.Reason
+}
+
+func fieldErr(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// ParseAccount decodes one JSONL record and validates it. Shape errors
+// (a string where a list belongs, a time that is not RFC 3339) and rule
+// errors (an unknown role, a non-US phone factor) both come back as a
+// *FieldError naming the field.
+func ParseAccount(line []byte) (Account, error) {
+	var raw any
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return Account{}, &FieldError{Reason: "not valid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
+	}
+	if dec.More() {
+		return Account{}, &FieldError{Reason: "more than one JSON value on the line"}
+	}
+	if err := checkShape("", raw, accountShape); err != nil {
+		return Account{}, err
+	}
+	var a Account
+	if err := json.Unmarshal(line, &a); err != nil {
+		// checkShape admits only what decodes; this is a bug if reached.
+		return Account{}, &FieldError{Reason: "does not decode: " + err.Error()}
+	}
+	if err := a.Validate(); err != nil {
+		return Account{}, err
+	}
+	return a, nil
+}
+
+// shape describes the JSON kind a member must have.
+type shape struct {
+	kind     shapeKind
+	required bool
+	fields   map[string]shape // for objects
+	elem     *shape           // for lists
+}
+
+type shapeKind int
+
+const (
+	kString shapeKind = iota
+	kTime
+	kList
+	kObject
+)
+
+var (
+	str     = shape{kind: kString}
+	reqStr  = shape{kind: kString, required: true}
+	stamp   = shape{kind: kTime}
+	reqTime = shape{kind: kTime, required: true}
+)
+
+func listOf(s shape) shape                    { return shape{kind: kList, elem: &s} }
+func object(f map[string]shape) shape         { return shape{kind: kObject, fields: f} }
+func requiredObject(f map[string]shape) shape { return shape{kind: kObject, fields: f, required: true} }
+
+var accountShape = requiredObject(map[string]shape{
+	"id": reqStr, "email": reqStr, "name": reqStr, "role": reqStr, "status": reqStr,
+	"us_state": str, "phone": str, "date_of_birth": str,
+	"created_at": stamp, "email_verified_at": stamp, "emails_unsubscribed_at": stamp,
+	"previous_emails": listOf(reqStr),
+	"sign_in_methods": listOf(reqStr),
+	"factors": listOf(requiredObject(map[string]shape{
+		"id": reqStr, "type": reqStr, "label": str, "phone": str, "device": str,
+		"enrolled_at": stamp, "last_used_at": stamp, "used_at": stamp,
+	})),
+	"remembered_devices": listOf(requiredObject(map[string]shape{
+		"id": reqStr, "label": str, "remembered_at": reqTime,
+	})),
+	"mfa_exemption": object(map[string]shape{
+		"granted_at": reqTime, "expires_at": reqTime, "granted_by": str, "reason": str,
+	}),
+	"logins": listOf(requiredObject(map[string]shape{
+		"at": reqTime, "portal": reqStr, "result": reqStr, "mfa_method": str,
+		"browser": str, "device": str,
+	})),
+	"resets": listOf(requiredObject(map[string]shape{
+		"id": reqStr, "requested_at": reqTime, "portal": str, "status": reqStr,
+		"sent_at": stamp, "delivered_at": stamp, "clicked_at": stamp, "used_at": stamp,
+		"requested_by": str,
+	})),
+	"appointments": listOf(requiredObject(map[string]shape{
+		"id": reqStr, "starts_at": reqTime, "kind": reqStr, "with": str,
+	})),
+	"notes": listOf(requiredObject(map[string]shape{
+		"at": reqTime, "by": str, "text": reqStr,
+	})),
+})
+
+// checkShape walks a decoded JSON value against s. Members not in s are
+// unknown fields and are kept as they are.
+func checkShape(path string, v any, s shape) error {
+	if v == nil {
+		if s.required {
+			return fieldErr(orRecord(path), "required, got null")
+		}
+		return nil
+	}
+	switch s.kind {
+	case kString:
+		if _, ok := v.(string); !ok {
+			return fieldErr(path, "must be a string, got %s", jsonKind(v))
+		}
+	case kTime:
+		t, ok := v.(string)
+		if !ok {
+			return fieldErr(path, "must be an RFC 3339 time string, got %s", jsonKind(v))
+		}
+		if _, err := time.Parse(time.RFC3339, t); err != nil {
+			return fieldErr(path, "not an RFC 3339 time: %q", clip(t))
+		}
+	case kList:
+		list, ok := v.([]any)
+		if !ok {
+			return fieldErr(path, "must be a list, got %s", jsonKind(v))
+		}
+		for i, e := range list {
+			if err := checkShape(fmt.Sprintf("%s[%d]", path, i), e, *s.elem); err != nil {
+				return err
+			}
+		}
+	case kObject:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return fieldErr(orRecord(path), "must be an object, got %s", jsonKind(v))
+		}
+		for _, name := range sortedKeys(s.fields) {
+			fs := s.fields[name]
+			member, present := obj[name]
+			p := join(path, name)
+			if !present {
+				if fs.required {
+					return fieldErr(p, "required")
+				}
+				continue
+			}
+			if err := checkShape(p, member, fs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func orRecord(path string) string {
+	if path == "" {
+		return "record"
+	}
+	return path
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "null"
+}
+
+// clip keeps error messages one readable line, whatever the input.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= 40 {
+		return s
+	}
+	return string([]rune(s)[:40]) + "…"
+}
+
+var (
+	roles            = []string{RoleClient, RoleProvider}
+	statuses         = []string{StatusPending, StatusActive, StatusDeactivated, StatusTerminated}
+	factorTypes      = []string{FactorTOTP, FactorPhone, FactorBiometric, FactorSecurityKey, FactorRecoveryCode}
+	portals          = []string{PortalPatient, PortalProvider}
+	loginResults     = []string{LoginOK, LoginBadPassword, LoginUnverified, LoginMFAOK, LoginMFAFailed, LoginBlocked}
+	resetStatuses    = []string{ResetRequested, ResetSuppressed, ResetSent, ResetDelivered, ResetBounced, ResetClicked, ResetUsed, ResetExpired, ResetSuperseded}
+	signInMethods    = []string{"password", "email_link", "google"}
+	appointmentKinds = []string{"telehealth", "in_person"}
+)
+
+func oneOf(field, v string, allowed []string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fieldErr(field, "unknown value %q (allowed: %s)", clip(v), strings.Join(allowed, ", "))
+}
+
+// Validate checks the rules a decoded account must meet. It reports the
+// first problem found.
+func (a *Account) Validate() error {
+	if err := validateID("id", a.ID); err != nil {
+		return err
+	}
+	if err := ValidateEmail(a.Email); err != nil {
+		return fieldErr("email", "%s", err)
+	}
+	if strings.TrimSpace(a.Name) == "" {
+		return fieldErr("name", "must not be empty")
+	}
+	if err := oneOf("role", a.Role, roles); err != nil {
+		return err
+	}
+	if err := oneOf("status", a.Status, statuses); err != nil {
+		return err
+	}
+	if a.USState != "" && !IsUSState(a.USState) {
+		return fieldErr("us_state", "%q is not a U.S. state or territory code (P2)", clip(a.USState))
+	}
+	if a.Phone != "" {
+		if _, err := NormalizePhone(a.Phone); err != nil {
+			return fieldErr("phone", "%s", err)
+		}
+	}
+	if a.DateOfBirth != "" {
+		if _, err := time.Parse(time.DateOnly, a.DateOfBirth); err != nil {
+			return fieldErr("date_of_birth", "not a YYYY-MM-DD date: %q", clip(a.DateOfBirth))
+		}
+	}
+	seenEmail := map[string]bool{NormalizeEmail(a.Email): true}
+	for i, e := range a.PreviousEmails {
+		f := fmt.Sprintf("previous_emails[%d]", i)
+		if err := ValidateEmail(e); err != nil {
+			return fieldErr(f, "%s", err)
+		}
+		if seenEmail[NormalizeEmail(e)] {
+			return fieldErr(f, "duplicate email %q", clip(e))
+		}
+		seenEmail[NormalizeEmail(e)] = true
+	}
+	for i, m := range a.SignInMethods {
+		if err := oneOf(fmt.Sprintf("sign_in_methods[%d]", i), m, signInMethods); err != nil {
+			return err
+		}
+	}
+	ids := map[string]bool{}
+	for i, f := range a.Factors {
+		p := fmt.Sprintf("factors[%d]", i)
+		if err := validateID(p+".id", f.ID); err != nil {
+			return err
+		}
+		if ids[f.ID] {
+			return fieldErr(p+".id", "duplicate factor id %q", f.ID)
+		}
+		ids[f.ID] = true
+		if err := oneOf(p+".type", f.Type, factorTypes); err != nil {
+			return err
+		}
+		if f.Type == FactorPhone {
+			if f.Phone == "" {
+				return fieldErr(p+".phone", "required for a phone factor")
+			}
+			if _, err := NormalizeUSPhone(f.Phone); err != nil {
+				return fieldErr(p+".phone", "%s", err)
+			}
+		}
+	}
+	clear(ids)
+	for i, d := range a.RememberedDevices {
+		p := fmt.Sprintf("remembered_devices[%d].id", i)
+		if err := validateID(p, d.ID); err != nil {
+			return err
+		}
+		if ids[d.ID] {
+			return fieldErr(p, "duplicate device id %q", d.ID)
+		}
+		ids[d.ID] = true
+	}
+	if x := a.MFAExemption; x != nil && x.ExpiresAt.Before(*x.GrantedAt) {
+		return fieldErr("mfa_exemption.expires_at", "before granted_at")
+	}
+	for i, l := range a.Logins {
+		p := fmt.Sprintf("logins[%d]", i)
+		if err := oneOf(p+".portal", l.Portal, portals); err != nil {
+			return err
+		}
+		if err := oneOf(p+".result", l.Result, loginResults); err != nil {
+			return err
+		}
+	}
+	clear(ids)
+	for i, r := range a.Resets {
+		p := fmt.Sprintf("resets[%d]", i)
+		if err := validateID(p+".id", r.ID); err != nil {
+			return err
+		}
+		if ids[r.ID] {
+			return fieldErr(p+".id", "duplicate reset id %q", r.ID)
+		}
+		ids[r.ID] = true
+		if r.Portal != "" {
+			if err := oneOf(p+".portal", r.Portal, portals); err != nil {
+				return err
+			}
+		}
+		if err := oneOf(p+".status", r.Status, resetStatuses); err != nil {
+			return err
+		}
+	}
+	clear(ids)
+	for i, ap := range a.Appointments {
+		p := fmt.Sprintf("appointments[%d]", i)
+		if err := validateID(p+".id", ap.ID); err != nil {
+			return err
+		}
+		if ids[ap.ID] {
+			return fieldErr(p+".id", "duplicate appointment id %q", ap.ID)
+		}
+		ids[ap.ID] = true
+		if err := oneOf(p+".kind", ap.Kind, appointmentKinds); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateID accepts the short printable ids the platform uses.
+func validateID(field, id string) error {
+	switch {
+	case id == "":
+		return fieldErr(field, "must not be empty")
+	case len(id) > 128:
+		return fieldErr(field, "longer than 128 bytes")
+	}
+	for _, r := range id {
+		if r > unicode.MaxASCII || !unicode.IsPrint(r) || r == ' ' {
+			return fieldErr(field, "%q: only printable ASCII without spaces", clip(id))
+		}
+	}
+	return nil
+}
+
+// NormalizeEmail is the look-up form of an email: surrounding spaces
+// trimmed, case folded (P7: email is the login identifier, case-insensitive).
+func NormalizeEmail(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// ValidateEmail accepts a plain addr-spec (local@domain.tld): no display
+// name, no quoted local part, no spaces or controls.
+func ValidateEmail(s string) error {
+	if s == "" {
+		return errors.New("must not be empty")
+	}
+	if s != strings.TrimSpace(s) {
+		return errors.New("has spaces around it")
+	}
+	if len(s) > 254 {
+		return errors.New("longer than 254 bytes")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return fmt.Errorf("%q is not an email address (want name@domain)", clip(s))
+	}
+	local, domain := s[:at], s[at+1:]
+	if len(local) > 64 {
+		return errors.New("the part before @ is longer than 64 bytes")
+	}
+	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		return fmt.Errorf("%q: misplaced dot before @", clip(s))
+	}
+	for _, r := range local {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(".!#$%&'*+/=?^_`{|}~-", r)) {
+			return fmt.Errorf("%q: character %q is not allowed before @", clip(s), r)
+		}
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return fmt.Errorf("%q: the domain has no dot", clip(s))
+	}
+	for _, l := range labels {
+		if l == "" || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return fmt.Errorf("%q: malformed domain", clip(s))
+		}
+		for _, r := range l {
+			if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-') {
+				return fmt.Errorf("%q: character %q is not allowed in the domain", clip(s), r)
+			}
+		}
+	}
+	return nil
+}
+
+// phoneDigits strips the separators people type: spaces, dashes, dots, brackets.
+func phoneDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '.', '(', ')', '\u00a0':
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
+// NormalizePhone returns s in E.164 form (+ and 8–15 digits). Contact
+// phones may be from anywhere; 2FA phones must pass NormalizeUSPhone.
+func NormalizePhone(s string) (string, error) {
+	d := phoneDigits(s)
+	if strings.HasPrefix(d, "00") {
+		return "", fmt.Errorf("%q starts with an international dialling prefix: write it as +<country code>…", clip(s))
+	}
+	if !strings.HasPrefix(d, "+") {
+		return "", fmt.Errorf("%q has no country code: write it as +1… (E.164)", clip(s))
+	}
+	digits := d[1:]
+	if len(digits) < 8 || len(digits) > 15 || strings.TrimFunc(digits, isASCIIDigit) != "" {
+		return "", fmt.Errorf("%q is not a phone number in E.164 form (+ and 8–15 digits)", clip(s))
+	}
+	return d, nil
+}
+
+// NormalizeUSPhone returns s as +1NXXNXXXXXX, or an error naming rule M2:
+// phone codes go to US (+1) numbers only.
+func NormalizeUSPhone(s string) (string, error) {
+	d, err := NormalizePhone(s)
+	if err != nil {
+		return "", fmt.Errorf("%w (M2: 2FA phones must be US +1 numbers)", err)
+	}
+	if !strings.HasPrefix(d, "+1") {
+		return "", fmt.Errorf("%q is not a US +1 number (M2: phone codes are sent to US numbers only)", clip(s))
+	}
+	n := d[2:]
+	if len(n) != 10 || n[0] < '2' || n[3] < '2' {
+		return "", fmt.Errorf("%q is not a valid US number: want +1 and 10 digits, area code and exchange not starting with 0 or 1 (M2)", clip(s))
+	}
+	return d, nil
+}
+
+func isASCIIDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+var usStates = map[string]bool{}
+
+func init() {
+	for _, s := range strings.Fields(`AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA
+		MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY
+		AS GU MP PR VI`) {
+		usStates[s] = true
+	}
+}
+
+// IsUSState reports whether code is a USPS state or territory code.
+func IsUSState(code string) bool { return usStates[code] }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
