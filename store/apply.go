@@ -1,0 +1,94 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"frontdoor/model"
+)
+
+// Change is what one console action does to one account. Apply writes all
+// of it in one transaction: the account, its audit entry and its outbox
+// messages commit together or not at all (DESIGN §2).
+type Change struct {
+	Account model.Account
+	Audit   AuditEntry
+	Outbox  []OutboxMessage
+}
+
+// ConflictError: the account changed after the agent saw it. Nothing was
+// written; the agent reviews the new state and decides again.
+type ConflictError struct {
+	By      string
+	At      time.Time
+	Version uint64
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("changed by %s at %s — review and retry", e.By, e.At.UTC().Format("15:04:05 MST"))
+}
+
+// testHookMidApply runs between the account write and the audit write, so
+// a test can kill the process there and prove the transaction is atomic.
+var testHookMidApply func()
+
+// Apply runs decide on the account as stored, provided it is still at
+// version (optimistic concurrency), and writes the change it returns.
+// decide gets a copy it may change freely; an error from it writes nothing.
+func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide func(model.Account) (Change, error)) (Record, error) {
+	var out Record
+	err := s.kv.Update(func(tx Tx) error {
+		old, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		if old.Version != version {
+			return &ConflictError{By: old.UpdatedBy, At: old.UpdatedAt, Version: old.Version}
+		}
+		ch, err := decide(old.Account.Clone())
+		if err != nil {
+			return err
+		}
+		if ch.Account.ID != id {
+			return fmt.Errorf("action changed the account id from %s to %s", id, ch.Account.ID)
+		}
+		if err := ch.Account.Validate(); err != nil {
+			return fmt.Errorf("action would make account %s invalid: %w", id, err)
+		}
+		if err := deleteIndexes(tx, old.Account); err != nil {
+			return err
+		}
+		for _, e := range indexEntries(ch.Account) {
+			if e.bucket == bEmail && tx.Get(bEmail, e.key) != nil {
+				return fmt.Errorf("email %s belongs to another account", e.key)
+			}
+		}
+		if err := putIndexes(tx, ch.Account); err != nil {
+			return err
+		}
+		out = Record{Version: old.Version + 1, UpdatedBy: by.Name, UpdatedAt: now.UTC(), Account: ch.Account}
+		if err := putRecord(tx, out); err != nil {
+			return err
+		}
+		if testHookMidApply != nil {
+			testHookMidApply()
+		}
+		a := ch.Audit
+		a.At, a.Actor, a.Role, a.Account = now, by.Name, by.Role, id
+		if err := appendAudit(tx, a); err != nil {
+			return err
+		}
+		for _, m := range ch.Outbox {
+			m.At, m.By, m.Account = now, by.Name, id
+			if err := appendOutbox(tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	s.hub.publish(id)
+	return out, nil
+}

@@ -1,0 +1,218 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"frontdoor/model"
+)
+
+// LineError is a bad import line: FILE:LINE: field: reason.
+type LineError struct {
+	File  string
+	Line  int
+	Field string
+	Err   error
+}
+
+func (e *LineError) Error() string {
+	loc := fmt.Sprintf("%s:%d: ", e.File, e.Line)
+	if e.Field != "" {
+		loc += e.Field + ": "
+	}
+	var fe *model.FieldError
+	if errors.As(e.Err, &fe) {
+		return loc + fe.Reason
+	}
+	return loc + e.Err.Error()
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// MaxLine is the longest import line accepted (one account).
+const MaxLine = 4 << 20
+
+type parsed struct {
+	line int
+	acc  model.Account
+}
+
+// testHookMidImport runs halfway through the write transaction, so a test
+// can kill the process there.
+var testHookMidImport func()
+
+// Import reads JSONL accounts from r and adds them, all or nothing: the
+// first bad line (invalid, or an id or email already used in the file or
+// the store) is returned as a *LineError and nothing is written. name is
+// the file name for messages. It returns how many accounts were added.
+func (s *Store) Import(r io.Reader, name string, by Actor, now time.Time) (int, error) {
+	accs, err := readJSONL(r, name)
+	if err != nil {
+		return 0, err
+	}
+	err = s.kv.Update(func(tx Tx) error {
+		for i, p := range accs {
+			if testHookMidImport != nil && i == len(accs)/2 {
+				testHookMidImport()
+			}
+			if tx.Get(bAccounts, []byte(p.acc.ID)) != nil {
+				return &LineError{name, p.line, "id", fmt.Errorf("account %q already exists in the store", p.acc.ID)}
+			}
+			for i, e := range append([]string{p.acc.Email}, p.acc.PreviousEmails...) {
+				if v := tx.Get(bEmail, []byte(model.NormalizeEmail(e))); v != nil {
+					id, _ := splitEntry(v)
+					return &LineError{name, p.line, emailField(i), fmt.Errorf("%q is already the email of account %s in the store", e, id)}
+				}
+			}
+			if err := putRecord(tx, Record{Version: 1, UpdatedBy: by.Name, UpdatedAt: now, Account: p.acc}); err != nil {
+				return err
+			}
+			if err := putIndexes(tx, p.acc); err != nil {
+				return err
+			}
+		}
+		return appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "import",
+			Details: map[string]string{"file": name, "accounts": fmt.Sprint(len(accs))}})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(accs), nil
+}
+
+func emailField(i int) string {
+	if i == 0 {
+		return "email"
+	}
+	return fmt.Sprintf("previous_emails[%d]", i-1)
+}
+
+// readJSONL parses and validates every line before anything is written,
+// and finds ids and emails used twice within the file.
+func readJSONL(r io.Reader, name string) ([]parsed, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var out []parsed
+	ids := map[string]int{}
+	emails := map[string]int{}
+	for n := 1; ; n++ {
+		line, err := readLine(br)
+		if err == io.EOF && line == nil {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return nil, &LineError{File: name, Line: n, Err: err}
+		}
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		acc, perr := model.ParseAccount(line)
+		if perr != nil {
+			le := &LineError{File: name, Line: n, Err: perr}
+			var fe *model.FieldError
+			if errors.As(perr, &fe) {
+				le.Field = fe.Field
+			}
+			return nil, le
+		}
+		if first, dup := ids[acc.ID]; dup {
+			return nil, &LineError{name, n, "id", fmt.Errorf("duplicate id %q (first on line %d)", acc.ID, first)}
+		}
+		ids[acc.ID] = n
+		for i, e := range append([]string{acc.Email}, acc.PreviousEmails...) {
+			k := model.NormalizeEmail(e)
+			if first, dup := emails[k]; dup {
+				return nil, &LineError{name, n, emailField(i), fmt.Errorf("duplicate email %q (first on line %d)", e, first)}
+			}
+			emails[k] = n
+		}
+		out = append(out, parsed{line: n, acc: acc})
+	}
+	return out, nil
+}
+
+// readLine reads one line without its newline (and \r), up to MaxLine.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > MaxLine {
+			// drain the rest of the line so the count stays right
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			return nil, fmt.Errorf("line longer than %d bytes", MaxLine)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF && len(line) == 0 {
+			return nil, io.EOF
+		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if err == io.EOF {
+			return line, nil
+		}
+		return line, err
+	}
+}
+
+// Export writes every account as JSONL, in id order. Import reads it back
+// to the same accounts; unknown fields are kept.
+func (s *Store) Export(w io.Writer) (int, error) {
+	bw := bufio.NewWriter(w)
+	n := 0
+	err := s.kv.View(func(tx Tx) error {
+		return tx.Scan(bAccounts, nil, func(k, v []byte) (bool, error) {
+			var r Record
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, fmt.Errorf("account %s: corrupt record: %w", k, err)
+			}
+			b, err := json.Marshal(r.Account)
+			if err != nil {
+				return false, err
+			}
+			bw.Write(b)
+			bw.WriteByte('\n')
+			n++
+			return true, nil
+		})
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, bw.Flush()
+}
+
+// SeedDemo fills an empty store with the demo accounts and marks it as a
+// demo store (the header shows DEMO).
+func (s *Store) SeedDemo(accs []model.Account, now time.Time) error {
+	return s.kv.Update(func(tx Tx) error {
+		empty := true
+		_ = tx.Scan(bAccounts, nil, func(_, _ []byte) (bool, error) { empty = false; return false, nil })
+		if !empty {
+			return nil
+		}
+		for _, a := range accs {
+			if err := putRecord(tx, Record{Version: 1, UpdatedBy: "demo", UpdatedAt: now, Account: a}); err != nil {
+				return err
+			}
+			if err := putIndexes(tx, a); err != nil {
+				return err
+			}
+		}
+		if err := tx.Put(bMeta, []byte("dataset"), []byte("demo")); err != nil {
+			return err
+		}
+		return tx.Put(bMeta, []byte("demo_anchor"), []byte(now.UTC().Format(time.RFC3339)))
+	})
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"unicode"
+
+	"frontdoor/model"
+)
+
+// The indexes are derived from the account alone, so check can rebuild
+// what they should hold and compare.
+
+const (
+	emailCurrent  = "current"
+	emailPrevious = "previous"
+)
+
+type indexEntry struct {
+	bucket string
+	key    []byte
+	value  []byte
+}
+
+func splitEntry(v []byte) (id, kind string) {
+	i := bytes.IndexByte(v, 0)
+	if i < 0 {
+		return string(v), ""
+	}
+	return string(v[:i]), string(v[i+1:])
+}
+
+// indexEntries lists every index entry account a should have.
+func indexEntries(a model.Account) []indexEntry {
+	var es []indexEntry
+	id := []byte(a.ID)
+	es = append(es, indexEntry{bEmail, []byte(model.NormalizeEmail(a.Email)), join0(id, emailCurrent)})
+	for _, p := range a.PreviousEmails {
+		es = append(es, indexEntry{bEmail, []byte(model.NormalizeEmail(p)), join0(id, emailPrevious)})
+	}
+	for _, t := range nameTokens(a.Name) {
+		es = append(es, indexEntry{bName, join0([]byte(t), a.ID), nil})
+	}
+	for _, d := range phoneKeys(a) {
+		es = append(es, indexEntry{bPhone, join0([]byte(d), a.ID), nil})
+	}
+	return es
+}
+
+func join0(a []byte, b string) []byte {
+	k := make([]byte, 0, len(a)+1+len(b))
+	k = append(k, a...)
+	k = append(k, 0)
+	return append(k, b...)
+}
+
+// nameTokens splits a name into lower-case words for prefix search.
+func nameTokens(name string) []string {
+	fields := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	var out []string
+	for _, f := range fields {
+		if len(f) > 64 {
+			f = f[:64]
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// digitsOf keeps only ASCII digits.
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// phoneKeys: every phone on the account (contact and 2FA), by its full
+// digits and, for +1 numbers, its 10-digit national number; plus each
+// reversed, so "0123" finds numbers ending in 0123.
+func phoneKeys(a model.Account) []string {
+	phones := []string{a.Phone}
+	for _, f := range a.Factors {
+		if f.Type == model.FactorPhone {
+			phones = append(phones, f.Phone)
+		}
+	}
+	var keys []string
+	add := func(k string) {
+		if k != "" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	for _, p := range phones {
+		d := digitsOf(p)
+		if len(d) < 4 {
+			continue
+		}
+		add(d)
+		if len(d) == 11 && d[0] == '1' {
+			add(d[1:])
+		}
+		add("~" + reverse(d))
+	}
+	return keys
+}
+
+func reverse(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
+}
+
+func putIndexes(tx Tx, a model.Account) error {
+	for _, e := range indexEntries(a) {
+		if err := tx.Put(e.bucket, e.key, e.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deleteIndexes(tx Tx, a model.Account) error {
+	for _, e := range indexEntries(a) {
+		if err := tx.Delete(e.bucket, e.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,555 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"frontdoor/demo"
+	"frontdoor/model"
+)
+
+var (
+	now  = time.Date(2026, 11, 10, 18, 0, 0, 0, time.UTC)
+	root = Actor{Name: "tester", Role: RoleAdmin}
+)
+
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, dir
+}
+
+// line builds a valid account line.
+func line(i int) string {
+	return fmt.Sprintf(`{"id":"acc_%04d","email":"user%d@example.com","name":"User Number%d","role":"client","status":"active","phone":"+1212555%04d","created_at":"2026-01-01T00:00:00Z","email_verified_at":"2026-01-01T00:05:00Z"}`, i, i, i, i)
+}
+
+func lines(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		b.WriteString(line(i) + "\n")
+	}
+	return b.String()
+}
+
+func mustCount(t *testing.T, s *Store) int {
+	t.Helper()
+	n, err := s.Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func mustCheck(t *testing.T, s *Store) {
+	t.Helper()
+	problems, err := s.Check()
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("check: %v %v", err, problems)
+	}
+}
+
+func TestFileModeAndInUse(t *testing.T) {
+	s, dir := openTemp(t)
+	st, err := os.Stat(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", st.Mode().Perm())
+	}
+	// bbolt's flock is per open file description: a second Open in the
+	// same process is refused the same way a second process is.
+	start := time.Now()
+	_, err = Open(dir)
+	if !errors.Is(err, ErrInUse) {
+		t.Fatalf("second open: %v, want ErrInUse", err)
+	}
+	if !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("message %q", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Fatal("second open hung")
+	}
+}
+
+func TestImportGood(t *testing.T) {
+	s, _ := openTemp(t)
+	n, err := s.Import(strings.NewReader("\xef\xbb\xbf"+lines(3)+"\n\r\n"), "good.jsonl", root, now)
+	if err != nil || n != 3 {
+		t.Fatalf("import: %d %v", n, err)
+	}
+	r, err := s.ByEmail("  USER2@Example.COM ")
+	if err != nil || r.Account.ID != "acc_0002" || r.Version != 1 {
+		t.Fatalf("ByEmail: %+v %v", r, err)
+	}
+	mustCheck(t, s)
+}
+
+func TestImportBadLineWritesNothing(t *testing.T) {
+	cases := []struct {
+		name, file string
+		want       string
+	}{
+		{"invalid at 500 of 1000", strings.Replace(lines(1000), line(500), strings.Replace(line(500), `"client"`, `"patient"`, 1), 1), `in.jsonl:500: role: unknown value "patient"`},
+		{"broken json", lines(2) + "{\"id\":\n" + lines(1), "in.jsonl:3: not valid JSON"},
+		{"duplicate id in file", lines(3) + strings.Replace(line(9), "acc_0009", "acc_0002", 1) + "\n", `in.jsonl:4: id: duplicate id "acc_0002" (first on line 2)`},
+		{"duplicate email in file", lines(3) + strings.Replace(line(9), "user9@", "USER1@", 1) + "\n", `in.jsonl:4: email: duplicate email "USER1@example.com" (first on line 1)`},
+		{"bad time", strings.Replace(lines(2), `"2026-01-01T00:00:00Z"`, `"Jan 1"`, 1), "in.jsonl:1: created_at: not an RFC 3339 time"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := openTemp(t)
+			_, err := s.Import(strings.NewReader(c.file), "in.jsonl", root, now)
+			var le *LineError
+			if !errors.As(err, &le) || !strings.HasPrefix(err.Error(), c.want) {
+				t.Fatalf("err = %v, want prefix %q", err, c.want)
+			}
+			if n := mustCount(t, s); n != 0 {
+				t.Fatalf("%d accounts written, want none", n)
+			}
+			mustCheck(t, s)
+		})
+	}
+}
+
+func TestImportDuplicateAgainstStore(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(2)), "a.jsonl", root, now); err != nil {
+		t.Fatal(err)
+	}
+	// same id
+	_, err := s.Import(strings.NewReader(line(7)+"\n"+line(2)+"\n"), "b.jsonl", root, now)
+	if err == nil || !strings.HasPrefix(err.Error(), `b.jsonl:2: id: account "acc_0002" already exists`) {
+		t.Fatalf("err = %v", err)
+	}
+	// new id, email already a previous email in the store
+	l := strings.Replace(line(8), "user8@example.com", "User1@example.com", 1)
+	_, err = s.Import(strings.NewReader(l+"\n"), "c.jsonl", root, now)
+	if err == nil || !strings.Contains(err.Error(), "c.jsonl:1: email:") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := mustCount(t, s); n != 2 {
+		t.Fatalf("count %d, want 2", n)
+	}
+}
+
+func TestExportRoundTrip(t *testing.T) {
+	s, _ := openTemp(t)
+	src, err := os.ReadFile("../testdata/fixtures/accounts.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// an unknown member, top level and nested, must survive
+	in := strings.Replace(string(src), `"id": "p001",`, `"id": "p001", "crm": {"tier": 2},`, 1)
+	in = strings.Replace(in, `"type": "totp",`, `"type": "totp", "vendor": "Ente",`, 1)
+	if _, err := s.Import(strings.NewReader(in), "fixtures", root, now); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := s.Export(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"crm":{"tier":2}`, `"vendor":"Ente"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("export lost %s", want)
+		}
+	}
+	s2, _ := openTemp(t)
+	if _, err := s2.Import(bytes.NewReader(out.Bytes()), "export", root, now); err != nil {
+		t.Fatalf("re-import of export: %v", err)
+	}
+	var again bytes.Buffer
+	s2.Export(&again)
+	if again.String() != out.String() {
+		t.Fatal("export → import → export differs")
+	}
+}
+
+func TestSearch(t *testing.T) {
+	s, _ := openTemp(t)
+	accs, _ := demo.Data(now)
+	if err := s.SeedDemo(accs, now); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ q, wantID string }{
+		{"demo-001", "demo-001"},
+		{"maria.lopez@gmail.com", "demo-001"},
+		{"MARIA.L", "demo-001"},
+		{"dmoore@city", "demo-003"},
+		{"lopez", "demo-001"},
+		{"mar lop", "demo-001"},
+		{"Núñez", "demo-028"},
+		{"(503) 555-0142", "demo-006"},
+		{"5550142", "demo-006"},
+		{"0142", "demo-006"},
+		{"张伟", "demo-029"},
+	}
+	for _, c := range cases {
+		hits, err := s.Search(c.q, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, h := range hits {
+			found = found || h.Account.ID == c.wantID
+		}
+		if !found {
+			var ids []string
+			for _, h := range hits {
+				ids = append(ids, h.Account.ID)
+			}
+			t.Errorf("Search(%q) = %v, want %s among them", c.q, ids, c.wantID)
+		}
+	}
+	if hits, _ := s.Search("mar lopez", 20); len(hits) != 1 {
+		t.Errorf("two words must both match: got %d hits", len(hits))
+	}
+	if hits, _ := s.Search("zzzz-nothing", 20); len(hits) != 0 {
+		t.Errorf("nonsense matched %d", len(hits))
+	}
+	if hits, _ := s.Search("demo-0", 5); len(hits) != 5 {
+		t.Errorf("limit not honoured: %d", len(hits))
+	}
+	mustCheck(t, s)
+}
+
+func TestCheckFindsCorruption(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(3)), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	s.kv.Update(func(tx Tx) error {
+		tx.Delete(bEmail, []byte("user2@example.com"))                           // missing
+		tx.Put(bName, join0([]byte("ghost"), "acc_0001"), nil)                   // stale
+		tx.Put(bEmail, []byte("nobody@example.com"), []byte("acc_9\x00current")) // dangling
+		return nil
+	})
+	problems, err := s.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(problems, "\n")
+	for _, want := range []string{`missing "user2@example.com"`, `stale entry "ghost␀acc_0001"`, "missing account acc_9"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("check did not report %s:\n%s", want, joined)
+		}
+	}
+}
+
+func TestAuditChain(t *testing.T) {
+	s, _ := openTemp(t)
+	for i := 0; i < 3; i++ {
+		if err := s.Audit(AuditEntry{At: now, Actor: "a", Action: "lookup", Account: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustCheck(t, s)
+	log, _ := s.AuditLog(AuditFilter{Account: "x"})
+	if len(log) != 3 || log[0].Seq != 3 || log[1].Hash != log[0].Prev {
+		t.Fatalf("log %+v", log)
+	}
+	// tamper with the middle entry
+	s.kv.Update(func(tx Tx) error {
+		var e AuditEntry
+		json.Unmarshal(tx.Get(bAudit, seqKey(2)), &e)
+		e.Actor = "mallory"
+		b, _ := json.Marshal(e)
+		return tx.Put(bAudit, seqKey(2), b)
+	})
+	problems, _ := s.Check()
+	if len(problems) == 0 || !strings.Contains(strings.Join(problems, " "), "audit 2: hash does not match") {
+		t.Fatalf("tampering not found: %v", problems)
+	}
+}
+
+func TestBackupIsHotAndChecks(t *testing.T) {
+	s, dir := openTemp(t)
+	s.Import(strings.NewReader(lines(50)), "a", root, now)
+	dst := filepath.Join(dir, "copy.db")
+	if err := s.Backup(dst); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(dst)
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup mode %v", st.Mode().Perm())
+	}
+	bdir := t.TempDir()
+	os.Rename(dst, filepath.Join(bdir, FileName))
+	b, err := Open(bdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	mustCheck(t, b)
+	if n := mustCount(t, b); n != 50 {
+		t.Fatalf("backup has %d accounts", n)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	s, _ := openTemp(t)
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl sam@laptop"
+	if err := s.AddUser("sam", RoleAgent, []string{key}, root, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, role, key string
+		want            error
+	}{
+		{"sam", RoleAgent, key, ErrUserExists},
+		{"kay", RoleLead, key, ErrKeyTaken},
+		{"Bad Name", RoleAgent, key, ErrInvalidUser},
+		{"kay", "root", key, ErrInvalidUser},
+		{"kay", RoleLead, "not a key", ErrInvalidUser},
+	} {
+		if err := s.AddUser(c.name, c.role, []string{c.key}, root, now); !errors.Is(err, c.want) {
+			t.Errorf("AddUser(%s,%s) = %v, want %v", c.name, c.role, err, c.want)
+		}
+	}
+	us, _ := s.Users()
+	if len(us) != 1 || us[0].Role != RoleAgent {
+		t.Fatalf("users %+v", us)
+	}
+	mustCheck(t, s)
+	if err := s.RemoveUser("sam", root, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveUser("sam", root, now); !errors.Is(err, ErrNoUser) {
+		t.Fatalf("second remove: %v", err)
+	}
+	mustCheck(t, s)
+}
+
+func noteChange(text string) func(model.Account) (Change, error) {
+	return func(a model.Account) (Change, error) {
+		a.Notes = append(a.Notes, model.Note{At: &now, By: "x", Text: text})
+		return Change{Account: a, Audit: AuditEntry{Action: "add_note"},
+			Outbox: []OutboxMessage{{Kind: KindCommand, Type: "noop"}}}, nil
+	}
+}
+
+func TestApplyConflict(t *testing.T) {
+	s, _ := openTemp(t)
+	s.Import(strings.NewReader(lines(1)), "a", root, now)
+	changes, cancel := s.Subscribe()
+	defer cancel()
+	r, err := s.Apply("acc_0001", 1, Actor{"ann", RoleAgent}, now, noteChange("first"))
+	if err != nil || r.Version != 2 {
+		t.Fatalf("apply: %v %+v", err, r)
+	}
+	select {
+	case id := <-changes:
+		if id != "acc_0001" {
+			t.Fatalf("notified %s", id)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no change notification")
+	}
+	// Bob decided on version 1 too: refused, nothing written.
+	_, err = s.Apply("acc_0001", 1, Actor{"bob", RoleAgent}, now.Add(time.Minute), noteChange("second"))
+	var ce *ConflictError
+	if !errors.As(err, &ce) || ce.By != "ann" || !strings.Contains(err.Error(), "changed by ann at 18:00:00 UTC — review and retry") {
+		t.Fatalf("err = %v", err)
+	}
+	got, _ := s.Get("acc_0001")
+	if len(got.Account.Notes) != 1 {
+		t.Fatalf("notes %v", got.Account.Notes)
+	}
+	ob, _ := s.Outbox(false)
+	if len(ob) != 1 || ob[0].By != "ann" || ob[0].Account != "acc_0001" {
+		t.Fatalf("outbox %+v", ob)
+	}
+	if err := s.Ack(ob[0].ID, root, now); err != nil {
+		t.Fatal(err)
+	}
+	if ob, _ := s.Outbox(false); len(ob) != 0 {
+		t.Fatalf("acked message still pending: %+v", ob)
+	}
+	if err := s.Ack(999, root, now); !errors.Is(err, ErrNoMessage) {
+		t.Fatalf("ack unknown: %v", err)
+	}
+	mustCheck(t, s)
+}
+
+func TestApplyRefusesInvalidResult(t *testing.T) {
+	s, _ := openTemp(t)
+	s.Import(strings.NewReader(lines(2)), "a", root, now)
+	_, err := s.Apply("acc_0001", 1, root, now, func(a model.Account) (Change, error) {
+		a.Email = "user2@example.com" // another account's email
+		return Change{Account: a}, nil
+	})
+	if err == nil {
+		t.Fatal("took another account's email")
+	}
+	mustCheck(t, s)
+}
+
+// Crash tests: a child process (this test binary) is killed in the middle
+// of a write; the parent reopens the file and finds all or nothing.
+
+const crashEnv = "FRONTDOOR_CRASH_TEST"
+
+func TestCrashChild(t *testing.T) {
+	mode := os.Getenv(crashEnv)
+	if mode == "" {
+		t.Skip("helper for the crash tests")
+	}
+	dir := os.Getenv("FRONTDOOR_CRASH_DIR")
+	s, err := Open(dir)
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(3)
+	}
+	switch mode {
+	case "import-mid":
+		testHookMidImport = func() {
+			fmt.Println("importing")
+			time.Sleep(time.Hour) // killed here, half the accounts written
+		}
+		s.Import(strings.NewReader(lines(2000)), "big.jsonl", root, now)
+	case "import":
+		fmt.Println("importing")
+		s.Import(strings.NewReader(lines(20000)), "big.jsonl", root, now)
+		fmt.Println("imported")
+		time.Sleep(time.Hour) // wait to be killed
+	case "apply":
+		testHookMidApply = func() {
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill() // SIGKILL between the account write and the audit write
+			time.Sleep(time.Hour)
+		}
+		s.Apply("acc_0001", 1, root, now, noteChange("never"))
+	}
+	os.Exit(0)
+}
+
+func runChild(t *testing.T, mode, dir string, killAfter time.Duration) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+mode, "FRONTDOOR_CRASH_DIR="+dir)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if killAfter > 0 {
+		buf := make([]byte, 10)
+		out.Read(buf) // "importing": the import has begun
+		time.Sleep(killAfter)
+		cmd.Process.Kill()
+	}
+	cmd.Wait()
+}
+
+func TestCrashMidImport(t *testing.T) {
+	for _, after := range []time.Duration{5 * time.Millisecond, 60 * time.Millisecond, 250 * time.Millisecond} {
+		dir := t.TempDir()
+		runChild(t, "import", dir, after)
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := mustCount(t, s)
+		t.Logf("killed %v after the import began: %d accounts", after, n)
+		if n != 0 && n != 20000 {
+			t.Fatalf("killed after %v: %d accounts, want none or all", after, n)
+		}
+		mustCheck(t, s)
+		s.Close()
+	}
+}
+
+func TestCrashHalfwayThroughImportWrite(t *testing.T) {
+	dir := t.TempDir()
+	runChild(t, "import-mid", dir, time.Millisecond)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := mustCount(t, s); n != 0 {
+		t.Fatalf("%d accounts survived a kill mid-transaction, want 0", n)
+	}
+	mustCheck(t, s)
+}
+
+func TestCrashMidApply(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Import(strings.NewReader(lines(1)), "a", root, now)
+	s.Close()
+	runChild(t, "apply", dir, 0)
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, _ := s.Get("acc_0001")
+	ob, _ := s.Outbox(true)
+	log, _ := s.AuditLog(AuditFilter{Account: "acc_0001"})
+	if r.Version != 1 || len(r.Account.Notes) != 0 || len(ob) != 0 || len(log) != 0 {
+		t.Fatalf("half a change survived: version %d notes %d outbox %d audit %d", r.Version, len(r.Account.Notes), len(ob), len(log))
+	}
+	mustCheck(t, s)
+}
+
+func FuzzImportLine(f *testing.F) {
+	f.Add([]byte(line(1)))
+	f.Add([]byte(`{"id":"x","email":"a@b.co","name":"n","role":"client","status":"active","factors":[{"id":"f","type":"phone","phone":"+44"}]}`))
+	f.Add([]byte("{\"id\":\"\x1b[31m\"}"))
+	for _, s := range naughty(f) {
+		f.Add([]byte(strings.Replace(line(2), "User Number2", strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`), 1)))
+	}
+	dir := f.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		before := mustCount(t, s)
+		n, err := s.Import(bytes.NewReader(data), "fuzz.jsonl", root, now)
+		after := mustCount(t, s)
+		if err != nil && after != before {
+			t.Fatalf("failed import changed the store: %d → %d (%v)", before, after, err)
+		}
+		if err == nil && after != before+n {
+			t.Fatalf("import said %d, store grew by %d", n, after-before)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.jsonl:") {
+			t.Fatalf("error does not name the file and line: %v", err)
+		}
+	})
+}
+
+func naughty(tb testing.TB) []string {
+	b, err := os.ReadFile("../testdata/corpora/blns.base64.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var enc []string
+	json.Unmarshal(b, &enc)
+	var out []string
+	for _, e := range enc {
+		if d, err := base64Decode(e); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
