@@ -588,7 +588,8 @@ var ladder = []rung{
 func supersededPair(resets []Reset, latest Reset, window time.Duration) string {
 	sorted := ResetsByRequest(resets)
 	last := latest.SentTime()
-	for _, r := range sorted {
+	for i := len(sorted) - 1; i >= 0; i-- { // the nearest earlier one
+		r := sorted[i]
 		if r.ID == latest.ID {
 			continue
 		}

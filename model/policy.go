@@ -81,9 +81,17 @@ func Duration(d time.Duration) string {
 	case d < time.Hour:
 		return fmt.Sprintf("%d min", int(d/time.Minute))
 	case d < 24*time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d/time.Hour), int(d%time.Hour/time.Minute))
+		return joinUnits(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "min")
 	}
-	return fmt.Sprintf("%d d %d h", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+	return joinUnits(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")
+}
+
+// joinUnits says "2 h" or "2 h 5 min": a zero second unit is left out.
+func joinUnits(a int, au string, b int, bu string) string {
+	if b == 0 {
+		return fmt.Sprintf("%d %s", a, au)
+	}
+	return fmt.Sprintf("%d %s %d %s", a, au, b, bu)
 }
 
 // PortalHost is where an account of this role signs in (P3, P4).

@@ -92,3 +92,23 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 	s.hub.publish(id)
 	return out, nil
 }
+
+// Act runs a model decision as one transaction: the effect's account, an
+// audit entry with its reason and details, and its commands and
+// notifications in the outbox.
+func (s *Store) Act(id string, version uint64, by Actor, now time.Time, decide func(model.Account) (model.Effect, error)) (Record, error) {
+	return s.Apply(id, version, by, now, func(a model.Account) (Change, error) {
+		e, err := decide(a)
+		if err != nil {
+			return Change{}, err
+		}
+		ch := Change{Account: e.Account, Audit: AuditEntry{Action: e.Action, Reason: e.Reason, Details: e.Details}}
+		for _, m := range e.Commands {
+			ch.Outbox = append(ch.Outbox, OutboxMessage{Kind: KindCommand, Type: m.Type, Payload: m.Payload})
+		}
+		for _, m := range e.Notify {
+			ch.Outbox = append(ch.Outbox, OutboxMessage{Kind: KindNotification, Type: m.Type, Payload: m.Payload})
+		}
+		return ch, nil
+	})
+}

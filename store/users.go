@@ -9,20 +9,21 @@ import (
 	"strings"
 	"time"
 
+	"frontdoor/model"
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// Roles (DESIGN §3).
+// Roles, re-exported so callers of user management need not import model.
 const (
-	RoleAgent    = "agent"
-	RoleLead     = "lead"
-	RoleTrainer  = "trainer"
-	RoleEngineer = "engineer"
-	RoleAdmin    = "admin"
+	RoleAgent    = model.RoleAgent
+	RoleLead     = model.RoleLead
+	RoleTrainer  = model.RoleTrainer
+	RoleEngineer = model.RoleEngineer
+	RoleAdmin    = model.RoleAdmin
 )
 
-// Roles lists the roles in order of trust.
-var Roles = []string{RoleAgent, RoleLead, RoleTrainer, RoleEngineer, RoleAdmin}
+// Roles lists the console roles (DESIGN §3).
+var Roles = model.StaffRoles
 
 // User is a person who may connect over SSH.
 type User struct {

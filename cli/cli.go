@@ -1,0 +1,249 @@
+// Package cli is frontdoor's command line (DESIGN §4): the local console,
+// serve, import, export, diagnose, user, audit, outbox, backup and check.
+// Run is the whole program, so tests drive it in-process; main only calls
+// it. Exit codes: 0 success, 1 failure (message on stderr naming what and
+// where), 2 usage.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"frontdoor/store"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitFail  = 1
+	ExitUsage = 2
+)
+
+// IO is where a command reads and writes.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// Clock is the time commands use; nil is the wall clock.
+	Clock func() time.Time
+	// Actor overrides the OS user (tests).
+	Actor *store.Actor
+}
+
+func (io IO) now() time.Time {
+	if io.Clock != nil {
+		return io.Clock()
+	}
+	return time.Now()
+}
+
+// actor is who runs the command: the OS user, as admin (the local
+// console and the command line are for engineers on the host).
+func (io IO) actor() store.Actor {
+	if io.Actor != nil {
+		return *io.Actor
+	}
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	return store.Actor{Name: name, Role: store.RoleAdmin}
+}
+
+// usageError is a mistake in how the command was called: exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(c *ctx) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "[--listen ADDR] [--demo]", "serve the console over SSH", runServe},
+		{"import", "FILE.jsonl | -", "add accounts from JSONL, all or nothing", runImport},
+		{"export", "", "write every account as JSONL to stdout", runExport},
+		{"diagnose", "--email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
+		{"user", "add NAME --role R (--key K | --key-file F) | list | remove NAME", "manage who may connect", runUser},
+		{"audit", "[--account ID] [--since DUR] [--json]", "show the audit log, newest first", runAudit},
+		{"outbox", "[--ack ID] [--all] [--json]", "list or acknowledge messages for the platform", runOutbox},
+		{"backup", "FILE", "write a hot, consistent copy of the store", runBackup},
+		{"check", "", "verify indexes, records and the audit chain", runCheck},
+	}
+}
+
+// Run runs the command line and returns the exit code.
+func Run(args []string, io IO) int {
+	c := &ctx{io: io}
+	err := c.dispatch(args)
+	if errors.Is(err, errForward) && forwardable(args) {
+		code, ferr := forward(c.dataDir, args, io)
+		if ferr == nil {
+			return code
+		}
+		err = fmt.Errorf("%w; and its control socket did not answer: %v", c.inUse, ferr)
+	}
+	return c.finish(err)
+}
+
+// finish closes what the run opened and turns its error into an exit code.
+func (c *ctx) finish(err error) int {
+	io := c.io
+	if c.st != nil && !c.shared {
+		c.st.Close()
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintln(io.Err, "frontdoor:", err)
+		fmt.Fprintln(io.Err, "Run 'frontdoor help' for usage.")
+		return ExitUsage
+	default:
+		fmt.Fprintln(io.Err, "frontdoor:", err)
+		return ExitFail
+	}
+}
+
+// ctx is one run's state: flags, the store once opened.
+type ctx struct {
+	io      IO
+	dataDir string
+	st      *store.Store
+	fs      *flag.FlagSet
+	args    []string // positional arguments
+	shared  bool     // st belongs to a server: do not close it
+	inUse   error    // why the store could not be opened here
+}
+
+func (c *ctx) dispatch(args []string) error {
+	name := ""
+	// the command is the first argument that is not a flag (or --data's value)
+	rest := []string{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if name == "" && !strings.HasPrefix(a, "-") {
+			name = a
+			continue
+		}
+		rest = append(rest, a)
+		if (a == "--data" || a == "-data") && i+1 < len(args) {
+			i++
+			rest = append(rest, args[i])
+		}
+	}
+	switch name {
+	case "":
+		if c.shared {
+			return usagef("the console cannot run through the server's control socket")
+		}
+		return runConsole(c, rest)
+	case "help", "-h", "--help":
+		c.usage(c.io.Out)
+		return nil
+	}
+	for _, cmd := range commands {
+		if cmd.name == name {
+			c.fs = flag.NewFlagSet(name, flag.ContinueOnError)
+			c.fs.SetOutput(io.Discard)
+			if !c.shared {
+				c.fs.StringVar(&c.dataDir, "data", defaultData(), "data directory")
+			} else {
+				c.fs.String("data", "", "data directory")
+			}
+			c.args = rest
+			return cmd.run(c)
+		}
+	}
+	return usagef("unknown command %q", name)
+}
+
+func defaultData() string {
+	if d := os.Getenv("FRONTDOOR_DATA"); d != "" {
+		return d
+	}
+	return "./data"
+}
+
+// parse parses flags wherever they stand among the positional arguments.
+func (c *ctx) parse() error {
+	args := c.args
+	var pos []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				c.commandUsage(c.io.Out)
+				return err
+			}
+			return usagef("%s: %v", c.fs.Name(), err)
+		}
+		args = c.fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	c.args = pos
+	return nil
+}
+
+// store opens the store once.
+func (c *ctx) store() (*store.Store, error) {
+	if c.st != nil {
+		return c.st, nil
+	}
+	st, err := store.Open(c.dataDir)
+	if errors.Is(err, store.ErrInUse) {
+		c.inUse = err
+		return nil, errForward
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.st = st
+	return st, nil
+}
+
+func (c *ctx) usage(w io.Writer) {
+	fmt.Fprintln(w, "frontdoor: the Headway account-access support console")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w, "  frontdoor [--data DIR]            the console in this terminal (demo data on first run)")
+	for _, cmd := range commands {
+		fmt.Fprintf(w, "  frontdoor %-8s %s\n", cmd.name, cmd.args)
+		fmt.Fprintf(w, "  %18s %s\n", "", cmd.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every command takes --data DIR (default ./data, or $FRONTDOOR_DATA).")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 usage error.")
+}
+
+func (c *ctx) commandUsage(w io.Writer) {
+	for _, cmd := range commands {
+		if cmd.name == c.fs.Name() {
+			fmt.Fprintf(w, "Usage: frontdoor %s %s\n  %s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+		}
+	}
+	c.fs.SetOutput(w)
+	c.fs.PrintDefaults()
+}

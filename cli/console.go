@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aymanbagabas/go-osc52/v2"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/log"
+	"github.com/muesli/termenv"
+
+	"frontdoor/demo"
+	"frontdoor/screens"
+	fdssh "frontdoor/ssh"
+	"frontdoor/store"
+	"frontdoor/tui"
+)
+
+// seedIfEmpty loads the demo set into an empty store.
+func seedIfEmpty(st *store.Store, now time.Time) (bool, error) {
+	n, err := st.Count()
+	if err != nil || n > 0 {
+		return false, err
+	}
+	accs, _ := demo.Data(now)
+	return true, st.SeedDemo(accs, now)
+}
+
+// runConsole runs the console in this terminal as the OS user (admin).
+func runConsole(c *ctx, args []string) error {
+	fs := flag.NewFlagSet("frontdoor", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.dataDir, "data", defaultData(), "data directory")
+	idle := fs.Duration("idle", 15*time.Minute, "log off after this long without a key")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			c.usage(c.io.Out)
+			return err
+		}
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unknown command %q", fs.Arg(0))
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	if seeded, err := seedIfEmpty(st, c.io.now()); err != nil {
+		return err
+	} else if seeded {
+		fmt.Fprintf(c.io.Err, "Empty store: loaded the built-in DEMO accounts into %s.\n", st.Path())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := lipgloss.NewRenderer(os.Stdout)
+	if os.Getenv("NO_COLOR") != "" {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	env := tui.NewEnv(ctx, c.io.actor(), st, r)
+	env.IdleTimeout = *idle
+	env.Copy = func(text string) error {
+		_, err := osc52.New(text).WriteTo(os.Stdout)
+		return err
+	}
+	app := tui.NewApp(env, screens.NewLookup(env))
+	defer app.Close()
+	actor := env.Actor
+	_ = st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "console_login"})
+	_, err = tea.NewProgram(app, tea.WithAltScreen(), tea.WithContext(ctx)).Run()
+	_ = st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "console_logout"})
+	if reason := app.ExitReason(); reason != "" {
+		fmt.Fprintln(c.io.Out, reason)
+	}
+	if err != nil && err != tea.ErrProgramKilled {
+		return err
+	}
+	return nil
+}
+
+// runServe serves the console over SSH until SIGINT or SIGTERM.
+func runServe(c *ctx) error {
+	listen := c.fs.String("listen", "127.0.0.1:23234", "address to listen on")
+	seed := c.fs.Bool("demo", false, "load the demo accounts if the store is empty")
+	idle := c.fs.Duration("idle", 15*time.Minute, "log a session off after this long without a key")
+	maxSession := c.fs.Duration("max-session", 12*time.Hour, "end any session after this long")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	if *seed {
+		if _, err := seedIfEmpty(st, c.io.now()); err != nil {
+			return err
+		}
+	}
+	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
+	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,
+		IdleTimeout: *idle, MaxSession: *maxSession})
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	if us, _ := st.Users(); len(us) == 0 {
+		logger.Warn("no users yet: add one with `frontdoor user add NAME --role agent --key-file ~/.ssh/id_ed25519.pub`")
+	}
+	ctl, err := ListenControl(c.dataDir)
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	go ServeControl(ctl, st, c.io.Clock)
+	logger.Info("serving", "addr", srv.Addr(), "store", st.Path())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case s := <-sig:
+		logger.Info("shutting down", "signal", s.String(), "sessions", srv.Sessions())
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			logger.Warn("shutdown", "err", err)
+		}
+		return nil
+	}
+}

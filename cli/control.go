@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"frontdoor/store"
+)
+
+// While `frontdoor serve` runs it holds the store's lock, so a second
+// process cannot open it. Instead of failing, a command that finds the
+// store in use forwards itself to the server over a Unix socket in the
+// data directory (mode 0600, so only the same OS user can use it); the
+// server runs it against its open store and returns the output.
+
+// ControlSocket is the socket's name in the data directory.
+const ControlSocket = "frontdoor.sock"
+
+// errForward: the store is held by a server; run the command there.
+var errForward = errors.New("store held by a running server")
+
+type controlRequest struct {
+	Args  []string `json:"args"`
+	User  string   `json:"user"`
+	Stdin []byte   `json:"stdin,omitempty"`
+}
+
+type controlReply struct {
+	Stdout []byte `json:"stdout"`
+	Stderr []byte `json:"stderr"`
+	Exit   int    `json:"exit"`
+}
+
+// forwardable commands: everything but the console and serve.
+func forwardable(args []string) bool {
+	for _, a := range args {
+		if a == "serve" {
+			return false
+		}
+	}
+	return true
+}
+
+// forward sends the command to the server that holds dataDir's store.
+func forward(dataDir string, args []string, io_ IO) (int, error) {
+	conn, err := net.DialTimeout("unix", filepath.Join(dataDir, ControlSocket), 2*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	req := controlRequest{Args: args, User: io_.actor().Name}
+	if slices.Contains(args, "-") && io_.In != nil { // import -: send standard input along
+		if req.Stdin, err = io.ReadAll(io_.In); err != nil {
+			return 0, err
+		}
+	}
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		return 0, err
+	}
+	var rep controlReply
+	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&rep); err != nil {
+		return 0, fmt.Errorf("no answer from the server: %w", err)
+	}
+	io_.Out.Write(rep.Stdout)
+	io_.Err.Write(rep.Stderr)
+	return rep.Exit, nil
+}
+
+// ServeControl answers forwarded commands on ln against st until ln closes.
+func ServeControl(ln net.Listener, st *store.Store, clock func() time.Time) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			if !sameUser(conn) {
+				return
+			}
+			var req controlRequest
+			if err := json.NewDecoder(conn).Decode(&req); err != nil {
+				return
+			}
+			var out, errb bytes.Buffer
+			actor := store.Actor{Name: req.User, Role: store.RoleAdmin}
+			c := &ctx{io: IO{In: bytes.NewReader(req.Stdin), Out: &out, Err: &errb, Clock: clock, Actor: &actor}, st: st, shared: true}
+			code := c.finish(c.dispatch(req.Args))
+			_ = json.NewEncoder(conn).Encode(controlReply{Stdout: out.Bytes(), Stderr: errb.Bytes(), Exit: code})
+		}()
+	}
+}
+
+// ListenControl opens the control socket in dataDir, replacing a stale one.
+func ListenControl(dataDir string) (net.Listener, error) {
+	path := filepath.Join(dataDir, ControlSocket)
+	_ = os.Remove(path) // we hold the store's lock: any socket here is stale
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// sameUser: only the OS user who runs the server may send it commands.
+func sameUser(conn net.Conn) bool {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return false
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var cred *syscall.Ucred
+	_ = raw.Control(func(fd uintptr) {
+		cred, err = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	})
+	return err == nil && cred != nil && int(cred.Uid) == os.Getuid()
+}

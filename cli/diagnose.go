@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+// DiagnoseOutput is `diagnose --json` (DESIGN §4).
+type DiagnoseOutput struct {
+	AccountID *string         `json:"account_id"`
+	Findings  []model.Finding `json:"findings"`
+}
+
+func runDiagnose(c *ctx) error {
+	email := c.fs.String("email", "", "the email the caller gives (required)")
+	site := c.fs.String("site", model.SiteUnknown, "where the caller is signing in: "+strings.Join(model.Sites, ", "))
+	problem := c.fs.String("problem", model.ProblemCantLogIn, "what the caller reports: "+strings.Join(model.Problems, ", "))
+	abroad := c.fs.Bool("abroad", false, "the caller is outside the US")
+	other := c.fs.Bool("other-device", false, "signing in on a device other than the one 2FA was set up on")
+	nowFlag := c.fs.String("now", "", "diagnose as of this RFC 3339 time (default: now)")
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	if len(c.args) > 0 {
+		return usagef("diagnose: unexpected argument %q", c.args[0])
+	}
+	if strings.TrimSpace(*email) == "" {
+		return usagef("diagnose: --email is required")
+	}
+	if !slices.Contains(model.Sites, *site) {
+		return usagef("diagnose: unknown --site %q (allowed: %s)", *site, strings.Join(model.Sites, ", "))
+	}
+	if !slices.Contains(model.Problems, *problem) {
+		return usagef("diagnose: unknown --problem %q (allowed: %s)", *problem, strings.Join(model.Problems, ", "))
+	}
+	now := c.io.now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return usagef("diagnose: --now %q is not an RFC 3339 time (e.g. 2026-11-10T18:00:00Z)", *nowFlag)
+		}
+		now = t
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	r := model.Report{Email: *email, Site: *site, Problem: *problem, Abroad: *abroad, OtherDevice: *other}
+	var acc *model.Account
+	out := DiagnoseOutput{}
+	rec, err := st.ByEmail(*email)
+	switch {
+	case err == nil:
+		acc = &rec.Account
+		out.AccountID = &rec.Account.ID
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	out.Findings = model.DefaultPolicy.Diagnose(acc, r, now)
+	actor := c.io.actor()
+	id := ""
+	if acc != nil {
+		id = acc.ID
+	}
+	if err := st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "diagnose", Account: id,
+		Details: map[string]string{"email": r.Email, "site": r.Site, "problem": r.Problem, "abroad": fmt.Sprint(r.Abroad),
+			"other_device": fmt.Sprint(r.OtherDevice), "top": out.Findings[0].Code, "via": "cli"}}); err != nil {
+		return fmt.Errorf("diagnosis not audited, not shown: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(c.io.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	w := c.io.Out
+	if acc == nil {
+		fmt.Fprintf(w, "No account has %s.\n\n", oneLine(*email))
+	} else {
+		fmt.Fprintf(w, "Account %s: %s, %s, %s\n\n", acc.ID, oneLine(acc.Name), acc.Role, acc.Status)
+	}
+	for i, f := range out.Findings {
+		if i == 1 {
+			fmt.Fprintln(w, "Also holds:")
+		}
+		fmt.Fprintf(w, "%s [%s] %s\n", f.Code, strings.Join(f.Rules, " "), f.Title)
+		for _, e := range f.Evidence {
+			fmt.Fprintf(w, "    · %s\n", oneLine(e))
+		}
+		if i == 0 {
+			fmt.Fprintln(w, "  Read to the caller:")
+			for j, s := range f.Steps {
+				fmt.Fprintf(w, "    %d. %s\n", j+1, s)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	return nil
+}

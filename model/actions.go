@@ -1,0 +1,399 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Roles of the people who use the console (DESIGN §3).
+const (
+	RoleAgent    = "agent"
+	RoleLead     = "lead"
+	RoleTrainer  = "trainer"
+	RoleEngineer = "engineer"
+	RoleAdmin    = "admin"
+)
+
+// StaffRoles lists the console roles.
+var StaffRoles = []string{RoleAgent, RoleLead, RoleTrainer, RoleEngineer, RoleAdmin}
+
+// Actions an agent may take on an account.
+const (
+	ActSendReset          = "send_password_reset"
+	ActResendVerification = "resend_verification"
+	ActLiftSuppression    = "lift_email_suppression"
+	ActAddNote            = "add_note"
+	ActReveal             = "reveal_pii"
+	ActGrantExemption     = "grant_mfa_exemption"
+	ActRevokeExemption    = "revoke_mfa_exemption"
+	ActForgetDevices      = "forget_remembered_devices"
+	ActRemoveFactor       = "remove_mfa_factor"
+	ActIssueRecoveryCode  = "issue_recovery_code"
+)
+
+var mayDo = map[string][]string{
+	ActSendReset:          {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
+	ActResendVerification: {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
+	ActLiftSuppression:    {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
+	ActAddNote:            {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
+	ActReveal:             {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
+	ActGrantExemption:     {RoleLead, RoleAdmin, RoleTrainer},
+	ActRevokeExemption:    {RoleLead, RoleAdmin, RoleTrainer},
+	ActForgetDevices:      {RoleLead, RoleAdmin, RoleTrainer},
+	ActRemoveFactor:       {RoleLead, RoleAdmin, RoleTrainer},
+	ActIssueRecoveryCode:  {RoleLead, RoleAdmin, RoleTrainer},
+}
+
+// ErrNotAllowed: the role may not take the action.
+var ErrNotAllowed = errors.New("not allowed")
+
+// Permit says whether role may take action, and if not, why, in words
+// the agent can act on.
+func Permit(role, action string) error {
+	for _, r := range mayDo[action] {
+		if r == role {
+			return nil
+		}
+	}
+	if needs := mayDo[action]; len(needs) > 0 && needs[0] == RoleLead {
+		return fmt.Errorf("%w: 2FA actions need a lead (you are %s); hand the call to a lead", ErrNotAllowed, role)
+	}
+	return fmt.Errorf("%w: role %s has no account actions", ErrNotAllowed, role)
+}
+
+// Message is a command for the platform or a notice to the account holder.
+type Message struct {
+	Type    string
+	Payload map[string]string
+}
+
+// Effect is what an action does: the changed account, what to audit, and
+// what to send. The store writes all of it in one transaction.
+type Effect struct {
+	Account  Account
+	Action   string
+	Reason   string
+	Details  map[string]string
+	Commands []Message
+	Notify   []Message // to the account holder (NIST SP 800-63B-4 §4)
+}
+
+// ErrNeedsConfirm: the action would undo something recent; the agent must
+// confirm a second time.
+var ErrNeedsConfirm = errors.New("needs a second confirmation")
+
+// ActionInput is what the agent decided with.
+type ActionInput struct {
+	By        string
+	Role      string
+	Now       time.Time
+	Reason    string
+	Confirmed bool     // second confirmation given
+	Checks    []string // caller-verification checks that passed
+	Target    string   // factor or device id, where the action takes one
+}
+
+// MinVerificationChecks: 2FA actions need at least this many checks.
+const MinVerificationChecks = 2
+
+// VerificationChecks is the caller-verification checklist for 2FA
+// actions (CISA AA23-320A: help-desk MFA resets are a takeover path).
+var VerificationChecks = []string{
+	"Caller answered from the account's email address (reply or email link)",
+	"Name and date of birth match the account",
+	"Caller gave a detail not on screen (last visit date, or U.S. state)",
+	"Called back on the phone number on file",
+}
+
+func (in ActionInput) effect(a Account, action string) Effect {
+	return Effect{Account: a, Action: action, Reason: in.Reason, Details: map[string]string{}}
+}
+
+func needVerified(in ActionInput) error {
+	if len(in.Checks) < MinVerificationChecks {
+		return fmt.Errorf("verify the caller first: %d of %d checks passed", len(in.Checks), MinVerificationChecks)
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return errors.New("a reason is required")
+	}
+	return nil
+}
+
+func checksDetail(e *Effect, in ActionInput) {
+	e.Details["checks"] = strings.Join(in.Checks, "; ")
+}
+
+func canEmail(a Account) error {
+	switch a.Status {
+	case StatusDeactivated:
+		return errors.New("account is deactivated (A3): no emails")
+	case StatusTerminated:
+		return errors.New("provider contract terminated (A4): no emails")
+	}
+	if a.EmailsUnsubscribedAt != nil {
+		return errors.New("emails are suppressed by an unsubscribe (R6): lift the suppression first")
+	}
+	return nil
+}
+
+// SendReset asks the platform for a password reset email (R1, R3). A reset
+// within ResendCaution of the last one kills the link just sent, so it
+// needs a second confirmation.
+func (p Policy) SendReset(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActSendReset); err != nil {
+		return Effect{}, err
+	}
+	if err := canEmail(a); err != nil {
+		return Effect{}, err
+	}
+	if IsUnverified(a) {
+		return Effect{}, errors.New("email not verified (R7): resend the verification email instead")
+	}
+	if last, ok := LatestReset(a.Resets); ok && in.Now.Sub(*last.RequestedAt) < p.ResendCaution && !in.Confirmed {
+		return Effect{}, fmt.Errorf("%w: a reset was requested %s; have the caller open the newest email first (R3)", ErrNeedsConfirm, RelTime(*last.RequestedAt, in.Now))
+	}
+	now := in.Now.UTC()
+	r := Reset{ID: nextID("r", len(a.Resets), func(id string) bool { return hasReset(a, id) }),
+		RequestedAt: &now, Portal: PortalFor(a.Role), Status: ResetRequested, RequestedBy: in.By}
+	a.Resets = append(a.Resets, r)
+	e := in.effect(a, ActSendReset)
+	e.Details["reset"] = r.ID
+	e.Commands = []Message{{Type: ActSendReset, Payload: map[string]string{"reset_id": r.ID, "portal": r.Portal}}}
+	return e, nil
+}
+
+// IsUnverified: the account has not verified its email (R7).
+func IsUnverified(a Account) bool { return a.Status == StatusPending || a.EmailVerifiedAt == nil }
+
+// ResendVerification asks the platform to send the verification email
+// again; only unverified accounts have one to send (R7).
+func (p Policy) ResendVerification(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActResendVerification); err != nil {
+		return Effect{}, err
+	}
+	if !IsUnverified(a) {
+		return Effect{}, errors.New("the email is already verified")
+	}
+	if err := canEmail(a); err != nil {
+		return Effect{}, err
+	}
+	e := in.effect(a, ActResendVerification)
+	e.Commands = []Message{{Type: ActResendVerification}}
+	return e, nil
+}
+
+// LiftSuppression removes the address from the unsubscribed list, so reset
+// and verification emails can arrive again (R6). It needs a reason, and
+// the holder is told.
+func (p Policy) LiftSuppression(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActLiftSuppression); err != nil {
+		return Effect{}, err
+	}
+	if a.EmailsUnsubscribedAt == nil {
+		return Effect{}, errors.New("emails are not suppressed")
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return Effect{}, errors.New("a reason is required")
+	}
+	since := a.EmailsUnsubscribedAt.UTC().Format(time.RFC3339)
+	a.EmailsUnsubscribedAt = nil
+	e := in.effect(a, ActLiftSuppression)
+	e.Details["unsubscribed_at"] = since
+	e.Commands = []Message{{Type: ActLiftSuppression}}
+	e.Notify = []Message{{Type: "email_suppression_lifted"}}
+	return e, nil
+}
+
+// MaxNoteLength bounds a support note.
+const MaxNoteLength = 1000
+
+// AddNote adds a support note, cleaned of control characters.
+func (p Policy) AddNote(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActAddNote); err != nil {
+		return Effect{}, err
+	}
+	text := CleanText(in.Reason)
+	if text == "" {
+		return Effect{}, errors.New("the note is empty")
+	}
+	if len([]rune(text)) > MaxNoteLength {
+		return Effect{}, fmt.Errorf("the note is longer than %d characters", MaxNoteLength)
+	}
+	now := in.Now.UTC()
+	a.Notes = append(a.Notes, Note{At: &now, By: in.By, Text: text})
+	e := in.effect(a, ActAddNote)
+	e.Reason = ""
+	e.Details["note"] = text
+	return e, nil
+}
+
+// CleanText is what is stored of text an agent typed: one line, no
+// control, format or bidi characters, trimmed.
+func CleanText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == '\u2028', r == '\u2029', r == unicode.ReplacementChar:
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// GrantExemption gives a provider who lost their phone or app one week to
+// sign in and reset their methods (M7), after caller verification.
+func (p Policy) GrantExemption(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActGrantExemption); err != nil {
+		return Effect{}, err
+	}
+	if a.Role != RoleProvider {
+		return Effect{}, errors.New("exemptions are for providers (M7); clients reset 2FA themselves (M6) or go through identity verification (M8)")
+	}
+	if a.Status != StatusActive {
+		return Effect{}, fmt.Errorf("account is %s", a.Status)
+	}
+	if ExemptionActive(a.MFAExemption, in.Now) {
+		return Effect{}, fmt.Errorf("an exemption is already active until %s", a.MFAExemption.ExpiresAt.UTC().Format("Jan 2 15:04 MST"))
+	}
+	if err := needVerified(in); err != nil {
+		return Effect{}, err
+	}
+	now := in.Now.UTC()
+	until := now.Add(p.ExemptionLength)
+	a.MFAExemption = &Exemption{GrantedAt: &now, ExpiresAt: &until, GrantedBy: in.By, Reason: CleanText(in.Reason)}
+	e := in.effect(a, ActGrantExemption)
+	checksDetail(&e, in)
+	e.Details["expires_at"] = until.Format(time.RFC3339)
+	e.Commands = []Message{{Type: ActGrantExemption, Payload: map[string]string{"expires_at": until.Format(time.RFC3339)}}}
+	e.Notify = []Message{{Type: "mfa_exemption_granted", Payload: map[string]string{"expires_at": until.Format(time.RFC3339)}}}
+	return e, nil
+}
+
+// RevokeExemption ends an active exemption now; the record stays.
+func (p Policy) RevokeExemption(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActRevokeExemption); err != nil {
+		return Effect{}, err
+	}
+	if !ExemptionActive(a.MFAExemption, in.Now) {
+		return Effect{}, errors.New("no active exemption")
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return Effect{}, errors.New("a reason is required")
+	}
+	now := in.Now.UTC()
+	x := *a.MFAExemption
+	x.ExpiresAt = &now
+	a.MFAExemption = &x
+	e := in.effect(a, ActRevokeExemption)
+	e.Commands = []Message{{Type: ActRevokeExemption}}
+	e.Notify = []Message{{Type: "mfa_exemption_revoked"}}
+	return e, nil
+}
+
+// ForgetDevices makes remembered devices ask for a code again (M4): one,
+// by id in Target, or all when Target is "".
+func (p Policy) ForgetDevices(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActForgetDevices); err != nil {
+		return Effect{}, err
+	}
+	if err := needVerified(in); err != nil {
+		return Effect{}, err
+	}
+	var keep []RememberedDevice
+	var gone []string
+	for _, d := range a.RememberedDevices {
+		if in.Target == "" || d.ID == in.Target {
+			gone = append(gone, d.ID)
+		} else {
+			keep = append(keep, d)
+		}
+	}
+	if len(gone) == 0 {
+		return Effect{}, errors.New("no such remembered device")
+	}
+	a.RememberedDevices = keep
+	if a.RememberedDevices == nil {
+		a.RememberedDevices = []RememberedDevice{}
+	}
+	e := in.effect(a, ActForgetDevices)
+	checksDetail(&e, in)
+	e.Details["devices"] = strings.Join(gone, ",")
+	e.Commands = []Message{{Type: ActForgetDevices, Payload: map[string]string{"devices": strings.Join(gone, ",")}}}
+	e.Notify = []Message{{Type: "remembered_devices_forgotten"}}
+	return e, nil
+}
+
+// RemoveFactor removes one 2FA method. A provider must keep a method
+// (M1) unless an exemption is active to set up new ones (M7).
+func (p Policy) RemoveFactor(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActRemoveFactor); err != nil {
+		return Effect{}, err
+	}
+	if err := needVerified(in); err != nil {
+		return Effect{}, err
+	}
+	idx := -1
+	methods := 0
+	for i, f := range a.Factors {
+		if f.ID == in.Target {
+			idx = i
+		}
+		if f.Type != FactorRecoveryCode {
+			methods++
+		}
+	}
+	if idx < 0 {
+		return Effect{}, fmt.Errorf("no factor %q", in.Target)
+	}
+	f := a.Factors[idx]
+	if a.Role == RoleProvider && f.Type != FactorRecoveryCode && methods == 1 && !ExemptionActive(a.MFAExemption, in.Now) {
+		return Effect{}, errors.New("this is the provider's last 2FA method (M1): grant an exemption first (M7)")
+	}
+	a.Factors = append(a.Factors[:idx:idx], a.Factors[idx+1:]...)
+	e := in.effect(a, ActRemoveFactor)
+	checksDetail(&e, in)
+	e.Details["factor"] = f.ID + " (" + f.Type + ")"
+	e.Commands = []Message{{Type: ActRemoveFactor, Payload: map[string]string{"factor_id": f.ID, "type": f.Type}}}
+	e.Notify = []Message{{Type: "mfa_factor_removed", Payload: map[string]string{"type": f.Type}}}
+	return e, nil
+}
+
+// IssueRecoveryCode asks the platform to generate and deliver a new
+// recovery code (M2, M8). The console never sees or shows the code.
+func (p Policy) IssueRecoveryCode(a Account, in ActionInput) (Effect, error) {
+	if err := Permit(in.Role, ActIssueRecoveryCode); err != nil {
+		return Effect{}, err
+	}
+	if err := needVerified(in); err != nil {
+		return Effect{}, err
+	}
+	e := in.effect(a, ActIssueRecoveryCode)
+	checksDetail(&e, in)
+	e.Commands = []Message{{Type: ActIssueRecoveryCode}}
+	e.Notify = []Message{{Type: "recovery_code_issued"}}
+	return e, nil
+}
+
+func hasReset(a Account, id string) bool {
+	for _, r := range a.Resets {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// nextID picks prefix+N for the first N > n that is not taken.
+func nextID(prefix string, n int, taken func(string) bool) string {
+	for i := n + 1; ; i++ {
+		id := fmt.Sprintf("%s%d", prefix, i)
+		if !taken(id) {
+			return id
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/tui"
+)
+
+// Account shows one account: which door it uses, its state, 2FA, next
+// visit, latest logins and resets, each fact tagged with its rule.
+type Account struct {
+	env      *tui.Env
+	rec      store.Record
+	revealed bool
+	scroll   tui.Scroller
+	keys     accountKeys
+	acts     emailActions
+}
+
+type accountKeys struct{ Diagnose, Resets, TwoFA, Reveal key.Binding }
+
+// NewAccount builds the Account screen for a record already audited as
+// looked up.
+func NewAccount(env *tui.Env, rec store.Record) *Account {
+	return &Account{env: env, rec: rec, scroll: tui.NewScroller(), acts: newEmailActions(),
+		keys: accountKeys{
+			Diagnose: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diagnose")),
+			Resets:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resets")),
+			TwoFA:    key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "2FA")),
+			Reveal:   key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal PII")),
+		}}
+}
+
+// Init implements tui.Screen.
+func (s *Account) Init() tea.Cmd { return nil }
+
+// Title implements tui.Screen.
+func (s *Account) Title() string {
+	return tui.Sanitize(s.rec.Account.Name) + " · " + s.rec.Account.ID
+}
+
+// Update implements tui.Screen.
+func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tui.AccountChangedMsg:
+		return s, reload(s.env, &s.rec, msg.ID)
+	case actionDone:
+		return s, handleDone(&s.rec, msg)
+	case tea.KeyMsg:
+		a := &s.rec.Account
+		switch {
+		case key.Matches(msg, s.keys.Diagnose):
+			return s, tui.Push(NewDiagnose(s.env, a, a.Email))
+		case key.Matches(msg, s.keys.Resets):
+			return s, tui.Push(NewResets(s.env, s.rec))
+		case key.Matches(msg, s.keys.TwoFA):
+			return s, tui.Push(NewTwoFA(s.env, s.rec))
+		case key.Matches(msg, s.keys.Reveal):
+			return s, reveal(s.env, a.ID, func() { s.revealed = true })
+		}
+		if cmd, ok := s.acts.handle(s.env, s.rec, msg); ok {
+			return s, cmd
+		}
+		s.scroll.Update(msg)
+	}
+	return s, nil
+}
+
+// View implements tui.Screen.
+func (s *Account) View(width, height int) string {
+	return s.scroll.View(s.body(width), width, height)
+}
+
+func (s *Account) body(width int) string {
+	st, now, a := s.env.Styles, s.env.Now(), s.rec.Account
+	p := s.env.Policy
+	var b []string
+	add := func(l string) { b = append(b, l) }
+	w := width - 13
+
+	add(st.Title.Render(tui.Clip(a.Name, width/2)) + st.Muted.Render(fmt.Sprintf("  %s · v%d, changed by %s %s",
+		a.ID, s.rec.Version, tui.Clip(s.rec.UpdatedBy, 20), model.RelTime(s.rec.UpdatedAt, now))))
+	portal := "patient portal"
+	if a.Role == model.RoleProvider {
+		portal = "provider portal"
+	}
+	add(row(st, "Role", a.Role+" → signs in at "+st.Key.Render(model.PortalHost(a.Role))+" ("+portal+")"+rule(st, "P3", "P4", "P5")))
+	status := a.Status
+	switch a.Status {
+	case model.StatusActive:
+		status = st.Good.Render("active")
+	case model.StatusDeactivated:
+		status = st.Bad.Render("deactivated") + " — records retained, never deleted" + rule(st, "A3")
+	case model.StatusTerminated:
+		status = st.Bad.Render("terminated") + " — contract ended; notes retrieval via support" + rule(st, "A4")
+	case model.StatusPending:
+		status = st.Warn.Render("pending verification")
+	}
+	add(row(st, "Status", status))
+	email := maskedOr(s.revealed, a.Email, model.MaskEmail)
+	if model.IsUnverified(a) {
+		email += "  " + st.Warn.Render("NOT VERIFIED") + " — must verify before signing in" + rule(st, "R7")
+	} else {
+		email += "  " + st.Good.Render("verified") + " " + model.RelTime(*a.EmailVerifiedAt, now)
+	}
+	add(row(st, "Email", email))
+	for _, pe := range a.PreviousEmails {
+		add(row(st, "  previous", maskedOr(s.revealed, pe, model.MaskEmail)+st.Muted.Render(" (old login email)")+rule(st, "P4")))
+	}
+	if a.EmailsUnsubscribedAt != nil {
+		add(row(st, "Emails", st.Bad.Render("SUPPRESSED")+" since "+when(a.EmailsUnsubscribedAt, now)+": no reset or verification email can arrive"+rule(st, "R6")))
+	} else {
+		add(row(st, "Emails", "deliverable"+rule(st, "R6")))
+	}
+	state := "—"
+	if a.USState != "" {
+		state = tui.Sanitize(a.USState)
+	}
+	add(row(st, "State", state+rule(st, "P2")))
+	add(row(st, "Phone", maskedOr(s.revealed, a.Phone, model.MaskPhone)))
+	if a.DateOfBirth != "" {
+		add(row(st, "Born", maskedOr(s.revealed, a.DateOfBirth, model.MaskDate)+rule(st, "A1")))
+	}
+	add(row(st, "Sign-in", tui.Clip(strings.Join(a.SignInMethods, ", "), w)+rule(st, "P3")))
+
+	need := "optional for clients"
+	if model.MFARequired(a.Role) {
+		need = "required for providers"
+	}
+	add(row(st, "2FA", need+rule(st, "M1")+" · "+tui.Clip(model.FactorSummary(a), w-30)))
+	if x := a.MFAExemption; x != nil {
+		if model.ExemptionActive(x, now) {
+			add(row(st, "  exemption", st.Warn.Render("ACTIVE")+" until "+when(x.ExpiresAt, now)+rule(st, "M7")))
+		} else {
+			add(row(st, "  exemption", st.Muted.Render("expired "+model.RelTime(*x.ExpiresAt, now))+rule(st, "M7")))
+		}
+	}
+	if v := p.NextVisit(a.Appointments, now); v != nil {
+		line := fmt.Sprintf("telehealth%s, starts %s", withWhom(v), when(v.StartsAt, now))
+		if p.InJoinWindow(*v, now) {
+			line += " — " + st.Good.Render("Join session is open")
+		}
+		add(row(st, "Next visit", tui.Clip(line, w)+rule(st, "T1")))
+	} else {
+		add(row(st, "Next visit", "no telehealth visit in the next 24 h"+rule(st, "T1")))
+	}
+
+	add("")
+	add(st.Title.Render("Latest sign-ins") + rule(st, "P5"))
+	logins := latest(a.Logins, func(l model.Login) int64 { return l.At.Unix() }, 5)
+	if len(logins) == 0 {
+		add(st.Muted.Render("  none on file"))
+	}
+	for _, l := range logins {
+		res := l.Result
+		if res == model.LoginBadPassword || res == model.LoginMFAFailed || res == model.LoginBlocked || res == model.LoginUnverified {
+			res = st.Warn.Render(res)
+		}
+		wrong := ""
+		if l.Portal != model.PortalFor(a.Role) {
+			wrong = " " + st.Bad.Render("wrong portal")
+		}
+		add(fmt.Sprintf("  %-14s %-9s %s%s  %s", model.RelTime(*l.At, now), l.Portal, res, wrong, tui.Clip(l.Browser, 20)))
+	}
+	add("")
+	add(st.Title.Render("Latest resets") + rule(st, "R3", "R8") + st.Muted.Render("  (r: full timeline)"))
+	states := p.ResetStates(a.Resets, now)
+	idx := make([]int, len(a.Resets))
+	for i := range idx {
+		idx[i] = i
+	}
+	idx = latest(idx, func(i int) int64 { return a.Resets[i].RequestedAt.Unix() }, 5)
+	if len(idx) == 0 {
+		add(st.Muted.Render("  none"))
+	}
+	for _, i := range idx {
+		r, rs := a.Resets[i], states[i]
+		live := ""
+		if rs.Live {
+			live = " " + st.Good.Render("● live link")
+		}
+		add(fmt.Sprintf("  %-6s requested %-14s %s%s%s", tui.Clip(r.ID, 6), model.RelTime(*r.RequestedAt, now), rs.Status, live, rule(st, rs.Rule)))
+	}
+	if len(a.Notes) > 0 {
+		add("")
+		add(st.Title.Render("Notes"))
+		for _, n := range latest(a.Notes, func(n model.Note) int64 { return n.At.Unix() }, 5) {
+			add("  " + st.Muted.Render(model.RelTime(*n.At, now)+" "+tui.Clip(n.By, 16)+": ") + tui.Clip(n.Text, width-30))
+		}
+	}
+	return strings.Join(b, "\n")
+}
+
+func withWhom(a *model.Appointment) string {
+	if a.With == "" {
+		return ""
+	}
+	return " with " + tui.Sanitize(a.With)
+}
+
+// latest returns up to n items, newest first by the given key.
+func latest[T any](items []T, at func(T) int64, n int) []T {
+	out := append([]T(nil), items...)
+	for i := 1; i < len(out); i++ { // insertion sort: lists are short
+		for j := i; j > 0 && at(out[j]) > at(out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// ShortHelp implements tui.Screen.
+func (s *Account) ShortHelp() []key.Binding {
+	return []key.Binding{s.keys.Diagnose, s.keys.Resets, s.keys.TwoFA, s.acts.keys.SendReset, s.acts.keys.Note}
+}
+
+// FullHelp implements tui.Screen.
+func (s *Account) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{s.keys.Diagnose, s.keys.Resets, s.keys.TwoFA, s.keys.Reveal}, s.acts.bindings(), s.scroll.Bindings()}
+}

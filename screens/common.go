@@ -1,0 +1,131 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/tui"
+)
+
+// when shows a time absolutely and relatively: "Nov 10 17:31 UTC (29 min ago)".
+func when(t *time.Time, now time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return t.UTC().Format("Jan 2 15:04 MST") + " (" + model.RelTime(*t, now) + ")"
+}
+
+// rule tags a fact with the rule that explains it.
+func rule(st tui.Styles, ids ...string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return " " + st.Rule.Render("["+strings.Join(ids, " ")+"]")
+}
+
+// row is one "Label   value [rule]" line; value is our own text or
+// already sanitised.
+func row(st tui.Styles, label, value string) string {
+	return st.Label.Render(fmt.Sprintf("%-12s", label)) + value
+}
+
+// actionDone is the result of an action run against the store.
+type actionDone struct {
+	rec  store.Record
+	err  error
+	what string
+}
+
+// decision is a model action with the policy bound.
+type decision func(model.Account, model.ActionInput) (model.Effect, error)
+
+// input is what an action is decided with, by this session's actor.
+func input(env *tui.Env, reason string) model.ActionInput {
+	return model.ActionInput{By: env.Actor.Name, Role: env.Actor.Role, Now: env.Now(), Reason: reason}
+}
+
+// run applies decide to the account at the version the agent saw, in one
+// store transaction. A stale version comes back as a conflict.
+func run(env *tui.Env, rec store.Record, decide decision, in model.ActionInput, what string) tea.Cmd {
+	return func() tea.Msg {
+		r, err := env.Store.Act(rec.Account.ID, rec.Version, env.Actor, env.Now(), func(a model.Account) (model.Effect, error) {
+			in.Now = env.Now()
+			return decide(a, in)
+		})
+		return actionDone{rec: r, err: err, what: what}
+	}
+}
+
+// handleDone updates the screen's record after an action and says how it went.
+func handleDone(rec *store.Record, msg actionDone) tea.Cmd {
+	if msg.err != nil {
+		// a version conflict reads "changed by NAME at TIME — review and retry"
+		return tui.ToastError(fmt.Errorf("not done: %w", msg.err))
+	}
+	*rec = msg.rec
+	return tui.Toast(msg.what)
+}
+
+// reload fetches the record again when another session changed it.
+func reload(env *tui.Env, rec *store.Record, id string) tea.Cmd {
+	if id != rec.Account.ID {
+		return nil
+	}
+	r, err := env.Store.Get(id)
+	if err != nil {
+		return tui.ToastError(err)
+	}
+	changed := r.Version != rec.Version
+	*rec = r
+	if changed && r.UpdatedBy != env.Actor.Name {
+		return tui.Toast("Account updated by " + r.UpdatedBy + " just now")
+	}
+	return nil
+}
+
+// maskedOr shows PII masked unless revealed.
+func maskedOr(revealed bool, value string, mask func(string) string) string {
+	if value == "" {
+		return "—"
+	}
+	if revealed {
+		return tui.Sanitize(value)
+	}
+	return tui.Sanitize(mask(value))
+}
+
+// reveal asks for a reason, audits it, then shows PII on this screen (DESIGN §3).
+func reveal(env *tui.Env, id string, done func()) tea.Cmd {
+	if err := model.Permit(env.Actor.Role, model.ActReveal); err != nil {
+		return tui.ToastError(err)
+	}
+	return tui.Push(tui.NewForm(env, tui.FormSpec{
+		Title:     "Reveal personal details",
+		Lines:     []string{"Email, phone and date of birth will be shown unmasked on this screen. The reveal is audited with your reason."},
+		TextLabel: "Reason", TextNeed: true, Confirm: "reveal",
+		Submit: func(r tui.FormResult) tea.Cmd {
+			if err := env.Audit(model.ActReveal, id, r.Text, nil); err != nil {
+				return tui.ToastError(err)
+			}
+			done()
+			return tui.Toast("Revealed on this screen; audited.")
+		},
+	}))
+}
+
+// openAccount audits the look-up and opens the Account screen.
+func openAccount(env *tui.Env, id string, via string) tea.Cmd {
+	rec, err := env.Store.Get(id)
+	if err != nil {
+		return tui.ToastError(err)
+	}
+	if err := env.Audit("lookup", id, "", map[string]string{"via": via}); err != nil {
+		return tui.ToastError(fmt.Errorf("look-up not audited, not shown: %w", err))
+	}
+	return tui.Push(NewAccount(env, rec))
+}

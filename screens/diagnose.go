@@ -1,0 +1,261 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/tui"
+)
+
+// Diagnose asks what the caller reports (site, problem, flags) and shows
+// the findings live: the first prominent with the steps to read out, the
+// rest with their evidence. The findings come from model.Diagnose only.
+type Diagnose struct {
+	env      *tui.Env
+	acc      *model.Account // nil: no account has the email
+	email    string
+	site     int
+	problem  int
+	abroad   bool
+	other    bool
+	findings []model.Finding
+	audited  map[string]bool
+	scroll   tui.Scroller
+	keys     diagnoseKeys
+}
+
+type diagnoseKeys struct {
+	Sites    []key.Binding
+	Problems []key.Binding
+	Abroad   key.Binding
+	Other    key.Binding
+	Copy     key.Binding
+}
+
+var siteLabels = map[string]string{
+	model.SitePatient: "patient (headway.co)", model.SiteProvider: "provider (sigmund)",
+	model.SiteCareers: "careers", model.SiteCapital: "capital", model.SiteUnknown: "unknown",
+}
+
+var problemKeys = []struct{ key, label string }{
+	{"l", "can't log in"}, {"m", "no reset email"}, {"k", "reset link failed"},
+	{"o", "no 2FA code"}, {"x", "lost 2FA"}, {"j", "can't join visit"}, {"f", "family account"},
+}
+
+// NewDiagnose builds the Diagnose screen for acc (nil when no account has
+// email). It starts on site unknown, problem can't log in.
+func NewDiagnose(env *tui.Env, acc *model.Account, email string) *Diagnose {
+	d := &Diagnose{env: env, acc: acc, email: email, site: len(model.Sites) - 1, audited: map[string]bool{},
+		scroll: tui.NewScroller()}
+	for i, s := range model.Sites {
+		d.keys.Sites = append(d.keys.Sites, key.NewBinding(key.WithKeys(fmt.Sprint(i+1)), key.WithHelp(fmt.Sprint(i+1), "site: "+siteLabels[s])))
+	}
+	for _, p := range problemKeys {
+		d.keys.Problems = append(d.keys.Problems, key.NewBinding(key.WithKeys(p.key), key.WithHelp(p.key, p.label)))
+	}
+	d.keys.Abroad = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "abroad"))
+	d.keys.Other = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "other device"))
+	d.keys.Copy = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy steps"))
+	return d
+}
+
+// Init implements tui.Screen.
+func (d *Diagnose) Init() tea.Cmd { return d.rediagnose() }
+
+// Title implements tui.Screen.
+func (d *Diagnose) Title() string {
+	if d.acc == nil {
+		return "Diagnose " + tui.Sanitize(d.email) + " (no account)"
+	}
+	return "Diagnose · " + tui.Sanitize(d.acc.Name)
+}
+
+// Report is what the agent has picked.
+func (d *Diagnose) Report() model.Report {
+	return model.Report{Email: d.email, Site: model.Sites[d.site], Problem: model.Problems[d.problem],
+		Abroad: d.abroad, OtherDevice: d.other}
+}
+
+// rediagnose runs the engine and audits each distinct report once.
+func (d *Diagnose) rediagnose() tea.Cmd {
+	r := d.Report()
+	d.findings = d.env.Policy.Diagnose(d.acc, r, d.env.Now())
+	sig := fmt.Sprintf("%s/%s/%t/%t", r.Site, r.Problem, r.Abroad, r.OtherDevice)
+	if d.audited[sig] {
+		return nil
+	}
+	d.audited[sig] = true
+	id := ""
+	if d.acc != nil {
+		id = d.acc.ID
+	}
+	err := d.env.Audit("diagnose", id, "", map[string]string{"email": r.Email, "site": r.Site, "problem": r.Problem,
+		"abroad": fmt.Sprint(r.Abroad), "other_device": fmt.Sprint(r.OtherDevice), "top": d.findings[0].Code})
+	if err != nil {
+		return tui.ToastError(fmt.Errorf("diagnosis not audited: %w", err))
+	}
+	return nil
+}
+
+// Update implements tui.Screen.
+func (d *Diagnose) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tui.AccountChangedMsg:
+		if d.acc != nil && msg.ID == d.acc.ID {
+			if r, err := d.env.Store.Get(msg.ID); err == nil {
+				d.acc = &r.Account
+				return d, d.rediagnose()
+			}
+		}
+	case tea.KeyMsg:
+		for i, k := range d.keys.Sites {
+			if key.Matches(msg, k) {
+				d.site = i
+				return d, d.rediagnose()
+			}
+		}
+		for i, k := range d.keys.Problems {
+			if key.Matches(msg, k) {
+				d.problem = i
+				return d, d.rediagnose()
+			}
+		}
+		switch {
+		case key.Matches(msg, d.keys.Abroad):
+			d.abroad = !d.abroad
+			return d, d.rediagnose()
+		case key.Matches(msg, d.keys.Other):
+			d.other = !d.other
+			return d, d.rediagnose()
+		case key.Matches(msg, d.keys.Copy):
+			return d, d.copySteps()
+		}
+		d.scroll.Update(msg)
+	}
+	return d, nil
+}
+
+// StepsText is the first finding's steps as plain text, for the clipboard.
+func (d *Diagnose) StepsText() string {
+	f := d.findings[0]
+	var b strings.Builder
+	b.WriteString(f.Title + "\n")
+	for i, s := range f.Steps {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, s)
+	}
+	return b.String()
+}
+
+// copySteps puts our own text (never account text) on the agent's clipboard.
+func (d *Diagnose) copySteps() tea.Cmd {
+	if d.env.Copy == nil {
+		return tui.ToastError(fmt.Errorf("no clipboard on this terminal"))
+	}
+	if err := d.env.Copy(d.StepsText()); err != nil {
+		return tui.ToastError(err)
+	}
+	return tui.Toast("Steps copied to your clipboard")
+}
+
+// View implements tui.Screen.
+func (d *Diagnose) View(width, height int) string {
+	st := d.env.Styles
+	var top []string
+	chips := func(label string, items []string, sel int, keyOf func(int) string) string {
+		parts := []string{st.Label.Render(fmt.Sprintf("%-8s", label))}
+		for i, it := range items {
+			s := keyOf(i) + " " + it
+			if i == sel {
+				s = st.Selected.Render(s)
+			} else {
+				s = st.Muted.Render(s)
+			}
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, "  ")
+	}
+	siteNames := make([]string, len(model.Sites))
+	for i, s := range model.Sites {
+		siteNames[i] = siteLabels[s]
+	}
+	top = append(top, wrapChips(chips("Site", siteNames, d.site, func(i int) string { return fmt.Sprint(i + 1) }), width))
+	probNames := make([]string, len(problemKeys))
+	for i, p := range problemKeys {
+		probNames[i] = p.label
+	}
+	top = append(top, wrapChips(chips("Problem", probNames, d.problem, func(i int) string { return problemKeys[i].key }), width))
+	flag := func(on bool, k, label string) string {
+		if on {
+			return st.Selected.Render("[x] " + k + " " + label)
+		}
+		return st.Muted.Render("[ ] " + k + " " + label)
+	}
+	top = append(top, st.Label.Render("Flags   ")+flag(d.abroad, "a", "caller is abroad")+"  "+flag(d.other, "w", "on another device"))
+	header := strings.Join(top, "\n")
+
+	f := d.findings[0]
+	inner := min(width-4, 100)
+	var lead strings.Builder
+	lead.WriteString(st.Title.Render(tui.Clip(f.Title, inner-20)) + rule(st, f.Rules...) + st.Muted.Render("  "+f.Code) + "\n")
+	for _, e := range f.Evidence {
+		lead.WriteString(st.Muted.Render(tui.Wrap("• "+e, inner)) + "\n")
+	}
+	lead.WriteString(st.Label.Render("Read to the caller:") + "\n")
+	for i, s := range f.Steps {
+		lead.WriteString(tui.Wrap(fmt.Sprintf("%d. %s", i+1, s), inner) + "\n")
+	}
+	body := st.Lead.Width(inner + 2).Render(strings.TrimRight(lead.String(), "\n"))
+	if len(d.findings) > 1 {
+		body += "\n" + st.Title.Render("Also holds") + "\n"
+		for _, o := range d.findings[1:] {
+			ev := ""
+			if len(o.Evidence) > 0 {
+				ev = " — " + o.Evidence[0]
+			}
+			body += tui.Clip("• "+o.Title+ev, width-1) + rule(st, o.Rules...) + "\n"
+		}
+	}
+	headerLines := strings.Count(header, "\n") + 1
+	return header + "\n" + d.scroll.View(body, width, height-headerLines-1)
+}
+
+// wrapChips breaks a long chip row onto two lines when it does not fit.
+func wrapChips(s string, width int) string {
+	if tui.Width(s) <= width {
+		return s
+	}
+	parts := strings.Split(s, "  ")
+	var lines []string
+	cur := ""
+	for _, p := range parts {
+		if cur != "" && tui.Width(cur+"  "+p) > width {
+			lines = append(lines, cur)
+			cur = "        " + p
+			continue
+		}
+		if cur == "" {
+			cur = p
+		} else {
+			cur += "  " + p
+		}
+	}
+	return strings.Join(append(lines, cur), "\n")
+}
+
+// ShortHelp implements tui.Screen.
+func (d *Diagnose) ShortHelp() []key.Binding {
+	return []key.Binding{
+		key.NewBinding(key.WithKeys("1"), key.WithHelp("1-5", "site")),
+		key.NewBinding(key.WithKeys("l"), key.WithHelp("l/m/k/o/x/j/f", "problem")),
+		d.keys.Abroad, d.keys.Other, d.keys.Copy,
+	}
+}
+
+// FullHelp implements tui.Screen.
+func (d *Diagnose) FullHelp() [][]key.Binding {
+	return [][]key.Binding{d.keys.Sites, d.keys.Problems, append([]key.Binding{d.keys.Abroad, d.keys.Other, d.keys.Copy}, d.scroll.Bindings()...)}
+}

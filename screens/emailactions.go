@@ -1,0 +1,109 @@
+package screens
+
+import (
+	"errors"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/tui"
+)
+
+// emailActions are the agent's actions on an account's email: send a
+// password reset, resend verification, lift suppression, add a note.
+// Account and Resets both offer them.
+type emailActions struct{ keys emailKeys }
+
+type emailKeys struct{ SendReset, Verify, Lift, Note key.Binding }
+
+func newEmailActions() emailActions {
+	return emailActions{keys: emailKeys{
+		SendReset: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "send reset")),
+		Verify:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "resend verification")),
+		Lift:      key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "lift suppression")),
+		Note:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
+	}}
+}
+
+func (e emailActions) bindings() []key.Binding {
+	return []key.Binding{e.keys.SendReset, e.keys.Verify, e.keys.Lift, e.keys.Note}
+}
+
+// handle opens the dialog for an action key; ok is false for other keys.
+func (e emailActions) handle(env *tui.Env, rec store.Record, msg tea.KeyMsg) (tea.Cmd, bool) {
+	p := env.Policy
+	switch {
+	case key.Matches(msg, e.keys.SendReset):
+		return sendResetDialog(env, rec), true
+	case key.Matches(msg, e.keys.Verify):
+		return dialog(env, rec, p.ResendVerification, "Resend verification email",
+			[]string{"The platform sends the verification email again to the account's address (R7).",
+				"Ask the caller to check spam, junk and Gmail's Promotions tab (R4)."},
+			false, "Verification email queued for the platform"), true
+	case key.Matches(msg, e.keys.Lift):
+		return dialog(env, rec, p.LiftSuppression, "Lift email suppression",
+			[]string{"Removes the address from the unsubscribed list so reset and verification emails arrive again (R6).",
+				"The account holder is notified. Ask the caller's agreement first."},
+			true, "Suppression lifted; holder will be notified"), true
+	case key.Matches(msg, e.keys.Note):
+		return tui.Push(tui.NewForm(env, tui.FormSpec{
+			Title: "Add a note", TextLabel: "Note", TextNeed: true, Confirm: "save note",
+			Lines: []string{"Notes are visible to every agent and kept with the account."},
+			Submit: func(r tui.FormResult) tea.Cmd {
+				return run(env, rec, p.AddNote, input(env, r.Text), "Note added")
+			},
+		})), true
+	}
+	return nil, false
+}
+
+// dialog checks the action can be done now (so a refusal is said at once,
+// with its reason), then asks for confirmation and, if needed, a reason.
+func dialog(env *tui.Env, rec store.Record, decide decision, title string, lines []string, needReason bool, done string) tea.Cmd {
+	probe := input(env, "probe")
+	if _, err := decide(rec.Account, probe); err != nil {
+		return tui.ToastError(err)
+	}
+	spec := tui.FormSpec{Title: title, Lines: lines, Confirm: "confirm",
+		Submit: func(r tui.FormResult) tea.Cmd { return run(env, rec, decide, input(env, r.Text), done) }}
+	if needReason {
+		spec.TextLabel, spec.TextNeed = "Reason", true
+	}
+	return tui.Push(tui.NewForm(env, spec))
+}
+
+// sendResetDialog: a reset kills every earlier link (R3). Within the
+// caution window of the last one, the agent confirms twice: first that
+// the caller opened the newest email.
+func sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
+	p := env.Policy
+	a := rec.Account
+	_, err := p.SendReset(a, input(env, ""))
+	second := errors.Is(err, model.ErrNeedsConfirm)
+	if err != nil && !second {
+		if a.EmailsUnsubscribedAt != nil {
+			return tui.ToastError(errors.New(err.Error() + " — press u"))
+		}
+		return tui.ToastError(err)
+	}
+	lines := []string{
+		"The platform emails a reset link to the account's address, for the " + model.PortalHost(a.Role) + " portal (R1).",
+		"Any earlier reset link stops working (R3). The console never sees or sets a password.",
+	}
+	if a.Role == model.RoleProvider {
+		lines = append(lines, "Tell the caller: the subject is \"Please Verify Your Headway Account\" (R2).")
+	}
+	spec := tui.FormSpec{Title: "Send password reset", Lines: lines, Confirm: "send reset",
+		Submit: func(r tui.FormResult) tea.Cmd {
+			in := input(env, r.Text)
+			in.Confirmed = second
+			return run(env, rec, p.SendReset, in, "Reset requested: queued for the platform")
+		}}
+	if second {
+		spec.Lines = append([]string{"⚠ " + err.Error() + "."}, spec.Lines...)
+		spec.Checks = []tui.Check{{Label: "The caller opened the newest reset email and its link fails", Required: true}}
+	}
+	return tui.Push(tui.NewForm(env, spec))
+}

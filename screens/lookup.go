@@ -1,0 +1,177 @@
+package screens
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/tui"
+)
+
+// Lookup is the first screen: a search box, focused, and results that
+// narrow as the agent types.
+type Lookup struct {
+	env      *tui.Env
+	input    textinput.Model
+	hits     []store.Hit
+	selected int
+	err      error
+	keys     lookupKeys
+}
+
+type lookupKeys struct{ Up, Down, Open, Diagnose, Leave, Focus key.Binding }
+
+// SearchLimit is how many results the table shows.
+const SearchLimit = 50
+
+// NewLookup builds the Lookup screen.
+func NewLookup(env *tui.Env) *Lookup {
+	in := textinput.New()
+	in.Placeholder = "email, name, phone digits or account id"
+	in.Prompt = "Find: "
+	in.PromptStyle = env.Styles.Key
+	in.CharLimit = 254
+	in.Focus()
+	return &Lookup{env: env, input: in, keys: lookupKeys{
+		Up:       key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
+		Down:     key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "next")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Diagnose: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "diagnose this email anyway")),
+		Leave:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave search box")),
+		Focus:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+	}}
+}
+
+// Init implements tui.Screen.
+func (l *Lookup) Init() tea.Cmd { return textinput.Blink }
+
+// Title implements tui.Screen.
+func (l *Lookup) Title() string { return "Find an account" }
+
+// CapturingInput: while the search box is focused, q and ? are typed.
+func (l *Lookup) CapturingInput() bool { return l.input.Focused() }
+
+func (l *Lookup) search() {
+	l.hits, l.err = l.env.Store.Search(l.input.Value(), SearchLimit)
+	l.selected = 0
+}
+
+// Update implements tui.Screen.
+func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		var cmd tea.Cmd
+		l.input, cmd = l.input.Update(msg)
+		return l, cmd
+	}
+	switch {
+	case key.Matches(k, l.keys.Up):
+		l.selected = max(l.selected-1, 0)
+		return l, nil
+	case key.Matches(k, l.keys.Down):
+		l.selected = min(l.selected+1, max(len(l.hits)-1, 0))
+		return l, nil
+	case key.Matches(k, l.keys.Open):
+		if len(l.hits) > 0 {
+			h := l.hits[l.selected]
+			return l, openAccount(l.env, h.Account.ID, "search: "+h.MatchedBy)
+		}
+		return l, l.diagnoseAnyway()
+	case key.Matches(k, l.keys.Diagnose):
+		return l, l.diagnoseAnyway()
+	case l.input.Focused() && key.Matches(k, l.keys.Leave):
+		l.input.Blur()
+		return l, nil
+	case !l.input.Focused() && key.Matches(k, l.keys.Focus):
+		l.input.Focus()
+		return l, textinput.Blink
+	}
+	if !l.input.Focused() {
+		return l, nil
+	}
+	before := l.input.Value()
+	var cmd tea.Cmd
+	l.input, cmd = l.input.Update(msg)
+	if l.input.Value() != before {
+		l.search()
+	}
+	return l, cmd
+}
+
+// diagnoseAnyway opens Diagnose for an email no account has: the caller
+// may be on another Headway, or using another address (no_account).
+func (l *Lookup) diagnoseAnyway() tea.Cmd {
+	q := strings.TrimSpace(l.input.Value())
+	if model.ValidateEmail(q) != nil {
+		return tui.ToastError(errNotEmail)
+	}
+	if r, err := l.env.Store.ByEmail(q); err == nil {
+		return openAccount(l.env, r.Account.ID, "email")
+	}
+	return tui.Push(NewDiagnose(l.env, nil, q))
+}
+
+type lookupError string
+
+func (e lookupError) Error() string { return string(e) }
+
+const errNotEmail = lookupError("type the caller's full email address to diagnose it")
+
+// View implements tui.Screen.
+func (l *Lookup) View(width, height int) string {
+	st := l.env.Styles
+	l.input.Width = max(width-10, 10)
+	var b strings.Builder
+	b.WriteString(st.Input.Width(width-2).Render(l.input.View()) + "\n")
+	q := strings.TrimSpace(l.input.Value())
+	switch {
+	case l.err != nil:
+		b.WriteString(st.Bad.Render(tui.Clip(l.err.Error(), width)))
+	case q == "":
+		b.WriteString(st.Muted.Render("Type any of the caller's email, name, phone digits or account id.") + "\n" +
+			st.Muted.Render("Results narrow as you type; ↑/↓ to choose, enter to open."))
+	case len(l.hits) == 0:
+		b.WriteString(st.Warn.Render("No account matches “"+tui.Clip(q, width-30)+"”.") + "\n")
+		if model.ValidateEmail(q) == nil {
+			b.WriteString("Press " + st.Key.Render("enter") + " to diagnose this email anyway: another Headway, or another address? " + st.Rule.Render("[P1 R5]"))
+		} else {
+			b.WriteString(st.Muted.Render("Try another spelling, the work or personal email, or the phone number."))
+		}
+	default:
+		rows := make([][]string, len(l.hits))
+		for i, h := range l.hits {
+			a := h.Account
+			email := model.MaskEmail(a.Email)
+			if h.MatchedBy == "previous email" {
+				email += " (old email)"
+			}
+			rows[i] = []string{a.Name, email, a.Role, a.Status, a.ID}
+		}
+		cols := []tui.Column{tui.Col("Name", 0), tui.Col("Email", 30), tui.Col("Role", 8), tui.Col("Status", 12), tui.Col("Id", 9)}
+		if width < 76 {
+			cols = []tui.Column{tui.Col("Name", 0), tui.Col("Email", 24), tui.Col("Role", 8), tui.Col("Status", 8)}
+		}
+		b.WriteString(tui.Table(st, cols, rows, l.selected, width, height-4))
+		if len(l.hits) == SearchLimit {
+			b.WriteString("\n" + st.Muted.Render("First 50 shown: type more to narrow."))
+		}
+	}
+	return b.String()
+}
+
+// ShortHelp implements tui.Screen.
+func (l *Lookup) ShortHelp() []key.Binding {
+	if l.input.Focused() {
+		return []key.Binding{l.keys.Open, l.keys.Up, l.keys.Down, l.keys.Leave}
+	}
+	return []key.Binding{l.keys.Open, l.keys.Focus}
+}
+
+// FullHelp implements tui.Screen.
+func (l *Lookup) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{l.keys.Open, l.keys.Up, l.keys.Down}, {l.keys.Diagnose, l.keys.Leave, l.keys.Focus}}
+}

@@ -1,0 +1,151 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/tui"
+)
+
+// Resets is the whole story of every reset, newest first: requested,
+// sent, delivered, clicked, used, expired or superseded, each step with
+// its time and the rule that explains it, the live link marked.
+type Resets struct {
+	env    *tui.Env
+	rec    store.Record
+	scroll tui.Scroller
+	acts   emailActions
+}
+
+// NewResets builds the Resets screen.
+func NewResets(env *tui.Env, rec store.Record) *Resets {
+	return &Resets{env: env, rec: rec, scroll: tui.NewScroller(), acts: newEmailActions()}
+}
+
+// Init implements tui.Screen.
+func (s *Resets) Init() tea.Cmd { return nil }
+
+// Title implements tui.Screen.
+func (s *Resets) Title() string { return "Resets · " + tui.Sanitize(s.rec.Account.Name) }
+
+// Update implements tui.Screen.
+func (s *Resets) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tui.AccountChangedMsg:
+		return s, reload(s.env, &s.rec, msg.ID)
+	case actionDone:
+		return s, handleDone(&s.rec, msg)
+	case tea.KeyMsg:
+		if cmd, ok := s.acts.handle(s.env, s.rec, msg); ok {
+			return s, cmd
+		}
+		s.scroll.Update(msg)
+	}
+	return s, nil
+}
+
+// View implements tui.Screen.
+func (s *Resets) View(width, height int) string {
+	return s.scroll.View(s.body(width), width, height)
+}
+
+func (s *Resets) body(width int) string {
+	st, now, p, a := s.env.Styles, s.env.Now(), s.env.Policy, s.rec.Account
+	var b []string
+	add := func(l string) { b = append(b, l) }
+
+	// warnings first: they decide what the agent does next
+	if a.EmailsUnsubscribedAt != nil {
+		add(st.Bad.Render("⚠ Emails suppressed") + " since " + when(a.EmailsUnsubscribedAt, now) + ": nothing can arrive until lifted (u)" + rule(st, "R6"))
+	}
+	if n := model.ResetsRequestedWithin(a.Resets, now, p.RecentResetWindow); n >= 2 {
+		add(st.Warn.Render(fmt.Sprintf("⚠ %d requests in 24 h", n)) + ": only the newest link works; ask for one at a time" + rule(st, "R3"))
+	}
+	if model.IsUnverified(a) {
+		add(st.Warn.Render("⚠ Email not verified") + ": resend verification (e) before any reset" + rule(st, "R7"))
+	}
+	for _, r := range a.Resets {
+		if r.Status == model.ResetBounced {
+			add(st.Bad.Render("⚠ A reset bounced") + ": check the address is right and the mailbox exists")
+			break
+		}
+	}
+	if len(b) > 0 {
+		add("")
+	}
+	add(st.Muted.Render(fmt.Sprintf("Links expire %s after sending (R8). Portal: %s (R1).", model.Duration(p.ResetLinkLifetime), model.PortalHost(a.Role))))
+	add("")
+
+	states := p.ResetStates(a.Resets, now)
+	order := make([]int, len(a.Resets))
+	for i := range order {
+		order[i] = i
+	}
+	order = latest(order, func(i int) int64 { return a.Resets[i].RequestedAt.UnixNano() }, len(order))
+	if len(order) == 0 {
+		add(st.Muted.Render("No reset has ever been requested for this account."))
+	}
+	for _, i := range order {
+		r, rs := a.Resets[i], states[i]
+		head := st.Title.Render(tui.Clip(r.ID, 12)) + "  " + strings.ToUpper(rs.Status) + rule(st, rs.Rule)
+		if rs.Live {
+			head += "  " + st.Good.Render("● the live link")
+		}
+		if r.RequestedBy != "" {
+			head += st.Muted.Render("  by " + tui.Clip(r.RequestedBy, 20))
+		}
+		add(head)
+		step := func(label string, t string, note string) {
+			add(fmt.Sprintf("  %-10s %s %s", label, t, st.Muted.Render(note)))
+		}
+		step("requested", when(r.RequestedAt, now), "")
+		switch {
+		case r.Status == model.ResetSuppressed:
+			step("suppressed", "nothing sent", "address unsubscribed (R6)")
+		case r.SentAt != nil:
+			step("sent", when(r.SentAt, now), "")
+		}
+		if r.Status == model.ResetBounced {
+			step("bounced", "", "the mailbox refused it")
+		}
+		if r.DeliveredAt != nil {
+			step("delivered", when(r.DeliveredAt, now), "look in spam/Promotions if not seen (R4)")
+		}
+		if r.ClickedAt != nil {
+			step("clicked", when(r.ClickedAt, now), "")
+		}
+		if r.UsedAt != nil {
+			step("used", when(r.UsedAt, now), "password was set")
+		}
+		switch rs.Status {
+		case model.ResetExpired:
+			if r.WasSent() {
+				exp := r.SentTime().Add(p.ResetLinkLifetime)
+				step("expired", when(&exp, now), "older than "+model.Duration(p.ResetLinkLifetime)+" (R8)")
+			} else {
+				step("expired", "", "per the platform")
+			}
+		case model.ResetSuperseded:
+			step("superseded", "", "a newer request cancelled this link (R3)")
+		}
+		if rs.Live {
+			left := r.SentTime().Add(p.ResetLinkLifetime).Sub(now)
+			step("works for", model.Duration(left)+" more", "(R8)")
+		}
+		add("")
+	}
+	return strings.Join(b, "\n")
+}
+
+// ShortHelp implements tui.Screen.
+func (s *Resets) ShortHelp() []key.Binding { return s.acts.bindings() }
+
+// FullHelp implements tui.Screen.
+func (s *Resets) FullHelp() [][]key.Binding {
+	return [][]key.Binding{s.acts.bindings(), s.scroll.Bindings()}
+}

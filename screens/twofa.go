@@ -1,0 +1,248 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/tui"
+)
+
+// TwoFA shows every factor and its state, remembered devices, the
+// exemption, the risks and what the caller can do alone; leads act from
+// here after verifying the caller.
+type TwoFA struct {
+	env    *tui.Env
+	rec    store.Record
+	cursor int // over factors, then remembered devices
+	scroll tui.Scroller
+	keys   twofaKeys
+}
+
+type twofaKeys struct {
+	Up, Down, Grant, Revoke, Remove, ForgetAll, Recovery key.Binding
+}
+
+// NewTwoFA builds the 2FA screen.
+func NewTwoFA(env *tui.Env, rec store.Record) *TwoFA {
+	return &TwoFA{env: env, rec: rec, scroll: tui.NewScroller(), keys: twofaKeys{
+		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "choose factor or device")),
+		Down:      key.NewBinding(key.WithKeys("down", "j")),
+		Grant:     key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "grant exemption")),
+		Revoke:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "revoke exemption")),
+		Remove:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "remove chosen factor/device")),
+		ForgetAll: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "forget all devices")),
+		Recovery:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "issue recovery code")),
+	}}
+}
+
+// Init implements tui.Screen.
+func (s *TwoFA) Init() tea.Cmd { return nil }
+
+// Title implements tui.Screen.
+func (s *TwoFA) Title() string { return "2FA · " + tui.Sanitize(s.rec.Account.Name) }
+
+func (s *TwoFA) items() int { return len(s.rec.Account.Factors) + len(s.rec.Account.RememberedDevices) }
+
+// Update implements tui.Screen.
+func (s *TwoFA) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tui.AccountChangedMsg:
+		cmd := reload(s.env, &s.rec, msg.ID)
+		s.cursor = min(s.cursor, max(s.items()-1, 0))
+		return s, cmd
+	case actionDone:
+		cmd := handleDone(&s.rec, msg)
+		s.cursor = min(s.cursor, max(s.items()-1, 0))
+		return s, cmd
+	case tea.KeyMsg:
+		p, a := s.env.Policy, s.rec.Account
+		switch {
+		case key.Matches(msg, s.keys.Up):
+			s.cursor = max(s.cursor-1, 0)
+		case key.Matches(msg, s.keys.Down):
+			s.cursor = min(s.cursor+1, max(s.items()-1, 0))
+		case key.Matches(msg, s.keys.Grant):
+			return s, s.verified(p.GrantExemption, "Grant 2FA exemption (7 days)", "",
+				[]string{"The provider gets one week to sign in at sigmund.headway.co and reset their methods: Settings → Login tab → Reset (M7).",
+					"The provider is notified."}, "Exemption granted for 7 days")
+		case key.Matches(msg, s.keys.Revoke):
+			return s, dialog(s.env, s.rec, p.RevokeExemption, "Revoke 2FA exemption",
+				[]string{"The exemption ends now; the provider is notified."}, true, "Exemption revoked")
+		case key.Matches(msg, s.keys.ForgetAll):
+			return s, s.verified(p.ForgetDevices, "Forget all remembered devices", "",
+				[]string{"Every device will ask for a 2FA code at the next sign-in (M4).", "The account holder is notified."}, "Remembered devices forgotten")
+		case key.Matches(msg, s.keys.Remove):
+			if s.items() == 0 {
+				return s, nil
+			}
+			if s.cursor < len(a.Factors) {
+				f := a.Factors[s.cursor]
+				return s, s.verified(p.RemoveFactor, "Remove "+model.FactorName(f.Type), f.ID,
+					[]string{"Removes the " + model.FactorName(f.Type) + " (" + tui.Sanitize(model.FactorDetail(f)) + ") from the account.",
+						"The account holder is notified and must enroll again (M12: at least two methods)."}, "Factor removed")
+			}
+			d := a.RememberedDevices[s.cursor-len(a.Factors)]
+			return s, s.verified(p.ForgetDevices, "Forget "+tui.Sanitize(d.Label), d.ID,
+				[]string{"That device will ask for a 2FA code at the next sign-in (M4).", "The account holder is notified."}, "Device forgotten")
+		case key.Matches(msg, s.keys.Recovery):
+			return s, s.verified(p.IssueRecoveryCode, "Issue a new recovery code", "",
+				[]string{"The platform generates a new recovery code and delivers it to the account holder; the console never sees it (M2, M8)."}, "New recovery code requested")
+		default:
+			s.scroll.Update(msg)
+		}
+	}
+	return s, nil
+}
+
+// verified runs a 2FA action behind the caller-verification checklist.
+// A role that may not act is told so at once, with the reason.
+func (s *TwoFA) verified(decide decision, title, target string, lines []string, done string) tea.Cmd {
+	env, rec := s.env, s.rec
+	probe := input(env, "probe")
+	probe.Target = target
+	probe.Checks = model.VerificationChecks
+	if _, err := decide(rec.Account, probe); err != nil {
+		return tui.ToastError(err)
+	}
+	checks := make([]tui.Check, len(model.VerificationChecks))
+	for i, c := range model.VerificationChecks {
+		checks[i] = tui.Check{Label: c}
+	}
+	return tui.Push(tui.NewForm(env, tui.FormSpec{
+		Title: title, Lines: append(lines, fmt.Sprintf("Verify the caller: tick what passed (at least %d).", model.MinVerificationChecks)),
+		Checks: checks, MinChecks: model.MinVerificationChecks,
+		TextLabel: "Reason", TextNeed: true, Confirm: "confirm",
+		Submit: func(r tui.FormResult) tea.Cmd {
+			in := input(env, r.Text)
+			in.Target = target
+			for i, t := range r.Ticked {
+				if t {
+					in.Checks = append(in.Checks, model.VerificationChecks[i])
+				}
+			}
+			return run(env, rec, decide, in, done)
+		},
+	}))
+}
+
+// View implements tui.Screen.
+func (s *TwoFA) View(width, height int) string {
+	return s.scroll.View(s.body(width), width, height)
+}
+
+func (s *TwoFA) body(width int) string {
+	st, now, p, a := s.env.Styles, s.env.Now(), s.env.Policy, s.rec.Account
+	var b []string
+	add := func(l string) { b = append(b, l) }
+	need := "optional for clients, recommended"
+	if model.MFARequired(a.Role) {
+		need = "required for every provider"
+	}
+	add(row(st, "2FA", need+rule(st, "M1")+"   email codes: "+yesNo(model.EmailCodesAvailable(a))+rule(st, "M3")))
+
+	add("")
+	rows := [][]string{}
+	for _, f := range a.Factors {
+		last := "—"
+		if f.LastUsedAt != nil {
+			last = model.RelTime(*f.LastUsedAt, now)
+		}
+		enrolled := "—"
+		if f.EnrolledAt != nil {
+			enrolled = model.RelTime(*f.EnrolledAt, now)
+		}
+		rows = append(rows, []string{model.FactorName(f.Type), model.FactorDetail(f), enrolled, last, yesNo(model.UsableAbroad(f.Type))})
+	}
+	sel := -1
+	if s.cursor < len(a.Factors) {
+		sel = s.cursor
+	}
+	add(st.Title.Render("Factors") + rule(st, "M2", "M11"))
+	if len(rows) == 0 {
+		add(st.Muted.Render("  none enrolled"))
+	} else {
+		add(tui.Table(st, []tui.Column{tui.Col("Method", 22), tui.Col("Detail", 0), tui.Col("Enrolled", 10), tui.Col("Last used", 10), tui.Col("Abroad", 6)}, rows, sel, width, len(rows)+1))
+	}
+	add(row(st, "Recovery", model.RecoveryCodeState(a)+" — one-time; using it issues a new one"+rule(st, "M2", "M8")))
+
+	add("")
+	add(st.Title.Render("Remembered devices") + rule(st, "M4") + st.Muted.Render("  (asked again 30 days after remembering)"))
+	if len(a.RememberedDevices) == 0 {
+		add(st.Muted.Render("  none"))
+	}
+	for i, d := range a.RememberedDevices {
+		exp := p.DeviceExpires(d)
+		state := st.Good.Render("active") + ", expires " + when(&exp, now)
+		if !p.DeviceActive(d, now) {
+			state = st.Muted.Render("expired " + model.RelTime(exp, now))
+		}
+		line := "  " + tui.Fit(d.Label, 24) + " " + state
+		if len(a.Factors)+i == s.cursor {
+			line = st.Selected.Render(tui.Fit(d.Label, 26)) + " " + state
+		}
+		add(line)
+	}
+
+	add("")
+	if x := a.MFAExemption; x != nil {
+		if model.ExemptionActive(x, now) {
+			add(row(st, "Exemption", st.Warn.Render("ACTIVE")+" — "+model.Duration(x.ExpiresAt.Sub(now))+" left, until "+when(x.ExpiresAt, now)+rule(st, "M7")))
+		} else {
+			add(row(st, "Exemption", "expired "+when(x.ExpiresAt, now)+rule(st, "M7")))
+		}
+		add(row(st, "", st.Muted.Render("granted by "+tui.Clip(x.GrantedBy, 20)+": "+tui.Clip(x.Reason, width-40))))
+	} else {
+		add(row(st, "Exemption", "none"+rule(st, "M7")))
+	}
+
+	if risks := model.Risks(a); len(risks) > 0 {
+		add("")
+		add(st.Title.Render("Risks"))
+		for _, r := range risks {
+			add(tui.Wrap(st.Warn.Render("⚠ ")+r.Text, width-8) + rule(st, r.Rule))
+		}
+	}
+	add("")
+	add(st.Title.Render("What the caller can do themselves"))
+	for _, h := range model.SelfHelp(a) {
+		add(tui.Wrap("• "+h.Text, width-8) + rule(st, h.Rule))
+	}
+
+	add("")
+	add(st.Title.Render("Actions") + st.Muted.Render(" — each after verifying the caller; the holder is notified"))
+	for _, k := range []struct {
+		b      key.Binding
+		action string
+	}{{s.keys.Grant, model.ActGrantExemption}, {s.keys.Revoke, model.ActRevokeExemption}, {s.keys.Remove, model.ActRemoveFactor},
+		{s.keys.ForgetAll, model.ActForgetDevices}, {s.keys.Recovery, model.ActIssueRecoveryCode}} {
+		h := k.b.Help()
+		line := "  " + st.Key.Render(fmt.Sprintf("%-2s", h.Key)) + " " + h.Desc
+		if err := model.Permit(s.env.Actor.Role, k.action); err != nil {
+			line = st.Muted.Render(fmt.Sprintf("  %-2s %s — needs a lead", h.Key, h.Desc))
+		}
+		add(line)
+	}
+	return strings.Join(b, "\n")
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// ShortHelp implements tui.Screen.
+func (s *TwoFA) ShortHelp() []key.Binding {
+	return []key.Binding{s.keys.Up, s.keys.Grant, s.keys.Remove, s.keys.Recovery}
+}
+
+// FullHelp implements tui.Screen.
+func (s *TwoFA) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{s.keys.Up, s.keys.Grant, s.keys.Revoke}, {s.keys.Remove, s.keys.ForgetAll, s.keys.Recovery}, s.scroll.Bindings()}
+}

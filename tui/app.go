@@ -1,0 +1,340 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Screen is one page of the console: a small model the shell stacks.
+// View gets the body's size (the shell draws header and footer) and may
+// return more or fewer lines: the shell cuts and pads to fit.
+type Screen interface {
+	Init() tea.Cmd
+	Update(msg tea.Msg) (Screen, tea.Cmd)
+	View(width, height int) string
+	Title() string
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+}
+
+// InputCapturer is a screen whose focused field wants every printable key,
+// q and ? included; the shell then handles only ctrl+c.
+type InputCapturer interface {
+	CapturingInput() bool
+}
+
+// Minimum usable size; below it the shell says so instead of drawing a
+// broken layout.
+const (
+	MinWidth  = 60
+	MinHeight = 16
+)
+
+type (
+	pushMsg struct{ s Screen }
+	popMsg  struct{}
+	tickMsg struct{}
+	// ToastMsg shows a short message in the footer.
+	ToastMsg struct {
+		Text string
+		Bad  bool
+	}
+	// AccountChangedMsg: another session (or this one) changed an account.
+	// Every screen on the stack receives it.
+	AccountChangedMsg struct{ ID string }
+	// QuitMsg ends the session, saying why afterwards.
+	QuitMsg struct{ Reason string }
+)
+
+// Push opens s on top of the current screen.
+func Push(s Screen) tea.Cmd { return func() tea.Msg { return pushMsg{s} } }
+
+// Pop closes the current screen.
+func Pop() tea.Cmd { return func() tea.Msg { return popMsg{} } }
+
+// Toast shows text in the footer for a few seconds.
+func Toast(text string) tea.Cmd { return func() tea.Msg { return ToastMsg{Text: text} } }
+
+// ToastError shows an error in the footer.
+func ToastError(err error) tea.Cmd {
+	return func() tea.Msg { return ToastMsg{Text: err.Error(), Bad: true} }
+}
+
+// App is the shell: header, the screen stack, footer, help, idle logoff.
+type App struct {
+	env      *Env
+	stack    []Screen
+	w, h     int
+	showHelp bool
+	toast    ToastMsg
+	toastEnd time.Time
+	start    time.Time
+	lastKey  time.Time
+	exit     string
+	changes  <-chan string
+	unsub    func()
+	help     help.Model
+}
+
+// NewApp builds the shell around its first screen.
+func NewApp(env *Env, first Screen) *App {
+	h := help.New()
+	h.Width = 0 // the footer fits keys itself, dropping whole bindings
+	st := env.Styles
+	h.Styles.ShortKey, h.Styles.FullKey = st.Key, st.Key
+	h.Styles.ShortDesc, h.Styles.FullDesc = st.KeyDesc, st.KeyDesc
+	h.Styles.ShortSeparator, h.Styles.FullSeparator = st.Muted, st.Muted
+	h.Styles.Ellipsis = st.Muted
+	now := env.Now()
+	a := &App{env: env, stack: []Screen{first}, w: 80, h: 24, start: now, lastKey: now, help: h}
+	a.changes, a.unsub = env.Store.Subscribe()
+	return a
+}
+
+// ExitReason says why the session ended, for the caller to print after
+// the terminal is restored ("" for a plain quit).
+func (a *App) ExitReason() string { return a.exit }
+
+// Close releases the store subscription; call it when the program ends.
+func (a *App) Close() { a.unsub() }
+
+// Init starts the first screen, the clock and the change listener.
+func (a *App) Init() tea.Cmd {
+	return tea.Batch(a.top().Init(), a.nextTick(), a.listen())
+}
+
+func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
+
+// listen waits for the next account change, or the session's end.
+func (a *App) listen() tea.Cmd {
+	ch, done := a.changes, a.env.Ctx.Done()
+	return func() tea.Msg {
+		select {
+		case id := <-ch:
+			return AccountChangedMsg{ID: id}
+		case <-done:
+			return nil
+		}
+	}
+}
+
+// nextTick wakes the shell at the next minute (the header clock), the
+// idle deadline or the session's end, whichever comes first. Redrawing no
+// more often keeps hundreds of idle sessions cheap.
+func (a *App) nextTick() tea.Cmd {
+	now := a.env.Now()
+	next := now.Truncate(time.Minute).Add(time.Minute)
+	for _, t := range []time.Time{a.lastKey.Add(a.env.IdleTimeout), a.start.Add(a.env.MaxSession)} {
+		if t.Before(next) {
+			next = t
+		}
+	}
+	if !a.toastEnd.IsZero() && a.toastEnd.Before(next) {
+		next = a.toastEnd
+	}
+	d := next.Sub(now)
+	if d < 10*time.Millisecond {
+		d = 10 * time.Millisecond
+	}
+	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+func (a *App) quit(reason string) (tea.Model, tea.Cmd) {
+	a.exit = reason
+	a.unsub()
+	return a, tea.Quit
+}
+
+// Update routes messages: keys to the top screen after the shell's own,
+// account changes to every screen, everything else to the top screen.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		if msg.Width > 0 && msg.Height > 0 { // some clients send 0×0 first
+			a.w, a.h = msg.Width, msg.Height
+		}
+		return a, nil
+	case tickMsg:
+		now := a.env.Now()
+		if now.Sub(a.lastKey) >= a.env.IdleTimeout {
+			return a.quit("Logged off after " + a.env.IdleTimeout.String() + " without a key press.")
+		}
+		if now.Sub(a.start) >= a.env.MaxSession {
+			return a.quit("Session ended: the longest session allowed is " + a.env.MaxSession.String() + ".")
+		}
+		if !a.toastEnd.IsZero() && !now.Before(a.toastEnd) {
+			a.toast, a.toastEnd = ToastMsg{}, time.Time{}
+		}
+		return a, a.nextTick()
+	case QuitMsg:
+		return a.quit(msg.Reason)
+	case ToastMsg:
+		a.toast, a.toastEnd = msg, a.env.Now().Add(6*time.Second)
+		return a, a.nextTick()
+	case pushMsg:
+		a.stack = append(a.stack, msg.s)
+		a.showHelp = false
+		return a, msg.s.Init()
+	case popMsg:
+		if len(a.stack) > 1 {
+			a.stack = a.stack[:len(a.stack)-1]
+		}
+		return a, nil
+	case AccountChangedMsg:
+		var cmds []tea.Cmd
+		for i, s := range a.stack {
+			var c tea.Cmd
+			a.stack[i], c = s.Update(msg)
+			cmds = append(cmds, c)
+		}
+		return a, tea.Batch(append(cmds, a.listen())...)
+	case tea.KeyMsg:
+		return a.key(msg)
+	}
+	return a, a.updateTop(msg)
+}
+
+func (a *App) updateTop(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	a.stack[len(a.stack)-1], cmd = a.top().Update(msg)
+	return cmd
+}
+
+func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	a.lastKey = a.env.Now()
+	k := a.env.Keys
+	if key.Matches(msg, k.ForceQuit) {
+		return a.quit("")
+	}
+	if a.showHelp {
+		if key.Matches(msg, k.Help, k.Back, k.Quit) {
+			a.showHelp = false
+		}
+		return a, nil
+	}
+	if c, ok := a.top().(InputCapturer); !ok || !c.CapturingInput() {
+		switch {
+		case key.Matches(msg, k.Quit):
+			return a.quit("")
+		case key.Matches(msg, k.Help):
+			a.showHelp = true
+			return a, nil
+		case key.Matches(msg, k.Back) && len(a.stack) > 1:
+			a.stack = a.stack[:len(a.stack)-1]
+			return a, nil
+		}
+	}
+	return a, a.updateTop(msg)
+}
+
+// View draws header, body and footer, exactly w×h.
+func (a *App) View() string {
+	if a.exit != "" {
+		return ""
+	}
+	if a.w < MinWidth || a.h < MinHeight {
+		return fitBlock(a.tooSmall(), a.w, a.h)
+	}
+	bodyH := a.h - 2
+	var body string
+	if a.showHelp {
+		body = a.fullHelp()
+	} else {
+		body = a.top().View(a.w, bodyH)
+	}
+	return a.header() + "\n" + fitBlock(body, a.w, bodyH) + "\n" + a.footer()
+}
+
+func (a *App) tooSmall() string {
+	st := a.env.Styles
+	return st.Warn.Render("Terminal too small") + "\n" +
+		"frontdoor needs at least " + strconv.Itoa(MinWidth) + "×" + strconv.Itoa(MinHeight) + "; this one is " + strconv.Itoa(a.w) + "×" + strconv.Itoa(a.h) + ".\n" +
+		"Enlarge the window, or press ctrl+c to quit."
+}
+
+func (a *App) header() string {
+	st := a.env.Styles
+	badge := st.BadgeLive
+	switch a.env.Mode {
+	case Demo:
+		badge = st.BadgeDemo
+	case Training:
+		badge = st.BadgeTraining
+	}
+	left := st.Header.Render("frontdoor") + " " + badge.Render(string(a.env.Mode)) + " "
+	right := " " + a.env.Actor.Name + " · " + a.env.Actor.Role + " · " + a.env.Now().UTC().Format("15:04 MST")
+	room := a.w - lipgloss.Width(left) - lipgloss.Width(right)
+	title := Fit(a.top().Title(), max(room, 0))
+	return ansi.Truncate(left+st.Title.Render(title)+st.HeaderDim.Render(right), a.w, "")
+}
+
+func (a *App) footer() string {
+	st := a.env.Styles
+	if a.toast.Text != "" {
+		s := st.Toast
+		if a.toast.Bad {
+			s = st.ToastBad
+		}
+		return s.Render(Clip(a.toast.Text, a.w))
+	}
+	// the shell's keys always show; the screen's give way when space is short
+	var shell []key.Binding
+	capturing := false
+	if c, ok := a.top().(InputCapturer); ok {
+		capturing = c.CapturingInput()
+	}
+	if !capturing {
+		shell = append(shell, a.env.Keys.Help)
+	}
+	if len(a.stack) > 1 && !capturing {
+		shell = append(shell, a.env.Keys.Back)
+	}
+	if !capturing {
+		shell = append(shell, a.env.Keys.Quit)
+	}
+	own := a.top().ShortHelp()
+	for n := len(own); n >= 0; n-- {
+		s := a.help.ShortHelpView(append(append([]key.Binding{}, own[:n]...), shell...))
+		if lipgloss.Width(s) <= a.w || n == 0 {
+			return ansi.Truncate(s, a.w, "…")
+		}
+	}
+	return ""
+}
+
+func (a *App) fullHelp() string {
+	k := a.env.Keys
+	groups := append(a.top().FullHelp(), []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit})
+	a.help.Width = a.w
+	return a.env.Styles.Title.Render("Keys on "+Clip(a.top().Title(), a.w-8)) + "\n\n" + a.help.FullHelpView(groups) +
+		"\n\n" + a.env.Styles.Muted.Render("Press ? or esc to close help.")
+}
+
+// fitBlock cuts or pads s to exactly w columns by h lines.
+func fitBlock(s string, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		l = ansi.Truncate(l, w, "")
+		if pad := w - ansi.StringWidth(l); pad > 0 {
+			l += strings.Repeat(" ", pad)
+		}
+		lines[i] = l
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines, "\n")
+}

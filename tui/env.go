@@ -1,0 +1,74 @@
+// Package tui is the application shell and its kit: the per-session Env,
+// the navigation stack, header, footer and help, toasts, the form used for
+// confirm and reason dialogs, styles and keys, and the sanitiser that all
+// untrusted text passes through. It imports no screen: screens are handed
+// to it (tui.NewApp(env, first)) and push each other with tui.Push.
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+// Mode says what data a session is on; the header shows it.
+type Mode string
+
+// Modes.
+const (
+	Live     Mode = "LIVE"
+	Demo     Mode = "DEMO"
+	Training Mode = "TRAINING"
+)
+
+// Env is one session's world: who acts, on which store, by which clock,
+// with which renderer (over SSH each client has its own colour profile,
+// so styles are never package-level). Screens get everything from it.
+type Env struct {
+	Actor    store.Actor
+	Store    *store.Store
+	Mode     Mode
+	Clock    func() time.Time
+	Policy   model.Policy
+	Renderer *lipgloss.Renderer
+	Styles   Styles
+	Keys     KeyMap
+
+	// IdleTimeout logs the session off after this long without a key
+	// (HIPAA 164.312(a)(2)(iii)); MaxSession ends it regardless.
+	IdleTimeout time.Duration
+	MaxSession  time.Duration
+
+	// Copy puts text on the agent's own clipboard (OSC 52), or is nil.
+	Copy func(text string) error
+
+	// Ctx ends with the session; long-running commands watch it.
+	Ctx context.Context
+}
+
+// NewEnv fills in the defaults around the parts only the caller knows.
+func NewEnv(ctx context.Context, actor store.Actor, st *store.Store, r *lipgloss.Renderer) *Env {
+	mode := Live
+	if st.Meta("dataset") == "demo" {
+		mode = Demo
+	}
+	return &Env{
+		Actor: actor, Store: st, Mode: mode, Clock: time.Now, Policy: model.DefaultPolicy,
+		Renderer: r, Styles: NewStyles(r), Keys: DefaultKeys(),
+		IdleTimeout: 15 * time.Minute, MaxSession: 12 * time.Hour, Ctx: ctx,
+	}
+}
+
+// Now is the session's clock.
+func (e *Env) Now() time.Time { return e.Clock() }
+
+// Audit records an event by this session's actor. A failure to audit is
+// returned: callers must not show data they could not audit.
+func (e *Env) Audit(action, account, reason string, details map[string]string) error {
+	return e.Store.Audit(store.AuditEntry{At: e.Now(), Actor: e.Actor.Name, Role: e.Actor.Role,
+		Action: action, Account: account, Reason: reason, Details: details})
+}

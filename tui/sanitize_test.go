@@ -1,0 +1,95 @@
+package tui
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+func TestSanitize(t *testing.T) {
+	cases := map[string]string{
+		"Maria Lopez":                     "Maria Lopez",
+		"\x1b[2J\x1b[31mred":              `\x1b[2J\x1b[31mred`,
+		"\x1b]52;c;ZXZpbA==\x07":          `\x1b]52;c;ZXZpbA==\x07`,
+		"a\u202eevil\u202c":               `a\u202eevil\u202c`,
+		"line\nbreak\rcr\ttab":            `line\x0abreak\x0dcr\x09tab`,
+		"c1\u009b31m":                     `c1\u009b31m`,
+		"bad\xffutf8":                     `bad\xffutf8`,
+		"Zoë O'Brien-Núñez":               "Zoë O'Brien-Núñez",
+		"张伟":                              "张伟",
+		"👩‍👩‍👧":                           "👩‍👩‍👧",
+		"ad\u200bmin":                     `ad\u200bmin`,
+		"z\u0301\u0302\u0303\u0304\u0305": "z\u0301\u0302",
+	}
+	for in, want := range cases {
+		if got := Sanitize(in); got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func naughty(tb testing.TB) []string {
+	b, err := os.ReadFile("../testdata/corpora/blns.base64.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var enc []string
+	if err := json.Unmarshal(b, &enc); err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, e := range enc {
+		d, err := base64.StdEncoding.DecodeString(e)
+		if err == nil {
+			out = append(out, string(d))
+		}
+	}
+	return out
+}
+
+// safe: nothing a terminal would act on survives.
+func safe(t *testing.T, in, out string) {
+	t.Helper()
+	for _, r := range out {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			t.Fatalf("Sanitize(%q) kept control %U: %q", in, r, out)
+		}
+	}
+	if !utf8.ValidString(out) {
+		t.Fatalf("Sanitize(%q) is not valid UTF-8", in)
+	}
+}
+
+func TestSanitizeNaughtyStrings(t *testing.T) {
+	for _, s := range naughty(t) {
+		out := Sanitize(s)
+		safe(t, s, out)
+		for _, w := range []int{1, 7, 20} {
+			if got := ansi.StringWidth(Fit(s, w)); got != w {
+				t.Fatalf("Fit(%q, %d) is %d cells wide", s, w, got)
+			}
+		}
+	}
+}
+
+func FuzzSanitize(f *testing.F) {
+	for _, s := range naughty(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Sanitize(s)
+		safe(t, s, out)
+		if Sanitize(out) != out && !strings.Contains(s, "\u0300") {
+			// escaping is idempotent except where marks were cut
+			t.Fatalf("not idempotent: %q → %q → %q", s, out, Sanitize(out))
+		}
+		if w := ansi.StringWidth(Fit(s, 12)); w != 12 {
+			t.Fatalf("Fit width %d", w)
+		}
+	})
+}

@@ -1,0 +1,133 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// wrap word-wraps our own text to w cells.
+func wrap(s string, w int) string {
+	return lipgloss.NewStyle().Width(max(w, 1)).Render(s)
+}
+
+// Wrap word-wraps text to w cells after sanitising it.
+func Wrap(s string, w int) string { return wrap(Sanitize(s), w) }
+
+// Scroller is a scrolling body for screens longer than the terminal.
+type Scroller struct {
+	vp   viewport.Model
+	Keys ScrollKeys
+}
+
+// ScrollKeys move a Scroller.
+type ScrollKeys struct{ Up, Down, PageUp, PageDown key.Binding }
+
+// NewScroller builds a Scroller.
+func NewScroller() Scroller {
+	vp := viewport.New(0, 0)
+	vp.KeyMap = viewport.KeyMap{} // keys are routed explicitly below
+	return Scroller{vp: vp, Keys: ScrollKeys{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", " "), key.WithHelp("pgdn", "page down")),
+	}}
+}
+
+// Update scrolls on the scroll keys; it reports whether it used the key.
+func (s *Scroller) Update(msg tea.Msg) bool {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return false
+	}
+	switch {
+	case key.Matches(k, s.Keys.Up):
+		s.vp.ScrollUp(1)
+	case key.Matches(k, s.Keys.Down):
+		s.vp.ScrollDown(1)
+	case key.Matches(k, s.Keys.PageUp):
+		s.vp.PageUp()
+	case key.Matches(k, s.Keys.PageDown):
+		s.vp.PageDown()
+	default:
+		return false
+	}
+	return true
+}
+
+// View shows content in a w×h window at the current scroll position.
+func (s *Scroller) View(content string, w, h int) string {
+	s.vp.Width, s.vp.Height = max(w, 1), max(h, 1)
+	s.vp.SetContent(content)
+	if s.vp.PastBottom() {
+		s.vp.GotoBottom()
+	}
+	return s.vp.View()
+}
+
+// Bindings lists the scroll keys for help.
+func (s *Scroller) Bindings() []key.Binding {
+	return []key.Binding{s.Keys.Up, s.Keys.Down, s.Keys.PageUp, s.Keys.PageDown}
+}
+
+// Column is one table column; Width 0 takes what is left.
+type Column struct {
+	Title string
+	Width int
+}
+
+// Table renders rows of untrusted cells in fixed columns, each cell
+// sanitised and fitted, the selected row reversed. Only the rows that fit
+// in height are drawn, keeping the selection in view.
+func Table(st Styles, cols []Column, rows [][]string, selected, width, height int) string {
+	widths := make([]int, len(cols))
+	used := 0
+	flex := -1
+	for i, c := range cols {
+		widths[i] = c.Width
+		if c.Width == 0 {
+			flex = i
+		}
+		used += c.Width + 1
+	}
+	if flex >= 0 {
+		widths[flex] = max(width-used, 4)
+	}
+	line := func(cells []string) string {
+		parts := make([]string, len(cols))
+		for i := range cols {
+			cell := ""
+			if i < len(cells) {
+				cell = cells[i]
+			}
+			parts[i] = Fit(cell, widths[i])
+		}
+		return strings.Join(parts, " ")
+	}
+	head := make([]string, len(cols))
+	for i, c := range cols {
+		head[i] = c.Title
+	}
+	var b strings.Builder
+	b.WriteString(st.Label.Render(line(head)))
+	room := max(height-1, 1)
+	first := 0
+	if selected >= room {
+		first = selected - room + 1
+	}
+	for i := first; i < len(rows) && i < first+room; i++ {
+		l := line(rows[i])
+		if i == selected {
+			l = st.Selected.Render(l)
+		}
+		b.WriteString("\n" + l)
+	}
+	return b.String()
+}
+
+// Col is a Column; Width 0 takes what is left.
+func Col(title string, width int) Column { return Column{Title: title, Width: width} }
