@@ -64,6 +64,9 @@ func runConsole(c *ctx, args []string) error {
 	if os.Getenv("NO_COLOR") != "" {
 		r.SetColorProfile(termenv.Ascii)
 	}
+	// Ask the terminal's background now, while nothing else reads stdin: asked
+	// later, from a View, the answer races the program's input reader.
+	r.SetHasDarkBackground(r.HasDarkBackground())
 	env := tui.NewEnv(ctx, c.io.actor(), st, r)
 	env.IdleTimeout = *idle
 	env.Copy = func(text string) error {

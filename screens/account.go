@@ -56,11 +56,11 @@ func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		a := &s.rec.Account
 		switch {
 		case key.Matches(msg, s.keys.Diagnose):
-			return s, tui.Push(NewDiagnose(s.env, a, a.Email))
+			return s, s.env.Push(NewDiagnose(s.env, a, a.Email))
 		case key.Matches(msg, s.keys.Resets):
-			return s, tui.Push(NewResets(s.env, s.rec))
+			return s, s.env.Push(NewResets(s.env, s.rec))
 		case key.Matches(msg, s.keys.TwoFA):
-			return s, tui.Push(NewTwoFA(s.env, s.rec))
+			return s, s.env.Push(NewTwoFA(s.env, s.rec))
 		case key.Matches(msg, s.keys.Reveal):
 			return s, reveal(s.env, a.ID, func() { s.revealed = true })
 		}
@@ -90,7 +90,7 @@ func (s *Account) body(width int) string {
 	if a.Role == model.RoleProvider {
 		portal = "provider portal"
 	}
-	add(row(st, "Role", a.Role+" → signs in at "+st.Key.Render(model.PortalHost(a.Role))+" ("+portal+")"+rule(st, "P3", "P4", "P5")))
+	add(row(st, "Role", a.Role+" → "+st.Key.Render(model.PortalHost(a.Role))+" ("+portal+")"+rule(st, "P3", "P4", "P5")))
 	status := a.Status
 	switch a.Status {
 	case model.StatusActive:

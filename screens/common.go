@@ -104,7 +104,7 @@ func reveal(env *tui.Env, id string, done func()) tea.Cmd {
 	if err := model.Permit(env.Actor.Role, model.ActReveal); err != nil {
 		return tui.ToastError(err)
 	}
-	return tui.Push(tui.NewForm(env, tui.FormSpec{
+	return env.Push(tui.NewForm(env, tui.FormSpec{
 		Title:     "Reveal personal details",
 		Lines:     []string{"Email, phone and date of birth will be shown unmasked on this screen. The reveal is audited with your reason."},
 		TextLabel: "Reason", TextNeed: true, Confirm: "reveal",
@@ -127,5 +127,5 @@ func openAccount(env *tui.Env, id string, via string) tea.Cmd {
 	if err := env.Audit("lookup", id, "", map[string]string{"via": via}); err != nil {
 		return tui.ToastError(fmt.Errorf("look-up not audited, not shown: %w", err))
 	}
-	return tui.Push(NewAccount(env, rec))
+	return env.Push(NewAccount(env, rec))
 }

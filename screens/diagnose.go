@@ -60,6 +60,7 @@ func NewDiagnose(env *tui.Env, acc *model.Account, email string) *Diagnose {
 	d.keys.Abroad = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "abroad"))
 	d.keys.Other = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "other device"))
 	d.keys.Copy = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy steps"))
+	d.findings = env.Policy.Diagnose(acc, d.Report(), env.Now()) // whole before Init; Init audits
 	return d
 }
 

@@ -48,7 +48,7 @@ func (e emailActions) handle(env *tui.Env, rec store.Record, msg tea.KeyMsg) (te
 				"The account holder is notified. Ask the caller's agreement first."},
 			true, "Suppression lifted; holder will be notified"), true
 	case key.Matches(msg, e.keys.Note):
-		return tui.Push(tui.NewForm(env, tui.FormSpec{
+		return env.Push(tui.NewForm(env, tui.FormSpec{
 			Title: "Add a note", TextLabel: "Note", TextNeed: true, Confirm: "save note",
 			Lines: []string{"Notes are visible to every agent and kept with the account."},
 			Submit: func(r tui.FormResult) tea.Cmd {
@@ -71,7 +71,7 @@ func dialog(env *tui.Env, rec store.Record, decide decision, title string, lines
 	if needReason {
 		spec.TextLabel, spec.TextNeed = "Reason", true
 	}
-	return tui.Push(tui.NewForm(env, spec))
+	return env.Push(tui.NewForm(env, spec))
 }
 
 // sendResetDialog: a reset kills every earlier link (R3). Within the
@@ -105,5 +105,5 @@ func sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
 		spec.Lines = append([]string{"⚠ " + err.Error() + "."}, spec.Lines...)
 		spec.Checks = []tui.Check{{Label: "The caller opened the newest reset email and its link fails", Required: true}}
 	}
-	return tui.Push(tui.NewForm(env, spec))
+	return env.Push(tui.NewForm(env, spec))
 }

@@ -112,7 +112,7 @@ func (l *Lookup) diagnoseAnyway() tea.Cmd {
 	if r, err := l.env.Store.ByEmail(q); err == nil {
 		return openAccount(l.env, r.Account.ID, "email")
 	}
-	return tui.Push(NewDiagnose(l.env, nil, q))
+	return l.env.Push(NewDiagnose(l.env, nil, q))
 }
 
 type lookupError string

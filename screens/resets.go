@@ -101,7 +101,7 @@ func (s *Resets) body(width int) string {
 		}
 		add(head)
 		step := func(label string, t string, note string) {
-			add(fmt.Sprintf("  %-10s %s %s", label, t, st.Muted.Render(note)))
+			add(fmt.Sprintf("  %-11s %s %s", label, t, st.Muted.Render(note)))
 		}
 		step("requested", when(r.RequestedAt, now), "")
 		switch {

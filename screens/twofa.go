@@ -113,7 +113,7 @@ func (s *TwoFA) verified(decide decision, title, target string, lines []string, 
 	for i, c := range model.VerificationChecks {
 		checks[i] = tui.Check{Label: c}
 	}
-	return tui.Push(tui.NewForm(env, tui.FormSpec{
+	return env.Push(tui.NewForm(env, tui.FormSpec{
 		Title: title, Lines: append(lines, fmt.Sprintf("Verify the caller: tick what passed (at least %d).", model.MinVerificationChecks)),
 		Checks: checks, MinChecks: model.MinVerificationChecks,
 		TextLabel: "Reason", TextNeed: true, Confirm: "confirm",

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/log"
 	cssh "github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
@@ -155,8 +156,10 @@ func (s *Server) Serve() error {
 	return err
 }
 
-// Shutdown ends every live session with a message, then stops the
-// server, waiting at most until ctx ends.
+// Shutdown ends every live session with a message, stops accepting, and
+// closes what clients leave open, all before ctx ends (DESIGN: within 5 s
+// of SIGTERM). Programs are quit first: a live one would hold Shutdown
+// until its timeout.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -164,12 +167,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		p.Send(tui.QuitMsg{Reason: shutdownMessage})
 	}
 	s.mu.Unlock()
-	// give programs a moment to restore their terminals and say why
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) && s.live() > 0 {
+	// let programs restore their terminals and say why, for up to half the time left
+	grace := 2 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		grace = min(grace, time.Until(dl)/2)
+	}
+	for end := time.Now().Add(grace); time.Now().Before(end) && s.live() > 0; {
 		time.Sleep(20 * time.Millisecond)
 	}
-	return s.srv.Shutdown(ctx)
+	// sessions have ended; connections their clients keep open are closed
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if err := s.srv.Shutdown(short); err != nil {
+		return s.srv.Close()
+	}
+	return nil
 }
 
 func (s *Server) live() int {
@@ -267,10 +279,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	if !ok {
 		return nil
 	}
-	r := bm.MakeRenderer(sess)
-	if slices.ContainsFunc(sess.Environ(), func(e string) bool { return strings.HasPrefix(e, "NO_COLOR=") }) {
-		r.SetColorProfile(termenv.Ascii)
-	}
+	r := renderer(sess)
 	env := tui.NewEnv(sess.Context(), st.actor, s.cfg.Store, r)
 	env.Clock, env.IdleTimeout, env.MaxSession = s.cfg.Clock, s.cfg.IdleTimeout, s.cfg.MaxSession
 	if s.cfg.Mode != "" {
@@ -297,4 +306,44 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 		s.mu.Unlock()
 	}()
 	return p
+}
+
+// renderer builds the session's own lipgloss renderer from its PTY's TERM
+// and environment. Unlike wish's MakeRenderer it never queries the
+// client's background colour: a client that does not answer the query (a
+// scripted ssh -tt, a minimal terminal) left the session on a blank screen
+// for good, because the query's timeout does not interrupt the PTY read
+// (found by the end-to-end tests). Adaptive colours assume a dark
+// background, as most terminals have; NO_COLOR and TERM=dumb get none.
+func renderer(sess cssh.Session) *lipgloss.Renderer {
+	pty, _, ok := sess.Pty()
+	environ := sess.Environ()
+	if !ok || pty.Term == "" || pty.Term == "dumb" || slices.ContainsFunc(environ, func(e string) bool { return strings.HasPrefix(e, "NO_COLOR=") }) {
+		r := lipgloss.NewRenderer(sess, termenv.WithProfile(termenv.Ascii))
+		r.SetHasDarkBackground(true)
+		return r
+	}
+	env := sshEnviron(append(environ, "TERM="+pty.Term))
+	var r *lipgloss.Renderer
+	if pty.Slave != nil {
+		r = lipgloss.NewRenderer(pty.Slave, termenv.WithEnvironment(env), termenv.WithColorCache(true))
+	} else {
+		r = lipgloss.NewRenderer(sess, termenv.WithEnvironment(env), termenv.WithUnsafe(), termenv.WithColorCache(true))
+	}
+	r.SetHasDarkBackground(true)
+	return r
+}
+
+// sshEnviron is the client's environment as termenv reads it.
+type sshEnviron []string
+
+func (e sshEnviron) Environ() []string { return e }
+
+func (e sshEnviron) Getenv(k string) string {
+	for i := len(e) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(e[i], k+"="); ok {
+			return v
+		}
+	}
+	return ""
 }

@@ -38,8 +38,6 @@ const (
 )
 
 type (
-	pushMsg struct{ s Screen }
-	popMsg  struct{}
 	tickMsg struct{}
 	// ToastMsg shows a short message in the footer.
 	ToastMsg struct {
@@ -52,12 +50,6 @@ type (
 	// QuitMsg ends the session, saying why afterwards.
 	QuitMsg struct{ Reason string }
 )
-
-// Push opens s on top of the current screen.
-func Push(s Screen) tea.Cmd { return func() tea.Msg { return pushMsg{s} } }
-
-// Pop closes the current screen.
-func Pop() tea.Cmd { return func() tea.Msg { return popMsg{} } }
 
 // Toast shows text in the footer for a few seconds.
 func Toast(text string) tea.Cmd { return func() tea.Msg { return ToastMsg{Text: text} } }
@@ -78,6 +70,7 @@ type App struct {
 	start    time.Time
 	lastKey  time.Time
 	exit     string
+	ended    bool
 	changes  <-chan string
 	unsub    func()
 	help     help.Model
@@ -101,6 +94,10 @@ func NewApp(env *Env, first Screen) *App {
 // ExitReason says why the session ended, for the caller to print after
 // the terminal is restored ("" for a plain quit).
 func (a *App) ExitReason() string { return a.exit }
+
+// Ended reports whether the session has been ended (by the user, idle
+// logoff, its maximum length or the server).
+func (a *App) Ended() bool { return a.ended }
 
 // Close releases the store subscription; call it when the program ends.
 func (a *App) Close() { a.unsub() }
@@ -147,7 +144,7 @@ func (a *App) nextTick() tea.Cmd {
 }
 
 func (a *App) quit(reason string) (tea.Model, tea.Cmd) {
-	a.exit = reason
+	a.exit, a.ended = reason, true
 	a.unsub()
 	return a, tea.Quit
 }
@@ -178,15 +175,6 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ToastMsg:
 		a.toast, a.toastEnd = msg, a.env.Now().Add(6*time.Second)
 		return a, a.nextTick()
-	case pushMsg:
-		a.stack = append(a.stack, msg.s)
-		a.showHelp = false
-		return a, msg.s.Init()
-	case popMsg:
-		if len(a.stack) > 1 {
-			a.stack = a.stack[:len(a.stack)-1]
-		}
-		return a, nil
 	case AccountChangedMsg:
 		var cmds []tea.Cmd
 		for i, s := range a.stack {
@@ -194,7 +182,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.stack[i], c = s.Update(msg)
 			cmds = append(cmds, c)
 		}
-		return a, tea.Batch(append(cmds, a.listen())...)
+		return a, tea.Batch(append(cmds, a.listen(), a.navigate())...)
 	case tea.KeyMsg:
 		return a.key(msg)
 	}
@@ -204,7 +192,25 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (a *App) updateTop(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	a.stack[len(a.stack)-1], cmd = a.top().Update(msg)
-	return cmd
+	return tea.Batch(cmd, a.navigate())
+}
+
+// navigate applies the pushes and pops screens asked for via the Env.
+func (a *App) navigate() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, s := range a.env.nav {
+		if s == nil {
+			if len(a.stack) > 1 {
+				a.stack = a.stack[:len(a.stack)-1]
+			}
+			continue
+		}
+		a.stack = append(a.stack, s)
+		a.showHelp = false
+		cmds = append(cmds, s.Init())
+	}
+	a.env.nav = a.env.nav[:0]
+	return tea.Batch(cmds...)
 }
 
 func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
@@ -236,20 +242,21 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 
 // View draws header, body and footer, exactly w×h.
 func (a *App) View() string {
-	if a.exit != "" {
+	if a.ended {
 		return ""
 	}
 	if a.w < MinWidth || a.h < MinHeight {
 		return fitBlock(a.tooSmall(), a.w, a.h)
 	}
-	bodyH := a.h - 2
+	foot := a.footer()
+	bodyH := a.h - 1 - lipgloss.Height(foot)
 	var body string
 	if a.showHelp {
 		body = a.fullHelp()
 	} else {
 		body = a.top().View(a.w, bodyH)
 	}
-	return a.header() + "\n" + fitBlock(body, a.w, bodyH) + "\n" + a.footer()
+	return a.header() + "\n" + fitBlock(body, a.w, bodyH) + "\n" + foot
 }
 
 func (a *App) tooSmall() string {
@@ -282,7 +289,13 @@ func (a *App) footer() string {
 		if a.toast.Bad {
 			s = st.ToastBad
 		}
-		return s.Render(Clip(a.toast.Text, a.w))
+		// up to two lines: a refusal's reason and what to do must both show
+		lines := strings.Split(wrap(Sanitize(a.toast.Text), a.w), "\n")
+		if len(lines) > 2 {
+			lines = lines[:2]
+			lines[1] = Clip(lines[1]+" …", a.w)
+		}
+		return s.Render(strings.Join(lines, "\n"))
 	}
 	// the shell's keys always show; the screen's give way when space is short
 	var shell []key.Binding

@@ -9,6 +9,8 @@ import (
 	"context"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/charmbracelet/lipgloss"
 
 	"frontdoor/model"
@@ -48,6 +50,21 @@ type Env struct {
 
 	// Ctx ends with the session; long-running commands watch it.
 	Ctx context.Context
+
+	nav []Screen // pending navigation: a screen to push, or nil to pop
+}
+
+// Push opens s on top of the current screen. The shell applies it before
+// the next message, so keys typed ahead reach the new screen.
+func (e *Env) Push(s Screen) tea.Cmd {
+	e.nav = append(e.nav, s)
+	return nil
+}
+
+// Pop closes the current screen, before the next message.
+func (e *Env) Pop() tea.Cmd {
+	e.nav = append(e.nav, nil)
+	return nil
 }
 
 // NewEnv fills in the defaults around the parts only the caller knows.

@@ -129,7 +129,7 @@ func (f *Form) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(k, f.keys.Cancel):
-		return f, Pop()
+		return f, f.env.Pop()
 	case key.Matches(k, f.keys.Submit):
 		return f.submit()
 	case key.Matches(k, f.keys.Next):
@@ -172,7 +172,8 @@ func (f *Form) submit() (Screen, tea.Cmd) {
 		}
 		return f, nil
 	}
-	return f, tea.Sequence(Pop(), f.spec.Submit(r))
+	f.env.Pop() // close first, so the action's result lands on the screen below
+	return f, f.spec.Submit(r)
 }
 
 // View implements Screen.

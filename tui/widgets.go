@@ -6,12 +6,13 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
-// wrap word-wraps our own text to w cells.
+// wrap word-wraps our own text to w cells, without padding lines, so a
+// caller can append to the last one.
 func wrap(s string, w int) string {
-	return lipgloss.NewStyle().Width(max(w, 1)).Render(s)
+	return ansi.Wrap(s, max(w, 1), "")
 }
 
 // Wrap word-wraps text to w cells after sanitising it.

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"frontdoor/store"
+)
+
+var fixedNow = time.Date(2026, 11, 10, 18, 0, 0, 0, time.UTC)
+
+type result struct {
+	code     int
+	out, err string
+}
+
+func run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	actor := store.Actor{Name: "oncall", Role: store.RoleAdmin}
+	code := Run(args, IO{In: strings.NewReader(stdin), Out: &out, Err: &errb, Clock: func() time.Time { return fixedNow }, Actor: &actor})
+	return result{code, out.String(), errb.String()}
+}
+
+func importFixtures(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	r := run(t, "", "import", "../testdata/fixtures/accounts.jsonl", "--data", dir)
+	if r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+	return dir
+}
+
+// TestReferenceCasesThroughCLI runs every shared reference case through
+// `frontdoor diagnose --json`.
+func TestReferenceCasesThroughCLI(t *testing.T) {
+	dir := importFixtures(t)
+	f, err := os.Open("../testdata/fixtures/diagnosis-cases.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		var c struct {
+			ID, Email, Site, Problem, Now, Expect string
+			Flags                                 []string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		args := []string{"diagnose", "--email", c.Email, "--site", c.Site, "--problem", c.Problem, "--now", c.Now, "--json", "--data", dir}
+		if slices.Contains(c.Flags, "abroad") {
+			args = append(args, "--abroad")
+		}
+		if slices.Contains(c.Flags, "other_device") {
+			args = append(args, "--other-device")
+		}
+		r := run(t, "", args...)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.ID, r.code, r.err)
+		}
+		var out DiagnoseOutput
+		if err := json.Unmarshal([]byte(r.out), &out); err != nil {
+			t.Fatalf("%s: bad JSON: %v\n%s", c.ID, err, r.out)
+		}
+		if got := out.Findings[0].Code; got != c.Expect {
+			t.Errorf("%s: first finding %s, want %s", c.ID, got, c.Expect)
+		}
+		if (c.Expect == "no_account") != (out.AccountID == nil) {
+			t.Errorf("%s: account_id %v", c.ID, out.AccountID)
+		}
+		for _, f := range out.Findings {
+			if f.Title == "" || f.Steps == nil || f.Evidence == nil || f.Rules == nil {
+				t.Errorf("%s: %s lacks a field in JSON", c.ID, f.Code)
+			}
+		}
+	}
+	if n < 16 {
+		t.Fatalf("read %d cases", n)
+	}
+	// each diagnosis is audited with the OS user as actor
+	r := run(t, "", "audit", "--json", "--data", dir)
+	if strings.Count(r.out, `"action":"diagnose"`) != n || !strings.Contains(r.out, `"actor":"oncall"`) {
+		t.Fatalf("diagnoses not audited:\n%s", r.out)
+	}
+}
+
+func TestDiagnoseUsage(t *testing.T) {
+	dir := importFixtures(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"diagnose", "--data", dir}, "--email is required"},
+		{[]string{"diagnose", "--email", "a@b.co", "--site", "mars", "--data", dir}, "allowed: patient, provider, careers, capital, unknown"},
+		{[]string{"diagnose", "--email", "a@b.co", "--problem", "sad", "--data", dir}, "allowed: cant_log_in, no_reset_email"},
+		{[]string{"diagnose", "--email", "a@b.co", "--now", "noon", "--data", dir}, "not an RFC 3339 time"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	}
+	for _, c := range cases {
+		r := run(t, "", c.args...)
+		if r.code != ExitUsage || !strings.Contains(r.err, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, r.code, r.err, c.want)
+		}
+	}
+	// defaults: site unknown, problem cant_log_in, now = the clock
+	r := run(t, "", "diagnose", "--email", "maria.lopez@gmail.com", "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "browser_session") || !strings.Contains(r.out, "Read to the caller") {
+		t.Fatalf("default diagnose: %+v", r)
+	}
+}
+
+func TestImportErrorsAndFlagOrder(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(`{"id":"a1","email":"a@b.co","name":"A","role":"client","status":"active"}`+"\n"+
+		`{"id":"a2","email":"not-an-email","name":"B","role":"client","status":"active"}`+"\n"), 0o600)
+	r := run(t, "", "import", "--data", dir, bad)
+	if r.code != ExitFail || !strings.Contains(r.err, "bad.jsonl:2: email:") || !strings.Contains(r.err, "nothing was imported") {
+		t.Fatalf("bad import: %+v", r)
+	}
+	if r := run(t, "", "export", "--data", dir); r.out != "" {
+		t.Fatalf("half an import written: %q", r.out)
+	}
+	// flags after the positional argument, and '-' for stdin
+	r = run(t, `{"id":"a1","email":"a@b.co","name":"A","role":"client","status":"active"}`, "--data", dir, "import", "-")
+	if r.code != 0 || !strings.Contains(r.out, "imported 1 accounts from stdin") {
+		t.Fatalf("stdin import: %+v", r)
+	}
+	if r := run(t, "", "import", "--data", dir, "/no/such/file.jsonl"); r.code != ExitFail || !strings.Contains(r.err, "/no/such/file.jsonl") {
+		t.Fatalf("missing file: %+v", r)
+	}
+}
+
+func TestExportBackupCheck(t *testing.T) {
+	dir := importFixtures(t)
+	exp := run(t, "", "export", "--data", dir)
+	if strings.Count(exp.out, "\n") != 12 {
+		t.Fatalf("export has %d lines", strings.Count(exp.out, "\n"))
+	}
+	dir2 := t.TempDir()
+	if r := run(t, exp.out, "import", "-", "--data", dir2); r.code != 0 {
+		t.Fatalf("re-import: %+v", r)
+	}
+	if again := run(t, "", "export", "--data", dir2); again.out != exp.out {
+		t.Fatal("export → import → export differs")
+	}
+	bk := filepath.Join(t.TempDir(), "backup")
+	os.MkdirAll(bk, 0o700)
+	if r := run(t, "", "backup", filepath.Join(bk, store.FileName), "--data", dir); r.code != 0 {
+		t.Fatalf("backup: %+v", r)
+	}
+	if r := run(t, "", "check", "--data", bk); r.code != 0 || !strings.Contains(r.out, "ok: 12 accounts") {
+		t.Fatalf("check of backup: %+v", r)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	dir := t.TempDir()
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl sam@laptop"
+	kf := filepath.Join(dir, "k.pub")
+	os.WriteFile(kf, []byte("# sam's key\n"+key+"\n"), 0o600)
+	if r := run(t, "", "user", "add", "sam", "--role", "agent", "--key-file", kf, "--data", dir); r.code != 0 {
+		t.Fatalf("add: %+v", r)
+	}
+	if r := run(t, "", "user", "add", "kay", "--role", "chief", "--key", key, "--data", dir); r.code != ExitUsage {
+		t.Fatalf("bad role: %+v", r)
+	}
+	if r := run(t, "", "user", "add", "kay", "--role", "lead", "--key", "ssh-rsa nonsense", "--data", dir); r.code != ExitFail || !strings.Contains(r.err, "not an OpenSSH public key") {
+		t.Fatalf("bad key: %+v", r)
+	}
+	if r := run(t, "", "user", "list", "--data", dir); !strings.Contains(r.out, "sam   agent") {
+		t.Fatalf("list: %q", r.out)
+	}
+	if r := run(t, "", "user", "remove", "sam", "--data", dir); r.code != 0 {
+		t.Fatalf("remove: %+v", r)
+	}
+	if r := run(t, "", "user", "remove", "sam", "--data", dir); r.code != ExitFail {
+		t.Fatalf("remove twice: %+v", r)
+	}
+}
+
+// TestForwardToServer: while a server holds the store, commands run
+// through its control socket instead of failing.
+func TestForwardToServer(t *testing.T) {
+	dir := importFixtures(t)
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ln, err := ListenControl(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go ServeControl(ln, st, func() time.Time { return fixedNow })
+	r := run(t, "", "diagnose", "--email", "dmoore@cityclinic.org", "--json", "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "login_email_changed") {
+		t.Fatalf("forwarded diagnose: %+v", r)
+	}
+	if r := run(t, "", "outbox", "--json", "--data", dir); r.code != 0 || strings.TrimSpace(r.out) != "[]" {
+		t.Fatalf("forwarded outbox: %+v", r)
+	}
+	if r := run(t, "", "outbox", "--ack", "77", "--data", dir); r.code != ExitFail || !strings.Contains(r.err, "no such outbox message") {
+		t.Fatalf("forwarded failure keeps its exit code: %+v", r)
+	}
+	if r := run(t, "", "--data", dir); r.code == 0 {
+		t.Fatal("console ran through the socket")
+	}
+}

@@ -1,0 +1,163 @@
+package screens
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+func outboxTypes(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	msgs, err := st.Outbox(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, m := range msgs {
+		types = append(types, m.Kind+":"+m.Type)
+	}
+	return types
+}
+
+func TestLiftSuppressionThenSendReset(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h.open("paul.green", "Paul Green")
+	h.typ("p")
+	h.see("lift the suppression first")
+	h.typ("u")
+	h.see("Lift email suppression")
+	h.key(tea.KeyEnter)
+	h.see("Reason is required")
+	h.typ("caller asked for reset emails")
+	h.key(tea.KeyEnter)
+	h.see("Suppression lifted")
+	h.typ("p")
+	h.see("Send password reset")
+	h.key(tea.KeyEnter)
+	h.see("Reset requested")
+	h.frame()
+	got := strings.Join(outboxTypes(t, st), " ")
+	want := "command:lift_email_suppression notification:email_suppression_lifted command:send_password_reset"
+	if got != want {
+		t.Fatalf("outbox %q, want %q", got, want)
+	}
+	paul, _ := st.ByEmail("paul.green@outlook.com")
+	log, _ := st.AuditLog(store.AuditFilter{Account: paul.Account.ID})
+	if len(log) < 3 || log[1].Action != model.ActLiftSuppression || log[1].Reason != "caller asked for reset emails" {
+		t.Fatalf("audit %+v", log[1])
+	}
+}
+
+func TestResetWithinTenMinutesNeedsSecondConfirmation(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h.open("sofia", "Sofia Rossi")
+	h.typ("r")
+	h.see("DELIVERED")
+	h.typ("p")
+	h.see("Send password reset")
+	h.key(tea.KeyEnter)
+	h.see("Reset requested")
+	h.typ("p")
+	h.see("⚠ needs a second")
+	h.key(tea.KeyEnter)
+	h.see("Tick")
+	h.typ(" ")
+	h.key(tea.KeyEnter)
+	h.see("r4")
+	h.frame()
+	if n := len(outboxTypes(t, st)); n != 2 {
+		t.Fatalf("%d commands, want 2", n)
+	}
+	rec, _ := st.Get("demo-010")
+	if len(rec.Account.Resets) != 4 || rec.Account.Resets[3].RequestedBy != "sam" {
+		t.Fatalf("resets %+v", rec.Account.Resets)
+	}
+}
+
+func TestStaleVersionIsRefused(t *testing.T) {
+	st := newStore(t)
+	ann := newEnv(t, st, "ann", model.RoleAgent)
+	bob := newEnv(t, st, "bob", model.RoleAgent)
+	seen, _ := st.Get("demo-001") // both agents opened the account at this version
+	if msg := run(ann, seen, ann.Policy.AddNote, input(ann, "called back"), "ok")().(actionDone); msg.err != nil {
+		t.Fatal(msg.err)
+	}
+	msg := run(bob, seen, bob.Policy.SendReset, input(bob, ""), "ok")().(actionDone)
+	var ce *store.ConflictError
+	if !errors.As(msg.err, &ce) || !strings.Contains(msg.err.Error(), "changed by ann at 09:30:00 UTC — review and retry") {
+		t.Fatalf("err = %v", msg.err)
+	}
+	if got := outboxTypes(t, st); len(got) != 0 {
+		t.Fatalf("stale action wrote %v", got)
+	}
+}
+
+func TestAgentCannotAct2FA(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 50)
+	h.open("dr.ava", "Ava Patel")
+	h.typ("2")
+	h.see("needs a lead")
+	h.typ("g")
+	h.see("2FA actions need a lead (you are agent)")
+	h.frame()
+	rec, _ := st.Get("demo-015")
+	if rec.Account.MFAExemption != nil || len(outboxTypes(t, st)) != 0 {
+		t.Fatal("an agent's 2FA action went through")
+	}
+}
+
+func TestLeadGrantsExemptionAfterVerification(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "kay", model.RoleLead), 80, 30)
+	h.open("dr.ava", "Ava Patel")
+	h.typ("2")
+	h.see("Remembered devices")
+	h.typ("g")
+	h.see("Verify the caller")
+	h.typ(" ")          // first check
+	h.key(tea.KeyEnter) // one check is not enough
+	h.see("at least 2")
+	h.key(tea.KeyTab)
+	h.typ(" ") // second check
+	h.key(tea.KeyTab)
+	h.key(tea.KeyTab)
+	h.key(tea.KeyTab) // to the reason field
+	h.typ("lost phone abroad")
+	h.key(tea.KeyEnter)
+	h.see("Exemption granted")
+	h.frame()
+	rec, _ := st.Get("demo-015")
+	x := rec.Account.MFAExemption
+	if x == nil || x.ExpiresAt.Sub(*x.GrantedAt) != model.DefaultPolicy.ExemptionLength || x.GrantedBy != "kay" {
+		t.Fatalf("exemption %+v", x)
+	}
+	if got := strings.Join(outboxTypes(t, st), " "); got != "command:grant_mfa_exemption notification:mfa_exemption_granted" {
+		t.Fatalf("outbox %s", got)
+	}
+	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-015"})
+	e := log[0]
+	if e.Action != model.ActGrantExemption || e.Reason != "lost phone abroad" || strings.Count(e.Details["checks"], ";") != 1 {
+		t.Fatalf("audit %+v", e)
+	}
+}
+
+func TestNoteIsStoredClean(t *testing.T) {
+	st := newStore(t)
+	env := newEnv(t, st, "sam", model.RoleAgent)
+	rec, _ := st.Get("demo-001")
+	msg := run(env, rec, env.Policy.AddNote, input(env, "called \x1b[31mback\u202e  twice\n"), "ok")().(actionDone)
+	if msg.err != nil {
+		t.Fatal(msg.err)
+	}
+	if got := msg.rec.Account.Notes[0].Text; got != "called [31mback twice" {
+		t.Fatalf("note stored as %q", got)
+	}
+}

@@ -1,0 +1,220 @@
+package screens
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"frontdoor/demo"
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/tui"
+)
+
+var now = time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	accs, _ := demo.Data(now)
+	if err := st.SeedDemo(accs, now); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func newEnv(t *testing.T, st *store.Store, name, role string) *tui.Env {
+	t.Helper()
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	env := tui.NewEnv(ctx, store.Actor{Name: name, Role: role}, st, r)
+	env.Clock = func() time.Time { return now }
+	return env
+}
+
+type harness struct {
+	t   *testing.T
+	tm  *teatest.TestModel
+	env *tui.Env
+}
+
+func start(t *testing.T, env *tui.Env, w, h int) *harness {
+	t.Helper()
+	app := tui.NewApp(env, NewLookup(env))
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h))
+	t.Cleanup(func() { tm.Quit() })
+	return &harness{t: t, tm: tm, env: env}
+}
+
+// see waits until the screen shows want.
+func (h *harness) see(want string) {
+	h.t.Helper()
+	teatest.WaitFor(h.t, h.tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(want)) },
+		teatest.WithDuration(3*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+func (h *harness) typ(s string) { h.tm.Type(s) }
+
+func (h *harness) key(k tea.KeyType) { h.tm.Send(tea.KeyMsg{Type: k}) }
+
+// frame ends the program and returns its last frame.
+func (h *harness) frame() string {
+	h.t.Helper()
+	h.tm.Quit()
+	return h.tm.FinalModel(h.t, teatest.WithFinalTimeout(3*time.Second)).View()
+}
+
+func (h *harness) open(query, name string) {
+	h.t.Helper()
+	h.typ(query)
+	h.see(name)
+	h.key(tea.KeyEnter)
+	h.see("Latest sign-ins")
+}
+
+func TestLookupGolden(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.typ("dr.")
+	h.see("Volkova")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+func TestLookupNoMatchOffersDiagnosis(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.typ("someone@example.org")
+	h.see("diagnose this email anyway")
+	h.key(tea.KeyEnter)
+	h.see("no_account")
+}
+
+func TestAccountGolden(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h.open("dr.james", "James Hill")
+	golden.RequireEqual(t, []byte(h.frame()))
+	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-006"})
+	if len(log) == 0 || log[0].Action != "lookup" || log[0].Actor != "sam" {
+		t.Fatalf("opening an account was not audited: %+v", log)
+	}
+}
+
+func TestDiagnoseGolden(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.open("sofia", "Sofia Rossi")
+	h.typ("d")
+	h.see("Flags")
+	h.typ("1k")
+	h.see("reset_link_superseded")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+func TestResetsGolden(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.open("tom.baker", "Tom Baker")
+	h.typ("r")
+	h.see("requests in 24 h")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+func TestTwoFAGolden(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "kay", model.RoleLead), 80, 40)
+	h.open("claire", "Claire Dubois")
+	h.typ("2")
+	h.see("Remembered devices")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+// TestChangingProblemReordersFindings: the same account leads with a
+// different finding per problem.
+func TestChangingProblemReordersFindings(t *testing.T) {
+	st := newStore(t)
+	env := newEnv(t, st, "sam", model.RoleAgent)
+	rec, _ := st.ByEmail("dr.james.hill@hillcounseling.com")
+	d := NewDiagnose(env, &rec.Account, rec.Account.Email)
+	d.Init()
+	firstOf := func(keys string) string {
+		for _, r := range keys {
+			d.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		}
+		return d.findings[0].Code
+	}
+	if got := firstOf("1l"); got != "wrong_portal" {
+		t.Fatalf("patient/can't log in: %s", got)
+	}
+	if got := firstOf("2x"); got != "mfa_recovery_code" {
+		t.Fatalf("provider/lost 2FA: %s", got)
+	}
+	if got := firstOf("o"); got != "mfa_sms_filtered" {
+		t.Fatalf("provider/no code: %s", got)
+	}
+	if got := firstOf("a"); got != "mfa_phone_abroad" {
+		t.Fatalf("abroad: %s", got)
+	}
+	if !strings.Contains(d.StepsText(), "US (+1)") {
+		t.Fatalf("copied steps: %q", d.StepsText())
+	}
+	log, _ := st.AuditLog(store.AuditFilter{Account: rec.Account.ID})
+	if len(log) < 4 || log[0].Details["top"] != "mfa_phone_abroad" {
+		t.Fatalf("diagnoses not audited: %+v", log)
+	}
+}
+
+func TestSmallAndOddSizes(t *testing.T) {
+	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
+	app := tui.NewApp(env, NewLookup(env))
+	for _, sz := range [][2]int{{1, 1}, {20, 5}, {59, 24}, {80, 15}, {0, 0}, {500, 200}, {60, 16}} {
+		app.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		v := app.View()
+		w, h := sz[0], sz[1]
+		if w == 0 { // 0×0 is ignored: the last real size stands
+			continue
+		}
+		if lipgloss.Width(v) > w || lipgloss.Height(v) > h {
+			t.Fatalf("%dx%d: frame is %dx%d", w, h, lipgloss.Width(v), lipgloss.Height(v))
+		}
+		small := w < tui.MinWidth || h < tui.MinHeight
+		if small != strings.Contains(v, "too small") && w >= 20 {
+			t.Fatalf("%dx%d: too-small view = %v:\n%s", w, h, !small, v)
+		}
+	}
+}
+
+// TestNaughtyNamesKeepTheLayout: hostile account text never breaks a frame.
+func TestNaughtyNamesKeepTheLayout(t *testing.T) {
+	st := newStore(t)
+	env := newEnv(t, st, "sam", model.RoleAgent)
+	for i, s := range naughty(t) {
+		if i%7 != 0 || strings.TrimSpace(s) == "" { // a spread, to keep the test quick
+			continue
+		}
+		rec, _ := st.Get("demo-001")
+		rec.Account.Name = s
+		rec.Account.Notes = []model.Note{{At: &now, By: s, Text: s}}
+		for _, scr := range []tui.Screen{NewAccount(env, rec), NewResets(env, rec), NewTwoFA(env, rec), NewDiagnose(env, &rec.Account, s)} {
+			app := tui.NewApp(env, scr)
+			app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			v := app.View()
+			if lipgloss.Height(v) != 24 || lipgloss.Width(v) > 80 {
+				t.Fatalf("name %q: %T frame is %dx%d", s, scr, lipgloss.Width(v), lipgloss.Height(v))
+			}
+			if strings.ContainsAny(strings.ReplaceAll(stripSGR(v), "\n", ""), "\x1b\x07\u202e\u009b") {
+				t.Fatalf("name %q: control characters reached the frame", s)
+			}
+		}
+	}
+}

@@ -1,0 +1,371 @@
+package ssh
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hinshun/vt10x"
+	gossh "golang.org/x/crypto/ssh"
+
+	"frontdoor/demo"
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+type fixture struct {
+	t    *testing.T
+	st   *store.Store
+	srv  *Server
+	dir  string
+	keys map[string]gossh.Signer
+}
+
+func newKey(t *testing.T) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// serve starts the real server on a random loopback port with the demo
+// data and two users: sam (agent) and kay (lead).
+func serve(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accs, _ := demo.Data(time.Now())
+	if err := st.SeedDemo(accs, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, st: st, dir: dir, keys: map[string]gossh.Signer{}}
+	for name, role := range map[string]string{"sam": model.RoleAgent, "kay": model.RoleLead, "tina": model.RoleTrainer} {
+		k := newKey(t)
+		f.keys[name] = k
+		line := string(gossh.MarshalAuthorizedKey(k.PublicKey()))
+		if err := st.AddUser(name, role, []string{line}, store.Actor{Name: "test", Role: model.RoleAdmin}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Addr, cfg.DataDir, cfg.Store = "127.0.0.1:0", dir, st
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	f.srv = srv
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		st.Close()
+	})
+	return f
+}
+
+func (f *fixture) dial(user string, auth ...gossh.AuthMethod) (*gossh.Client, error) {
+	return gossh.Dial("tcp", f.srv.Addr(), &gossh.ClientConfig{
+		User: user, Auth: auth, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second,
+	})
+}
+
+// screen is what an agent's terminal shows, via a VT emulator.
+type screen struct {
+	t    *testing.T
+	term vt10x.Terminal
+	in   io.WriteCloser
+	sess *gossh.Session
+	done chan struct{}
+	mu   sync.Mutex
+	raw  strings.Builder
+}
+
+func (f *fixture) connect(user string, w, h int) *screen {
+	f.t.Helper()
+	c, err := f.dial(user, gossh.PublicKeys(f.keys[user]))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { c.Close() })
+	sess, err := c.NewSession()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		f.t.Fatal(err)
+	}
+	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, done: make(chan struct{})}
+	s.in, _ = sess.StdinPipe()
+	out, _ := sess.StdoutPipe()
+	if err := sess.Shell(); err != nil {
+		f.t.Fatal(err)
+	}
+	go func() {
+		defer close(s.done)
+		buf := make([]byte, 32<<10)
+		var pending []byte
+		for {
+			n, err := out.Read(buf)
+			if n > 0 {
+				s.mu.Lock()
+				s.raw.Write(buf[:n])
+				s.mu.Unlock()
+				pending = append(pending, buf[:n]...)
+				m, _ := s.term.Write(pending) // keeps a split UTF-8 rune for the next read
+				pending = append(pending[:0], pending[m:]...)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *screen) text() string { return s.term.String() }
+
+func (s *screen) see(want string) {
+	s.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(s.text(), want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("screen never showed %q; it shows:\n%s", want, s.text())
+}
+
+func (s *screen) typ(keys string) {
+	s.t.Helper()
+	if _, err := io.WriteString(s.in, keys); err != nil {
+		s.t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond) // one key batch per frame, as a person types
+}
+
+func (s *screen) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw.String()
+}
+
+func (s *screen) ended() bool {
+	select {
+	case <-s.done:
+		return true
+	case <-time.After(5 * time.Second):
+		return false
+	}
+}
+
+func TestAgentFindsAndOpensAccount(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 80, 24)
+	s.see("Find an account")
+	s.see("sam · agent")
+	s.typ("lope")
+	s.see("Maria Lopez")
+	s.typ("\r")
+	s.see("Latest sign-ins")
+	s.see("headway.co")
+	log, _ := f.st.AuditLog(store.AuditFilter{})
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Action+":"+e.Actor)
+	}
+	joined := strings.Join(actions, " ")
+	if !strings.Contains(joined, "lookup:sam") || !strings.Contains(joined, "ssh_login:sam") {
+		t.Fatalf("audit: %s", joined)
+	}
+	s.typ("q")
+	if !s.ended() {
+		t.Fatal("q did not end the session")
+	}
+}
+
+func TestRefusedLogins(t *testing.T) {
+	f := serve(t, Config{})
+	if _, err := f.dial("sam", gossh.PublicKeys(newKey(t))); err == nil {
+		t.Error("a stranger's key was let in")
+	}
+	if _, err := f.dial("sam", gossh.Password("hunter2")); err == nil {
+		t.Error("a password was let in")
+	}
+	if _, err := f.dial("sam", gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
+		return []string{"x"}, nil
+	})); err == nil {
+		t.Error("keyboard-interactive was let in")
+	}
+	if _, err := f.dial("kay", gossh.PublicKeys(f.keys["sam"])); err == nil {
+		t.Error("sam's key opened kay's account")
+	}
+}
+
+func TestNoPTYGetsOneLine(t *testing.T) {
+	f := serve(t, Config{})
+	c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, _ := c.NewSession()
+	out, _ := sess.CombinedOutput("")
+	if !strings.Contains(string(out), "interactive console") || strings.Count(string(out), "\n") != 1 {
+		t.Fatalf("got %q", out)
+	}
+}
+
+func TestTrainerKeptOffTheLiveStore(t *testing.T) {
+	f := serve(t, Config{})
+	c, err := f.dial("tina", gossh.PublicKeys(f.keys["tina"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, _ := c.NewSession()
+	sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
+	out, _ := sess.CombinedOutput("")
+	if !strings.Contains(string(out), "training sandbox") {
+		t.Fatalf("got %q", out)
+	}
+}
+
+// TestAgentSendsResetSeenInOutbox: the reset an agent sends over SSH is
+// in the outbox for the platform.
+func TestAgentSendsResetSeenInOutbox(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 80, 24)
+	s.typ("noah")
+	s.see("Noah Kim")
+	s.typ("\r")
+	s.see("Latest resets")
+	s.typ("r")
+	s.see("DELIVERED")
+	s.typ("p")
+	s.see("Send password reset")
+	s.typ("\r")
+	s.see("Reset requested")
+	msgs, _ := f.st.Outbox(false)
+	if len(msgs) != 1 || msgs[0].Type != model.ActSendReset || msgs[0].By != "sam" {
+		t.Fatalf("outbox %+v", msgs)
+	}
+}
+
+// TestLeadGrantsExemptionAgentCannot is the 2FA issue's end to end.
+func TestLeadGrantsExemptionAgentCannot(t *testing.T) {
+	f := serve(t, Config{})
+	agent := f.connect("sam", 80, 24)
+	agent.typ("dr.ava")
+	agent.see("Ava Patel")
+	agent.typ("\r2")
+	agent.see("Factors")
+	agent.typ("g")
+	agent.see("2FA actions need a lead")
+
+	lead := f.connect("kay", 100, 40)
+	lead.typ("dr.ava")
+	lead.see("Ava Patel")
+	lead.typ("\r2")
+	lead.see("Factors")
+	lead.typ("g")
+	lead.see("Verify the caller")
+	lead.typ(" ")
+	lead.typ("\t")
+	lead.typ(" ")
+	lead.typ("\t\t\t")
+	lead.typ("lost phone, verified by callback")
+	lead.typ("\r")
+	lead.see("Exemption granted")
+	msgs, _ := f.st.Outbox(false)
+	var types []string
+	for _, m := range msgs {
+		types = append(types, m.Type)
+	}
+	if strings.Join(types, ",") != "grant_mfa_exemption,mfa_exemption_granted" {
+		t.Fatalf("outbox %v", types)
+	}
+	// the agent's open screen shows the lead's change without a restart
+	agent.see("ACTIVE")
+}
+
+func TestIdleLogoff(t *testing.T) {
+	f := serve(t, Config{IdleTimeout: 300 * time.Millisecond})
+	s := f.connect("sam", 80, 24)
+	s.see("Find an account")
+	if !s.ended() {
+		t.Fatal("idle session was not logged off")
+	}
+	if !strings.Contains(s.output(), "Logged off after 300ms without a key press") {
+		t.Fatalf("no logoff message in %q", s.output())
+	}
+}
+
+func TestShutdownEndsSessionsWithMessage(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 80, 24)
+	s.see("Find an account")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := f.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("shutdown took longer than 5 s")
+	}
+	if !s.ended() || !strings.Contains(s.output(), "restarting") {
+		t.Fatalf("session not ended with a message: %q", s.output())
+	}
+}
+
+func TestHostKeyCreatedOnceAndPrivate(t *testing.T) {
+	f := serve(t, Config{})
+	path := filepath.Join(f.dir, HostKeyFile)
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("host key mode %v", st.Mode().Perm())
+	}
+	before, _ := os.ReadFile(path)
+	if _, err := New(Config{Addr: "127.0.0.1:0", DataDir: f.dir, Store: f.st}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(before) != string(after) {
+		t.Fatal("host key replaced on second start")
+	}
+}
+
+func TestSmallTerminalOverSSH(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 40, 10)
+	s.see("Terminal too small")
+	if err := s.sess.WindowChange(24, 80); err != nil {
+		t.Fatal(err)
+	}
+	s.term.Resize(80, 24)
+	s.see("Find an account")
+}

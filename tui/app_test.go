@@ -1,0 +1,201 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"frontdoor/store"
+)
+
+// page is a minimal screen for shell tests.
+type page struct {
+	name      string
+	capturing bool
+	got       []string
+	env       *Env
+	next      *page
+}
+
+func (p *page) Init() tea.Cmd { return nil }
+func (p *page) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok {
+		p.got = append(p.got, k.String())
+		if k.String() == "enter" && p.next != nil {
+			return p, p.env.Push(p.next)
+		}
+	}
+	return p, nil
+}
+func (p *page) View(w, h int) string { return "page " + p.name }
+func (p *page) Title() string        { return p.name }
+func (p *page) CapturingInput() bool { return p.capturing }
+func (p *page) ShortHelp() []key.Binding {
+	return []key.Binding{key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "do x"))}
+}
+func (p *page) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func testEnv(t *testing.T) (*Env, *clock) {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	c := &clock{t: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	env := NewEnv(context.Background(), store.Actor{Name: "sam", Role: "agent"}, st, r)
+	env.Clock = c.now
+	return env, c
+}
+
+func keyMsg(s string) tea.KeyMsg {
+	switch s {
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+func TestIdleLogoffCountsKeysNotRedraws(t *testing.T) {
+	env, c := testEnv(t)
+	app := NewApp(env, &page{name: "a"})
+	c.t = c.t.Add(10 * time.Minute)
+	app.Update(keyMsg("x")) // a key press resets the idle clock
+	c.t = c.t.Add(14 * time.Minute)
+	if app.Update(tickMsg{}); app.Ended() {
+		t.Fatal("logged off 14 min after the last key")
+	}
+	app.Update(AccountChangedMsg{ID: "x"}) // screen updates are not activity
+	c.t = c.t.Add(time.Minute)
+	app.Update(tickMsg{})
+	if !app.Ended() {
+		t.Fatal("not logged off 15 min after the last key")
+	}
+	if !strings.Contains(app.ExitReason(), "without a key press") {
+		t.Fatalf("reason %q", app.ExitReason())
+	}
+}
+
+func TestMaxSession(t *testing.T) {
+	env, c := testEnv(t)
+	env.MaxSession = time.Hour
+	app := NewApp(env, &page{name: "a"})
+	for i := 0; i < 7; i++ {
+		c.t = c.t.Add(10 * time.Minute)
+		app.Update(keyMsg("x"))
+	}
+	if app.Update(tickMsg{}); !app.Ended() {
+		t.Fatal("session outlived its maximum")
+	}
+}
+
+func TestKeysRouting(t *testing.T) {
+	env, _ := testEnv(t)
+	second := &page{name: "second", capturing: true}
+	first := &page{name: "first", env: env, next: second}
+	app := NewApp(env, first)
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+
+	app.Update(keyMsg("?"))
+	if !strings.Contains(app.View(), "Keys on first") || !strings.Contains(app.View(), "do x") {
+		t.Fatalf("help not shown:\n%s", app.View())
+	}
+	app.Update(keyMsg("esc"))
+	if strings.Contains(app.View(), "Keys on") {
+		t.Fatal("esc did not close help")
+	}
+	app.Update(keyMsg("enter"))
+	app.Update(keyMsg("q")) // typed ahead: must reach the pushed, capturing screen
+	if !strings.Contains(app.View(), "page second") || strings.Join(second.got, "") != "q" {
+		t.Fatalf("type-ahead lost: second got %v\n%s", second.got, app.View())
+	}
+	app.Update(keyMsg("?")) // capturing: typed, not help
+	if strings.Contains(app.View(), "Keys on") {
+		t.Fatal("? opened help over a text field")
+	}
+	second.capturing = false
+	app.Update(keyMsg("esc"))
+	if !strings.Contains(app.View(), "page first") {
+		t.Fatal("esc did not go back")
+	}
+	if app.Update(keyMsg("q")); !app.Ended() {
+		t.Fatal("q did not quit")
+	}
+}
+
+func TestCtrlCAlwaysQuits(t *testing.T) {
+	env, _ := testEnv(t)
+	app := NewApp(env, &page{name: "a", capturing: true})
+	if app.Update(keyMsg("ctrl+c")); !app.Ended() {
+		t.Fatal("ctrl+c did not quit a capturing screen")
+	}
+}
+
+func TestHeaderBadgesAndToast(t *testing.T) {
+	env, _ := testEnv(t)
+	for _, m := range []Mode{Live, Demo, Training} {
+		env.Mode = m
+		app := NewApp(env, &page{name: "a"})
+		app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+		head := strings.SplitN(app.View(), "\n", 2)[0]
+		if !strings.Contains(head, string(m)) || !strings.Contains(head, "sam · agent · 09:00 UTC") {
+			t.Fatalf("header %q", head)
+		}
+	}
+	app := NewApp(env, &page{name: "a"})
+	app.Update(tea.WindowSizeMsg{Width: 60, Height: 16})
+	app.Update(ToastMsg{Text: strings.Repeat("a long refusal reason ", 5) + "press u", Bad: true})
+	v := app.View()
+	if lipgloss.Height(v) != 16 || !strings.Contains(v, "press u") {
+		t.Fatalf("two-line toast broke the frame or lost its end:\n%s", v)
+	}
+}
+
+func TestFormRules(t *testing.T) {
+	env, _ := testEnv(t)
+	var got *FormResult
+	f := NewForm(env, FormSpec{Title: "t", Checks: []Check{{Label: "a"}, {Label: "b"}, {Label: "must", Required: true}},
+		MinChecks: 2, TextLabel: "Reason", TextNeed: true,
+		Submit: func(r FormResult) tea.Cmd { got = &r; return nil }})
+	send := func(keys ...string) {
+		for _, k := range keys {
+			f.Update(keyMsg(k))
+		}
+	}
+	send("enter")
+	if got != nil || !strings.Contains(f.View(80, 24), "Tick “must” first") {
+		t.Fatal("required check not enforced")
+	}
+	f.Update(tea.KeyMsg{Type: tea.KeyTab})
+	f.Update(tea.KeyMsg{Type: tea.KeyTab})
+	send(" ", "enter")
+	if got != nil || !strings.Contains(f.View(80, 24), "at least 2") {
+		t.Fatalf("minimum checks not enforced:\n%s", f.View(80, 24))
+	}
+	f.Update(tea.KeyMsg{Type: tea.KeyShiftTab})
+	send(" ", "enter")
+	if got != nil || !strings.Contains(f.View(80, 24), "Reason is required") {
+		t.Fatal("reason not enforced")
+	}
+	send("c", "a", "l", "l", "enter")
+	if got == nil || got.Count() != 2 || got.Text != "call" {
+		t.Fatalf("result %+v", got)
+	}
+}
