@@ -23,11 +23,15 @@ import (
 	"frontdoor/tui"
 )
 
-// seedIfEmpty loads the demo set into an empty store.
+// seedIfEmpty loads the demo set into an empty store, and keeps an
+// existing demo store current.
 func seedIfEmpty(st *store.Store, now time.Time) (bool, error) {
 	n, err := st.Count()
-	if err != nil || n > 0 {
+	if err != nil {
 		return false, err
+	}
+	if n > 0 {
+		return false, st.ReanchorDemo(now)
 	}
 	accs, _ := demo.Data(now)
 	return true, st.SeedDemo(accs, now)
@@ -105,6 +109,8 @@ func runServe(c *ctx) error {
 		if _, err := seedIfEmpty(st, c.io.now()); err != nil {
 			return err
 		}
+	} else if err := st.ReanchorDemo(c.io.now()); err != nil {
+		return err
 	}
 	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
 	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,

@@ -553,3 +553,35 @@ func naughty(tb testing.TB) []string {
 	}
 	return out
 }
+
+// TestDemoStaysCurrent: a demo seeded days ago, re-anchored, leads with
+// the same findings as a fresh one.
+func TestDemoStaysCurrent(t *testing.T) {
+	s, _ := openTemp(t)
+	seeded := now.Add(-72 * time.Hour)
+	accs, cases := demo.Data(seeded)
+	if err := s.SeedDemo(accs, seeded); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReanchorDemo(now); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		var acc *model.Account
+		if r, err := s.ByEmail(c.Report.Email); err == nil {
+			acc = &r.Account
+		}
+		if got := model.Diagnose(acc, c.Report, now)[0].Code; got != c.Expect {
+			t.Errorf("%s: %s after re-anchoring, want %s", c.Report.Email, got, c.Expect)
+		}
+	}
+	mustCheck(t, s)
+	live, _ := openTemp(t)
+	live.Import(strings.NewReader(lines(1)), "a", root, seeded)
+	before, _ := live.Get("acc_0001")
+	live.ReanchorDemo(now)
+	after, _ := live.Get("acc_0001")
+	if !before.Account.CreatedAt.Equal(*after.Account.CreatedAt) {
+		t.Fatal("a live store was re-anchored")
+	}
+}

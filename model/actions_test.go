@@ -1,0 +1,161 @@
+package model
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+type act func(Policy, Account, ActionInput) (Effect, error)
+
+var actions = map[string]act{
+	ActSendReset:          Policy.SendReset,
+	ActResendVerification: Policy.ResendVerification,
+	ActLiftSuppression:    Policy.LiftSuppression,
+	ActAddNote:            Policy.AddNote,
+	ActGrantExemption:     Policy.GrantExemption,
+	ActRevokeExemption:    Policy.RevokeExemption,
+	ActForgetDevices:      Policy.ForgetDevices,
+	ActRemoveFactor:       Policy.RemoveFactor,
+	ActIssueRecoveryCode:  Policy.IssueRecoveryCode,
+}
+
+// ready is an account and input on which action can succeed.
+func ready(action string) (Account, ActionInput) {
+	a := *base(provider, withFactors(FactorPhone, FactorTOTP, FactorRecoveryCode))
+	a.RememberedDevices = []RememberedDevice{{ID: "d1", Label: "Chrome", RememberedAt: at(-time.Hour)}}
+	in := ActionInput{By: "kay", Role: RoleLead, Now: now, Reason: "caller verified", Checks: VerificationChecks[:2], Target: ""}
+	switch action {
+	case ActResendVerification:
+		a.EmailVerifiedAt = nil
+	case ActLiftSuppression:
+		a.EmailsUnsubscribedAt = at(-time.Hour)
+	case ActRevokeExemption:
+		a.MFAExemption = &Exemption{GrantedAt: at(-time.Hour), ExpiresAt: at(time.Hour)}
+	case ActRemoveFactor:
+		in.Target = "f1"
+	}
+	return a, in
+}
+
+func TestActionRoleGates(t *testing.T) {
+	lead := map[string]bool{ActGrantExemption: true, ActRevokeExemption: true, ActForgetDevices: true, ActRemoveFactor: true, ActIssueRecoveryCode: true}
+	for name, do := range actions {
+		for _, role := range StaffRoles {
+			a, in := ready(name)
+			in.Role = role
+			_, err := do(DefaultPolicy, a, in)
+			allowed := role == RoleAdmin || role == RoleTrainer || role == RoleLead || (role == RoleAgent && !lead[name])
+			if allowed && err != nil {
+				t.Errorf("%s by %s: %v", name, role, err)
+			}
+			if !allowed && !errors.Is(err, ErrNotAllowed) {
+				t.Errorf("%s by %s: err %v, want ErrNotAllowed", name, role, err)
+			}
+		}
+	}
+}
+
+func TestTwoFAActionsNeedVerificationAndNotify(t *testing.T) {
+	for name := range map[string]bool{ActGrantExemption: true, ActForgetDevices: true, ActRemoveFactor: true, ActIssueRecoveryCode: true} {
+		a, in := ready(name)
+		in.Checks = VerificationChecks[:1]
+		if _, err := actions[name](DefaultPolicy, a, in); err == nil || !strings.Contains(err.Error(), "verify the caller") {
+			t.Errorf("%s with one check: %v", name, err)
+		}
+		a, in = ready(name)
+		e, err := actions[name](DefaultPolicy, a, in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(e.Notify) == 0 || len(e.Commands) == 0 {
+			t.Errorf("%s: commands %v, notifications %v", name, e.Commands, e.Notify)
+		}
+		if strings.Count(e.Details["checks"], ";") != 1 {
+			t.Errorf("%s: checks not recorded: %q", name, e.Details["checks"])
+		}
+	}
+	a, in := ready(ActRevokeExemption)
+	if e, _ := DefaultPolicy.RevokeExemption(a, in); len(e.Notify) == 0 {
+		t.Error("revoke does not notify")
+	}
+	a, in = ready(ActLiftSuppression)
+	if e, _ := DefaultPolicy.LiftSuppression(a, in); len(e.Notify) == 0 {
+		t.Error("lifting suppression does not notify (R6)")
+	}
+}
+
+func TestExemptionRules(t *testing.T) {
+	a, in := ready(ActGrantExemption)
+	e, err := DefaultPolicy.GrantExemption(a, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := e.Account.MFAExemption
+	if !x.ExpiresAt.Equal(now.Add(7*24*time.Hour)) || x.GrantedBy != "kay" {
+		t.Fatalf("exemption %+v", x)
+	}
+	if _, err := DefaultPolicy.GrantExemption(e.Account, in); err == nil {
+		t.Error("second active exemption granted (one at a time)")
+	}
+	in.Now = x.ExpiresAt.Add(time.Second)
+	if _, err := DefaultPolicy.GrantExemption(e.Account, in); err != nil {
+		t.Errorf("new exemption after expiry refused: %v", err)
+	}
+	client := *base(withFactors(FactorPhone))
+	if _, err := DefaultPolicy.GrantExemption(client, in); err == nil || !strings.Contains(err.Error(), "M7") {
+		t.Errorf("client exemption: %v", err)
+	}
+}
+
+func TestLastProviderFactorGuard(t *testing.T) {
+	a := *base(provider, withFactors(FactorPhone, FactorRecoveryCode))
+	in := ActionInput{By: "kay", Role: RoleLead, Now: now, Reason: "r", Checks: VerificationChecks[:2], Target: "f1"}
+	if _, err := DefaultPolicy.RemoveFactor(a, in); err == nil || !strings.Contains(err.Error(), "M1") {
+		t.Fatalf("removed a provider's last method: %v", err)
+	}
+	in.Target = "f2" // the recovery code is not a method of its own
+	if _, err := DefaultPolicy.RemoveFactor(a, in); err != nil {
+		t.Fatalf("recovery code removal refused: %v", err)
+	}
+	in.Target = "f1"
+	a.MFAExemption = &Exemption{GrantedAt: at(-time.Hour), ExpiresAt: at(time.Hour)}
+	if _, err := DefaultPolicy.RemoveFactor(a, in); err != nil {
+		t.Fatalf("with an active exemption the last method may go: %v", err)
+	}
+	c := *base(withFactors(FactorPhone))
+	if _, err := DefaultPolicy.RemoveFactor(c, in); err != nil {
+		t.Fatalf("a client's only method (2FA optional, M1): %v", err)
+	}
+}
+
+func TestSendResetRules(t *testing.T) {
+	in := ActionInput{By: "sam", Role: RoleAgent, Now: now}
+	sup := *base(func(a *Account) { a.EmailsUnsubscribedAt = at(-time.Hour) })
+	if _, err := DefaultPolicy.SendReset(sup, in); err == nil || !strings.Contains(err.Error(), "R6") {
+		t.Errorf("suppressed: %v", err)
+	}
+	recent := *base(withResets(reset("r1", 9*time.Minute, ResetDelivered)))
+	if _, err := DefaultPolicy.SendReset(recent, in); !errors.Is(err, ErrNeedsConfirm) {
+		t.Errorf("reset 9 min ago: %v", err)
+	}
+	in.Confirmed = true
+	e, err := DefaultPolicy.SendReset(recent, in)
+	if err != nil || e.Account.Resets[1].ID != "r2" || e.Account.Resets[1].Status != ResetRequested {
+		t.Fatalf("confirmed: %v %+v", err, e.Account.Resets)
+	}
+	in.Confirmed = false
+	old := *base(withResets(reset("r1", 10*time.Minute, ResetDelivered)))
+	if _, err := DefaultPolicy.SendReset(old, in); err != nil {
+		t.Errorf("reset 10 min ago needs no second confirmation: %v", err)
+	}
+	unverified := *base(func(a *Account) { a.EmailVerifiedAt = nil })
+	if _, err := DefaultPolicy.SendReset(unverified, in); err == nil || !strings.Contains(err.Error(), "R7") {
+		t.Errorf("unverified: %v", err)
+	}
+	verified := *base()
+	if _, err := DefaultPolicy.ResendVerification(verified, in); err == nil {
+		t.Error("verification resent to a verified account")
+	}
+}
