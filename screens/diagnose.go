@@ -170,8 +170,8 @@ func (d *Diagnose) View(width, height int) string {
 		parts := []string{st.Label.Render(fmt.Sprintf("%-8s", label))}
 		for i, it := range items {
 			s := keyOf(i) + " " + it
-			if i == sel {
-				s = st.Selected.Render(s)
+			if i == sel { // brackets too: attributes vanish on NO_COLOR/ASCII terminals
+				s = st.Selected.Render("[" + s + "]")
 			} else {
 				s = st.Muted.Render(s)
 			}

@@ -183,7 +183,7 @@ func (s *TwoFA) body(width int) string {
 		}
 		line := "  " + tui.Fit(d.Label, 24) + " " + state
 		if len(a.Factors)+i == s.cursor {
-			line = st.Selected.Render(tui.Fit(d.Label, 26)) + " " + state
+			line = st.Selected.Render(tui.Pointer+" "+tui.Fit(d.Label, 24)) + " " + state
 		}
 		add(line)
 	}

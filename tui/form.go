@@ -193,9 +193,9 @@ func (f *Form) View(width, height int) string {
 		if f.ticked[i] {
 			box = "[x] "
 		}
-		line := box + Clip(c.Label, w-4)
+		line := "  " + box + Clip(c.Label, w-6)
 		if f.focus == i {
-			line = st.Selected.Render(line)
+			line = st.Selected.Render(Pointer + " " + box + Clip(c.Label, w-6))
 		}
 		b.WriteString(line + "\n")
 	}

@@ -86,7 +86,7 @@ type Column struct {
 // in height are drawn, keeping the selection in view.
 func Table(st Styles, cols []Column, rows [][]string, selected, width, height int) string {
 	widths := make([]int, len(cols))
-	used := 0
+	used := 2 // the selection mark
 	flex := -1
 	for i, c := range cols {
 		widths[i] = c.Width
@@ -98,7 +98,7 @@ func Table(st Styles, cols []Column, rows [][]string, selected, width, height in
 	if flex >= 0 {
 		widths[flex] = max(width-used, 4)
 	}
-	line := func(cells []string) string {
+	line := func(cells []string, mark string) string {
 		parts := make([]string, len(cols))
 		for i := range cols {
 			cell := ""
@@ -107,28 +107,31 @@ func Table(st Styles, cols []Column, rows [][]string, selected, width, height in
 			}
 			parts[i] = Fit(cell, widths[i])
 		}
-		return strings.Join(parts, " ")
+		return mark + strings.Join(parts, " ")
 	}
 	head := make([]string, len(cols))
 	for i, c := range cols {
 		head[i] = c.Title
 	}
 	var b strings.Builder
-	b.WriteString(st.Label.Render(line(head)))
+	b.WriteString(st.Label.Render(line(head, "  ")))
 	room := max(height-1, 1)
 	first := 0
 	if selected >= room {
 		first = selected - room + 1
 	}
 	for i := first; i < len(rows) && i < first+room; i++ {
-		l := line(rows[i])
-		if i == selected {
-			l = st.Selected.Render(l)
+		l := line(rows[i], "  ")
+		if i == selected { // a mark as well as reverse video: NO_COLOR and ASCII terminals show no attributes
+			l = st.Selected.Render(line(rows[i], Pointer+" "))
 		}
 		b.WriteString("\n" + l)
 	}
 	return b.String()
 }
+
+// Pointer marks the selected row or field, in every colour profile.
+const Pointer = "›"
 
 // Col is a Column; Width 0 takes what is left.
 func Col(title string, width int) Column { return Column{Title: title, Width: width} }
