@@ -3,6 +3,7 @@ package screens
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -228,6 +229,23 @@ func (s *TwoFA) body(width int) string {
 		add(line)
 	}
 	return strings.Join(b, "\n")
+}
+
+// NextDeadline is the next exemption or remembered-device expiry (M4, M7).
+func (s *TwoFA) NextDeadline(now time.Time) (time.Time, bool) {
+	var next time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	if x := s.rec.Account.MFAExemption; x != nil {
+		consider(*x.ExpiresAt)
+	}
+	for _, d := range s.rec.Account.RememberedDevices {
+		consider(s.env.Policy.DeviceExpires(d))
+	}
+	return next, !next.IsZero()
 }
 
 func yesNo(b bool) string {

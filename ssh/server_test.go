@@ -56,7 +56,7 @@ func serve(t *testing.T, cfg Config) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, st: st, dir: dir, keys: map[string]gossh.Signer{}}
-	for name, role := range map[string]string{"sam": model.RoleAgent, "kay": model.RoleLead, "tina": model.RoleTrainer} {
+	for name, role := range map[string]string{"sam": model.RoleAgent, "ann": model.RoleAgent, "kay": model.RoleLead, "tina": model.RoleTrainer} {
 		k := newKey(t)
 		f.keys[name] = k
 		line := string(gossh.MarshalAuthorizedKey(k.PublicKey()))
@@ -368,4 +368,61 @@ func TestSmallTerminalOverSSH(t *testing.T) {
 	}
 	s.term.Resize(80, 24)
 	s.see("Find an account")
+}
+
+// TestSuppressedAccountEndToEnd is the reset issue's done-when: an agent
+// lifts a suppression with a reason and sends a reset; the outbox has the
+// notification and the reset command; a second agent who acted on the
+// stale version is refused.
+func TestSuppressedAccountEndToEnd(t *testing.T) {
+	f := serve(t, Config{})
+	sam := f.connect("sam", 80, 24)
+	sam.typ("paul.green")
+	sam.see("Paul Green")
+	sam.typ("\r")
+	sam.see("SUPPRESSED")
+
+	ann := f.connect("ann", 80, 24)
+	ann.typ("paul.green")
+	ann.see("Paul Green")
+	ann.typ("\r")
+	ann.see("SUPPRESSED")
+	ann.typ("n") // ann starts a note on the version she sees
+	ann.see("Add a note")
+
+	sam.typ("u")
+	sam.see("Lift email suppression")
+	sam.typ("caller asked; consent given")
+	sam.typ("\r")
+	sam.see("Suppression lifted")
+	sam.typ("p")
+	sam.see("Send password reset")
+	sam.typ("\r")
+	sam.see("Reset requested")
+
+	msgs, _ := f.st.Outbox(false)
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.Kind+":"+m.Type)
+	}
+	if strings.Join(got, " ") != "command:lift_email_suppression notification:email_suppression_lifted command:send_password_reset" {
+		t.Fatalf("outbox %v", got)
+	}
+
+	ann.typ("called back about the reset")
+	ann.typ("\r")
+	ann.see("changed by sam at")
+	ann.see("review and retry")
+	rec, _ := f.st.ByEmail("paul.green@outlook.com")
+	if len(rec.Account.Notes) != 0 {
+		t.Fatalf("stale note written: %+v", rec.Account.Notes)
+	}
+	log, _ := f.st.AuditLog(store.AuditFilter{Account: rec.Account.ID})
+	found := false
+	for _, e := range log {
+		found = found || (e.Action == model.ActLiftSuppression && e.Reason == "caller asked; consent given" && e.Actor == "sam")
+	}
+	if !found {
+		t.Fatal("lift not audited with its reason")
+	}
 }

@@ -30,6 +30,13 @@ type InputCapturer interface {
 	CapturingInput() bool
 }
 
+// Deadliner is a screen that shows something that changes state at a
+// known time (an exemption or remembered device expiring); the shell
+// redraws then, so it is shown expired the second it is.
+type Deadliner interface {
+	NextDeadline(now time.Time) (time.Time, bool)
+}
+
 // Minimum usable size; below it the shell says so instead of drawing a
 // broken layout.
 const (
@@ -126,6 +133,11 @@ func (a *App) listen() tea.Cmd {
 // idle deadline or the session's end, whichever comes first. Redrawing no
 // more often keeps hundreds of idle sessions cheap.
 func (a *App) nextTick() tea.Cmd {
+	return tea.Tick(a.tickDelay(), func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// tickDelay is how long until the shell must next wake.
+func (a *App) tickDelay() time.Duration {
 	now := a.env.Now()
 	next := now.Truncate(time.Minute).Add(time.Minute)
 	for _, t := range []time.Time{a.lastKey.Add(a.env.IdleTimeout), a.start.Add(a.env.MaxSession)} {
@@ -136,11 +148,12 @@ func (a *App) nextTick() tea.Cmd {
 	if !a.toastEnd.IsZero() && a.toastEnd.Before(next) {
 		next = a.toastEnd
 	}
-	d := next.Sub(now)
-	if d < 10*time.Millisecond {
-		d = 10 * time.Millisecond
+	if d, ok := a.top().(Deadliner); ok {
+		if t, ok := d.NextDeadline(now); ok && t.Before(next) {
+			next = t
+		}
 	}
-	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{} })
+	return max(next.Sub(now), 10*time.Millisecond)
 }
 
 func (a *App) quit(reason string) (tea.Model, tea.Cmd) {

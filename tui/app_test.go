@@ -199,3 +199,26 @@ func TestFormRules(t *testing.T) {
 		t.Fatalf("result %+v", got)
 	}
 }
+
+type expiring struct {
+	page
+	at time.Time
+}
+
+func (e *expiring) NextDeadline(now time.Time) (time.Time, bool) { return e.at, e.at.After(now) }
+
+// TestRedrawAtScreenDeadline: the shell wakes when a shown state expires,
+// not at the next minute.
+func TestRedrawAtScreenDeadline(t *testing.T) {
+	env, c := testEnv(t)
+	c.t = c.t.Add(10 * time.Second)
+	scr := &expiring{page: page{name: "x"}, at: c.t.Add(3 * time.Second)}
+	app := NewApp(env, scr)
+	if d := app.tickDelay(); d != 3*time.Second {
+		t.Fatalf("wakes in %v, want 3s", d)
+	}
+	scr.at = c.t.Add(-time.Second) // past: back to the minute
+	if d := app.tickDelay(); d != 50*time.Second {
+		t.Fatalf("wakes in %v, want 50s", d)
+	}
+}
