@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"frontdoor/store"
 )
 
 func runImport(c *ctx) error {
@@ -108,12 +110,11 @@ func runAudit(c *ctx) error {
 	if err != nil {
 		return err
 	}
-	f := struct{ Account string }{*account}
-	var from time.Time
+	filter := store.AuditFilter{Account: *account}
 	if *since > 0 {
-		from = c.io.now().Add(-*since)
+		filter.Since = c.io.now().Add(-*since)
 	}
-	entries, err := st.AuditLog(auditFilter(f.Account, from))
+	entries, err := st.AuditLog(filter)
 	if err != nil {
 		return err
 	}

@@ -45,10 +45,9 @@ func runUser(c *ctx) error {
 			if err != nil {
 				return err
 			}
-			for n, line := range strings.Split(string(b), "\n") {
+			for _, line := range strings.Split(string(b), "\n") {
 				if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 					keys = append(keys, line)
-					_ = n
 				}
 			}
 		}
@@ -82,10 +81,6 @@ func runUser(c *ctx) error {
 		return usagef("user: unknown subcommand %q (want add, list or remove)", sub)
 	}
 	return nil
-}
-
-func auditFilter(account string, since time.Time) store.AuditFilter {
-	return store.AuditFilter{Account: account, Since: since}
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -15,10 +15,8 @@ import (
 // Account shows one account: which door it uses, its state, 2FA, next
 // visit, latest logins and resets, each fact tagged with its rule.
 type Account struct {
-	env      *tui.Env
-	rec      store.Record
+	accountPage
 	revealed bool
-	scroll   tui.Scroller
 	keys     accountKeys
 	acts     emailActions
 }
@@ -28,7 +26,7 @@ type accountKeys struct{ Diagnose, Resets, TwoFA, Reveal key.Binding }
 // NewAccount builds the Account screen for a record already audited as
 // looked up.
 func NewAccount(env *tui.Env, rec store.Record) *Account {
-	return &Account{env: env, rec: rec, scroll: tui.NewScroller(), acts: newEmailActions(),
+	return &Account{accountPage: newAccountPage(env, rec), acts: newEmailActions(),
 		keys: accountKeys{
 			Diagnose: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diagnose")),
 			Resets:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resets")),
@@ -47,11 +45,10 @@ func (s *Account) Title() string {
 
 // Update implements tui.Screen.
 func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	if cmd, ok := s.track(msg); ok {
+		return s, cmd
+	}
 	switch msg := msg.(type) {
-	case tui.AccountChangedMsg:
-		return s, reload(s.env, &s.rec, msg.ID)
-	case actionDone:
-		return s, handleDone(&s.rec, msg)
 	case tea.KeyMsg:
 		a := &s.rec.Account
 		switch {

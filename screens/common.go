@@ -61,28 +61,47 @@ func run(env *tui.Env, rec store.Record, decide decision, in model.ActionInput, 
 	}
 }
 
-// handleDone updates the screen's record after an action and says how it went.
-func handleDone(rec *store.Record, msg actionDone) tea.Cmd {
-	if msg.err != nil {
-		// a version conflict reads "changed by NAME at TIME — review and retry"
-		return tui.ToastError(fmt.Errorf("not done: %w", msg.err))
-	}
-	*rec = msg.rec
-	return tui.Toast(msg.what)
+// accountPage is what every screen about one account shares: the record
+// as last seen (actions are decided on its version), a reload when any
+// session changes it, this screen's own action results, and scrolling.
+type accountPage struct {
+	env    *tui.Env
+	rec    store.Record
+	scroll tui.Scroller
 }
 
-// reload fetches the record again when another session changed it.
-func reload(env *tui.Env, rec *store.Record, id string) tea.Cmd {
-	if id != rec.Account.ID {
+func newAccountPage(env *tui.Env, rec store.Record) accountPage {
+	return accountPage{env: env, rec: rec, scroll: tui.NewScroller()}
+}
+
+// track handles the messages about the record; ok is false for others.
+func (p *accountPage) track(msg tea.Msg) (cmd tea.Cmd, ok bool) {
+	switch msg := msg.(type) {
+	case tui.AccountChangedMsg:
+		return p.reload(msg.ID), true
+	case actionDone:
+		if msg.err != nil {
+			// a version conflict reads "changed by NAME at TIME — review and retry"
+			return tui.ToastError(fmt.Errorf("not done: %w", msg.err)), true
+		}
+		p.rec = msg.rec
+		return tui.Toast(msg.what), true
+	}
+	return nil, false
+}
+
+// reload fetches the record again when a session changed it.
+func (p *accountPage) reload(id string) tea.Cmd {
+	if id != p.rec.Account.ID {
 		return nil
 	}
-	r, err := env.Store.Get(id)
+	r, err := p.env.Store.Get(id)
 	if err != nil {
 		return tui.ToastError(err)
 	}
-	changed := r.Version != rec.Version
-	*rec = r
-	if changed && r.UpdatedBy != env.Actor.Name {
+	changed := r.Version != p.rec.Version
+	p.rec = r
+	if changed && r.UpdatedBy != p.env.Actor.Name {
 		return tui.Toast("Account updated by " + r.UpdatedBy + " just now")
 	}
 	return nil

@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -115,11 +116,7 @@ func (l *Lookup) diagnoseAnyway() tea.Cmd {
 	return l.env.Push(NewDiagnose(l.env, nil, q))
 }
 
-type lookupError string
-
-func (e lookupError) Error() string { return string(e) }
-
-const errNotEmail = lookupError("type the caller's full email address to diagnose it")
+var errNotEmail = errors.New("type the caller's full email address to diagnose it")
 
 // View implements tui.Screen.
 func (l *Lookup) View(width, height int) string {

@@ -16,15 +16,13 @@ import (
 // sent, delivered, clicked, used, expired or superseded, each step with
 // its time and the rule that explains it, the live link marked.
 type Resets struct {
-	env    *tui.Env
-	rec    store.Record
-	scroll tui.Scroller
-	acts   emailActions
+	accountPage
+	acts emailActions
 }
 
 // NewResets builds the Resets screen.
 func NewResets(env *tui.Env, rec store.Record) *Resets {
-	return &Resets{env: env, rec: rec, scroll: tui.NewScroller(), acts: newEmailActions()}
+	return &Resets{accountPage: newAccountPage(env, rec), acts: newEmailActions()}
 }
 
 // Init implements tui.Screen.
@@ -35,16 +33,14 @@ func (s *Resets) Title() string { return "Resets · " + tui.Sanitize(s.rec.Accou
 
 // Update implements tui.Screen.
 func (s *Resets) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tui.AccountChangedMsg:
-		return s, reload(s.env, &s.rec, msg.ID)
-	case actionDone:
-		return s, handleDone(&s.rec, msg)
-	case tea.KeyMsg:
-		if cmd, ok := s.acts.handle(s.env, s.rec, msg); ok {
+	if cmd, ok := s.track(msg); ok {
+		return s, cmd
+	}
+	if k, ok := msg.(tea.KeyMsg); ok {
+		if cmd, ok := s.acts.handle(s.env, s.rec, k); ok {
 			return s, cmd
 		}
-		s.scroll.Update(msg)
+		s.scroll.Update(k)
 	}
 	return s, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"frontdoor/demo"
+	"frontdoor/internal/corpus"
 	"frontdoor/model"
 	"frontdoor/store"
 	"frontdoor/tui"
@@ -198,7 +199,7 @@ func TestSmallAndOddSizes(t *testing.T) {
 func TestNaughtyNamesKeepTheLayout(t *testing.T) {
 	st := newStore(t)
 	env := newEnv(t, st, "sam", model.RoleAgent)
-	for i, s := range naughty(t) {
+	for i, s := range corpus.Naughty(t) {
 		if i%7 != 0 || strings.TrimSpace(s) == "" { // a spread, to keep the test quick
 			continue
 		}

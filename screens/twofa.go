@@ -17,10 +17,8 @@ import (
 // exemption, the risks and what the caller can do alone; leads act from
 // here after verifying the caller.
 type TwoFA struct {
-	env    *tui.Env
-	rec    store.Record
+	accountPage
 	cursor int // over factors, then remembered devices
-	scroll tui.Scroller
 	keys   twofaKeys
 }
 
@@ -30,7 +28,7 @@ type twofaKeys struct {
 
 // NewTwoFA builds the 2FA screen.
 func NewTwoFA(env *tui.Env, rec store.Record) *TwoFA {
-	return &TwoFA{env: env, rec: rec, scroll: tui.NewScroller(), keys: twofaKeys{
+	return &TwoFA{accountPage: newAccountPage(env, rec), keys: twofaKeys{
 		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "choose factor or device")),
 		Down:      key.NewBinding(key.WithKeys("down", "j")),
 		Grant:     key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "grant exemption")),
@@ -51,15 +49,11 @@ func (s *TwoFA) items() int { return len(s.rec.Account.Factors) + len(s.rec.Acco
 
 // Update implements tui.Screen.
 func (s *TwoFA) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	if cmd, ok := s.track(msg); ok {
+		s.cursor = min(s.cursor, max(s.items()-1, 0)) // a factor or device may be gone
+		return s, cmd
+	}
 	switch msg := msg.(type) {
-	case tui.AccountChangedMsg:
-		cmd := reload(s.env, &s.rec, msg.ID)
-		s.cursor = min(s.cursor, max(s.items()-1, 0))
-		return s, cmd
-	case actionDone:
-		cmd := handleDone(&s.rec, msg)
-		s.cursor = min(s.cursor, max(s.items()-1, 0))
-		return s, cmd
 	case tea.KeyMsg:
 		p, a := s.env.Policy, s.rec.Account
 		switch {

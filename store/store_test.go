@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"frontdoor/demo"
+	"frontdoor/internal/corpus"
 	"frontdoor/model"
 )
 
@@ -513,7 +514,7 @@ func FuzzImportLine(f *testing.F) {
 	f.Add([]byte(line(1)))
 	f.Add([]byte(`{"id":"x","email":"a@b.co","name":"n","role":"client","status":"active","factors":[{"id":"f","type":"phone","phone":"+44"}]}`))
 	f.Add([]byte("{\"id\":\"\x1b[31m\"}"))
-	for _, s := range naughty(f) {
+	for _, s := range corpus.Naughty(f) {
 		f.Add([]byte(strings.Replace(line(2), "User Number2", strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`), 1)))
 	}
 	dir := f.TempDir()
@@ -536,22 +537,6 @@ func FuzzImportLine(f *testing.F) {
 			t.Fatalf("error does not name the file and line: %v", err)
 		}
 	})
-}
-
-func naughty(tb testing.TB) []string {
-	b, err := os.ReadFile("../testdata/corpora/blns.base64.json")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var enc []string
-	json.Unmarshal(b, &enc)
-	var out []string
-	for _, e := range enc {
-		if d, err := base64Decode(e); err == nil {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // TestDemoStaysCurrent: a demo seeded days ago, re-anchored, leads with

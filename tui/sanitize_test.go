@@ -1,14 +1,13 @@
 package tui
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"frontdoor/internal/corpus"
 )
 
 func TestSanitize(t *testing.T) {
@@ -33,25 +32,6 @@ func TestSanitize(t *testing.T) {
 	}
 }
 
-func naughty(tb testing.TB) []string {
-	b, err := os.ReadFile("../testdata/corpora/blns.base64.json")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var enc []string
-	if err := json.Unmarshal(b, &enc); err != nil {
-		tb.Fatal(err)
-	}
-	var out []string
-	for _, e := range enc {
-		d, err := base64.StdEncoding.DecodeString(e)
-		if err == nil {
-			out = append(out, string(d))
-		}
-	}
-	return out
-}
-
 // safe: nothing a terminal would act on survives.
 func safe(t *testing.T, in, out string) {
 	t.Helper()
@@ -66,7 +46,7 @@ func safe(t *testing.T, in, out string) {
 }
 
 func TestSanitizeNaughtyStrings(t *testing.T) {
-	for _, s := range naughty(t) {
+	for _, s := range corpus.Naughty(t) {
 		out := Sanitize(s)
 		safe(t, s, out)
 		for _, w := range []int{1, 7, 20} {
@@ -78,7 +58,7 @@ func TestSanitizeNaughtyStrings(t *testing.T) {
 }
 
 func FuzzSanitize(f *testing.F) {
-	for _, s := range naughty(f) {
+	for _, s := range corpus.Naughty(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
