@@ -39,8 +39,12 @@ func indexEntries(a model.Account) []indexEntry {
 	for _, p := range a.PreviousEmails {
 		es = append(es, indexEntry{bEmail, []byte(model.NormalizeEmail(p)), join0(id, emailPrevious)})
 	}
-	for _, t := range nameTokens(a.Name) {
-		es = append(es, indexEntry{bName, join0([]byte(t), a.ID), nil})
+	// the value holds all the name's words, so a search for several words
+	// checks candidates from the index alone, without loading accounts
+	tokens := nameTokens(a.Name)
+	all := []byte(strings.Join(tokens, " "))
+	for _, t := range tokens {
+		es = append(es, indexEntry{bName, join0([]byte(t), a.ID), all})
 	}
 	for _, d := range phoneKeys(a) {
 		es = append(es, indexEntry{bPhone, join0([]byte(d), a.ID), nil})

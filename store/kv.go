@@ -38,7 +38,7 @@ type Tx interface {
 const (
 	bAccounts = "accounts" // id → Record JSON
 	bEmail    = "email"    // normalised email → id \x00 current|previous
-	bName     = "name"     // token \x00 id → ""
+	bName     = "name"     // token \x00 id → all the name's tokens, space-separated
 	bPhone    = "phone"    // digits \x00 id → ""; "~" reversed digits \x00 id for suffix search
 	bUsers    = "users"    // name → User JSON
 	bKeys     = "keys"     // SHA256 key fingerprint → user name

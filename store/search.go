@@ -103,20 +103,14 @@ func searchNames(tx Tx, q string, limit int, add func(id, by string) (bool, erro
 	}
 	scanned := 0
 	var found []string
-	err := tx.Scan(bName, []byte(words[0]), func(k, _ []byte) (bool, error) {
+	err := tx.Scan(bName, []byte(words[0]), func(k, v []byte) (bool, error) {
 		scanned++
 		_, id := splitKey(k)
 		if slices.Contains(found, id) {
 			return scanned < maxCandidates, nil
 		}
-		if len(words) > 1 {
-			r, err := getRecord(tx, id)
-			if err != nil {
-				return false, err
-			}
-			if !allPrefixes(nameTokens(r.Account.Name), words[1:]) {
-				return scanned < maxCandidates, nil
-			}
+		if len(words) > 1 && !allPrefixes(strings.Fields(string(v)), words[1:]) {
+			return scanned < maxCandidates, nil
 		}
 		found = append(found, id)
 		return scanned < maxCandidates && len(found) < limit, nil
