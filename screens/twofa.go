@@ -256,5 +256,5 @@ func (s *TwoFA) ShortHelp() []key.Binding {
 
 // FullHelp implements tui.Screen.
 func (s *TwoFA) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{s.keys.Up, s.keys.Grant, s.keys.Revoke}, {s.keys.Remove, s.keys.ForgetAll, s.keys.Recovery}, s.scroll.Bindings()}
+	return [][]key.Binding{{s.keys.Up, s.keys.Grant, s.keys.Revoke}, {s.keys.Remove, s.keys.ForgetAll, s.keys.Recovery}, s.scroll.PageBindings()}
 }

@@ -222,3 +222,20 @@ func TestRedrawAtScreenDeadline(t *testing.T) {
 		t.Fatalf("wakes in %v, want 50s", d)
 	}
 }
+
+func TestFormFitsItsWidth(t *testing.T) {
+	env, _ := testEnv(t)
+	for _, w := range []int{60, 80, 120} {
+		f := NewForm(env, FormSpec{Title: "t", Lines: []string{strings.Repeat("word ", 40)},
+			Checks: []Check{{Label: strings.Repeat("long label ", 12)}}, TextLabel: "Reason", Submit: func(FormResult) tea.Cmd { return nil }})
+		v := f.View(w, 24)
+		if got := lipgloss.Width(v); got > w {
+			t.Fatalf("form at %d columns is %d wide:\n%s", w, got, v)
+		}
+		for _, l := range strings.Split(v, "\n") {
+			if strings.HasPrefix(l, "│ ─") || strings.HasPrefix(l, "─") {
+				t.Fatalf("a border wrapped at %d columns:\n%s", w, v)
+			}
+		}
+	}
+}

@@ -179,7 +179,10 @@ func (f *Form) submit() (Screen, tea.Cmd) {
 // View implements Screen.
 func (f *Form) View(width, height int) string {
 	st := f.env.Styles
-	w := min(width-4, 76)
+	// lipgloss Width counts padding, not the border: the box is outer+2
+	// wide on screen and holds outer-2 cells of text.
+	outer := min(width-2, 80)
+	w := outer - 2
 	var b strings.Builder
 	b.WriteString(st.Title.Render(Clip(f.spec.Title, w)) + "\n\n")
 	for _, l := range f.spec.Lines {
@@ -204,16 +207,16 @@ func (f *Form) View(width, height int) string {
 		if f.spec.TextNeed {
 			label += " (required)"
 		}
-		f.input.Width = max(w-4, 1)
+		f.input.Width = max(w-6, 1) // inside the field's own border and padding, and the cursor
 		if len(f.spec.Checks) > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString(st.Label.Render(label) + "\n" + st.Input.Width(w).Render(f.input.View()) + "\n")
+		b.WriteString(st.Label.Render(label) + "\n" + st.Input.Width(w-2).Render(f.input.View()) + "\n")
 	}
 	if f.err != "" {
 		b.WriteString(st.Bad.Render(Clip(f.err, w)) + "\n")
 	}
-	return st.Box.Width(min(width-2, 80)).Render(strings.TrimRight(b.String(), "\n"))
+	return st.Box.Width(outer).Render(strings.TrimRight(b.String(), "\n"))
 }
 
 // ShortHelp implements Screen.

@@ -70,6 +70,11 @@ func (s *Scroller) View(content string, w, h int) string {
 	return s.vp.View()
 }
 
+// PageBindings lists only the page keys, for screens whose arrows choose.
+func (s *Scroller) PageBindings() []key.Binding {
+	return []key.Binding{s.Keys.PageUp, s.Keys.PageDown}
+}
+
 // Bindings lists the scroll keys for help.
 func (s *Scroller) Bindings() []key.Binding {
 	return []key.Binding{s.Keys.Up, s.Keys.Down, s.Keys.PageUp, s.Keys.PageDown}
