@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"frontdoor/model"
 	"frontdoor/store"
 )
 
@@ -131,7 +132,7 @@ func runAudit(c *ctx) error {
 	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tACCOUNT\tREASON\tDETAILS")
 	for _, e := range entries {
 		fmt.Fprintf(tw, "%d\t%s\t%s (%s)\t%s\t%s\t%s\t%s\n", e.Seq, e.At.Format(time.RFC3339), e.Actor, e.Role, e.Action,
-			e.Account, oneLine(e.Reason), details(e.Details))
+			e.Account, model.CleanText(e.Reason), details(e.Details))
 	}
 	return tw.Flush()
 }
@@ -185,17 +186,7 @@ func runOutbox(c *ctx) error {
 func details(m map[string]string) string {
 	var parts []string
 	for _, k := range sortedKeys(m) {
-		parts = append(parts, k+"="+oneLine(m[k]))
+		parts = append(parts, k+"="+model.CleanText(m[k]))
 	}
 	return strings.Join(parts, " ")
-}
-
-// oneLine keeps a table row on one line whatever the text holds.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)), " ")
 }

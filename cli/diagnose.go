@@ -82,9 +82,9 @@ func runDiagnose(c *ctx) error {
 	}
 	w := c.io.Out
 	if acc == nil {
-		fmt.Fprintf(w, "No account has %s.\n\n", oneLine(*email))
+		fmt.Fprintf(w, "No account has %s.\n\n", model.CleanText(*email))
 	} else {
-		fmt.Fprintf(w, "Account %s: %s, %s, %s\n\n", acc.ID, oneLine(acc.Name), acc.Role, acc.Status)
+		fmt.Fprintf(w, "Account %s: %s, %s, %s\n\n", acc.ID, model.CleanText(acc.Name), acc.Role, acc.Status)
 	}
 	for i, f := range out.Findings {
 		if i == 1 {
@@ -92,7 +92,7 @@ func runDiagnose(c *ctx) error {
 		}
 		fmt.Fprintf(w, "%s [%s] %s\n", f.Code, strings.Join(f.Rules, " "), f.Title)
 		for _, e := range f.Evidence {
-			fmt.Fprintf(w, "    · %s\n", oneLine(e))
+			fmt.Fprintf(w, "    · %s\n", model.CleanText(e))
 		}
 		if i == 0 {
 			fmt.Fprintln(w, "  Read to the caller:")

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -110,4 +111,30 @@ func (p Policy) ResetStates(resets []Reset, now time.Time) []ResetState {
 		out[i] = st
 	}
 	return out
+}
+
+// LinkExpiry is when a reset's link stops working (R8).
+func (p Policy) LinkExpiry(r Reset) time.Time { return r.SentTime().Add(p.ResetLinkLifetime) }
+
+// ResetWarnings are what an agent must know before acting on resets:
+// suppressed emails (R6), several requests in the window (R3), an
+// unverified account (R7), a bounced address.
+func (p Policy) ResetWarnings(a Account, now time.Time) []Risk {
+	var w []Risk
+	if a.EmailsUnsubscribedAt != nil {
+		w = append(w, Risk{"R6", "Emails suppressed since " + RelTime(*a.EmailsUnsubscribedAt, now) + ": nothing can arrive until the suppression is lifted"})
+	}
+	if n := ResetsRequestedWithin(a.Resets, now, p.RecentResetWindow); n >= 2 {
+		w = append(w, Risk{"R3", fmt.Sprintf("%d requests in 24 h: only the newest link works; ask for one at a time", n)})
+	}
+	if IsUnverified(a) {
+		w = append(w, Risk{"R7", "Email not verified: resend the verification email before any reset"})
+	}
+	for _, r := range a.Resets {
+		if r.Status == ResetBounced {
+			w = append(w, Risk{"R5", "A reset bounced: check the address is right and the mailbox exists"})
+			break
+		}
+	}
+	return w
 }

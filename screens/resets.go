@@ -56,20 +56,8 @@ func (s *Resets) body(width int) string {
 	add := func(l string) { b = append(b, l) }
 
 	// warnings first: they decide what the agent does next
-	if a.EmailsUnsubscribedAt != nil {
-		add(st.Bad.Render("⚠ Emails suppressed") + " since " + when(a.EmailsUnsubscribedAt, now) + ": nothing can arrive until lifted (u)" + rule(st, "R6"))
-	}
-	if n := model.ResetsRequestedWithin(a.Resets, now, p.RecentResetWindow); n >= 2 {
-		add(st.Warn.Render(fmt.Sprintf("⚠ %d requests in 24 h", n)) + ": only the newest link works; ask for one at a time" + rule(st, "R3"))
-	}
-	if model.IsUnverified(a) {
-		add(st.Warn.Render("⚠ Email not verified") + ": resend verification (e) before any reset" + rule(st, "R7"))
-	}
-	for _, r := range a.Resets {
-		if r.Status == model.ResetBounced {
-			add(st.Bad.Render("⚠ A reset bounced") + ": check the address is right and the mailbox exists")
-			break
-		}
+	for _, w := range p.ResetWarnings(a, now) {
+		add(st.Warn.Render("⚠ ") + tui.Clip(w.Text, width-10) + rule(st, w.Rule))
 	}
 	if len(b) > 0 {
 		add("")
@@ -121,7 +109,7 @@ func (s *Resets) body(width int) string {
 		switch rs.Status {
 		case model.ResetExpired:
 			if r.WasSent() {
-				exp := r.SentTime().Add(p.ResetLinkLifetime)
+				exp := p.LinkExpiry(r)
 				step("expired", when(&exp, now), "older than "+model.Duration(p.ResetLinkLifetime)+" (R8)")
 			} else {
 				step("expired", "", "per the platform")
@@ -130,7 +118,7 @@ func (s *Resets) body(width int) string {
 			step("superseded", "", "a newer request cancelled this link (R3)")
 		}
 		if rs.Live {
-			left := r.SentTime().Add(p.ResetLinkLifetime).Sub(now)
+			left := p.LinkExpiry(r).Sub(now)
 			step("works for", model.Duration(left)+" more", "(R8)")
 		}
 		add("")
