@@ -21,7 +21,7 @@ type Account struct {
 	acts     emailActions
 }
 
-type accountKeys struct{ Diagnose, Resets, TwoFA, Reveal key.Binding }
+type accountKeys struct{ Diagnose, Resets, TwoFA, History, Reveal key.Binding }
 
 // NewAccount builds the Account screen for a record already audited as
 // looked up.
@@ -31,6 +31,7 @@ func NewAccount(env *tui.Env, rec store.Record) *Account {
 			Diagnose: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diagnose")),
 			Resets:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resets")),
 			TwoFA:    key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "2FA")),
+			History:  key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "history")),
 			Reveal:   key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal PII")),
 		}}
 }
@@ -58,6 +59,8 @@ func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return s, s.env.Push(NewResets(s.env, s.rec))
 		case key.Matches(msg, s.keys.TwoFA):
 			return s, s.env.Push(NewTwoFA(s.env, s.rec))
+		case key.Matches(msg, s.keys.History):
+			return s, s.env.Push(NewHistory(s.env, *a))
 		case key.Matches(msg, s.keys.Reveal):
 			return s, reveal(s.env, a.ID, func() { s.revealed = true })
 		}
@@ -222,5 +225,5 @@ func (s *Account) ShortHelp() []key.Binding {
 
 // FullHelp implements tui.Screen.
 func (s *Account) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{s.keys.Diagnose, s.keys.Resets, s.keys.TwoFA, s.keys.Reveal}, s.acts.bindings(), s.scroll.Bindings()}
+	return [][]key.Binding{{s.keys.Diagnose, s.keys.Resets, s.keys.TwoFA, s.keys.History, s.keys.Reveal}, s.acts.bindings(), s.scroll.Bindings()}
 }

@@ -219,3 +219,17 @@ func TestNaughtyNamesKeepTheLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestHistoryShowsColleaguesActions(t *testing.T) {
+	st := newStore(t)
+	ann := newEnv(t, st, "ann", model.RoleAgent)
+	rec, _ := st.ByEmail("noah.kim@icloud.com")
+	if msg := run(ann, rec, ann.Policy.SendReset, input(ann, ""), "ok")().(actionDone); msg.err != nil {
+		t.Fatal(msg.err)
+	}
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h.open("noah", "Noah Kim")
+	h.typ("h")
+	h.see("send_password_reset")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
