@@ -1,7 +1,9 @@
 package screens
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -204,14 +206,11 @@ func withWhom(a *model.Appointment) string {
 	return " with " + tui.Sanitize(a.With)
 }
 
-// latest returns up to n items, newest first by the given key.
+// latest returns up to n items, newest first by the given key. It runs
+// on every frame, so it stays n log n however long an account's history.
 func latest[T any](items []T, at func(T) int64, n int) []T {
-	out := append([]T(nil), items...)
-	for i := 1; i < len(out); i++ { // insertion sort: lists are short
-		for j := i; j > 0 && at(out[j]) > at(out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Clone(items)
+	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(at(b), at(a)) })
 	if len(out) > n {
 		out = out[:n]
 	}

@@ -233,3 +233,24 @@ func TestHistoryShowsColleaguesActions(t *testing.T) {
 	h.see("send_password_reset")
 	golden.RequireEqual(t, []byte(h.frame()))
 }
+
+func BenchmarkAccountViewLongHistory(b *testing.B) {
+	st, err := store.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	r := lipgloss.NewRenderer(io.Discard)
+	env := tui.NewEnv(context.Background(), store.Actor{Name: "sam", Role: model.RoleAgent}, st, r)
+	env.Clock = func() time.Time { return now }
+	accs, _ := demo.Data(now)
+	a := accs[0]
+	for i := 0; i < 10_000; i++ {
+		t := now.Add(-time.Duration(i) * time.Minute)
+		a.Logins = append(a.Logins, model.Login{At: &t, Portal: model.PortalPatient, Result: model.LoginOK})
+	}
+	scr := NewAccount(env, store.Record{Version: 1, Account: a})
+	for b.Loop() {
+		scr.View(80, 22)
+	}
+}

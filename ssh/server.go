@@ -73,6 +73,7 @@ type Server struct {
 	programs map[*tea.Program]struct{}
 	limiter  *ipLimiter
 	closing  bool
+	handlers sync.WaitGroup // sessions still running, logout audit included
 }
 
 type ctxKey struct{ name string }
@@ -172,8 +173,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if dl, ok := ctx.Deadline(); ok {
 		grace = min(grace, time.Until(dl)/2)
 	}
-	for end := time.Now().Add(grace); time.Now().Before(end) && s.live() > 0; {
-		time.Sleep(20 * time.Millisecond)
+	done := make(chan struct{})
+	go func() { s.handlers.Wait(); close(done) }()
+	select { // sessions end, their logout audited, before the store may close
+	case <-done:
+	case <-time.After(grace):
 	}
 	// sessions have ended; connections their clients keep open are closed
 	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
@@ -227,6 +231,8 @@ func (s *Server) admit(ctx cssh.Context, conn net.Conn) net.Conn {
 // login and logout, and tells the user why a session ended.
 func (s *Server) identify(next cssh.Handler) cssh.Handler {
 	return func(sess cssh.Session) {
+		s.handlers.Add(1)
+		defer s.handlers.Done()
 		key := sess.PublicKey()
 		if key == nil {
 			wish.Fatalln(sess, "frontdoor: public-key authentication is required.")

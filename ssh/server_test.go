@@ -426,3 +426,16 @@ func TestSuppressedAccountEndToEnd(t *testing.T) {
 		t.Fatal("lift not audited with its reason")
 	}
 }
+
+func TestShutdownAuditsLogout(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 80, 24)
+	s.see("Find an account")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	f.srv.Shutdown(ctx)
+	log, _ := f.st.AuditLog(store.AuditFilter{Limit: 1}) // read at once: the store may close now
+	if len(log) == 0 || log[0].Action != "ssh_logout" || !strings.Contains(log[0].Details["reason"], "restarting") {
+		t.Fatalf("last audit entry %+v, want the logout", log)
+	}
+}
