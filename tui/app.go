@@ -245,6 +245,9 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, k.Help):
 			a.showHelp = true
 			return a, nil
+		case key.Matches(msg, k.Palette):
+			a.env.Push(NewPalette(a.env, a.top().Title(), a.top().FullHelp()))
+			return a, a.navigate()
 		case key.Matches(msg, k.Back) && len(a.stack) > 1:
 			a.stack = a.stack[:len(a.stack)-1]
 			return a, nil
@@ -317,7 +320,7 @@ func (a *App) footer() string {
 		capturing = c.CapturingInput()
 	}
 	if !capturing {
-		shell = append(shell, a.env.Keys.Help)
+		shell = append(shell, a.env.Keys.Help, a.env.Keys.Palette)
 	}
 	if len(a.stack) > 1 && !capturing {
 		shell = append(shell, a.env.Keys.Back)
@@ -337,7 +340,7 @@ func (a *App) footer() string {
 
 func (a *App) fullHelp() string {
 	k := a.env.Keys
-	groups := append(a.top().FullHelp(), []key.Binding{k.Help, k.Back, k.Quit, k.ForceQuit})
+	groups := append(a.top().FullHelp(), []key.Binding{k.Help, k.Palette, k.Back, k.Quit, k.ForceQuit})
 	a.help.Width = a.w
 	return a.env.Styles.Title.Render("Keys on "+Clip(a.top().Title(), a.w-8)) + "\n\n" + a.help.FullHelpView(groups) +
 		"\n\n" + a.env.Styles.Muted.Render("Press ? or esc to close help.")

@@ -239,3 +239,29 @@ func TestFormFitsItsWidth(t *testing.T) {
 		}
 	}
 }
+
+func TestPaletteRunsTheScreensOwnKey(t *testing.T) {
+	env, _ := testEnv(t)
+	pg := &page{name: "a"}
+	app := NewApp(env, pg)
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	app.Update(keyMsg(":"))
+	if !strings.Contains(app.View(), "do x") {
+		t.Fatalf("palette does not list the screen's keys:\n%s", app.View())
+	}
+	for _, r := range "zzz" {
+		app.Update(keyMsg(string(r)))
+	}
+	if !strings.Contains(app.View(), "No command matches") {
+		t.Fatal("filter did not narrow")
+	}
+	for range 3 {
+		app.Update(tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	app.Update(keyMsg("d"))
+	_, cmd := app.Update(keyMsg("enter"))
+	app.Update(cmd()) // the palette presses x on the screen below
+	if strings.Join(pg.got, ",") != "x" || !strings.Contains(app.View(), "page a") {
+		t.Fatalf("screen got %v\n%s", pg.got, app.View())
+	}
+}
