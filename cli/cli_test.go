@@ -220,3 +220,22 @@ func TestForwardToServer(t *testing.T) {
 		t.Fatal("console ran through the socket")
 	}
 }
+
+func TestForwardedPathsAreAbsolute(t *testing.T) {
+	wd, _ := os.Getwd()
+	got := absolutePaths([]string{"--data", "d", "import", "in.jsonl", "--json"})
+	if got[1] != "d" || got[3] != filepath.Join(wd, "in.jsonl") {
+		t.Fatalf("import: %v", got)
+	}
+	got = absolutePaths([]string{"user", "add", "sam", "--role", "agent", "--key-file", "k.pub"})
+	if got[6] != filepath.Join(wd, "k.pub") || got[2] != "sam" {
+		t.Fatalf("user add: %v", got)
+	}
+	got = absolutePaths([]string{"backup", "b.db", "--key-file=x"})
+	if got[1] != filepath.Join(wd, "b.db") || got[2] != "--key-file="+filepath.Join(wd, "x") {
+		t.Fatalf("backup: %v", got)
+	}
+	if got := absolutePaths([]string{"import", "-"}); got[1] != "-" {
+		t.Fatalf("stdin: %v", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -58,7 +59,7 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	req := controlRequest{Args: args, User: io_.actor().Name}
+	req := controlRequest{Args: absolutePaths(args), User: io_.actor().Name}
 	if slices.Contains(args, "-") && io_.In != nil { // import -: send standard input along
 		if req.Stdin, err = io.ReadAll(io_.In); err != nil {
 			return 0, err
@@ -74,6 +75,45 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 	io_.Out.Write(rep.Stdout)
 	io_.Err.Write(rep.Stderr)
 	return rep.Exit, nil
+}
+
+// absolutePaths rewrites the file arguments (import FILE, backup FILE,
+// --key-file F) to absolute paths: the server resolves them, and its
+// working directory is not the caller's.
+func absolutePaths(args []string) []string {
+	out := slices.Clone(args)
+	abs := func(i int) {
+		if out[i] != "-" && out[i] != "" {
+			if a, err := filepath.Abs(out[i]); err == nil {
+				out[i] = a
+			}
+		}
+	}
+	cmd := ""
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		switch {
+		case a == "--data" || a == "-data":
+			i++ // its value is not a positional argument
+		case a == "--key-file" || a == "-key-file":
+			if i+1 < len(out) {
+				abs(i + 1)
+				i++
+			}
+		case strings.HasPrefix(a, "--key-file=") || strings.HasPrefix(a, "-key-file="):
+			k, v, _ := strings.Cut(a, "=")
+			if p, err := filepath.Abs(v); err == nil {
+				out[i] = k + "=" + p
+			}
+		case strings.HasPrefix(a, "-"):
+		case cmd == "":
+			cmd = a
+		case cmd == "import" || cmd == "backup":
+			abs(i)
+			cmd = "done" // only the first positional argument is a file
+		}
+	}
+	return out
 }
 
 // ServeControl answers forwarded commands on ln against st until ln closes.
