@@ -24,6 +24,7 @@ func (s *Store) Check() ([]string, error) {
 	}
 	err := s.kv.View(func(tx Tx) error {
 		// accounts → indexes
+		found := map[string]int{} // expected entries present, per index
 		err := tx.Scan(bAccounts, nil, func(k, v []byte) (bool, error) {
 			var r Record
 			if err := json.Unmarshal(v, &r); err != nil {
@@ -39,6 +40,9 @@ func (s *Store) Check() ([]string, error) {
 			}
 			for _, e := range indexEntries(r.Account) {
 				got := tx.Get(e.bucket, e.key)
+				if got != nil {
+					found[e.bucket]++
+				}
 				switch {
 				case got == nil:
 					if !report("index %s: missing %q for account %s", e.bucket, printable(e.key), k) {
@@ -55,8 +59,18 @@ func (s *Store) Check() ([]string, error) {
 		if err != nil || len(problems) >= maxProblems {
 			return err
 		}
-		// indexes → accounts
+		// indexes → accounts. Keys are unique, so a bucket holding exactly
+		// as many entries as the expected ones found above holds no stray
+		// ones; only a bucket with more is searched for them, which costs
+		// an account decode per entry.
 		for _, b := range []string{bEmail, bName, bPhone} {
+			n := 0
+			if err := tx.Scan(b, nil, func(_, _ []byte) (bool, error) { n++; return true, nil }); err != nil {
+				return err
+			}
+			if n == found[b] {
+				continue
+			}
 			err := tx.Scan(b, nil, func(k, v []byte) (bool, error) {
 				var id string
 				if b == bEmail {
