@@ -38,7 +38,8 @@ func TestLiftSuppressionThenSendReset(t *testing.T) {
 	h.key(tea.KeyEnter)
 	h.see("Suppression lifted")
 	h.typ("p")
-	h.see("Send password reset")
+	h.see("Reason (optional)")
+	h.typ("caller on the phone now")
 	h.key(tea.KeyEnter)
 	h.see("Reset requested")
 	h.frame()
@@ -51,6 +52,9 @@ func TestLiftSuppressionThenSendReset(t *testing.T) {
 	log, _ := st.AuditLog(store.AuditFilter{Account: paul.Account.ID})
 	if len(log) < 3 || log[1].Action != model.ActLiftSuppression || log[1].Reason != "caller asked for reset emails" {
 		t.Fatalf("audit %+v", log[1])
+	}
+	if log[0].Action != model.ActSendReset || log[0].Reason != "caller on the phone now" {
+		t.Fatalf("reset audited without its reason: %+v", log[0])
 	}
 }
 

@@ -66,11 +66,9 @@ func dialog(env *tui.Env, rec store.Record, decide decision, title string, lines
 	if _, err := decide(rec.Account, probe); err != nil {
 		return tui.ToastError(err)
 	}
-	spec := tui.FormSpec{Title: title, Lines: lines, Confirm: "confirm",
+	// every action's audit entry carries the agent's reason; some require one
+	spec := tui.FormSpec{Title: title, Lines: lines, Confirm: "confirm", TextLabel: "Reason", TextNeed: needReason,
 		Submit: func(r tui.FormResult) tea.Cmd { return run(env, rec, decide, input(env, r.Text), done) }}
-	if needReason {
-		spec.TextLabel, spec.TextNeed = "Reason", true
-	}
 	return env.Push(tui.NewForm(env, spec))
 }
 
@@ -95,7 +93,7 @@ func sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
 	if a.Role == model.RoleProvider {
 		lines = append(lines, "Tell the caller: the subject is \"Please Verify Your Headway Account\" (R2).")
 	}
-	spec := tui.FormSpec{Title: "Send password reset", Lines: lines, Confirm: "send reset",
+	spec := tui.FormSpec{Title: "Send password reset", Lines: lines, Confirm: "send reset", TextLabel: "Reason",
 		Submit: func(r tui.FormResult) tea.Cmd {
 			in := input(env, r.Text)
 			in.Confirmed = second

@@ -203,9 +203,9 @@ func (f *Form) View(width, height int) string {
 		b.WriteString(line + "\n")
 	}
 	if f.spec.TextLabel != "" {
-		label := f.spec.TextLabel
+		label := f.spec.TextLabel + " (optional)"
 		if f.spec.TextNeed {
-			label += " (required)"
+			label = f.spec.TextLabel + " (required)"
 		}
 		f.input.Width = max(w-6, 1) // inside the field's own border and padding, and the cursor
 		if len(f.spec.Checks) > 0 {
