@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/log"
@@ -73,10 +72,6 @@ func runConsole(c *ctx, args []string) error {
 	r.SetHasDarkBackground(r.HasDarkBackground())
 	env := tui.NewEnv(ctx, c.io.actor(), st, r)
 	env.IdleTimeout = *idle
-	env.Copy = func(text string) error {
-		_, err := osc52.New(text).WriteTo(os.Stdout)
-		return err
-	}
 	app := tui.NewApp(env, screens.NewLookup(env))
 	defer app.Close()
 	actor := env.Actor

@@ -153,13 +153,7 @@ func (d *Diagnose) StepsText() string {
 
 // copySteps puts our own text (never account text) on the agent's clipboard.
 func (d *Diagnose) copySteps() tea.Cmd {
-	if d.env.Copy == nil {
-		return tui.ToastError(fmt.Errorf("no clipboard on this terminal"))
-	}
-	if err := d.env.Copy(d.StepsText()); err != nil {
-		return tui.ToastError(err)
-	}
-	return tui.Toast("Steps copied to your clipboard")
+	return tea.Batch(tui.CopyToClipboard(d.StepsText()), tui.Toast("Steps copied to your clipboard (OSC 52)"))
 }
 
 // View implements tui.Screen.

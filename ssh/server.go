@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/log"
@@ -290,10 +289,6 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	env.Clock, env.IdleTimeout, env.MaxSession = s.cfg.Clock, s.cfg.IdleTimeout, s.cfg.MaxSession
 	if s.cfg.Mode != "" {
 		env.Mode = s.cfg.Mode
-	}
-	env.Copy = func(text string) error {
-		_, err := io.WriteString(sess, osc52.New(text).String())
-		return err
 	}
 	st.app = tui.NewApp(env, screens.NewLookup(env))
 	opts := append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithoutSignalHandler(), tea.WithContext(sess.Context()))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aymanbagabas/go-osc52/v2"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -56,7 +57,18 @@ type (
 	AccountChangedMsg struct{ ID string }
 	// QuitMsg ends the session, saying why afterwards.
 	QuitMsg struct{ Reason string }
+
+	clipboardMsg      struct{ text string }
+	clipboardClearMsg struct{}
 )
+
+// CopyToClipboard puts text on the user's own clipboard (OSC 52). The
+// sequence rides in the next frames rather than being written beside
+// them: over SSH a separate write could land inside a frame's escape
+// sequence.
+func CopyToClipboard(text string) tea.Cmd {
+	return func() tea.Msg { return clipboardMsg{text} }
+}
 
 // Toast shows text in the footer for a few seconds.
 func Toast(text string) tea.Cmd { return func() tea.Msg { return ToastMsg{Text: text} } }
@@ -76,6 +88,7 @@ type App struct {
 	toastEnd time.Time
 	start    time.Time
 	lastKey  time.Time
+	osc      string // clipboard sequence to carry in frames for a moment
 	exit     string
 	ended    bool
 	changes  <-chan string
@@ -185,6 +198,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.nextTick()
 	case QuitMsg:
 		return a.quit(msg.Reason)
+	case clipboardMsg:
+		a.osc = osc52.New(msg.text).String()
+		return a, tea.Tick(time.Second, func(time.Time) tea.Msg { return clipboardClearMsg{} })
+	case clipboardClearMsg:
+		a.osc = ""
+		return a, nil
 	case ToastMsg:
 		a.toast, a.toastEnd = msg, a.env.Now().Add(6*time.Second)
 		return a, a.nextTick()
@@ -295,7 +314,9 @@ func (a *App) header() string {
 	right := " " + a.env.Actor.Name + " · " + a.env.Actor.Role + " · " + a.env.Now().UTC().Format("15:04 MST")
 	room := a.w - lipgloss.Width(left) - lipgloss.Width(right)
 	title := Fit(a.top().Title(), max(room, 0))
-	return ansi.Truncate(left+st.Title.Render(title)+st.HeaderDim.Render(right), a.w, "")
+	// the clipboard sequence takes no cells; the renderer writes it once,
+	// with the line, and again only if the line changes meanwhile
+	return ansi.Truncate(left+st.Title.Render(title)+st.HeaderDim.Render(right), a.w, "") + a.osc
 }
 
 func (a *App) footer() string {

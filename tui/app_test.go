@@ -265,3 +265,21 @@ func TestPaletteRunsTheScreensOwnKey(t *testing.T) {
 		t.Fatalf("screen got %v\n%s", pg.got, app.View())
 	}
 }
+
+func TestClipboardRidesInTheFrame(t *testing.T) {
+	env, _ := testEnv(t)
+	app := NewApp(env, &page{name: "a"})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	app.Update(CopyToClipboard("1. Go to headway.co")())
+	want := "\x1b]52;c;" + "MS4gR28gdG8gaGVhZHdheS5jbw==" + "\a"
+	if !strings.Contains(app.View(), want) {
+		t.Fatalf("no OSC 52 in the frame: %q", strings.SplitN(app.View(), "\n", 2)[0])
+	}
+	if lipgloss.Width(strings.SplitN(app.View(), "\n", 2)[0]) > 80 {
+		t.Fatal("the sequence took cells")
+	}
+	app.Update(clipboardClearMsg{})
+	if strings.Contains(app.View(), "\x1b]52") {
+		t.Fatal("sequence not cleared")
+	}
+}

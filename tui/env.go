@@ -45,9 +45,6 @@ type Env struct {
 	IdleTimeout time.Duration
 	MaxSession  time.Duration
 
-	// Copy puts text on the agent's own clipboard (OSC 52), or is nil.
-	Copy func(text string) error
-
 	// Ctx ends with the session; long-running commands watch it.
 	Ctx context.Context
 
