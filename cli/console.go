@@ -93,6 +93,7 @@ func runServe(c *ctx) error {
 	seed := c.fs.Bool("demo", false, "load the demo accounts if the store is empty")
 	idle := c.fs.Duration("idle", 15*time.Minute, "log a session off after this long without a key")
 	maxSession := c.fs.Duration("max-session", 12*time.Hour, "end any session after this long")
+	connRate := c.fs.Float64("conn-rate", fdssh.DefaultConnRate, "new connections a second per remote address (a floor behind one NAT address shares it)")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func runServe(c *ctx) error {
 	}
 	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
 	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,
-		IdleTimeout: *idle, MaxSession: *maxSession})
+		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate})
 	if err != nil {
 		return err
 	}

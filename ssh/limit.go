@@ -11,14 +11,16 @@ import (
 // ipLimiter bounds connections per remote address and in total, before
 // any authentication work is done.
 type ipLimiter struct {
+	rate  rate.Limit
+	burst int
 	mu    sync.Mutex
 	ips   map[string]*rate.Limiter
 	seen  map[string]time.Time
 	count int
 }
 
-func newIPLimiter() *ipLimiter {
-	return &ipLimiter{ips: map[string]*rate.Limiter{}, seen: map[string]time.Time{}}
+func newIPLimiter(r rate.Limit, burst int) *ipLimiter {
+	return &ipLimiter{rate: r, burst: burst, ips: map[string]*rate.Limiter{}, seen: map[string]time.Time{}}
 }
 
 func (l *ipLimiter) allow(ip string) bool {
@@ -35,7 +37,7 @@ func (l *ipLimiter) allow(ip string) bool {
 	}
 	lim, ok := l.ips[ip]
 	if !ok {
-		lim = rate.NewLimiter(connsPerSecond, connBurst)
+		lim = rate.NewLimiter(l.rate, l.burst)
 		l.ips[ip] = lim
 	}
 	l.seen[ip] = now

@@ -48,7 +48,14 @@ type Config struct {
 	Logger      *log.Logger
 	// Mode overrides the data mode shown in the header ("" = from the store).
 	Mode tui.Mode
+	// ConnRate is new connections a second allowed per remote address,
+	// before and after authentication (bursts of four times as many). A
+	// support floor behind one NAT address shares it. 0 means the default.
+	ConnRate float64
 }
+
+// DefaultConnRate is new connections a second per remote address.
+const DefaultConnRate = 5
 
 // HostKeyFile is the server's ed25519 key, created on first start.
 const HostKeyFile = "ssh_host_ed25519"
@@ -99,7 +106,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxSession == 0 {
 		cfg.MaxSession = 12 * time.Hour
 	}
-	s := &Server{cfg: cfg, programs: map[*tea.Program]struct{}{}, limiter: newIPLimiter()}
+	if cfg.ConnRate <= 0 {
+		cfg.ConnRate = DefaultConnRate
+	}
+	burst := int(4 * cfg.ConnRate)
+	s := &Server{cfg: cfg, programs: map[*tea.Program]struct{}{}, limiter: newIPLimiter(rate.Limit(cfg.ConnRate), burst)}
 	keyPath := filepath.Join(cfg.DataDir, HostKeyFile)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
@@ -121,7 +132,7 @@ func New(cfg Config) (*Server, error) {
 				bm.MiddlewareWithProgramHandler(s.program, termenv.Ascii),
 				s.identify,
 				requireTerminal,
-				ratelimiter.Middleware(ratelimiter.NewRateLimiter(sessionsPerIP, 10, 4096)),
+				ratelimiter.Middleware(ratelimiter.NewRateLimiter(rate.Limit(cfg.ConnRate), burst, 4096)),
 				logging.StructuredMiddlewareWithLogger(cfg.Logger, log.InfoLevel),
 			),
 		),
@@ -291,7 +302,9 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 		env.Mode = s.cfg.Mode
 	}
 	st.app = tui.NewApp(env, screens.NewLookup(env))
-	opts := append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithoutSignalHandler(), tea.WithContext(sess.Context()))
+	// no tea.WithContext: wish quits the program when the session ends, and a
+	// killed program would log a client's plain disconnect as an error
+	opts := append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithoutSignalHandler())
 	p := tea.NewProgram(st.app, opts...)
 	s.mu.Lock()
 	if s.closing {

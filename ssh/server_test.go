@@ -439,3 +439,19 @@ func TestShutdownAuditsLogout(t *testing.T) {
 		t.Fatalf("last audit entry %+v, want the logout", log)
 	}
 }
+
+func TestConnectionRateLimit(t *testing.T) {
+	f := serve(t, Config{ConnRate: 1}) // burst of 4
+	refused := 0
+	for i := 0; i < 8; i++ {
+		c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+		if err != nil {
+			refused++
+			continue
+		}
+		c.Close()
+	}
+	if refused < 3 {
+		t.Fatalf("8 rapid connections at 1/s (burst 4): %d refused, want at least 3", refused)
+	}
+}
