@@ -198,14 +198,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) live() int {
+// Sessions is how many sessions are live.
+func (s *Server) Sessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.programs)
 }
-
-// Sessions is how many sessions are live.
-func (s *Server) Sessions() int { return s.live() }
 
 // authorize only says yes or no: the key must belong to the user named
 // at login. Who the session is comes from the key the handshake actually
