@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -156,7 +157,7 @@ func checkShape(path string, v any, s shape) error {
 		if !ok {
 			return fieldErr(orRecord(path), "must be an object, got %s", jsonKind(v))
 		}
-		for _, name := range sortedKeys(s.fields) {
+		for _, name := range slices.Sorted(maps.Keys(s.fields)) {
 			fs := s.fields[name]
 			member, present := obj[name]
 			p := join(path, name)
@@ -486,12 +487,3 @@ func init() {
 
 // IsUSState reports whether code is a USPS state or territory code.
 func IsUSState(code string) bool { return usStates[code] }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
