@@ -45,6 +45,20 @@ const (
 	MinHeight = 16
 )
 
+// Largest size a frame is built at. A client may claim any window (an
+// SSH PTY request says up to 65535×65535); frames are built at no more
+// than this, so one client cannot make the server allocate gigabytes.
+// Real terminals, even on large monitors, stay well inside it.
+const (
+	MaxWidth  = 1000
+	MaxHeight = 500
+)
+
+// MaxKeyRunes bounds the text one key message may carry (a paste arrives
+// as one): a megabyte pasted into a field is cut here, before any screen
+// searches or draws it.
+const MaxKeyRunes = 4096
+
 type (
 	tickMsg struct{}
 	// ToastMsg shows a short message in the footer.
@@ -181,7 +195,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		if msg.Width > 0 && msg.Height > 0 { // some clients send 0×0 first
-			a.w, a.h = msg.Width, msg.Height
+			a.w, a.h = min(msg.Width, MaxWidth), min(msg.Height, MaxHeight)
 		}
 		return a, nil
 	case tickMsg:
@@ -251,6 +265,14 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, k.ForceQuit) {
 		return a.quit("")
 	}
+	if a.tooSmallNow() {
+		// nothing acts behind the too-small notice: the agent cannot see
+		// what a key would do
+		return a, nil
+	}
+	if len(msg.Runes) > MaxKeyRunes {
+		msg.Runes = msg.Runes[:MaxKeyRunes]
+	}
 	if a.showHelp {
 		if key.Matches(msg, k.Help, k.Back, k.Quit) {
 			a.showHelp = false
@@ -280,7 +302,7 @@ func (a *App) View() string {
 	if a.ended {
 		return ""
 	}
-	if a.w < MinWidth || a.h < MinHeight {
+	if a.tooSmallNow() {
 		return fitBlock(a.tooSmall(), a.w, a.h)
 	}
 	foot := a.footer()
@@ -293,6 +315,10 @@ func (a *App) View() string {
 	}
 	return a.header() + "\n" + fitBlock(body, a.w, bodyH) + "\n" + foot
 }
+
+// tooSmallNow: the window is below the minimum, so the shell shows only
+// the too-small notice and takes no key but ctrl+c.
+func (a *App) tooSmallNow() bool { return a.w < MinWidth || a.h < MinHeight }
 
 func (a *App) tooSmall() string {
 	st := a.env.Styles

@@ -283,3 +283,69 @@ func TestClipboardRidesInTheFrame(t *testing.T) {
 		t.Fatal("sequence not cleared")
 	}
 }
+
+// A client may claim a 65535×65535 window; frames are never built larger
+// than MaxWidth×MaxHeight (issue 9: one session took the server down).
+func TestHugeWindowIsClamped(t *testing.T) {
+	env, _ := testEnv(t)
+	app := NewApp(env, &page{name: "a"})
+	app.Update(tea.WindowSizeMsg{Width: 65535, Height: 65535})
+	frame := app.View()
+	lines := strings.Split(frame, "\n")
+	if len(lines) != MaxHeight {
+		t.Fatalf("frame has %d lines, want %d", len(lines), MaxHeight)
+	}
+	for i, l := range lines {
+		if w := Width(l); w > MaxWidth {
+			t.Fatalf("line %d is %d cells wide, want at most %d", i, w, MaxWidth)
+		}
+	}
+	// a storm of resizes, large and tiny, leaves a frame of the last size
+	for i := range 2000 {
+		app.Update(tea.WindowSizeMsg{Width: 1 + i*37%70000, Height: 1 + i*13%70000})
+	}
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if got := len(strings.Split(app.View(), "\n")); got != 24 {
+		t.Fatalf("after the storm the frame has %d lines, want 24", got)
+	}
+}
+
+// Behind "Terminal too small" no key acts: at 40×12 an agent typed a
+// look-up and sent a password reset with nothing on screen.
+func TestNoKeysBehindTooSmallView(t *testing.T) {
+	env, _ := testEnv(t)
+	second := &page{name: "second", env: env}
+	first := &page{name: "first", env: env, next: second}
+	app := NewApp(env, first)
+	app.Update(tea.WindowSizeMsg{Width: 40, Height: 12})
+	for _, k := range []string{"h", "enter", "x", "?", ":", "esc", "q"} {
+		_, cmd := app.Update(keyMsg(k))
+		if cmd != nil {
+			if _, quit := cmd().(tea.QuitMsg); quit {
+				t.Fatalf("%q quit behind the too-small view", k)
+			}
+		}
+	}
+	if len(first.got) != 0 || len(app.stack) != 1 || app.showHelp {
+		t.Fatalf("keys reached the screen behind the too-small view: got %q, stack %d, help %v", first.got, len(app.stack), app.showHelp)
+	}
+	if !strings.Contains(app.View(), "Terminal too small") {
+		t.Fatal("too-small view not shown")
+	}
+	// ctrl+c still quits
+	if _, cmd := app.Update(keyMsg("ctrl+c")); cmd == nil || !app.Ended() {
+		t.Fatal("ctrl+c did not quit behind the too-small view")
+	}
+}
+
+// A megabyte pasted as one key message reaches the screen cut to MaxKeyRunes.
+func TestHugePasteIsCut(t *testing.T) {
+	env, _ := testEnv(t)
+	p := &page{name: "a", capturing: true}
+	app := NewApp(env, p)
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("a", 1<<20)), Paste: true})
+	if len(p.got) != 1 || len([]rune(strings.Trim(p.got[0], "[]"))) > MaxKeyRunes {
+		t.Fatalf("paste reached the screen at %d runes, want at most %d", len(p.got[0]), MaxKeyRunes)
+	}
+}
