@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"frontdoor/store"
+	"frontdoor/tui"
 )
 
 // Exit codes.
@@ -80,17 +81,18 @@ func init() {
 		{"import", "FILE.jsonl | -", "add accounts from JSONL, all or nothing", runImport},
 		{"export", "", "write every account as JSONL to stdout", runExport},
 		{"diagnose", "--email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
-		{"user", "add NAME --role R (--key K | --key-file F) | list | remove NAME", "manage who may connect", runUser},
-		{"audit", "[--account ID] [--since DUR] [--json]", "show the audit log, newest first", runAudit},
+		{"user", "add NAME --role R (--key K | --key-file F) | list [--json] | role NAME ROLE | remove NAME", "manage who may connect", runUser},
+		{"audit", "[--account ID] [--since DUR] [--json] | head", "show the audit log, newest first; head: its newest entry, to keep elsewhere", runAudit},
 		{"outbox", "[--ack ID] [--all] [--json]", "list or acknowledge messages for the platform", runOutbox},
-		{"backup", "FILE", "write a hot, consistent copy of the store", runBackup},
-		{"check", "", "verify indexes, records and the audit chain", runCheck},
+		{"backup", "FILE [--with-key]", "write a hot, consistent copy of the store (and its audit key, if asked)", runBackup},
+		{"check", "[--head SEQ:HASH]", "verify indexes, records, users and the keyed audit chain", runCheck},
+		{"sessions", "[--json] | end NAME", "list the running server's sessions, or end a user's", runSessions},
 	}
 }
 
 // Run runs the command line and returns the exit code.
 func Run(args []string, io IO) int {
-	c := &ctx{io: io}
+	c := newCtx(io)
 	err := c.dispatch(args)
 	if errors.Is(err, errForward) && forwardable(args) {
 		code, ferr := forward(c.dataDir, args, io)
@@ -102,8 +104,24 @@ func Run(args []string, io IO) int {
 	return c.finish(err)
 }
 
+// newCtx wraps the run's output so that everything it prints for a
+// terminal passes the one sanitiser (tui.Sanitize): account text, audit
+// reasons, the arguments a caller typed. JSON goes out through jsonOut.
+func newCtx(io IO) *ctx {
+	c := &ctx{raw: io.Out}
+	c.out, c.errOut = tui.TextWriter(io.Out), tui.TextWriter(io.Err)
+	io.Out, io.Err = c.out, c.errOut
+	c.io = io
+	return c
+}
+
+// jsonOut is where JSON goes: C1, DEL and bidi characters escaped as \u.
+func (c *ctx) jsonOut() io.Writer { return tui.JSONWriter(c.raw) }
+
 // finish closes what the run opened and turns its error into an exit code.
 func (c *ctx) finish(err error) int {
+	defer c.out.Flush()
+	defer c.errOut.Flush()
 	io := c.io
 	if c.st != nil && !c.shared {
 		c.st.Close()
@@ -126,13 +144,16 @@ func (c *ctx) finish(err error) int {
 
 // ctx is one run's state: flags, the store once opened.
 type ctx struct {
-	io      IO
-	dataDir string
-	st      *store.Store
-	fs      *flag.FlagSet
-	args    []string // positional arguments
-	shared  bool     // st belongs to a server: do not close it
-	inUse   error    // why the store could not be opened here
+	io          IO
+	raw         io.Writer       // the caller's stdout, for JSON
+	out, errOut *tui.SafeWriter // io.Out and io.Err
+	dataDir     string
+	st          *store.Store
+	fs          *flag.FlagSet
+	args        []string // positional arguments
+	shared      bool     // st belongs to a server: do not close it
+	inUse       error    // why the store could not be opened here
+	sessions    Sessions // the server's sessions, for a forwarded command
 }
 
 func (c *ctx) dispatch(args []string) error {
@@ -207,12 +228,20 @@ func (c *ctx) parse() error {
 	return nil
 }
 
-// store opens the store once.
-func (c *ctx) store() (*store.Store, error) {
+// store opens the store once, creating it if there is none (the
+// commands that write: import, user add, serve).
+func (c *ctx) store() (*store.Store, error) { return c.open(store.Open) }
+
+// existingStore opens the store once; there must be one at --data (the
+// commands that only read: a mistyped --data must not answer "no account"
+// from a new, empty store).
+func (c *ctx) existingStore() (*store.Store, error) { return c.open(store.OpenExisting) }
+
+func (c *ctx) open(open func(string) (*store.Store, error)) (*store.Store, error) {
 	if c.st != nil {
 		return c.st, nil
 	}
-	st, err := store.Open(c.dataDir)
+	st, err := open(c.dataDir)
 	if errors.Is(err, store.ErrInUse) {
 		c.inUse = err
 		return nil, errForward

@@ -158,11 +158,34 @@ func TestExportBackupCheck(t *testing.T) {
 	}
 	bk := filepath.Join(t.TempDir(), "backup")
 	os.MkdirAll(bk, 0o700)
-	if r := run(t, "", "backup", filepath.Join(bk, store.FileName), "--data", dir); r.code != 0 {
+	backup := filepath.Join(bk, store.FileName)
+	if r := run(t, "", "backup", backup, "--data", dir); r.code != 0 {
 		t.Fatalf("backup: %+v", r)
 	}
+	// without its key a backup opens nowhere else: the trail is keyed
+	if r := run(t, "", "check", "--data", bk); r.code != ExitFail || !strings.Contains(r.err, "audit key") {
+		t.Fatalf("check of a backup without its key: %+v", r)
+	}
+	// check FILE verifies it with the data directory's key
+	if r := run(t, "", "check", backup, "--data", dir); r.code != 0 || !strings.Contains(r.out, "ok: 12 accounts") {
+		t.Fatalf("check FILE: %+v", r)
+	}
+	// with --with-key the key goes beside it, and the pair checks anywhere
+	if r := run(t, "", "backup", backup, "--with-key", "--data", dir); r.code != 0 {
+		t.Fatalf("backup --with-key: %+v", r)
+	}
+	if err := os.Rename(backup+store.BackupKeySuffix, filepath.Join(bk, store.KeyFile)); err != nil {
+		t.Fatal(err)
+	}
 	if r := run(t, "", "check", "--data", bk); r.code != 0 || !strings.Contains(r.out, "ok: 12 accounts") {
-		t.Fatalf("check of backup: %+v", r)
+		t.Fatalf("check of backup with its key: %+v", r)
+	}
+	// never over the live store
+	if r := run(t, "", "backup", filepath.Join(dir, store.FileName), "--data", dir); r.code != ExitFail || !strings.Contains(r.err, "live store") {
+		t.Fatalf("backup onto the live file: %+v", r)
+	}
+	if r := run(t, "", "check", "--data", dir); r.code != 0 {
+		t.Fatalf("live store after the refused backup: %+v", r)
 	}
 }
 
@@ -205,7 +228,7 @@ func TestForwardToServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go ServeControl(ln, st, func() time.Time { return fixedNow })
+	go ServeControl(ln, st, func() time.Time { return fixedNow }, nil)
 	r := run(t, "", "diagnose", "--email", "dmoore@cityclinic.org", "--json", "--data", dir)
 	if r.code != 0 || !strings.Contains(r.out, "login_email_changed") {
 		t.Fatalf("forwarded diagnose: %+v", r)

@@ -125,8 +125,8 @@ func runServe(c *ctx) error {
 		return err
 	}
 	defer ctl.Close()
-	go ServeControl(ctl, st, c.io.Clock)
-	logger.Info("serving", "addr", srv.Addr(), "store", st.Path())
+	go ServeControl(ctl, st, c.io.Clock, srv)
+	logger.Info("serving", "addr", srv.Addr(), "store", st.Path(), "host_key", srv.HostKeyFingerprint())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
@@ -136,7 +136,7 @@ func runServe(c *ctx) error {
 	case err := <-errc:
 		return err
 	case s := <-sig:
-		logger.Info("shutting down", "signal", s.String(), "sessions", srv.Sessions())
+		logger.Info("shutting down", "signal", s.String(), "sessions", len(srv.Sessions()))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,9 +32,10 @@ const ControlSocket = "frontdoor.sock"
 // errForward: the store is held by a server; run the command there.
 var errForward = errors.New("store held by a running server")
 
+// controlRequest carries no name: the server takes who is asking from the
+// socket's peer credentials, never from what the request claims.
 type controlRequest struct {
 	Args  []string `json:"args"`
-	User  string   `json:"user"`
 	Stdin []byte   `json:"stdin,omitempty"`
 }
 
@@ -59,7 +62,7 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	req := controlRequest{Args: absolutePaths(args), User: io_.actor().Name}
+	req := controlRequest{Args: absolutePaths(args)}
 	if slices.Contains(args, "-") && io_.In != nil { // import -: send standard input along
 		if req.Stdin, err = io.ReadAll(io_.In); err != nil {
 			return 0, err
@@ -116,8 +119,10 @@ func absolutePaths(args []string) []string {
 	return out
 }
 
-// ServeControl answers forwarded commands on ln against st until ln closes.
-func ServeControl(ln net.Listener, st *store.Store, clock func() time.Time) {
+// ServeControl answers forwarded commands on ln against st, and the
+// server's sessions, until ln closes. The actor is the OS user of the
+// peer's credentials (only the server's own user is let in at all).
+func ServeControl(ln net.Listener, st *store.Store, clock func() time.Time, sessions Sessions) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -125,7 +130,8 @@ func ServeControl(ln net.Listener, st *store.Store, clock func() time.Time) {
 		}
 		go func() {
 			defer conn.Close()
-			if !sameUser(conn) {
+			uid, ok := peerUID(conn)
+			if !ok || uid != os.Getuid() {
 				return
 			}
 			var req controlRequest
@@ -133,12 +139,21 @@ func ServeControl(ln net.Listener, st *store.Store, clock func() time.Time) {
 				return
 			}
 			var out, errb bytes.Buffer
-			actor := store.Actor{Name: req.User, Role: store.RoleAdmin}
-			c := &ctx{io: IO{In: bytes.NewReader(req.Stdin), Out: &out, Err: &errb, Clock: clock, Actor: &actor}, st: st, shared: true}
+			actor := store.Actor{Name: osUserName(uid), Role: store.RoleAdmin}
+			c := newCtx(IO{In: bytes.NewReader(req.Stdin), Out: &out, Err: &errb, Clock: clock, Actor: &actor})
+			c.st, c.shared, c.sessions = st, true, sessions
 			code := c.finish(c.dispatch(req.Args))
 			_ = json.NewEncoder(conn).Encode(controlReply{Stdout: out.Bytes(), Stderr: errb.Bytes(), Exit: code})
 		}()
 	}
+}
+
+// osUserName names uid as the system does, or "uid:N".
+func osUserName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid:" + strconv.Itoa(uid)
 }
 
 // ListenControl opens the control socket in dataDir, replacing a stale one.
@@ -156,19 +171,22 @@ func ListenControl(dataDir string) (net.Listener, error) {
 	return ln, nil
 }
 
-// sameUser: only the OS user who runs the server may send it commands.
-func sameUser(conn net.Conn) bool {
+// peerUID is the uid of the process at the other end of a Unix socket.
+func peerUID(conn net.Conn) (int, bool) {
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {
-		return false
+		return 0, false
 	}
 	raw, err := uc.SyscallConn()
 	if err != nil {
-		return false
+		return 0, false
 	}
 	var cred *syscall.Ucred
 	_ = raw.Control(func(fd uintptr) {
 		cred, err = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
 	})
-	return err == nil && cred != nil && int(cred.Uid) == os.Getuid()
+	if err != nil || cred == nil {
+		return 0, false
+	}
+	return int(cred.Uid), true
 }

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +41,9 @@ func runImport(c *ctx) error {
 		return err
 	}
 	n, err := st.Import(in, name, c.io.actor(), c.io.now())
+	if errors.Is(err, store.ErrDemoStore) {
+		return fmt.Errorf("--data %s %w; import into a new --data directory (nothing was imported)", c.dataDir, store.ErrDemoStore)
+	}
 	if err != nil {
 		return fmt.Errorf("%w (nothing was imported)", err)
 	}
@@ -53,41 +58,63 @@ func runExport(c *ctx) error {
 	if len(c.args) != 0 {
 		return usagef("export takes no arguments (it writes to stdout)")
 	}
-	st, err := c.store()
+	st, err := c.existingStore()
 	if err != nil {
 		return err
 	}
-	_, err = st.Export(c.io.Out)
+	_, err = st.Export(c.jsonOut())
 	return err
 }
 
 func runBackup(c *ctx) error {
+	withKey := c.fs.Bool("with-key", false, "also write the audit key beside the backup (FILE"+store.BackupKeySuffix+"); keep the two apart")
 	if err := c.parse(); err != nil {
 		return err
 	}
 	if len(c.args) != 1 {
 		return usagef("backup: want the FILE to write")
 	}
-	st, err := c.store()
+	st, err := c.existingStore()
 	if err != nil {
 		return err
 	}
-	if err := st.Backup(c.args[0]); err != nil {
+	if err := st.Backup(c.args[0], *withKey); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.io.Out, "backed up to %s\n", c.args[0])
+	if *withKey {
+		fmt.Fprintf(c.io.Out, "audit key written to %s%s: store it apart from the backup\n", c.args[0], store.BackupKeySuffix)
+	}
 	return nil
 }
 
 func runCheck(c *ctx) error {
+	head := c.fs.String("head", "", "also prove the audit trail still holds this head (SEQ:HASH from `frontdoor audit head`)")
 	if err := c.parse(); err != nil {
 		return err
 	}
-	st, err := c.store()
+	if len(c.args) > 1 {
+		return usagef("check: want at most one FILE (a backup)")
+	}
+	var seq uint64
+	var hash string
+	if *head != "" {
+		var err error
+		if seq, hash, err = store.ParseHead(*head); err != nil {
+			return usagef("check --head: %v", err)
+		}
+	}
+	st, err := c.existingStore()
+	if len(c.args) == 1 {
+		st, err = openBackup(c.args[0], c.dataDir)
+		if err == nil {
+			defer st.Close()
+		}
+	}
 	if err != nil {
 		return err
 	}
-	problems, err := st.Check()
+	problems, err := st.CheckHead(seq, hash)
 	if err != nil {
 		return err
 	}
@@ -98,8 +125,24 @@ func runCheck(c *ctx) error {
 		}
 		return fmt.Errorf("check: %d problems in %s", len(problems), st.Path())
 	}
-	fmt.Fprintf(c.io.Out, "ok: %d accounts, indexes and audit chain consistent\n", n)
+	fmt.Fprintf(c.io.Out, "ok: %d accounts, indexes, users and the keyed audit chain consistent\n", n)
+	if seq > 0 {
+		fmt.Fprintf(c.io.Out, "ok: audit entry %d still has the hash kept outside: nothing up to it changed\n", seq)
+	}
 	return nil
+}
+
+// openBackup opens a backup file with its key: FILE.audit-key when
+// `backup --with-key` wrote one, else the data directory's.
+func openBackup(file, dataDir string) (*store.Store, error) {
+	if _, err := os.Stat(file); err != nil {
+		return nil, fmt.Errorf("%w at %s", store.ErrNoStore, file)
+	}
+	key := file + store.BackupKeySuffix
+	if _, err := os.Stat(key); err != nil {
+		key = filepath.Join(dataDir, store.KeyFile)
+	}
+	return store.OpenFile(file, key)
 }
 
 func runAudit(c *ctx) error {
@@ -109,9 +152,20 @@ func runAudit(c *ctx) error {
 	if err := c.parse(); err != nil {
 		return err
 	}
-	st, err := c.store()
+	if len(c.args) > 1 || (len(c.args) == 1 && c.args[0] != "head") {
+		return usagef("audit: want no argument, or head")
+	}
+	st, err := c.existingStore()
 	if err != nil {
 		return err
+	}
+	if len(c.args) == 1 { // audit head: for on-call to keep off this machine
+		h, err := st.AuditHead()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.io.Out, h)
+		return nil
 	}
 	filter := store.AuditFilter{Account: *account}
 	if *since > 0 {
@@ -122,7 +176,7 @@ func runAudit(c *ctx) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(c.io.Out)
+		enc := json.NewEncoder(c.jsonOut())
 		for _, e := range entries {
 			if err := enc.Encode(e); err != nil {
 				return err
@@ -146,7 +200,7 @@ func runOutbox(c *ctx) error {
 	if err := c.parse(); err != nil {
 		return err
 	}
-	st, err := c.store()
+	st, err := c.existingStore()
 	if err != nil {
 		return err
 	}
@@ -166,7 +220,7 @@ func runOutbox(c *ctx) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(c.io.Out)
+		enc := json.NewEncoder(c.jsonOut())
 		enc.SetIndent("", "  ")
 		if msgs == nil {
 			return enc.Encode([]any{})

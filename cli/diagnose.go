@@ -49,7 +49,7 @@ func runDiagnose(c *ctx) error {
 		}
 		now = t
 	}
-	st, err := c.store()
+	st, err := c.existingStore()
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func runDiagnose(c *ctx) error {
 		return fmt.Errorf("diagnosis not audited, not shown: %w", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(c.io.Out)
+		enc := json.NewEncoder(c.jsonOut())
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}

@@ -34,17 +34,20 @@ const (
 	ActIssueRecoveryCode  = "issue_recovery_code"
 )
 
+// mayDo says which roles may take each action on a live account (DESIGN
+// §3). The trainer role is in none of them: trainers work only in the
+// training sandbox, never on live accounts (rule: trainer limits).
 var mayDo = map[string][]string{
-	ActSendReset:          {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
-	ActResendVerification: {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
-	ActLiftSuppression:    {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
-	ActAddNote:            {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
-	ActReveal:             {RoleAgent, RoleLead, RoleAdmin, RoleTrainer},
-	ActGrantExemption:     {RoleLead, RoleAdmin, RoleTrainer},
-	ActRevokeExemption:    {RoleLead, RoleAdmin, RoleTrainer},
-	ActForgetDevices:      {RoleLead, RoleAdmin, RoleTrainer},
-	ActRemoveFactor:       {RoleLead, RoleAdmin, RoleTrainer},
-	ActIssueRecoveryCode:  {RoleLead, RoleAdmin, RoleTrainer},
+	ActSendReset:          {RoleAgent, RoleLead, RoleAdmin},
+	ActResendVerification: {RoleAgent, RoleLead, RoleAdmin},
+	ActLiftSuppression:    {RoleAgent, RoleLead, RoleAdmin},
+	ActAddNote:            {RoleAgent, RoleLead, RoleAdmin},
+	ActReveal:             {RoleAgent, RoleLead, RoleAdmin},
+	ActGrantExemption:     {RoleLead, RoleAdmin},
+	ActRevokeExemption:    {RoleLead, RoleAdmin},
+	ActForgetDevices:      {RoleLead, RoleAdmin},
+	ActRemoveFactor:       {RoleLead, RoleAdmin},
+	ActIssueRecoveryCode:  {RoleLead, RoleAdmin},
 }
 
 // ErrNotAllowed: the role may not take the action.
@@ -58,7 +61,10 @@ func Permit(role, action string) error {
 			return nil
 		}
 	}
-	if needs := mayDo[action]; len(needs) > 0 && needs[0] == RoleLead {
+	switch needs := mayDo[action]; {
+	case role == RoleTrainer:
+		return fmt.Errorf("%w: trainers act only in the training sandbox, never on live accounts", ErrNotAllowed)
+	case len(needs) > 0 && needs[0] == RoleLead:
 		return fmt.Errorf("%w: 2FA actions need a lead (you are %s); hand the call to a lead", ErrNotAllowed, role)
 	}
 	return fmt.Errorf("%w: role %s has no account actions", ErrNotAllowed, role)

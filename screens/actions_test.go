@@ -90,10 +90,10 @@ func TestStaleVersionIsRefused(t *testing.T) {
 	ann := newEnv(t, st, "ann", model.RoleAgent)
 	bob := newEnv(t, st, "bob", model.RoleAgent)
 	seen, _ := st.Get("demo-001") // both agents opened the account at this version
-	if msg := run(ann, seen, ann.Policy.AddNote, input(ann, "called back"), "ok")().(actionDone); msg.err != nil {
+	if msg := run(ann, seen, model.ActAddNote, ann.Policy.AddNote, input(ann, "called back"), "ok")().(actionDone); msg.err != nil {
 		t.Fatal(msg.err)
 	}
-	msg := run(bob, seen, bob.Policy.SendReset, input(bob, ""), "ok")().(actionDone)
+	msg := run(bob, seen, model.ActSendReset, bob.Policy.SendReset, input(bob, ""), "ok")().(actionDone)
 	var ce *store.ConflictError
 	if !errors.As(msg.err, &ce) || !strings.Contains(msg.err.Error(), "changed by ann at 09:30:00 UTC — review and retry") {
 		t.Fatalf("err = %v", msg.err)
@@ -157,7 +157,7 @@ func TestNoteIsStoredClean(t *testing.T) {
 	st := newStore(t)
 	env := newEnv(t, st, "sam", model.RoleAgent)
 	rec, _ := st.Get("demo-001")
-	msg := run(env, rec, env.Policy.AddNote, input(env, "called \x1b[31mback\u202e  twice\n"), "ok")().(actionDone)
+	msg := run(env, rec, model.ActAddNote, env.Policy.AddNote, input(env, "called \x1b[31mback\u202e  twice\n"), "ok")().(actionDone)
 	if msg.err != nil {
 		t.Fatal(msg.err)
 	}

@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -50,15 +51,26 @@ func input(env *tui.Env, reason string) model.ActionInput {
 }
 
 // run applies decide to the account at the version the agent saw, in one
-// store transaction. A stale version comes back as a conflict.
-func run(env *tui.Env, rec store.Record, decide decision, in model.ActionInput, what string) tea.Cmd {
+// store transaction, with the agent's role as the registry has it now (a
+// demoted lead acts as what they are). A stale version comes back as a
+// conflict; a refusal is audited by the store.
+func run(env *tui.Env, rec store.Record, action string, decide decision, in model.ActionInput, what string) tea.Cmd {
 	return func() tea.Msg {
-		r, err := env.Store.Act(rec.Account.ID, rec.Version, env.Actor, env.Now(), func(a model.Account) (model.Effect, error) {
-			in.Now = env.Now()
+		r, err := env.Store.Act(rec.Account.ID, rec.Version, env.Actor, env.Now(), action, func(a model.Account, by store.Actor) (model.Effect, error) {
+			in.Now, in.Role = env.Now(), by.Role
 			return decide(a, in)
 		})
 		return actionDone{rec: r, err: err, what: what}
 	}
+}
+
+// refused tells the agent why an action cannot be taken, and audits that
+// they tried (issue 9: refusals left no trace).
+func refused(env *tui.Env, id, action string, err error) tea.Cmd {
+	if aerr := env.Audit(store.ActionRefused, id, "", map[string]string{"action": action, "refusal": model.CleanText(err.Error())}); aerr != nil {
+		err = errors.Join(err, fmt.Errorf("refusal not audited: %w", aerr))
+	}
+	return tui.ToastError(err)
 }
 
 // accountPage is what every screen about one account shares: the record
@@ -121,7 +133,7 @@ func maskedOr(revealed bool, value string, mask func(string) string) string {
 // reveal asks for a reason, audits it, then shows PII on this screen (DESIGN §3).
 func reveal(env *tui.Env, id string, done func()) tea.Cmd {
 	if err := model.Permit(env.Actor.Role, model.ActReveal); err != nil {
-		return tui.ToastError(err)
+		return refused(env, id, model.ActReveal, err)
 	}
 	return env.Push(tui.NewForm(env, tui.FormSpec{
 		Title:     "Reveal personal details",

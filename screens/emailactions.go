@@ -38,12 +38,12 @@ func (e emailActions) handle(env *tui.Env, rec store.Record, msg tea.KeyMsg) (te
 	case key.Matches(msg, e.keys.SendReset):
 		return sendResetDialog(env, rec), true
 	case key.Matches(msg, e.keys.Verify):
-		return dialog(env, rec, p.ResendVerification, "Resend verification email",
+		return dialog(env, rec, model.ActResendVerification, p.ResendVerification, "Resend verification email",
 			[]string{"The platform sends the verification email again to the account's address (R7).",
 				"Ask the caller to check spam, junk and Gmail's Promotions tab (R4)."},
 			false, "Verification email queued for the platform"), true
 	case key.Matches(msg, e.keys.Lift):
-		return dialog(env, rec, p.LiftSuppression, "Lift email suppression",
+		return dialog(env, rec, model.ActLiftSuppression, p.LiftSuppression, "Lift email suppression",
 			[]string{"Removes the address from the unsubscribed list so reset and verification emails arrive again (R6).",
 				"The account holder is notified. Ask the caller's agreement first."},
 			true, "Suppression lifted; holder will be notified"), true
@@ -52,7 +52,7 @@ func (e emailActions) handle(env *tui.Env, rec store.Record, msg tea.KeyMsg) (te
 			Title: "Add a note", TextLabel: "Note", TextNeed: true, Confirm: "save note",
 			Lines: []string{"Notes are visible to every agent and kept with the account."},
 			Submit: func(r tui.FormResult) tea.Cmd {
-				return run(env, rec, p.AddNote, input(env, r.Text), "Note added")
+				return run(env, rec, model.ActAddNote, p.AddNote, input(env, r.Text), "Note added")
 			},
 		})), true
 	}
@@ -61,14 +61,14 @@ func (e emailActions) handle(env *tui.Env, rec store.Record, msg tea.KeyMsg) (te
 
 // dialog checks the action can be done now (so a refusal is said at once,
 // with its reason), then asks for confirmation and, if needed, a reason.
-func dialog(env *tui.Env, rec store.Record, decide decision, title string, lines []string, needReason bool, done string) tea.Cmd {
+func dialog(env *tui.Env, rec store.Record, action string, decide decision, title string, lines []string, needReason bool, done string) tea.Cmd {
 	probe := input(env, "probe")
 	if _, err := decide(rec.Account, probe); err != nil {
-		return tui.ToastError(err)
+		return refused(env, rec.Account.ID, action, err)
 	}
 	// every action's audit entry carries the agent's reason; some require one
 	spec := tui.FormSpec{Title: title, Lines: lines, Confirm: "confirm", TextLabel: "Reason", TextNeed: needReason,
-		Submit: func(r tui.FormResult) tea.Cmd { return run(env, rec, decide, input(env, r.Text), done) }}
+		Submit: func(r tui.FormResult) tea.Cmd { return run(env, rec, action, decide, input(env, r.Text), done) }}
 	return env.Push(tui.NewForm(env, spec))
 }
 
@@ -82,9 +82,9 @@ func sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
 	second := errors.Is(err, model.ErrNeedsConfirm)
 	if err != nil && !second {
 		if a.EmailsUnsubscribedAt != nil {
-			return tui.ToastError(errors.New(err.Error() + " — press u"))
+			err = errors.New(err.Error() + " — press u")
 		}
-		return tui.ToastError(err)
+		return refused(env, a.ID, model.ActSendReset, err)
 	}
 	lines := []string{
 		"The platform emails a reset link to the account's address, for the " + model.PortalHost(a.Role) + " portal (R1).",
@@ -97,7 +97,7 @@ func sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
 		Submit: func(r tui.FormResult) tea.Cmd {
 			in := input(env, r.Text)
 			in.Confirmed = second
-			return run(env, rec, p.SendReset, in, "Reset requested: queued for the platform")
+			return run(env, rec, model.ActSendReset, p.SendReset, in, "Reset requested: queued for the platform")
 		}}
 	if second {
 		spec.Lines = append([]string{"⚠ " + err.Error() + "."}, spec.Lines...)

@@ -224,7 +224,7 @@ func TestHistoryShowsColleaguesActions(t *testing.T) {
 	st := newStore(t)
 	ann := newEnv(t, st, "ann", model.RoleAgent)
 	rec, _ := st.ByEmail("noah.kim@icloud.com")
-	if msg := run(ann, rec, ann.Policy.SendReset, input(ann, ""), "ok")().(actionDone); msg.err != nil {
+	if msg := run(ann, rec, model.ActSendReset, ann.Policy.SendReset, input(ann, ""), "ok")().(actionDone); msg.err != nil {
 		t.Fatal(msg.err)
 	}
 	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)

@@ -62,14 +62,14 @@ func (s *TwoFA) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		case key.Matches(msg, s.keys.Down):
 			s.cursor = min(s.cursor+1, max(s.items()-1, 0))
 		case key.Matches(msg, s.keys.Grant):
-			return s, s.verified(p.GrantExemption, "Grant 2FA exemption (7 days)", "",
+			return s, s.verified(model.ActGrantExemption, p.GrantExemption, "Grant 2FA exemption (7 days)", "",
 				[]string{"The provider gets one week to sign in at sigmund.headway.co and reset their methods: Settings → Login tab → Reset (M7).",
 					"The provider is notified."}, "Exemption granted for 7 days")
 		case key.Matches(msg, s.keys.Revoke):
-			return s, dialog(s.env, s.rec, p.RevokeExemption, "Revoke 2FA exemption",
+			return s, dialog(s.env, s.rec, model.ActRevokeExemption, p.RevokeExemption, "Revoke 2FA exemption",
 				[]string{"The exemption ends now; the provider is notified."}, true, "Exemption revoked")
 		case key.Matches(msg, s.keys.ForgetAll):
-			return s, s.verified(p.ForgetDevices, "Forget all remembered devices", "",
+			return s, s.verified(model.ActForgetDevices, p.ForgetDevices, "Forget all remembered devices", "",
 				[]string{"Every device will ask for a 2FA code at the next sign-in (M4).", "The account holder is notified."}, "Remembered devices forgotten")
 		case key.Matches(msg, s.keys.Remove):
 			if s.items() == 0 {
@@ -77,15 +77,15 @@ func (s *TwoFA) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			}
 			if s.cursor < len(a.Factors) {
 				f := a.Factors[s.cursor]
-				return s, s.verified(p.RemoveFactor, "Remove "+model.FactorName(f.Type), f.ID,
+				return s, s.verified(model.ActRemoveFactor, p.RemoveFactor, "Remove "+model.FactorName(f.Type), f.ID,
 					[]string{"Removes the " + model.FactorName(f.Type) + " (" + tui.Sanitize(model.FactorDetail(f)) + ") from the account.",
 						"The account holder is notified and must enroll again (M12: at least two methods)."}, "Factor removed")
 			}
 			d := a.RememberedDevices[s.cursor-len(a.Factors)]
-			return s, s.verified(p.ForgetDevices, "Forget "+tui.Sanitize(d.Label), d.ID,
+			return s, s.verified(model.ActForgetDevices, p.ForgetDevices, "Forget "+tui.Sanitize(d.Label), d.ID,
 				[]string{"That device will ask for a 2FA code at the next sign-in (M4).", "The account holder is notified."}, "Device forgotten")
 		case key.Matches(msg, s.keys.Recovery):
-			return s, s.verified(p.IssueRecoveryCode, "Issue a new recovery code", "",
+			return s, s.verified(model.ActIssueRecoveryCode, p.IssueRecoveryCode, "Issue a new recovery code", "",
 				[]string{"The platform generates a new recovery code and delivers it to the account holder; the console never sees it (M2, M8)."}, "New recovery code requested")
 		default:
 			s.scroll.Update(msg)
@@ -96,13 +96,13 @@ func (s *TwoFA) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 
 // verified runs a 2FA action behind the caller-verification checklist.
 // A role that may not act is told so at once, with the reason.
-func (s *TwoFA) verified(decide decision, title, target string, lines []string, done string) tea.Cmd {
+func (s *TwoFA) verified(action string, decide decision, title, target string, lines []string, done string) tea.Cmd {
 	env, rec := s.env, s.rec
 	probe := input(env, "probe")
 	probe.Target = target
 	probe.Checks = model.VerificationChecks
 	if _, err := decide(rec.Account, probe); err != nil {
-		return tui.ToastError(err)
+		return refused(env, rec.Account.ID, action, err)
 	}
 	checks := make([]tui.Check, len(model.VerificationChecks))
 	for i, c := range model.VerificationChecks {
@@ -120,7 +120,7 @@ func (s *TwoFA) verified(decide decision, title, target string, lines []string, 
 					in.Checks = append(in.Checks, model.VerificationChecks[i])
 				}
 			}
-			return run(env, rec, decide, in, done)
+			return run(env, rec, action, decide, in, done)
 		},
 	}))
 }

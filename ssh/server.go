@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -52,22 +53,35 @@ type Config struct {
 	// before and after authentication (bursts of four times as many). A
 	// support floor behind one NAT address shares it. 0 means the default.
 	ConnRate float64
+	// LoginGrace is how long a connection has to finish its handshake and
+	// authenticate (OpenSSH's LoginGraceTime). 0 means DefaultLoginGrace.
+	LoginGrace time.Duration
+	// MaxUnauthenticated caps connections still authenticating, apart from
+	// sessions (OpenSSH's MaxStartups); when full, the oldest is dropped.
+	MaxUnauthenticated int
+	// MaxSessions caps authenticated connections.
+	MaxSessions int
+	// WriteTimeout cuts a session whose client has not taken a frame for
+	// this long. 0 means DefaultWriteTimeout.
+	WriteTimeout time.Duration
 }
 
-// DefaultConnRate is new connections a second per remote address.
-const DefaultConnRate = 5
+// Defaults for the limits in Config.
+const (
+	DefaultConnRate           = 5
+	DefaultLoginGrace         = 30 * time.Second
+	DefaultMaxUnauthenticated = 64
+	DefaultMaxSessions        = 512
+	DefaultWriteTimeout       = 10 * time.Second
+)
 
 // HostKeyFile is the server's ed25519 key, created on first start.
 const HostKeyFile = "ssh_host_ed25519"
 
-// Limits on connections before and after authentication.
 const (
-	maxConns        = 512           // at once
-	connsPerSecond  = 5             // per remote IP, sustained
-	connBurst       = 20            // per remote IP, burst
-	maxAuthTries    = 6             // per connection
-	sessionsPerIP   = rate.Limit(2) // new sessions a second per IP, after auth
+	maxAuthTries    = 6 // per connection
 	shutdownMessage = "frontdoor is restarting: your session has ended. Reconnect in a minute."
+	fullMessage     = "frontdoor: the server has as many sessions as it takes; try again in a minute."
 )
 
 // Server is a running console server.
@@ -75,21 +89,27 @@ type Server struct {
 	cfg      Config
 	srv      *cssh.Server
 	ln       net.Listener
-	mu       sync.Mutex
-	programs map[*tea.Program]struct{}
-	limiter  *ipLimiter
-	closing  bool
+	guard    *guard
+	live     registry
 	handlers sync.WaitGroup // sessions still running, logout audit included
+	refusals *rate.Limiter  // refused logins audited individually, up to this rate
+	dropped  atomic.Int64   // refused logins over that rate, counted into the next audited one
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 type ctxKey struct{ name string }
 
-var sessionKey = &ctxKey{"session"}
+var (
+	sessionKey = &ctxKey{"session"}
+	connKey    = &ctxKey{"conn"}
+)
 
 // session is what the middlewares share about one SSH session.
 type session struct {
 	actor store.Actor
 	app   *tui.App
+	live  *live
 }
 
 // New builds a server; it does not listen yet.
@@ -109,8 +129,22 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ConnRate <= 0 {
 		cfg.ConnRate = DefaultConnRate
 	}
+	if cfg.LoginGrace <= 0 {
+		cfg.LoginGrace = DefaultLoginGrace
+	}
+	if cfg.MaxUnauthenticated <= 0 {
+		cfg.MaxUnauthenticated = DefaultMaxUnauthenticated
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
 	burst := int(4 * cfg.ConnRate)
-	s := &Server{cfg: cfg, programs: map[*tea.Program]struct{}{}, limiter: newIPLimiter(rate.Limit(cfg.ConnRate), burst)}
+	s := &Server{cfg: cfg, live: registry{byID: map[uint64]*live{}}, stop: make(chan struct{}),
+		guard:    newGuard(rate.Limit(cfg.ConnRate), burst, cfg.LoginGrace, cfg.MaxUnauthenticated, cfg.MaxSessions),
+		refusals: rate.NewLimiter(10, 50)}
 	keyPath := filepath.Join(cfg.DataDir, HostKeyFile)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
@@ -158,8 +192,25 @@ func (s *Server) Listen() error {
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// HostKeyFingerprint is the server's host key as OpenSSH shows it on a
+// first connection (SHA256:…), for agents to compare.
+func (s *Server) HostKeyFingerprint() string {
+	b, err := os.ReadFile(filepath.Join(s.cfg.DataDir, HostKeyFile))
+	if err != nil {
+		return ""
+	}
+	k, err := gossh.ParsePrivateKey(b)
+	if err != nil {
+		return ""
+	}
+	return gossh.FingerprintSHA256(k.PublicKey())
+}
+
 // Serve accepts connections until Shutdown.
 func (s *Server) Serve() error {
+	changes, cancel := s.cfg.Store.UserChanges()
+	defer cancel()
+	go s.watchUsers(changes, s.stop)
 	err := s.srv.Serve(s.ln)
 	if errors.Is(err, cssh.ErrServerClosed) {
 		return nil
@@ -169,16 +220,18 @@ func (s *Server) Serve() error {
 
 // Shutdown ends every live session with a message, stops accepting, and
 // closes what clients leave open, all before ctx ends (DESIGN: within 5 s
-// of SIGTERM). Programs are quit first: a live one would hold Shutdown
-// until its timeout.
+// of SIGTERM). Programs are told to quit first, so agents' terminals are
+// restored; nothing is sent under a lock or waited on without a bound, so
+// a client that never reads cannot hold shutdown.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for p := range s.programs {
-		p.Send(tui.QuitMsg{Reason: shutdownMessage})
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.live.mu.Lock()
+	s.live.closing = true
+	s.live.mu.Unlock()
+	for _, l := range s.live.snapshot(nil) {
+		l.end(shutdownMessage)
 	}
-	s.mu.Unlock()
-	// let programs restore their terminals and say why, for up to half the time left
+	// let sessions end and their logouts be audited, for up to half the time left
 	grace := 2 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		grace = min(grace, time.Until(dl)/2)
@@ -198,13 +251,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// Sessions is how many sessions are live.
-func (s *Server) Sessions() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.programs)
-}
-
 // authorize only says yes or no: the key must belong to the user named
 // at login. Who the session is comes from the key the handshake actually
 // verified, read again in identify (CVE-2024-45337). A panic here would
@@ -216,23 +262,51 @@ func (s *Server) authorize(ctx cssh.Context, key cssh.PublicKey) (ok bool) {
 			ok = false
 		}
 	}()
+	if gc, _ := ctx.Value(connKey).(*guardConn); gc != nil {
+		gc.offered(ctx.User())
+	}
 	u, err := s.cfg.Store.UserByKey(key)
 	return err == nil && u.Name == ctx.User()
 }
 
-// admit limits connections before authentication: a cap on open
-// connections, and a per-address rate.
+// admit runs before any SSH work: the guard's rate and caps, and the
+// login grace (see guard).
 func (s *Server) admit(ctx cssh.Context, conn net.Conn) net.Conn {
-	host, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
-	if !s.limiter.allow(host) {
-		s.cfg.Logger.Warn("connection refused: rate", "remote", host)
+	gc, why := s.guard.admit(conn)
+	if gc == nil {
+		s.cfg.Logger.Warn("connection refused", "why", why, "remote", conn.RemoteAddr().String())
 		return nil
 	}
-	if !s.limiter.open() {
-		s.cfg.Logger.Warn("connection refused: too many open", "remote", host)
-		return nil
+	gc.onClose = s.closed
+	ctx.SetValue(connKey, gc)
+	return gc
+}
+
+// closed audits a login that offered keys and never got in (issue 9:
+// refused logins left no trace). A flood is audited up to a rate; what
+// is over it is counted into the next entry.
+func (s *Server) closed(gc *guardConn) {
+	gc.mu.Lock()
+	authed, user, keys := gc.authed, gc.user, gc.keysSeen
+	gc.mu.Unlock()
+	if authed || keys == 0 {
+		return
 	}
-	return &countedConn{Conn: conn, done: s.limiter.close}
+	s.auditRefusal(user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})
+}
+
+func (s *Server) auditRefusal(user, host string, details map[string]string) {
+	if !s.refusals.Allow() {
+		s.dropped.Add(1)
+		return
+	}
+	details["user"], details["remote"] = cleanName(user), host
+	if n := s.dropped.Swap(0); n > 0 {
+		details["more_refused_not_itemised"] = fmt.Sprint(n)
+	}
+	if err := s.cfg.Store.Audit(store.AuditEntry{At: s.cfg.Clock(), Actor: "frontdoor", Action: "ssh_login_refused", Details: details}); err != nil {
+		s.cfg.Logger.Error("refused login not audited", "err", err)
+	}
 }
 
 // identify resolves the session's user from its verified key, audits
@@ -241,27 +315,38 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 	return func(sess cssh.Session) {
 		s.handlers.Add(1)
 		defer s.handlers.Done()
+		host, _, _ := net.SplitHostPort(sess.RemoteAddr().String())
+		gc, _ := sess.Context().Value(connKey).(*guardConn)
 		key := sess.PublicKey()
-		if key == nil {
+		if key == nil || gc == nil {
 			wish.Fatalln(sess, "frontdoor: public-key authentication is required.")
+			return
+		}
+		if !gc.authenticate() {
+			wish.Fatalln(sess, fullMessage)
 			return
 		}
 		u, err := s.cfg.Store.UserByKey(key)
 		if err != nil || u.Name != sess.User() {
-			wish.Fatalln(sess, "frontdoor: this key is not registered for "+sess.User()+".")
+			s.auditRefusal(sess.User(), host, map[string]string{"why": "key no longer registered for this user"})
+			wish.Fatalln(sess, "frontdoor: this key is not registered for "+cleanName(sess.User())+".")
 			return
 		}
 		if u.Role == model.RoleTrainer && s.cfg.Mode != tui.Training {
+			s.auditRefusal(u.Name, host, map[string]string{"why": "trainer on a live store"})
 			wish.Fatalln(sess, "frontdoor: trainers use the training sandbox, never the live store; this server is not one.")
 			return
 		}
-		st := &session{actor: store.Actor{Name: u.Name, Role: u.Role}}
+		st := &session{actor: store.Actor{Name: u.Name, Role: u.Role, Registered: true}}
+		st.live = &live{SessionInfo: SessionInfo{User: u.Name, Role: u.Role, Remote: host, Key: store.Fingerprint(key), Started: s.cfg.Clock()},
+			key: key, conn: gc, finished: make(chan struct{})}
 		sess.Context().SetValue(sessionKey, st)
-		host, _, _ := net.SplitHostPort(sess.RemoteAddr().String())
 		details := map[string]string{"remote": host, "key": store.Fingerprint(key)}
 		_ = s.cfg.Store.Audit(store.AuditEntry{At: s.cfg.Clock(), Actor: u.Name, Role: u.Role, Action: "ssh_login", Details: details})
 		start := time.Now()
 		next(sess)
+		close(st.live.finished)
+		s.live.remove(st.live)
 		reason := ""
 		if st.app != nil {
 			reason = st.app.ExitReason()
@@ -273,6 +358,10 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			fmt.Fprintln(sess, reason)
 		}
 		_ = s.cfg.Store.Audit(store.AuditEntry{At: s.cfg.Clock(), Actor: u.Name, Role: u.Role, Action: "ssh_logout", Details: details})
+		if st.live.revoked.Load() {
+			// a revoked user does not keep the connection to open another session
+			time.AfterFunc(endGrace, func() { gc.Close() })
+		}
 	}
 }
 
@@ -288,6 +377,8 @@ func requireTerminal(next cssh.Handler) cssh.Handler {
 }
 
 // program builds the session's Bubble Tea program on its own renderer.
+// Its output has a write deadline (stallWriter): a client that stops
+// reading loses its connection instead of holding its program.
 func (s *Server) program(sess cssh.Session) *tea.Program {
 	st, ok := sess.Context().Value(sessionKey).(*session)
 	if !ok {
@@ -300,23 +391,22 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 		env.Mode = s.cfg.Mode
 	}
 	st.app = tui.NewApp(env, screens.NewLookup(env))
+	out := &stallWriter{w: sess, timeout: s.cfg.WriteTimeout, stall: func() {
+		s.cfg.Logger.Warn("session cut: client stopped reading", "user", st.actor.Name)
+		st.live.conn.Close()
+	}}
 	// no tea.WithContext: wish quits the program when the session ends, and a
 	// killed program would log a client's plain disconnect as an error
-	opts := append(bm.MakeOptions(sess), tea.WithAltScreen(), tea.WithoutSignalHandler())
-	p := tea.NewProgram(st.app, opts...)
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil
+	p := tea.NewProgram(st.app, tea.WithInput(sess), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
+	st.live.program = p
+	if !s.live.add(st.live) {
+		return nil // shutting down
 	}
-	s.programs[p] = struct{}{}
-	s.mu.Unlock()
-	go func() {
-		<-sess.Context().Done()
-		s.mu.Lock()
-		delete(s.programs, p)
-		s.mu.Unlock()
-	}()
+	// a user removed or demoted between the key check and now is caught here
+	if why := s.stillAllowed(st.live); why != "" {
+		st.live.revoked.Store(true)
+		st.live.end(why)
+	}
 	return p
 }
 

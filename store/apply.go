@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -34,10 +35,16 @@ var testHookMidApply func()
 
 // Apply runs decide on the account as stored, provided it is still at
 // version (optimistic concurrency), and writes the change it returns.
-// decide gets a copy it may change freely; an error from it writes nothing.
-func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide func(model.Account) (Change, error)) (Record, error) {
+// decide gets a copy it may change freely, and the actor as the registry
+// has them now (their role read again, inside this transaction); an error
+// from it writes nothing.
+func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide func(model.Account, Actor) (Change, error)) (Record, error) {
 	var out Record
 	err := s.kv.Update(func(tx Tx) error {
+		by, err := resolveActor(tx, by)
+		if err != nil {
+			return err
+		}
 		old, err := getRecord(tx, id)
 		if err != nil {
 			return err
@@ -45,7 +52,7 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 		if old.Version != version {
 			return &ConflictError{By: old.UpdatedBy, At: old.UpdatedAt, Version: old.Version}
 		}
-		ch, err := decide(old.Account.Clone())
+		ch, err := decide(old.Account.Clone(), by)
 		if err != nil {
 			return err
 		}
@@ -66,7 +73,7 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 		if err := putIndexes(tx, ch.Account); err != nil {
 			return err
 		}
-		out = Record{Version: old.Version + 1, UpdatedBy: by.Name, UpdatedAt: now.UTC(), Account: ch.Account}
+		out = Record{Version: old.Version + 1, UpdatedBy: by.Name, UpdatedAt: now.UTC(), Account: ch.Account, Demo: old.Demo}
 		if err := putRecord(tx, out); err != nil {
 			return err
 		}
@@ -75,7 +82,7 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 		}
 		a := ch.Audit
 		a.At, a.Actor, a.Role, a.Account = now, by.Name, by.Role, id
-		if err := appendAudit(tx, a); err != nil {
+		if err := s.appendAudit(tx, a); err != nil {
 			return err
 		}
 		for _, m := range ch.Outbox {
@@ -93,13 +100,22 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 	return out, nil
 }
 
-// Act runs a model decision as one transaction: the effect's account, an
-// audit entry with its reason and details, and its commands and
-// notifications in the outbox.
-func (s *Store) Act(id string, version uint64, by Actor, now time.Time, decide func(model.Account) (model.Effect, error)) (Record, error) {
-	return s.Apply(id, version, by, now, func(a model.Account) (Change, error) {
-		e, err := decide(a)
+// ActionRefused is the audit action of a policy refusal: who tried what
+// on which account, and the reason they were given.
+const ActionRefused = "action_refused"
+
+// Act runs a model decision for action as one transaction: the effect's
+// account, an audit entry with its reason and details, and its commands
+// and notifications in the outbox. The decision gets the actor's role as
+// the registry has it now. A refusal by policy is audited too (who tried
+// what, and why not); a version conflict, a request for a second
+// confirmation or a removed actor is not a refusal of the action.
+func (s *Store) Act(id string, version uint64, by Actor, now time.Time, action string, decide func(model.Account, Actor) (model.Effect, error)) (Record, error) {
+	var refused error
+	rec, err := s.Apply(id, version, by, now, func(a model.Account, by Actor) (Change, error) {
+		e, err := decide(a, by)
 		if err != nil {
+			refused = err
 			return Change{}, err
 		}
 		ch := Change{Account: e.Account, Audit: AuditEntry{Action: e.Action, Reason: e.Reason, Details: e.Details}}
@@ -111,4 +127,12 @@ func (s *Store) Act(id string, version uint64, by Actor, now time.Time, decide f
 		}
 		return ch, nil
 	})
+	if refused != nil && !errors.Is(refused, model.ErrNeedsConfirm) {
+		aerr := s.AuditAs(by, AuditEntry{At: now, Action: ActionRefused, Account: id,
+			Details: map[string]string{"action": action, "refusal": model.CleanText(refused.Error())}})
+		if aerr != nil {
+			return Record{}, errors.Join(err, fmt.Errorf("refusal not audited: %w", aerr))
+		}
+	}
+	return rec, err
 }

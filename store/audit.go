@@ -1,10 +1,15 @@
 package store
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -12,12 +17,19 @@ import (
 type Actor struct {
 	Name string
 	Role string
+	// Registered: the actor is a user of the registry (an SSH session).
+	// Their role is read again from the registry at every action and
+	// audited event, so a demoted or removed user cannot go on acting on
+	// the role they logged in with. Command-line actors are the OS user
+	// on the host and are not in the registry.
+	Registered bool
 }
 
 // AuditEntry is one audited event (HIPAA 164.312(b)): every look-up,
 // reveal, diagnosis, action, login and logout. Entries are append-only and
-// chained: each holds the hash of the one before, so check can tell when
-// one was changed or removed.
+// chained: each holds the hash of the one before, and its own hash is an
+// HMAC keyed with the audit key kept outside the store file, so someone
+// with the file alone cannot rewrite the chain (SECURITY.md).
 type AuditEntry struct {
 	Seq     uint64            `json:"seq"`
 	At      time.Time         `json:"at"`
@@ -31,52 +43,168 @@ type AuditEntry struct {
 	Hash    string            `json:"hash"`
 }
 
-func (e AuditEntry) digest() string {
+// digest is the entry's hash: HMAC-SHA256 under key, or plain SHA-256
+// for the entries written before the store had a key (legacy prefix).
+func (e AuditEntry) digest(key []byte) string {
 	e.Hash = ""
 	b, _ := json.Marshal(e)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	if key == nil {
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:])
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write(b)
+	return hex.EncodeToString(m.Sum(nil))
 }
 
-func lastAuditHash(tx Tx) (string, error) {
-	var prev string
+// auditHead is the chain's newest entry, kept in meta in the same
+// transaction as every append and sealed with the audit key: cutting the
+// newest entries off the chain leaves a head that no longer matches, and
+// a forged head needs the key. KeyedFrom is the first keyed entry's seq
+// (entries before it predate the key and are plain SHA-256).
+type auditHead struct {
+	Seq       uint64 `json:"seq"`
+	Hash      string `json:"hash"`
+	KeyedFrom uint64 `json:"keyed_from"`
+	MAC       string `json:"mac"`
+}
+
+func (h auditHead) mac(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	fmt.Fprintf(m, "frontdoor audit head\x00%d\x00%s\x00%d", h.Seq, h.Hash, h.KeyedFrom)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// String is the head as on-call ships it elsewhere: SEQ:HASH.
+func (h auditHead) String() string { return fmt.Sprintf("%d:%s", h.Seq, h.Hash) }
+
+const metaAuditHead = "audit_head"
+
+func readHead(tx Tx) (auditHead, bool, error) {
+	v := tx.Get(bMeta, []byte(metaAuditHead))
+	if v == nil {
+		return auditHead{}, false, nil
+	}
+	var h auditHead
+	if err := json.Unmarshal(v, &h); err != nil {
+		return auditHead{}, false, fmt.Errorf("audit head: does not decode: %w", err)
+	}
+	return h, true, nil
+}
+
+func (s *Store) writeHead(tx Tx, h auditHead) error {
+	h.MAC = h.mac(s.auditKey)
+	b, _ := json.Marshal(h)
+	return tx.Put(bMeta, []byte(metaAuditHead), b)
+}
+
+// sealLegacyChain gives a store written before audit keys a head: the
+// existing entries stay plain SHA-256 (they are pinned by the first keyed
+// entry's prev), and every entry from the next seq on is keyed.
+func (s *Store) sealLegacyChain(tx Tx) error {
+	if _, ok, err := readHead(tx); ok || err != nil {
+		return err
+	}
+	h := auditHead{KeyedFrom: 1}
 	err := tx.ScanReverse(bAudit, func(_, v []byte) (bool, error) {
 		var e AuditEntry
 		if err := json.Unmarshal(v, &e); err != nil {
 			return false, fmt.Errorf("audit: corrupt entry: %w", err)
 		}
-		prev = e.Hash
+		h.Seq, h.Hash, h.KeyedFrom = e.Seq, e.Hash, e.Seq+1
 		return false, nil
 	})
-	return prev, err
-}
-
-func appendAudit(tx Tx, e AuditEntry) error {
-	seq, err := tx.NextSequence(bAudit)
 	if err != nil {
 		return err
 	}
-	if e.Prev, err = lastAuditHash(tx); err != nil {
+	return s.writeHead(tx, h)
+}
+
+// ErrAuditHead: the chain's head in meta is missing or does not verify,
+// so nothing more is appended until `check` has been looked at.
+var ErrAuditHead = errors.New("audit head does not verify")
+
+func (s *Store) appendAudit(tx Tx, e AuditEntry) error {
+	h, ok, err := readHead(tx)
+	if err != nil {
 		return err
 	}
-	e.Seq = seq
+	if !ok || !hmac.Equal([]byte(h.MAC), []byte(h.mac(s.auditKey))) {
+		return fmt.Errorf("%w: run `frontdoor check`", ErrAuditHead)
+	}
+	e.Seq = h.Seq + 1
+	if tx.Get(bAudit, seqKey(e.Seq)) != nil {
+		return fmt.Errorf("%w: entry %d already exists past the head: run `frontdoor check`", ErrAuditHead, e.Seq)
+	}
+	e.Prev = h.Hash
 	e.At = e.At.UTC()
-	e.Hash = e.digest()
+	e.Hash = e.digest(s.auditKey)
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	return tx.Put(bAudit, seqKey(seq), b)
+	if err := tx.Put(bAudit, seqKey(e.Seq), b); err != nil {
+		return err
+	}
+	h.Seq, h.Hash = e.Seq, e.Hash
+	return s.writeHead(tx, h)
 }
 
-// Audit records an event that changes nothing else (a look-up, a login).
+// Audit records an event that changes nothing else (a login, an import).
 func (s *Store) Audit(e AuditEntry) error {
-	return s.kv.Update(func(tx Tx) error { return appendAudit(tx, e) })
+	return s.kv.Update(func(tx Tx) error { return s.appendAudit(tx, e) })
+}
+
+// AuditAs records an event by actor. A registered actor's role is read
+// from the registry, not taken from the caller; one who has been removed
+// may not record (and so may not see) anything: ErrRevoked.
+func (s *Store) AuditAs(actor Actor, e AuditEntry) error {
+	return s.kv.Update(func(tx Tx) error {
+		a, err := resolveActor(tx, actor)
+		if err != nil {
+			return err
+		}
+		e.Actor, e.Role = a.Name, a.Role
+		return s.appendAudit(tx, e)
+	})
+}
+
+// AuditHead is the chain's newest entry as SEQ:HASH, for on-call to keep
+// outside this machine; `check --head` later proves that nothing up to it
+// changed.
+func (s *Store) AuditHead() (string, error) {
+	var out string
+	err := s.kv.View(func(tx Tx) error {
+		h, ok, err := readHead(tx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: the store has no audit head", ErrAuditHead)
+		}
+		out = h.String()
+		return nil
+	})
+	return out, err
+}
+
+// ParseHead reads SEQ:HASH as `audit head` prints it.
+func ParseHead(s string) (seq uint64, hash string, err error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), ":")
+	seq, perr := strconv.ParseUint(a, 10, 64)
+	if !ok || perr != nil || seq == 0 || len(b) != 64 {
+		return 0, "", fmt.Errorf("head %q: want SEQ:HASH as `frontdoor audit head` prints it", s)
+	}
+	if _, err := hex.DecodeString(b); err != nil {
+		return 0, "", fmt.Errorf("head %q: the hash is not hex", s)
+	}
+	return seq, b, nil
 }
 
 // AuditFilter selects entries; zero fields select everything.
 type AuditFilter struct {
 	Account string
+	Actions []string // only these actions
 	Since   time.Time
 	Limit   int // newest first; 0 for all
 }
@@ -93,7 +221,7 @@ func (s *Store) AuditLog(f AuditFilter) ([]AuditEntry, error) {
 			if !f.Since.IsZero() && e.At.Before(f.Since) {
 				return false, nil
 			}
-			if f.Account == "" || e.Account == f.Account {
+			if (f.Account == "" || e.Account == f.Account) && (len(f.Actions) == 0 || slices.Contains(f.Actions, e.Action)) {
 				out = append(out, e)
 			}
 			return f.Limit == 0 || len(out) < f.Limit, nil

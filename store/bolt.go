@@ -62,8 +62,26 @@ func (k *boltKV) Close() error { return k.db.Close() }
 // beside path, fsyncs it, then renames it into place: a reader never sees
 // half a backup (bbolt's CopyFile does not fsync).
 func (k *boltKV) Backup(path string) error {
+	return writeAtomic(path, func(f *os.File) error {
+		return k.db.View(func(tx *bolt.Tx) error {
+			_, err := tx.WriteTo(f)
+			return err
+		})
+	})
+}
+
+// writeFileAtomic writes b to path (0600) through a temporary file and a
+// rename.
+func writeFileAtomic(path string, b []byte) error {
+	return writeAtomic(path, func(f *os.File) error { _, err := f.Write(b); return err })
+}
+
+// writeAtomic has write fill a temporary file beside path (0600), fsyncs
+// it, renames it into place and fsyncs the directory. A crash at any
+// point leaves the old file or the new one, never half of one.
+func writeAtomic(path string, write func(*os.File) error) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".backup-*")
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -72,10 +90,7 @@ func (k *boltKV) Backup(path string) error {
 		tmp.Close()
 		return err
 	}
-	err = k.db.View(func(tx *bolt.Tx) error {
-		_, err := tx.WriteTo(tmp)
-		return err
-	})
+	err = write(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -2,8 +2,12 @@ package store
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -16,7 +20,12 @@ const maxProblems = 100
 // index entry points at an account that should not have it, user keys
 // match their index, and the audit chain is unbroken. It streams, so it
 // runs in bounded memory on a large store. No problems means a clean store.
-func (s *Store) Check() ([]string, error) {
+func (s *Store) Check() ([]string, error) { return s.CheckHead(0, "") }
+
+// CheckHead is Check, and also proves that the audit chain still holds
+// entry seq with the hash on-call kept from `audit head` (seq 0: no such
+// proof asked): with the chain intact, nothing up to it changed.
+func (s *Store) CheckHead(seq uint64, hash string) ([]string, error) {
 	var problems []string
 	report := func(format string, args ...any) bool {
 		problems = append(problems, fmt.Sprintf(format, args...))
@@ -96,7 +105,7 @@ func (s *Store) Check() ([]string, error) {
 		if err := checkUsers(tx, report); err != nil {
 			return err
 		}
-		return checkAudit(tx, report)
+		return s.checkAudit(tx, seq, hash, report)
 	})
 	return problems, err
 }
@@ -129,26 +138,129 @@ func checkUsers(tx Tx, report func(string, ...any) bool) error {
 	})
 }
 
-func checkAudit(tx Tx, report func(string, ...any) bool) error {
-	prev := ""
-	return tx.Scan(bAudit, nil, func(k, v []byte) (bool, error) {
+// checkAudit verifies the chain: every entry under its own seq, seqs
+// from 1 with no gap, each prev the hash before it, each hash the keyed
+// digest of its content (plain SHA-256 only for the entries before the
+// store had a key), and the sealed head in meta matching the last entry,
+// so a cut tail shows. It also replays the registry changes in the trail
+// and holds the users bucket to them, so a role raised by editing the
+// file shows. wantSeq/wantHash, when given, must be in the chain.
+func (s *Store) checkAudit(tx Tx, wantSeq uint64, wantHash string, report func(string, ...any) bool) error {
+	head, hasHead, err := readHead(tx)
+	if err != nil {
+		report("%v", err)
+	}
+	if !hasHead {
+		report("audit: no head in the store: the newest entries may have been cut")
+	} else if !hmac.Equal([]byte(head.MAC), []byte(head.mac(s.auditKey))) {
+		report("audit: head %s is not sealed with this store's key: it was rewritten", head)
+	}
+	var (
+		prev     string
+		last     uint64
+		lastHash string
+		sawWant  bool
+		reg      = registryReplay{}
+	)
+	err = tx.Scan(bAudit, nil, func(k, v []byte) (bool, error) {
 		var e AuditEntry
 		if err := json.Unmarshal(v, &e); err != nil {
 			return report("audit %x: does not decode: %v", k, err), nil
 		}
+		ok := true
+		if !bytes.Equal(k, seqKey(e.Seq)) {
+			ok = report("audit %x: holds entry %d", k, e.Seq)
+		}
+		if e.Seq != last+1 {
+			ok = report("audit %d: follows %d: entries %d to %d are missing", e.Seq, last, last+1, e.Seq-1) && ok
+		}
 		if e.Prev != prev {
-			if !report("audit %d: chain broken: prev %.12s, want %.12s", e.Seq, e.Prev, prev) {
-				return false, nil
+			ok = report("audit %d: chain broken: prev %.12s, want %.12s", e.Seq, e.Prev, prev) && ok
+		}
+		key := s.auditKey
+		if hasHead && e.Seq < head.KeyedFrom {
+			key = nil // written before the store had a key
+		}
+		if e.Hash != e.digest(key) {
+			ok = report("audit %d: hash does not match its content (changed, or re-chained without the key)", e.Seq) && ok
+		}
+		if e.Seq == wantSeq {
+			sawWant = true
+			if e.Hash != wantHash {
+				ok = report("audit %d: hash %.12s, but the head kept outside says %.12s: the trail up to it was rewritten", e.Seq, e.Hash, wantHash) && ok
 			}
 		}
-		if e.Hash != e.digest() {
-			if !report("audit %d: hash does not match its content", e.Seq) {
-				return false, nil
-			}
+		reg.apply(e)
+		prev, last, lastHash = e.Hash, e.Seq, e.Hash
+		return ok, nil
+	})
+	if err != nil {
+		return err
+	}
+	if hasHead && (head.Seq != last || head.Hash != lastHash) {
+		report("audit: the head says the newest entry is %d (%.12s) but the chain ends at %d (%.12s): entries were cut or added outside frontdoor", head.Seq, head.Hash, last, lastHash)
+	}
+	if wantSeq > 0 && !sawWant {
+		report("audit: entry %d, the head kept outside, is not in the chain (it ends at %d): the trail was cut", wantSeq, last)
+	}
+	return reg.check(tx, report)
+}
+
+// registryReplay is the users bucket as the audit trail says it should
+// be: who was added, with which role and keys, changed or removed.
+type registryReplay map[string]*replayedUser
+
+type replayedUser struct {
+	role string
+	keys string // sorted fingerprints, comma-separated; "" when not recorded
+}
+
+func (r registryReplay) apply(e AuditEntry) {
+	name := e.Details["user"]
+	switch e.Action {
+	case actUserAdd:
+		r[name] = &replayedUser{role: e.Details["role"], keys: e.Details["keys"]}
+	case actUserRole:
+		if u := r[name]; u != nil {
+			u.role = e.Details["role"]
+		} else {
+			r[name] = &replayedUser{role: e.Details["role"]}
 		}
-		prev = e.Hash
+	case actUserRemove:
+		delete(r, name)
+	}
+}
+
+func (r registryReplay) check(tx Tx, report func(string, ...any) bool) error {
+	seen := map[string]bool{}
+	err := tx.Scan(bUsers, nil, func(k, v []byte) (bool, error) {
+		var u User
+		if err := json.Unmarshal(v, &u); err != nil {
+			return true, nil // reported by checkUsers
+		}
+		seen[string(k)] = true
+		want := r[string(k)]
+		switch {
+		case want == nil:
+			return report("user %s: in the registry but never added in the audit trail", printable(k)), nil
+		case want.role != u.Role:
+			return report("user %s: role %s in the registry, but the audit trail gave %s", printable(k), u.Role, want.role), nil
+		case want.keys != "" && want.keys != strings.Join(fingerprints(u.Keys), ","):
+			return report("user %s: keys differ from those the audit trail added", printable(k)), nil
+		}
 		return true, nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(r)) {
+		if !seen[name] {
+			if !report("user %s: added in the audit trail but missing from the registry", name) {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // printable shows index keys with their NUL separators visible.

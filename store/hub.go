@@ -2,35 +2,49 @@ package store
 
 import "sync"
 
-// hub tells subscribers which account changed, so a screen showing it can
-// reload at once (no polling). A subscriber that is not keeping up loses
+// hub tells subscribers what changed, so a screen showing an account can
+// reload at once (no polling) and a server can end the sessions of a user
+// whose access changed. A subscriber that is not keeping up loses
 // notifications rather than blocking a writer.
 type hub struct {
-	mu   sync.Mutex
-	subs map[chan string]struct{}
+	mu    sync.Mutex
+	subs  map[chan string]struct{}
+	users map[chan string]struct{}
 }
 
-func newHub() *hub { return &hub{subs: map[chan string]struct{}{}} }
+func newHub() *hub {
+	return &hub{subs: map[chan string]struct{}{}, users: map[chan string]struct{}{}}
+}
 
 // Subscribe returns a channel of changed account ids and a cancel func.
-func (s *Store) Subscribe() (<-chan string, func()) {
-	ch := make(chan string, 64)
-	s.hub.mu.Lock()
-	s.hub.subs[ch] = struct{}{}
-	s.hub.mu.Unlock()
+func (s *Store) Subscribe() (<-chan string, func()) { return s.hub.subscribe(s.hub.subs, 64) }
+
+// UserChanges returns a channel of user names whose role, keys or
+// existence changed, and a cancel func.
+func (s *Store) UserChanges() (<-chan string, func()) { return s.hub.subscribe(s.hub.users, 256) }
+
+func (h *hub) subscribe(set map[chan string]struct{}, size int) (<-chan string, func()) {
+	ch := make(chan string, size)
+	h.mu.Lock()
+	set[ch] = struct{}{}
+	h.mu.Unlock()
 	return ch, func() {
-		s.hub.mu.Lock()
-		delete(s.hub.subs, ch)
-		s.hub.mu.Unlock()
+		h.mu.Lock()
+		delete(set, ch)
+		h.mu.Unlock()
 	}
 }
 
-func (h *hub) publish(id string) {
+func (h *hub) publish(id string) { h.send(h.subs, id) }
+
+func (h *hub) publishUser(name string) { h.send(h.users, name) }
+
+func (h *hub) send(set map[chan string]struct{}, v string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.subs {
+	for ch := range set {
 		select {
-		case ch <- id:
+		case ch <- v:
 		default:
 		}
 	}

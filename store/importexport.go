@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -52,6 +53,9 @@ var testHookMidImport func()
 // the store) is returned as a *LineError and nothing is written. name is
 // the file name for messages. It returns how many accounts were added.
 func (s *Store) Import(r io.Reader, name string, by Actor, now time.Time) (int, error) {
+	if err := s.RefuseIfDemo(); err != nil {
+		return 0, err
+	}
 	accs, err := readJSONL(r, name)
 	if err != nil {
 		return 0, err
@@ -83,7 +87,7 @@ func (s *Store) Import(r io.Reader, name string, by Actor, now time.Time) (int, 
 		if err := w.put(tx); err != nil {
 			return err
 		}
-		return appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "import",
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "import",
 			Details: map[string]string{"file": name, "accounts": fmt.Sprint(len(accs))}})
 	})
 	if err != nil {
@@ -210,7 +214,7 @@ func (s *Store) SeedDemo(accs []model.Account, now time.Time) error {
 			return nil
 		}
 		for _, a := range accs {
-			if err := putRecord(tx, Record{Version: 1, UpdatedBy: "demo", UpdatedAt: now, Account: a}); err != nil {
+			if err := putRecord(tx, Record{Version: 1, UpdatedBy: "demo", UpdatedAt: now, Account: a, Demo: true}); err != nil {
 				return err
 			}
 			if err := putIndexes(tx, a); err != nil {
@@ -224,9 +228,25 @@ func (s *Store) SeedDemo(accs []model.Account, now time.Time) error {
 	})
 }
 
-// ReanchorDemo moves every time in a demo store forward to now, so the
-// demo's open visits and live reset links stay open however long ago it
-// was seeded. It does nothing to a store that is not a demo.
+// ErrDemoStore: a store that began as the demo never takes real data.
+// Its times are moved to stay current and its header says DEMO: real
+// accounts there would be shown under the wrong badge and re-timed.
+var ErrDemoStore = errors.New("is a DEMO store: it never takes real data")
+
+// RefuseIfDemo returns ErrDemoStore for a demo store.
+func (s *Store) RefuseIfDemo() error {
+	if s.Meta("dataset") == "demo" {
+		return fmt.Errorf("%s %w; point --data at a new directory for real accounts", filepath.Dir(s.path), ErrDemoStore)
+	}
+	return nil
+}
+
+// ReanchorDemo moves the times of the demo records in a demo store
+// forward to now, so the demo's open visits and live reset links stay
+// open however long ago it was seeded. It touches demo records only (see
+// Record.Demo; a store seeded before the flag counts records no one has
+// changed since, UpdatedBy "demo"), audits the move, and does nothing to
+// a store that is not a demo.
 func (s *Store) ReanchorDemo(now time.Time) error {
 	if s.Meta("dataset") != "demo" {
 		return nil
@@ -246,7 +266,9 @@ func (s *Store) ReanchorDemo(now time.Time) error {
 			if err := json.Unmarshal(v, &r); err != nil {
 				return false, err
 			}
-			recs = append(recs, r)
+			if r.Demo || r.UpdatedBy == "demo" {
+				recs = append(recs, r)
+			}
 			return true, nil
 		})
 		if err != nil {
@@ -255,9 +277,14 @@ func (s *Store) ReanchorDemo(now time.Time) error {
 		for _, r := range recs { // written after the scan: a cursor must not see its bucket change
 			r.Account.Shift(d)
 			r.UpdatedAt = r.UpdatedAt.Add(d)
+			r.Demo = true
 			if err := putRecord(tx, r); err != nil {
 				return err
 			}
+		}
+		if err := s.appendAudit(tx, AuditEntry{At: now, Actor: "frontdoor", Action: "demo_retimed",
+			Details: map[string]string{"shift": d.String(), "accounts": fmt.Sprint(len(recs))}}); err != nil {
+			return err
 		}
 		return tx.Put(bMeta, []byte("demo_anchor"), []byte(anchor.Add(d).UTC().Format(time.RFC3339)))
 	})

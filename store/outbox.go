@@ -87,7 +87,7 @@ func (s *Store) Ack(id uint64, by Actor, now time.Time) error {
 		if err := tx.Put(bOutbox, k, b); err != nil {
 			return err
 		}
-		return appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "outbox_ack",
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "outbox_ack",
 			Account: m.Account, Details: map[string]string{"message": fmt.Sprint(id), "type": m.Type}})
 	})
 }

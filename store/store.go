@@ -1,12 +1,17 @@
 package store
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"frontdoor/model"
@@ -15,32 +20,75 @@ import (
 // FileName is the store's file inside the data directory.
 const FileName = "frontdoor.db"
 
+// KeyFile is the audit key's file inside the data directory: kept outside
+// the store file so that a copy of the store alone cannot rewrite the
+// audit trail, and left out of backups unless asked for (SECURITY.md).
+const KeyFile = "audit.key"
+
+// BackupKeySuffix names a backup's key file when `backup --with-key`
+// writes one beside it.
+const BackupKeySuffix = ".audit-key"
+
 // SchemaVersion is written to meta on first open.
 const SchemaVersion = "1"
 
 // Store is frontdoor's data: the only way the rest of the program reads
 // or changes it.
 type Store struct {
-	kv   KV
-	path string
-	hub  *hub
+	kv       KV
+	path     string
+	keyPath  string
+	auditKey []byte
+	hub      *hub
 }
 
-// Open opens the store in dir, creating dir (0700) and the file (0600).
-// A second process gets ErrInUse after about a second.
+// ErrNoStore: a command that reads found no store where it was pointed
+// (a mistyped --data must not quietly create an empty one).
+var ErrNoStore = errors.New("no store")
+
+// Open opens the store in dir, creating dir (0700), the file (0600) and
+// the audit key (0600) when they do not exist. A second process gets
+// ErrInUse after about a second.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
+	return OpenFile(filepath.Join(dir, FileName), filepath.Join(dir, KeyFile))
+}
+
+// OpenExisting opens the store in dir, which must already hold one.
+func OpenExisting(dir string) (*Store, error) {
+	if _, err := os.Stat(filepath.Join(dir, FileName)); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s", ErrNoStore, dir)
+	}
+	return Open(dir)
+}
+
+// OpenFile opens the store file at path with the audit key at keyPath
+// (a backup and its key, for instance). A store that has a key refuses
+// to open without the same one: a store written on with another key
+// would have a trail no check can verify.
+func OpenFile(path, keyPath string) (*Store, error) {
 	kv, err := openBolt(path, time.Second)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{kv: kv, path: path, hub: newHub()}
+	s := &Store{kv: kv, path: path, keyPath: keyPath, hub: newHub()}
 	err = kv.Update(func(tx Tx) error {
 		if tx.Get(bMeta, []byte("schema")) == nil {
-			return tx.Put(bMeta, []byte("schema"), []byte(SchemaVersion))
+			if err := tx.Put(bMeta, []byte("schema"), []byte(SchemaVersion)); err != nil {
+				return err
+			}
+		}
+		fresh := false
+		if s.auditKey, fresh, err = loadAuditKey(tx, keyPath); err != nil {
+			return err
+		}
+		if fresh {
+			// the store never had a key: a new one, or one written before
+			// audit keys. A keyed store that lost its head is not re-sealed
+			// (that would let a cut chain pass): check reports it.
+			return s.sealLegacyChain(tx)
 		}
 		return nil
 	})
@@ -51,18 +99,106 @@ func Open(dir string) (*Store, error) {
 	return s, nil
 }
 
+const metaAuditKeyID = "audit_key_id"
+
+// keyID names a key without giving it away.
+func keyID(key []byte) string {
+	sum := sha256.Sum256(append([]byte("frontdoor audit key id\x00"), key...))
+	return hex.EncodeToString(sum[:8])
+}
+
+// loadAuditKey reads the audit key, or creates it for a store that never
+// had one. A store that had one and finds it missing or different stops
+// here, naming the file. fresh: the store had no key before this open.
+func loadAuditKey(tx Tx, keyPath string) (key []byte, fresh bool, err error) {
+	want := string(tx.Get(bMeta, []byte(metaAuditKeyID)))
+	b, err := os.ReadFile(keyPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && want != "":
+		return nil, false, fmt.Errorf("audit key %s is missing: this store's audit trail is keyed with it; restore it from where it was kept (backup --with-key)", keyPath)
+	case errors.Is(err, fs.ErrNotExist):
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, false, err
+		}
+		f, err := os.OpenFile(keyPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, false, fmt.Errorf("audit key: %w", err)
+		}
+		_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("audit key %s: %w", keyPath, err)
+		}
+		return key, true, tx.Put(bMeta, []byte(metaAuditKeyID), []byte(keyID(key)))
+	case err != nil:
+		return nil, false, fmt.Errorf("audit key: %w", err)
+	}
+	key, err = hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < 32 {
+		return nil, false, fmt.Errorf("audit key %s: not a frontdoor audit key (64 hex digits)", keyPath)
+	}
+	if want == "" {
+		// a key provisioned before the store was made: fresh only if
+		// nothing was audited yet, or an entry-less head could be planted
+		// over a chain whose head was deleted
+		empty := true
+		_ = tx.Scan(bAudit, nil, func(_, _ []byte) (bool, error) { empty = false; return false, nil })
+		return key, empty, tx.Put(bMeta, []byte(metaAuditKeyID), []byte(keyID(key)))
+	}
+	if keyID(key) != want {
+		return nil, false, fmt.Errorf("audit key %s is not this store's key (id %s, want %s)", keyPath, keyID(key), want)
+	}
+	return key, false, nil
+}
+
 // Path is the store's file.
 func (s *Store) Path() string { return s.path }
 
 // Close closes the store.
 func (s *Store) Close() error { return s.kv.Close() }
 
-// Backup writes a hot, fsynced copy of the store to path (0600).
-func (s *Store) Backup(path string) error {
+// ErrLiveFile: a backup may not be written over the store it copies.
+var ErrLiveFile = errors.New("is the live store")
+
+// Backup writes a hot, fsynced copy of the store to path (0600), through
+// a temporary file and a rename. withKey also writes the audit key beside
+// it (path + BackupKeySuffix); without it the copy can be read but its
+// audit trail verified only where the key is.
+func (s *Store) Backup(path string, withKey bool) error {
+	for _, live := range []string{s.path, s.keyPath} {
+		if sameFile(path, live) || (withKey && sameFile(path+BackupKeySuffix, live)) {
+			return fmt.Errorf("backup to %s: %w (%s): write the backup elsewhere", path, ErrLiveFile, live)
+		}
+	}
 	if err := s.kv.Backup(path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
+	if !withKey {
+		return nil
+	}
+	if err := writeFileAtomic(path+BackupKeySuffix, []byte(hex.EncodeToString(s.auditKey)+"\n")); err != nil {
+		return fmt.Errorf("backup key: %w", err)
+	}
 	return nil
+}
+
+// sameFile: a and b name the same file (by inode when both exist, else by
+// absolute path).
+func sameFile(a, b string) bool {
+	ai, aerr := os.Stat(a)
+	bi, berr := os.Stat(b)
+	if aerr == nil && berr == nil {
+		return os.SameFile(ai, bi)
+	}
+	aa, err1 := filepath.Abs(a)
+	ba, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ba
 }
 
 // Record is an account as stored: the mirror plus who changed it last.
@@ -71,6 +207,9 @@ type Record struct {
 	UpdatedBy string        `json:"updated_by,omitempty"`
 	UpdatedAt time.Time     `json:"updated_at"`
 	Account   model.Account `json:"account"`
+	// Demo: the record came from the built-in demo set; only such
+	// records are ever re-timed (ReanchorDemo).
+	Demo bool `json:"demo,omitempty"`
 }
 
 // ErrNotFound: no account has that id or email.

@@ -281,15 +281,21 @@ func TestBackupIsHotAndChecks(t *testing.T) {
 	s, dir := openTemp(t)
 	s.Import(strings.NewReader(lines(50)), "a", root, now)
 	dst := filepath.Join(dir, "copy.db")
-	if err := s.Backup(dst); err != nil {
+	if err := s.Backup(dst, true); err != nil {
 		t.Fatal(err)
 	}
-	st, _ := os.Stat(dst)
-	if st.Mode().Perm() != 0o600 {
-		t.Fatalf("backup mode %v", st.Mode().Perm())
+	for _, f := range []string{dst, dst + BackupKeySuffix} {
+		st, _ := os.Stat(f)
+		if st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s mode %v", f, st.Mode().Perm())
+		}
+	}
+	if err := s.Backup(s.Path(), false); !errors.Is(err, ErrLiveFile) {
+		t.Fatalf("backup over the live store: %v", err)
 	}
 	bdir := t.TempDir()
 	os.Rename(dst, filepath.Join(bdir, FileName))
+	os.Rename(dst+BackupKeySuffix, filepath.Join(bdir, KeyFile))
 	b, err := Open(bdir)
 	if err != nil {
 		t.Fatal(err)
@@ -335,8 +341,8 @@ func TestUsers(t *testing.T) {
 	mustCheck(t, s)
 }
 
-func noteChange(text string) func(model.Account) (Change, error) {
-	return func(a model.Account) (Change, error) {
+func noteChange(text string) func(model.Account, Actor) (Change, error) {
+	return func(a model.Account, _ Actor) (Change, error) {
 		a.Notes = append(a.Notes, model.Note{At: &now, By: "x", Text: text})
 		return Change{Account: a, Audit: AuditEntry{Action: "add_note"},
 			Outbox: []OutboxMessage{{Kind: KindCommand, Type: "noop"}}}, nil
@@ -348,7 +354,7 @@ func TestApplyConflict(t *testing.T) {
 	s.Import(strings.NewReader(lines(1)), "a", root, now)
 	changes, cancel := s.Subscribe()
 	defer cancel()
-	r, err := s.Apply("acc_0001", 1, Actor{"ann", RoleAgent}, now, noteChange("first"))
+	r, err := s.Apply("acc_0001", 1, Actor{Name: "ann", Role: RoleAgent}, now, noteChange("first"))
 	if err != nil || r.Version != 2 {
 		t.Fatalf("apply: %v %+v", err, r)
 	}
@@ -361,7 +367,7 @@ func TestApplyConflict(t *testing.T) {
 		t.Fatal("no change notification")
 	}
 	// Bob decided on version 1 too: refused, nothing written.
-	_, err = s.Apply("acc_0001", 1, Actor{"bob", RoleAgent}, now.Add(time.Minute), noteChange("second"))
+	_, err = s.Apply("acc_0001", 1, Actor{Name: "bob", Role: RoleAgent}, now.Add(time.Minute), noteChange("second"))
 	var ce *ConflictError
 	if !errors.As(err, &ce) || ce.By != "ann" || !strings.Contains(err.Error(), "changed by ann at 18:00:00 UTC — review and retry") {
 		t.Fatalf("err = %v", err)
@@ -389,7 +395,7 @@ func TestApplyConflict(t *testing.T) {
 func TestApplyRefusesInvalidResult(t *testing.T) {
 	s, _ := openTemp(t)
 	s.Import(strings.NewReader(lines(2)), "a", root, now)
-	_, err := s.Apply("acc_0001", 1, root, now, func(a model.Account) (Change, error) {
+	_, err := s.Apply("acc_0001", 1, root, now, func(a model.Account, _ Actor) (Change, error) {
 		a.Email = "user2@example.com" // another account's email
 		return Change{Account: a}, nil
 	})

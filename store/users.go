@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"frontdoor/model"
 	gossh "golang.org/x/crypto/ssh"
+
+	"frontdoor/model"
 )
 
 // Roles, re-exported so callers of user management need not import model.
@@ -29,12 +31,14 @@ var Roles = model.StaffRoles
 type User struct {
 	Name    string    `json:"name"`
 	Role    string    `json:"role"`
-	Keys    []string  `json:"keys"` // authorized_keys lines
+	Keys    []string  `json:"keys"` // authorized_keys lines, options refused
 	AddedAt time.Time `json:"added_at"`
 	AddedBy string    `json:"added_by"`
 }
 
-var userName = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,31}$`)
+// userName is what a user may be called: it is printed in audits, lists
+// and headers, so nothing a terminal could act on.
+var userName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
 
 // Errors from user management.
 var (
@@ -42,18 +46,71 @@ var (
 	ErrNoUser      = errors.New("no such user")
 	ErrKeyTaken    = errors.New("key already belongs to another user")
 	ErrInvalidUser = errors.New("invalid user")
+	ErrWeakKey     = errors.New("key refused")
+	// ErrRevoked: the session's user was removed from the registry.
+	ErrRevoked = errors.New("your access has been removed")
 )
 
 // Fingerprint is the SHA256 fingerprint OpenSSH prints for a key.
 func Fingerprint(k gossh.PublicKey) string { return gossh.FingerprintSHA256(k) }
 
+// MinRSABits is the smallest RSA key accepted (NIST SP 800-131A).
+const MinRSABits = 2048
+
+// CheckKey refuses keys too weak to stand for an agent: DSA, and RSA
+// under MinRSABits. It is asked when a key is added and at every login,
+// so a weak key added before this rule cannot log in either.
+func CheckKey(k gossh.PublicKey) error {
+	switch k.Type() {
+	case gossh.KeyAlgoDSA:
+		return fmt.Errorf("%w: DSA keys are not accepted; use ssh-ed25519", ErrWeakKey)
+	case gossh.KeyAlgoRSA:
+		ck, ok := k.(gossh.CryptoPublicKey)
+		if !ok {
+			return fmt.Errorf("%w: unreadable RSA key", ErrWeakKey)
+		}
+		if pk, ok := ck.CryptoPublicKey().(*rsa.PublicKey); !ok || pk.N.BitLen() < MinRSABits {
+			return fmt.Errorf("%w: RSA keys need at least %d bits; use ssh-ed25519", ErrWeakKey, MinRSABits)
+		}
+	}
+	return nil
+}
+
+// parseKey reads one authorized_keys line. Options (from=, command=,
+// no-pty, …) are refused rather than silently ignored: frontdoor does not
+// enforce them, and an admin who wrote one expects it to hold.
+func parseKey(line string) (gossh.PublicKey, error) {
+	pk, _, options, rest, err := gossh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		return nil, fmt.Errorf("not an OpenSSH public key: %v", err)
+	}
+	if len(options) > 0 {
+		return nil, fmt.Errorf("%w: options %q are not enforced by frontdoor; remove them from the line", ErrWeakKey, strings.Join(options, ","))
+	}
+	if len(strings.TrimSpace(string(rest))) > 0 {
+		return nil, errors.New("one key per line")
+	}
+	return pk, CheckKey(pk)
+}
+
+func fingerprints(keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		if pk, _, _, _, err := gossh.ParseAuthorizedKey([]byte(k)); err == nil {
+			out = append(out, Fingerprint(pk))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // AddUser adds a user with one or more OpenSSH public keys.
 func (s *Store) AddUser(name, role string, keys []string, by Actor, now time.Time) error {
 	if !userName.MatchString(name) {
-		return fmt.Errorf("%w: name %q: lower-case letters, digits, '.', '_' or '-', starting with a letter, at most 32", ErrInvalidUser, name)
+		return fmt.Errorf("%w: name %q: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, at most 32", ErrInvalidUser, model.CleanText(name))
 	}
 	if !slices.Contains(Roles, role) {
-		return fmt.Errorf("%w: role %q (allowed: %s)", ErrInvalidUser, role, strings.Join(Roles, ", "))
+		return fmt.Errorf("%w: role %q (allowed: %s)", ErrInvalidUser, model.CleanText(role), strings.Join(Roles, ", "))
 	}
 	if len(keys) == 0 {
 		return fmt.Errorf("%w: no public key", ErrInvalidUser)
@@ -61,15 +118,15 @@ func (s *Store) AddUser(name, role string, keys []string, by Actor, now time.Tim
 	type parsedKey struct{ line, fp string }
 	var pks []parsedKey
 	for i, k := range keys {
-		pk, _, _, _, err := gossh.ParseAuthorizedKey([]byte(k))
+		pk, err := parseKey(k)
 		if err != nil {
-			return fmt.Errorf("%w: key %d: not an OpenSSH public key: %v", ErrInvalidUser, i+1, err)
+			return fmt.Errorf("%w: key %d: %w", ErrInvalidUser, i+1, err)
 		}
 		pks = append(pks, parsedKey{strings.TrimSpace(string(gossh.MarshalAuthorizedKey(pk))), Fingerprint(pk)})
 	}
-	return s.kv.Update(func(tx Tx) error {
+	err := s.kv.Update(func(tx Tx) error {
 		if tx.Get(bUsers, []byte(name)) != nil {
-			return fmt.Errorf("%s: %w (remove it first to change role or keys)", name, ErrUserExists)
+			return fmt.Errorf("%s: %w (use `user role` to change the role; remove and add to change keys)", name, ErrUserExists)
 		}
 		u := User{Name: name, Role: role, AddedAt: now.UTC(), AddedBy: by.Name}
 		for _, k := range pks {
@@ -81,24 +138,51 @@ func (s *Store) AddUser(name, role string, keys []string, by Actor, now time.Tim
 			}
 			u.Keys = append(u.Keys, k.line)
 		}
-		b, _ := json.Marshal(u)
-		if err := tx.Put(bUsers, []byte(name), b); err != nil {
+		if err := putUser(tx, u); err != nil {
 			return err
 		}
-		return appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "user_add",
-			Details: map[string]string{"user": name, "role": role}})
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: actUserAdd,
+			Details: map[string]string{"user": name, "role": role, "keys": strings.Join(fingerprints(u.Keys), ",")}})
 	})
+	if err == nil {
+		s.hub.publishUser(name)
+	}
+	return err
 }
 
-// RemoveUser removes a user and their keys.
+// Audited changes to the registry; check replays them against it.
+const (
+	actUserAdd    = "user_add"
+	actUserRemove = "user_remove"
+	actUserRole   = "user_role"
+)
+
+func putUser(tx Tx, u User) error {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bUsers, []byte(u.Name), b)
+}
+
+func getUser(tx Tx, name string) (User, error) {
+	v := tx.Get(bUsers, []byte(name))
+	if v == nil {
+		return User{}, fmt.Errorf("%s: %w", name, ErrNoUser)
+	}
+	var u User
+	if err := json.Unmarshal(v, &u); err != nil {
+		return User{}, fmt.Errorf("user %s: corrupt record: %w", name, err)
+	}
+	return u, nil
+}
+
+// RemoveUser removes a user and their keys. Their open sessions end at
+// once (the server watches UserChanges).
 func (s *Store) RemoveUser(name string, by Actor, now time.Time) error {
-	return s.kv.Update(func(tx Tx) error {
-		v := tx.Get(bUsers, []byte(name))
-		if v == nil {
-			return fmt.Errorf("%s: %w", name, ErrNoUser)
-		}
-		var u User
-		if err := json.Unmarshal(v, &u); err != nil {
+	err := s.kv.Update(func(tx Tx) error {
+		u, err := getUser(tx, name)
+		if err != nil {
 			return err
 		}
 		for _, k := range u.Keys {
@@ -111,9 +195,41 @@ func (s *Store) RemoveUser(name string, by Actor, now time.Time) error {
 		if err := tx.Delete(bUsers, []byte(name)); err != nil {
 			return err
 		}
-		return appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "user_remove",
-			Details: map[string]string{"user": name}})
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: actUserRemove,
+			Details: map[string]string{"user": name, "role": u.Role}})
 	})
+	if err == nil {
+		s.hub.publishUser(name)
+	}
+	return err
+}
+
+// SetRole changes a user's role. Their open sessions end at once, so
+// nobody goes on working under the role they logged in with.
+func (s *Store) SetRole(name, role string, by Actor, now time.Time) error {
+	if !slices.Contains(Roles, role) {
+		return fmt.Errorf("%w: role %q (allowed: %s)", ErrInvalidUser, model.CleanText(role), strings.Join(Roles, ", "))
+	}
+	err := s.kv.Update(func(tx Tx) error {
+		u, err := getUser(tx, name)
+		if err != nil {
+			return err
+		}
+		if u.Role == role {
+			return fmt.Errorf("%s is already %s", name, role)
+		}
+		from := u.Role
+		u.Role = role
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: actUserRole,
+			Details: map[string]string{"user": name, "role": role, "from": from}})
+	})
+	if err == nil {
+		s.hub.publishUser(name)
+	}
+	return err
 }
 
 // Users lists users by name.
@@ -132,19 +248,27 @@ func (s *Store) Users() ([]User, error) {
 	return out, err
 }
 
-// UserByKey finds the user who owns key.
+// User returns the user called name.
+func (s *Store) User(name string) (User, error) {
+	var u User
+	err := s.kv.View(func(tx Tx) (err error) { u, err = getUser(tx, name); return err })
+	return u, err
+}
+
+// UserByKey finds the user who owns key. A key too weak by today's rule
+// is refused even if it was added before the rule.
 func (s *Store) UserByKey(key gossh.PublicKey) (User, error) {
+	if err := CheckKey(key); err != nil {
+		return User{}, err
+	}
 	var u User
 	err := s.kv.View(func(tx Tx) error {
 		name := tx.Get(bKeys, []byte(Fingerprint(key)))
 		if name == nil {
 			return ErrNoUser
 		}
-		v := tx.Get(bUsers, name)
-		if v == nil {
-			return ErrNoUser
-		}
-		if err := json.Unmarshal(v, &u); err != nil {
+		var err error
+		if u, err = getUser(tx, string(name)); err != nil {
 			return err
 		}
 		// the fingerprint index must agree with the user's own key list
@@ -155,4 +279,22 @@ func (s *Store) UserByKey(key gossh.PublicKey) (User, error) {
 		return nil
 	})
 	return u, err
+}
+
+// resolveActor reads a registered actor's role from the registry, inside
+// the transaction that acts on it: the role a session logged in with is
+// not trusted past that moment.
+func resolveActor(tx Tx, a Actor) (Actor, error) {
+	if !a.Registered {
+		return a, nil
+	}
+	u, err := getUser(tx, a.Name)
+	if errors.Is(err, ErrNoUser) {
+		return Actor{}, fmt.Errorf("%w (%s is no longer a user)", ErrRevoked, a.Name)
+	}
+	if err != nil {
+		return Actor{}, err
+	}
+	a.Role = u.Role
+	return a, nil
 }

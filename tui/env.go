@@ -80,9 +80,10 @@ func NewEnv(ctx context.Context, actor store.Actor, st *store.Store, r *lipgloss
 // Now is the session's clock.
 func (e *Env) Now() time.Time { return e.Clock() }
 
-// Audit records an event by this session's actor. A failure to audit is
-// returned: callers must not show data they could not audit.
+// Audit records an event by this session's actor, with their role as
+// the registry has it now. A failure to audit is returned (a removed user
+// gets store.ErrRevoked): callers must not show data they could not audit.
 func (e *Env) Audit(action, account, reason string, details map[string]string) error {
-	return e.Store.Audit(store.AuditEntry{At: e.Now(), Actor: e.Actor.Name, Role: e.Actor.Role,
+	return e.Store.AuditAs(e.Actor, store.AuditEntry{At: e.Now(),
 		Action: action, Account: account, Reason: reason, Details: details})
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -88,3 +89,84 @@ func Clip(s string, w int) string {
 
 // Width is the number of cells s takes on screen.
 func Width(s string) int { return ansi.StringWidth(s) }
+
+// TextWriter passes text to w through Sanitize, line by line: what the
+// command line prints from accounts, audits or arguments cannot act on
+// the terminal it lands in. Newlines and tabs pass (they are the output's
+// own layout). A rune split across writes is held until it is whole;
+// Flush writes what is held.
+func TextWriter(w io.Writer) *SafeWriter {
+	return &SafeWriter{w: w, clean: func(s string) string {
+		parts := strings.Split(s, "\n")
+		for i, p := range parts {
+			fields := strings.Split(p, "\t")
+			for j, f := range fields {
+				fields[j] = Sanitize(f)
+			}
+			parts[i] = strings.Join(fields, "\t")
+		}
+		return strings.Join(parts, "\n")
+	}}
+}
+
+// JSONWriter passes encoded JSON to w with every C1 control, DEL and
+// invisible format or bidi character (U+0080–U+009F, U+007F, U+200E,
+// U+202E, U+2066 …) written as a \u escape. Such characters can only
+// stand inside JSON strings, so the document means the same and decodes
+// to the exact string, but a terminal showing it raw acts on none of
+// them (encoding/json escapes C0, U+2028 and U+2029 itself).
+func JSONWriter(w io.Writer) *SafeWriter {
+	return &SafeWriter{w: w, clean: escapeJSON}
+}
+
+func escapeJSON(s string) string {
+	if isPlain(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == 0x7f || (r >= 0x80 && r < 0xa0) || (r != '\u200d' && unicode.Is(unicode.Cf, r)) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// SafeWriter cleans what passes through it; see TextWriter, JSONWriter.
+type SafeWriter struct {
+	w       io.Writer
+	clean   func(string) string
+	pending []byte // the start of a rune the next write completes
+}
+
+// Write cleans p's whole runes and holds a rune cut at its end.
+func (s *SafeWriter) Write(p []byte) (int, error) {
+	buf := append(s.pending, p...)
+	cut := len(buf)
+	for i := len(buf) - 1; i >= 0 && i >= len(buf)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(buf[i]) {
+			if !utf8.FullRune(buf[i:]) {
+				cut = i
+			}
+			break
+		}
+	}
+	s.pending = append([]byte(nil), buf[cut:]...)
+	if _, err := io.WriteString(s.w, s.clean(string(buf[:cut]))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes a rune left incomplete at the end (escaped: it is invalid).
+func (s *SafeWriter) Flush() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	rest := s.pending
+	s.pending = nil
+	_, err := io.WriteString(s.w, s.clean(string(rest)))
+	return err
+}

@@ -1,0 +1,212 @@
+package ssh
+
+import (
+	"container/list"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// guard admits connections the way OpenSSH's LoginGraceTime and
+// MaxStartups do, so that nobody without a key can keep agents out:
+//
+//   - a per-address rate of new connections;
+//   - a deadline for the handshake and authentication (the login grace):
+//     a connection that has not authenticated by then is closed, however
+//     slowly it trickles bytes;
+//   - a cap on connections still authenticating, separate from the cap on
+//     sessions; when it is full the oldest unauthenticated connection is
+//     dropped to admit the new one, so a flood of silent connections only
+//     pushes out its own and an agent's handshake (milliseconds) gets
+//     through;
+//   - a cap on authenticated connections.
+type guard struct {
+	limiter     *ipLimiter
+	grace       time.Duration
+	maxPending  int
+	maxSessions int
+
+	mu       sync.Mutex
+	pending  list.List // *guardConn, oldest first
+	sessions int
+}
+
+func newGuard(r rate.Limit, burst int, grace time.Duration, maxPending, maxSessions int) *guard {
+	return &guard{limiter: newIPLimiter(r, burst), grace: grace, maxPending: maxPending, maxSessions: maxSessions}
+}
+
+// admitted says why a connection was refused ("" when it was not).
+func (g *guard) admit(conn net.Conn) (*guardConn, string) {
+	host, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
+	if !g.limiter.allow(host) {
+		return nil, "rate"
+	}
+	gc := &guardConn{Conn: conn, g: g, host: host, deadline: time.Now().Add(g.grace)}
+	var evict *guardConn
+	g.mu.Lock()
+	if g.pending.Len() >= g.maxPending {
+		evict = g.pending.Remove(g.pending.Front()).(*guardConn)
+		evict.elem = nil
+	}
+	gc.elem = g.pending.PushBack(gc)
+	g.mu.Unlock()
+	if evict != nil {
+		evict.Close()
+	}
+	_ = conn.SetDeadline(gc.deadline)
+	return gc, ""
+}
+
+// pendingCount is how many connections are still authenticating.
+func (g *guard) pendingCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.pending.Len()
+}
+
+// guardConn is one connection under the guard. Until it authenticates,
+// every deadline the SSH server sets on it is held to the login grace.
+type guardConn struct {
+	net.Conn
+	g        *guard
+	host     string
+	deadline time.Time // the login grace ends
+
+	mu       sync.Mutex
+	elem     *list.Element // in g.pending while authenticating
+	authed   bool
+	closed   bool
+	asked    time.Time // the deadline the server last asked for
+	onClose  func(*guardConn)
+	user     string // the name given at login
+	keysSeen int    // public keys offered
+}
+
+// authenticate moves the connection from the pending set to the sessions
+// once its key is verified. It is false when the server has as many
+// sessions as it takes.
+func (c *guardConn) authenticate() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.authed {
+		return true
+	}
+	if c.closed {
+		return false
+	}
+	g := c.g
+	g.mu.Lock()
+	if c.elem != nil {
+		g.pending.Remove(c.elem)
+		c.elem = nil
+	}
+	full := g.sessions >= g.maxSessions
+	if !full {
+		g.sessions++
+	}
+	g.mu.Unlock()
+	if full {
+		return false
+	}
+	c.authed = true
+	_ = c.Conn.SetDeadline(c.asked) // the server's own deadlines from now on
+	return true
+}
+
+// offered notes a public key offered at login, for the refusal audit.
+func (c *guardConn) offered(user string) {
+	c.mu.Lock()
+	c.user = user
+	c.keysSeen++
+	c.mu.Unlock()
+}
+
+func (c *guardConn) hold(t time.Time) time.Time {
+	if c.authed {
+		return t
+	}
+	if t.IsZero() || t.After(c.deadline) {
+		return c.deadline
+	}
+	return t
+}
+
+func (c *guardConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.asked = t
+	return c.Conn.SetDeadline(c.hold(t))
+}
+
+func (c *guardConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Conn.SetReadDeadline(c.hold(t))
+}
+
+func (c *guardConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Conn.SetWriteDeadline(c.hold(t))
+}
+
+// Close gives the connection's place back, once.
+func (c *guardConn) Close() error {
+	c.mu.Lock()
+	first := !c.closed
+	c.closed = true
+	authed, onClose := c.authed, c.onClose
+	c.mu.Unlock()
+	if first {
+		g := c.g
+		g.mu.Lock()
+		if c.elem != nil {
+			g.pending.Remove(c.elem)
+			c.elem = nil
+		}
+		if authed {
+			g.sessions--
+		}
+		g.mu.Unlock()
+		if onClose != nil {
+			onClose(c)
+		}
+	}
+	return c.Conn.Close()
+}
+
+// ipLimiter is a token bucket of new connections per remote address.
+type ipLimiter struct {
+	rate  rate.Limit
+	burst int
+	mu    sync.Mutex
+	ips   map[string]*rate.Limiter
+	seen  map[string]time.Time
+}
+
+func newIPLimiter(r rate.Limit, burst int) *ipLimiter {
+	return &ipLimiter{rate: r, burst: burst, ips: map[string]*rate.Limiter{}, seen: map[string]time.Time{}}
+}
+
+func (l *ipLimiter) allow(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if len(l.ips) > 10000 { // forget idle addresses so the map stays small
+		for k, t := range l.seen {
+			if now.Sub(t) > 10*time.Minute {
+				delete(l.ips, k)
+				delete(l.seen, k)
+			}
+		}
+	}
+	lim, ok := l.ips[ip]
+	if !ok {
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.ips[ip] = lim
+	}
+	l.seen[ip] = now
+	return lim.Allow()
+}
