@@ -76,6 +76,10 @@ func writeFileAtomic(path string, b []byte) error {
 	return writeAtomic(path, func(f *os.File) error { _, err := f.Write(b); return err })
 }
 
+// testHookMidWrite runs after a backup's bytes are written and before
+// the rename, so a test can kill the process there.
+var testHookMidWrite func()
+
 // writeAtomic has write fill a temporary file beside path (0600), fsyncs
 // it, renames it into place and fsyncs the directory. A crash at any
 // point leaves the old file or the new one, never half of one.
@@ -91,6 +95,9 @@ func writeAtomic(path string, write func(*os.File) error) error {
 		return err
 	}
 	err = write(tmp)
+	if testHookMidWrite != nil {
+		testHookMidWrite()
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}

@@ -440,6 +440,13 @@ func TestCrashChild(t *testing.T) {
 			time.Sleep(time.Hour)
 		}
 		s.Apply("acc_0001", 1, root, now, noteChange("never"))
+	case "backup":
+		testHookMidWrite = func() {
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill() // SIGKILL with the copy written, before its rename
+			time.Sleep(time.Hour)
+		}
+		s.Backup(filepath.Join(dir, "backup.db"), true)
 	}
 	os.Exit(0)
 }

@@ -1,0 +1,421 @@
+package store
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"frontdoor/model"
+)
+
+// Tests an insider with the store file would make them write: each edits
+// the bbolt file directly (the raw KV, no store logic) and expects check
+// to say so (issue 9: a cut tail, a gap, a re-chained trail and a raised
+// role all passed check).
+
+// trail opens a store with an audit trail of n look-ups after an import.
+func trail(t *testing.T, n int) (*Store, string) {
+	t.Helper()
+	s, dir := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(3)), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := s.Audit(AuditEntry{At: now.Add(time.Duration(i) * time.Second), Actor: "ann", Role: RoleAgent, Action: "lookup", Account: "acc_0001"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustCheck(t, s)
+	return s, dir
+}
+
+// entries reads the raw trail.
+func entries(t *testing.T, s *Store) []AuditEntry {
+	t.Helper()
+	var out []AuditEntry
+	s.kv.View(func(tx Tx) error {
+		return tx.Scan(bAudit, nil, func(_, v []byte) (bool, error) {
+			var e AuditEntry
+			json.Unmarshal(v, &e)
+			out = append(out, e)
+			return true, nil
+		})
+	})
+	return out
+}
+
+// rewrite replaces the raw trail with es, hashing each with hash (nil:
+// left as it is) and chaining them, as an insider with the file would.
+func rewrite(t *testing.T, s *Store, es []AuditEntry, hash func(AuditEntry) string) {
+	t.Helper()
+	err := s.kv.Update(func(tx Tx) error {
+		var keys [][]byte
+		tx.Scan(bAudit, nil, func(k, _ []byte) (bool, error) { keys = append(keys, append([]byte(nil), k...)); return true, nil })
+		for _, k := range keys {
+			tx.Delete(bAudit, k)
+		}
+		prev := ""
+		for _, e := range es {
+			if hash != nil {
+				e.Prev = prev
+				e.Hash = hash(e)
+				prev = e.Hash
+			}
+			b, _ := json.Marshal(e)
+			if err := tx.Put(bAudit, seqKey(e.Seq), b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func problemsOf(t *testing.T, s *Store) string {
+	t.Helper()
+	p, err := s.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(p, "\n")
+}
+
+func TestCheckCatchesACutTail(t *testing.T) {
+	s, _ := trail(t, 6)
+	es := entries(t, s)
+	rewrite(t, s, es[:len(es)-2], nil) // the newest two gone, the rest untouched
+	if got := problemsOf(t, s); !strings.Contains(got, "entries were cut") {
+		t.Fatalf("a cut tail passed check: %q", got)
+	}
+	// the next entry is numbered after the sealed head, so the cut stays
+	// visible as a gap however much is appended after it
+	if err := s.Audit(AuditEntry{At: now, Actor: "x", Action: "lookup"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := problemsOf(t, s); !strings.Contains(got, "entries 6 to 7 are missing") {
+		t.Fatalf("an append after a cut hid it: %q", got)
+	}
+}
+
+func TestCheckCatchesAGap(t *testing.T) {
+	s, _ := trail(t, 6)
+	es := entries(t, s)
+	// an insider who even has the key drops entry 4 and re-chains the rest:
+	// every hash verifies, but the numbering does not
+	rest := append(append([]AuditEntry(nil), es[:3]...), es[4:]...)
+	rewrite(t, s, rest, func(e AuditEntry) string { return e.digest(s.auditKey) })
+	s.kv.Update(func(tx Tx) error {
+		h, _, _ := readHead(tx)
+		h.Hash = rest[len(rest)-1].digest(s.auditKey)
+		return s.writeHead(tx, h)
+	})
+	got := problemsOf(t, s)
+	if !strings.Contains(got, "entries 4 to 4 are missing") {
+		t.Fatalf("a gap passed check: %q", got)
+	}
+}
+
+func TestCheckCatchesARechainWithoutTheKey(t *testing.T) {
+	s, _ := trail(t, 4)
+	es := entries(t, s)
+	es[2].Actor = "mallory" // who looked the account up is changed…
+	// …and the whole chain re-hashed with plain SHA-256, as the old check allowed
+	rewrite(t, s, es, func(e AuditEntry) string { return e.digest(nil) })
+	got := problemsOf(t, s)
+	if !strings.Contains(got, "re-chained without the key") {
+		t.Fatalf("a re-chained trail passed check: %q", got)
+	}
+}
+
+func TestCheckHeadCatchesARewriteWithTheKey(t *testing.T) {
+	s, _ := trail(t, 4)
+	head, err := s.AuditHead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, hash, err := ParseHead(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// an insider with the file and the key rewrites entry 2 and everything
+	// after it, and seals a new head: plain check cannot tell…
+	es := entries(t, s)
+	es[1].Actor = "mallory"
+	rewrite(t, s, es, func(e AuditEntry) string { return e.digest(s.auditKey) })
+	s.kv.Update(func(tx Tx) error {
+		h, _, _ := readHead(tx)
+		h.Hash = entries(t, s)[len(es)-1].Hash
+		return s.writeHead(tx, h)
+	})
+	if got := problemsOf(t, s); got != "" {
+		t.Fatalf("with the key the rewrite is consistent, yet check says %q", got)
+	}
+	// …but the head on-call kept elsewhere can
+	p, err := s.CheckHead(seq, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(p, "\n"), "the head kept outside says") {
+		t.Fatalf("check --head missed a rewrite: %q", p)
+	}
+	// and a kept head past the end of the chain means it was cut
+	p, _ = s.CheckHead(seq+100, hash)
+	if !strings.Contains(strings.Join(p, "\n"), "is not in the chain") {
+		t.Fatalf("check --head past the end: %q", p)
+	}
+}
+
+func TestCheckCatchesARaisedRole(t *testing.T) {
+	s, _ := openTemp(t)
+	k := edKey(t)
+	if err := s.AddUser("sam", RoleAgent, []string{k}, root, now); err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, s)
+	s.kv.Update(func(tx Tx) error {
+		u, _ := getUser(tx, "sam")
+		u.Role = RoleAdmin
+		return putUser(tx, u)
+	})
+	if got := problemsOf(t, s); !strings.Contains(got, "user sam: role admin in the registry, but the audit trail gave agent") {
+		t.Fatalf("a raised role passed check: %q", got)
+	}
+	// a user slipped into the registry without an audited add
+	s.kv.Update(func(tx Tx) error { return putUser(tx, User{Name: "eve", Role: RoleAdmin, Keys: []string{edKey(t)}}) })
+	if got := problemsOf(t, s); !strings.Contains(got, "user eve: in the registry but never added") {
+		t.Fatalf("an unaudited user passed check: %q", got)
+	}
+}
+
+func TestADeletedHeadIsNotResealed(t *testing.T) {
+	s, dir := trail(t, 3)
+	s.kv.Update(func(tx Tx) error { return tx.Delete(bMeta, []byte(metaAuditHead)) })
+	s.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := problemsOf(t, s); !strings.Contains(got, "no head") {
+		t.Fatalf("a deleted head was not reported: %q", got)
+	}
+	if err := s.Audit(AuditEntry{At: now, Actor: "x", Action: "lookup"}); !errors.Is(err, ErrAuditHead) {
+		t.Fatalf("appended to a trail without a head: %v", err)
+	}
+}
+
+func TestTheAuditKeyStaysOutsideAndMustMatch(t *testing.T) {
+	s, dir := trail(t, 1)
+	keyPath := filepath.Join(dir, KeyFile)
+	st, err := os.Stat(keyPath)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("audit key: %v %v", err, st)
+	}
+	key, _ := os.ReadFile(keyPath)
+	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if strings.Contains(string(raw), strings.TrimSpace(string(key))) {
+		t.Fatal("the audit key is inside the store file")
+	}
+	s.Close()
+	os.Rename(keyPath, keyPath+".moved")
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), keyPath) {
+		t.Fatalf("opened without its key: %v", err)
+	}
+	other := make([]byte, 32)
+	os.WriteFile(keyPath, []byte(hex.EncodeToString(other)+"\n"), 0o600)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "not this store's key") {
+		t.Fatalf("opened with another key: %v", err)
+	}
+	os.Rename(keyPath+".moved", keyPath)
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
+// A store written before audit keys keeps its plain SHA-256 entries and
+// is keyed from the next entry on.
+func TestLegacyTrailIsSealedOnce(t *testing.T) {
+	s, dir := trail(t, 3)
+	es := entries(t, s)
+	rewrite(t, s, es, func(e AuditEntry) string { return e.digest(nil) }) // as the old code wrote it
+	s.kv.Update(func(tx Tx) error {
+		tx.Delete(bMeta, []byte(metaAuditHead))
+		return tx.Delete(bMeta, []byte(metaAuditKeyID))
+	})
+	s.Close()
+	os.Remove(filepath.Join(dir, KeyFile))
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Audit(AuditEntry{At: now, Actor: "x", Action: "lookup"}); err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, s)
+	es = entries(t, s)
+	if last := es[len(es)-1]; last.Hash != last.digest(s.auditKey) {
+		t.Fatal("the entry after sealing is not keyed")
+	}
+}
+
+func edKey(t *testing.T) string {
+	t.Helper()
+	k := make([]byte, 32)
+	sum := sha256.Sum256([]byte(t.Name() + time.Now().String()))
+	copy(k, sum[:])
+	pk, err := gossh.NewPublicKey(ed25519Public(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(pk)))
+}
+
+func TestKeysAreRefusedWhenWeakOrWithOptions(t *testing.T) {
+	s, _ := openTemp(t)
+	good := edKey(t)
+	for _, c := range []struct{ name, key, want string }{
+		{"from", `from="10.0.0.0/8" ` + good, "not enforced"},
+		{"command", `command="/bin/sh" ` + good, "not enforced"},
+		{"no-pty", "no-pty " + good, "not enforced"},
+		{"dsa", dsaKey, "DSA"},
+		{"rsa1024", rsa1024Key, "at least 2048"},
+	} {
+		err := s.AddUser("u"+c.name, RoleAgent, []string{c.key}, root, now)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	if err := s.AddUser("ok", RoleAgent, []string{good}, root, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"Sam", "-sam", "sam\x1b[31m", strings.Repeat("a", 33), "sa m"} {
+		if err := s.AddUser(bad, RoleAgent, []string{edKey(t)}, root, now); !errors.Is(err, ErrInvalidUser) {
+			t.Errorf("name %q: %v", bad, err)
+		}
+	}
+}
+
+// A session's actor is resolved from the registry at every action: a
+// demoted lead acts as an agent, a removed one not at all.
+func TestActionsReadTheRoleFromTheRegistry(t *testing.T) {
+	s, _ := openTemp(t)
+	s.Import(strings.NewReader(lines(1)), "a", root, now)
+	s.AddUser("kay", RoleLead, []string{edKey(t)}, root, now)
+	kay := Actor{Name: "kay", Role: RoleLead, Registered: true} // as the session logged in
+	if err := s.SetRole("kay", RoleAgent, root, now); err != nil {
+		t.Fatal(err)
+	}
+	var seen string
+	_, err := s.Act("acc_0001", 1, kay, now, model.ActAddNote, func(a model.Account, by Actor) (model.Effect, error) {
+		seen = by.Role
+		return model.DefaultPolicy.AddNote(a, model.ActionInput{By: by.Name, Role: by.Role, Now: now, Reason: "x"})
+	})
+	if err != nil || seen != RoleAgent {
+		t.Fatalf("acted as %q (err %v), want agent", seen, err)
+	}
+	log, _ := s.AuditLog(AuditFilter{Account: "acc_0001", Limit: 1})
+	if log[0].Role != RoleAgent {
+		t.Fatalf("audited as %q", log[0].Role)
+	}
+	// a lead-only action is refused, and the refusal audited
+	_, err = s.Act("acc_0001", 2, kay, now, model.ActIssueRecoveryCode, func(a model.Account, by Actor) (model.Effect, error) {
+		return model.DefaultPolicy.IssueRecoveryCode(a, model.ActionInput{By: by.Name, Role: by.Role, Now: now, Reason: "x", Checks: model.VerificationChecks})
+	})
+	if !errors.Is(err, model.ErrNotAllowed) {
+		t.Fatalf("demoted lead took a lead action: %v", err)
+	}
+	log, _ = s.AuditLog(AuditFilter{Account: "acc_0001", Limit: 1})
+	if log[0].Action != ActionRefused || log[0].Details["action"] != model.ActIssueRecoveryCode || log[0].Actor != "kay" {
+		t.Fatalf("refusal not audited: %+v", log[0])
+	}
+	s.RemoveUser("kay", root, now)
+	if _, err := s.Act("acc_0001", 2, kay, now, model.ActAddNote, func(a model.Account, by Actor) (model.Effect, error) {
+		t.Fatal("a removed user's decision ran")
+		return model.Effect{}, nil
+	}); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("removed user acted: %v", err)
+	}
+	if err := s.AuditAs(kay, AuditEntry{At: now, Action: "lookup"}); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("removed user looked up: %v", err)
+	}
+	mustCheck(t, s)
+}
+
+func TestDemoStoreTakesNoRealDataAndRetimesOnlyDemo(t *testing.T) {
+	s, _ := openTemp(t)
+	seeded := now.Add(-72 * time.Hour)
+	if err := s.SeedDemo(nil, seeded); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(strings.NewReader(lines(1)), "real.jsonl", root, now); !errors.Is(err, ErrDemoStore) {
+		t.Fatalf("a demo store took an import: %v", err)
+	}
+	// a record that is not from the demo set (as an older version let in)
+	a, _ := model.ParseAccount([]byte(line(7)))
+	s.kv.Update(func(tx Tx) error {
+		if err := putRecord(tx, Record{Version: 3, UpdatedBy: "importer", UpdatedAt: seeded, Account: a}); err != nil {
+			return err
+		}
+		return putIndexes(tx, a)
+	})
+	before, _ := s.Get("acc_0007")
+	if err := s.ReanchorDemo(now); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.Get("acc_0007")
+	if !after.Account.CreatedAt.Equal(*before.Account.CreatedAt) || after.Version != before.Version {
+		t.Fatalf("a real record was re-timed: %v → %v", before.Account.CreatedAt, after.Account.CreatedAt)
+	}
+	log, _ := s.AuditLog(AuditFilter{Actions: []string{"demo_retimed"}})
+	if len(log) != 1 {
+		t.Fatalf("re-timing not audited: %+v", log)
+	}
+}
+
+func TestCrashMidBackup(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Import(strings.NewReader(lines(3000)), "a", root, now)
+	s.Close()
+	runChild(t, "backup", dir, 0)
+	if _, err := os.Stat(filepath.Join(dir, "backup.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a backup killed before its rename left a file in place: %v", err)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := mustCount(t, s); n != 3000 {
+		t.Fatalf("live store has %d accounts after a killed backup", n)
+	}
+	mustCheck(t, s)
+}
+
+func ed25519Public(seed []byte) ed25519.PublicKey {
+	return ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+}
+
+// Weak keys, made once with crypto/dsa and crypto/rsa (DSA parameters take
+// seconds to generate).
+const (
+	dsaKey     = "ssh-dss AAAAB3NzaC1kc3MAAACBAO47rcjWfcPPufg7Cd11BrB2raJ65+JbxWP0n44C7CEAKtYS8H4S/MVS0LxPqsFY+qYNNZ8/B2jUNOFfzFML3POG2VTfrQwveF4nO/yQjtz35u/DDW71XKyO62PuR0HbLPL/gO65DHLyF9EuIo3co0edbf1Ey9BXCOYWREJWBjvdAAAAFQCeN4alY/KuhqN1Ciagp+Uj/Cd0uQAAAIAm48iO04LhsoRN8az/4auSrbfvA8g5I+4fw2pu91XRosxIKPqn4RQI4fqLKA3N2D8yQATUA8mYmaUX9Kmzs5YoAQniSRikrCIpDOBF/6JUrlLRFpU5sIeE5UIi5JCiwVVVgNm1lx+G9t9V5m4fsFIDs/5cN0ZGwqOr8eKRNaZYXAAAAIEAyFyAI1irBGBqt/K64/FKkklL2ygDNsNJ89uLpbszNGaY41DQrFb2P4hME57rn4HMLwHn1ya6hakka0e3ACxjTCurdscO49OJM1qouSObeyDPN5yQSqHsAVsoK0msAqENz0W2IdMQ2JKtVzpXA9Q5aEskyQtj7z141pqD2HgqgmU="
+	rsa1024Key = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDGlJVD1JoqUMa/KLifoIfBPBNU7mnoxCHniuWAj+dZQx+RcpqMRkechEFVHX2ZYhqrUSHH1mEh5shVBp8UnlISyFY/z6Nfi9pdeanV+xnM6zV34aMxH8UVqVNwtQszG7MUl4HzapbbrUyFj6OuICbHMvNnyQGZKRtv2iIw0W0BlQ=="
+)
