@@ -1,0 +1,361 @@
+package ssh
+
+import (
+	"context"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+// Tests an attacker would write against the real server (issue 9): one
+// client, with or without a key, must not stop other agents working.
+
+// rawSession is a PTY session whose output is counted, not emulated
+// (a 65535×65535 emulator would itself be the problem), and that need
+// not be read at all.
+type rawSession struct {
+	client *gossh.Client
+	sess   *gossh.Session
+	in     io.WriteCloser
+	out    io.Reader
+	done   chan error
+}
+
+func (f *fixture) rawConnect(user string, w, h int) *rawSession {
+	f.t.Helper()
+	c, err := f.dial(user, gossh.PublicKeys(f.keys[user]))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { c.Close() })
+	sess, err := c.NewSession()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		f.t.Fatal(err)
+	}
+	r := &rawSession{client: c, sess: sess, done: make(chan error, 1)}
+	r.in, _ = sess.StdinPipe()
+	r.out, _ = sess.StdoutPipe()
+	if err := sess.Shell(); err != nil {
+		f.t.Fatal(err)
+	}
+	go func() { r.done <- sess.Wait() }()
+	return r
+}
+
+// readUntil reads until want has been seen, and says how many bytes that took.
+func (r *rawSession) readUntil(t *testing.T, want string) int {
+	t.Helper()
+	var seen strings.Builder
+	buf := make([]byte, 64<<10)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := r.out.Read(buf)
+		seen.Write(buf[:n])
+		if strings.Contains(seen.String(), want) {
+			return seen.Len()
+		}
+		if err != nil {
+			break
+		}
+	}
+	t.Fatalf("never saw %q in %d bytes", want, seen.Len())
+	return 0
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// An agent asking for a 65535×65535 PTY, then resizing in a storm, gets
+// frames of at most 1000×500 and does not stop a colleague's work.
+func TestHugePTYAndResizeStorm(t *testing.T) {
+	f := serve(t, Config{})
+	before := heapInUse()
+	big := f.rawConnect("sam", 65535, 65535)
+	n := big.readUntil(t, "Find an account")
+	if n > 4<<20 {
+		t.Fatalf("first frame of a 65535×65535 window took %d bytes", n)
+	}
+	go io.Copy(io.Discard, big.out)
+	for i := range 300 {
+		w, h := 65535-i*211, 65535-i*97
+		if i%2 == 1 {
+			w, h = 1+i%90, 1+i%40
+		}
+		if err := big.sess.WindowChange(h, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a colleague logs in and works meanwhile
+	s := f.connect("ann", 80, 24)
+	s.typ("maria")
+	s.see("Maria Lopez")
+	if grew := int64(heapInUse()) - int64(before); grew > 256<<20 {
+		t.Fatalf("the server's heap grew by %d MB for one huge window", grew>>20)
+	}
+}
+
+// silent opens a TCP connection from 127.0.0.2 that never says anything.
+func silent(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 2 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// A flood of connections that never send a banner fills only the
+// unauthenticated slots; an agent still gets in.
+func TestPreauthFloodDoesNotLockAgentsOut(t *testing.T) {
+	f := serve(t, Config{ConnRate: 10000, MaxUnauthenticated: 16, LoginGrace: time.Minute})
+	for range 200 {
+		silent(t, f.srv.Addr())
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := f.srv.guard.pendingCount(); n > 16 {
+		t.Fatalf("%d connections authenticating, cap 16", n)
+	}
+	s := f.connect("sam", 80, 24)
+	s.see("Find an account")
+	s.typ("noah")
+	s.see("Noah Kim")
+}
+
+// A connection that never finishes its handshake is closed at the end of
+// the login grace, however it trickles.
+func TestLoginGraceClosesSilentConnections(t *testing.T) {
+	f := serve(t, Config{LoginGrace: 300 * time.Millisecond})
+	c := silent(t, f.srv.Addr())
+	c.Write([]byte("SSH-2.0-slow\r\n")) // a banner, then nothing more
+	go func() {
+		for range 20 { // trickle a byte now and then, as slowloris does
+			time.Sleep(50 * time.Millisecond)
+			if _, err := c.Write([]byte{0}); err != nil {
+				return
+			}
+		}
+	}()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatalf("the server did not close a connection past its login grace: %v", err)
+	}
+	if n := f.srv.guard.pendingCount(); n != 0 {
+		t.Fatalf("%d connections still counted as authenticating", n)
+	}
+}
+
+// stall makes a session's client stop reading while the server has a lot
+// to send: its SSH window (2 MB) fills with 1000×500 repaints.
+func stall(t *testing.T, f *fixture) *rawSession {
+	t.Helper()
+	r := f.rawConnect("sam", 1000, 500)
+	r.readUntil(t, "Find an account") // then never read again
+	for i := range 40 {
+		r.sess.WindowChange(500-i%2, 1000-i%2)
+		io.WriteString(r.in, "m")
+		time.Sleep(20 * time.Millisecond)
+	}
+	return r
+}
+
+func ended(r *rawSession, within time.Duration) bool {
+	select {
+	case <-r.done:
+		return true
+	case <-time.After(within):
+		return false
+	}
+}
+
+// A client that stops reading has its connection cut at the write
+// deadline; others are not held meanwhile.
+func TestClientThatNeverReadsIsCut(t *testing.T) {
+	f := serve(t, Config{WriteTimeout: time.Second})
+	r := stall(t, f)
+	s := f.connect("ann", 80, 24) // not a blank screen: nothing waits on the stalled one
+	s.typ("noah")
+	s.see("Noah Kim")
+	if !ended(r, 15*time.Second) {
+		t.Fatal("a client that never reads kept its session")
+	}
+}
+
+// …and, before its write deadline, it does not hold shutdown.
+func TestShutdownIsBoundedWithAClientThatNeverReads(t *testing.T) {
+	f := serve(t, Config{WriteTimeout: time.Hour})
+	r := stall(t, f)
+	s := f.connect("ann", 80, 24)
+	s.see("Find an account")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { f.srv.Shutdown(ctx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("shutdown hung on a client that never reads")
+	}
+	if !s.ended() || !strings.Contains(s.output(), "restarting") {
+		t.Fatalf("the reading client was not ended with a message: %q", s.output())
+	}
+	if !ended(r, 5*time.Second) {
+		t.Fatal("the stalled connection outlived shutdown")
+	}
+}
+
+// A paste of a megabyte neither hangs the session nor the server.
+func TestHugePaste(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 80, 24)
+	s.see("Find an account")
+	io.WriteString(s.in, "\x1b[200~"+strings.Repeat("maria ", 1<<20/6)+"\x1b[201~")
+	other := f.connect("ann", 80, 24)
+	other.typ("noah")
+	other.see("Noah Kim")
+	s.typ("\x1b") // esc: the session still answers
+	s.typ("q")
+	if !s.ended() {
+		t.Fatal("the session that pasted a megabyte stopped answering")
+	}
+}
+
+// Demoting or removing a user ends their open sessions within a second,
+// with a message, and what they do meanwhile is decided on the new role.
+func TestDemotedAndRemovedUsersAreOut(t *testing.T) {
+	f := serve(t, Config{})
+	lead := f.connect("kay", 80, 24)
+	lead.see("kay · lead")
+	agent := f.connect("sam", 80, 24)
+	agent.see("sam · agent")
+	admin := store.Actor{Name: "root", Role: model.RoleAdmin}
+
+	start := time.Now()
+	if err := f.st.SetRole("kay", model.RoleAgent, admin, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !lead.ended() {
+		t.Fatal("a demoted lead kept their session")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Logf("demoted session took %v to end", took)
+	}
+	if !strings.Contains(lead.output(), "role changed from lead to agent") {
+		t.Fatalf("no reason given: %q", lead.output())
+	}
+
+	if err := f.st.RemoveUser("sam", admin, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !agent.ended() || !strings.Contains(agent.output(), "access to frontdoor was removed") {
+		t.Fatalf("a removed agent kept their session: %q", agent.output())
+	}
+	if _, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"])); err == nil {
+		t.Fatal("a removed agent logged in again")
+	}
+	if got := f.srv.Sessions(); len(got) != 0 {
+		t.Fatalf("sessions left: %+v", got)
+	}
+}
+
+// A removed user whose client does not read is cut off all the same.
+func TestRemovedUserWhoNeverReadsIsCut(t *testing.T) {
+	f := serve(t, Config{WriteTimeout: time.Hour})
+	r := stall(t, f)
+	f.st.RemoveUser("sam", store.Actor{Name: "root", Role: model.RoleAdmin}, time.Now())
+	if !ended(r, 5*time.Second) {
+		t.Fatal("a removed user's stalled session stayed")
+	}
+}
+
+// Behind "Terminal too small" keys do nothing: at 40×12 `hill ⏎ p ⏎`
+// sent a password reset with nothing on screen.
+func TestNoKeysBehindTooSmallOverSSH(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 40, 12)
+	s.see("Terminal too small")
+	for _, k := range []string{"hill", "\r", "p", "\r", "reason", "\r"} {
+		s.typ(k)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if msgs, _ := f.st.Outbox(true); len(msgs) != 0 {
+		t.Fatalf("keys behind the too-small view queued %+v", msgs)
+	}
+	s.sess.WindowChange(24, 80)
+	s.term.Resize(80, 24)
+	s.see("Find an account")
+	if strings.Contains(s.text(), "hill") {
+		t.Fatal("keys typed behind the too-small view reached the search box")
+	}
+}
+
+// A login that offers keys and never gets in is audited, once.
+func TestRefusedLoginsAreAudited(t *testing.T) {
+	f := serve(t, Config{})
+	if _, err := f.dial("sam", gossh.PublicKeys(newKey(t), newKey(t))); err == nil {
+		t.Fatal("a stranger's keys were let in")
+	}
+	var refused []store.AuditEntry
+	for range 50 {
+		refused, _ = f.st.AuditLog(store.AuditFilter{Actions: []string{"ssh_login_refused"}})
+		if len(refused) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(refused) != 1 || refused[0].Details["user"] != "sam" || refused[0].Details["keys_offered"] != "2" {
+		t.Fatalf("refused login audit: %+v", refused)
+	}
+	// the trainer turned away from a live store is audited too
+	c, err := f.dial("tina", gossh.PublicKeys(f.keys["tina"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, _ := c.NewSession()
+	sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
+	sess.CombinedOutput("")
+	c.Close()
+	refused, _ = f.st.AuditLog(store.AuditFilter{Actions: []string{"ssh_login_refused"}})
+	if len(refused) != 2 || refused[0].Details["why"] != "trainer on a live store" {
+		t.Fatalf("trainer refusal audit: %+v", refused)
+	}
+}
+
+// The server lists its sessions and ends a user's on request.
+func TestSessionsListAndEnd(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 80, 24)
+	s.see("Find an account")
+	var got []SessionInfo
+	for range 50 {
+		if got = f.srv.Sessions(); len(got) == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(got) != 1 || got[0].User != "sam" || got[0].Role != model.RoleAgent || got[0].Remote != "127.0.0.1" {
+		t.Fatalf("sessions: %+v", got)
+	}
+	if n := f.srv.End("sam", "Ended by on-call."); n != 1 {
+		t.Fatalf("ended %d", n)
+	}
+	if !s.ended() || !strings.Contains(s.output(), "Ended by on-call.") {
+		t.Fatalf("not ended with the reason: %q", s.output())
+	}
+}
