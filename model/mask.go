@@ -43,3 +43,19 @@ func MaskDate(s string) string {
 	}
 	return s[:3] + "*-**-**"
 }
+
+// MaskDetail masks an audit detail that holds PII (the email or phone a
+// caller gave, a date of birth), by its key, as the rest of the screen
+// masks it: History shows other agents' diagnoses and look-ups without
+// spelling out what only a reveal may show (DESIGN §3).
+func MaskDetail(key, value string) string {
+	switch key {
+	case "email", "previous_email", "caller_email":
+		return MaskEmail(value)
+	case "phone":
+		return MaskPhone(value)
+	case "date_of_birth", "dob":
+		return MaskDate(value)
+	}
+	return value
+}

@@ -86,10 +86,11 @@ func (h *History) View(width, height int) string {
 	return h.scroll.View(strings.Join(b, "\n"), width, height)
 }
 
+// details shows an entry's details with PII masked (model.MaskDetail).
 func details(m map[string]string) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, k+"="+m[k])
+		parts = append(parts, k+"="+model.MaskDetail(k, m[k]))
 	}
 	return strings.Join(parts, " · ")
 }

@@ -254,3 +254,22 @@ func BenchmarkAccountViewLongHistory(b *testing.B) {
 		scr.View(80, 22)
 	}
 }
+
+// History masks the email another agent's diagnosis recorded: it is
+// shown only after a reveal (issue 9: History spelled it out, even to an
+// engineer, who may not reveal).
+func TestHistoryMasksPII(t *testing.T) {
+	st := newStore(t)
+	ann := newEnv(t, st, "ann", model.RoleAgent)
+	rec, _ := st.ByEmail("noah.kim@icloud.com")
+	if err := ann.Audit("diagnose", rec.Account.ID, "", map[string]string{"email": "noah.kim@icloud.com", "phone": "+12125550188", "site": "patient"}); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, newEnv(t, st, "eng", model.RoleEngineer), 100, 30)
+	h.open("noah", "Noah Kim")
+	h.typ("h")
+	h.see("email=n***m@icloud.com")
+	if f := h.frame(); strings.Contains(f, "noah.kim@icloud.com") || strings.Contains(f, "5550188") {
+		t.Fatalf("History shows PII unmasked:\n%s", f)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
@@ -126,7 +127,12 @@ func escapeJSON(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if r == 0x7f || (r >= 0x80 && r < 0xa0) || (r != '\u200d' && unicode.Is(unicode.Cf, r)) {
-			fmt.Fprintf(&b, `\u%04x`, r)
+			if r > 0xffff { // JSON spells these as a UTF-16 surrogate pair (tag characters, U+E0001…)
+				hi, lo := utf16.EncodeRune(r)
+				fmt.Fprintf(&b, `\u%04x\u%04x`, hi, lo)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
 			continue
 		}
 		b.WriteRune(r)

@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
@@ -70,6 +73,49 @@ func FuzzSanitize(f *testing.F) {
 		}
 		if w := ansi.StringWidth(Fit(s, 12)); w != 12 {
 			t.Fatalf("Fit width %d", w)
+		}
+	})
+}
+
+// FuzzSafeWriters: whatever is written, in whatever pieces, the text
+// writer lets nothing through a terminal acts on, and the JSON writer
+// keeps a JSON document that decodes to the exact string.
+func FuzzSafeWriters(f *testing.F) {
+	for _, s := range corpus.Naughty(f) {
+		f.Add(s, uint8(3))
+	}
+	f.Add("caf\u00e9\u202e\x1b[31m\u0085", uint8(1))
+	f.Fuzz(func(t *testing.T, s string, cut uint8) {
+		write := func(w *SafeWriter, b []byte) {
+			step := int(cut)%7 + 1 // split anywhere, runes included
+			for i := 0; i < len(b); i += step {
+				w.Write(b[i:min(i+step, len(b))])
+			}
+			w.Flush()
+		}
+		var text bytes.Buffer
+		write(TextWriter(&text), []byte(s))
+		for _, r := range strings.ReplaceAll(strings.ReplaceAll(text.String(), "\n", ""), "\t", "") {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r != '\u200d' && unicode.Is(unicode.Cf, r)) {
+				t.Fatalf("TextWriter let %U through: %q", r, text.String())
+			}
+		}
+		doc, _ := json.Marshal(s)
+		var js bytes.Buffer
+		write(JSONWriter(&js), doc)
+		var back string
+		if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+			t.Fatalf("JSONWriter broke the document: %v: %q", err, js.String())
+		}
+		var want string // what encoding/json itself gives back (invalid UTF-8 becomes U+FFFD)
+		json.Unmarshal(doc, &want)
+		if back != want {
+			t.Fatalf("JSONWriter changed the string: %q → %q", want, back)
+		}
+		for _, r := range js.String() {
+			if r == 0x7f || (r >= 0x80 && r < 0xa0) || (r != '\u200d' && unicode.Is(unicode.Cf, r)) {
+				t.Fatalf("JSONWriter let %U through: %q", r, js.String())
+			}
 		}
 	})
 }
