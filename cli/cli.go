@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -240,6 +241,13 @@ func (c *ctx) existingStore() (*store.Store, error) { return c.open(store.OpenEx
 func (c *ctx) open(open func(string) (*store.Store, error)) (*store.Store, error) {
 	if c.st != nil {
 		return c.st, nil
+	}
+	// a server holding the store answers on its socket: forward at once
+	// rather than wait out the store's lock timeout first (a forwarded
+	// command took 0.95 s against 0.03 s run directly)
+	if !c.shared && serverAnswers(c.dataDir) {
+		c.inUse = fmt.Errorf("%s: %w", filepath.Join(c.dataDir, store.FileName), store.ErrInUse)
+		return nil, errForward
 	}
 	st, err := open(c.dataDir)
 	if errors.Is(err, store.ErrInUse) {

@@ -55,6 +55,16 @@ func forwardable(args []string) bool {
 	return true
 }
 
+// serverAnswers: a server is listening on dataDir's control socket.
+func serverAnswers(dataDir string) bool {
+	conn, err := net.DialTimeout("unix", filepath.Join(dataDir, ControlSocket), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
 // forward sends the command to the server that holds dataDir's store.
 func forward(dataDir string, args []string, io_ IO) (int, error) {
 	conn, err := net.DialTimeout("unix", filepath.Join(dataDir, ControlSocket), 2*time.Second)
