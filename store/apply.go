@@ -65,10 +65,8 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 		if err := deleteIndexes(tx, old.Account); err != nil {
 			return err
 		}
-		for _, e := range indexEntries(ch.Account) {
-			if e.bucket == bEmail && tx.Get(bEmail, e.key) != nil {
-				return fmt.Errorf("email %s belongs to another account", e.key)
-			}
+		if err := checkCurrentEmail(tx, ch.Account); err != nil {
+			return err
 		}
 		if err := putIndexes(tx, ch.Account); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"frontdoor/model"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -81,12 +82,7 @@ func (s *Store) CheckHead(seq uint64, hash string) ([]string, error) {
 				continue
 			}
 			err := tx.Scan(b, nil, func(k, v []byte) (bool, error) {
-				var id string
-				if b == bEmail {
-					id, _ = splitEntry(v)
-				} else {
-					_, id = splitKey(k)
-				}
+				_, id := splitKey(k)
 				r, err := getRecord(tx, id)
 				if err != nil {
 					return report("index %s: %q points at missing account %s", b, printable(k), id), nil
@@ -102,12 +98,45 @@ func (s *Store) CheckHead(seq uint64, hash string) ([]string, error) {
 				return err
 			}
 		}
+		if err := checkCurrentEmails(tx, report); err != nil {
+			return err
+		}
 		if err := checkUsers(tx, report); err != nil {
 			return err
 		}
 		return s.checkAudit(tx, seq, hash, report)
 	})
 	return problems, err
+}
+
+// checkCurrentEmails reports an address that is the current email of
+// more than one account: a stream may leave one for the span of an event
+// (rule S5), never at its end.
+func checkCurrentEmails(tx Tx, report func(string, ...any) bool) error {
+	var last string
+	var uses []model.EmailUse
+	flush := func() bool {
+		if err := model.CheckEmailUse(last, uses); err != nil {
+			return report("email: %v", err)
+		}
+		return true
+	}
+	err := tx.Scan(bEmail, nil, func(k, v []byte) (bool, error) {
+		email, id := splitKey(k)
+		if email != last {
+			if !flush() {
+				return false, nil
+			}
+			last, uses = email, uses[:0]
+		}
+		uses = append(uses, model.EmailUse{AccountID: id, Current: string(v) == emailCurrent})
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	flush()
+	return nil
 }
 
 func checkUsers(tx Tx, report func(string, ...any) bool) error {

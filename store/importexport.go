@@ -69,11 +69,10 @@ func (s *Store) Import(r io.Reader, name string, by Actor, now time.Time) (int, 
 			if tx.Get(bAccounts, []byte(p.acc.ID)) != nil {
 				return &LineError{name, p.line, "id", fmt.Errorf("account %q already exists in the store", p.acc.ID)}
 			}
-			for i, e := range append([]string{p.acc.Email}, p.acc.PreviousEmails...) {
-				if v := tx.Get(bEmail, []byte(model.NormalizeEmail(e))); v != nil {
-					id, _ := splitEntry(v)
-					return &LineError{name, p.line, emailField(i), fmt.Errorf("%q is already the email of account %s in the store", e, id)}
-				}
+			// an address may be another account's previous email, never
+			// its current one (rules A1, S5)
+			if err := checkCurrentEmail(tx, p.acc); err != nil {
+				return &LineError{name, p.line, "email", fmt.Errorf("already in the store: %w", err)}
 			}
 			rec, err := json.Marshal(Record{Version: 1, UpdatedBy: by.Name, UpdatedAt: now, Account: p.acc})
 			if err != nil {
@@ -94,13 +93,6 @@ func (s *Store) Import(r io.Reader, name string, by Actor, now time.Time) (int, 
 		return 0, err
 	}
 	return len(accs), nil
-}
-
-func emailField(i int) string {
-	if i == 0 {
-		return "email"
-	}
-	return fmt.Sprintf("previous_emails[%d]", i-1)
 }
 
 // readJSONL parses and validates every line before anything is written,
@@ -137,13 +129,11 @@ func readJSONL(r io.Reader, name string) ([]parsed, error) {
 			return nil, &LineError{name, n, "id", fmt.Errorf("duplicate id %q (first on line %d)", acc.ID, first)}
 		}
 		ids[acc.ID] = n
-		for i, e := range append([]string{acc.Email}, acc.PreviousEmails...) {
-			k := model.NormalizeEmail(e)
-			if first, dup := emails[k]; dup {
-				return nil, &LineError{name, n, emailField(i), fmt.Errorf("duplicate email %q (first on line %d)", e, first)}
-			}
-			emails[k] = n
+		k := model.NormalizeEmail(acc.Email) // rule A1, S5: one current holder
+		if first, dup := emails[k]; dup {
+			return nil, &LineError{name, n, "email", fmt.Errorf("%q is already the current email on line %d (A1, S5)", acc.Email, first)}
 		}
+		emails[k] = n
 		out = append(out, parsed{line: n, acc: acc})
 	}
 	return out, nil

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"slices"
 	"strings"
 	"unicode"
@@ -23,21 +22,17 @@ type indexEntry struct {
 	value  []byte
 }
 
-func splitEntry(v []byte) (id, kind string) {
-	i := bytes.IndexByte(v, 0)
-	if i < 0 {
-		return string(v), ""
-	}
-	return string(v[:i]), string(v[i+1:])
-}
-
 // indexEntries lists every index entry account a should have.
 func indexEntries(a model.Account) []indexEntry {
 	var es []indexEntry
-	id := []byte(a.ID)
-	es = append(es, indexEntry{bEmail, []byte(model.NormalizeEmail(a.Email)), join0(id, emailCurrent)})
+	// email \x00 id: an address may be one account's current email and
+	// others' previous one (rule S5), so every holder has its own entry
+	es = append(es, indexEntry{bEmail, join0([]byte(model.NormalizeEmail(a.Email)), a.ID), []byte(emailCurrent)})
 	for _, p := range a.PreviousEmails {
-		es = append(es, indexEntry{bEmail, []byte(model.NormalizeEmail(p)), join0(id, emailPrevious)})
+		if model.NormalizeEmail(p) == model.NormalizeEmail(a.Email) {
+			continue // the current entry stands for it
+		}
+		es = append(es, indexEntry{bEmail, join0([]byte(model.NormalizeEmail(p)), a.ID), []byte(emailPrevious)})
 	}
 	// the value holds all the name's words, so a search for several words
 	// checks candidates from the index alone, without loading accounts
@@ -138,4 +133,27 @@ func deleteIndexes(tx Tx, a model.Account) error {
 		}
 	}
 	return nil
+}
+
+// emailHolders lists every account's hold on the normalised address.
+func emailHolders(tx Tx, norm string) ([]model.EmailUse, error) {
+	var uses []model.EmailUse
+	err := tx.Scan(bEmail, join0([]byte(norm), ""), func(k, v []byte) (bool, error) {
+		_, id := splitKey(k)
+		uses = append(uses, model.EmailUse{AccountID: id, Current: string(v) == emailCurrent})
+		return true, nil
+	})
+	return uses, err
+}
+
+// checkCurrentEmail holds a's current email to rule A1/S5 against the
+// other accounts in tx (a's own entries are not counted).
+func checkCurrentEmail(tx Tx, a model.Account) error {
+	norm := model.NormalizeEmail(a.Email)
+	uses, err := emailHolders(tx, norm)
+	if err != nil {
+		return err
+	}
+	uses = slices.DeleteFunc(uses, func(u model.EmailUse) bool { return u.AccountID == a.ID })
+	return model.CheckEmailUse(a.Email, append(uses, model.EmailUse{AccountID: a.ID, Current: true}))
 }

@@ -48,9 +48,9 @@ func (s *Store) Search(query string, limit int) ([]Hit, error) {
 		norm := model.NormalizeEmail(q)
 		if strings.ContainsAny(norm, "@.") || len(norm) >= 3 {
 			err := tx.Scan(bEmail, []byte(norm), func(k, v []byte) (bool, error) {
-				id, kind := splitEntry(v)
+				_, id := splitKey(k)
 				by := "email"
-				if kind == emailPrevious {
+				if string(v) == emailPrevious {
 					by = "previous email"
 				}
 				return add(id, by)

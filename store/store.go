@@ -29,8 +29,9 @@ const KeyFile = "audit.key"
 // writes one beside it.
 const BackupKeySuffix = ".audit-key"
 
-// SchemaVersion is written to meta on first open.
-const SchemaVersion = "1"
+// SchemaVersion is written to meta on first open; an older store is
+// migrated when it is opened (migrate).
+const SchemaVersion = "2"
 
 // Store is frontdoor's data: the only way the rest of the program reads
 // or changes it.
@@ -75,10 +76,8 @@ func OpenFile(path, keyPath string) (*Store, error) {
 	}
 	s := &Store{kv: kv, path: path, keyPath: keyPath, hub: newHub()}
 	err = kv.Update(func(tx Tx) error {
-		if tx.Get(bMeta, []byte("schema")) == nil {
-			if err := tx.Put(bMeta, []byte("schema"), []byte(SchemaVersion)); err != nil {
-				return err
-			}
+		if err := migrate(tx); err != nil {
+			return err
 		}
 		fresh := false
 		if s.auditKey, fresh, err = loadAuditKey(tx, keyPath); err != nil {
@@ -97,6 +96,52 @@ func OpenFile(path, keyPath string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// migrate brings a store written by an older frontdoor to SchemaVersion.
+// 1 → 2: the email index holds every holder of an address (email \x00 id),
+// not one id per address (rule S5).
+func migrate(tx Tx) error {
+	v := string(tx.Get(bMeta, []byte("schema")))
+	if v == SchemaVersion {
+		return nil
+	}
+	if v == "1" {
+		var keys [][]byte
+		if err := tx.Scan(bEmail, nil, func(k, _ []byte) (bool, error) {
+			keys = append(keys, append([]byte(nil), k...))
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(bEmail, k); err != nil {
+				return err
+			}
+		}
+		var w sortedWrites
+		err := tx.Scan(bAccounts, nil, func(k, v []byte) (bool, error) {
+			var r Record
+			if err := json.Unmarshal(v, &r); err != nil {
+				return false, fmt.Errorf("migrate: account %s: %w", k, err)
+			}
+			for _, e := range indexEntries(r.Account) {
+				if e.bucket == bEmail {
+					w.add(e.bucket, e.key, e.value)
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := w.put(tx); err != nil {
+			return err
+		}
+	} else if v != "" {
+		return fmt.Errorf("store schema %q is newer than this frontdoor (%s): use a newer frontdoor", v, SchemaVersion)
+	}
+	return tx.Put(bMeta, []byte("schema"), []byte(SchemaVersion))
 }
 
 const metaAuditKeyID = "audit_key_id"
@@ -247,20 +292,50 @@ func (s *Store) Get(id string) (Record, error) {
 }
 
 // ByEmail finds the account whose current or a previous email is email
-// (normalised: case and surrounding spaces do not matter, P7).
+// (normalised as P7 says). When the address is only a previous one of
+// several accounts, the one model.PreferredHolder picks (rule S5);
+// Holders lists them all.
 func (s *Store) ByEmail(email string) (Record, error) {
 	var r Record
 	err := s.kv.View(func(tx Tx) error {
-		v := tx.Get(bEmail, []byte(model.NormalizeEmail(email)))
-		if v == nil {
+		uses, err := emailHolders(tx, model.NormalizeEmail(email))
+		if err != nil {
+			return err
+		}
+		recs := map[string]Record{}
+		for _, u := range uses {
+			if recs[u.AccountID], err = getRecord(tx, u.AccountID); err != nil {
+				return err
+			}
+		}
+		id, ok := model.PreferredHolder(uses, func(id string) time.Time { return recs[id].UpdatedAt })
+		if !ok {
 			return fmt.Errorf("%q: %w", email, ErrNotFound)
 		}
-		id, _ := splitEntry(v)
-		var err error
-		r, err = getRecord(tx, id)
-		return err
+		r = recs[id]
+		return nil
 	})
 	return r, err
+}
+
+// Holders lists every account that holds email, current or previous.
+func (s *Store) Holders(email string) ([]Record, error) {
+	var out []Record
+	err := s.kv.View(func(tx Tx) error {
+		uses, err := emailHolders(tx, model.NormalizeEmail(email))
+		if err != nil {
+			return err
+		}
+		for _, u := range uses {
+			r, err := getRecord(tx, u.AccountID)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Count returns how many accounts there are.

@@ -108,7 +108,7 @@ func TestImportBadLineWritesNothing(t *testing.T) {
 		{"invalid at 500 of 1000", strings.Replace(lines(1000), line(500), strings.Replace(line(500), `"client"`, `"patient"`, 1), 1), `in.jsonl:500: role: unknown value "patient"`},
 		{"broken json", lines(2) + "{\"id\":\n" + lines(1), "in.jsonl:3: not valid JSON"},
 		{"duplicate id in file", lines(3) + strings.Replace(line(9), "acc_0009", "acc_0002", 1) + "\n", `in.jsonl:4: id: duplicate id "acc_0002" (first on line 2)`},
-		{"duplicate email in file", lines(3) + strings.Replace(line(9), "user9@", "USER1@", 1) + "\n", `in.jsonl:4: email: duplicate email "USER1@example.com" (first on line 1)`},
+		{"duplicate email in file", lines(3) + strings.Replace(line(9), "user9@", "USER1@", 1) + "\n", `in.jsonl:4: email: "USER1@example.com" is already the current email on line 1 (A1, S5)`},
 		{"bad time", strings.Replace(lines(2), `"2026-01-01T00:00:00Z"`, `"Jan 1"`, 1), "in.jsonl:1: created_at: not an RFC 3339 time"},
 	}
 	for _, c := range cases {
@@ -234,9 +234,9 @@ func TestCheckFindsCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.kv.Update(func(tx Tx) error {
-		tx.Delete(bEmail, []byte("user2@example.com"))                           // missing
-		tx.Put(bName, join0([]byte("ghost"), "acc_0001"), nil)                   // stale
-		tx.Put(bEmail, []byte("nobody@example.com"), []byte("acc_9\x00current")) // dangling
+		tx.Delete(bEmail, join0([]byte("user2@example.com"), "acc_0002"))               // missing
+		tx.Put(bName, join0([]byte("ghost"), "acc_0001"), nil)                          // stale
+		tx.Put(bEmail, join0([]byte("nobody@example.com"), "acc_9"), []byte("current")) // dangling
 		return nil
 	})
 	problems, err := s.Check()
@@ -244,7 +244,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	joined := strings.Join(problems, "\n")
-	for _, want := range []string{`missing "user2@example.com"`, `stale entry "ghost␀acc_0001"`, "missing account acc_9"} {
+	for _, want := range []string{`missing "user2@example.com␀acc_0002"`, `stale entry "ghost␀acc_0001"`, "missing account acc_9"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("check did not report %s:\n%s", want, joined)
 		}
@@ -581,5 +581,57 @@ func TestDemoStaysCurrent(t *testing.T) {
 	after, _ := live.Get("acc_0001")
 	if !before.Account.CreatedAt.Equal(*after.Account.CreatedAt) {
 		t.Fatal("a live store was re-anchored")
+	}
+}
+
+// Rule S5: an address may be one account's current email and others'
+// previous one. Import takes it; a look-up prefers the current holder
+// and lists every holder; two current holders are refused.
+func TestEmailReuse(t *testing.T) {
+	s, _ := openTemp(t)
+	moved := strings.Replace(line(1), `"email":"user1@example.com"`, `"email":"new1@example.com","previous_emails":["shared@example.com"]`, 1)
+	other := strings.Replace(line(2), `"email":"user2@example.com"`, `"email":"new2@example.com","previous_emails":["shared@example.com"]`, 1)
+	holder := strings.Replace(line(3), `"email":"user3@example.com"`, `"email":"Shared@Example.com"`, 1)
+	if _, err := s.Import(strings.NewReader(moved+"\n"+other+"\n"+holder+"\n"), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.ByEmail("shared@example.com")
+	if err != nil || r.Account.ID != "acc_0003" {
+		t.Fatalf("ByEmail prefers the current holder: %s %v", r.Account.ID, err)
+	}
+	hits, _ := s.Search("shared@example.com", 10)
+	if len(hits) != 3 || hits[0].Account.ID != "acc_0003" {
+		t.Fatalf("search lists every holder, current first: %+v", hits)
+	}
+	mustCheck(t, s)
+	twice := strings.Replace(line(4), `"email":"user4@example.com"`, `"email":"shared@example.com"`, 1)
+	if _, err := s.Import(strings.NewReader(twice+"\n"), "b", root, now); err == nil || !strings.Contains(err.Error(), "current email of 2 accounts") {
+		t.Fatalf("a second current holder was let in: %v", err)
+	}
+}
+
+// A store written with schema 1 (one id per address) is migrated on open.
+func TestMigrateEmailIndexFromSchema1(t *testing.T) {
+	s, dir := openTemp(t)
+	s.Import(strings.NewReader(lines(3)), "a", root, now)
+	s.kv.Update(func(tx Tx) error {
+		var keys [][]byte
+		tx.Scan(bEmail, nil, func(k, _ []byte) (bool, error) { keys = append(keys, append([]byte(nil), k...)); return true, nil })
+		for _, k := range keys {
+			email, id := splitKey(k)
+			tx.Delete(bEmail, k)
+			tx.Put(bEmail, []byte(email), []byte(id+"\x00current"))
+		}
+		return tx.Put(bMeta, []byte("schema"), []byte("1"))
+	})
+	s.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustCheck(t, s)
+	if r, err := s.ByEmail("user2@example.com"); err != nil || r.Account.ID != "acc_0002" {
+		t.Fatalf("after migration: %v %v", r.Account.ID, err)
 	}
 }
