@@ -230,9 +230,12 @@ func runOutbox(c *ctx) error {
 	tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tBY\tACCOUNT\tKIND\tTYPE\tPAYLOAD\tSTATE")
 	for _, m := range msgs {
-		state := "pending"
-		if m.AckedAt != nil {
-			state = "delivered " + m.AckedAt.Format(time.RFC3339)
+		state := m.State
+		switch {
+		case m.DeliveredAt != nil:
+			state += " " + m.DeliveredAt.Format(time.RFC3339)
+		case m.Attempts > 0:
+			state += fmt.Sprintf(" (%d attempts; last: %s)", m.Attempts, m.LastError)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.At.Format(time.RFC3339), m.By, m.Account, m.Kind, m.Type, details(m.Payload), state)
 	}

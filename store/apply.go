@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"frontdoor/model"
@@ -15,6 +16,9 @@ type Change struct {
 	Account model.Account
 	Audit   AuditEntry
 	Outbox  []OutboxMessage
+	// Pending, when set, is what the platform must confirm (rule S6); it
+	// is kept on the record, tied to the first command in Outbox.
+	Pending *model.Pending
 }
 
 // ConflictError: the account changed after the agent saw it. Nothing was
@@ -71,13 +75,8 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 		if err := putIndexes(tx, ch.Account); err != nil {
 			return err
 		}
-		out = Record{Version: old.Version + 1, UpdatedBy: by.Name, UpdatedAt: now.UTC(), Account: ch.Account, Demo: old.Demo}
-		if err := putRecord(tx, out); err != nil {
-			return err
-		}
-		if testHookMidApply != nil {
-			testHookMidApply()
-		}
+		out = old
+		out.Version, out.UpdatedBy, out.UpdatedAt, out.Account = old.Version+1, by.Name, now.UTC(), ch.Account
 		a := ch.Audit
 		a.At, a.Actor, a.Role, a.Account = now, by.Name, by.Role, id
 		if err := s.appendAudit(tx, a); err != nil {
@@ -85,11 +84,21 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 		}
 		for _, m := range ch.Outbox {
 			m.At, m.By, m.Account = now, by.Name, id
-			if err := appendOutbox(tx, m); err != nil {
+			mid, err := s.appendOutbox(tx, m)
+			if err != nil {
 				return err
 			}
+			if ch.Pending != nil && m.Kind == KindCommand && ch.Pending.Message == 0 {
+				ch.Pending.Message = mid
+			}
 		}
-		return nil
+		if ch.Pending != nil && ch.Pending.Message != 0 {
+			out.Pending = append(slices.Clone(old.Pending), *ch.Pending)
+		}
+		if testHookMidApply != nil {
+			testHookMidApply()
+		}
+		return putRecord(tx, out)
 	})
 	if err != nil {
 		return Record{}, err
@@ -117,6 +126,10 @@ func (s *Store) Act(id string, version uint64, by Actor, now time.Time, action s
 			return Change{}, err
 		}
 		ch := Change{Account: e.Account, Audit: AuditEntry{Action: e.Action, Reason: e.Reason, Details: e.Details}}
+		if len(e.Commands) > 0 {
+			p := model.PendingFor(e.Action, a, e.Account, now, by.Name)
+			ch.Pending = &p
+		}
 		for _, m := range e.Commands {
 			ch.Outbox = append(ch.Outbox, OutboxMessage{Kind: KindCommand, Type: m.Type, Payload: m.Payload})
 		}

@@ -255,6 +255,12 @@ type Record struct {
 	// Demo: the record came from the built-in demo set; only such
 	// records are ever re-timed (ReanchorDemo).
 	Demo bool `json:"demo,omitempty"`
+	// PlatformVersion is the platform's version of the account (rule S2):
+	// 0 for an imported one, the version of the last snapshot applied.
+	PlatformVersion uint64 `json:"platform_version,omitempty"`
+	// Pending are the console's actions the platform has not confirmed
+	// (rule S6); console-owned, so a snapshot keeps them (rule S3).
+	Pending []model.Pending `json:"pending,omitempty"`
 }
 
 // ErrNotFound: no account has that id or email.

@@ -1,0 +1,254 @@
+// Package mirror is the console's boundary with the platform (DOMAIN §8):
+// the change-stream reader that keeps the mirror current (sync, rules
+// S1–S7) and the relay that delivers the outbox (rule S8). It speaks to
+// the store through its API, never to bbolt.
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"frontdoor/store"
+)
+
+// Headers of a delivery (rule S8).
+const (
+	HeaderKey       = "Idempotency-Key"
+	HeaderSignature = "X-Frontdoor-Signature"
+)
+
+// Relay delivers the outbox to the platform: each message POSTed as the
+// JSON `outbox --json` prints, signed with HMAC-SHA256, at least once,
+// one account's messages in the order they were queued; a failure that
+// may pass is retried with exponential backoff and jitter, a refusal or
+// too many attempts makes the message dead (rule S8).
+type Relay struct {
+	Store       *store.Store
+	URL         string
+	Secret      []byte
+	Client      *http.Client  // nil: one with Timeout
+	Timeout     time.Duration // per attempt; 0: 10 s
+	Backoff     time.Duration // first retry delay; 0: 1 s
+	MaxBackoff  time.Duration // 0: 5 min
+	MaxAttempts int           // 0: 10
+	Workers     int           // deliveries at once, each to a different account; 0: 8
+	Clock       func() time.Time
+}
+
+func (r *Relay) defaults() {
+	if r.Timeout <= 0 {
+		r.Timeout = 10 * time.Second
+	}
+	if r.Client == nil {
+		r.Client = &http.Client{Timeout: r.Timeout}
+	}
+	if r.Backoff <= 0 {
+		r.Backoff = time.Second
+	}
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = 5 * time.Minute
+	}
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = 10
+	}
+	if r.Workers <= 0 {
+		r.Workers = 8
+	}
+	if r.Clock == nil {
+		r.Clock = time.Now
+	}
+}
+
+// Sign is the signature header's value for body: sha256=HEX of the
+// HMAC-SHA256 under secret. The platform verifies it before acting.
+func Sign(secret, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Pass tries every message due now once, and says when the next one
+// falls due (zero when none waits).
+func (r *Relay) Pass(ctx context.Context) (tried int, next time.Time, err error) {
+	r.defaults()
+	due, next, err := r.Store.Due(r.Clock(), 256)
+	if err != nil || len(due) == 0 {
+		return 0, next, err
+	}
+	outcomes := make([]store.Outcome, len(due))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range min(r.Workers, len(due)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				outcomes[i] = r.attempt(ctx, due[i])
+			}
+		}()
+	}
+	for i := range due {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := r.Store.Record(outcomes, r.Clock()); err != nil {
+		return 0, next, err
+	}
+	// what was rescheduled may fall due before the next one found above
+	for _, o := range outcomes {
+		if !o.Retry.IsZero() && (next.IsZero() || o.Retry.Before(next)) {
+			next = o.Retry
+		}
+	}
+	return len(due), next, nil
+}
+
+// attempt POSTs one message and judges the answer.
+func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcome {
+	o := store.Outcome{ID: m.ID}
+	body, _ := json.Marshal(m)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(body))
+	if err != nil {
+		o.Err = err.Error() // a bad URL passes no more than it did
+		return o
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderKey, m.Key)
+	req.Header.Set(HeaderSignature, Sign(r.Secret, body))
+	resp, err := r.Client.Do(req)
+	attempts := m.Attempts + 1
+	if err != nil { // timeout, connection refused: may pass
+		o.Err = err.Error()
+		o.Retry = r.retryAt(attempts, 0)
+		return o
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	o.Status = resp.StatusCode
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	case resp.StatusCode == http.StatusTooManyRequests:
+		o.Err = resp.Status
+		o.Retry = r.retryAt(attempts, retryAfter(resp.Header.Get("Retry-After"), r.Clock()))
+	case resp.StatusCode >= 500:
+		o.Err = resp.Status
+		o.Retry = r.retryAt(attempts, 0)
+	default: // any other answer is a refusal: retrying will not change it
+		o.Err = resp.Status + ": refused by the platform"
+	}
+	return o
+}
+
+// retryAt is when attempt number attempts+1 may go, or zero when there
+// may be none: exponential backoff with full jitter over its upper half,
+// at least what the platform asked for (Retry-After).
+func (r *Relay) retryAt(attempts int, atLeast time.Duration) time.Time {
+	if attempts >= r.MaxAttempts {
+		return time.Time{}
+	}
+	d := r.Backoff << min(attempts-1, 30)
+	if d <= 0 || d > r.MaxBackoff {
+		d = r.MaxBackoff
+	}
+	d = d/2 + rand.N(d/2+1)
+	return r.Clock().Add(max(d, atLeast))
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
+// Drain delivers until no message is pending: each delivered or dead.
+// It waits out backoffs (or ctx).
+func (r *Relay) Drain(ctx context.Context) error {
+	for {
+		tried, next, err := r.Pass(ctx)
+		if err != nil {
+			return err
+		}
+		if tried > 0 {
+			continue
+		}
+		if next.IsZero() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Until(next)):
+		}
+	}
+}
+
+// Run delivers continuously until ctx ends: at once when wake says a
+// message was queued, and when a retry falls due. It never runs inside
+// an agent's action; an action only queues.
+func (r *Relay) Run(ctx context.Context, wake <-chan struct{}, logf func(string, ...any)) {
+	for {
+		tried, next, err := r.Pass(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			logf("outbox delivery: %v", err)
+			next = r.Clock().Add(5 * time.Second)
+		}
+		if tried > 0 && err == nil {
+			continue
+		}
+		var timer <-chan time.Time
+		if !next.IsZero() {
+			timer = time.After(max(time.Until(next), 0))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-timer:
+		}
+	}
+}
+
+// Summary says how an outbox stands: how many messages are pending,
+// delivered and dead, and the dead ones.
+func Summary(st *store.Store) (pending, delivered int, dead []store.OutboxMessage, err error) {
+	msgs, err := st.Outbox(true)
+	for _, m := range msgs {
+		switch m.State {
+		case store.OutboxPending:
+			pending++
+		case store.OutboxDelivered:
+			delivered++
+		case store.OutboxDead:
+			dead = append(dead, m)
+		}
+	}
+	return pending, delivered, dead, err
+}
+
+// ReadSecret reads a shared secret file: its bytes, surrounding space
+// trimmed; it must hold at least 16.
+func ReadSecret(b []byte, name string) ([]byte, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) < 16 {
+		return nil, fmt.Errorf("%s: a delivery secret needs at least 16 bytes", name)
+	}
+	return b, nil
+}

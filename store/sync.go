@@ -1,0 +1,165 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"frontdoor/model"
+)
+
+// Snapshot is one event of the platform's change stream (DOMAIN §8): the
+// account, complete, at the platform's version, with the stream's seq.
+type Snapshot struct {
+	Seq     uint64
+	Version uint64
+	Account model.Account
+}
+
+// SyncCounts says what applying a batch of snapshots did.
+type SyncCounts struct {
+	Applied   int    `json:"applied"`   // snapshots written (new accounts included)
+	New       int    `json:"new"`       // of them, accounts the mirror did not hold
+	Duplicate int    `json:"duplicate"` // version equal to the one held (rule S2)
+	Stale     int    `json:"stale"`     // version lower than the one held (rule S2)
+	Replayed  int    `json:"replayed"`  // seq at or below the checkpoint (rule S1)
+	LastSeq   uint64 `json:"last_seq"`  // the checkpoint after the batch
+}
+
+// Add sums counts, keeping the later checkpoint.
+func (c *SyncCounts) Add(d SyncCounts) {
+	c.Applied += d.Applied
+	c.New += d.New
+	c.Duplicate += d.Duplicate
+	c.Stale += d.Stale
+	c.Replayed += d.Replayed
+	c.LastSeq = max(c.LastSeq, d.LastSeq)
+}
+
+const metaCheckpoint = "sync_checkpoint"
+
+// PlatformActor is who the audit and records name for changes the
+// platform's stream made.
+const PlatformActor = "platform"
+
+// Checkpoint is the seq of the last change-stream event applied (rule S1).
+func (s *Store) Checkpoint() uint64 {
+	v, _ := strconv.ParseUint(s.Meta(metaCheckpoint), 10, 64)
+	return v
+}
+
+// ApplySnapshots applies a batch of change-stream events in one
+// transaction, with the checkpoint (rule S1): an event at or below it is
+// skipped, so a replay after a crash is free. Each snapshot applies only
+// over a lower platform version (rule S2); it replaces what the platform
+// owns and keeps what the console owns, its notes and its pending
+// actions, laid over the snapshot until confirmed (rules S3, S6); the
+// indexes follow it (rule S4), and an address may be held twice for the
+// span of a stream (rule S5: check reports one left at the end). Events
+// must come in rising seq order (the reader refuses any other). A demo
+// store takes none.
+func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error) {
+	if err := s.RefuseIfDemo(); err != nil {
+		return SyncCounts{}, err
+	}
+	var c SyncCounts
+	var changed []string
+	err := s.kv.Update(func(tx Tx) error {
+		c = SyncCounts{}
+		changed = changed[:0]
+		cp, _ := strconv.ParseUint(string(tx.Get(bMeta, []byte(metaCheckpoint))), 10, 64)
+		c.LastSeq = cp
+		for _, ev := range evs {
+			if ev.Seq <= cp {
+				c.Replayed++
+				continue
+			}
+			cp, c.LastSeq = ev.Seq, ev.Seq
+			id := ev.Account.ID
+			old, err := getRecord(tx, id)
+			exists := err == nil
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			switch {
+			case exists && ev.Version == old.PlatformVersion:
+				c.Duplicate++
+				continue
+			case exists && ev.Version < old.PlatformVersion:
+				c.Stale++
+				continue
+			}
+			acc := ev.Account.Clone()
+			rec := Record{Version: 1, PlatformVersion: ev.Version, UpdatedBy: PlatformActor, UpdatedAt: now.UTC(), Account: acc}
+			if exists {
+				acc.Notes = old.Account.Notes // rule S3: the console's own
+				rec.Pending = model.Reconcile(&acc, old.Pending)
+				rec.Account, rec.Version = acc, old.Version+1
+				if err := deleteIndexes(tx, old.Account); err != nil {
+					return err
+				}
+			} else {
+				c.New++
+			}
+			if err := putIndexes(tx, rec.Account); err != nil {
+				return err
+			}
+			if err := putRecord(tx, rec); err != nil {
+				return err
+			}
+			c.Applied++
+			changed = append(changed, id)
+		}
+		if err := tx.Put(bMeta, []byte(metaCheckpoint), []byte(strconv.FormatUint(cp, 10))); err != nil {
+			return err
+		}
+		if c.Applied == 0 {
+			return nil
+		}
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: PlatformActor, Action: "sync",
+			Details: map[string]string{"to_seq": fmt.Sprint(cp), "applied": fmt.Sprint(c.Applied), "new": fmt.Sprint(c.New),
+				"duplicate": fmt.Sprint(c.Duplicate), "stale": fmt.Sprint(c.Stale)}})
+	})
+	if err != nil {
+		return SyncCounts{}, err
+	}
+	for _, id := range changed {
+		s.hub.publish(id)
+	}
+	return c, nil
+}
+
+// ParseSnapshot reads one change-stream line: {"seq", "version",
+// "account"}, the account validated as an import line is (DOMAIN §6).
+func ParseSnapshot(line []byte) (Snapshot, error) {
+	var raw struct {
+		Seq     *uint64         `json:"seq"`
+		Version *uint64         `json:"version"`
+		Account json.RawMessage `json:"account"`
+	}
+	if err := json.Unmarshal(line, &raw); err != nil {
+		return Snapshot{}, &model.FieldError{Reason: "not valid JSON: " + err.Error()}
+	}
+	switch {
+	case raw.Seq == nil || *raw.Seq == 0:
+		return Snapshot{}, &model.FieldError{Field: "seq", Reason: "missing or not a positive integer"}
+	case raw.Version == nil || *raw.Version == 0:
+		return Snapshot{Seq: *raw.Seq}, &model.FieldError{Field: "version", Reason: "missing or not a positive integer"}
+	case len(raw.Account) == 0 || string(raw.Account) == "null":
+		return Snapshot{Seq: *raw.Seq}, &model.FieldError{Field: "account", Reason: "missing"}
+	}
+	acc, err := model.ParseAccount(raw.Account)
+	var fe *model.FieldError
+	if errors.As(err, &fe) {
+		f := *fe
+		f.Field = strings.TrimSuffix("account."+f.Field, ".")
+		return Snapshot{Seq: *raw.Seq}, &f
+	}
+	if err != nil {
+		return Snapshot{Seq: *raw.Seq}, err
+	}
+	return Snapshot{Seq: *raw.Seq, Version: *raw.Version, Account: acc}, nil
+}
