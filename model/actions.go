@@ -264,7 +264,7 @@ func (p Policy) GrantExemption(a Account, in ActionInput) (Effect, error) {
 		return Effect{}, err
 	}
 	now := in.Now.UTC()
-	until := now.Add(p.ExemptionLength)
+	until := now.Add(ExemptionLength)
 	a.MFAExemption = &Exemption{GrantedAt: &now, ExpiresAt: &until, GrantedBy: in.By, Reason: CleanText(in.Reason)}
 	e := in.effect(a, ActGrantExemption)
 	checksDetail(&e, in)

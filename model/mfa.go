@@ -103,6 +103,12 @@ func (p Policy) DeviceActive(d RememberedDevice, now time.Time) bool {
 	return now.Before(p.DeviceExpires(d))
 }
 
+// ExemptionLength is how long a provider exemption lasts: exactly 168 h
+// (rule M7: "one week", a fixed duration, not a calendar week across a
+// DST change). It is not a policy setting: import refuses any other
+// length, so every exemption the console grants must have this one.
+const ExemptionLength = 7 * 24 * time.Hour
+
 // ExemptionActive: an exemption works until the second it expires (M7).
 func ExemptionActive(x *Exemption, now time.Time) bool {
 	return x != nil && now.Before(*x.ExpiresAt)

@@ -16,8 +16,6 @@ type Policy struct {
 	// ResendCaution: a new reset within this long of the last one needs a
 	// second confirmation, because it kills the link just sent (R3).
 	ResendCaution time.Duration
-	// ExemptionLength is how long a provider exemption lasts (M7).
-	ExemptionLength time.Duration
 	// RememberedDeviceLength is how long "Remember this device" lasts (M4).
 	RememberedDeviceLength time.Duration
 	// ReminderLead: the join-link reminder email goes out this long before a visit (T1).
@@ -35,7 +33,6 @@ var DefaultPolicy = Policy{
 	ResetLinkLifetime:      60 * time.Minute,
 	RecentResetWindow:      24 * time.Hour,
 	ResendCaution:          10 * time.Minute,
-	ExemptionLength:        7 * 24 * time.Hour,
 	RememberedDeviceLength: 30 * 24 * time.Hour,
 	ReminderLead:           time.Hour,
 	JoinOpens:              15 * time.Minute,
