@@ -552,7 +552,7 @@ var ladder = []rung{
 			return d.problem(ProblemFamilyAccount) && SupportsPlusAddress(d.email)
 		},
 		explain: func(d *facts) ([]string, []string) {
-			local, domain, _ := strings.Cut(d.email, "@")
+			local, domain := PlusAddressBase(d.email)
 			return lines(domain + " supports plus-addressing"),
 				lines("Every person needs their own account, with a unique email.",
 					fmt.Sprintf("Create the family member's account with %s+1@%s or %s+name@%s: it is unique and still reaches your inbox.", local, domain, local, domain),
@@ -677,19 +677,6 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
-}
-
-// plusDomains accept name+tag@ addresses that reach name@ (A2).
-var plusDomains = map[string]bool{
-	"gmail.com": true, "googlemail.com": true, "hotmail.com": true, "outlook.com": true,
-	"live.com": true, "icloud.com": true, "me.com": true, "mac.com": true,
-}
-
-// SupportsPlusAddress reports whether email's provider delivers
-// name+tag@domain to name@domain (A2). Case and spaces do not matter.
-func SupportsPlusAddress(email string) bool {
-	_, domain, ok := strings.Cut(NormalizeEmail(email), "@")
-	return ok && plusDomains[domain]
 }
 
 func recoveryNote(d *facts) string {

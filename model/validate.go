@@ -397,10 +397,29 @@ func validateID(field, id string) error {
 	return nil
 }
 
-// NormalizeEmail is the look-up form of an email: surrounding spaces
-// trimmed, case folded (P7: email is the login identifier, case-insensitive).
+// NormalizeEmail is the look-up form of an email (rule P7): surrounding
+// spaces trimmed and the ASCII letters A–Z lower-cased, nothing else. No
+// Unicode case or compatibility folding: strings.ToLower would turn the
+// Kelvin sign U+212A into "k", so "\u212Aate@x.com" would find kate@x.com.
+// Every look-up, index key and email comparison goes through it.
 func NormalizeEmail(s string) string {
-	return strings.ToLower(strings.TrimSpace(s))
+	return asciiLower(strings.TrimSpace(s))
+}
+
+// asciiLower lower-cases A–Z and leaves every other byte as it is.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // ValidateEmail accepts a plain addr-spec (local@domain.tld): no display
