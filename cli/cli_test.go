@@ -146,7 +146,7 @@ func TestImportErrorsAndFlagOrder(t *testing.T) {
 func TestExportBackupCheck(t *testing.T) {
 	dir := importFixtures(t)
 	exp := run(t, "", "export", "--data", dir)
-	if strings.Count(exp.out, "\n") != 12 {
+	if strings.Count(exp.out, "\n") != fixtureAccounts(t) {
 		t.Fatalf("export has %d lines", strings.Count(exp.out, "\n"))
 	}
 	dir2 := t.TempDir()
@@ -161,7 +161,7 @@ func TestExportBackupCheck(t *testing.T) {
 	if r := run(t, "", "backup", filepath.Join(bk, store.FileName), "--data", dir); r.code != 0 {
 		t.Fatalf("backup: %+v", r)
 	}
-	if r := run(t, "", "check", "--data", bk); r.code != 0 || !strings.Contains(r.out, "ok: 12 accounts") {
+	if r := run(t, "", "check", "--data", bk); r.code != 0 || !strings.Contains(r.out, checkOK(t)) {
 		t.Fatalf("check of backup: %+v", r)
 	}
 }

@@ -32,10 +32,12 @@ func FactorName(t string) string {
 func UsableAbroad(t string) bool { return t != FactorPhone }
 
 // FactorDetail is the label, device or masked phone of a factor.
-func FactorDetail(f Factor) string {
+func FactorDetail(f Factor) string { return factorDetail(f, MaskPhone) }
+
+func factorDetail(f Factor, phone func(string) string) string {
 	switch f.Type {
 	case FactorPhone:
-		return MaskPhone(f.Phone)
+		return phone(f.Phone)
 	case FactorBiometric:
 		return firstNonEmpty(f.Device, f.Label)
 	case FactorRecoveryCode:
@@ -47,15 +49,15 @@ func FactorDetail(f Factor) string {
 	return f.Label
 }
 
-// factorSummary lists the enrolled methods in one line.
-func factorSummary(a *Account) string {
+// factorSummary lists the enrolled methods in one line, phones as phone says them.
+func factorSummary(a *Account, phone func(string) string) string {
 	if len(a.Factors) == 0 {
 		return "no 2FA methods"
 	}
 	var s []string
 	for _, f := range a.Factors {
 		name := FactorName(f.Type)
-		if d := FactorDetail(f); d != "" {
+		if d := factorDetail(f, phone); d != "" {
 			name += " (" + d + ")"
 		}
 		s = append(s, name)
@@ -64,7 +66,7 @@ func factorSummary(a *Account) string {
 }
 
 // FactorSummary lists the enrolled methods in one line.
-func FactorSummary(a Account) string { return factorSummary(&a) }
+func FactorSummary(a Account) string { return factorSummary(&a, MaskPhone) }
 
 // RecoveryCodeState is "none", "unused" or "used" (M2: one-time; using it
 // issues a new one).
