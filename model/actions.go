@@ -278,8 +278,9 @@ func CleanText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// GrantExemption gives a provider who lost their phone or app one week to
-// sign in and reset their methods (M7), after caller verification.
+// GrantExemption gives a provider who lost their phone or app
+// ExemptionLength (one week, M7) to sign in and reset their methods,
+// after caller verification.
 func (p Policy) GrantExemption(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActGrantExemption); err != nil {
 		return Effect{}, err

@@ -298,3 +298,33 @@ func TestWordsFollowThePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestScreenDecisions: what screens used to decide for themselves, now in
+// one place each (P3–P5, R2, T1).
+func TestScreenDecisions(t *testing.T) {
+	for r, want := range map[string]bool{LoginOK: false, LoginMFAOK: false, LoginBadPassword: true, LoginMFAFailed: true, LoginBlocked: true, LoginUnverified: true} {
+		if LoginFailed(r) != want {
+			t.Errorf("LoginFailed(%s) = %v", r, !want)
+		}
+	}
+	if !WrongPortal(RoleProvider, Login{Portal: PortalPatient}) || WrongPortal(RoleClient, Login{Portal: PortalPatient}) {
+		t.Error("WrongPortal (P5)")
+	}
+	if PortalLabel(RoleProvider) != "provider portal" || PortalLabel(RoleClient) != "patient portal" {
+		t.Error("PortalLabel")
+	}
+	if s, ok := ResetEmailSubject(RoleProvider); !ok || s != "Please Verify Your Headway Account" {
+		t.Error("R2 subject")
+	}
+	if _, ok := ResetEmailSubject(RoleClient); ok {
+		t.Error("the sources name no client subject")
+	}
+	p := DefaultPolicy
+	if got := p.VisitWindow(); got != "from 1 h ago to 24 h ahead" {
+		t.Errorf("VisitWindow = %q", got)
+	}
+	p.JoinStaysOpen, p.VisitHorizon = 30*time.Minute, 48*time.Hour
+	if got := p.VisitWindow(); got != "from 30 min ago to 2 d ahead" {
+		t.Errorf("VisitWindow follows the policy: %q", got)
+	}
+}

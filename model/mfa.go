@@ -165,7 +165,7 @@ func SelfHelp(a Account) []Risk {
 	if a.Role == RoleClient {
 		s = append(s, Risk{"M6", "Can still sign in: Account page → Login → Reset 2FA, re-enter the current password; they are signed out and set 2FA up again."})
 	} else {
-		s = append(s, Risk{"M7", "Signed in: provider portal, Settings → Login tab → Reset. Locked out: a lead can grant a one-week exemption."})
+		s = append(s, Risk{"M7", "Signed in: provider portal, Settings → Login tab → Reset. Locked out: a lead can grant an exemption of " + Words(ExemptionLength) + "."})
 	}
 	has := map[string]bool{}
 	for _, f := range a.Factors {

@@ -77,7 +77,7 @@ func Duration(d time.Duration) string {
 		return "under a minute"
 	case d < time.Hour:
 		return fmt.Sprintf("%d min", int(d/time.Minute))
-	case d < 24*time.Hour:
+	case d < 48*time.Hour: // as RelTime: "24 h", not "1 d"
 		return joinUnits(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "min")
 	}
 	return joinUnits(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")

@@ -140,7 +140,7 @@ func (p Policy) ResetWarnings(a Account, now time.Time) []Risk {
 		w = append(w, Risk{"R6", "Emails suppressed since " + RelTime(*a.EmailsUnsubscribedAt, now) + ": nothing can arrive until the suppression is lifted"})
 	}
 	if n := ResetsRequestedWithin(a.Resets, now, p.RecentResetWindow); n >= 2 {
-		w = append(w, Risk{"R3", fmt.Sprintf("%d requests in 24 h: only the newest link works; ask for one at a time", n)})
+		w = append(w, Risk{"R3", fmt.Sprintf("%d requests in %s: only the newest link works; ask for one at a time", n, Duration(p.RecentResetWindow))})
 	}
 	if IsUnverified(a) {
 		w = append(w, Risk{"R7", "Email not verified: resend the verification email before any reset"})

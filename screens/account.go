@@ -88,11 +88,7 @@ func (s *Account) body(width int) string {
 
 	add(st.Title.Render(tui.Clip(a.Name, width/2)) + st.Muted.Render(fmt.Sprintf("  %s · v%d, changed by %s %s",
 		a.ID, s.rec.Version, tui.Clip(s.rec.UpdatedBy, 20), model.RelTime(s.rec.UpdatedAt, now))))
-	portal := "patient portal"
-	if a.Role == model.RoleProvider {
-		portal = "provider portal"
-	}
-	add(row(st, "Role", a.Role+" → "+st.Key.Render(model.PortalHost(a.Role))+" ("+portal+")"+rule(st, "P3", "P4", "P5")))
+	add(row(st, "Role", a.Role+" → "+st.Key.Render(model.PortalHost(a.Role))+" ("+model.PortalLabel(a.Role)+")"+rule(st, "P3", "P4", "P5")))
 	status := a.Status
 	switch a.Status {
 	case model.StatusActive:
@@ -150,7 +146,7 @@ func (s *Account) body(width int) string {
 		}
 		add(row(st, "Next visit", tui.Clip(line, w)+rule(st, "T1")))
 	} else {
-		add(row(st, "Next visit", "no telehealth visit in the next 24 h"+rule(st, "T1")))
+		add(row(st, "Next visit", "no telehealth visit "+p.VisitWindow()+rule(st, "T1")))
 	}
 
 	add("")
@@ -161,11 +157,11 @@ func (s *Account) body(width int) string {
 	}
 	for _, l := range logins {
 		res := l.Result
-		if res == model.LoginBadPassword || res == model.LoginMFAFailed || res == model.LoginBlocked || res == model.LoginUnverified {
+		if model.LoginFailed(res) {
 			res = st.Warn.Render(res)
 		}
 		wrong := ""
-		if l.Portal != model.PortalFor(a.Role) {
+		if model.WrongPortal(a.Role, l) {
 			wrong = " " + st.Bad.Render("wrong portal")
 		}
 		add(fmt.Sprintf("  %-14s %-9s %s%s  %s", model.RelTime(*l.At, now), l.Portal, res, wrong, tui.Clip(l.Browser, 20)))
