@@ -18,6 +18,7 @@ import (
 // visit, latest logins and resets, each fact tagged with its rule.
 type Account struct {
 	accountPage
+	matched  string // the address the look-up found it by ("" : not by an email)
 	revealed bool
 	keys     accountKeys
 	acts     emailActions
@@ -27,8 +28,13 @@ type accountKeys struct{ Diagnose, Resets, TwoFA, History, Reveal key.Binding }
 
 // NewAccount builds the Account screen for a record already audited as
 // looked up.
-func NewAccount(env *tui.Env, rec store.Record) *Account {
-	return &Account{accountPage: newAccountPage(env, rec), acts: newEmailActions(),
+func NewAccount(env *tui.Env, rec store.Record) *Account { return NewAccountFoundBy(env, rec, "") }
+
+// NewAccountFoundBy builds the Account screen for a record a look-up found
+// by the address matched (current or previous email; "" when found by
+// name, phone or id). Diagnose starts from that address: the caller's.
+func NewAccountFoundBy(env *tui.Env, rec store.Record, matched string) *Account {
+	return &Account{accountPage: newAccountPage(env, rec), matched: matched, acts: newEmailActions(),
 		keys: accountKeys{
 			Diagnose: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diagnose")),
 			Resets:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resets")),
@@ -56,7 +62,7 @@ func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		a := &s.rec.Account
 		switch {
 		case key.Matches(msg, s.keys.Diagnose):
-			return s, s.env.Push(NewDiagnose(s.env, a, a.Email))
+			return s, s.env.Push(NewDiagnose(s.env, a, s.callerEmail(), s.revealed))
 		case key.Matches(msg, s.keys.Resets):
 			return s, s.env.Push(NewResets(s.env, s.rec))
 		case key.Matches(msg, s.keys.TwoFA):
@@ -72,6 +78,15 @@ func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		s.scroll.Update(msg)
 	}
 	return s, nil
+}
+
+// callerEmail is the address to diagnose: the one the caller gave, which
+// the look-up matched, else the account's current email.
+func (s *Account) callerEmail() string {
+	if s.matched != "" {
+		return s.matched
+	}
+	return s.rec.Account.Email
 }
 
 // View implements tui.Screen.
@@ -108,6 +123,10 @@ func (s *Account) body(width int) string {
 		email += "  " + st.Good.Render("verified") + " " + model.RelTime(*a.EmailVerifiedAt, now)
 	}
 	add(row(st, "Email", email))
+	if s.matched != "" && model.NormalizeEmail(s.matched) != model.NormalizeEmail(a.Email) {
+		add(row(st, "Found by", st.Warn.Render("a previous email")+": "+maskedOr(s.revealed, s.matched, model.MaskEmail)+
+			", now "+maskedOr(s.revealed, a.Email, model.MaskEmail)+rule(st, "P4")))
+	}
 	for _, pe := range a.PreviousEmails {
 		add(row(st, "  previous", maskedOr(s.revealed, pe, model.MaskEmail)+st.Muted.Render(" (old login email)")+rule(st, "P4")))
 	}
