@@ -151,7 +151,7 @@ func newFacts(p Policy, acc *Account, r Report, now time.Time) *facts {
 			d.mfaOK = l
 		}
 	}
-	if l := latestLogin(acc.Logins, ""); l != nil && d.within(*l.At, p.RecentResetWindow) {
+	if l := latestLogin(acc.Logins, ""); l != nil && d.within(*l.At, p.RecentSignInWindow) {
 		d.lastLogin = l
 	}
 	// The evidence outranks the label (DOMAIN §7): a caller who "can't log
@@ -415,10 +415,10 @@ func latestLoginWhere(logins []Login, keep func(*Login) bool) *Login {
 // after it; or the latest reset, requested within 24 h, was requested on
 // the other portal.
 func (d *facts) otherPortalEvidence() string {
-	a, window := d.acc, d.p.RecentResetWindow
+	a := d.acc
 	right := PortalFor(a.Role)
 	bad := latestLoginWhere(a.Logins, func(l *Login) bool { return l.Result == LoginBadPassword && !l.At.After(d.now) })
-	if bad != nil && d.within(*bad.At, window) && bad.Portal != right {
+	if bad != nil && d.within(*bad.At, d.p.RecentSignInWindow) && bad.Portal != right {
 		okAfter := latestLoginWhere(a.Logins, func(l *Login) bool {
 			return l.Portal == right && (l.Result == LoginOK || l.Result == LoginMFAOK) && l.At.After(*bad.At) && !l.At.After(d.now)
 		})
@@ -427,7 +427,7 @@ func (d *facts) otherPortalEvidence() string {
 				d.ago(*bad.At), bad.Portal, right)
 		}
 	}
-	if d.hasLast && d.within(*d.latest.RequestedAt, window) && d.latest.Portal != "" && d.latest.Portal != right {
+	if d.hasLast && d.within(*d.latest.RequestedAt, d.p.RecentResetWindow) && d.latest.Portal != "" && d.latest.Portal != right {
 		return fmt.Sprintf("latest reset %s was requested %s on the %s portal", d.latest.ID, d.ago(*d.latest.RequestedAt), d.latest.Portal)
 	}
 	return ""

@@ -13,6 +13,9 @@ type Policy struct {
 	ResetLinkLifetime time.Duration
 	// RecentResetWindow is the look-back for "several requests" (R3).
 	RecentResetWindow time.Duration
+	// RecentSignInWindow is the look-back for "the latest sign-in attempt
+	// within 24 h" (DOMAIN §7: login_blocked, wrong_portal, mfa_failed).
+	RecentSignInWindow time.Duration
 	// ResendCaution: a new reset within this long of the last one needs a
 	// second confirmation, because it kills the link just sent (R3).
 	ResendCaution time.Duration
@@ -32,6 +35,7 @@ type Policy struct {
 var DefaultPolicy = Policy{
 	ResetLinkLifetime:      60 * time.Minute,
 	RecentResetWindow:      24 * time.Hour,
+	RecentSignInWindow:     24 * time.Hour,
 	ResendCaution:          10 * time.Minute,
 	RememberedDeviceLength: 30 * 24 * time.Hour,
 	ReminderLead:           time.Hour,
