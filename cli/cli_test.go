@@ -146,7 +146,7 @@ func TestImportErrorsAndFlagOrder(t *testing.T) {
 func TestExportBackupCheck(t *testing.T) {
 	dir := importFixtures(t)
 	exp := run(t, "", "export", "--data", dir)
-	if strings.Count(exp.out, "\n") != 12 {
+	if strings.Count(exp.out, "\n") != fixtureAccounts(t) {
 		t.Fatalf("export has %d lines", strings.Count(exp.out, "\n"))
 	}
 	dir2 := t.TempDir()
@@ -167,7 +167,7 @@ func TestExportBackupCheck(t *testing.T) {
 		t.Fatalf("check of a backup without its key: %+v", r)
 	}
 	// check FILE verifies it with the data directory's key
-	if r := run(t, "", "check", backup, "--data", dir); r.code != 0 || !strings.Contains(r.out, "ok: 12 accounts") {
+	if r := run(t, "", "check", backup, "--data", dir); r.code != 0 || !strings.Contains(r.out, checkOK(t)) {
 		t.Fatalf("check FILE: %+v", r)
 	}
 	// with --with-key the key goes beside it, and the pair checks anywhere
@@ -177,7 +177,7 @@ func TestExportBackupCheck(t *testing.T) {
 	if err := os.Rename(backup+store.BackupKeySuffix, filepath.Join(bk, store.KeyFile)); err != nil {
 		t.Fatal(err)
 	}
-	if r := run(t, "", "check", "--data", bk); r.code != 0 || !strings.Contains(r.out, "ok: 12 accounts") {
+	if r := run(t, "", "check", "--data", bk); r.code != 0 || !strings.Contains(r.out, checkOK(t)) {
 		t.Fatalf("check of backup with its key: %+v", r)
 	}
 	// never over the live store

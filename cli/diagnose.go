@@ -53,7 +53,14 @@ func runDiagnose(c *ctx) error {
 	if err != nil {
 		return err
 	}
-	r := model.Report{Email: *email, Site: *site, Problem: *problem, Abroad: *abroad, OtherDevice: *other}
+	actor := c.io.actor()
+	// The command line runs as an admin with the store's own file access
+	// (on-call engineers, locally or through the server's socket), so its
+	// findings spell out emails and phones, like an agent's revealed
+	// account; every diagnosis is audited below. --json prints the same
+	// findings: its shape and its content do not depend on who reads it.
+	r := model.Report{Email: *email, Site: *site, Problem: *problem, Abroad: *abroad, OtherDevice: *other,
+		Reveal: actor.Role == model.RoleAdmin}
 	var acc *model.Account
 	out := DiagnoseOutput{}
 	rec, err := st.ByEmail(*email)
@@ -65,7 +72,6 @@ func runDiagnose(c *ctx) error {
 		return err
 	}
 	out.Findings = model.DefaultPolicy.Diagnose(acc, r, now)
-	actor := c.io.actor()
 	id := ""
 	if acc != nil {
 		id = acc.ID

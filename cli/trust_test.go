@@ -34,8 +34,8 @@ func TestTextOutputIsSanitised(t *testing.T) {
 		t.Fatalf("diagnose: %+v", r)
 	}
 	noEscapes(t, "diagnose", r.out)
-	if !strings.Contains(r.out, `\x1b`) {
-		t.Fatalf("the escape is not shown escaped: %q", r.out)
+	if !strings.Contains(r.out, "evil.com") {
+		t.Fatalf("the address is not shown at all: %q", r.out)
 	}
 	// the same address, audited, comes back out of audit escaped
 	r = run(t, "", "audit", "--data", dir)

@@ -38,7 +38,7 @@ func (b *builder) add(email, name, role, state string) *model.Account {
 	b.accs = append(b.accs, model.Account{
 		ID: fmt.Sprintf("demo-%03d", b.n), Email: email, Name: name, Role: role, Status: model.StatusActive,
 		USState: state, Phone: fmt.Sprintf("+1212555%04d", 100+b.n),
-		DateOfBirth:    fmt.Sprintf("19%02d-%02d-%02d", 60+b.n, 1+b.n%12, 1+b.n%28),
+		DateOfBirth:    fmt.Sprintf("%d-%02d-%02d", 1960+b.n, 1+b.n%12, 1+b.n%28),
 		CreatedAt:      b.t(-200*day + time.Duration(b.n)*day),
 		SignInMethods:  []string{"password", "email_link"},
 		PreviousEmails: []string{}, Factors: []model.Factor{}, RememberedDevices: []model.RememberedDevice{},
@@ -249,8 +249,9 @@ func Data(now time.Time) ([]model.Account, []Case) {
 	// Variety: every status, role and factor type, exemptions, devices, names.
 	a = b.add("dr.omar.haddad@haddadhealth.com", "Omar Haddad", model.RoleProvider, "MI")
 	b.factor(a, model.FactorPhone, "+13135550172", 250*day)
-	a.MFAExemption = &model.Exemption{GrantedAt: b.t(-2 * day), ExpiresAt: b.t(5 * day), GrantedBy: "lead.kay", Reason: "lost phone, identity verified"}
+	a.MFAExemption = &model.Exemption{GrantedAt: b.t(-2 * day), ExpiresAt: b.t(-2*day + model.ExemptionLength), GrantedBy: "lead.kay", Reason: "lost phone, identity verified"}
 	a.Notes = []model.Note{{At: b.t(-2 * day), By: "lead.kay", Text: "Lost phone on a trip; exemption granted after checklist."}}
+	c(a, "", V, model.ProblemLost2FA, "mfa_exemption_active")
 
 	a = b.add("dr.claire.dubois@duboiscounsel.com", "Claire Dubois", model.RoleProvider, "VT")
 	b.factor(a, model.FactorTOTP, "Authy", 90*day)
@@ -259,7 +260,7 @@ func Data(now time.Time) ([]model.Account, []Case) {
 	b.factor(a, model.FactorRecoveryCode, "", 90*day).UsedAt = b.t(-10 * day)
 	b.login(a, 1*day, model.PortalProvider, model.LoginMFAOK, "Chrome 131")
 	a.RememberedDevices = []model.RememberedDevice{{ID: "d1", Label: "Chrome on macOS", RememberedAt: b.t(-29*day - 23*hour)}}
-	a.MFAExemption = &model.Exemption{GrantedAt: b.t(-20 * day), ExpiresAt: b.t(-13 * day), GrantedBy: "lead.kay", Reason: "new phone"}
+	a.MFAExemption = &model.Exemption{GrantedAt: b.t(-20 * day), ExpiresAt: b.t(-20*day + model.ExemptionLength), GrantedBy: "lead.kay", Reason: "new phone"}
 
 	a = b.add("zoe.obrien@gmail.com", "Zoë O'Brien-Núñez", model.RoleClient, "NM")
 	a.SignInMethods = append(a.SignInMethods, "google")
@@ -284,6 +285,7 @@ func Data(now time.Time) ([]model.Account, []Case) {
 	b.factor(a, model.FactorTOTP, "Microsoft Authenticator", 15*day)
 	b.login(a, 2*hour, model.PortalProvider, model.LoginOK, "Edge 131")
 	b.login(a, 1*hour, model.PortalProvider, model.LoginBlocked, "Edge 131")
+	c(a, "", V, model.ProblemCantLogIn, "login_blocked")
 
 	a = b.add("eli.goldberg@fastmail.com", "Eli Goldberg", model.RoleClient, "NY")
 	b.reset(a, 6*day, model.ResetExpired, 1*min, never, never)
@@ -307,6 +309,12 @@ func Data(now time.Time) ([]model.Account, []Case) {
 
 	a = b.add("ana.souza@googlemail.com", "Ana Souza", model.RoleClient, "FL")
 	b.visit(a, -30*min, "telehealth", "Dr. Lin Chen")
+
+	// Added with diagnosis v2 (DOMAIN §7 revised), at the end so earlier ids stay.
+	a = b.add("ines.duarte@gmail.com", "Inês Duarte", model.RoleClient, "NC")
+	b.reset(a, 40*min, model.ResetSuppressed, never, never, never)
+	a.Notes = []model.Note{{At: b.t(-10 * min), By: "agent.sam", Text: "Lifted the email suppression at the caller's request (R6)."}}
+	c(a, "", P, model.ProblemNoResetEmail, "reset_held_back")
 
 	return b.accs, cases
 }

@@ -26,7 +26,7 @@ func TestDemoAccountsAreValid(t *testing.T) {
 	}
 }
 
-// TestEveryCodeReachable: for each of the 32 codes there is a demo account
+// TestEveryCodeReachable: for each of the 35 codes there is a demo account
 // and report where it is the first finding (issue: diagnosis, item 4).
 func TestEveryCodeReachable(t *testing.T) {
 	now := time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)

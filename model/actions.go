@@ -132,15 +132,54 @@ func checksDetail(e *Effect, in ActionInput) {
 	e.Details["checks"] = strings.Join(in.Checks, "; ")
 }
 
-func canEmail(a Account) error {
+// ErrSuppressed: the address is on the unsubscribed list, so no email can
+// arrive; lifting the suppression is the remedy (R6). The Can… checks
+// test it last: when they return it, it is the only obstacle.
+var ErrSuppressed = errors.New("emails are suppressed by an unsubscribe (R6): lift the suppression first")
+
+// ErrUnverified: the account has not verified its email (R7).
+var ErrUnverified = errors.New("email not verified (R7): resend the verification email instead")
+
+// accountOpen refuses email to a closed account (A3, A4).
+func accountOpen(a Account) error {
 	switch a.Status {
 	case StatusDeactivated:
 		return errors.New("account is deactivated (A3): no emails")
 	case StatusTerminated:
 		return errors.New("provider contract terminated (A4): no emails")
 	}
+	return nil
+}
+
+// CanSendReset says whether the platform may send this account a password
+// reset email, and if not, why: a closed account (A3, A4), an unverified
+// email (R7), suppressed emails (R6, checked last). The action and the
+// diagnosis steps both ask it.
+func CanSendReset(a Account) error {
+	if err := accountOpen(a); err != nil {
+		return err
+	}
+	if IsUnverified(a) {
+		return ErrUnverified
+	}
 	if a.EmailsUnsubscribedAt != nil {
-		return errors.New("emails are suppressed by an unsubscribe (R6): lift the suppression first")
+		return ErrSuppressed
+	}
+	return nil
+}
+
+// CanResendVerification says whether the verification email can be sent
+// again (R7): only to an unverified, open account whose emails are not
+// suppressed (R6, checked last).
+func CanResendVerification(a Account) error {
+	if !IsUnverified(a) {
+		return errors.New("the email is already verified")
+	}
+	if err := accountOpen(a); err != nil {
+		return err
+	}
+	if a.EmailsUnsubscribedAt != nil {
+		return ErrSuppressed
 	}
 	return nil
 }
@@ -152,11 +191,8 @@ func (p Policy) SendReset(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActSendReset); err != nil {
 		return Effect{}, err
 	}
-	if err := canEmail(a); err != nil {
+	if err := CanSendReset(a); err != nil {
 		return Effect{}, err
-	}
-	if IsUnverified(a) {
-		return Effect{}, errors.New("email not verified (R7): resend the verification email instead")
 	}
 	if last, ok := LatestReset(a.Resets); ok && in.Now.Sub(*last.RequestedAt) < p.ResendCaution && !in.Confirmed {
 		return Effect{}, fmt.Errorf("%w: a reset was requested %s; have the caller open the newest email first (R3)", ErrNeedsConfirm, RelTime(*last.RequestedAt, in.Now))
@@ -180,10 +216,7 @@ func (p Policy) ResendVerification(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActResendVerification); err != nil {
 		return Effect{}, err
 	}
-	if !IsUnverified(a) {
-		return Effect{}, errors.New("the email is already verified")
-	}
-	if err := canEmail(a); err != nil {
+	if err := CanResendVerification(a); err != nil {
 		return Effect{}, err
 	}
 	e := in.effect(a, ActResendVerification)
@@ -251,26 +284,21 @@ func CleanText(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// GrantExemption gives a provider who lost their phone or app one week to
-// sign in and reset their methods (M7), after caller verification.
+// GrantExemption gives a provider who lost their phone or app
+// ExemptionLength (one week, M7) to sign in and reset their methods,
+// after caller verification.
 func (p Policy) GrantExemption(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActGrantExemption); err != nil {
 		return Effect{}, err
 	}
-	if a.Role != RoleProvider {
-		return Effect{}, errors.New("exemptions are for providers (M7); clients reset 2FA themselves (M6) or go through identity verification (M8)")
-	}
-	if a.Status != StatusActive {
-		return Effect{}, fmt.Errorf("account is %s", a.Status)
-	}
-	if ExemptionActive(a.MFAExemption, in.Now) {
-		return Effect{}, fmt.Errorf("an exemption is already active until %s", a.MFAExemption.ExpiresAt.UTC().Format("Jan 2 15:04 MST"))
+	if err := CanGrantExemption(a, in.Now); err != nil {
+		return Effect{}, err
 	}
 	if err := needVerified(in); err != nil {
 		return Effect{}, err
 	}
 	now := in.Now.UTC()
-	until := now.Add(p.ExemptionLength)
+	until := now.Add(ExemptionLength)
 	a.MFAExemption = &Exemption{GrantedAt: &now, ExpiresAt: &until, GrantedBy: in.By, Reason: CleanText(in.Reason)}
 	e := in.effect(a, ActGrantExemption)
 	checksDetail(&e, in)
@@ -278,6 +306,22 @@ func (p Policy) GrantExemption(a Account, in ActionInput) (Effect, error) {
 	e.Commands = []Message{{Type: ActGrantExemption, Payload: map[string]string{"expires_at": until.Format(time.RFC3339)}}}
 	e.Notify = []Message{{Type: "mfa_exemption_granted", Payload: map[string]string{"expires_at": until.Format(time.RFC3339)}}}
 	return e, nil
+}
+
+// CanGrantExemption says whether this account may be given a 2FA
+// exemption now (M7), and if not, why: exemptions are for active
+// providers, one at a time. GrantExemption and the diagnosis both ask it.
+func CanGrantExemption(a Account, now time.Time) error {
+	if a.Role != RoleProvider {
+		return errors.New("exemptions are for providers (M7); clients reset 2FA themselves (M6) or go through identity verification (M8)")
+	}
+	if a.Status != StatusActive {
+		return fmt.Errorf("account is %s: exemptions are for active providers (M7)", a.Status)
+	}
+	if ExemptionActive(a.MFAExemption, now) {
+		return fmt.Errorf("an exemption is already active until %s (M7)", a.MFAExemption.ExpiresAt.UTC().Format("Jan 2 15:04 MST"))
+	}
+	return nil
 }
 
 // RevokeExemption ends an active exemption now; the record stays.

@@ -165,3 +165,47 @@ func TestSendResetRules(t *testing.T) {
 		t.Error("verification resent to a verified account")
 	}
 }
+
+// TestCanPredicates: the eligibility the actions and the diagnosis steps
+// share. Suppression is checked last, so ErrSuppressed means it is the
+// only obstacle (R6).
+func TestCanPredicates(t *testing.T) {
+	sup := func(a *Account) { a.EmailsUnsubscribedAt = at(-time.Hour) }
+	unverified := func(a *Account) { a.EmailVerifiedAt = nil }
+	terminated := func(a *Account) { a.Status = StatusTerminated }
+	cases := []struct {
+		name string
+		err  error
+		want string // "" for nil; else a substring, or the sentinel's text
+	}{
+		{"reset: fine", CanSendReset(*base()), ""},
+		{"reset: suppressed only (R6)", CanSendReset(*base(sup)), ErrSuppressed.Error()},
+		{"reset: unverified and suppressed (R7 first)", CanSendReset(*base(sup, unverified)), ErrUnverified.Error()},
+		{"reset: terminated (A4)", CanSendReset(*base(provider, terminated, sup)), "A4"},
+		{"verification: verified", CanResendVerification(*base()), "already verified"},
+		{"verification: suppressed only", CanResendVerification(*base(unverified, sup)), ErrSuppressed.Error()},
+		{"verification: deactivated (A3)", CanResendVerification(*base(unverified, func(a *Account) { a.Status = StatusDeactivated })), "A3"},
+		{"exemption: active provider", CanGrantExemption(*base(provider), now), ""},
+		{"exemption: terminated provider (M7)", CanGrantExemption(*base(provider, terminated), now), "terminated"},
+		{"exemption: client (M7)", CanGrantExemption(*base(), now), "for providers"},
+		{"exemption: one already active", CanGrantExemption(*base(provider, func(a *Account) {
+			a.MFAExemption = &Exemption{GrantedAt: at(-time.Hour), ExpiresAt: at(ExemptionLength - time.Hour)}
+		}), now), "already active"},
+		{"exemption: the last one ended exactly now", CanGrantExemption(*base(provider, func(a *Account) {
+			a.MFAExemption = &Exemption{GrantedAt: at(-ExemptionLength), ExpiresAt: at(0)}
+		}), now), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			switch {
+			case c.want == "" && c.err != nil:
+				t.Fatalf("refused: %v", c.err)
+			case c.want != "" && (c.err == nil || !strings.Contains(c.err.Error(), c.want)):
+				t.Fatalf("err = %v, want %q", c.err, c.want)
+			}
+		})
+	}
+	if !errors.Is(CanSendReset(*base(sup)), ErrSuppressed) {
+		t.Error("ErrSuppressed is not a sentinel")
+	}
+}

@@ -12,14 +12,20 @@ func MaskEmail(email string) string {
 	if !ok {
 		return "***"
 	}
+	return MaskLocal(local) + "@" + domain
+}
+
+// MaskLocal masks the part of an address before the @: "maria.lopez"
+// becomes "m***z". A plus-address suggestion builds on it (A2).
+func MaskLocal(local string) string {
 	r := []rune(local)
 	switch len(r) {
 	case 0:
-		return "***@" + domain
+		return "***"
 	case 1, 2:
-		return string(r[0]) + "***@" + domain
+		return string(r[0]) + "***"
 	}
-	return string(r[0]) + "***" + string(r[len(r)-1]) + "@" + domain
+	return string(r[0]) + "***" + string(r[len(r)-1])
 }
 
 // MaskPhone turns "+1 212-555-0123" into "+1 ***-***-0123".

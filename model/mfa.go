@@ -32,10 +32,12 @@ func FactorName(t string) string {
 func UsableAbroad(t string) bool { return t != FactorPhone }
 
 // FactorDetail is the label, device or masked phone of a factor.
-func FactorDetail(f Factor) string {
+func FactorDetail(f Factor) string { return factorDetail(f, MaskPhone) }
+
+func factorDetail(f Factor, phone func(string) string) string {
 	switch f.Type {
 	case FactorPhone:
-		return MaskPhone(f.Phone)
+		return phone(f.Phone)
 	case FactorBiometric:
 		return firstNonEmpty(f.Device, f.Label)
 	case FactorRecoveryCode:
@@ -47,15 +49,15 @@ func FactorDetail(f Factor) string {
 	return f.Label
 }
 
-// factorSummary lists the enrolled methods in one line.
-func factorSummary(a *Account) string {
+// factorSummary lists the enrolled methods in one line, phones as phone says them.
+func factorSummary(a *Account, phone func(string) string) string {
 	if len(a.Factors) == 0 {
 		return "no 2FA methods"
 	}
 	var s []string
 	for _, f := range a.Factors {
 		name := FactorName(f.Type)
-		if d := FactorDetail(f); d != "" {
+		if d := factorDetail(f, phone); d != "" {
 			name += " (" + d + ")"
 		}
 		s = append(s, name)
@@ -64,7 +66,7 @@ func factorSummary(a *Account) string {
 }
 
 // FactorSummary lists the enrolled methods in one line.
-func FactorSummary(a Account) string { return factorSummary(&a) }
+func FactorSummary(a Account) string { return factorSummary(&a, MaskPhone) }
 
 // RecoveryCodeState is "none", "unused" or "used" (M2: one-time; using it
 // issues a new one).
@@ -102,6 +104,12 @@ func (p Policy) DeviceExpires(d RememberedDevice) time.Time {
 func (p Policy) DeviceActive(d RememberedDevice, now time.Time) bool {
 	return now.Before(p.DeviceExpires(d))
 }
+
+// ExemptionLength is how long a provider exemption lasts: exactly 168 h
+// (rule M7: "one week", a fixed duration, not a calendar week across a
+// DST change). It is not a policy setting: import refuses any other
+// length, so every exemption the console grants must have this one.
+const ExemptionLength = 7 * 24 * time.Hour
 
 // ExemptionActive: an exemption works until the second it expires (M7).
 func ExemptionActive(x *Exemption, now time.Time) bool {
@@ -157,7 +165,7 @@ func SelfHelp(a Account) []Risk {
 	if a.Role == RoleClient {
 		s = append(s, Risk{"M6", "Can still sign in: Account page → Login → Reset 2FA, re-enter the current password; they are signed out and set 2FA up again."})
 	} else {
-		s = append(s, Risk{"M7", "Signed in: provider portal, Settings → Login tab → Reset. Locked out: a lead can grant a one-week exemption."})
+		s = append(s, Risk{"M7", "Signed in: provider portal, Settings → Login tab → Reset. Locked out: a lead can grant an exemption of " + Words(ExemptionLength) + "."})
 	}
 	has := map[string]bool{}
 	for _, f := range a.Factors {

@@ -48,6 +48,13 @@ func reset(id string, ago time.Duration, status string) Reset {
 
 func withResets(rs ...Reset) func(*Account) { return func(a *Account) { a.Resets = rs } }
 
+// exemption grants one at granted (relative to now), ExemptionLength long (M7).
+func exemption(granted time.Duration) func(*Account) {
+	return func(a *Account) {
+		a.MFAExemption = &Exemption{GrantedAt: at(granted), ExpiresAt: at(granted + ExemptionLength), GrantedBy: "lead.kay"}
+	}
+}
+
 func visitIn(d time.Duration) func(*Account) {
 	return func(a *Account) {
 		a.Appointments = append(a.Appointments, Appointment{ID: "ap" + d.String(), StartsAt: at(d), Kind: "telehealth", With: "Dr. Chen"})
@@ -71,8 +78,9 @@ func codes(fs []Finding) []string {
 	return c
 }
 
-// TestLadder gives each of the 32 codes a case where it is the first
-// finding and a near miss where it does not hold (DOMAIN §7).
+// TestLadder gives each of the 35 codes a case where it is the first
+// finding and a near miss where it does not hold, at every boundary
+// (DOMAIN §7, revised).
 func TestLadder(t *testing.T) {
 	type tc struct {
 		name    string
@@ -93,6 +101,20 @@ func TestLadder(t *testing.T) {
 		{"no account/near family", nil, rep(SitePatient, ProblemFamilyAccount), "family_new_email", "no_account"},
 		{"email changed", base(), Report{Email: " PAT@oldmail.com ", Site: SitePatient, Problem: ProblemCantLogIn}, "login_email_changed", ""},
 		{"email changed/near current email by case", base(), Report{Email: " Pat.Doe@EXAMPLE.com", Site: SitePatient, Problem: ProblemCantLogIn}, "", "login_email_changed"},
+		// A3, A4 rank above P4 (revised): the status leads whichever email was given
+		{"deactivated by an old email (A3 above P4)", base(func(a *Account) { a.Status = StatusDeactivated }), Report{Email: "pat@oldmail.com", Site: SitePatient, Problem: ProblemCantLogIn}, "account_deactivated", ""},
+		{"terminated by an old email (A4 above P4)", base(provider, func(a *Account) { a.Status = StatusTerminated }), Report{Email: "pat@oldmail.com", Site: SiteProvider, Problem: ProblemCantLogIn}, "provider_terminated", ""},
+		// rule R5: login_blocked, the latest attempt within 24 h
+		{"blocked", base(func(a *Account) {
+			a.Logins = []Login{login(PortalPatient, LoginBadPassword, hour), login(PortalPatient, LoginBlocked, 5*min)}
+		}), rep(SitePatient, ProblemCantLogIn), "login_blocked", ""},
+		{"blocked: exactly 24 h ago still counts", base(func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBlocked, 24*hour)} }), rep(SitePatient, ProblemCantLogIn), "login_blocked", ""},
+		{"blocked/near 24 h 1 s ago", base(func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBlocked, 24*hour+time.Second)} }), rep(SitePatient, ProblemCantLogIn), "browser_session", "login_blocked"},
+		{"blocked/near a later ok", base(func(a *Account) {
+			a.Logins = []Login{login(PortalPatient, LoginBlocked, hour), login(PortalPatient, LoginOK, 5*min)}
+		}), rep(SitePatient, ProblemCantLogIn), "browser_session", "login_blocked"},
+		{"blocked/near other problem", base(func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBlocked, 5*min)} }), rep(SitePatient, ProblemNoResetEmail), "reset_not_requested", "login_blocked"},
+		{"blocked above the wrong portal", base(provider, func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBlocked, 5*min)} }), rep(SitePatient, ProblemCantLogIn), "login_blocked", ""},
 		{"deactivated", base(func(a *Account) { a.Status = StatusDeactivated }), rep(SitePatient, ProblemCantLogIn), "account_deactivated", ""},
 		{"deactivated/near", base(), rep(SitePatient, ProblemCantLogIn), "", "account_deactivated"},
 		{"terminated", base(provider, func(a *Account) { a.Status = StatusTerminated }), rep(SiteProvider, ProblemCantLogIn), "provider_terminated", ""},
@@ -101,20 +123,49 @@ func TestLadder(t *testing.T) {
 		{"wrong portal client", base(), rep(SiteProvider, ProblemResetLinkFailed), "wrong_portal", ""},
 		{"wrong portal/near right portal", base(provider), rep(SiteProvider, ProblemCantLogIn), "", "wrong_portal"},
 		{"wrong portal/near other problem", base(provider, withFactors(FactorTOTP)), rep(SitePatient, ProblemNo2FACode), "", "wrong_portal"},
+		// site unknown: the sign-in and reset evidence (P5, revised)
+		{"wrong portal, site unknown: failed sign-in on the other portal", base(provider, func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBadPassword, hour)} }), rep(SiteUnknown, ProblemCantLogIn), "wrong_portal", ""},
+		{"wrong portal, site unknown: exactly 24 h ago", base(func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginBadPassword, 24*hour)} }), rep(SiteUnknown, ProblemCantLogIn), "wrong_portal", ""},
+		{"wrong portal, site unknown/near 24 h 1 s ago", base(func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginBadPassword, 24*hour+time.Second)} }), rep(SiteUnknown, ProblemCantLogIn), "browser_session", "wrong_portal"},
+		{"wrong portal, site unknown/near ok on the right portal since", base(provider, func(a *Account) {
+			a.Logins = []Login{login(PortalPatient, LoginBadPassword, hour), login(PortalProvider, LoginOK, 30*min)}
+		}), rep(SiteUnknown, ProblemCantLogIn), "browser_session", "wrong_portal"},
+		{"wrong portal, site unknown: ok on the wrong portal does not count", base(provider, func(a *Account) {
+			a.Logins = []Login{login(PortalPatient, LoginBadPassword, hour), login(PortalPatient, LoginOK, 30*min)}
+		}), rep(SiteUnknown, ProblemCantLogIn), "wrong_portal", ""},
+		{"wrong portal, site unknown/near the latest failure on the right portal", base(provider, func(a *Account) {
+			a.Logins = []Login{login(PortalPatient, LoginBadPassword, 2*hour), login(PortalProvider, LoginBadPassword, hour)}
+		}), rep(SiteUnknown, ProblemCantLogIn), "bad_password", "wrong_portal"},
+		{"wrong portal, site unknown: reset requested on the other portal", base(withResets(Reset{ID: "r1", RequestedAt: at(-10 * min), SentAt: at(-10 * min), Status: ResetDelivered, Portal: PortalProvider})), rep(SiteUnknown, ProblemNoResetEmail), "wrong_portal", ""},
+		{"wrong portal, site unknown/near reset 25 h ago on the other portal", base(withResets(Reset{ID: "r1", RequestedAt: at(-25 * hour), SentAt: at(-25 * hour), Status: ResetDelivered, Portal: PortalProvider})), rep(SiteUnknown, ProblemNoResetEmail), "reset_filtered", "wrong_portal"},
 		{"unverified", base(func(a *Account) { a.EmailVerifiedAt = nil }), rep(SitePatient, ProblemCantLogIn), "email_unverified", ""},
 		{"unverified pending", base(func(a *Account) { a.Status = StatusPending }), rep(SitePatient, ProblemNoResetEmail), "email_unverified", ""},
 		{"unverified/near problem", base(func(a *Account) { a.EmailVerifiedAt = nil }), rep(SitePatient, ProblemResetLinkFailed), "", "email_unverified"},
 		{"suppressed", base(unsub), rep(SitePatient, ProblemNoResetEmail), "emails_suppressed", ""},
 		{"suppressed via latest reset", base(unsub, withResets(reset("r1", 5*min, ResetSuppressed))), rep(SitePatient, ProblemResetLinkFailed), "emails_suppressed", ""},
 		{"suppressed/near cant_log_in verified", base(unsub), rep(SitePatient, ProblemCantLogIn), "browser_session", "emails_suppressed"},
+		// R6: a reset held back before the suppression was lifted
+		{"held back", base(withResets(Reset{ID: "r1", RequestedAt: at(-40 * min), Status: ResetSuppressed, Portal: PortalPatient})), rep(SitePatient, ProblemNoResetEmail), "reset_held_back", ""},
+		{"held back, link failed", base(withResets(reset("r1", 3*hour, ResetDelivered), Reset{ID: "r2", RequestedAt: at(-40 * min), Status: ResetSuppressed})), rep(SitePatient, ProblemResetLinkFailed), "reset_held_back", "reset_link_superseded"},
+		{"held back/near still suppressed", base(unsub, withResets(Reset{ID: "r1", RequestedAt: at(-40 * min), Status: ResetSuppressed})), rep(SitePatient, ProblemNoResetEmail), "emails_suppressed", "reset_held_back"},
+		{"held back/near a later reset was sent", base(withResets(Reset{ID: "r1", RequestedAt: at(-40 * min), Status: ResetSuppressed}, reset("r2", 10*min, ResetDelivered))), rep(SitePatient, ProblemNoResetEmail), "reset_filtered", "reset_held_back"},
 		{"bounced", base(withResets(reset("r1", 5*min, ResetBounced))), rep(SitePatient, ProblemNoResetEmail), "reset_bounced", ""},
 		{"bounced/near older", base(withResets(reset("r1", 50*min, ResetBounced), Reset{ID: "r2", RequestedAt: at(-5 * min), Status: ResetSent, SentAt: at(-5 * min)})), rep(SitePatient, ProblemNoResetEmail), "", "reset_bounced"},
 		{"superseded", base(withResets(reset("r1", 3*hour, ResetDelivered), reset("r2", 30*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "reset_link_superseded", ""},
 		{"superseded by click", base(withResets(Reset{ID: "r1", RequestedAt: at(-50 * hour), SentAt: at(-50 * hour), ClickedAt: at(-10 * min), Status: ResetDelivered}, reset("r2", 20*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "reset_link_superseded", ""},
 		{"superseded/near 25 h apart", base(withResets(reset("r1", 26*hour, ResetDelivered), reset("r2", 30*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "escalate", "reset_link_superseded"},
+		{"superseded: exactly 24 h apart", base(withResets(reset("r1", 24*hour+30*min, ResetDelivered), reset("r2", 30*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "reset_link_superseded", ""},
+		{"superseded/near 24 h 1 s apart", base(withResets(reset("r1", 24*hour+30*min+time.Second, ResetDelivered), reset("r2", 30*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "escalate", "reset_link_superseded"},
+		{"superseded: two in the same second", base(withResets(reset("r1", 30*min, ResetDelivered), reset("r2", 30*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "reset_link_superseded", ""},
+		{"superseded/near the earlier one sent nothing", base(withResets(Reset{ID: "r1", RequestedAt: at(-2 * hour), Status: ResetRequested}, reset("r2", 30*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "escalate", "reset_link_superseded"},
+		{"superseded/near the older click came before the latest was sent", base(withResets(Reset{ID: "r1", RequestedAt: at(-50 * hour), SentAt: at(-50 * hour), ClickedAt: at(-49 * hour), Status: ResetDelivered}, reset("r2", 20*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "escalate", "reset_link_superseded"},
+		// R3 with R8 (revised): a superseded link whose successor expired is expired
+		{"superseded and the successor expired", base(withResets(reset("r1", 3*hour, ResetDelivered), reset("r2", 2*hour, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "reset_link_expired", "reset_link_superseded"},
 		{"expired", base(withResets(reset("r1", 61*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "reset_link_expired", ""},
 		{"expired/near exactly 60 min", base(withResets(reset("r1", 60*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "", "reset_link_expired"},
-		{"expired uses requested_at without sent_at", base(withResets(Reset{ID: "r1", RequestedAt: at(-2 * hour), Status: ResetRequested})), rep(SitePatient, ProblemResetLinkFailed), "reset_link_expired", ""},
+		{"expired: 60 min 1 s", base(withResets(reset("r1", 60*min+time.Second, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "reset_link_expired", ""},
+		{"expired uses requested_at without sent_at", base(withResets(Reset{ID: "r1", RequestedAt: at(-2 * hour), Status: ResetDelivered})), rep(SitePatient, ProblemResetLinkFailed), "reset_link_expired", ""},
+		{"expired/near a request that sent nothing cannot expire", base(withResets(Reset{ID: "r1", RequestedAt: at(-2 * hour), Status: ResetRequested})), rep(SitePatient, ProblemResetLinkFailed), "", "reset_link_expired"},
 		{"used", base(withResets(Reset{ID: "r1", RequestedAt: at(-2 * hour), SentAt: at(-2 * hour), UsedAt: at(-hour), Status: ResetUsed})), rep(SitePatient, ProblemResetLinkFailed), "reset_link_used", ""},
 		{"used/near older used", base(withResets(Reset{ID: "r1", RequestedAt: at(-30 * hour), UsedAt: at(-29 * hour), Status: ResetUsed}, reset("r2", 10*min, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), "", "reset_link_used"},
 		{"filtered", base(withResets(reset("r1", 10*min, ResetDelivered))), rep(SitePatient, ProblemNoResetEmail), "reset_filtered", ""},
@@ -124,6 +175,21 @@ func TestLadder(t *testing.T) {
 		{"not requested: 24 h 1 s ago", base(withResets(reset("r1", 24*hour+time.Second, ResetSent))), rep(SitePatient, ProblemNoResetEmail), "reset_not_requested", ""},
 		{"too many", base(withResets(reset("r1", 3*hour, ResetSent), reset("r2", 2*hour, ResetSent), reset("r3", 20*min, ResetSent))), rep(SitePatient, ProblemNoResetEmail), "too_many_resets", ""},
 		{"too many/near two", base(withResets(reset("r2", 2*hour, ResetSent), reset("r3", 20*min, ResetSent))), rep(SitePatient, ProblemNoResetEmail), "escalate", "too_many_resets"},
+		// rule M7: an active exemption leads the 2FA findings
+		{"exemption active", base(provider, withFactors(FactorPhone), exemption(-hour)), rep(SiteProvider, ProblemLost2FA), "mfa_exemption_active", "mfa_provider_exemption"},
+		{"exemption active, no code", base(provider, withFactors(FactorPhone), exemption(-hour)), rep(SiteProvider, ProblemNo2FACode), "mfa_exemption_active", ""},
+		{"exemption active: one second before it ends", base(provider, withFactors(FactorPhone), exemption(-ExemptionLength+time.Second)), rep(SiteProvider, ProblemLost2FA), "mfa_exemption_active", ""},
+		{"exemption active/near it ended exactly now (168 h)", base(provider, withFactors(FactorPhone), exemption(-ExemptionLength)), rep(SiteProvider, ProblemLost2FA), "mfa_provider_exemption", "mfa_exemption_active"},
+		{"exemption active/near other problem", base(provider, withFactors(FactorPhone), exemption(-hour)), rep(SiteProvider, ProblemCantJoinSession), "telehealth_no_visit", "mfa_exemption_active"},
+		// the evidence outranks the label: cant_log_in with a 2FA failure within 24 h
+		{"cant log in read as no code", base(withFactors(FactorPhone), func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginMFAFailed, 10*min)} }), rep(SitePatient, ProblemCantLogIn), "mfa_sms_filtered", "browser_session"},
+		{"cant log in read as no code: exactly 24 h", base(withFactors(FactorTOTP), func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginMFAFailed, 24*hour)} }), rep(SitePatient, ProblemCantLogIn), "mfa_use_other_factor", ""},
+		{"cant log in read as no code/near 24 h 1 s", base(withFactors(FactorTOTP), func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginMFAFailed, 24*hour+time.Second)} }), rep(SitePatient, ProblemCantLogIn), "browser_session", "mfa_use_other_factor"},
+		{"cant log in read as no code/near a later ok", base(withFactors(FactorTOTP), func(a *Account) {
+			a.Logins = []Login{login(PortalPatient, LoginMFAFailed, hour), login(PortalPatient, LoginMFAOK, 10*min)}
+		}), rep(SitePatient, ProblemCantLogIn), "browser_session", "mfa_use_other_factor"},
+		{"cant log in read as no code, exemption", base(provider, withFactors(FactorPhone), exemption(-hour), func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginMFAFailed, 10*min)} }), rep(SiteProvider, ProblemCantLogIn), "mfa_exemption_active", ""},
+		{"cant log in is never lost 2FA", base(provider, withFactors(FactorPhone), func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginMFAFailed, 10*min)} }), rep(SiteProvider, ProblemCantLogIn), "mfa_sms_filtered", "mfa_provider_exemption"},
 		{"phone abroad", base(withFactors(FactorPhone)), rep(SitePatient, ProblemNo2FACode, "abroad"), "mfa_phone_abroad", ""},
 		{"phone abroad/near at home", base(withFactors(FactorPhone)), rep(SitePatient, ProblemNo2FACode), "mfa_sms_filtered", "mfa_phone_abroad"},
 		{"sms filtered", base(withFactors(FactorPhone, FactorTOTP)), rep(SitePatient, ProblemNo2FACode), "mfa_sms_filtered", ""},
@@ -140,14 +206,20 @@ func TestLadder(t *testing.T) {
 		{"email code/near only failures", base(withFactors(FactorPhone), func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginMFAFailed, hour)} }), rep(SitePatient, ProblemLost2FA), "mfa_identity_check", "mfa_email_code"},
 		{"provider exemption", base(provider, withFactors(FactorPhone)), rep(SiteProvider, ProblemLost2FA), "mfa_provider_exemption", ""},
 		{"provider exemption/near recovery", base(provider, withFactors(FactorPhone, FactorRecoveryCode)), rep(SiteProvider, ProblemLost2FA), "mfa_recovery_code", "mfa_provider_exemption"},
+		{"provider exemption/near terminated (M7: active providers only)", base(provider, withFactors(FactorPhone), func(a *Account) { a.Status = StatusTerminated }), rep(SiteProvider, ProblemLost2FA), "provider_terminated", "mfa_provider_exemption"},
+		{"provider exemption/near pending", base(provider, withFactors(FactorPhone), func(a *Account) { a.Status = StatusPending }), rep(SiteProvider, ProblemLost2FA), "escalate", "mfa_provider_exemption"},
 		{"identity check", base(withFactors(FactorPhone)), rep(SitePatient, ProblemLost2FA), "mfa_identity_check", ""},
 		{"identity check/near provider", base(provider, withFactors(FactorPhone)), rep(SiteProvider, ProblemLost2FA), "", "mfa_identity_check"},
 		{"no visit", base(), rep(SitePatient, ProblemCantJoinSession), "telehealth_no_visit", ""},
 		{"no visit: 61 min ago is out", base(visitIn(-61 * min)), rep(SitePatient, ProblemCantJoinSession), "telehealth_no_visit", ""},
 		{"no visit/near exactly 24 h ahead", base(visitIn(24 * hour)), rep(SitePatient, ProblemCantJoinSession), "telehealth_too_early", "telehealth_no_visit"},
+		{"no visit: 24 h 1 s ahead is out", base(visitIn(24*hour + time.Second)), rep(SitePatient, ProblemCantJoinSession), "telehealth_no_visit", ""},
+		{"no visit/near exactly 1 h ago", base(visitIn(-hour)), rep(SitePatient, ProblemCantJoinSession), "telehealth_browser", "telehealth_no_visit"},
 		{"no visit/near in-person only", base(visitIn(10*min), func(a *Account) { a.Appointments[0].Kind = "in_person" }), rep(SitePatient, ProblemCantJoinSession), "telehealth_no_visit", ""},
 		{"too early", base(visitIn(16 * min)), rep(SitePatient, ProblemCantJoinSession), "telehealth_too_early", ""},
 		{"too early/near exactly 15 min", base(visitIn(15 * min)), rep(SitePatient, ProblemCantJoinSession), "telehealth_browser", "telehealth_too_early"},
+		{"too early: 15 min 1 s", base(visitIn(15*min + time.Second)), rep(SitePatient, ProblemCantJoinSession), "telehealth_too_early", "telehealth_browser"},
+		{"browser: 1 h 1 s after start is closed", base(visitIn(-hour - time.Second)), rep(SitePatient, ProblemCantJoinSession), "telehealth_no_visit", "telehealth_browser"},
 		{"browser", base(visitIn(-30 * min)), rep(SitePatient, ProblemCantJoinSession), "telehealth_browser", ""},
 		{"browser: exactly 1 h after start", base(visitIn(-hour)), rep(SitePatient, ProblemCantJoinSession), "telehealth_browser", ""},
 		{"browser/near 16 min ahead", base(visitIn(16 * min)), rep(SitePatient, ProblemCantJoinSession), "", "telehealth_browser"},
@@ -155,7 +227,7 @@ func TestLadder(t *testing.T) {
 		{"bad password/near later ok", base(func(a *Account) {
 			a.Logins = []Login{login(PortalPatient, LoginBadPassword, 50*min), login(PortalPatient, LoginOK, 5*min)}
 		}), rep(SitePatient, ProblemCantLogIn), "browser_session", "bad_password"},
-		{"bad password/near other portal", base(func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginBadPassword, 5*min)} }), rep(SiteUnknown, ProblemCantLogIn), "browser_session", "bad_password"},
+		{"bad password/near other portal", base(func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginBadPassword, 5*min)} }), rep(SitePatient, ProblemCantLogIn), "browser_session", "bad_password"},
 		{"browser session", base(), rep(SitePatient, ProblemCantLogIn), "browser_session", ""},
 		{"browser session/near unverified", base(func(a *Account) { a.EmailVerifiedAt = nil }), rep(SitePatient, ProblemCantLogIn), "email_unverified", "browser_session"},
 		{"plus address by case", base(func(a *Account) { a.Email = "User@GMAIL.com" }), Report{Email: "User@GMAIL.com", Site: SitePatient, Problem: ProblemFamilyAccount}, "family_plus_address", ""},

@@ -13,11 +13,12 @@ type Policy struct {
 	ResetLinkLifetime time.Duration
 	// RecentResetWindow is the look-back for "several requests" (R3).
 	RecentResetWindow time.Duration
+	// RecentSignInWindow is the look-back for "the latest sign-in attempt
+	// within 24 h" (DOMAIN §7: login_blocked, wrong_portal, mfa_failed).
+	RecentSignInWindow time.Duration
 	// ResendCaution: a new reset within this long of the last one needs a
 	// second confirmation, because it kills the link just sent (R3).
 	ResendCaution time.Duration
-	// ExemptionLength is how long a provider exemption lasts (M7).
-	ExemptionLength time.Duration
 	// RememberedDeviceLength is how long "Remember this device" lasts (M4).
 	RememberedDeviceLength time.Duration
 	// ReminderLead: the join-link reminder email goes out this long before a visit (T1).
@@ -34,8 +35,8 @@ type Policy struct {
 var DefaultPolicy = Policy{
 	ResetLinkLifetime:      60 * time.Minute,
 	RecentResetWindow:      24 * time.Hour,
+	RecentSignInWindow:     24 * time.Hour,
 	ResendCaution:          10 * time.Minute,
-	ExemptionLength:        7 * 24 * time.Hour,
 	RememberedDeviceLength: 30 * 24 * time.Hour,
 	ReminderLead:           time.Hour,
 	JoinOpens:              15 * time.Minute,
@@ -80,7 +81,7 @@ func Duration(d time.Duration) string {
 		return "under a minute"
 	case d < time.Hour:
 		return fmt.Sprintf("%d min", int(d/time.Minute))
-	case d < 24*time.Hour:
+	case d < 48*time.Hour: // as RelTime: "24 h", not "1 d"
 		return joinUnits(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "min")
 	}
 	return joinUnits(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")

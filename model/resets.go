@@ -25,7 +25,11 @@ func (r Reset) WasDelivered() bool { return r.DeliveredAt != nil || r.Status == 
 // WasUsed: the link was used to set a password.
 func (r Reset) WasUsed() bool { return r.UsedAt != nil || r.Status == ResetUsed }
 
-// WasSent: an email actually left (a suppressed request sends nothing, R6).
+// WasSent: the reset "sent a link" (DOMAIN §7): it has sent_at, or a
+// stored status that means an email left (sent, delivered, bounced,
+// clicked, used, expired, superseded; its sent time is then requested_at).
+// A requested or suppressed reset without sent_at sent nothing (R6): no
+// link of its can expire, be used, or supersede another.
 func (r Reset) WasSent() bool {
 	switch r.Status {
 	case ResetRequested, ResetSuppressed:
@@ -61,10 +65,11 @@ func ResetsRequestedWithin(resets []Reset, now time.Time, window time.Duration) 
 	return n
 }
 
-// LinkExpired: the link was sent longer ago than the lifetime; at exactly
-// the lifetime it still works (R8).
+// LinkExpired: the reset sent a link, longer ago than the lifetime; at
+// exactly the lifetime it still works (R8). A reset that sent nothing has
+// no link to expire.
 func (p Policy) LinkExpired(r Reset, now time.Time) bool {
-	return now.Sub(r.SentTime()) > p.ResetLinkLifetime
+	return r.WasSent() && now.Sub(r.SentTime()) > p.ResetLinkLifetime
 }
 
 // ResetState is a reset's effective status with the reason for it.
@@ -74,19 +79,29 @@ type ResetState struct {
 	Rule   string // the rule that explains the status
 }
 
-// ResetStates derives the effective status of every reset, in the order
-// given. Precedence: used, suppressed, bounced, superseded (R3), expired
-// (R8), clicked, delivered, sent, requested.
-func (p Policy) ResetStates(resets []Reset, now time.Time) []ResetState {
-	var latest time.Time
-	for _, r := range resets {
-		if r.RequestedAt.After(latest) {
-			latest = *r.RequestedAt
+// newestLink is the index of the reset whose link is the newest: the one
+// requested last among those that sent a link, ties broken by stored
+// order (the later wins), so two resets in the same second still leave
+// one newest. -1 when none sent a link.
+func newestLink(resets []Reset) int {
+	best := -1
+	for i, r := range resets {
+		if r.WasSent() && (best < 0 || !r.RequestedAt.Before(*resets[best].RequestedAt)) {
+			best = i
 		}
 	}
+	return best
+}
+
+// ResetStates derives the effective status of every reset, in the order
+// given. Precedence: used, suppressed, bounced, superseded (R3: a newer
+// reset sent a link), expired (R8), clicked, delivered, sent, requested.
+// At most one link is live: only the newest link can be (newestLink).
+func (p Policy) ResetStates(resets []Reset, now time.Time) []ResetState {
+	newest := newestLink(resets)
 	out := make([]ResetState, len(resets))
 	for i, r := range resets {
-		newer := r.RequestedAt.Before(latest)
+		superseded := newest >= 0 && i != newest && r.WasSent()
 		st := ResetState{}
 		switch {
 		case r.WasUsed():
@@ -95,9 +110,9 @@ func (p Policy) ResetStates(resets []Reset, now time.Time) []ResetState {
 			st = ResetState{Status: ResetSuppressed, Rule: "R6"}
 		case r.Status == ResetBounced:
 			st = ResetState{Status: ResetBounced, Rule: "R5"}
-		case newer || r.Status == ResetSuperseded:
+		case superseded || r.Status == ResetSuperseded:
 			st = ResetState{Status: ResetSuperseded, Rule: "R3"}
-		case r.Status == ResetExpired || (r.WasSent() && p.LinkExpired(r, now)):
+		case r.Status == ResetExpired || p.LinkExpired(r, now):
 			st = ResetState{Status: ResetExpired, Rule: "R8"}
 		case r.ClickedAt != nil:
 			st = ResetState{Status: ResetClicked, Rule: "R3", Live: true}
@@ -125,7 +140,7 @@ func (p Policy) ResetWarnings(a Account, now time.Time) []Risk {
 		w = append(w, Risk{"R6", "Emails suppressed since " + RelTime(*a.EmailsUnsubscribedAt, now) + ": nothing can arrive until the suppression is lifted"})
 	}
 	if n := ResetsRequestedWithin(a.Resets, now, p.RecentResetWindow); n >= 2 {
-		w = append(w, Risk{"R3", fmt.Sprintf("%d requests in 24 h: only the newest link works; ask for one at a time", n)})
+		w = append(w, Risk{"R3", fmt.Sprintf("%d requests in %s: only the newest link works; ask for one at a time", n, Duration(p.RecentResetWindow))})
 	}
 	if IsUnverified(a) {
 		w = append(w, Risk{"R7", "Email not verified: resend the verification email before any reset"})
@@ -137,4 +152,55 @@ func (p Policy) ResetWarnings(a Account, now time.Time) []Risk {
 		}
 	}
 	return w
+}
+
+// TimelineStep is one line of a reset's story on the Resets screen.
+type TimelineStep struct {
+	Label string     // "requested", "sent", "delivered" …
+	At    *time.Time // when it happened; nil when the step has no time
+	Text  string     // said instead of a time, e.g. "nothing sent"
+	Note  string     // what it means, with its rule
+}
+
+// ResetTimeline tells one reset's story, oldest step first, given its
+// effective state (from ResetStates): what the platform recorded, then
+// what time and newer requests made of it.
+func (p Policy) ResetTimeline(r Reset, st ResetState, now time.Time) []TimelineStep {
+	steps := []TimelineStep{{Label: "requested", At: r.RequestedAt}}
+	add := func(s TimelineStep) { steps = append(steps, s) }
+	switch {
+	case r.Status == ResetSuppressed && r.SentAt == nil:
+		add(TimelineStep{Label: "suppressed", Text: "nothing sent", Note: "address unsubscribed (R6)"})
+	case r.Status == ResetRequested && r.SentAt == nil:
+		add(TimelineStep{Label: "not sent", Text: "no email yet", Note: "a request that sent nothing has no link (R6)"})
+	case r.SentAt != nil:
+		add(TimelineStep{Label: "sent", At: r.SentAt})
+	}
+	if r.Status == ResetBounced {
+		add(TimelineStep{Label: "bounced", Note: "the mailbox refused it"})
+	}
+	if r.DeliveredAt != nil {
+		add(TimelineStep{Label: "delivered", At: r.DeliveredAt, Note: "look in spam/Promotions if not seen (R4)"})
+	}
+	if r.ClickedAt != nil {
+		add(TimelineStep{Label: "clicked", At: r.ClickedAt})
+	}
+	if r.UsedAt != nil {
+		add(TimelineStep{Label: "used", At: r.UsedAt, Note: "password was set"})
+	}
+	switch st.Status {
+	case ResetExpired:
+		if p.LinkExpired(r, now) {
+			exp := p.LinkExpiry(r)
+			add(TimelineStep{Label: "expired", At: &exp, Note: "older than " + Duration(p.ResetLinkLifetime) + " (R8)"})
+		} else {
+			add(TimelineStep{Label: "expired", Note: "per the platform"})
+		}
+	case ResetSuperseded:
+		add(TimelineStep{Label: "superseded", Note: "a newer link cancelled this one (R3)"})
+	}
+	if st.Live {
+		add(TimelineStep{Label: "works for", Text: Duration(p.LinkExpiry(r).Sub(now)) + " more", Note: "(R8)"})
+	}
+	return steps
 }

@@ -254,7 +254,7 @@ func (a *Account) Validate() error {
 	if a.USState != "" && !IsUSState(a.USState) {
 		return fieldErr("us_state", "%q is not a U.S. state or territory code (P2)", clip(a.USState))
 	}
-	if a.Phone != "" {
+	if a.Phone != "" { // the contact number: any country, but a phone (ParsePhone)
 		if _, err := NormalizePhone(a.Phone); err != nil {
 			return fieldErr("phone", "%s", err)
 		}
@@ -281,6 +281,7 @@ func (a *Account) Validate() error {
 		}
 	}
 	ids := map[string]bool{}
+	var firstPhone, firstPhoneField string
 	for i, f := range a.Factors {
 		p := fmt.Sprintf("factors[%d]", i)
 		if err := validateID(p+".id", f.ID); err != nil {
@@ -297,8 +298,20 @@ func (a *Account) Validate() error {
 			if f.Phone == "" {
 				return fieldErr(p+".phone", "required for a phone factor")
 			}
-			if _, err := NormalizeUSPhone(f.Phone); err != nil {
+			e164, err := NormalizeUSPhone(f.Phone)
+			if err != nil {
 				return fieldErr(p+".phone", "%s", err)
+			}
+			// rule M5: one phone number per account, among its 2FA factors.
+			// The account's top-level "phone" is the contact number on file
+			// (a caller-verification callback), not a 2FA method: M5 speaks
+			// of factors, and a contact number may be from anywhere, so it
+			// need not equal the factor phone.
+			switch {
+			case firstPhone == "":
+				firstPhone, firstPhoneField = e164, p+".phone"
+			case e164 != firstPhone:
+				return fieldErr(p+".phone", "a second phone number on the account, different from %s: one phone number per account (M5)", firstPhoneField)
 			}
 		}
 	}
@@ -313,8 +326,15 @@ func (a *Account) Validate() error {
 		}
 		ids[d.ID] = true
 	}
-	if x := a.MFAExemption; x != nil && x.ExpiresAt.Before(*x.GrantedAt) {
-		return fieldErr("mfa_exemption.expires_at", "before granted_at")
+	if x := a.MFAExemption; x != nil {
+		// rule M7: an exemption lasts exactly ExemptionLength, a fixed
+		// duration (not a calendar week across a DST change)
+		switch d := x.ExpiresAt.Sub(*x.GrantedAt); {
+		case d < 0:
+			return fieldErr("mfa_exemption.expires_at", "before granted_at")
+		case d != ExemptionLength:
+			return fieldErr("mfa_exemption.expires_at", "%s after granted_at; an exemption lasts exactly %s (M7)", d, ExemptionLength)
+		}
 	}
 	for i, l := range a.Logins {
 		p := fmt.Sprintf("logins[%d]", i)
@@ -377,10 +397,29 @@ func validateID(field, id string) error {
 	return nil
 }
 
-// NormalizeEmail is the look-up form of an email: surrounding spaces
-// trimmed, case folded (P7: email is the login identifier, case-insensitive).
+// NormalizeEmail is the look-up form of an email (rule P7): surrounding
+// spaces trimmed and the ASCII letters A–Z lower-cased, nothing else. No
+// Unicode case or compatibility folding: strings.ToLower would turn the
+// Kelvin sign U+212A into "k", so "\u212Aate@x.com" would find kate@x.com.
+// Every look-up, index key and email comparison goes through it.
 func NormalizeEmail(s string) string {
-	return strings.ToLower(strings.TrimSpace(s))
+	return asciiLower(strings.TrimSpace(s))
+}
+
+// asciiLower lower-cases A–Z and leaves every other byte as it is.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // ValidateEmail accepts a plain addr-spec (local@domain.tld): no display
@@ -437,40 +476,6 @@ func phoneDigits(s string) string {
 		}
 		return r
 	}, strings.TrimSpace(s))
-}
-
-// NormalizePhone returns s in E.164 form (+ and 8–15 digits). Contact
-// phones may be from anywhere; 2FA phones must pass NormalizeUSPhone.
-func NormalizePhone(s string) (string, error) {
-	d := phoneDigits(s)
-	if strings.HasPrefix(d, "00") {
-		return "", fmt.Errorf("%q starts with an international dialling prefix: write it as +<country code>…", clip(s))
-	}
-	if !strings.HasPrefix(d, "+") {
-		return "", fmt.Errorf("%q has no country code: write it as +1… (E.164)", clip(s))
-	}
-	digits := d[1:]
-	if len(digits) < 8 || len(digits) > 15 || strings.TrimFunc(digits, isASCIIDigit) != "" {
-		return "", fmt.Errorf("%q is not a phone number in E.164 form (+ and 8–15 digits)", clip(s))
-	}
-	return d, nil
-}
-
-// NormalizeUSPhone returns s as +1NXXNXXXXXX, or an error naming rule M2:
-// phone codes go to US (+1) numbers only.
-func NormalizeUSPhone(s string) (string, error) {
-	d, err := NormalizePhone(s)
-	if err != nil {
-		return "", fmt.Errorf("%w (M2: 2FA phones must be US +1 numbers)", err)
-	}
-	if !strings.HasPrefix(d, "+1") {
-		return "", fmt.Errorf("%q is not a US +1 number (M2: phone codes are sent to US numbers only)", clip(s))
-	}
-	n := d[2:]
-	if len(n) != 10 || n[0] < '2' || n[3] < '2' {
-		return "", fmt.Errorf("%q is not a valid US number: want +1 and 10 digits, area code and exchange not starting with 0 or 1 (M2)", clip(s))
-	}
-	return d, nil
 }
 
 func isASCIIDigit(r rune) bool { return r >= '0' && r <= '9' }

@@ -135,7 +135,10 @@ func TestNormalizeEmail(t *testing.T) {
 	for in, want := range map[string]string{
 		"  Maria.Lopez@GMAIL.com\t": "maria.lopez@gmail.com",
 		"a@b.co":                    "a@b.co",
-		"ÉMILE@Exemple.fr":          "émile@exemple.fr",
+		"ÉMILE@Exemple.fr":          "Émile@exemple.fr", // P7: A–Z only
+		"\u212Aate@x.com":           "\u212Aate@x.com",  // Kelvin sign stays
+		"STRASSE@X.COM":             "strasse@x.com",
+		"stra\u00dfe@x.com":         "stra\u00dfe@x.com", // no case folding to "ss"
 	} {
 		if got := NormalizeEmail(in); got != want {
 			t.Errorf("NormalizeEmail(%q) = %q, want %q", in, got, want)
@@ -158,6 +161,29 @@ func TestNormalizeUSPhone(t *testing.T) {
 		if _, err := NormalizeUSPhone(bad); err == nil || !strings.Contains(err.Error(), "M2") {
 			t.Errorf("NormalizeUSPhone(%q) err = %v, want an M2 error", bad, err)
 		}
+	}
+}
+
+// TestKelvinSignIsNotK: rule P7 folds the ASCII letters only, so an
+// address with the Kelvin sign (U+212A) is another address.
+func TestKelvinSignIsNotK(t *testing.T) {
+	if NormalizeEmail("\u212Aate@x.com") == NormalizeEmail("kate@x.com") {
+		t.Fatal("Kelvin sign matched k")
+	}
+	if NormalizeEmail(" KATE@X.com ") != NormalizeEmail("kate@x.com") {
+		t.Fatal("ASCII case and spaces must not matter")
+	}
+	acc := base(func(a *Account) { a.Email = "kate@x.com"; a.PreviousEmails = []string{"\u212Aate@old.com"} })
+	if err := acc.Validate(); err != nil {
+		t.Fatalf("an old address with a Kelvin sign is its own address: %v", err)
+	}
+	acc.PreviousEmails = []string{"\u212Aate@x.com"}
+	if err := acc.Validate(); err != nil {
+		t.Fatalf("\\u212Aate@x.com is not a duplicate of kate@x.com: %v", err)
+	}
+	acc.PreviousEmails = []string{"KATE@x.com"}
+	if err := acc.Validate(); err == nil {
+		t.Fatal("KATE@x.com is kate@x.com (P7)")
 	}
 }
 

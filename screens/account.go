@@ -18,6 +18,7 @@ import (
 // visit, latest logins and resets, each fact tagged with its rule.
 type Account struct {
 	accountPage
+	matched  string // the address the look-up found it by ("" : not by an email)
 	revealed bool
 	keys     accountKeys
 	acts     emailActions
@@ -27,8 +28,13 @@ type accountKeys struct{ Diagnose, Resets, TwoFA, History, Reveal key.Binding }
 
 // NewAccount builds the Account screen for a record already audited as
 // looked up.
-func NewAccount(env *tui.Env, rec store.Record) *Account {
-	return &Account{accountPage: newAccountPage(env, rec), acts: newEmailActions(),
+func NewAccount(env *tui.Env, rec store.Record) *Account { return NewAccountFoundBy(env, rec, "") }
+
+// NewAccountFoundBy builds the Account screen for a record a look-up found
+// by the address matched (current or previous email; "" when found by
+// name, phone or id). Diagnose starts from that address: the caller's.
+func NewAccountFoundBy(env *tui.Env, rec store.Record, matched string) *Account {
+	return &Account{accountPage: newAccountPage(env, rec), matched: matched, acts: newEmailActions(),
 		keys: accountKeys{
 			Diagnose: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diagnose")),
 			Resets:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resets")),
@@ -56,7 +62,7 @@ func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		a := &s.rec.Account
 		switch {
 		case key.Matches(msg, s.keys.Diagnose):
-			return s, s.env.Push(NewDiagnose(s.env, a, a.Email))
+			return s, s.env.Push(NewDiagnose(s.env, a, s.callerEmail(), s.revealed))
 		case key.Matches(msg, s.keys.Resets):
 			return s, s.env.Push(NewResets(s.env, s.rec))
 		case key.Matches(msg, s.keys.TwoFA):
@@ -74,6 +80,15 @@ func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	return s, nil
 }
 
+// callerEmail is the address to diagnose: the one the caller gave, which
+// the look-up matched, else the account's current email.
+func (s *Account) callerEmail() string {
+	if s.matched != "" {
+		return s.matched
+	}
+	return s.rec.Account.Email
+}
+
 // View implements tui.Screen.
 func (s *Account) View(width, height int) string {
 	return s.scroll.View(s.body(width), width, height)
@@ -88,11 +103,7 @@ func (s *Account) body(width int) string {
 
 	add(st.Title.Render(tui.Clip(a.Name, width/2)) + st.Muted.Render(fmt.Sprintf("  %s · v%d, changed by %s %s",
 		a.ID, s.rec.Version, tui.Clip(s.rec.UpdatedBy, 20), model.RelTime(s.rec.UpdatedAt, now))))
-	portal := "patient portal"
-	if a.Role == model.RoleProvider {
-		portal = "provider portal"
-	}
-	add(row(st, "Role", a.Role+" → "+st.Key.Render(model.PortalHost(a.Role))+" ("+portal+")"+rule(st, "P3", "P4", "P5")))
+	add(row(st, "Role", a.Role+" → "+st.Key.Render(model.PortalHost(a.Role))+" ("+model.PortalLabel(a.Role)+")"+rule(st, "P3", "P4", "P5")))
 	status := a.Status
 	switch a.Status {
 	case model.StatusActive:
@@ -112,6 +123,10 @@ func (s *Account) body(width int) string {
 		email += "  " + st.Good.Render("verified") + " " + model.RelTime(*a.EmailVerifiedAt, now)
 	}
 	add(row(st, "Email", email))
+	if s.matched != "" && model.NormalizeEmail(s.matched) != model.NormalizeEmail(a.Email) {
+		add(row(st, "Found by", st.Warn.Render("a previous email")+": "+maskedOr(s.revealed, s.matched, model.MaskEmail)+
+			", now "+maskedOr(s.revealed, a.Email, model.MaskEmail)+rule(st, "P4")))
+	}
 	for _, pe := range a.PreviousEmails {
 		add(row(st, "  previous", maskedOr(s.revealed, pe, model.MaskEmail)+st.Muted.Render(" (old login email)")+rule(st, "P4")))
 	}
@@ -150,7 +165,7 @@ func (s *Account) body(width int) string {
 		}
 		add(row(st, "Next visit", tui.Clip(line, w)+rule(st, "T1")))
 	} else {
-		add(row(st, "Next visit", "no telehealth visit in the next 24 h"+rule(st, "T1")))
+		add(row(st, "Next visit", "no telehealth visit "+p.VisitWindow()+rule(st, "T1")))
 	}
 
 	add("")
@@ -161,11 +176,11 @@ func (s *Account) body(width int) string {
 	}
 	for _, l := range logins {
 		res := l.Result
-		if res == model.LoginBadPassword || res == model.LoginMFAFailed || res == model.LoginBlocked || res == model.LoginUnverified {
+		if model.LoginFailed(res) {
 			res = st.Warn.Render(res)
 		}
 		wrong := ""
-		if l.Portal != model.PortalFor(a.Role) {
+		if model.WrongPortal(a.Role, l) {
 			wrong = " " + st.Bad.Render("wrong portal")
 		}
 		add(fmt.Sprintf("  %-14s %-9s %s%s  %s", model.RelTime(*l.At, now), l.Portal, res, wrong, tui.Clip(l.Browser, 20)))

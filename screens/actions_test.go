@@ -140,7 +140,7 @@ func TestLeadGrantsExemptionAfterVerification(t *testing.T) {
 	h.frame()
 	rec, _ := st.Get("demo-015")
 	x := rec.Account.MFAExemption
-	if x == nil || x.ExpiresAt.Sub(*x.GrantedAt) != model.DefaultPolicy.ExemptionLength || x.GrantedBy != "kay" {
+	if x == nil || x.ExpiresAt.Sub(*x.GrantedAt) != model.ExemptionLength || x.GrantedBy != "kay" {
 		t.Fatalf("exemption %+v", x)
 	}
 	if got := strings.Join(outboxTypes(t, st), " "); got != "command:grant_mfa_exemption notification:mfa_exemption_granted" {

@@ -149,8 +149,9 @@ func reveal(env *tui.Env, id string, done func()) tea.Cmd {
 	}))
 }
 
-// openAccount audits the look-up and opens the Account screen.
-func openAccount(env *tui.Env, id string, via string) tea.Cmd {
+// openAccount audits the look-up and opens the Account screen; matched is
+// the address the look-up found it by, or "".
+func openAccount(env *tui.Env, id, via, matched string) tea.Cmd {
 	rec, err := env.Store.Get(id)
 	if err != nil {
 		return tui.ToastError(err)
@@ -158,5 +159,5 @@ func openAccount(env *tui.Env, id string, via string) tea.Cmd {
 	if err := env.Audit("lookup", id, "", map[string]string{"via": via}); err != nil {
 		return tui.ToastError(fmt.Errorf("look-up not audited, not shown: %w", err))
 	}
-	return env.Push(NewAccount(env, rec))
+	return env.Push(NewAccountFoundBy(env, rec, matched))
 }

@@ -1,23 +1,33 @@
 package screens
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"frontdoor/model"
+	"frontdoor/store"
 	"frontdoor/tui"
 )
 
-// Diagnose asks what the caller reports (site, problem, flags) and shows
-// the findings live: the first prominent with the steps to read out, the
-// rest with their evidence. The findings come from model.Diagnose only.
+// Diagnose asks what the caller reports (their email, site, problem,
+// flags) and shows the findings live: the first prominent with the steps
+// to read out, the rest with their evidence. The findings come from
+// model.Diagnose only. It diagnoses the address the caller gave: the one
+// a look-up matched (a previous email too), or one the agent types in the
+// email field, so no_account and login_email_changed are reachable.
 type Diagnose struct {
 	env      *tui.Env
 	acc      *model.Account // nil: no account has the email
-	email    string
+	email    string         // the caller's address, diagnosed
+	typed    bool           // the agent typed email (not taken from the account)
+	revealed string         // id of the account whose PII the agent revealed, or ""
+	input    textinput.Model
+	editing  bool
 	site     int
 	problem  int
 	abroad   bool
@@ -34,6 +44,9 @@ type diagnoseKeys struct {
 	Abroad   key.Binding
 	Other    key.Binding
 	Copy     key.Binding
+	Email    key.Binding
+	Apply    key.Binding
+	Cancel   key.Binding
 }
 
 var siteLabels = map[string]string{
@@ -46,11 +59,22 @@ var problemKeys = []struct{ key, label string }{
 	{"o", "no 2FA code"}, {"x", "lost 2FA"}, {"j", "can't join visit"}, {"f", "family account"},
 }
 
-// NewDiagnose builds the Diagnose screen for acc (nil when no account has
-// email). It starts on site unknown, problem can't log in.
-func NewDiagnose(env *tui.Env, acc *model.Account, email string) *Diagnose {
-	d := &Diagnose{env: env, acc: acc, email: email, site: len(model.Sites) - 1, audited: map[string]bool{},
+// NewDiagnose builds the Diagnose screen for the caller's address email
+// and acc, the account a look-up found by it (nil when none has it).
+// revealed says the agent revealed acc's PII (DESIGN §3), so findings
+// spell out emails and phones. It starts on site unknown, problem can't
+// log in; with no email, it starts in the email field.
+func NewDiagnose(env *tui.Env, acc *model.Account, email string, revealed bool) *Diagnose {
+	d := &Diagnose{env: env, acc: acc, email: strings.TrimSpace(email), site: len(model.Sites) - 1, audited: map[string]bool{},
 		scroll: tui.NewScroller()}
+	d.typed = acc == nil
+	if revealed && acc != nil {
+		d.revealed = acc.ID
+	}
+	d.input = textinput.New()
+	d.input.Prompt = ""
+	d.input.Placeholder = "the caller's email address"
+	d.input.CharLimit = 254
 	for i, s := range model.Sites {
 		d.keys.Sites = append(d.keys.Sites, key.NewBinding(key.WithKeys(fmt.Sprint(i+1)), key.WithHelp(fmt.Sprint(i+1), "site: "+siteLabels[s])))
 	}
@@ -60,32 +84,95 @@ func NewDiagnose(env *tui.Env, acc *model.Account, email string) *Diagnose {
 	d.keys.Abroad = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "abroad"))
 	d.keys.Other = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "other device"))
 	d.keys.Copy = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy steps"))
+	d.keys.Email = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "caller's email"))
+	d.keys.Apply = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "diagnose this email"))
+	d.keys.Cancel = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "keep the email"))
+	if d.email == "" {
+		d.edit()
+	}
 	d.findings = env.Policy.Diagnose(acc, d.Report(), env.Now()) // whole before Init; Init audits
 	return d
 }
 
 // Init implements tui.Screen.
-func (d *Diagnose) Init() tea.Cmd { return d.rediagnose() }
+func (d *Diagnose) Init() tea.Cmd {
+	if d.editing {
+		return tea.Batch(d.rediagnose(), textinput.Blink)
+	}
+	return d.rediagnose()
+}
 
 // Title implements tui.Screen.
 func (d *Diagnose) Title() string {
-	if d.acc == nil {
+	switch {
+	case d.email == "":
+		return "Diagnose"
+	case d.acc == nil:
 		return "Diagnose " + tui.Sanitize(d.email) + " (no account)"
 	}
 	return "Diagnose · " + tui.Sanitize(d.acc.Name)
 }
 
+// CapturingInput: while the email field is focused, every key is typed.
+func (d *Diagnose) CapturingInput() bool { return d.editing }
+
+// reveal: the agent revealed the PII of the account diagnosed.
+func (d *Diagnose) reveal() bool { return d.acc != nil && d.acc.ID == d.revealed }
+
 // Report is what the agent has picked.
 func (d *Diagnose) Report() model.Report {
 	return model.Report{Email: d.email, Site: model.Sites[d.site], Problem: model.Problems[d.problem],
-		Abroad: d.abroad, OtherDevice: d.other}
+		Abroad: d.abroad, OtherDevice: d.other, Reveal: d.reveal()}
+}
+
+// edit focuses the email field. It starts with the address only if the
+// agent typed it or revealed the account: a masked address stays masked.
+func (d *Diagnose) edit() tea.Cmd {
+	d.editing = true
+	d.input.SetValue("")
+	if d.typed || d.reveal() {
+		d.input.SetValue(d.email)
+	}
+	d.input.CursorEnd()
+	return d.input.Focus()
+}
+
+var errNeedEmail = errors.New("type the caller's full email address (name@domain)")
+
+// setEmail diagnoses another address: the account it finds (current or
+// previous email, P7), or none. Finding another account is a look-up,
+// audited before anything of it is shown.
+func (d *Diagnose) setEmail(email string) tea.Cmd {
+	email = strings.TrimSpace(email)
+	if model.ValidateEmail(email) != nil {
+		return tui.ToastError(errNeedEmail)
+	}
+	var acc *model.Account
+	rec, err := d.env.Store.ByEmail(email)
+	switch {
+	case err == nil:
+		acc = &rec.Account
+	case !errors.Is(err, store.ErrNotFound):
+		return tui.ToastError(err)
+	}
+	if acc != nil && (d.acc == nil || d.acc.ID != acc.ID) {
+		if err := d.env.Audit("lookup", acc.ID, "", map[string]string{"via": "diagnose: email field"}); err != nil {
+			return tui.ToastError(fmt.Errorf("look-up not audited, not shown: %w", err))
+		}
+	}
+	d.acc, d.email, d.typed, d.editing = acc, email, true, false
+	d.input.Blur()
+	return d.rediagnose()
 }
 
 // rediagnose runs the engine and audits each distinct report once.
 func (d *Diagnose) rediagnose() tea.Cmd {
 	r := d.Report()
 	d.findings = d.env.Policy.Diagnose(d.acc, r, d.env.Now())
-	sig := fmt.Sprintf("%s/%s/%t/%t", r.Site, r.Problem, r.Abroad, r.OtherDevice)
+	if d.email == "" {
+		return nil // nothing to diagnose yet: the agent is typing the address
+	}
+	sig := fmt.Sprintf("%s/%s/%s/%t/%t", model.NormalizeEmail(r.Email), r.Site, r.Problem, r.Abroad, r.OtherDevice)
 	if d.audited[sig] {
 		return nil
 	}
@@ -113,6 +200,22 @@ func (d *Diagnose) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			}
 		}
 	case tea.KeyMsg:
+		if d.editing {
+			switch {
+			case key.Matches(msg, d.keys.Apply):
+				return d, d.setEmail(d.input.Value())
+			case key.Matches(msg, d.keys.Cancel) && d.email != "":
+				d.editing = false
+				d.input.Blur()
+				return d, nil
+			}
+			var cmd tea.Cmd
+			d.input, cmd = d.input.Update(msg)
+			return d, cmd
+		}
+		if key.Matches(msg, d.keys.Email) {
+			return d, d.edit()
+		}
 		for i, k := range d.keys.Sites {
 			if key.Matches(msg, k) {
 				d.site = i
@@ -136,6 +239,12 @@ func (d *Diagnose) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return d, d.copySteps()
 		}
 		d.scroll.Update(msg)
+	default:
+		if d.editing { // the cursor's blink
+			var cmd tea.Cmd
+			d.input, cmd = d.input.Update(msg)
+			return d, cmd
+		}
 	}
 	return d, nil
 }
@@ -153,6 +262,9 @@ func (d *Diagnose) StepsText() string {
 
 // copySteps puts our own text (never account text) on the agent's clipboard.
 func (d *Diagnose) copySteps() tea.Cmd {
+	if d.email == "" {
+		return tui.ToastError(errNeedEmail)
+	}
 	return tea.Batch(tui.CopyToClipboard(d.StepsText()), tui.Toast("Steps copied to your clipboard (OSC 52)"))
 }
 
@@ -190,7 +302,12 @@ func (d *Diagnose) View(width, height int) string {
 		return st.Muted.Render("[ ] " + k + " " + label)
 	}
 	top = append(top, st.Label.Render("Flags   ")+flag(d.abroad, "a", "caller is abroad")+"  "+flag(d.other, "w", "on another device"))
+	top = append([]string{d.emailRow(width)}, top...)
 	header := strings.Join(top, "\n")
+	headerLines := strings.Count(header, "\n") + 1
+	if d.email == "" {
+		return header + "\n\n" + st.Muted.Render(tui.Wrap("Type the caller's email address and press enter: the account it belongs to (current or previous email) is diagnosed, or none.", width))
+	}
 
 	f := d.findings[0]
 	inner := min(width-4, 100)
@@ -214,8 +331,27 @@ func (d *Diagnose) View(width, height int) string {
 			body += tui.Clip("• "+o.Title+ev, width-1) + rule(st, o.Rules...) + "\n"
 		}
 	}
-	headerLines := strings.Count(header, "\n") + 1
 	return header + "\n" + d.scroll.View(body, width, height-headerLines-1)
+}
+
+// emailRow shows the caller's address: masked when it came from an
+// account whose PII is not revealed, as typed when the agent typed it.
+func (d *Diagnose) emailRow(width int) string {
+	st := d.env.Styles
+	label := st.Label.Render(fmt.Sprintf("%-8s", "Email")) + "  "
+	if d.editing {
+		d.input.Width = max(width-14, 10)
+		return label + d.input.View()
+	}
+	shown := d.email
+	if !d.typed && !d.reveal() {
+		shown = model.MaskEmail(d.email)
+	}
+	note := ""
+	if d.acc != nil && model.NormalizeEmail(d.email) != model.NormalizeEmail(d.acc.Email) {
+		note = " (a previous email of the account)"
+	}
+	return label + tui.Clip(tui.Sanitize(shown)+note, width-24) + st.Muted.Render("  e: change")
 }
 
 // wrapChips breaks a long chip row onto two lines when it does not fit.
@@ -243,7 +379,10 @@ func wrapChips(s string, width int) string {
 
 // ShortHelp implements tui.Screen.
 func (d *Diagnose) ShortHelp() []key.Binding {
-	return []key.Binding{
+	if d.editing {
+		return []key.Binding{d.keys.Apply, d.keys.Cancel}
+	}
+	return []key.Binding{d.keys.Email,
 		key.NewBinding(key.WithKeys("1"), key.WithHelp("1-5", "site")),
 		key.NewBinding(key.WithKeys("l"), key.WithHelp("l/m/k/o/x/j/f", "problem")),
 		d.keys.Abroad, d.keys.Other, d.keys.Copy,
@@ -252,5 +391,5 @@ func (d *Diagnose) ShortHelp() []key.Binding {
 
 // FullHelp implements tui.Screen.
 func (d *Diagnose) FullHelp() [][]key.Binding {
-	return [][]key.Binding{d.keys.Sites, d.keys.Problems, append([]key.Binding{d.keys.Abroad, d.keys.Other, d.keys.Copy}, d.scroll.Bindings()...)}
+	return [][]key.Binding{d.keys.Sites, d.keys.Problems, append([]key.Binding{d.keys.Email, d.keys.Abroad, d.keys.Other, d.keys.Copy}, d.scroll.Bindings()...)}
 }

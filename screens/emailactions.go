@@ -2,6 +2,7 @@ package screens
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -36,8 +37,11 @@ func (e emailActions) handle(env *tui.Env, rec store.Record, msg tea.KeyMsg) (te
 	p := env.Policy
 	switch {
 	case key.Matches(msg, e.keys.SendReset):
-		return sendResetDialog(env, rec), true
+		return e.sendResetDialog(env, rec), true
 	case key.Matches(msg, e.keys.Verify):
+		if _, err := p.ResendVerification(rec.Account, input(env, "probe")); err != nil {
+			return e.refused(env, rec.Account.ID, model.ActResendVerification, err), true
+		}
 		return dialog(env, rec, model.ActResendVerification, p.ResendVerification, "Resend verification email",
 			[]string{"The platform sends the verification email again to the account's address (R7).",
 				"Ask the caller to check spam, junk and Gmail's Promotions tab (R4)."},
@@ -72,26 +76,36 @@ func dialog(env *tui.Env, rec store.Record, action string, decide decision, titl
 	return env.Push(tui.NewForm(env, spec))
 }
 
+// refused says why policy refused an action, and audits the attempt;
+// where model names the remedy (ErrSuppressed: lift the suppression;
+// ErrUnverified: resend the verification), it adds the key that takes it.
+func (e emailActions) refused(env *tui.Env, id, action string, err error) tea.Cmd {
+	switch {
+	case errors.Is(err, model.ErrSuppressed):
+		err = fmt.Errorf("%w — press %s", err, e.keys.Lift.Help().Key)
+	case errors.Is(err, model.ErrUnverified):
+		err = fmt.Errorf("%w — press %s", err, e.keys.Verify.Help().Key)
+	}
+	return refused(env, id, action, err)
+}
+
 // sendResetDialog: a reset kills every earlier link (R3). Within the
 // caution window of the last one, the agent confirms twice: first that
 // the caller opened the newest email.
-func sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
+func (e emailActions) sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
 	p := env.Policy
 	a := rec.Account
 	_, err := p.SendReset(a, input(env, ""))
 	second := errors.Is(err, model.ErrNeedsConfirm)
 	if err != nil && !second {
-		if a.EmailsUnsubscribedAt != nil {
-			err = errors.New(err.Error() + " — press u")
-		}
-		return refused(env, a.ID, model.ActSendReset, err)
+		return e.refused(env, a.ID, model.ActSendReset, err)
 	}
 	lines := []string{
 		"The platform emails a reset link to the account's address, for the " + model.PortalHost(a.Role) + " portal (R1).",
 		"Any earlier reset link stops working (R3). The console never sees or sets a password.",
 	}
-	if a.Role == model.RoleProvider {
-		lines = append(lines, "Tell the caller: the subject is \"Please Verify Your Headway Account\" (R2).")
+	if subject, ok := model.ResetEmailSubject(a.Role); ok {
+		lines = append(lines, "Tell the caller: the subject is \""+subject+"\" (R2).")
 	}
 	spec := tui.FormSpec{Title: "Send password reset", Lines: lines, Confirm: "send reset", TextLabel: "Reason",
 		Submit: func(r tui.FormResult) tea.Cmd {

@@ -41,7 +41,7 @@ func NewLookup(env *tui.Env) *Lookup {
 		Up:       key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
 		Down:     key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "next")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		Diagnose: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "diagnose this email anyway")),
+		Diagnose: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "diagnose (type the caller's email there)")),
 		Leave:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave search box")),
 		Focus:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 	}}
@@ -79,11 +79,15 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	case key.Matches(k, l.keys.Open):
 		if len(l.hits) > 0 {
 			h := l.hits[l.selected]
-			return l, openAccount(l.env, h.Account.ID, "search: "+h.MatchedBy)
+			matched := ""
+			if h.MatchedBy == "email" || h.MatchedBy == "previous email" {
+				matched, _, _ = model.MatchedEmail(h.Account, l.input.Value())
+			}
+			return l, openAccount(l.env, h.Account.ID, "search: "+h.MatchedBy, matched)
 		}
 		return l, l.diagnoseAnyway()
 	case key.Matches(k, l.keys.Diagnose):
-		return l, l.diagnoseAnyway()
+		return l, l.diagnoseDirect()
 	case l.input.Focused() && key.Matches(k, l.keys.Leave):
 		l.input.Blur()
 		return l, nil
@@ -111,9 +115,20 @@ func (l *Lookup) diagnoseAnyway() tea.Cmd {
 		return tui.ToastError(errNotEmail)
 	}
 	if r, err := l.env.Store.ByEmail(q); err == nil {
-		return openAccount(l.env, r.Account.ID, "email")
+		return openAccount(l.env, r.Account.ID, "email", q)
 	}
-	return l.env.Push(NewDiagnose(l.env, nil, q))
+	return l.env.Push(NewDiagnose(l.env, nil, q, false))
+}
+
+// diagnoseDirect opens Diagnose without a look-up first: on the typed
+// email if it is one, else on an empty email field for the caller's
+// address. The Diagnose screen finds (and audits) the account itself.
+func (l *Lookup) diagnoseDirect() tea.Cmd {
+	d := NewDiagnose(l.env, nil, "", false)
+	if q := strings.TrimSpace(l.input.Value()); model.ValidateEmail(q) == nil {
+		return tea.Batch(l.env.Push(d), d.setEmail(q))
+	}
+	return l.env.Push(d)
 }
 
 var errNotEmail = errors.New("type the caller's full email address to diagnose it")

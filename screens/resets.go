@@ -84,42 +84,12 @@ func (s *Resets) body(width int) string {
 			head += st.Muted.Render("  by " + tui.Clip(r.RequestedBy, 20))
 		}
 		add(head)
-		step := func(label string, t string, note string) {
-			add(fmt.Sprintf("  %-11s %s %s", label, t, st.Muted.Render(note)))
-		}
-		step("requested", when(r.RequestedAt, now), "")
-		switch {
-		case r.Status == model.ResetSuppressed:
-			step("suppressed", "nothing sent", "address unsubscribed (R6)")
-		case r.SentAt != nil:
-			step("sent", when(r.SentAt, now), "")
-		}
-		if r.Status == model.ResetBounced {
-			step("bounced", "", "the mailbox refused it")
-		}
-		if r.DeliveredAt != nil {
-			step("delivered", when(r.DeliveredAt, now), "look in spam/Promotions if not seen (R4)")
-		}
-		if r.ClickedAt != nil {
-			step("clicked", when(r.ClickedAt, now), "")
-		}
-		if r.UsedAt != nil {
-			step("used", when(r.UsedAt, now), "password was set")
-		}
-		switch rs.Status {
-		case model.ResetExpired:
-			if r.WasSent() {
-				exp := p.LinkExpiry(r)
-				step("expired", when(&exp, now), "older than "+model.Duration(p.ResetLinkLifetime)+" (R8)")
-			} else {
-				step("expired", "", "per the platform")
+		for _, ts := range p.ResetTimeline(r, rs, now) {
+			at := ts.Text
+			if ts.At != nil {
+				at = when(ts.At, now)
 			}
-		case model.ResetSuperseded:
-			step("superseded", "", "a newer request cancelled this link (R3)")
-		}
-		if rs.Live {
-			left := p.LinkExpiry(r).Sub(now)
-			step("works for", model.Duration(left)+" more", "(R8)")
+			add(fmt.Sprintf("  %-11s %s %s", ts.Label, at, st.Muted.Render(ts.Note)))
 		}
 		add("")
 	}

@@ -146,7 +146,7 @@ func TestChangingProblemReordersFindings(t *testing.T) {
 	st := newStore(t)
 	env := newEnv(t, st, "sam", model.RoleAgent)
 	rec, _ := st.ByEmail("dr.james.hill@hillcounseling.com")
-	d := NewDiagnose(env, &rec.Account, rec.Account.Email)
+	d := NewDiagnose(env, &rec.Account, rec.Account.Email, false)
 	d.Init()
 	firstOf := func(keys string) string {
 		for _, r := range keys {
@@ -206,7 +206,7 @@ func TestNaughtyNamesKeepTheLayout(t *testing.T) {
 		rec, _ := st.Get("demo-001")
 		rec.Account.Name = s
 		rec.Account.Notes = []model.Note{{At: &now, By: s, Text: s}}
-		for _, scr := range []tui.Screen{NewAccount(env, rec), NewResets(env, rec), NewTwoFA(env, rec), NewDiagnose(env, &rec.Account, s)} {
+		for _, scr := range []tui.Screen{NewAccount(env, rec), NewResets(env, rec), NewTwoFA(env, rec), NewDiagnose(env, &rec.Account, s, false)} {
 			app := tui.NewApp(env, scr)
 			app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 			v := app.View()

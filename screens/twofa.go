@@ -62,9 +62,10 @@ func (s *TwoFA) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		case key.Matches(msg, s.keys.Down):
 			s.cursor = min(s.cursor+1, max(s.items()-1, 0))
 		case key.Matches(msg, s.keys.Grant):
-			return s, s.verified(model.ActGrantExemption, p.GrantExemption, "Grant 2FA exemption (7 days)", "",
-				[]string{"The provider gets one week to sign in at sigmund.headway.co and reset their methods: Settings → Login tab → Reset (M7).",
-					"The provider is notified."}, "Exemption granted for 7 days")
+			length := model.Words(model.ExemptionLength)
+			return s, s.verified(model.ActGrantExemption, p.GrantExemption, "Grant 2FA exemption ("+length+")", "",
+				[]string{"The provider gets " + length + " to sign in at sigmund.headway.co and reset their methods: Settings → Login tab → Reset (M7).",
+					"The provider is notified."}, "Exemption granted for "+length)
 		case key.Matches(msg, s.keys.Revoke):
 			return s, dialog(s.env, s.rec, model.ActRevokeExemption, p.RevokeExemption, "Revoke 2FA exemption",
 				[]string{"The exemption ends now; the provider is notified."}, true, "Exemption revoked")
@@ -166,7 +167,7 @@ func (s *TwoFA) body(width int) string {
 	add(row(st, "Recovery", model.RecoveryCodeState(a)+" — one-time; using it issues a new one"+rule(st, "M2", "M8")))
 
 	add("")
-	add(st.Title.Render("Remembered devices") + rule(st, "M4") + st.Muted.Render("  (asked again 30 days after remembering)"))
+	add(st.Title.Render("Remembered devices") + rule(st, "M4") + st.Muted.Render("  (asked again "+model.Words(p.RememberedDeviceLength)+" after remembering)"))
 	if len(a.RememberedDevices) == 0 {
 		add(st.Muted.Render("  none"))
 	}

@@ -1,0 +1,330 @@
+package model
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func find(t *testing.T, fs []Finding, code string) Finding {
+	t.Helper()
+	for _, f := range fs {
+		if f.Code == code {
+			return f
+		}
+	}
+	t.Fatalf("no %s in %v", code, codes(fs))
+	return Finding{}
+}
+
+func joined(f Finding) string { return strings.Join(f.Steps, "\n") }
+
+// TestMultiProblemLeadSteps: calls where several findings hold, and the
+// lead's steps are doable on the account (DOMAIN §7, R6, R7, M7).
+func TestMultiProblemLeadSteps(t *testing.T) {
+	t.Run("unverified + suppressed + wrong site (P5, R7, R6)", func(t *testing.T) {
+		acc := base(func(a *Account) {
+			a.EmailVerifiedAt, a.Status = nil, StatusPending
+			a.EmailsUnsubscribedAt = at(-30 * 24 * time.Hour)
+		})
+		fs := Diagnose(acc, rep(SiteProvider, ProblemCantLogIn), now)
+		if got := codes(fs); !slices.Equal(got, []string{"wrong_portal", "email_unverified", "emails_suppressed"}) {
+			t.Fatalf("findings %v", got)
+		}
+		steps := fs[0].Steps
+		last := steps[len(steps)-1]
+		if !strings.HasPrefix(last, liftFirst) || !strings.Contains(last, "Verify your email first") {
+			t.Errorf("the lead does not end with verifying the email, after lifting the suppression:\n%s", joined(fs[0]))
+		}
+		if strings.Contains(joined(fs[0]), "Forgot your password") {
+			t.Errorf("a reset offered on an unverified account (policy refuses it, R7):\n%s", joined(fs[0]))
+		}
+		// email_unverified's own steps: each one needing an email says to lift first
+		for _, s := range find(t, fs, "email_unverified").Steps[1:] {
+			if !strings.HasPrefix(s, liftFirst) {
+				t.Errorf("email step without the suppression first: %q", s)
+			}
+		}
+	})
+	t.Run("terminated + old email + lost 2FA (A4, P4, M7)", func(t *testing.T) {
+		acc := base(provider, withFactors(FactorPhone), func(a *Account) { a.Status = StatusTerminated })
+		r := rep(SiteProvider, ProblemLost2FA)
+		r.Email = "pat@oldmail.com"
+		fs := Diagnose(acc, r, now)
+		got := codes(fs)
+		if got[0] != "provider_terminated" || !slices.Contains(got, "login_email_changed") || slices.Contains(got, "mfa_provider_exemption") {
+			t.Fatalf("findings %v", got)
+		}
+		for _, f := range fs {
+			if strings.Contains(strings.ToLower(joined(f)), "exemption") {
+				t.Errorf("%s offers an exemption to a terminated provider:\n%s", f.Code, joined(f))
+			}
+		}
+		if s := joined(find(t, fs, "login_email_changed")); strings.Contains(s, "sign in with the current") {
+			t.Errorf("sign-in suggested to a terminated provider (A4):\n%s", s)
+		}
+		if ev := strings.Join(fs[0].Evidence, "\n"); !strings.Contains(ev, "previous email") {
+			t.Errorf("the lead does not say the caller gave an old address: %s", ev)
+		}
+	})
+	t.Run("superseded + expired (R3, R8)", func(t *testing.T) {
+		acc := base(withResets(reset("r1", 3*time.Hour, ResetDelivered), reset("r2", 2*time.Hour, ResetDelivered)))
+		fs := Diagnose(acc, rep(SitePatient, ProblemResetLinkFailed), now)
+		if got := codes(fs); !slices.Equal(got, []string{"reset_link_expired"}) {
+			t.Fatalf("findings %v", got)
+		}
+		if !strings.Contains(joined(fs[0]), "Request one new reset") || !strings.Contains(joined(fs[0]), "Forgot your password") {
+			t.Errorf("steps:\n%s", joined(fs[0]))
+		}
+	})
+}
+
+// TestStepsNeedingEmailSayLiftFirst: rule R6, on leads of every kind.
+func TestStepsNeedingEmailSayLiftFirst(t *testing.T) {
+	sup := func(a *Account) { a.EmailsUnsubscribedAt = at(-time.Hour) }
+	for _, c := range []struct {
+		name string
+		acc  *Account
+		r    Report
+		want string // a step text that must come after the lift
+	}{
+		{"bad password: the reset", base(sup, func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBadPassword, 5*time.Minute)} }), rep(SitePatient, ProblemCantLogIn), "Forgot your password"},
+		{"escalate: the follow-up email", base(sup), rep(SitePatient, ProblemNo2FACode), "follow up by email"},
+		{"login blocked: the follow-up email", base(sup, func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBlocked, 5*time.Minute)} }), rep(SitePatient, ProblemCantLogIn), "follow up with you by email"},
+		{"email code (M3)", base(sup, withFactors(FactorPhone), func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginMFAOK, 48*time.Hour)} }), rep(SitePatient, ProblemLost2FA), "the code goes to your login email"},
+		{"visit too early: the reminder", base(sup, visitIn(2*time.Hour)), rep(SitePatient, ProblemCantJoinSession), "reminder email"},
+		{"wrong portal: the reset", base(sup, provider), rep(SitePatient, ProblemCantLogIn), "Forgot your password"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := Diagnose(c.acc, c.r, now)[0]
+			found := false
+			for _, s := range f.Steps {
+				if strings.Contains(s, c.want) {
+					found = true
+					if !strings.HasPrefix(s, liftFirst) {
+						t.Errorf("%s: %q does not say to lift the suppression first", f.Code, s)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("%s has no step with %q:\n%s", f.Code, c.want, joined(f))
+			}
+		})
+	}
+	// not suppressed: no such words
+	f := Diagnose(base(), rep(SitePatient, ProblemNo2FACode), now)[0]
+	if strings.Contains(joined(f), liftFirst) {
+		t.Errorf("lift-first on an account whose emails are not suppressed:\n%s", joined(f))
+	}
+}
+
+// TestUnverifiedEndsWithVerifyFirst: rule R7 for every finding ranked
+// above email_unverified, and for a reset refused because of it.
+func TestUnverifiedEndsWithVerifyFirst(t *testing.T) {
+	unv := func(a *Account) { a.EmailVerifiedAt = nil }
+	for _, c := range []struct {
+		name string
+		acc  *Account
+		r    Report
+	}{
+		{"careers", base(unv), rep(SiteCareers, ProblemCantLogIn)},
+		{"login email changed", base(unv), Report{Email: "pat@oldmail.com", Site: SitePatient, Problem: ProblemCantLogIn}},
+		{"blocked", base(unv, func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBlocked, time.Minute)} }), rep(SitePatient, ProblemCantLogIn)},
+		{"wrong portal", base(unv, provider), rep(SitePatient, ProblemNoResetEmail)},
+		{"expired link on an unverified account (reset refused, R7)", base(unv, withResets(reset("r1", 2*time.Hour, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := Diagnose(c.acc, c.r, now)[0]
+			if last := f.Steps[len(f.Steps)-1]; last != verifyFirst {
+				t.Fatalf("%s ends with %q, want verifying the email first", f.Code, last)
+			}
+			if strings.Contains(joined(f), "Forgot your password") || strings.Contains(joined(f), "Request one new reset") {
+				t.Errorf("%s offers a reset on an unverified account:\n%s", f.Code, joined(f))
+			}
+		})
+	}
+	// a closed account cannot be verified: no such step (policy refuses it)
+	f := Diagnose(base(unv, func(a *Account) { a.Status = StatusDeactivated }), rep(SitePatient, ProblemCantLogIn), now)[0]
+	if strings.Contains(joined(f), "Verify your email") {
+		t.Errorf("verification offered to a deactivated account:\n%s", joined(f))
+	}
+	// a verified account: none
+	f = Diagnose(base(provider), rep(SitePatient, ProblemCantLogIn), now)[0]
+	if strings.Contains(joined(f), "Verify your email") {
+		t.Errorf("verification offered to a verified account:\n%s", joined(f))
+	}
+}
+
+// TestNoStepPolicyRefuses: across every account and report of the
+// property set, a finding never suggests an action its policy check
+// refuses on the account.
+func TestNoStepPolicyRefuses(t *testing.T) {
+	for _, acc := range propertyAccounts() {
+		if acc == nil {
+			continue
+		}
+		for _, r := range propertyReports(acc) {
+			for _, f := range Diagnose(acc, r, now) {
+				text := joined(f)
+				if CanSendReset(*acc) != nil && !strings.HasPrefix(text, liftFirst) && !errorsIsSuppressed(CanSendReset(*acc)) &&
+					(strings.Contains(text, "Forgot your password") || strings.Contains(text, "Request one new reset")) {
+					t.Fatalf("%s on %s offers a reset policy refuses (%v):\n%s", f.Code, acc.Status, CanSendReset(*acc), text)
+				}
+				if CanGrantExemption(*acc, now) != nil && strings.Contains(text, "grants a 2FA exemption") {
+					t.Fatalf("%s offers an exemption policy refuses:\n%s", f.Code, text)
+				}
+			}
+		}
+	}
+}
+
+func errorsIsSuppressed(err error) bool { return err == ErrSuppressed }
+
+// TestEvidenceDoesNotContradict: "no failed sign-in" only when there is
+// none on either portal (DOMAIN §7).
+func TestEvidenceDoesNotContradict(t *testing.T) {
+	// a client's failed provider sign-in two days ago: too old for
+	// wrong_portal, but still on file
+	acc := base(func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginBadPassword, 48*time.Hour)} })
+	f := Diagnose(acc, rep(SitePatient, ProblemCantLogIn), now)[0]
+	ev := strings.Join(f.Evidence, "\n")
+	if f.Code != "browser_session" || strings.Contains(ev, "no failed") || !strings.Contains(ev, "latest failed sign-in 2 d ago on the provider portal") {
+		t.Fatalf("%s evidence:\n%s", f.Code, ev)
+	}
+	f = Diagnose(base(), rep(SitePatient, ProblemCantLogIn), now)[0]
+	if ev := strings.Join(f.Evidence, "\n"); !strings.Contains(ev, "no failed sign-in on file, on either portal") {
+		t.Fatalf("clean account evidence:\n%s", ev)
+	}
+	// site unknown: it does not claim the caller is on the right portal
+	f = Diagnose(base(), rep(SiteUnknown, ProblemCantLogIn), now)[0]
+	if ev := strings.Join(f.Evidence, "\n"); strings.Contains(ev, "right") {
+		t.Fatalf("site unknown, yet: %s", ev)
+	}
+}
+
+// TestRevealMasksPII: steps and evidence spell out the caller's email and
+// phone only when revealed.
+func TestRevealMasksPII(t *testing.T) {
+	maria := base(withFactors(FactorPhone), func(a *Account) { a.Email = "maria.lopez@gmail.com"; a.PreviousEmails = []string{"maria@oldmail.com"} })
+	cases := []struct {
+		name     string
+		acc      *Account
+		r        Report
+		code     string
+		masked   string
+		revealed string
+	}{
+		{"plus-address suggestion (A2)", maria, Report{Email: "Maria.Lopez@gmail.com", Problem: ProblemFamilyAccount, Site: SitePatient}, "family_plus_address", "M***z+1@gmail.com", "Maria.Lopez+1@gmail.com"},
+		{"plus-address builds before an existing +tag", nil, Report{Email: "mike.obi+kid1@gmail.com", Problem: ProblemFamilyAccount}, "family_plus_address", "m***i+name@gmail.com", "mike.obi+name@gmail.com"},
+		{"no account", nil, Report{Email: "someone.else@example.org", Problem: ProblemCantLogIn}, "no_account", "s***e@example.org", "someone.else@example.org"},
+		{"old email", maria, Report{Email: "maria@oldmail.com", Problem: ProblemCantLogIn, Site: SitePatient}, "login_email_changed", "m***a@oldmail.com", "maria.lopez@gmail.com"},
+		{"phone factor", maria, Report{Email: "maria.lopez@gmail.com", Problem: ProblemNo2FACode, Site: SitePatient}, "mfa_sms_filtered", "+1 ***-***-0123", "+12125550123"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			text := func(reveal bool) string {
+				r := c.r
+				r.Reveal = reveal
+				f := find(t, Diagnose(c.acc, r, now), c.code)
+				return strings.Join(append(f.Evidence, f.Steps...), "\n")
+			}
+			hidden, shown := text(false), text(true)
+			if !strings.Contains(hidden, c.masked) || strings.Contains(hidden, c.revealed) {
+				t.Errorf("masked text lacks %q or spells out %q:\n%s", c.masked, c.revealed, hidden)
+			}
+			if !strings.Contains(shown, c.revealed) {
+				t.Errorf("revealed text lacks %q:\n%s", c.revealed, shown)
+			}
+		})
+	}
+	// no finding of the property set spells out an email or the phone unrevealed
+	for _, acc := range propertyAccounts() {
+		for _, r := range propertyReports(acc) {
+			for _, f := range Diagnose(acc, r, now) {
+				all := strings.Join(append(f.Evidence, f.Steps...), "\n")
+				for _, pii := range []string{r.Email, "2125550123"} {
+					if strings.Contains(all, pii) {
+						t.Fatalf("%s spells out %q unrevealed:\n%s", f.Code, pii, all)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCallerClockInSteps: clock times read to the caller are in the
+// account's zone (DOMAIN §7), and words follow the policy.
+func TestCallerClockInSteps(t *testing.T) {
+	ca := func(a *Account) { a.USState = "CA" }
+	f := Diagnose(base(ca, visitIn(90*time.Minute)), rep(SitePatient, ProblemCantJoinSession), now)[0]
+	// now is 18:00 UTC = 10:00 AM PST; the visit 11:30 AM PST
+	for _, want := range []string{"Your visit starts at 11:30 AM PST.", "Come back at 11:15 AM PST (15 minutes before the start).", "arrives 1 hour before the visit"} {
+		if !strings.Contains(joined(f), want) {
+			t.Errorf("telehealth_too_early lacks %q:\n%s", want, joined(f))
+		}
+	}
+	f = Diagnose(base(func(a *Account) { a.USState = "NY" }, provider, withFactors(FactorPhone), exemption(-time.Hour)), rep(SiteProvider, ProblemLost2FA), now)[0]
+	if want := "until Tue Nov 17, 12:00 PM EST"; !strings.Contains(joined(f), want) {
+		t.Errorf("mfa_exemption_active lacks %q:\n%s", want, joined(f))
+	}
+	f = Diagnose(base(withResets(reset("r1", 3*time.Hour, ResetDelivered), reset("r2", 20*time.Minute, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), now)[0]
+	if want := "sent at 12:40 PM EST; its link works until 1:40 PM EST"; !strings.Contains(joined(f), want) {
+		t.Errorf("reset_link_superseded (no state: Eastern) lacks %q:\n%s", want, joined(f))
+	}
+}
+
+func TestWordsFollowThePolicy(t *testing.T) {
+	p := DefaultPolicy
+	p.JoinOpens, p.ReminderLead, p.ResetLinkLifetime = 10*time.Minute, 2*time.Hour, 45*time.Minute
+	f := p.Diagnose(base(visitIn(time.Hour)), rep(SitePatient, ProblemCantJoinSession), now)[0]
+	if f.Title != "Too early: the Join button appears 10 minutes before the start" || !strings.Contains(joined(f), "arrives 2 hours before") {
+		t.Errorf("title %q, steps:\n%s", f.Title, joined(f))
+	}
+	f = p.Diagnose(base(withResets(reset("r1", 50*time.Minute, ResetDelivered))), rep(SitePatient, ProblemResetLinkFailed), now)[0]
+	if !strings.Contains(joined(f), "works for 45 minutes") {
+		t.Errorf("link lifetime words:\n%s", joined(f))
+	}
+	for _, acc := range propertyAccounts() {
+		for _, r := range propertyReports(acc) {
+			for _, f := range p.Diagnose(acc, r, now) {
+				all := f.Title + "\n" + joined(f)
+				for _, fixed := range []string{"15 min", "60 min", "one week", "7-day", "{"} {
+					if strings.Contains(all, fixed) {
+						t.Fatalf("%s says %q whatever the policy:\n%s", f.Code, fixed, all)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestScreenDecisions: what screens used to decide for themselves, now in
+// one place each (P3–P5, R2, T1).
+func TestScreenDecisions(t *testing.T) {
+	for r, want := range map[string]bool{LoginOK: false, LoginMFAOK: false, LoginBadPassword: true, LoginMFAFailed: true, LoginBlocked: true, LoginUnverified: true} {
+		if LoginFailed(r) != want {
+			t.Errorf("LoginFailed(%s) = %v", r, !want)
+		}
+	}
+	if !WrongPortal(RoleProvider, Login{Portal: PortalPatient}) || WrongPortal(RoleClient, Login{Portal: PortalPatient}) {
+		t.Error("WrongPortal (P5)")
+	}
+	if PortalLabel(RoleProvider) != "provider portal" || PortalLabel(RoleClient) != "patient portal" {
+		t.Error("PortalLabel")
+	}
+	if s, ok := ResetEmailSubject(RoleProvider); !ok || s != "Please Verify Your Headway Account" {
+		t.Error("R2 subject")
+	}
+	if _, ok := ResetEmailSubject(RoleClient); ok {
+		t.Error("the sources name no client subject")
+	}
+	p := DefaultPolicy
+	if got := p.VisitWindow(); got != "from 1 h ago to 24 h ahead" {
+		t.Errorf("VisitWindow = %q", got)
+	}
+	p.JoinStaysOpen, p.VisitHorizon = 30*time.Minute, 48*time.Hour
+	if got := p.VisitWindow(); got != "from 30 min ago to 2 d ahead" {
+		t.Errorf("VisitWindow follows the policy: %q", got)
+	}
+}

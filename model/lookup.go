@@ -1,0 +1,26 @@
+package model
+
+import "strings"
+
+// MatchedEmail is the address of a that a look-up for query found: the
+// current or a previous email equal to the query or, as search matches
+// prefixes, starting with it (P7: ASCII case and surrounding spaces do not
+// matter). An exact match beats a prefix, the current email a previous
+// one. previous says whether it is only a previous email (P4); ok is false
+// when no address of a matches the query (found by name, phone or id).
+func MatchedEmail(a Account, query string) (email string, previous, ok bool) {
+	q := NormalizeEmail(query)
+	if q == "" {
+		return "", false, false
+	}
+	all := append([]string{a.Email}, a.PreviousEmails...)
+	for _, exact := range []bool{true, false} {
+		for i, e := range all {
+			n := NormalizeEmail(e)
+			if (exact && n == q) || (!exact && strings.HasPrefix(n, q)) {
+				return e, i > 0, true
+			}
+		}
+	}
+	return "", false, false
+}

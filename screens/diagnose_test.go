@@ -1,0 +1,92 @@
+package screens
+
+import (
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+// TestLoginEmailChangedThroughLookup: a look-up by a previous email
+// carries that address to Account, which says so, and on to Diagnose, so
+// login_email_changed (P4) is reachable from the console.
+func TestLoginEmailChangedThroughLookup(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h.typ("dmoore@cityclinic.org")
+	h.see("Daniel Moore")
+	h.key(tea.KeyEnter)
+	h.see("a previous email: d***e@cityclinic.org, now d***e@mooremind.com")
+	h.typ("d")
+	h.see("login_email_changed")
+	h.frame()
+	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-003"})
+	if len(log) == 0 || log[0].Action != "diagnose" || log[0].Details["email"] != "dmoore@cityclinic.org" || log[0].Details["top"] != "login_email_changed" {
+		t.Fatalf("diagnosis audit %+v", log)
+	}
+}
+
+// TestDiagnoseEmailField: the agent types the caller's address on the
+// Diagnose screen; another account it finds is a look-up, audited.
+func TestDiagnoseEmailField(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h.open("maria", "Maria Lopez")
+	h.typ("d")
+	h.see("e: change")
+	h.typ("e")
+	h.see("diagnose this email")
+	h.typ("nobody.else@example.org")
+	h.key(tea.KeyEnter)
+	h.see("no_account")
+	h.typ("e")
+	h.see("diagnose this email")
+	for range len("nobody.else@example.org") {
+		h.key(tea.KeyBackspace)
+	}
+	h.typ("dmoore@cityclinic.org")
+	h.key(tea.KeyEnter)
+	h.see("login_email_changed")
+	h.frame()
+	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-003"})
+	if len(log) < 2 || log[1].Action != "lookup" || log[1].Details["via"] != "diagnose: email field" || log[0].Action != "diagnose" {
+		t.Fatalf("audit %+v", log)
+	}
+}
+
+// TestDiagnoseWithoutLookup: ctrl+d on Lookup opens Diagnose on an empty
+// email field.
+func TestDiagnoseWithoutLookup(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.key(tea.KeyCtrlD)
+	h.see("Type the caller's email address")
+	h.typ("Someone.Else@Example.org")
+	h.key(tea.KeyEnter)
+	h.see("no_account")
+	h.frame()
+}
+
+// TestRevealCarriesIntoDiagnose: steps spell out the caller's address
+// only after the agent revealed the account's PII (DESIGN §3).
+func TestRevealCarriesIntoDiagnose(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 30)
+	h.open("maria", "Maria Lopez")
+	h.typ("d")
+	h.see("Flags")
+	h.typ("1f")
+	h.see("m***z+1@gmail.com")
+	h.key(tea.KeyEsc)
+	h.see("Latest sign-ins")
+	h.typ("v")
+	h.see("Reveal personal details")
+	h.typ("caller asked about a family account")
+	h.key(tea.KeyEnter)
+	h.see("Revealed on this screen")
+	h.typ("d")
+	h.see("Flags")
+	h.typ("1f")
+	h.see("maria.lopez+1@gmail.com")
+	h.frame()
+}
