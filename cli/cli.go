@@ -6,14 +6,17 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"frontdoor/store"
@@ -84,7 +87,9 @@ func init() {
 		{"diagnose", "--email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
 		{"user", "add NAME --role R (--key K | --key-file F) | list [--json] | role NAME ROLE | remove NAME", "manage who may connect", runUser},
 		{"audit", "[--account ID] [--since DUR] [--json] | head", "show the audit log, newest first; head: its newest entry, to keep elsewhere", runAudit},
-		{"outbox", "[--ack ID] [--all] [--json]", "list or acknowledge messages for the platform", runOutbox},
+		{"outbox", "[--ack ID] [--all] [--json] | deliver --url U --secret-file F [--backoff 1s] [--max-attempts 10] [--timeout 10s] | retry ID", "list, deliver or retry the messages for the platform", runOutbox},
+		{"sync", "FILE|- [--follow] [--batch N]", "apply the platform's change stream", runSync},
+		{"act", "ACTION (--account ID | --accounts FILE|-) --reason R [--confirm] [--dry-run] [--json] | --list", "take a console action from the command line", runAct},
 		{"backup", "FILE [--with-key]", "write a hot, consistent copy of the store (and its audit key, if asked)", runBackup},
 		{"check", "[--head SEQ:HASH]", "verify indexes, records, users and the keyed audit chain", runCheck},
 		{"sessions", "[--json] | end NAME", "list the running server's sessions, or end a user's", runSessions},
@@ -109,7 +114,7 @@ func Run(args []string, io IO) int {
 // terminal passes the one sanitiser (tui.Sanitize): account text, audit
 // reasons, the arguments a caller typed. JSON goes out through jsonOut.
 func newCtx(io IO) *ctx {
-	c := &ctx{raw: io.Out}
+	c := &ctx{raw: io.Out, rawErr: io.Err}
 	c.out, c.errOut = tui.TextWriter(io.Out), tui.TextWriter(io.Err)
 	io.Out, io.Err = c.out, c.errOut
 	c.io = io
@@ -155,6 +160,17 @@ type ctx struct {
 	shared      bool     // st belongs to a server: do not close it
 	inUse       error    // why the store could not be opened here
 	sessions    Sessions // the server's sessions, for a forwarded command
+	ctx         context.Context
+	rawErr      io.Writer // the caller's stderr, for a progress line
+}
+
+// context is the run's: cancelled by SIGINT or SIGTERM on the command
+// line, or by the caller hanging up on a forwarded command.
+func (c *ctx) context() context.Context {
+	if c.ctx == nil {
+		c.ctx, _ = signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	}
+	return c.ctx
 }
 
 func (c *ctx) dispatch(args []string) error {

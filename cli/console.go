@@ -16,6 +16,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"frontdoor/demo"
+	"frontdoor/mirror"
 	"frontdoor/screens"
 	fdssh "frontdoor/ssh"
 	"frontdoor/store"
@@ -94,6 +95,8 @@ func runServe(c *ctx) error {
 	idle := c.fs.Duration("idle", 15*time.Minute, "log a session off after this long without a key")
 	maxSession := c.fs.Duration("max-session", 12*time.Hour, "end any session after this long")
 	connRate := c.fs.Float64("conn-rate", fdssh.DefaultConnRate, "new connections a second per remote address (a floor behind one NAT address shares it)")
+	deliverTo := c.fs.String("deliver-to", "", "deliver the outbox to this URL continuously (rule S8)")
+	secretFile := c.fs.String("secret-file", "", "with --deliver-to: the file holding the shared signing secret")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -109,6 +112,12 @@ func runServe(c *ctx) error {
 		return err
 	}
 	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
+	var relay *mirror.Relay
+	if *deliverTo != "" {
+		if relay, err = newRelay(st, *deliverTo, *secretFile, c.io.Clock); err != nil {
+			return err
+		}
+	}
 	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,
 		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate})
 	if err != nil {
@@ -126,6 +135,15 @@ func runServe(c *ctx) error {
 	}
 	defer ctl.Close()
 	go ServeControl(ctl, st, c.io.Clock, srv)
+	if relay != nil {
+		// the relay runs beside the sessions: an agent's action only queues
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		wake, unsub := st.OutboxQueued()
+		defer unsub()
+		go relay.Run(ctx, wake, func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) })
+		logger.Info("delivering the outbox", "to", *deliverTo)
+	}
 	logger.Info("serving", "addr", srv.Addr(), "store", st.Path(), "host_key", srv.HostKeyFingerprint())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,10 +34,14 @@ const ControlSocket = "frontdoor.sock"
 var errForward = errors.New("store held by a running server")
 
 // controlRequest carries no name: the server takes who is asking from the
-// socket's peer credentials, never from what the request claims.
+// socket's peer credentials, never from what the request claims. It is
+// one JSON line; with Stdin set, the caller's standard input follows it
+// on the connection until the caller closes its side (a `sync -` fed by
+// kcat streams through). Without, the caller closing its side (ctrl+c)
+// cancels the command.
 type controlRequest struct {
 	Args  []string `json:"args"`
-	Stdin []byte   `json:"stdin,omitempty"`
+	Stdin bool     `json:"stdin,omitempty"`
 }
 
 type controlReply struct {
@@ -72,14 +77,15 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	req := controlRequest{Args: absolutePaths(args)}
-	if slices.Contains(args, "-") && io_.In != nil { // import -: send standard input along
-		if req.Stdin, err = io.ReadAll(io_.In); err != nil {
-			return 0, err
-		}
-	}
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
+	req := controlRequest{Args: absolutePaths(args), Stdin: slices.Contains(args, "-") && io_.In != nil}
+	if err := json.NewEncoder(conn).Encode(req); err != nil { // one line
 		return 0, err
+	}
+	if req.Stdin { // import -, sync -: standard input follows, streamed
+		go func() {
+			io.Copy(conn, io_.In)
+			conn.(*net.UnixConn).CloseWrite()
+		}()
 	}
 	var rep controlReply
 	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&rep); err != nil {
@@ -90,40 +96,54 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 	return rep.Exit, nil
 }
 
-// absolutePaths rewrites the file arguments (import FILE, backup FILE,
-// --key-file F) to absolute paths: the server resolves them, and its
-// working directory is not the caller's.
+// Flags whose value is a file, and flags that take any other value: the
+// server resolves paths in its own working directory, not the caller's.
+var (
+	pathFlags  = []string{"key-file", "accounts", "secret-file"}
+	valueFlags = []string{"data", "head", "email", "site", "problem", "now", "role", "key", "since", "account", "ack", "url",
+		"reason", "target", "checks", "batch", "backoff", "max-attempts", "timeout", "listen", "idle", "max-session", "conn-rate", "deliver-to"}
+	// the commands whose first positional argument is a file
+	fileArgCommands = []string{"import", "backup", "sync", "check"}
+)
+
+// absolutePaths rewrites the file arguments (import FILE, --key-file F,
+// …) to absolute paths, for the server to open.
 func absolutePaths(args []string) []string {
 	out := slices.Clone(args)
-	abs := func(i int) {
-		if out[i] != "-" && out[i] != "" {
-			if a, err := filepath.Abs(out[i]); err == nil {
-				out[i] = a
-			}
+	abs := func(p string) string {
+		if p == "-" || p == "" {
+			return p
 		}
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
 	}
-	cmd := ""
+	cmd, fileDone := "", false
 	for i := 0; i < len(out); i++ {
 		a := out[i]
+		if name, ok := strings.CutPrefix(strings.TrimPrefix(a, "-"), "-"); ok || strings.HasPrefix(a, "-") {
+			if !ok {
+				name = strings.TrimPrefix(a, "-")
+			}
+			name, value, inline := strings.Cut(name, "=")
+			isPath := slices.Contains(pathFlags, name)
+			switch {
+			case inline && isPath:
+				out[i] = a[:len(a)-len(value)] + abs(value)
+			case !inline && (isPath || slices.Contains(valueFlags, name)) && i+1 < len(out):
+				if isPath {
+					out[i+1] = abs(out[i+1])
+				}
+				i++ // the value is not a positional argument
+			}
+			continue
+		}
 		switch {
-		case a == "--data" || a == "-data":
-			i++ // its value is not a positional argument
-		case a == "--key-file" || a == "-key-file":
-			if i+1 < len(out) {
-				abs(i + 1)
-				i++
-			}
-		case strings.HasPrefix(a, "--key-file=") || strings.HasPrefix(a, "-key-file="):
-			k, v, _ := strings.Cut(a, "=")
-			if p, err := filepath.Abs(v); err == nil {
-				out[i] = k + "=" + p
-			}
-		case strings.HasPrefix(a, "-"):
 		case cmd == "":
 			cmd = a
-		case cmd == "import" || cmd == "backup":
-			abs(i)
-			cmd = "done" // only the first positional argument is a file
+		case !fileDone && slices.Contains(fileArgCommands, cmd):
+			out[i], fileDone = abs(a), true // only the first positional argument is a file
 		}
 	}
 	return out
@@ -144,14 +164,27 @@ func ServeControl(ln net.Listener, st *store.Store, clock func() time.Time, sess
 			if !ok || uid != os.Getuid() {
 				return
 			}
+			br := bufio.NewReader(conn)
+			head, err := br.ReadBytes('\n')
 			var req controlRequest
-			if err := json.NewDecoder(conn).Decode(&req); err != nil {
+			if err != nil || json.Unmarshal(head, &req) != nil {
 				return
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var in io.Reader = bytes.NewReader(nil)
+			if req.Stdin {
+				in = br
+			} else {
+				go func() { // the caller hung up: stop (a sync --follow)
+					io.Copy(io.Discard, br)
+					cancel()
+				}()
 			}
 			var out, errb bytes.Buffer
 			actor := store.Actor{Name: osUserName(uid), Role: store.RoleAdmin}
-			c := newCtx(IO{In: bytes.NewReader(req.Stdin), Out: &out, Err: &errb, Clock: clock, Actor: &actor})
-			c.st, c.shared, c.sessions = st, true, sessions
+			c := newCtx(IO{In: in, Out: &out, Err: &errb, Clock: clock, Actor: &actor})
+			c.st, c.shared, c.sessions, c.ctx = st, true, sessions, ctx
 			code := c.finish(c.dispatch(req.Args))
 			_ = json.NewEncoder(conn).Encode(controlReply{Stdout: out.Bytes(), Stderr: errb.Bytes(), Exit: code})
 		}()

@@ -194,15 +194,28 @@ func runAudit(c *ctx) error {
 }
 
 func runOutbox(c *ctx) error {
-	ack := c.fs.String("ack", "", "mark message ID delivered")
+	ack := c.fs.String("ack", "", "mark message ID delivered by hand")
 	all := c.fs.Bool("all", false, "include delivered messages")
 	asJSON := c.fs.Bool("json", false, "JSON array")
+	url := c.fs.String("url", "", "deliver: the platform's endpoint (http(s)://…)")
+	secretFile := c.fs.String("secret-file", "", "deliver: the file holding the shared signing secret")
+	backoff := c.fs.Duration("backoff", time.Second, "deliver: the first retry's delay, doubled each time, with jitter")
+	attempts := c.fs.Int("max-attempts", 10, "deliver: attempts before a message is dead")
+	timeout := c.fs.Duration("timeout", 10*time.Second, "deliver: one attempt's time limit")
 	if err := c.parse(); err != nil {
 		return err
 	}
 	st, err := c.existingStore()
 	if err != nil {
 		return err
+	}
+	switch {
+	case len(c.args) == 1 && c.args[0] == "deliver":
+		return outboxDeliver(c, st, *url, *secretFile, *backoff, *attempts, *timeout)
+	case len(c.args) == 2 && c.args[0] == "retry":
+		return outboxRetry(c, st, c.args[1])
+	case len(c.args) > 0:
+		return usagef("outbox: want no argument, deliver --url U --secret-file F, or retry ID")
 	}
 	if *ack != "" {
 		id, err := strconv.ParseUint(*ack, 10, 64)

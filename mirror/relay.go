@@ -203,7 +203,7 @@ func (r *Relay) Drain(ctx context.Context) error {
 // Run delivers continuously until ctx ends: at once when wake says a
 // message was queued, and when a retry falls due. It never runs inside
 // an agent's action; an action only queues.
-func (r *Relay) Run(ctx context.Context, wake <-chan struct{}, logf func(string, ...any)) {
+func (r *Relay) Run(ctx context.Context, wake <-chan string, logf func(string, ...any)) {
 	for {
 		tried, next, err := r.Pass(ctx)
 		if err != nil && !errors.Is(err, context.Canceled) {

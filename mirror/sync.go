@@ -102,7 +102,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 		}
 		return nil
 	}
-	lines := newLineReader(r)
+	lines := newLineReader(r, o.Follow)
 	for {
 		line, err := lines.next()
 		if errors.Is(err, io.EOF) {
@@ -151,18 +151,18 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 	}
 }
 
-// lineReader reads lines of at most MaxLine bytes. At the end of the
-// input it keeps a line without its newline yet, for a file that grows
-// (a writer half-way through a line): next gives io.EOF until the rest
-// arrives, or until the input really ends (then the part is a line).
+// lineReader reads lines of at most MaxLine bytes. Following a file
+// that grows, a line without its newline yet (a writer half-way through
+// it) is kept until the rest arrives; otherwise the input's last line
+// needs no newline.
 type lineReader struct {
 	br      *bufio.Reader
 	partial []byte
-	eofs    int
+	follow  bool
 }
 
-func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
+func newLineReader(r io.Reader, follow bool) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), follow: follow}
 }
 
 func (l *lineReader) next() ([]byte, error) {
@@ -179,19 +179,11 @@ func (l *lineReader) next() ([]byte, error) {
 		switch {
 		case err == bufio.ErrBufferFull:
 			continue
-		case err == io.EOF:
-			if len(l.partial) == 0 {
-				return nil, io.EOF
-			}
-			// a last line without a newline: give it a moment to finish
-			// (a growing file), then take it as it is
-			if l.eofs++; l.eofs < 2 {
-				return nil, io.EOF
-			}
-		case err != nil:
+		case err == io.EOF && (len(l.partial) == 0 || l.follow):
+			return nil, io.EOF
+		case err != nil && err != io.EOF:
 			return nil, err
 		}
-		l.eofs = 0
 		line := bytes.TrimRight(l.partial, "\r\n")
 		out := append([]byte(nil), line...)
 		l.partial = l.partial[:0]

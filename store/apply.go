@@ -104,6 +104,9 @@ func (s *Store) Apply(id string, version uint64, by Actor, now time.Time, decide
 		return Record{}, err
 	}
 	s.hub.publish(id)
+	if len(out.Pending) > 0 {
+		s.hub.publishQueued()
+	}
 	return out, nil
 }
 

@@ -7,14 +7,19 @@ import "sync"
 // whose access changed. A subscriber that is not keeping up loses
 // notifications rather than blocking a writer.
 type hub struct {
-	mu    sync.Mutex
-	subs  map[chan string]struct{}
-	users map[chan string]struct{}
+	mu     sync.Mutex
+	subs   map[chan string]struct{}
+	users  map[chan string]struct{}
+	queued map[chan string]struct{}
 }
 
 func newHub() *hub {
-	return &hub{subs: map[chan string]struct{}{}, users: map[chan string]struct{}{}}
+	return &hub{subs: map[chan string]struct{}{}, users: map[chan string]struct{}{}, queued: map[chan string]struct{}{}}
 }
+
+// OutboxQueued returns a channel that says a message was queued (or
+// re-queued) for delivery, so a relay wakes at once; and a cancel func.
+func (s *Store) OutboxQueued() (<-chan string, func()) { return s.hub.subscribe(s.hub.queued, 1) }
 
 // Subscribe returns a channel of changed account ids and a cancel func.
 func (s *Store) Subscribe() (<-chan string, func()) { return s.hub.subscribe(s.hub.subs, 64) }
@@ -38,6 +43,8 @@ func (h *hub) subscribe(set map[chan string]struct{}, size int) (<-chan string, 
 func (h *hub) publish(id string) { h.send(h.subs, id) }
 
 func (h *hub) publishUser(name string) { h.send(h.users, name) }
+
+func (h *hub) publishQueued() { h.send(h.queued, "") }
 
 func (h *hub) send(set map[chan string]struct{}, v string) {
 	h.mu.Lock()

@@ -301,5 +301,8 @@ func (s *Store) settle(id uint64, by Actor, now time.Time, action string, change
 	if err == nil && account != "" {
 		s.hub.publish(account)
 	}
+	if err == nil {
+		s.hub.publishQueued()
+	}
 	return err
 }

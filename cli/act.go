@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+// actResult is what `act` did to one account.
+type actResult struct {
+	Account string `json:"account"`
+	Result  string `json:"result"` // done | would | refused | error
+	Detail  string `json:"detail,omitempty"`
+}
+
+// runAct takes a console action from the command line, on one account or
+// a list (an email-provider incident: lift the suppressions it caused).
+// The same policy functions as the screens decide, under the local
+// user's name, one transaction per account; a bulk run goes on past a
+// refusal and reports each.
+func runAct(c *ctx) error {
+	account := c.fs.String("account", "", "the account id")
+	accounts := c.fs.String("accounts", "", "a file of account ids, one a line (# comments), or - for standard input")
+	reason := c.fs.String("reason", "", "why (audited; the note's text for add-note)")
+	target := c.fs.String("target", "", "the factor or device id, for actions on one")
+	checks := c.fs.String("checks", "", "2FA actions: the caller-verification checks that passed, by number (e.g. 1,4): "+checkList())
+	confirm := c.fs.Bool("confirm", false, "confirm an action that needs a second confirmation (a reset within minutes of the last)")
+	dry := c.fs.Bool("dry-run", false, "show what would happen to each account; change nothing")
+	asJSON := c.fs.Bool("json", false, "JSON, one result a line")
+	list := c.fs.Bool("list", false, "list the actions")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	if *list {
+		for _, a := range model.Catalog {
+			fmt.Fprintf(c.io.Out, "%-20s %s\n", a.Name, a.Summary)
+		}
+		return nil
+	}
+	if len(c.args) != 1 {
+		return usagef("act: want one ACTION (see act --list)")
+	}
+	spec, ok := model.ActionByName(c.args[0])
+	if !ok {
+		return usagef("act: unknown action %q (see act --list)", c.args[0])
+	}
+	if (*account == "") == (*accounts == "") {
+		return usagef("act: give --account ID or --accounts FILE")
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("act: --reason is required (it is audited)")
+	}
+	if spec.Target == "factor" && *target == "" {
+		return usagef("act %s: give --target FACTOR_ID", spec.Name)
+	}
+	var passed []string
+	if spec.Verified {
+		var err error
+		if passed, err = parseChecks(*checks); err != nil {
+			return err
+		}
+	}
+	ids := []string{*account}
+	if *accounts != "" {
+		var err error
+		if ids, err = readIDs(c, *accounts); err != nil {
+			return err
+		}
+	}
+	st, err := c.existingStore()
+	if err != nil {
+		return err
+	}
+	actor := c.io.actor()
+	var results []actResult
+	for _, id := range ids {
+		results = append(results, actOn(c, st, actor, spec, id, model.ActionInput{
+			By: actor.Name, Role: actor.Role, Reason: *reason, Confirmed: *confirm, Checks: passed, Target: *target}, *dry))
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Result == "refused" || r.Result == "error" {
+			failed++
+		}
+		if *asJSON {
+			b, _ := json.Marshal(r)
+			fmt.Fprintln(c.jsonOut(), string(b))
+		} else {
+			fmt.Fprintf(c.io.Out, "%s\t%s\t%s\n", r.Account, r.Result, r.Detail)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("act %s: %d of %d accounts not done", spec.Name, failed, len(results))
+	}
+	return nil
+}
+
+func actOn(c *ctx, st *store.Store, actor store.Actor, spec model.ActionSpec, id string, in model.ActionInput, dry bool) actResult {
+	res := actResult{Account: id}
+	rec, err := st.Get(id)
+	if err != nil {
+		res.Result, res.Detail = "error", err.Error()
+		return res
+	}
+	in.Now = c.io.now()
+	if dry {
+		e, err := spec.Decide(model.DefaultPolicy, rec.Account, in)
+		if err != nil {
+			res.Result, res.Detail = "refused", err.Error()
+			return res
+		}
+		res.Result, res.Detail = "would", describe(e)
+		return res
+	}
+	_, err = st.Act(id, rec.Version, actor, in.Now, spec.Action, func(a model.Account, by store.Actor) (model.Effect, error) {
+		in.Role = by.Role
+		return spec.Decide(model.DefaultPolicy, a, in)
+	})
+	var ce *store.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		res.Result, res.Detail = "error", err.Error()
+	case errors.Is(err, store.ErrAuditHead):
+		res.Result, res.Detail = "error", err.Error()
+	case err != nil:
+		res.Result, res.Detail = "refused", err.Error()
+	default:
+		res.Result, res.Detail = "done", "queued for the platform"
+	}
+	return res
+}
+
+// describe says what an effect would do.
+func describe(e model.Effect) string {
+	var parts []string
+	for _, m := range e.Commands {
+		parts = append(parts, "command "+m.Type)
+	}
+	for _, m := range e.Notify {
+		parts = append(parts, "notify "+m.Type)
+	}
+	if len(parts) == 0 {
+		return e.Action
+	}
+	return strings.Join(parts, ", ")
+}
+
+func checkList() string {
+	var s []string
+	for i, c := range model.VerificationChecks {
+		s = append(s, fmt.Sprintf("%d %s", i+1, c))
+	}
+	return strings.Join(s, "; ")
+}
+
+func parseChecks(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > len(model.VerificationChecks) {
+			return nil, usagef("act --checks: %q is not a check number (1–%d)", f, len(model.VerificationChecks))
+		}
+		if c := model.VerificationChecks[n-1]; !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	if len(out) < model.MinVerificationChecks {
+		return nil, usagef("act: a 2FA action needs --checks with at least %d passed checks: %s", model.MinVerificationChecks, checkList())
+	}
+	return out, nil
+}
+
+// readIDs reads account ids, one a line, from a file or standard input.
+func readIDs(c *ctx, name string) ([]string, error) {
+	in := c.io.In
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		in = f
+	}
+	var ids []string
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			ids = append(ids, l)
+		}
+	}
+	if len(ids) == 0 && sc.Err() == nil {
+		return nil, usagef("act --accounts %s: no account ids", name)
+	}
+	return ids, sc.Err()
+}

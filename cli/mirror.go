@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+
+	"frontdoor/mirror"
+	"frontdoor/store"
+)
+
+// runSync applies the platform's change stream (DOMAIN §8).
+func runSync(c *ctx) error {
+	follow := c.fs.Bool("follow", false, "at the end of FILE wait for more, like tail -f (until interrupted)")
+	batch := c.fs.Int("batch", 5000, "events applied per transaction")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	if len(c.args) != 1 {
+		return usagef("sync: want one FILE, or - for standard input")
+	}
+	name, in := c.args[0], c.io.In
+	if name == "-" {
+		name = "stdin"
+		if *follow {
+			return usagef("sync: --follow is for a FILE that grows; standard input is read to its end")
+		}
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	st, err := c.store()
+	if err != nil {
+		return err
+	}
+	if err := st.RefuseIfDemo(); err != nil {
+		return fmt.Errorf("--data %s %w; sync into a new --data directory", c.dataDir, store.ErrDemoStore)
+	}
+	start := time.Now()
+	opts := mirror.SyncOptions{Name: name, Follow: *follow, Batch: *batch, Clock: c.io.Clock}
+	progress := c.progress("sync")
+	opts.Progress = func(t store.SyncCounts, line int) {
+		progress(fmt.Sprintf("line %d: %d applied (%d new), %d duplicate, %d stale, %d replayed; %s", line,
+			t.Applied, t.New, t.Duplicate, t.Stale, t.Replayed, rate(t.Applied+t.Duplicate+t.Stale+t.Replayed, start)))
+	}
+	total, err := mirror.Sync(c.context(), st, in, opts)
+	progress("")
+	events := total.Applied + total.Duplicate + total.Stale + total.Replayed
+	fmt.Fprintf(c.io.Out, "%s: %d applied (%d new), %d duplicate, %d stale, %d replayed; checkpoint seq %d; %s\n",
+		name, total.Applied, total.New, total.Duplicate, total.Stale, total.Replayed, total.LastSeq, rate(events, start))
+	if err != nil {
+		return fmt.Errorf("%w (everything before it was applied; fix the line and run sync again: it resumes after seq %d)", err, total.LastSeq)
+	}
+	return nil
+}
+
+func rate(n int, since time.Time) string {
+	d := time.Since(since)
+	if d < time.Millisecond || n == 0 {
+		return fmt.Sprintf("%d events", n)
+	}
+	return fmt.Sprintf("%d events in %s (%.0f/s)", n, d.Round(time.Millisecond), float64(n)/d.Seconds())
+}
+
+// progress writes a progress line over itself on a terminal, at most a
+// few times a second, and nothing elsewhere; progress("") clears it.
+func (c *ctx) progress(what string) func(string) {
+	f, ok := c.rawErr.(*os.File)
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return func(string) {}
+	}
+	var last time.Time
+	return func(s string) {
+		if s == "" {
+			fmt.Fprint(f, "\r\x1b[K")
+			return
+		}
+		if time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		w, _, err := term.GetSize(f.Fd())
+		line := what + ": " + s
+		if err == nil && w > 1 && len(line) >= w {
+			line = line[:w-1]
+		}
+		fmt.Fprint(f, "\r\x1b[K"+line)
+	}
+}
+
+// outboxDeliver delivers every pending message and exits: 0 when all
+// were delivered, 1 naming the dead ones (rule S8).
+func outboxDeliver(c *ctx, st *store.Store, url, secretFile string, backoff time.Duration, attempts int, timeout time.Duration) error {
+	relay, err := newRelay(st, url, secretFile, c.io.Clock)
+	if err != nil {
+		return err
+	}
+	relay.Backoff, relay.MaxAttempts, relay.Timeout = backoff, attempts, timeout
+	pending, delivered, before, err := mirror.Summary(st)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	progress := c.progress("deliver")
+	stop := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				p, d, dead, _ := mirror.Summary(st)
+				progress(fmt.Sprintf("%d pending, %d delivered, %d dead", p, d-delivered, len(dead)-len(before)))
+			}
+		}
+	}()
+	err = relay.Drain(c.context())
+	close(stop)
+	progress("")
+	if err != nil {
+		return err
+	}
+	left, nowDelivered, dead, err := mirror.Summary(st)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.Out, "%d pending messages in %s: %d delivered, %d dead, %d left\n",
+		pending, time.Since(start).Round(time.Millisecond), nowDelivered-delivered, len(dead)-len(before), left)
+	for _, m := range dead {
+		fmt.Fprintf(c.io.Out, "dead %d %s %s (account %s): %s after %d attempts\n", m.ID, m.Key, m.Type, m.Account, m.LastError, m.Attempts)
+	}
+	if len(dead) > 0 {
+		return fmt.Errorf("%d dead messages: fix the cause, then `frontdoor outbox retry ID`", len(dead))
+	}
+	return nil
+}
+
+// newRelay builds the relay from the command line's URL and secret file.
+func newRelay(st *store.Store, url, secretFile string, clock func() time.Time) (*mirror.Relay, error) {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return nil, usagef("the delivery URL %q is not http(s)://…", url)
+	}
+	if secretFile == "" {
+		return nil, usagef("give --secret-file: the platform verifies each message's signature with it")
+	}
+	b, err := os.ReadFile(secretFile)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := mirror.ReadSecret(b, secretFile)
+	if err != nil {
+		return nil, err
+	}
+	return &mirror.Relay{Store: st, URL: url, Secret: secret, Clock: clock}, nil
+}
+
+// outboxRetry re-queues a dead message.
+func outboxRetry(c *ctx, st *store.Store, arg string) error {
+	id, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil {
+		return usagef("outbox retry: %q is not a message id", arg)
+	}
+	if err := st.Retry(id, c.io.actor(), c.io.now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.Out, "message %d is pending again\n", id)
+	return nil
+}
