@@ -1,0 +1,300 @@
+package mirror
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+var secret = []byte("a shared secret of enough bytes")
+
+// platform is a scripted platform endpoint: it checks every delivery's
+// signature and key, answers from a script per message type, and records
+// what it took.
+type platform struct {
+	t      *testing.T
+	mu     sync.Mutex
+	script map[string][]int // message type → statuses to answer in turn (then 200)
+	got    []store.OutboxMessage
+	keys   map[string]int
+	hang   time.Duration // answer this late (a timeout)
+	onPost func()
+}
+
+func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if sig := r.Header.Get(HeaderSignature); sig != Sign(secret, body) {
+		p.t.Errorf("bad signature %q", sig)
+	}
+	var m store.OutboxMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		p.t.Errorf("body is not the message: %v", err)
+	}
+	if k := r.Header.Get(HeaderKey); k == "" || k != m.Key {
+		p.t.Errorf("Idempotency-Key %q, message key %q", k, m.Key)
+	}
+	if p.onPost != nil {
+		p.onPost()
+	}
+	p.mu.Lock()
+	status := http.StatusOK
+	if s := p.script[m.Type]; len(s) > 0 {
+		status, p.script[m.Type] = s[0], s[1:]
+	}
+	hang := p.hang
+	p.mu.Unlock()
+	if hang > 0 {
+		time.Sleep(hang)
+		return
+	}
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	if status == http.StatusOK {
+		p.mu.Lock()
+		p.got = append(p.got, m)
+		p.keys[m.Key]++
+		p.mu.Unlock()
+	}
+	w.WriteHeader(status)
+}
+
+func newPlatform(t *testing.T, script map[string][]int) (*platform, *httptest.Server) {
+	p := &platform{t: t, script: script, keys: map[string]int{}}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return p, srv
+}
+
+// queue takes console actions so the outbox has messages: on each account
+// a note (no command), a lift and a reset (two commands, in that order).
+func queue(t testing.TB, st *store.Store, accounts int) {
+	t.Helper()
+	var lines []string
+	for i := 1; i <= accounts; i++ {
+		d := account(i, fmt.Sprintf("u%d@example.com", i), 1)
+		d["emails_unsubscribed_at"] = now.Add(-time.Hour).Format(time.RFC3339)
+		raw, _ := json.Marshal(d)
+		lines = append(lines, fmt.Sprintf(`{"seq":%d,"version":1,"account":%s}`, i, raw))
+	}
+	if _, err := Sync(context.Background(), st, strings.NewReader(strings.Join(lines, "\n")), SyncOptions{Clock: func() time.Time { return now }}); err != nil {
+		t.Fatal(err)
+	}
+	agent := store.Actor{Name: "sam", Role: model.RoleAgent}
+	for i := 1; i <= accounts; i++ {
+		id := fmt.Sprintf("acc_%05d", i)
+		for _, act := range []func(model.Account, model.ActionInput) (model.Effect, error){model.DefaultPolicy.LiftSuppression, model.DefaultPolicy.SendReset} {
+			rec, _ := st.Get(id)
+			if _, err := st.Act(id, rec.Version, agent, now, "test", func(a model.Account, by store.Actor) (model.Effect, error) {
+				return act(a, model.ActionInput{By: by.Name, Role: by.Role, Now: now, Reason: "incident"})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func relay(st *store.Store, url string) *Relay {
+	return &Relay{Store: st, URL: url, Secret: secret, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Timeout: 200 * time.Millisecond, MaxAttempts: 4}
+}
+
+func states(t *testing.T, st *store.Store) map[string]store.OutboxMessage {
+	t.Helper()
+	msgs, _ := st.Outbox(true)
+	out := map[string]store.OutboxMessage{}
+	for _, m := range msgs {
+		out[m.Account+"/"+m.Type] = m
+	}
+	return out
+}
+
+func TestRelayDeliversSignedAndInOrder(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	queue(t, st, 20)
+	// the lifts fail twice with 503 and once with 429: the resets queued
+	// after them on the same account must wait their turn
+	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {503, 429, 503}})
+	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	order := map[string][]string{}
+	for _, m := range p.got {
+		order[m.Account] = append(order[m.Account], m.Type)
+	}
+	for acc, types := range order {
+		if strings.Join(types, ",") != "lift_email_suppression,email_suppression_lifted,send_password_reset" {
+			t.Errorf("%s: delivered %v, not in queued order", acc, types)
+		}
+	}
+	for k, n := range p.keys {
+		if n != 1 {
+			t.Errorf("key %s delivered %d times", k, n)
+		}
+	}
+	msgs := states(t, st)
+	if len(p.got) != len(msgs) {
+		t.Fatalf("%d delivered of %d", len(p.got), len(msgs))
+	}
+	for _, m := range msgs {
+		if m.State != store.OutboxDelivered || m.DeliveredAt == nil {
+			t.Fatalf("%+v", m)
+		}
+	}
+	// the account's pending lift now says delivered (rule S6)
+	rec, _ := st.Get("acc_00001")
+	for _, pd := range rec.Pending {
+		if pd.State != model.PendingDelivered {
+			t.Fatalf("pending %+v", pd)
+		}
+	}
+}
+
+func TestRelayRetryAfter(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	queue(t, st, 1)
+	_, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {429}})
+	r := relay(st, srv.URL)
+	start := time.Now()
+	if err := r.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("429 with Retry-After: 1 retried after %v", took)
+	}
+	if m := states(t, st)["acc_00001/"+model.ActLiftSuppression]; m.Attempts != 2 || m.State != store.OutboxDelivered {
+		t.Fatalf("%+v", m)
+	}
+}
+
+func TestRelayDeadLetters(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	queue(t, st, 2)
+	// a refusal is dead at once; the reset after it on the account still goes
+	_, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {400, 400}})
+	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lift := states(t, st)["acc_00001/"+model.ActLiftSuppression]
+	if lift.State != store.OutboxDead || lift.LastStatus != 400 || lift.Attempts != 1 || !strings.Contains(lift.LastError, "refused") {
+		t.Fatalf("a 400 is not dead at once: %+v", lift)
+	}
+	if reset := states(t, st)["acc_00001/"+model.ActSendReset]; reset.State != store.OutboxDelivered {
+		t.Fatalf("a dead message held the next: %+v", reset)
+	}
+	rec, _ := st.Get("acc_00001")
+	if rec.Pending[0].State != model.PendingFailed {
+		t.Fatalf("a dead command does not show failed: %+v", rec.Pending)
+	}
+	// an operator retries it: pending again, then delivered
+	if err := st.Retry(lift.ID, store.Actor{Name: "oncall", Role: model.RoleAdmin}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m := states(t, st)["acc_00001/"+model.ActLiftSuppression]; m.State != store.OutboxDelivered {
+		t.Fatalf("after retry: %+v", m)
+	}
+}
+
+func TestRelayTimeoutsUntilDead(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	queue(t, st, 1)
+	p, srv := newPlatform(t, nil)
+	p.hang = time.Second // longer than the relay's 200 ms timeout
+	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := states(t, st)["acc_00001/"+model.ActLiftSuppression]
+	if m.State != store.OutboxDead || m.Attempts != 4 || m.LastStatus != 0 || m.LastError == "" {
+		t.Fatalf("timeouts did not end dead after 4 attempts: %+v", m)
+	}
+}
+
+func TestRelayConnectionRefused(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	queue(t, st, 1)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there now
+	r := relay(st, url)
+	if _, _, err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := states(t, st)["acc_00001/"+model.ActLiftSuppression]
+	if m.State != store.OutboxPending || m.Attempts != 1 || m.NextAttempt == nil {
+		t.Fatalf("a refused connection is not retried: %+v", m)
+	}
+}
+
+// kill -9 of a relay after it POSTed but before it recorded: the message
+// may go twice (same key), never be lost.
+const deliverEnv = "FRONTDOOR_DELIVER_CRASH"
+
+func TestDeliverCrashChild(t *testing.T) {
+	dir, url := os.Getenv(deliverEnv), os.Getenv(deliverEnv+"_URL")
+	if dir == "" {
+		t.Skip("helper for TestKillDeliverMidway")
+	}
+	st := openStore(t, dir)
+	relay(st, url).Drain(context.Background())
+	os.Exit(0)
+}
+
+func TestKillDeliverMidway(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	queue(t, st, 10)
+	want := len(states(t, st))
+	st.Close()
+	p, srv := newPlatform(t, nil)
+	var cmd *exec.Cmd
+	posts := 0
+	p.onPost = func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if posts++; posts == 5 {
+			cmd.Process.Kill() // SIGKILL while this POST is answered
+		}
+	}
+	cmd = exec.Command(os.Args[0], "-test.run=^TestDeliverCrashChild$")
+	cmd.Env = append(os.Environ(), deliverEnv+"="+dir, deliverEnv+"_URL="+srv.URL)
+	if err := cmd.Run(); err == nil {
+		t.Fatal("the relay was not killed")
+	}
+	st = openStore(t, dir)
+	defer st.Close()
+	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.keys) != want {
+		t.Fatalf("%d distinct messages reached the platform, want %d: one was lost", len(p.keys), want)
+	}
+	for _, m := range states(t, st) {
+		if m.State != store.OutboxDelivered {
+			t.Fatalf("%+v", m)
+		}
+	}
+	if p, err := st.Check(); err != nil || len(p) > 0 {
+		t.Fatalf("check: %v %v", p, err)
+	}
+}
