@@ -101,6 +101,7 @@ func (s *Account) body(width int) string {
 	add := func(l string) { b = append(b, l) }
 	w := width - 13
 
+	b = append(b, pendingLines(st, s.rec, now, width)...)
 	add(st.Title.Render(tui.Clip(a.Name, width/2)) + st.Muted.Render(fmt.Sprintf("  %s · v%d, changed by %s %s",
 		a.ID, s.rec.Version, tui.Clip(s.rec.UpdatedBy, 20), model.RelTime(s.rec.UpdatedAt, now))))
 	add(row(st, "Role", a.Role+" → "+st.Key.Render(model.PortalHost(a.Role))+" ("+model.PortalLabel(a.Role)+")"+rule(st, "P3", "P4", "P5")))

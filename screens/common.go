@@ -161,3 +161,22 @@ func openAccount(env *tui.Env, id, via, matched string) tea.Cmd {
 	}
 	return env.Push(NewAccountFoundBy(env, rec, matched))
 }
+
+// pendingLines shows the account's actions the platform has not
+// confirmed (rule S6): queued, sent, or failed, which the agent must
+// know of (the caller was not helped). None: no lines.
+func pendingLines(st tui.Styles, rec store.Record, now time.Time, width int) []string {
+	if len(rec.Pending) == 0 {
+		return nil
+	}
+	var b []string
+	for _, p := range rec.Pending {
+		mark, style := "⧗ PENDING", st.Warn
+		if p.State == model.PendingFailed {
+			mark, style = "✗ FAILED", st.Bad
+		}
+		head := fmt.Sprintf("%s %s by %s %s: ", mark, p.Action, p.By, model.RelTime(p.At, now))
+		b = append(b, style.Render(tui.Clip(head, width))+tui.Clip(model.PendingLabel(p), max(width-tui.Width(head), 10))+rule(st, "S6"))
+	}
+	return append(b, "")
+}

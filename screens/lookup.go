@@ -61,8 +61,35 @@ func (l *Lookup) search() {
 	l.selected = 0
 }
 
+// refresh searches again when an account among the results changed (a
+// synced snapshot, a colleague's action), keeping the cursor on the same
+// account.
+func (l *Lookup) refresh(id string) {
+	at := -1
+	for i, h := range l.hits {
+		if h.Account.ID == id {
+			at = i
+		}
+	}
+	if at < 0 {
+		return
+	}
+	was := l.hits[l.selected].Account.ID
+	l.hits, l.err = l.env.Store.Search(l.input.Value(), SearchLimit)
+	l.selected = 0
+	for i, h := range l.hits {
+		if h.Account.ID == was {
+			l.selected = i
+		}
+	}
+}
+
 // Update implements tui.Screen.
 func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	if ch, ok := msg.(tui.AccountChangedMsg); ok {
+		l.refresh(ch.ID)
+		return l, nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		var cmd tea.Cmd

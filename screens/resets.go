@@ -55,11 +55,12 @@ func (s *Resets) body(width int) string {
 	var b []string
 	add := func(l string) { b = append(b, l) }
 
+	b = append(b, pendingLines(st, s.rec, now, width)...)
 	// warnings first: they decide what the agent does next
 	for _, w := range p.ResetWarnings(a, now) {
 		add(st.Warn.Render("⚠ ") + tui.Clip(w.Text, width-10) + rule(st, w.Rule))
 	}
-	if len(b) > 0 {
+	if len(b) > 0 && b[len(b)-1] != "" {
 		add("")
 	}
 	add(st.Muted.Render(fmt.Sprintf("Links expire %s after sending (R8). Portal: %s (R1).", model.Duration(p.ResetLinkLifetime), model.PortalHost(a.Role))))

@@ -133,7 +133,7 @@ func (s *TwoFA) View(width, height int) string {
 
 func (s *TwoFA) body(width int) string {
 	st, now, p, a := s.env.Styles, s.env.Now(), s.env.Policy, s.rec.Account
-	var b []string
+	b := pendingLines(st, s.rec, now, width)
 	add := func(l string) { b = append(b, l) }
 	need := "optional for clients, recommended"
 	if model.MFARequired(a.Role) {

@@ -46,13 +46,35 @@ func newKey(t *testing.T) gossh.Signer {
 // data and two users: sam (agent) and kay (lead).
 func serve(t *testing.T, cfg Config) *fixture {
 	t.Helper()
+	return serveWith(t, cfg, func(st *store.Store) error {
+		accs, _ := demo.Data(time.Now())
+		return st.SeedDemo(accs, time.Now())
+	})
+}
+
+// serveFixtures is serve on a live store holding the reference accounts
+// (a demo store takes no change stream).
+func serveFixtures(t *testing.T) *fixture {
+	t.Helper()
+	return serveWith(t, Config{}, func(st *store.Store) error {
+		f, err := os.Open("../testdata/fixtures/accounts.jsonl")
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = st.Import(f, "accounts.jsonl", store.Actor{Name: "test", Role: model.RoleAdmin}, time.Now())
+		return err
+	})
+}
+
+func serveWith(t *testing.T, cfg Config, seed func(*store.Store) error) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	accs, _ := demo.Data(time.Now())
-	if err := st.SeedDemo(accs, time.Now()); err != nil {
+	if err := seed(st); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, st: st, dir: dir, keys: map[string]gossh.Signer{}}

@@ -1,6 +1,9 @@
 package store
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // hub tells subscribers what changed, so a screen showing an account can
 // reload at once (no polling) and a server can end the sessions of a user
@@ -22,6 +25,9 @@ func newHub() *hub {
 func (s *Store) OutboxQueued() (<-chan string, func()) { return s.hub.subscribe(s.hub.queued, 1) }
 
 // Subscribe returns a channel of changed account ids and a cancel func.
+// One value may name several accounts, one a line: a synced batch is one
+// notification, so a stream of thousands of changes a second does not
+// overflow a screen's channel and lose the one it shows.
 func (s *Store) Subscribe() (<-chan string, func()) { return s.hub.subscribe(s.hub.subs, 64) }
 
 // UserChanges returns a channel of user names whose role, keys or
@@ -40,7 +46,11 @@ func (h *hub) subscribe(set map[chan string]struct{}, size int) (<-chan string, 
 	}
 }
 
-func (h *hub) publish(id string) { h.send(h.subs, id) }
+func (h *hub) publish(ids ...string) {
+	if len(ids) > 0 {
+		h.send(h.subs, strings.Join(ids, "\n"))
+	}
+}
 
 func (h *hub) publishUser(name string) { h.send(h.users, name) }
 

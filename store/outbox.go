@@ -214,9 +214,7 @@ func (s *Store) Record(outcomes []Outcome, now time.Time) error {
 		}
 		return nil
 	})
-	for _, id := range touched {
-		s.hub.publish(id)
-	}
+	s.hub.publish(touched...)
 	return err
 }
 

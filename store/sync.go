@@ -126,9 +126,7 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 	if err != nil {
 		return SyncCounts{}, err
 	}
-	for _, id := range changed {
-		s.hub.publish(id)
-	}
+	s.hub.publish(changed...)
 	return c, nil
 }
 

@@ -69,6 +69,9 @@ type (
 	// AccountChangedMsg: another session (or this one) changed an account.
 	// Every screen on the stack receives it.
 	AccountChangedMsg struct{ ID string }
+	// accountsChangedMsg is one store notification: the shell hands each
+	// screen an AccountChangedMsg per account.
+	accountsChangedMsg []string
 	// QuitMsg ends the session, saying why afterwards.
 	QuitMsg struct{ Reason string }
 
@@ -148,8 +151,8 @@ func (a *App) listen() tea.Cmd {
 	ch, done := a.changes, a.env.Ctx.Done()
 	return func() tea.Msg {
 		select {
-		case id := <-ch:
-			return AccountChangedMsg{ID: id}
+		case ids := <-ch:
+			return accountsChangedMsg(strings.Split(ids, "\n"))
 		case <-done:
 			return nil
 		}
@@ -221,12 +224,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ToastMsg:
 		a.toast, a.toastEnd = msg, a.env.Now().Add(6*time.Second)
 		return a, a.nextTick()
-	case AccountChangedMsg:
+	case accountsChangedMsg:
 		var cmds []tea.Cmd
-		for i, s := range a.stack {
-			var c tea.Cmd
-			a.stack[i], c = s.Update(msg)
-			cmds = append(cmds, c)
+		for _, id := range msg {
+			for i, s := range a.stack {
+				var c tea.Cmd
+				a.stack[i], c = s.Update(AccountChangedMsg{ID: id})
+				cmds = append(cmds, c)
+			}
 		}
 		return a, tea.Batch(append(cmds, a.listen(), a.navigate())...)
 	case tea.KeyMsg:
