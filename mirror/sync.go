@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"time"
 
 	"frontdoor/model"
@@ -59,7 +61,8 @@ type SyncOptions struct {
 }
 
 // Sync applies the change stream r to st (DOMAIN §8) in bounded memory:
-// lines are read one at a time and applied in batches, each one
+// lines are read, parsed and validated by a few workers (a line's parse
+// costs more than its write) and applied in order, in batches, each one
 // transaction with its checkpoint (rule S1). seq must rise from line to
 // line; a line that is not JSON, whose account fails validation, or
 // whose seq does not rise stops the stream there (rule S7): the lines
@@ -83,9 +86,9 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 	var (
 		total   store.SyncCounts
 		batch   []store.Snapshot
-		lineNo  int
 		lastSeq uint64
 		lastAt  int
+		lineNo  int
 	)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -102,53 +105,174 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 		}
 		return nil
 	}
-	lines := newLineReader(r, o.Follow)
-	for {
-		line, err := lines.next()
-		if errors.Is(err, io.EOF) {
+	done := make(chan struct{})
+	chunks := parseAhead(ctx, r, o, done)
+	defer func() {
+		close(done)
+		for range chunks { // let the reader and the workers end
+		}
+	}()
+	for c := range chunks {
+		if c.idle {
 			if err := flush(); err != nil {
 				return total, err
 			}
-			if !o.Follow {
-				return total, nil
-			}
-			select { // tail -f: wait for the file to grow
-			case <-ctx.Done():
-				return total, nil
-			case <-time.After(o.Idle):
-			}
 			continue
 		}
-		lineNo++
-		if err != nil {
-			return total, errors.Join(flush(), &LineError{File: o.Name, Line: lineNo, Err: err})
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		ev, err := store.ParseSnapshot(line)
-		if err == nil && ev.Seq <= lastSeq {
-			err = fmt.Errorf("seq does not rise: line %d had %d", lastAt, lastSeq)
-		}
-		if err != nil {
-			le := &LineError{File: o.Name, Line: lineNo, Seq: ev.Seq, Err: err}
-			var fe *model.FieldError
-			if errors.As(err, &fe) {
-				le.Field = fe.Field
+		for i, ev := range c.evs {
+			lineNo = c.first + i
+			err := c.errs[i]
+			if err == nil && c.blank[i] {
+				continue
 			}
-			return total, errors.Join(flush(), le)
-		}
-		lastSeq, lastAt = ev.Seq, lineNo
-		batch = append(batch, ev)
-		if len(batch) >= o.Batch {
-			if err := flush(); err != nil {
-				return total, err
+			if err == nil && ev.Seq <= lastSeq {
+				err = fmt.Errorf("seq does not rise: line %d had %d", lastAt, lastSeq)
+			}
+			if err != nil {
+				le := &LineError{File: o.Name, Line: lineNo, Seq: ev.Seq, Err: err}
+				var fe *model.FieldError
+				if errors.As(err, &fe) {
+					le.Field = fe.Field
+				}
+				return total, errors.Join(flush(), le)
+			}
+			lastSeq, lastAt = ev.Seq, lineNo
+			batch = append(batch, ev)
+			if len(batch) >= o.Batch {
+				if err := flush(); err != nil {
+					return total, err
+				}
 			}
 		}
 		if ctx.Err() != nil {
-			return total, flush()
+			break
 		}
 	}
+	return total, flush()
+}
+
+// chunk is a run of consecutive lines, parsed.
+type chunk struct {
+	idx   int  // order in the stream
+	first int  // line number of the first line
+	idle  bool // not lines: the input is at its end for now (following)
+	raw   [][]byte
+	evs   []store.Snapshot
+	errs  []error
+	blank []bool
+}
+
+const chunkLines = 256
+
+// parseAhead reads r in chunks of lines, parses them on GOMAXPROCS
+// workers, and hands them back in stream order. Memory stays bounded:
+// the reader waits when the workers are behind, the workers when the
+// caller is. Closing done stops it; the channel then closes.
+func parseAhead(ctx context.Context, r io.Reader, o SyncOptions, done <-chan struct{}) <-chan chunk {
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	raw := make(chan chunk, workers)
+	parsed := make(chan chunk, workers)
+	out := make(chan chunk, workers)
+	send := func(ch chan<- chunk, c chunk) bool {
+		select {
+		case ch <- c:
+			return true
+		case <-done:
+			return false
+		}
+	}
+	go func() { // the reader
+		defer close(raw)
+		lines := newLineReader(r, o.Follow)
+		idx, n := 0, 0
+		cur := chunk{first: 1}
+		emit := func(c chunk) bool {
+			c.idx, idx = idx, idx+1
+			return send(raw, c)
+		}
+		for {
+			line, err := lines.next()
+			if errors.Is(err, io.EOF) {
+				if len(cur.raw) > 0 && !emit(cur) {
+					return
+				}
+				cur = chunk{first: n + 1}
+				if !o.Follow || !emit(chunk{idle: true}) {
+					return
+				}
+				select { // tail -f: wait for the file to grow
+				case <-ctx.Done():
+					return
+				case <-done:
+					return
+				case <-time.After(o.Idle):
+				}
+				continue
+			}
+			n++
+			if err != nil {
+				cur.raw, cur.errs = append(cur.raw, nil), make([]error, len(cur.raw)+1)
+				cur.errs[len(cur.raw)-1] = err
+				emit(cur)
+				return
+			}
+			cur.raw = append(cur.raw, line)
+			if len(cur.raw) == chunkLines {
+				if !emit(cur) {
+					return
+				}
+				cur = chunk{first: n + 1}
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range raw {
+				c.evs, c.blank = make([]store.Snapshot, len(c.raw)), make([]bool, len(c.raw))
+				if c.errs == nil {
+					c.errs = make([]error, len(c.raw))
+				}
+				for i, line := range c.raw {
+					switch {
+					case c.errs[i] != nil:
+					case len(bytes.TrimSpace(line)) == 0:
+						c.blank[i] = true
+					default:
+						c.evs[i], c.errs[i] = store.ParseSnapshot(line)
+					}
+				}
+				c.raw = nil
+				if !send(parsed, c) {
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(parsed) }()
+	go func() { // back in stream order
+		defer close(out)
+		waiting, next := map[int]chunk{}, 0
+		for c := range parsed {
+			waiting[c.idx] = c
+			for {
+				c, ok := waiting[next]
+				if !ok {
+					break
+				}
+				delete(waiting, next)
+				next++
+				if !send(out, c) {
+					for range parsed {
+					}
+					return
+				}
+			}
+		}
+	}()
+	return out
 }
 
 // lineReader reads lines of at most MaxLine bytes. Following a file

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -43,10 +44,44 @@ func ParsePhone(s string) (Phone, error) {
 	return p, nil
 }
 
+// phoneMemo remembers what readPhone said of a string: a change stream
+// sends an account's same numbers with every snapshot, and
+// libphonenumber's reading costs tens of microseconds (a third of sync's
+// time before this). The answer depends on s alone; the memo is bounded.
+var phoneMemo struct {
+	sync.Mutex
+	m map[string]phoneRead
+}
+
+type phoneRead struct {
+	p     Phone
+	valid bool
+	err   error
+}
+
+const phoneMemoSize = 1 << 16
+
 // readPhone parses s and says whether it is a valid number. The region is
 // set even for an invalid number where the plan tells it from the first
 // digits (a territory's area code), so USPhone can say why it refuses.
-func readPhone(s string) (p Phone, valid bool, err error) {
+func readPhone(s string) (Phone, bool, error) {
+	phoneMemo.Lock()
+	r, ok := phoneMemo.m[s]
+	phoneMemo.Unlock()
+	if ok {
+		return r.p, r.valid, r.err
+	}
+	r.p, r.valid, r.err = readPhoneUncached(s)
+	phoneMemo.Lock()
+	if phoneMemo.m == nil || len(phoneMemo.m) >= phoneMemoSize {
+		phoneMemo.m = make(map[string]phoneRead, 1024)
+	}
+	phoneMemo.m[s] = r
+	phoneMemo.Unlock()
+	return r.p, r.valid, r.err
+}
+
+func readPhoneUncached(s string) (p Phone, valid bool, err error) {
 	d := phoneDigits(s)
 	if strings.HasPrefix(d, "00") {
 		return p, false, fmt.Errorf("%q starts with an international dialling prefix: write it as +<country code>…", clip(s))

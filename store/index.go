@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode"
@@ -156,4 +157,28 @@ func checkCurrentEmail(tx Tx, a model.Account) error {
 	}
 	uses = slices.DeleteFunc(uses, func(u model.EmailUse) bool { return u.AccountID == a.ID })
 	return model.CheckEmailUse(a.Email, append(uses, model.EmailUse{AccountID: a.ID, Current: true}))
+}
+
+// updateIndexes moves an account's index entries from before to after,
+// touching only those that differ: a snapshot that only appends a sign-in
+// rewrites no index at all.
+func updateIndexes(tx Tx, before, after []indexEntry) error {
+	same := func(a, b indexEntry) bool {
+		return a.bucket == b.bucket && bytes.Equal(a.key, b.key) && bytes.Equal(a.value, b.value)
+	}
+	for _, e := range before {
+		if !slices.ContainsFunc(after, func(x indexEntry) bool { return x.bucket == e.bucket && bytes.Equal(x.key, e.key) }) {
+			if err := tx.Delete(e.bucket, e.key); err != nil {
+				return err
+			}
+		}
+	}
+	for _, e := range after {
+		if !slices.ContainsFunc(before, func(x indexEntry) bool { return same(x, e) }) {
+			if err := tx.Put(e.bucket, e.key, e.value); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
