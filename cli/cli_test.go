@@ -242,6 +242,14 @@ func TestForwardToServer(t *testing.T) {
 	if r := run(t, "", "--data", dir); r.code == 0 {
 		t.Fatal("console ran through the socket")
 	}
+	// standard input streams through the socket: kcat | frontdoor sync -
+	line := streamLine(t, 1, 1, "p001", func(m map[string]any) { m["name"] = "Maria Forwarded" })
+	if r := run(t, line+"\n", "sync", "-", "--data", dir); r.code != 0 || !strings.Contains(r.out, "1 applied") {
+		t.Fatalf("forwarded sync -: %+v", r)
+	}
+	if rec, _ := st.Get("p001"); rec.Account.Name != "Maria Forwarded" {
+		t.Fatalf("the server's store did not take the stream: %q", rec.Account.Name)
+	}
 }
 
 func TestForwardedPathsAreAbsolute(t *testing.T) {

@@ -60,10 +60,11 @@ func runSync(c *ctx) error {
 	total, err := mirror.Sync(c.context(), st, in, opts)
 	progress("")
 	events := total.Applied + total.Duplicate + total.Stale + total.Replayed
+	cp := st.Checkpoint()
 	fmt.Fprintf(c.io.Out, "%s: %d applied (%d new), %d duplicate, %d stale, %d replayed; checkpoint seq %d; %s\n",
-		name, total.Applied, total.New, total.Duplicate, total.Stale, total.Replayed, total.LastSeq, rate(events, start))
+		name, total.Applied, total.New, total.Duplicate, total.Stale, total.Replayed, cp, rate(events, start))
 	if err != nil {
-		return fmt.Errorf("%w (everything before it was applied; fix the line and run sync again: it resumes after seq %d)", err, total.LastSeq)
+		return fmt.Errorf("%w (everything before it was applied; fix the line and run sync again: it resumes after seq %d)", err, cp)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -78,4 +80,23 @@ func BenchmarkSync(b *testing.B) {
 		b.Fatalf("%+v %v", c, err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkRelay delivers b.N queued messages (two commands and a notice
+// per account) to a loopback HTTP endpoint that takes each: messages/s.
+func BenchmarkRelay(b *testing.B) {
+	st := openStore(b, b.TempDir())
+	defer st.Close()
+	queue(b, st, max(b.N/3, 1))
+	msgs, _ := st.Outbox(false)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer srv.Close()
+	b.ResetTimer()
+	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(msgs))/b.Elapsed().Seconds(), "messages/s")
 }

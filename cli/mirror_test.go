@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"frontdoor/store"
+)
+
+// streamLine is a change-stream line for fixture account id, changed.
+func streamLine(t *testing.T, seq, version int, id string, change func(map[string]any)) string {
+	t.Helper()
+	b, _ := os.ReadFile("../testdata/fixtures/accounts.jsonl")
+	for _, l := range strings.Split(string(b), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["id"] == id {
+			change(m)
+			raw, _ := json.Marshal(m)
+			return fmt.Sprintf(`{"seq":%d,"version":%d,"account":%s}`, seq, version, raw)
+		}
+	}
+	t.Fatalf("no fixture %s", id)
+	return ""
+}
+
+func TestSyncCommand(t *testing.T) {
+	dir := importFixtures(t)
+	lines := []string{
+		streamLine(t, 5, 1, "p001", func(m map[string]any) { m["name"] = "Maria L. Lopez" }),
+		streamLine(t, 9, 1, "p001", func(m map[string]any) {}), // duplicate version
+		streamLine(t, 12, 2, "p002", func(m map[string]any) { m["status"] = "deactivated" }),
+	}
+	file := filepath.Join(t.TempDir(), "changes.jsonl")
+	os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	r := run(t, "", "sync", file, "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "2 applied (0 new), 1 duplicate, 0 stale, 0 replayed; checkpoint seq 12") {
+		t.Fatalf("sync: %+v", r)
+	}
+	// standard input, replayed: the checkpoint skips it all
+	r = run(t, strings.Join(lines, "\n"), "sync", "-", "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "3 replayed") {
+		t.Fatalf("sync - replay: %+v", r)
+	}
+	// a bad line: exit 1, named, the rest not applied
+	bad := streamLine(t, 13, 3, "p001", func(m map[string]any) { m["role"] = "patient" })
+	r = run(t, bad+"\n"+streamLine(t, 14, 4, "p001", func(m map[string]any) { m["name"] = "never" }), "sync", "-", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, "stdin:1: seq 13: account.role") || !strings.Contains(r.err, "resumes after seq 12") {
+		t.Fatalf("bad line: %+v", r)
+	}
+	if d := run(t, "", "diagnose", "--email", "maria.lopez@gmail.com", "--json", "--data", dir); !strings.Contains(d.out, `"account_id": "p001"`) {
+		t.Fatalf("%+v", d)
+	}
+	if r := run(t, "", "check", "--data", dir); r.code != 0 {
+		t.Fatalf("check after sync: %+v", r)
+	}
+}
+
+func TestActAndDeliver(t *testing.T) {
+	dir := importFixtures(t)
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	// p003 is unverified: a reset is refused there, and the run goes on
+	os.WriteFile(ids, []byte("# incident 42\np001\np003\nnope\n"), 0o600)
+	r := run(t, "", "act", "send-reset", "--accounts", ids, "--reason", "email provider incident", "--dry-run", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.out, "p001\twould\tcommand send_password_reset") || !strings.Contains(r.out, "p003\trefused") || !strings.Contains(r.out, "nope\terror") {
+		t.Fatalf("dry run: %+v", r)
+	}
+	if o := run(t, "", "outbox", "--json", "--data", dir); strings.TrimSpace(o.out) != "[]" {
+		t.Fatalf("a dry run queued: %s", o.out)
+	}
+	r = run(t, "", "act", "send-reset", "--accounts", ids, "--reason", "email provider incident", "--json", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.out, `{"account":"p001","result":"done"`) || !strings.Contains(r.err, "2 of 3 accounts not done") {
+		t.Fatalf("act: %+v", r)
+	}
+	a := run(t, "", "audit", "--json", "--data", dir)
+	if !strings.Contains(a.out, `"actor":"oncall","role":"admin","action":"send_password_reset","account":"p001"`) || !strings.Contains(a.out, `"action":"action_refused","account":"p003"`) {
+		t.Fatalf("not audited under the local user: %s", a.out)
+	}
+	if l := run(t, "", "act", "--list", "--data", dir); !strings.Contains(l.out, "lift-suppression") {
+		t.Fatalf("act --list: %+v", l)
+	}
+	// deliver: the platform refuses the first, takes the rest
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("0123456789abcdef0123\n"), 0o600)
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls++; calls == 1 {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	r = run(t, "", "outbox", "deliver", "--url", srv.URL, "--secret-file", secret, "--backoff", "10ms", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.out, "1 pending messages") || !strings.Contains(r.out, "dead 1 ") || !strings.Contains(r.err, "outbox retry ID") {
+		t.Fatalf("deliver with a dead one: %+v", r)
+	}
+	if r := run(t, "", "outbox", "retry", "1", "--data", dir); r.code != 0 {
+		t.Fatalf("retry: %+v", r)
+	}
+	r = run(t, "", "outbox", "deliver", "--url", srv.URL, "--secret-file", secret, "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "1 delivered, 0 dead") {
+		t.Fatalf("deliver after retry: %+v", r)
+	}
+	o := run(t, "", "outbox", "--all", "--json", "--data", dir)
+	var msgs []store.OutboxMessage
+	if err := json.Unmarshal([]byte(o.out), &msgs); err != nil || len(msgs) != 1 || msgs[0].State != "delivered" || msgs[0].Key == "" || msgs[0].Attempts != 1 {
+		t.Fatalf("outbox --json: %s %v", o.out, err)
+	}
+	if r := run(t, "", "outbox", "deliver", "--url", "ftp://x", "--secret-file", secret, "--data", dir); r.code != ExitUsage {
+		t.Fatalf("bad url: %+v", r)
+	}
+}
