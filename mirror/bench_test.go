@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"testing"
@@ -80,6 +81,9 @@ func BenchmarkSync(b *testing.B) {
 		b.Fatalf("%+v %v", c, err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	b.ReportMetric(float64(m.HeapSys)/(1<<20), "heap-MiB") // the most heap the process ever held from the OS
 }
 
 // BenchmarkRelay delivers b.N queued messages (two commands and a notice
