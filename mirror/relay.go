@@ -104,7 +104,7 @@ func (r *Relay) Pass(ctx context.Context) (tried int, next time.Time, err error)
 	}
 	close(work)
 	wg.Wait()
-	if err := r.Store.Record(outcomes, r.Clock()); err != nil {
+	if err := r.Store.RecordDeliveries(outcomes, r.Clock()); err != nil {
 		return 0, next, err
 	}
 	// what was rescheduled may fall due before the next one found above

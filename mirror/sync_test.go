@@ -308,7 +308,7 @@ func TestSnapshotKeepsWhatTheConsoleOwns(t *testing.T) {
 	}
 	// delivered, then a snapshot that reflects it: confirmed
 	msgs, _ := st.Outbox(false)
-	if err := st.Record([]store.Outcome{{ID: msgs[0].ID, Status: 200}}, now); err != nil {
+	if err := st.RecordDeliveries([]store.Outcome{{ID: msgs[0].ID, Status: 200}}, now); err != nil {
 		t.Fatal(err)
 	}
 	d["emails_unsubscribed_at"] = nil

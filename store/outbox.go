@@ -174,10 +174,10 @@ type Outcome struct {
 	Retry time.Time
 }
 
-// Record writes a batch of delivery outcomes in one transaction: each
+// RecordDeliveries writes a batch of delivery outcomes in one transaction: each
 // message delivered, rescheduled or dead, and the account's pending
 // action with it (rule S6: a dead command shows as failed).
-func (s *Store) Record(outcomes []Outcome, now time.Time) error {
+func (s *Store) RecordDeliveries(outcomes []Outcome, now time.Time) error {
 	var touched []string
 	err := s.kv.Update(func(tx Tx) error {
 		touched = touched[:0]
