@@ -81,7 +81,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "[--listen ADDR] [--demo]", "serve the console over SSH", runServe},
+		{"serve", "[--listen ADDR] [--demo] [--deliver-to URL --secret-file F]", "serve the console over SSH", runServe},
 		{"import", "FILE.jsonl | -", "add accounts from JSONL, all or nothing", runImport},
 		{"export", "", "write every account as JSONL to stdout", runExport},
 		{"diagnose", "--email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
@@ -89,6 +89,7 @@ func init() {
 		{"audit", "[--account ID] [--since DUR] [--json] | head", "show the audit log, newest first; head: its newest entry, to keep elsewhere", runAudit},
 		{"outbox", "[--ack ID] [--all] [--json] | deliver --url U --secret-file F [--backoff 1s] [--max-attempts 10] [--timeout 10s] | retry ID", "list, deliver or retry the messages for the platform", runOutbox},
 		{"sync", "FILE|- [--follow] [--batch N]", "apply the platform's change stream", runSync},
+		{"version", "", "say which frontdoor this is", runVersion},
 		{"act", "ACTION (--account ID | --accounts FILE|-) --reason R [--confirm] [--dry-run] [--json] | --list", "take a console action from the command line", runAct},
 		{"backup", "FILE [--with-key]", "write a hot, consistent copy of the store (and its audit key, if asked)", runBackup},
 		{"check", "[--head SEQ:HASH]", "verify indexes, records, users and the keyed audit chain", runCheck},

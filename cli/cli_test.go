@@ -135,7 +135,7 @@ func TestImportErrorsAndFlagOrder(t *testing.T) {
 	}
 	// flags after the positional argument, and '-' for stdin
 	r = run(t, `{"id":"a1","email":"a@b.co","name":"A","role":"client","status":"active"}`, "--data", dir, "import", "-")
-	if r.code != 0 || !strings.Contains(r.out, "imported 1 accounts from stdin") {
+	if r.code != 0 || !strings.Contains(r.out, "imported 1 account from stdin") {
 		t.Fatalf("stdin import: %+v", r)
 	}
 	if r := run(t, "", "import", "--data", dir, "/no/such/file.jsonl"); r.code != ExitFail || !strings.Contains(r.err, "/no/such/file.jsonl") {

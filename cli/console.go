@@ -126,6 +126,9 @@ func runServe(c *ctx) error {
 	if err := srv.Listen(); err != nil {
 		return err
 	}
+	if n, _ := st.Count(); n == 0 {
+		logger.Warn("the store has no accounts: load them with `frontdoor import FILE` or `frontdoor sync`, or start with --demo for the demo set")
+	}
 	if us, _ := st.Users(); len(us) == 0 {
 		logger.Warn("no users yet: add one with `frontdoor user add NAME --role agent --key-file ~/.ssh/id_ed25519.pub`")
 	}

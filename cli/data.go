@@ -47,7 +47,7 @@ func runImport(c *ctx) error {
 	if err != nil {
 		return fmt.Errorf("%w (nothing was imported)", err)
 	}
-	fmt.Fprintf(c.io.Out, "imported %d accounts from %s\n", n, name)
+	fmt.Fprintf(c.io.Out, "imported %d %s from %s\n", n, plural(n, "account", "accounts"), name)
 	return nil
 }
 
@@ -125,7 +125,7 @@ func runCheck(c *ctx) error {
 		}
 		return fmt.Errorf("check: %d problems in %s", len(problems), st.Path())
 	}
-	fmt.Fprintf(c.io.Out, "ok: %d accounts, indexes, users and the keyed audit chain consistent\n", n)
+	fmt.Fprintf(c.io.Out, "ok: %d %s, indexes, users and the keyed audit chain consistent\n", n, plural(n, "account", "accounts"))
 	if seq > 0 {
 		fmt.Fprintf(c.io.Out, "ok: audit entry %d still has the hash kept outside: nothing up to it changed\n", seq)
 	}
@@ -147,7 +147,8 @@ func openBackup(file, dataDir string) (*store.Store, error) {
 
 func runAudit(c *ctx) error {
 	account := c.fs.String("account", "", "only this account id")
-	since := c.fs.Duration("since", 0, "only entries this recent (e.g. 24h)")
+	var since span
+	c.fs.Var(&since, "since", "only entries this recent: 90m, 24h, 2d, 1w")
 	asJSON := c.fs.Bool("json", false, "JSON, one entry per line")
 	if err := c.parse(); err != nil {
 		return err
@@ -168,8 +169,8 @@ func runAudit(c *ctx) error {
 		return nil
 	}
 	filter := store.AuditFilter{Account: *account}
-	if *since > 0 {
-		filter.Since = c.io.now().Add(-*since)
+	if since > 0 {
+		filter.Since = c.io.now().Add(-time.Duration(since))
 	}
 	entries, err := st.AuditLog(filter)
 	if err != nil {
@@ -261,4 +262,28 @@ func details(m map[string]string) string {
 		parts = append(parts, k+"="+model.CleanText(m[k]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// span is a --since value: a Go duration, or whole days (2d) or weeks (1w).
+type span time.Duration
+
+func (s *span) String() string { return time.Duration(*s).String() }
+
+func (s *span) Set(v string) error {
+	for unit, d := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(v, unit); ok {
+			k, err := strconv.Atoi(n)
+			if err != nil || k < 0 {
+				return fmt.Errorf("%q: want a number of days or weeks (2d, 1w) or a duration (36h)", v)
+			}
+			*s = span(time.Duration(k) * d)
+			return nil
+		}
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("%q: want a duration (90m, 36h), days (2d) or weeks (1w)", v)
+	}
+	*s = span(d)
+	return nil
 }

@@ -29,11 +29,14 @@ func runDiagnose(c *ctx) error {
 	if err := c.parse(); err != nil {
 		return err
 	}
+	if strings.HasPrefix(*email, "-") { // `--email --data d`: the flag took the next flag as its value
+		return usagef("diagnose: --email needs a value: the address the caller gives")
+	}
 	if len(c.args) > 0 {
 		return usagef("diagnose: unexpected argument %q", c.args[0])
 	}
 	if strings.TrimSpace(*email) == "" {
-		return usagef("diagnose: --email is required")
+		return usagef("diagnose: --email is required: the address the caller gives")
 	}
 	if !slices.Contains(model.Sites, *site) {
 		return usagef("diagnose: unknown --site %q (allowed: %s)", *site, strings.Join(model.Sites, ", "))

@@ -181,3 +181,27 @@ func TestAuditHeadAndCheckHead(t *testing.T) {
 		t.Fatalf("check --head nonsense: %+v", r)
 	}
 }
+
+func TestCommandLineTidy(t *testing.T) {
+	dir := importFixtures(t)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"diagnose", "--email", "--data", dir}, ExitUsage, "--email needs a value"},
+		{[]string{"diagnose", "--data", dir, "--email"}, ExitUsage, "-email"},
+		{[]string{"audit", "--since", "2d", "--data", dir}, ExitOK, ""},
+		{[]string{"audit", "--since", "1w", "--data", dir}, ExitOK, ""},
+		{[]string{"audit", "--since", "soon", "--data", dir}, ExitUsage, `"soon"`},
+		{[]string{"version"}, ExitOK, ""},
+	} {
+		r := run(t, "", c.args...)
+		if r.code != c.code || !strings.Contains(r.err, c.want) {
+			t.Errorf("%v: %+v", c.args, r)
+		}
+	}
+	if r := run(t, "", "version"); !strings.HasPrefix(r.out, "frontdoor ") {
+		t.Errorf("version: %q", r.out)
+	}
+}
