@@ -161,10 +161,12 @@ func (s *Account) body(width int) string {
 	}
 	if v := p.NextVisit(a.Appointments, now); v != nil {
 		line := fmt.Sprintf("telehealth%s, starts %s", withWhom(v), when(v.StartsAt, now))
+		open := ""
 		if p.InJoinWindow(*v, now) {
-			line += " — " + st.Good.Render("Join session is open")
+			open = " — " + st.Good.Render("Join session is open")
 		}
-		add(row(st, "Next visit", tui.Clip(line, w)+rule(st, "T1")))
+		// clip the account's text, then style: the sanitiser never sees a styled string
+		add(row(st, "Next visit", tui.Clip(line, w-tui.Width(open))+open+rule(st, "T1")))
 	} else {
 		add(row(st, "Next visit", "no telehealth visit "+p.VisitWindow()+rule(st, "T1")))
 	}

@@ -200,7 +200,8 @@ func (s *TwoFA) body(width int) string {
 		add("")
 		add(st.Title.Render("Risks"))
 		for _, r := range risks {
-			add(tui.Wrap(st.Warn.Render("⚠ ")+r.Text, width-8) + rule(st, r.Rule))
+			// style the mark after wrapping: the sanitiser must never see a styled string
+			add(st.Warn.Render("⚠ ") + tui.Wrap(r.Text, width-10) + rule(st, r.Rule))
 		}
 	}
 	add("")
