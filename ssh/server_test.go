@@ -359,6 +359,11 @@ func TestShutdownEndsSessionsWithMessage(t *testing.T) {
 	if !s.ended() || !strings.Contains(s.output(), "restarting") {
 		t.Fatalf("session not ended with a message: %q", s.output())
 	}
+	// the agent's terminal is given back: out of the alternate screen, cursor shown
+	out := s.output()
+	if !strings.Contains(out, "\x1b[?1049l") || !strings.Contains(out, "\x1b[?25h") {
+		t.Fatalf("the terminal was not restored before the session ended: %q", out[max(len(out)-200, 0):])
+	}
 }
 
 func TestHostKeyCreatedOnceAndPrivate(t *testing.T) {

@@ -105,6 +105,7 @@ type App struct {
 	toastEnd time.Time
 	start    time.Time
 	lastKey  time.Time
+	warned   time.Time // the lastKey the idle warning was given for
 	osc      string // clipboard sequence to carry in frames for a moment
 	exit     string
 	ended    bool
@@ -170,7 +171,10 @@ func (a *App) nextTick() tea.Cmd {
 func (a *App) tickDelay() time.Duration {
 	now := a.env.Now()
 	next := now.Truncate(time.Minute).Add(time.Minute)
-	for _, t := range []time.Time{a.lastKey.Add(a.env.IdleTimeout), a.start.Add(a.env.MaxSession)} {
+	for _, t := range []time.Time{a.lastKey.Add(a.env.IdleTimeout), a.lastKey.Add(a.env.IdleTimeout - a.idleWarning()), a.start.Add(a.env.MaxSession)} {
+		if !t.After(now) {
+			continue
+		}
 		if t.Before(next) {
 			next = t
 		}
@@ -185,6 +189,10 @@ func (a *App) tickDelay() time.Duration {
 	}
 	return max(next.Sub(now), 10*time.Millisecond)
 }
+
+// idleWarning is how long before the idle logoff the agent is warned:
+// a minute, or half the idle time when that is shorter.
+func (a *App) idleWarning() time.Duration { return min(time.Minute, a.env.IdleTimeout/2) }
 
 func (a *App) quit(reason string) (tea.Model, tea.Cmd) {
 	a.exit, a.ended = reason, true
@@ -211,6 +219,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if !a.toastEnd.IsZero() && !now.Before(a.toastEnd) {
 			a.toast, a.toastEnd = ToastMsg{}, time.Time{}
+		}
+		if logoff := a.lastKey.Add(a.env.IdleTimeout); !now.Before(logoff.Add(-a.idleWarning())) && a.warned != a.lastKey {
+			// a minute's notice: an agent reading a long note to a caller keeps the session with one key
+			a.warned = a.lastKey
+			a.toast = ToastMsg{Text: "No key pressed for a while: you will be logged off in " + logoff.Sub(now).Round(time.Second).String() + ". Press any key to stay.", Bad: true}
+			a.toastEnd = logoff
 		}
 		return a, a.nextTick()
 	case QuitMsg:

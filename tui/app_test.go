@@ -349,3 +349,30 @@ func TestHugePasteIsCut(t *testing.T) {
 		t.Fatalf("paste reached the screen at %d runes, want at most %d", len(p.got[0]), MaxKeyRunes)
 	}
 }
+
+// A minute before the idle logoff the agent is warned; a key keeps the
+// session, and the warning comes again before the next logoff.
+func TestIdleWarningAMinuteBefore(t *testing.T) {
+	env, c := testEnv(t)
+	app := NewApp(env, &page{name: "a"})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	c.t = c.t.Add(13*time.Minute + 59*time.Second)
+	app.Update(tickMsg{})
+	if strings.Contains(app.View(), "logged off in") {
+		t.Fatal("warned more than a minute early")
+	}
+	if d := app.tickDelay(); d != time.Second {
+		t.Fatalf("next wake in %v, want at the warning (1s)", d)
+	}
+	c.t = c.t.Add(time.Second)
+	app.Update(tickMsg{})
+	if !strings.Contains(app.View(), "logged off in 1m0s") {
+		t.Fatalf("no warning a minute before:\n%s", app.View())
+	}
+	app.Update(keyMsg("x"))
+	c.t = c.t.Add(14 * time.Minute)
+	app.Update(tickMsg{})
+	if app.Ended() || !strings.Contains(app.View(), "logged off in 1m0s") {
+		t.Fatalf("after a key: ended %v, warned again %v", app.Ended(), strings.Contains(app.View(), "logged off"))
+	}
+}
