@@ -65,3 +65,26 @@ func MaskDetail(key, value string) string {
 	}
 	return value
 }
+
+// PhoneLast4 is the last four digits of a phone, what an agent may read
+// without a reveal ("" for none).
+func PhoneLast4(phone string) string {
+	d := strings.TrimPrefix(phoneDigits(phone), "+")
+	if len(d) < 4 {
+		return ""
+	}
+	return d[len(d)-4:]
+}
+
+// StatusShort is an account status in at most seven letters, for a list.
+func StatusShort(status string) string {
+	switch status {
+	case StatusPending:
+		return "pending"
+	case StatusDeactivated:
+		return "deact."
+	case StatusTerminated:
+		return "term."
+	}
+	return status
+}

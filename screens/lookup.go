@@ -2,6 +2,7 @@ package screens
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -19,6 +20,7 @@ type Lookup struct {
 	env      *tui.Env
 	input    textinput.Model
 	hits     []store.Hit
+	more     int // matches past the first SearchLimit
 	selected int
 	err      error
 	keys     lookupKeys
@@ -57,7 +59,7 @@ func (l *Lookup) Title() string { return "Find an account" }
 func (l *Lookup) CapturingInput() bool { return l.input.Focused() }
 
 func (l *Lookup) search() {
-	l.hits, l.err = l.env.Store.Search(l.input.Value(), SearchLimit)
+	l.hits, l.more, l.err = l.env.Store.SearchCount(l.input.Value(), SearchLimit)
 	l.selected = 0
 }
 
@@ -75,7 +77,7 @@ func (l *Lookup) refresh(id string) {
 		return
 	}
 	was := l.hits[l.selected].Account.ID
-	l.hits, l.err = l.env.Store.Search(l.input.Value(), SearchLimit)
+	l.hits, l.more, l.err = l.env.Store.SearchCount(l.input.Value(), SearchLimit)
 	l.selected = 0
 	for i, h := range l.hits {
 		if h.Account.ID == was {
@@ -181,25 +183,52 @@ func (l *Lookup) View(width, height int) string {
 			b.WriteString(st.Muted.Render("Try another spelling, the work or personal email, or the phone number."))
 		}
 	default:
-		rows := make([][]string, len(l.hits))
-		for i, h := range l.hits {
-			a := h.Account
-			email := model.MaskEmail(a.Email)
-			if h.MatchedBy == "previous email" {
-				email += " (old email)"
-			}
-			rows[i] = []string{a.Name, email, a.Role, a.Status, a.ID}
-		}
-		cols := []tui.Column{tui.Col("Name", 0), tui.Col("Email", 30), tui.Col("Role", 8), tui.Col("Status", 12), tui.Col("Id", 9)}
-		if width < 76 {
-			cols = []tui.Column{tui.Col("Name", 0), tui.Col("Email", 24), tui.Col("Role", 8), tui.Col("Status", 8)}
-		}
-		b.WriteString(tui.Table(st, cols, rows, l.selected, width, height-4))
-		if len(l.hits) == SearchLimit {
-			b.WriteString("\n" + st.Muted.Render("First 50 shown: type more to narrow."))
+		b.WriteString(l.table(width, height-4))
+		if l.more > 0 {
+			b.WriteString("\n" + st.Muted.Render(fmt.Sprintf("%d more match — type more to narrow.", l.more)))
 		}
 	}
 	return b.String()
+}
+
+// table lists the hits with what tells two Maria Lopezes apart: the
+// masked email, role, status, the phone's last four digits and when the
+// account was made; the id is never cut.
+func (l *Lookup) table(width, height int) string {
+	idW := 2
+	for _, h := range l.hits {
+		idW = max(idW, tui.Width(tui.Sanitize(h.Account.ID)))
+	}
+	created := 7 // 2026-03
+	if width >= 100 {
+		created = 10
+	}
+	cols := []tui.Column{tui.Col("Name", 0), tui.Col("Email", 21), tui.Col("Role", 8), tui.Col("Status", 7),
+		tui.Col("Ph", 4), tui.Col("Created", created), tui.Col("Id", idW)}
+	if width < 76 {
+		cols = []tui.Column{tui.Col("Name", 0), tui.Col("Email", 18), tui.Col("Role", 8), tui.Col("Id", idW)}
+	}
+	rows := make([][]string, len(l.hits))
+	for i, h := range l.hits {
+		a := h.Account
+		email := model.MaskEmail(a.Email)
+		if h.MatchedBy == "previous email" {
+			email = "old: " + email
+		}
+		phone, made := "", ""
+		if d := model.PhoneLast4(a.Phone); d != "" {
+			phone = d
+		}
+		if a.CreatedAt != nil {
+			made = a.CreatedAt.UTC().Format("2006-01-02")[:created]
+		}
+		if width < 76 {
+			rows[i] = []string{a.Name, email, a.Role, a.ID}
+		} else {
+			rows[i] = []string{a.Name, email, a.Role, model.StatusShort(a.Status), phone, made, a.ID}
+		}
+	}
+	return tui.Table(l.env.Styles, cols, rows, l.selected, width, height)
 }
 
 // ShortHelp implements tui.Screen.

@@ -11,6 +11,7 @@ import (
 type Hit struct {
 	Record
 	MatchedBy string // "id", "email", "previous email", "name", "phone"
+	Exact     bool   // the whole id, email or phone number, not a prefix
 }
 
 // maxCandidates bounds the work one keystroke may cause.
@@ -18,42 +19,71 @@ const maxCandidates = 2000
 
 // Search finds accounts by any of email (prefix), name words (prefixes,
 // all must match), phone digits (prefix or last digits) or id (prefix).
-// Exact id and email matches come first, then the rest by name.
+// Exact matches come first (id, email, previous email, phone), then
+// prefixes, then names.
 func (s *Store) Search(query string, limit int) ([]Hit, error) {
+	hits, _, err := s.SearchCount(query, limit)
+	return hits, err
+}
+
+// candidate is a match found in an index, before its record is loaded.
+type candidate struct {
+	id, by string
+	exact  bool
+}
+
+func (c candidate) rank() int {
+	switch {
+	case c.exact && c.by == "id":
+		return 0
+	case c.exact && c.by == "email":
+		return 1
+	case c.exact && c.by == "previous email":
+		return 2
+	case c.exact:
+		return 3 // phone
+	case c.by == "name":
+		return 5
+	}
+	return 4
+}
+
+// SearchCount is Search, and says how many more accounts match past
+// limit (counted up to the search's work bound): only the first limit
+// records are loaded.
+func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err error) {
 	q := strings.TrimSpace(query)
 	if q == "" || limit <= 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
-	var hits []Hit
-	seen := map[string]bool{}
-	err := s.kv.View(func(tx Tx) error {
-		add := func(id, by string) (bool, error) {
-			if seen[id] {
-				return len(hits) < limit, nil
+	var found []candidate
+	at := map[string]int{}
+	add := func(c candidate) bool {
+		if i, ok := at[c.id]; ok {
+			if c.rank() < found[i].rank() {
+				found[i] = c
 			}
-			r, err := getRecord(tx, id)
-			if err != nil {
-				return false, err
-			}
-			seen[id] = true
-			hits = append(hits, Hit{Record: r, MatchedBy: by})
-			return len(hits) < limit, nil
+		} else {
+			at[c.id] = len(found)
+			found = append(found, c)
 		}
-		// id: exact first, then prefix
+		return len(found) < maxCandidates
+	}
+	err = s.kv.View(func(tx Tx) error {
 		if err := tx.Scan(bAccounts, []byte(q), func(k, _ []byte) (bool, error) {
-			return add(string(k), "id")
+			return add(candidate{string(k), "id", string(k) == q}), nil
 		}); err != nil {
 			return err
 		}
 		norm := model.NormalizeEmail(q)
 		if strings.ContainsAny(norm, "@.") || len(norm) >= 3 {
 			err := tx.Scan(bEmail, []byte(norm), func(k, v []byte) (bool, error) {
-				_, id := splitKey(k)
+				email, id := splitKey(k)
 				by := "email"
 				if string(v) == emailPrevious {
 					by = "previous email"
 				}
-				return add(id, by)
+				return add(candidate{id, by, email == norm}), nil
 			})
 			if err != nil {
 				return err
@@ -62,36 +92,34 @@ func (s *Store) Search(query string, limit int) ([]Hit, error) {
 		if d := digitsOf(q); len(d) >= 3 && len(d)*2 >= len(strings.ReplaceAll(q, " ", "")) {
 			for _, prefix := range []string{d, "~" + reverse(d)} {
 				err := tx.Scan(bPhone, []byte(prefix), func(k, _ []byte) (bool, error) {
-					_, id := splitKey(k)
-					return add(id, "phone")
+					digits, id := splitKey(k)
+					exact := (digits == d || digits == "~"+reverse(d)) && len(d) >= 10
+					return add(candidate{id, "phone", exact}), nil
 				})
 				if err != nil {
 					return err
 				}
 			}
 		}
-		return searchNames(tx, q, limit, add)
+		if err := searchNames(tx, q, maxCandidates-len(found), func(id, by string) (bool, error) {
+			return add(candidate{id, by, false}), nil
+		}); err != nil {
+			return err
+		}
+		slices.SortStableFunc(found, func(a, b candidate) int { return a.rank() - b.rank() })
+		for _, c := range found[:min(limit, len(found))] {
+			r, err := getRecord(tx, c.id)
+			if err != nil {
+				return err
+			}
+			hits = append(hits, Hit{Record: r, MatchedBy: c.by, Exact: c.exact})
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	slices.SortStableFunc(hits, func(a, b Hit) int {
-		return rank(a, q) - rank(b, q)
-	})
-	return hits, nil
-}
-
-// rank puts exact matches first.
-func rank(h Hit, q string) int {
-	switch {
-	case h.Account.ID == q:
-		return 0
-	case model.NormalizeEmail(h.Account.Email) == model.NormalizeEmail(q):
-		return 1
-	case h.MatchedBy == "name":
-		return 3
-	}
-	return 2
+	return hits, max(len(found)-limit, 0), nil
 }
 
 // searchNames scans the first word's prefix and keeps the accounts whose

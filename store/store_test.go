@@ -635,3 +635,26 @@ func TestMigrateEmailIndexFromSchema1(t *testing.T) {
 		t.Fatalf("after migration: %v %v", r.Account.ID, err)
 	}
 }
+
+// Exact matches come first (id, email, previous email, phone), then
+// prefixes, then names; SearchCount says how many more match.
+func TestSearchRanksExactFirstAndCounts(t *testing.T) {
+	s, _ := openTemp(t)
+	s.Import(strings.NewReader(lines(120)), "a", root, now)
+	hits, more, err := s.SearchCount("user1", 5)
+	if err != nil || len(hits) != 5 || more == 0 {
+		t.Fatalf("%d hits, %d more, %v", len(hits), more, err)
+	}
+	hits, _, _ = s.SearchCount("user12@example.com", 5)
+	if len(hits) == 0 || hits[0].Account.ID != "acc_0012" || !hits[0].Exact {
+		t.Fatalf("exact email not first: %+v", hits)
+	}
+	hits, _, _ = s.SearchCount("2125550100", 5) // the phone of acc_0100, a prefix of nothing else
+	if len(hits) == 0 || hits[0].Account.ID != "acc_0100" || !hits[0].Exact || hits[0].MatchedBy != "phone" {
+		t.Fatalf("exact phone not first: %+v", hits)
+	}
+	hits, _, _ = s.SearchCount("acc_0011", 5)
+	if hits[0].Account.ID != "acc_0011" || !hits[0].Exact {
+		t.Fatalf("exact id not first: %+v", hits[0].Account.ID)
+	}
+}
