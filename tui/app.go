@@ -106,7 +106,7 @@ type App struct {
 	start    time.Time
 	lastKey  time.Time
 	warned   time.Time // the lastKey the idle warning was given for
-	osc      string // clipboard sequence to carry in frames for a moment
+	osc      string    // clipboard sequence to carry in frames for a moment
 	exit     string
 	ended    bool
 	changes  <-chan string
