@@ -99,6 +99,8 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		return l, cmd
 	}
 	switch {
+	case k.String() == "?" && strings.TrimSpace(l.input.Value()) == "":
+		return l, tui.ShowHelp // no address, name or id starts with "?"
 	case key.Matches(k, l.keys.Up):
 		l.selected = max(l.selected-1, 0)
 		return l, nil

@@ -76,6 +76,7 @@ type (
 	QuitMsg struct{ Reason string }
 
 	clipboardMsg      struct{ text string }
+	showHelpMsg       struct{}
 	clipboardClearMsg struct{}
 )
 
@@ -86,6 +87,10 @@ type (
 func CopyToClipboard(text string) tea.Cmd {
 	return func() tea.Msg { return clipboardMsg{text} }
 }
+
+// ShowHelp opens the help view: for a screen whose input takes "?" as a
+// character, when it knows "?" cannot be meant as one.
+func ShowHelp() tea.Msg { return showHelpMsg{} }
 
 // Toast shows text in the footer for a few seconds.
 func Toast(text string) tea.Cmd { return func() tea.Msg { return ToastMsg{Text: text} } }
@@ -229,6 +234,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.nextTick()
 	case QuitMsg:
 		return a.quit(msg.Reason)
+	case showHelpMsg:
+		a.showHelp = true
+		return a, nil
 	case clipboardMsg:
 		a.osc = osc52.New(msg.text).String()
 		return a, tea.Tick(time.Second, func(time.Time) tea.Msg { return clipboardClearMsg{} })
@@ -261,8 +269,13 @@ func (a *App) updateTop(msg tea.Msg) tea.Cmd {
 }
 
 // navigate applies the pushes and pops screens asked for via the Env.
+// A toast belongs to the screen it was said on: it does not follow the
+// agent to another.
 func (a *App) navigate() tea.Cmd {
 	var cmds []tea.Cmd
+	if len(a.env.nav) > 0 {
+		a.toast, a.toastEnd = ToastMsg{}, time.Time{}
+	}
 	for _, s := range a.env.nav {
 		if s == nil {
 			if len(a.stack) > 1 {
@@ -306,10 +319,12 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			a.showHelp = true
 			return a, nil
 		case key.Matches(msg, k.Palette):
-			a.env.Push(NewPalette(a.env, a.top().Title(), a.top().FullHelp()))
+			groups := append(a.top().FullHelp(), []key.Binding{k.Help, k.Quit}) // "quit" and "help" are commands too
+			a.env.Push(NewPalette(a.env, a.top().Title(), groups))
 			return a, a.navigate()
 		case key.Matches(msg, k.Back) && len(a.stack) > 1:
 			a.stack = a.stack[:len(a.stack)-1]
+			a.toast, a.toastEnd = ToastMsg{}, time.Time{}
 			return a, nil
 		}
 	}
@@ -394,9 +409,11 @@ func (a *App) footer() string {
 	if !capturing {
 		shell = append(shell, a.env.Keys.Quit)
 	}
+	// the shell's keys first, so "? help" and "esc back" keep their place
+	// on every screen; the screen's own give way from the end when short
 	own := a.top().ShortHelp()
 	for n := len(own); n >= 0; n-- {
-		s := a.help.ShortHelpView(append(append([]key.Binding{}, own[:n]...), shell...))
+		s := a.help.ShortHelpView(append(append([]key.Binding{}, shell...), own[:n]...))
 		if lipgloss.Width(s) <= a.w || n == 0 {
 			return ansi.Truncate(s, a.w, "…")
 		}

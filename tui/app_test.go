@@ -376,3 +376,31 @@ func TestIdleWarningAMinuteBefore(t *testing.T) {
 		t.Fatalf("after a key: ended %v, warned again %v", app.Ended(), strings.Contains(app.View(), "logged off"))
 	}
 }
+
+// The palette finds actions by the words agents use, and offers quit.
+func TestPaletteFindsAgentsWords(t *testing.T) {
+	env, _ := testEnv(t)
+	b := func(k, d string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, d)) }
+	groups := [][]key.Binding{{b("u", "lift suppression"), b("g", "grant 2FA exemption"), b("e", "resend verification")}, {env.Keys.Quit}}
+	for q, want := range map[string]string{"unsubscribe": "lift suppression", "exempt": "grant 2FA exemption", "verification": "resend verification", "quit": "quit", "exit": "quit"} {
+		p := NewPalette(env, "x", groups)
+		p.input.SetValue(q)
+		p.filter()
+		if len(p.shown) == 0 || p.shown[0].Help().Desc != want {
+			t.Errorf("%q finds %v, want %q", q, p.shown, want)
+		}
+	}
+}
+
+// A toast said on one screen does not follow the agent to the next.
+func TestToastStaysOnItsScreen(t *testing.T) {
+	env, _ := testEnv(t)
+	second := &page{name: "second", env: env}
+	app := NewApp(env, &page{name: "first", env: env, next: second})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	app.Update(ToastMsg{Text: "Reset requested"})
+	app.Update(keyMsg("enter")) // opens the second screen
+	if strings.Contains(app.View(), "Reset requested") {
+		t.Fatal("the toast followed the agent to another screen")
+	}
+}

@@ -43,15 +43,47 @@ func NewPalette(env *Env, title string, groups [][]key.Binding) *Palette {
 	return p
 }
 
+// agentWords are the words agents type for what the bindings call by
+// another name: "unsubscribe" finds "lift suppression".
+var agentWords = map[string][]string{
+	"unsubscribe": {"suppression"}, "unsubscribed": {"suppression"}, "suppressed": {"suppression"},
+	"exempt": {"exemption"}, "verification": {"verif"}, "verify": {"verif"}, "confirm": {"verif"},
+	"password": {"reset"}, "forgot": {"reset"}, "link": {"reset"},
+	"2fa": {"2fa", "factor", "exemption", "recovery"}, "mfa": {"2fa", "factor", "exemption", "recovery"},
+	"phone": {"2fa", "factor"}, "code": {"recovery", "2fa"}, "device": {"device"},
+	"quit": {"quit"}, "exit": {"quit"}, "logout": {"quit"}, "leave": {"quit", "back"},
+	"unmask": {"reveal"}, "show": {"reveal"}, "pii": {"reveal"}, "audit": {"history"}, "log": {"history"},
+	"comment": {"note"}, "why": {"diagnose"}, "troubleshoot": {"diagnose"}, "timeline": {"reset"},
+}
+
 func (p *Palette) filter() {
 	q := strings.ToLower(strings.TrimSpace(p.input.Value()))
 	p.shown = p.shown[:0]
 	for _, b := range p.all {
-		if q == "" || strings.Contains(strings.ToLower(b.Help().Desc), q) || strings.Contains(b.Help().Key, q) {
+		if q == "" || matches(b, q) {
 			p.shown = append(p.shown, b)
 		}
 	}
 	p.selected = min(p.selected, max(len(p.shown)-1, 0))
+}
+
+// matches: the binding's description or key has q, or q begins a word
+// agents use for what the description says.
+func matches(b key.Binding, q string) bool {
+	desc := strings.ToLower(b.Help().Desc)
+	if strings.Contains(desc, q) || strings.Contains(b.Help().Key, q) {
+		return true
+	}
+	for word, means := range agentWords {
+		if strings.HasPrefix(word, q) && len(q) >= 3 {
+			for _, m := range means {
+				if strings.Contains(desc, m) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // Init implements Screen.
