@@ -86,7 +86,7 @@ func init() {
 		{"export", "", "write every account as JSONL to stdout", runExport},
 		{"diagnose", "--email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
 		{"user", "add NAME --role R (--key K | --key-file F) | list [--json] | role NAME ROLE | remove NAME", "manage who may connect", runUser},
-		{"audit", "[--account ID] [--since DUR] [--json] | head", "show the audit log, newest first; head: its newest entry, to keep elsewhere", runAudit},
+		{"audit", "[--account ID] [--since DUR] [--json] | head | seal-legacy", "show the audit log, newest first; head: its newest entry, to keep elsewhere; seal-legacy: key a trail written before audit keys", runAudit},
 		{"outbox", "[--ack ID] [--all] [--json] | deliver --url U --secret-file F [--backoff 1s] [--max-attempts 10] [--timeout 10s] | retry ID", "list, deliver or retry the messages for the platform", runOutbox},
 		{"sync", "FILE|- [--follow] [--batch N]", "apply the platform's change stream", runSync},
 		{"version", "", "say which frontdoor this is", runVersion},

@@ -129,6 +129,10 @@ func runCheck(c *ctx) error {
 	if seq > 0 {
 		fmt.Fprintf(c.io.Out, "ok: audit entry %d still has the hash kept outside: nothing up to it changed\n", seq)
 	}
+	if n := st.LegacyEntries(); n > 0 {
+		fmt.Fprintf(c.io.Out, "note: audit entries 1–%d predate this store's key (audit seal-legacy): chained, not keyed. "+
+			"If this store never ran a frontdoor without audit keys, that is tampering (SECURITY.md).\n", n)
+	}
 	return nil
 }
 
@@ -153,8 +157,16 @@ func runAudit(c *ctx) error {
 	if err := c.parse(); err != nil {
 		return err
 	}
-	if len(c.args) > 1 || (len(c.args) == 1 && c.args[0] != "head") {
-		return usagef("audit: want no argument, or head")
+	if len(c.args) > 1 || (len(c.args) == 1 && c.args[0] != "head" && c.args[0] != "seal-legacy") {
+		return usagef("audit: want no argument, head, or seal-legacy")
+	}
+	if len(c.args) == 1 && c.args[0] == "seal-legacy" {
+		n, err := store.SealLegacy(c.dataDir, c.io.actor(), c.io.now())
+		if err != nil {
+			return fmt.Errorf("seal-legacy: %w", err)
+		}
+		fmt.Fprintf(c.io.Out, "audit trail keyed from entry %d on; entries 1–%d predate the key and `check` will say so every run\n", n+1, n)
+		return nil
 	}
 	st, err := c.existingStore()
 	if err != nil {

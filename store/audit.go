@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,26 +100,80 @@ func (s *Store) writeHead(tx Tx, h auditHead) error {
 	return tx.Put(bMeta, []byte(metaAuditHead), b)
 }
 
-// sealLegacyChain gives a store written before audit keys a head: the
-// existing entries stay plain SHA-256 (they are pinned by the first keyed
-// entry's prev), and every entry from the next seq on is keyed.
-func (s *Store) sealLegacyChain(tx Tx) error {
-	if _, ok, err := readHead(tx); ok || err != nil {
-		return err
+// SealLegacy keys, from the next entry on, the audit trail of a store
+// written before audit keys (no head, no key record): the entries it
+// holds stay plain SHA-256, pinned by the first keyed entry's prev, and
+// an audit_legacy_sealed entry says who sealed how many. It is a command
+// an operator runs once, never done on open: a store whose key and key
+// record were removed would otherwise seal whatever chain it then held.
+// check notes a sealed legacy prefix on every run.
+func SealLegacy(dir string, by Actor, now time.Time) (sealed uint64, err error) {
+	path, keyPath := filepath.Join(dir, FileName), filepath.Join(dir, KeyFile)
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("%w at %s", ErrNoStore, dir)
 	}
-	h := auditHead{KeyedFrom: 1}
-	err := tx.ScanReverse(bAudit, func(_, v []byte) (bool, error) {
-		var e AuditEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			return false, fmt.Errorf("audit: corrupt entry: %w", err)
-		}
-		h.Seq, h.Hash, h.KeyedFrom = e.Seq, e.Hash, e.Seq+1
-		return false, nil
-	})
+	kv, err := openBolt(path, time.Second)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return s.writeHead(tx, h)
+	defer kv.Close()
+	s := &Store{kv: kv, path: path, keyPath: keyPath, hub: newHub()}
+	err = kv.Update(func(tx Tx) error {
+		if _, ok, err := readHead(tx); ok || err != nil {
+			return errors.Join(err, errors.New("the audit trail is keyed already: nothing to seal"))
+		}
+		if tx.Get(bMeta, []byte(metaAuditKeyID)) != nil {
+			return errors.New("the store has a key record but no head: its newest entries may have been cut; this is not a legacy store (run `frontdoor check`)")
+		}
+		if err := migrate(tx); err != nil {
+			return err
+		}
+		key, err := os.ReadFile(keyPath)
+		if errors.Is(err, os.ErrNotExist) {
+			s.auditKey, err = newKeyFile(keyPath)
+		} else if err == nil {
+			s.auditKey, err = hex.DecodeString(strings.TrimSpace(string(key)))
+		}
+		if err != nil {
+			return fmt.Errorf("audit key %s: %w", keyPath, err)
+		}
+		if err := tx.Put(bMeta, []byte(metaAuditKeyID), []byte(keyID(s.auditKey))); err != nil {
+			return err
+		}
+		h := auditHead{KeyedFrom: 1}
+		err = tx.ScanReverse(bAudit, func(_, v []byte) (bool, error) {
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return false, fmt.Errorf("audit: corrupt entry: %w", err)
+			}
+			h.Seq, h.Hash, h.KeyedFrom = e.Seq, e.Hash, e.Seq+1
+			return false, nil
+		})
+		if err != nil {
+			return err
+		}
+		sealed = h.Seq
+		if err := s.writeHead(tx, h); err != nil {
+			return err
+		}
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "audit_legacy_sealed",
+			Details: map[string]string{"unkeyed_entries": fmt.Sprintf("1-%d", sealed)}})
+	})
+	return sealed, err
+}
+
+// LegacyEntries says how many of the trail's first entries predate the
+// audit key (sealed by SealLegacy): chained, not keyed. check says so on
+// every run; on a store that never ran without keys it means tampering.
+func (s *Store) LegacyEntries() uint64 {
+	var n uint64
+	_ = s.kv.View(func(tx Tx) error {
+		if h, ok, _ := readHead(tx); ok && h.KeyedFrom > 1 {
+			n = h.KeyedFrom - 1
+		}
+		return nil
+	})
+	return n
 }
 
 // ErrAuditHead: the chain's head in meta is missing or does not verify,

@@ -83,11 +83,8 @@ func OpenFile(path, keyPath string) (*Store, error) {
 		if s.auditKey, fresh, err = loadAuditKey(tx, keyPath); err != nil {
 			return err
 		}
-		if fresh {
-			// the store never had a key: a new one, or one written before
-			// audit keys. A keyed store that lost its head is not re-sealed
-			// (that would let a cut chain pass): check reports it.
-			return s.sealLegacyChain(tx)
+		if fresh { // nothing audited yet: the chain starts keyed
+			return s.writeHead(tx, auditHead{KeyedFrom: 1})
 		}
 		return nil
 	})
@@ -152,33 +149,27 @@ func keyID(key []byte) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// loadAuditKey reads the audit key, or creates it for a store that never
-// had one. A store that had one and finds it missing or different stops
-// here, naming the file. fresh: the store had no key before this open.
+// loadAuditKey reads the audit key, or creates it for a store that has
+// audited nothing yet. A store that had one and finds it missing or
+// different stops here, naming the file; so does one with an audit trail
+// and no key at all (written before audit keys: `audit seal-legacy`).
+// fresh: the store audited nothing and had no key before this open.
 func loadAuditKey(tx Tx, keyPath string) (key []byte, fresh bool, err error) {
 	want := string(tx.Get(bMeta, []byte(metaAuditKeyID)))
 	b, err := os.ReadFile(keyPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && want != "":
-		return nil, false, fmt.Errorf("audit key %s is missing: this store's audit trail is keyed with it; restore it from where it was kept (backup --with-key)", keyPath)
+		return nil, false, fmt.Errorf("%w: %s is missing: this store's audit trail is keyed with it; restore it from where it was kept (backup --with-key)", ErrAuditKey, keyPath)
+	case errors.Is(err, fs.ErrNotExist) && !auditEmpty(tx):
+		// the key's record may have been removed with it: a new key would
+		// seal whatever chain the file now holds (found by the attack review)
+		return nil, false, fmt.Errorf("%w: %s is missing and the store has an audit trail: restore the key (backup --with-key). "+
+			"A store written before audit keys is keyed once with `frontdoor audit seal-legacy`; anywhere else a missing key "+
+			"and key record mean they were removed (SECURITY.md)", ErrAuditKey, keyPath)
 	case errors.Is(err, fs.ErrNotExist):
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
+		key, err := newKeyFile(keyPath)
+		if err != nil {
 			return nil, false, err
-		}
-		f, err := os.OpenFile(keyPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, false, fmt.Errorf("audit key: %w", err)
-		}
-		_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("audit key %s: %w", keyPath, err)
 		}
 		return key, true, tx.Put(bMeta, []byte(metaAuditKeyID), []byte(keyID(key)))
 	case err != nil:
@@ -192,14 +183,45 @@ func loadAuditKey(tx Tx, keyPath string) (key []byte, fresh bool, err error) {
 		// a key provisioned before the store was made: fresh only if
 		// nothing was audited yet, or an entry-less head could be planted
 		// over a chain whose head was deleted
-		empty := true
-		_ = tx.Scan(bAudit, nil, func(_, _ []byte) (bool, error) { empty = false; return false, nil })
+		empty := auditEmpty(tx)
 		return key, empty, tx.Put(bMeta, []byte(metaAuditKeyID), []byte(keyID(key)))
 	}
 	if keyID(key) != want {
 		return nil, false, fmt.Errorf("audit key %s is not this store's key (id %s, want %s)", keyPath, keyID(key), want)
 	}
 	return key, false, nil
+}
+
+// ErrAuditKey: the audit key is missing or not the store's.
+var ErrAuditKey = errors.New("audit key")
+
+func auditEmpty(tx Tx) bool {
+	empty := true
+	_ = tx.Scan(bAudit, nil, func(_, _ []byte) (bool, error) { empty = false; return false, nil })
+	return empty
+}
+
+// newKeyFile makes a new random audit key at path (0600, never over one).
+func newKeyFile(path string) ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit key: %w", err)
+	}
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit key %s: %w", path, err)
+	}
+	return key, nil
 }
 
 // Path is the store's file.

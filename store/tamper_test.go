@@ -245,30 +245,46 @@ func TestTheAuditKeyStaysOutsideAndMustMatch(t *testing.T) {
 	s.Close()
 }
 
-// A store written before audit keys keeps its plain SHA-256 entries and
-// is keyed from the next entry on.
-func TestLegacyTrailIsSealedOnce(t *testing.T) {
+// The attack review's forgery: the chain re-hashed as plain SHA-256, the
+// head, the key record and the key file removed, a role raised. The
+// store no longer opens (a new key would seal the forgery); sealing it
+// as legacy is an operator's command, and check then says, every run,
+// that those entries are not keyed.
+func TestForgedLegacyChainIsNotSealedOnOpen(t *testing.T) {
 	s, dir := trail(t, 3)
 	es := entries(t, s)
-	rewrite(t, s, es, func(e AuditEntry) string { return e.digest(nil) }) // as the old code wrote it
+	rewrite(t, s, es[:len(es)-1], func(e AuditEntry) string { return e.digest(nil) })
 	s.kv.Update(func(tx Tx) error {
 		tx.Delete(bMeta, []byte(metaAuditHead))
 		return tx.Delete(bMeta, []byte(metaAuditKeyID))
 	})
 	s.Close()
 	os.Remove(filepath.Join(dir, KeyFile))
-	s, err := Open(dir)
+	if _, err := Open(dir); !errors.Is(err, ErrAuditKey) || !strings.Contains(err.Error(), "seal-legacy") {
+		t.Fatalf("a store with a trail and no key opened: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err == nil {
+		t.Fatal("opening made a new key for a store with a trail")
+	}
+	n, err := SealLegacy(dir, root, now)
+	if err != nil || n != uint64(len(es)-1) {
+		t.Fatalf("seal: %d %v", n, err)
+	}
+	s, err = Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Audit(AuditEntry{At: now, Actor: "x", Action: "lookup"}); err != nil {
-		t.Fatal(err)
-	}
 	mustCheck(t, s)
-	es = entries(t, s)
-	if last := es[len(es)-1]; last.Hash != last.digest(s.auditKey) {
-		t.Fatal("the entry after sealing is not keyed")
+	if got := s.LegacyEntries(); got != n {
+		t.Fatalf("LegacyEntries %d, want %d: check must say they are not keyed", got, n)
+	}
+	log, _ := s.AuditLog(AuditFilter{Limit: 1})
+	if log[0].Action != "audit_legacy_sealed" {
+		t.Fatalf("sealing not audited: %+v", log[0])
+	}
+	if _, err := SealLegacy(dir, root, now); err == nil {
+		t.Fatal("sealed twice")
 	}
 }
 
