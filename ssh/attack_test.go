@@ -359,3 +359,78 @@ func TestSessionsListAndEnd(t *testing.T) {
 		t.Fatalf("not ended with the reason: %q", s.output())
 	}
 }
+
+// A client that never reads and resizes every 20 ms: its window changes
+// used to back up into the SSH library until not even closing the
+// connection freed the session (a phantom, listed, never logged off).
+func TestStalledClientResizingIsFreed(t *testing.T) {
+	f := serve(t, Config{WriteTimeout: time.Second})
+	r := stall(t, f)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				r.sess.WindowChange(60+i%2, 200)
+			}
+		}
+	}()
+	if !ended(r, 15*time.Second) {
+		t.Fatal("the stalled, resizing client kept its session")
+	}
+	for range 100 {
+		if len(f.srv.Sessions()) == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(f.srv.Sessions()); n != 0 {
+		t.Fatalf("%d phantom sessions left", n)
+	}
+	log, _ := f.st.AuditLog(store.AuditFilter{Actions: []string{"ssh_logout"}})
+	if len(log) == 0 {
+		t.Fatal("the cut session's logout was not audited")
+	}
+}
+
+// One console per connection: more session channels on it are refused,
+// so the caps count what runs.
+func TestOneConsolePerConnection(t *testing.T) {
+	f := serve(t, Config{})
+	first := f.rawConnect("sam", 80, 24)
+	first.readUntil(t, "Find an account")
+	second, err := first.client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
+	out, _ := second.CombinedOutput("")
+	if !strings.Contains(string(out), "one console per connection") {
+		t.Fatalf("a second console on one connection: %q", out)
+	}
+	if n := len(f.srv.Sessions()); n != 1 {
+		t.Fatalf("%d sessions listed, want 1", n)
+	}
+}
+
+// A user has at most MaxSessionsPerUser consoles.
+func TestSessionsPerUserAreCapped(t *testing.T) {
+	f := serve(t, Config{ConnRate: 1000})
+	for range MaxSessionsPerUser {
+		f.rawConnect("sam", 80, 24).readUntil(t, "Find an account")
+	}
+	c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, _ := c.NewSession()
+	sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
+	out, _ := sess.CombinedOutput("")
+	if !strings.Contains(string(out), "sessions open already") {
+		t.Fatalf("session %d of one user: %q", MaxSessionsPerUser+1, out)
+	}
+}

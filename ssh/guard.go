@@ -82,6 +82,26 @@ type guardConn struct {
 	onClose  func(*guardConn)
 	user     string // the name given at login
 	keysSeen int    // public keys offered
+	consoles int    // session channels running a console (at most one)
+}
+
+// openConsole claims the connection's one console: SSH lets a client open
+// many session channels on one connection, and each would be a console
+// that no connection cap counts (attack review: a hundred on one).
+func (c *guardConn) openConsole() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.consoles > 0 {
+		return false
+	}
+	c.consoles++
+	return true
+}
+
+func (c *guardConn) closeConsole() {
+	c.mu.Lock()
+	c.consoles--
+	c.mu.Unlock()
 }
 
 // authenticate moves the connection from the pending set to the sessions

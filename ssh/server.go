@@ -24,7 +24,6 @@ import (
 	"github.com/charmbracelet/log"
 	cssh "github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
-	bm "github.com/charmbracelet/wish/bubbletea"
 	"github.com/charmbracelet/wish/logging"
 	"github.com/charmbracelet/wish/ratelimiter"
 	rm "github.com/charmbracelet/wish/recover"
@@ -74,6 +73,10 @@ const (
 	DefaultMaxSessions        = 512
 	DefaultWriteTimeout       = 10 * time.Second
 )
+
+// MaxSessionsPerUser bounds one user's consoles at once: a stolen key
+// cannot fill the server, and an agent has a few windows at most.
+const MaxSessionsPerUser = 8
 
 // HostKeyFile is the server's ed25519 key, created on first start.
 const HostKeyFile = "ssh_host_ed25519"
@@ -163,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 		},
 		wish.WithMiddleware(
 			rm.MiddlewareWithLogger(cfg.Logger,
-				bm.MiddlewareWithProgramHandler(s.program, termenv.Ascii),
+				s.console,
 				s.identify,
 				requireTerminal,
 				ratelimiter.Middleware(ratelimiter.NewRateLimiter(rate.Limit(cfg.ConnRate), burst, 4096)),
@@ -326,6 +329,11 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			wish.Fatalln(sess, fullMessage)
 			return
 		}
+		if !gc.openConsole() {
+			wish.Fatalln(sess, "frontdoor: one console per connection; open a new connection for another.")
+			return
+		}
+		defer gc.closeConsole()
 		u, err := s.cfg.Store.UserByKey(key)
 		if err != nil || u.Name != sess.User() {
 			s.auditRefusal(sess.User(), host, map[string]string{"why": "key no longer registered for this user"})
@@ -335,6 +343,11 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 		if u.Role == model.RoleTrainer && s.cfg.Mode != tui.Training {
 			s.auditRefusal(u.Name, host, map[string]string{"why": "trainer on a live store"})
 			wish.Fatalln(sess, "frontdoor: trainers use the training sandbox, never the live store; this server is not one.")
+			return
+		}
+		if n := len(s.live.snapshot(func(l *live) bool { return l.User == u.Name })); n >= MaxSessionsPerUser {
+			s.auditRefusal(u.Name, host, map[string]string{"why": fmt.Sprintf("%d sessions open already", n)})
+			wish.Fatalln(sess, fmt.Sprintf("frontdoor: %s has %d sessions open already; close one first (or ask on-call: frontdoor sessions).", u.Name, n))
 			return
 		}
 		st := &session{actor: store.Actor{Name: u.Name, Role: u.Role, Registered: true}}
