@@ -106,7 +106,7 @@ func TestStaleVersionIsRefused(t *testing.T) {
 func TestAgentCannotAct2FA(t *testing.T) {
 	st := newStore(t)
 	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 50)
-	h.open("dr.ava", "Ava Patel")
+	h.open("ava patel", "Ava Patel")
 	h.typ("2")
 	h.see("needs a lead")
 	h.typ("g")
@@ -121,7 +121,7 @@ func TestAgentCannotAct2FA(t *testing.T) {
 func TestLeadGrantsExemptionAfterVerification(t *testing.T) {
 	st := newStore(t)
 	h := start(t, newEnv(t, st, "kay", model.RoleLead), 80, 30)
-	h.open("dr.ava", "Ava Patel")
+	h.open("ava patel", "Ava Patel")
 	h.typ("2")
 	h.see("Remembered devices")
 	h.typ("g")

@@ -34,7 +34,7 @@ const SearchLimit = 50
 // NewLookup builds the Lookup screen.
 func NewLookup(env *tui.Env) *Lookup {
 	in := textinput.New()
-	in.Placeholder = "email, name, phone digits or account id"
+	in.Placeholder = "name, id, whole email, phone or its last 4 digits"
 	in.Prompt = "Find: "
 	in.PromptStyle = env.Styles.Key
 	in.CharLimit = 254
@@ -175,7 +175,7 @@ func (l *Lookup) View(width, height int) string {
 	case l.err != nil:
 		b.WriteString(st.Bad.Render(tui.Clip(l.err.Error(), width)))
 	case q == "":
-		b.WriteString(st.Muted.Render("Type any of the caller's email, name, phone digits or account id.") + "\n" +
+		b.WriteString(st.Muted.Render("Type the caller's name, account id, whole email, or phone (whole, or its last 4).") + "\n" +
 			st.Muted.Render("Results narrow as you type; ↑/↓ to choose, enter to open."))
 	case len(l.hits) == 0:
 		b.WriteString(st.Warn.Render("No account matches “"+tui.Clip(q, width-30)+"”.") + "\n")

@@ -90,8 +90,8 @@ func (h *harness) open(query, name string) {
 
 func TestLookupGolden(t *testing.T) {
 	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
-	h.typ("dr.")
-	h.see("Volkova")
+	h.typ("m")
+	h.see("Maria Lopez")
 	golden.RequireEqual(t, []byte(h.frame()))
 }
 
@@ -106,7 +106,7 @@ func TestLookupNoMatchOffersDiagnosis(t *testing.T) {
 func TestAccountGolden(t *testing.T) {
 	st := newStore(t)
 	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
-	h.open("dr.james", "James Hill")
+	h.open("james hill", "James Hill")
 	golden.RequireEqual(t, []byte(h.frame()))
 	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-006"})
 	if len(log) == 0 || log[0].Action != "lookup" || log[0].Actor != "sam" {

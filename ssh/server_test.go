@@ -298,7 +298,7 @@ func TestAgentSendsResetSeenInOutbox(t *testing.T) {
 func TestLeadGrantsExemptionAgentCannot(t *testing.T) {
 	f := serve(t, Config{})
 	agent := f.connect("sam", 80, 24)
-	agent.typ("dr.ava")
+	agent.typ("ava patel")
 	agent.see("Ava Patel")
 	agent.typ("\r2")
 	agent.see("Factors")
@@ -306,7 +306,7 @@ func TestLeadGrantsExemptionAgentCannot(t *testing.T) {
 	agent.see("2FA actions need a lead")
 
 	lead := f.connect("kay", 100, 40)
-	lead.typ("dr.ava")
+	lead.typ("ava patel")
 	lead.see("Ava Patel")
 	lead.typ("\r2")
 	lead.see("Factors")

@@ -17,8 +17,9 @@ type Hit struct {
 // maxCandidates bounds the work one keystroke may cause.
 const maxCandidates = 2000
 
-// Search finds accounts by any of email (prefix), name words (prefixes,
-// all must match), phone digits (prefix or last digits) or id (prefix).
+// Search finds accounts by any of email (the part before the @ whole, the
+// domain a prefix), name words (prefixes, all must match), phone (the
+// whole number, or its last four digits) or id (prefix).
 // Exact matches come first (id, email, previous email, phone), then
 // prefixes, then names.
 func (s *Store) Search(query string, limit int) ([]Hit, error) {
@@ -75,8 +76,12 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 		}); err != nil {
 			return err
 		}
-		norm := model.NormalizeEmail(q)
-		if strings.ContainsAny(norm, "@.") || len(norm) >= 3 {
+		// Emails and phones are masked on screen, so what is masked must be
+		// typed whole: an email's part before the @ (the domain, shown,
+		// may be a prefix), a phone's whole number or the last four digits
+		// the screen shows. Prefixes let an agent read a masked address
+		// back one keystroke at a time, unaudited (attack review).
+		if norm := model.NormalizeEmail(q); strings.Contains(norm, "@") {
 			err := tx.Scan(bEmail, []byte(norm), func(k, v []byte) (bool, error) {
 				email, id := splitKey(k)
 				by := "email"
@@ -89,16 +94,17 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 				return err
 			}
 		}
-		if d := digitsOf(q); len(d) >= 3 && len(d)*2 >= len(strings.ReplaceAll(q, " ", "")) {
-			for _, prefix := range []string{d, "~" + reverse(d)} {
-				err := tx.Scan(bPhone, []byte(prefix), func(k, _ []byte) (bool, error) {
-					digits, id := splitKey(k)
-					exact := (digits == d || digits == "~"+reverse(d)) && len(d) >= 10
-					return add(candidate{id, "phone", exact}), nil
-				})
-				if err != nil {
-					return err
-				}
+		if d := digitsOf(q); len(d)*2 >= len(strings.ReplaceAll(q, " ", "")) && (len(d) == 4 || len(d) >= 10) {
+			key := join0([]byte(d), "") // the whole number, with or without its country code
+			if len(d) == 4 {
+				key = []byte("~" + reverse(d)) // the last four digits
+			}
+			err := tx.Scan(bPhone, key, func(k, _ []byte) (bool, error) {
+				_, id := splitKey(k)
+				return add(candidate{id, "phone", len(d) >= 10}), nil
+			})
+			if err != nil {
+				return err
 			}
 		}
 		if err := searchNames(tx, q, maxCandidates-len(found), func(id, by string) (bool, error) {
