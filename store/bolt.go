@@ -76,6 +76,22 @@ func writeFileAtomic(path string, b []byte) error {
 	return writeAtomic(path, func(f *os.File) error { _, err := f.Write(b); return err })
 }
 
+// tempPattern names a backup being written. One left by a process killed
+// mid-write holds a whole copy of the store (PHI) or its key: the next
+// backup into that directory removes it.
+const tempPattern = ".frontdoor-backup-*.tmp"
+
+// removeStaleTemps removes temporaries older than a minute (a younger
+// one may be another backup's, still being written).
+func removeStaleTemps(dir string) {
+	old, _ := filepath.Glob(filepath.Join(dir, tempPattern))
+	for _, p := range old {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > time.Minute {
+			os.Remove(p)
+		}
+	}
+}
+
 // testHookMidWrite runs after a backup's bytes are written and before
 // the rename, so a test can kill the process there.
 var testHookMidWrite func()
@@ -85,7 +101,8 @@ var testHookMidWrite func()
 // point leaves the old file or the new one, never half of one.
 func writeAtomic(path string, write func(*os.File) error) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	removeStaleTemps(dir)
+	tmp, err := os.CreateTemp(dir, tempPattern)
 	if err != nil {
 		return err
 	}

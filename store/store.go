@@ -243,6 +243,17 @@ func (s *Store) Backup(path string, withKey bool) error {
 			return fmt.Errorf("backup to %s: %w (%s): write the backup elsewhere", path, ErrLiveFile, live)
 		}
 	}
+	// nothing in the data directory: the host key and the control socket
+	// live there too (attack review: a backup over the socket left no way
+	// to revoke anyone until a restart)
+	if sameFile(filepath.Dir(path), filepath.Dir(s.path)) {
+		return fmt.Errorf("backup to %s: that is the data directory; write the backup elsewhere", path)
+	}
+	for _, p := range []string{path, path + BackupKeySuffix} {
+		if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+			return fmt.Errorf("backup to %s: %s is not a regular file", path, p)
+		}
+	}
 	if err := s.kv.Backup(path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}

@@ -284,9 +284,9 @@ func TestAuditChain(t *testing.T) {
 }
 
 func TestBackupIsHotAndChecks(t *testing.T) {
-	s, dir := openTemp(t)
+	s, _ := openTemp(t)
 	s.Import(strings.NewReader(lines(50)), "a", root, now)
-	dst := filepath.Join(dir, "copy.db")
+	dst := filepath.Join(t.TempDir(), "copy.db")
 	if err := s.Backup(dst, true); err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +452,8 @@ func TestCrashChild(t *testing.T) {
 			p.Kill() // SIGKILL with the copy written, before its rename
 			time.Sleep(time.Hour)
 		}
-		s.Backup(filepath.Join(dir, "backup.db"), true)
+		os.MkdirAll(filepath.Join(dir, "bk"), 0o700)
+		s.Backup(filepath.Join(dir, "bk", "backup.db"), true)
 	}
 	os.Exit(0)
 }

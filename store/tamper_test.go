@@ -411,7 +411,7 @@ func TestCrashMidBackup(t *testing.T) {
 	s.Import(strings.NewReader(lines(3000)), "a", root, now)
 	s.Close()
 	runChild(t, "backup", dir, 0)
-	if _, err := os.Stat(filepath.Join(dir, "backup.db")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, "bk", "backup.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a backup killed before its rename left a file in place: %v", err)
 	}
 	s, err = Open(dir)
@@ -423,6 +423,27 @@ func TestCrashMidBackup(t *testing.T) {
 		t.Fatalf("live store has %d accounts after a killed backup", n)
 	}
 	mustCheck(t, s)
+	// the killed backup's temporary (a whole copy of the store) is removed
+	// by the next backup there, once it is old enough not to be another's
+	temps, _ := filepath.Glob(filepath.Join(dir, "bk", tempPattern))
+	if len(temps) == 0 {
+		t.Fatal("the killed backup left no temporary: the test did not kill it mid-write")
+	}
+	for _, p := range temps {
+		os.Chtimes(p, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	}
+	if err := s.Backup(filepath.Join(dir, "bk", "again.db"), false); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "bk", tempPattern)); len(left) != 0 {
+		t.Fatalf("stale temporaries left: %v", left)
+	}
+	// nothing is written into the data directory, nor over what is not a file
+	for _, p := range []string{filepath.Join(dir, "copy.db"), filepath.Join(dir, "ssh_host_ed25519"), filepath.Join(dir, "bk")} {
+		if err := s.Backup(p, false); err == nil {
+			t.Errorf("backup to %s was let through", p)
+		}
+	}
 }
 
 func ed25519Public(seed []byte) ed25519.PublicKey {
