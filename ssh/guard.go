@@ -17,10 +17,12 @@ import (
 //     a connection that has not authenticated by then is closed, however
 //     slowly it trickles bytes;
 //   - a cap on connections still authenticating, separate from the cap on
-//     sessions; when it is full the oldest unauthenticated connection is
-//     dropped to admit the new one, so a flood of silent connections only
-//     pushes out its own and an agent's handshake (milliseconds) gets
-//     through;
+//     sessions; when it is full, one is dropped to admit the new one: the
+//     oldest of those that got least far (nothing sent, then no key
+//     offered), so a flood of silent or stalled connections only pushes
+//     out its own, and an agent's handshake, which offers its key within
+//     milliseconds, is the last to go (attack review: oldest-first let a
+//     fast flood push out real handshakes);
 //   - a cap on authenticated connections.
 type guard struct {
 	limiter     *ipLimiter
@@ -47,7 +49,13 @@ func (g *guard) admit(conn net.Conn) (*guardConn, string) {
 	var evict *guardConn
 	g.mu.Lock()
 	if g.pending.Len() >= g.maxPending {
-		evict = g.pending.Remove(g.pending.Front()).(*guardConn)
+		var victim *list.Element
+		for e := g.pending.Front(); e != nil; e = e.Next() {
+			if victim == nil || e.Value.(*guardConn).progress() < victim.Value.(*guardConn).progress() {
+				victim = e
+			}
+		}
+		evict = g.pending.Remove(victim).(*guardConn)
 		evict.elem = nil
 	}
 	gc.elem = g.pending.PushBack(gc)
@@ -83,6 +91,7 @@ type guardConn struct {
 	user     string // the name given at login
 	keysSeen int    // public keys offered
 	consoles int    // session channels running a console (at most one)
+	read     int    // bytes the client sent
 }
 
 // openConsole claims the connection's one console: SSH lets a client open
@@ -133,6 +142,30 @@ func (c *guardConn) authenticate() bool {
 	c.authed = true
 	_ = c.Conn.SetDeadline(c.asked) // the server's own deadlines from now on
 	return true
+}
+
+// progress is how far the handshake got: 0 nothing sent, 1 bytes but no
+// key offered yet, 2 a key offered.
+func (c *guardConn) progress() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.keysSeen > 0:
+		return 2
+	case c.read > 0:
+		return 1
+	}
+	return 0
+}
+
+func (c *guardConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.mu.Lock()
+		c.read += n
+		c.mu.Unlock()
+	}
+	return n, err
 }
 
 // offered notes a public key offered at login, for the refusal audit.

@@ -89,16 +89,18 @@ const (
 
 // Server is a running console server.
 type Server struct {
-	cfg      Config
-	srv      *cssh.Server
-	ln       net.Listener
-	guard    *guard
-	live     registry
-	handlers sync.WaitGroup // sessions still running, logout audit included
-	refusals *rate.Limiter  // refused logins audited individually, up to this rate
-	dropped  atomic.Int64   // refused logins over that rate, counted into the next audited one
-	stop     chan struct{}
-	stopOnce sync.Once
+	cfg         Config
+	srv         *cssh.Server
+	ln          net.Listener
+	guard       *guard
+	live        registry
+	handlers    sync.WaitGroup // sessions still running, logout audit included
+	refusals    *rate.Limiter  // refused logins audited individually, up to this rate
+	logRefusals *rate.Limiter  // refused connections logged, up to this rate
+	unlogged    atomic.Int64
+	dropped     atomic.Int64 // refused logins over that rate, counted into the next audited one
+	stop        chan struct{}
+	stopOnce    sync.Once
 }
 
 type ctxKey struct{ name string }
@@ -147,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 	burst := int(4 * cfg.ConnRate)
 	s := &Server{cfg: cfg, live: registry{byID: map[uint64]*live{}}, stop: make(chan struct{}),
 		guard:    newGuard(rate.Limit(cfg.ConnRate), burst, cfg.LoginGrace, cfg.MaxUnauthenticated, cfg.MaxSessions),
-		refusals: rate.NewLimiter(10, 50)}
+		refusals: rate.NewLimiter(10, 50), logRefusals: rate.NewLimiter(1, 10)}
 	keyPath := filepath.Join(cfg.DataDir, HostKeyFile)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
@@ -277,7 +279,11 @@ func (s *Server) authorize(ctx cssh.Context, key cssh.PublicKey) (ok bool) {
 func (s *Server) admit(ctx cssh.Context, conn net.Conn) net.Conn {
 	gc, why := s.guard.admit(conn)
 	if gc == nil {
-		s.cfg.Logger.Warn("connection refused", "why", why, "remote", conn.RemoteAddr().String())
+		if s.logRefusals.Allow() { // a flood must not flood the log
+			s.cfg.Logger.Warn("connection refused", "why", why, "remote", conn.RemoteAddr().String(), "not_logged_since", s.unlogged.Swap(0))
+		} else {
+			s.unlogged.Add(1)
+		}
 		return nil
 	}
 	gc.onClose = s.closed

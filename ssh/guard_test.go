@@ -1,0 +1,50 @@
+package ssh
+
+import (
+	"net"
+	"testing"
+	"time"
+)
+
+type addrConn struct {
+	net.Conn
+}
+
+func (addrConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 9), Port: 1} }
+
+func pipe(t *testing.T) net.Conn {
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return addrConn{a}
+}
+
+// When the slots for connections still authenticating are full, the one
+// dropped is the oldest of those that got least far: a connection that
+// has offered its key (an agent, milliseconds in) goes last.
+func TestGuardDropsTheLeastAdvancedFirst(t *testing.T) {
+	g := newGuard(1e9, 1e9, time.Minute, 3, 10)
+	agent, _ := g.admit(pipe(t))
+	agent.offered("sam") // the agent's handshake reached its key
+	talker, _ := g.admit(pipe(t))
+	talker.read = 20 // sent a banner, nothing more
+	silent, _ := g.admit(pipe(t))
+	for range 20 {
+		g.admit(pipe(t)) // a flood of silent connections: they push out each other
+	}
+	if !silent.closed || talker.closed || agent.closed {
+		t.Fatalf("silent closed %v, talker %v, agent %v: the least advanced go first", silent.closed, talker.closed, agent.closed)
+	}
+	// with no silent one left to drop, the banner-only one goes before the agent
+	g2 := newGuard(1e9, 1e9, time.Minute, 2, 10)
+	a2, _ := g2.admit(pipe(t))
+	a2.offered("sam")
+	t2, _ := g2.admit(pipe(t))
+	t2.read = 20
+	g2.admit(pipe(t))
+	if !t2.closed || a2.closed {
+		t.Fatalf("talker closed %v, agent closed %v", t2.closed, a2.closed)
+	}
+	if n := g.pendingCount(); n != 3 {
+		t.Fatalf("%d pending, cap 3", n)
+	}
+}
