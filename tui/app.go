@@ -356,9 +356,10 @@ func (a *App) tooSmallNow() bool { return a.w < MinWidth || a.h < MinHeight }
 
 func (a *App) tooSmall() string {
 	st := a.env.Styles
+	// wrapped, not cut: at 40×12 the size and how to quit were cut off
 	return st.Warn.Render("Terminal too small") + "\n" +
-		"frontdoor needs at least " + strconv.Itoa(MinWidth) + "×" + strconv.Itoa(MinHeight) + "; this one is " + strconv.Itoa(a.w) + "×" + strconv.Itoa(a.h) + ".\n" +
-		"Enlarge the window, or press ctrl+c to quit."
+		wrap("frontdoor needs at least "+strconv.Itoa(MinWidth)+"×"+strconv.Itoa(MinHeight)+"; this one is "+
+			strconv.Itoa(a.w)+"×"+strconv.Itoa(a.h)+". Enlarge the window, or press ctrl+c to quit.", a.w)
 }
 
 func (a *App) header() string {
