@@ -328,3 +328,29 @@ func TestScreenDecisions(t *testing.T) {
 		t.Errorf("VisitWindow follows the policy: %q", got)
 	}
 }
+
+// The interview pre-selects from the account's evidence (P5, P6).
+func TestSuggestFromEvidence(t *testing.T) {
+	now := time.Date(2026, 11, 10, 18, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	prov := Account{ID: "a", Role: RoleProvider, Logins: []Login{{At: at(-time.Hour), Portal: PortalPatient, Result: LoginBadPassword}}}
+	if s := DefaultPolicy.Suggest(&prov, now); s.Site != SitePatient || s.SiteWhy == "" || s.Problem != ProblemCantLogIn || s.ProblemWhy == "" {
+		t.Errorf("a provider's failed sign-in on the patient portal: %+v", s)
+	}
+	mfa := Account{ID: "b", Role: RoleClient, Logins: []Login{{At: at(-time.Hour), Portal: PortalPatient, Result: LoginMFAFailed}}}
+	if s := DefaultPolicy.Suggest(&mfa, now); s.Problem != ProblemNo2FACode {
+		t.Errorf("failed at the 2FA step: %+v", s)
+	}
+	reset := Account{ID: "c", Role: RoleClient, Resets: []Reset{{ID: "r1", RequestedAt: at(-30 * time.Minute), Status: ResetDelivered, SentAt: at(-29 * time.Minute), DeliveredAt: at(-29 * time.Minute)}}}
+	if s := DefaultPolicy.Suggest(&reset, now); s.Problem != ProblemNoResetEmail {
+		t.Errorf("a reset delivered, unused: %+v", s)
+	}
+	reset.Resets[0].ClickedAt = at(-10 * time.Minute)
+	if s := DefaultPolicy.Suggest(&reset, now); s.Problem != ProblemResetLinkFailed {
+		t.Errorf("a reset link opened, unused: %+v", s)
+	}
+	old := Account{ID: "d", Role: RoleClient, Logins: []Login{{At: at(-72 * time.Hour), Portal: PortalPatient, Result: LoginBadPassword}}}
+	if s := DefaultPolicy.Suggest(&old, now); s.Site != SiteUnknown || s.SiteWhy != "" || s.ProblemWhy != "" {
+		t.Errorf("evidence older than the look-back suggests nothing: %+v", s)
+	}
+}

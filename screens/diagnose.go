@@ -3,6 +3,7 @@ package screens
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -33,6 +34,12 @@ type Diagnose struct {
 	abroad   bool
 	other    bool
 	findings []model.Finding
+	// asking: the interview stands and the findings wait until the agent
+	// confirms the caller's answers or skips the questions (issue 12:
+	// ask before answering)
+	asking   bool
+	skipped  bool
+	suggest  model.Suggestion
 	audited  map[string]bool
 	scroll   tui.Scroller
 	keys     diagnoseKeys
@@ -47,6 +54,9 @@ type diagnoseKeys struct {
 	Email    key.Binding
 	Apply    key.Binding
 	Cancel   key.Binding
+	Confirm  key.Binding
+	Skip     key.Binding
+	Ask      key.Binding
 }
 
 var siteLabels = map[string]string{
@@ -87,11 +97,29 @@ func NewDiagnose(env *tui.Env, acc *model.Account, email string, revealed bool) 
 	d.keys.Email = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "caller's email"))
 	d.keys.Apply = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "diagnose this email"))
 	d.keys.Cancel = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "keep the email"))
+	d.keys.Confirm = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answered"))
+	d.keys.Skip = key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "skip questions"))
+	d.keys.Ask = key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "ask again"))
+	// j and k pick problems here: scrolling is the arrows and pages only,
+	// and help says so (it is built from these bindings)
+	d.scroll.Keys.Up = key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "scroll up"))
+	d.scroll.Keys.Down = key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "scroll down"))
 	if d.email == "" {
 		d.edit()
+	} else {
+		d.ask()
 	}
 	d.findings = env.Policy.Diagnose(acc, d.Report(), env.Now()) // whole before Init; Init audits
 	return d
+}
+
+// ask starts the interview, the answers the account's evidence points to
+// pre-selected (model.Suggest).
+func (d *Diagnose) ask() {
+	d.asking, d.skipped = true, false
+	d.suggest = d.env.Policy.Suggest(d.acc, d.env.Now())
+	d.site = slices.Index(model.Sites, d.suggest.Site)
+	d.problem = slices.Index(model.Problems, d.suggest.Problem)
 }
 
 // Init implements tui.Screen.
@@ -162,6 +190,7 @@ func (d *Diagnose) setEmail(email string) tea.Cmd {
 	}
 	d.acc, d.email, d.typed, d.editing = acc, email, true, false
 	d.input.Blur()
+	d.ask()
 	return d.rediagnose()
 }
 
@@ -169,8 +198,8 @@ func (d *Diagnose) setEmail(email string) tea.Cmd {
 func (d *Diagnose) rediagnose() tea.Cmd {
 	r := d.Report()
 	d.findings = d.env.Policy.Diagnose(d.acc, r, d.env.Now())
-	if d.email == "" {
-		return nil // nothing to diagnose yet: the agent is typing the address
+	if d.email == "" || d.asking {
+		return nil // nothing shown yet: the agent is typing the address, or asking
 	}
 	sig := fmt.Sprintf("%s/%s/%s/%t/%t", model.NormalizeEmail(r.Email), r.Site, r.Problem, r.Abroad, r.OtherDevice)
 	if d.audited[sig] {
@@ -181,8 +210,12 @@ func (d *Diagnose) rediagnose() tea.Cmd {
 	if d.acc != nil {
 		id = d.acc.ID
 	}
+	answers := "answered"
+	if d.skipped {
+		answers = "skipped"
+	}
 	err := d.env.Audit("diagnose", id, "", map[string]string{"email": r.Email, "site": r.Site, "problem": r.Problem,
-		"abroad": fmt.Sprint(r.Abroad), "other_device": fmt.Sprint(r.OtherDevice), "top": d.findings[0].Code})
+		"abroad": fmt.Sprint(r.Abroad), "other_device": fmt.Sprint(r.OtherDevice), "top": d.findings[0].Code, "questions": answers})
 	if err != nil {
 		return tui.ToastError(fmt.Errorf("diagnosis not audited: %w", err))
 	}
@@ -216,6 +249,17 @@ func (d *Diagnose) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		if key.Matches(msg, d.keys.Email) {
 			return d, d.edit()
 		}
+		switch {
+		case d.asking && key.Matches(msg, d.keys.Confirm):
+			d.asking = false
+			return d, d.rediagnose()
+		case d.asking && key.Matches(msg, d.keys.Skip):
+			d.asking, d.skipped = false, true
+			return d, d.rediagnose()
+		case !d.asking && key.Matches(msg, d.keys.Ask):
+			d.asking = true
+			return d, nil
+		}
 		for i, k := range d.keys.Sites {
 			if key.Matches(msg, k) {
 				d.site = i
@@ -235,7 +279,7 @@ func (d *Diagnose) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		case key.Matches(msg, d.keys.Other):
 			d.other = !d.other
 			return d, d.rediagnose()
-		case key.Matches(msg, d.keys.Copy):
+		case key.Matches(msg, d.keys.Copy) && !d.asking:
 			return d, d.copySteps()
 		}
 		d.scroll.Update(msg)
@@ -273,17 +317,7 @@ func (d *Diagnose) View(width, height int) string {
 	st := d.env.Styles
 	var top []string
 	chips := func(label string, items []string, sel int, keyOf func(int) string) string {
-		parts := []string{st.Label.Render(fmt.Sprintf("%-8s", label))}
-		for i, it := range items {
-			s := keyOf(i) + " " + it
-			if i == sel { // brackets too: attributes vanish on NO_COLOR/ASCII terminals
-				s = st.Selected.Render("[" + s + "]")
-			} else {
-				s = st.Muted.Render(s)
-			}
-			parts = append(parts, s)
-		}
-		return strings.Join(parts, "  ")
+		return st.Label.Render(fmt.Sprintf("%-8s", label)) + "  " + chipRow(st, items, sel, keyOf)
 	}
 	siteNames := make([]string, len(model.Sites))
 	for i, s := range model.Sites {
@@ -295,18 +329,15 @@ func (d *Diagnose) View(width, height int) string {
 		probNames[i] = p.label
 	}
 	top = append(top, wrapChips(chips("Problem", probNames, d.problem, func(i int) string { return problemKeys[i].key }), width))
-	flag := func(on bool, k, label string) string {
-		if on {
-			return st.Selected.Render("[x] " + k + " " + label)
-		}
-		return st.Muted.Render("[ ] " + k + " " + label)
-	}
-	top = append(top, st.Label.Render("Flags   ")+flag(d.abroad, "a", "caller is abroad")+"  "+flag(d.other, "w", "on another device"))
+	top = append(top, st.Label.Render("Flags   ")+flagChip(st, d.abroad, "a", "caller is abroad")+"  "+flagChip(st, d.other, "w", "on another device"))
 	top = append([]string{d.emailRow(width)}, top...)
 	header := strings.Join(top, "\n")
 	headerLines := strings.Count(header, "\n") + 1
 	if d.email == "" {
 		return header + "\n\n" + st.Muted.Render(tui.Wrap("Type the caller's email address and press enter: the account it belongs to (current or previous email) is diagnosed, or none.", width))
+	}
+	if d.asking {
+		return d.interview(width, height)
 	}
 
 	f := d.findings[0]
@@ -332,6 +363,73 @@ func (d *Diagnose) View(width, height int) string {
 		}
 	}
 	return header + "\n" + d.scroll.View(body, width, height-headerLines-1)
+}
+
+// interview is what to ask the caller before any answer: where they sign
+// in, with the clues that tell the services and portals apart (P6), and
+// what happens; the account's evidence pre-selects and says why.
+func (d *Diagnose) interview(width, height int) string {
+	st := d.env.Styles
+	w := min(width, 100)
+	var b []string
+	add := func(s string) { b = append(b, s) }
+	// indented wraps: continuation lines stand under their first
+	indented := func(prefix, s string, width int) string {
+		return prefix + strings.ReplaceAll(tui.Wrap(s, width-tui.Width(prefix)), "\n", "\n"+strings.Repeat(" ", tui.Width(prefix)))
+	}
+	why := func(s string) {
+		if s != "" {
+			add(st.Good.Render(indented("   ◆ ", s, w)))
+		}
+	}
+	add(d.emailRow(width))
+	add(st.Title.Render("Ask the caller before answering") + st.Muted.Render(" — findings show once they have answered"))
+	add("")
+	add(st.Label.Render("1. Which site are you signing in on?") + rule(st, "P1", "P5", "P6"))
+	siteNames := make([]string, len(model.Sites))
+	for i, s := range model.Sites {
+		siteNames[i] = siteLabels[s]
+	}
+	add("   " + wrapChips(chipRow(st, siteNames, d.site, func(i int) string { return fmt.Sprint(i + 1) }), w-3))
+	why(d.suggest.SiteWhy)
+	for _, c := range model.SiteClues {
+		add(st.Muted.Render(indented("   · ", c, w)))
+	}
+	add("")
+	add(st.Label.Render("2. What happens when you try?"))
+	probNames := make([]string, len(problemKeys))
+	for i, p := range problemKeys {
+		probNames[i] = p.label
+	}
+	add("   " + wrapChips(chipRow(st, probNames, d.problem, func(i int) string { return problemKeys[i].key }), w-3))
+	why(d.suggest.ProblemWhy)
+	add(st.Label.Render("3. Are you abroad? On a device other than the one you set 2FA up on?"))
+	add("   " + flagChip(st, d.abroad, "a", "abroad") + "  " + flagChip(st, d.other, "w", "on another device"))
+	add("")
+	add(st.Key.Render("enter") + " the caller answered: show the findings   " + st.Key.Render("s") + " skip the questions")
+	return d.scroll.View(strings.Join(b, "\n"), width, height)
+}
+
+// chipRow shows choices, the picked one in brackets (attributes vanish on
+// NO_COLOR and ASCII terminals).
+func chipRow(st tui.Styles, items []string, sel int, keyOf func(int) string) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		s := keyOf(i) + " " + it
+		if i == sel {
+			parts[i] = st.Selected.Render("[" + s + "]")
+		} else {
+			parts[i] = st.Muted.Render(s)
+		}
+	}
+	return strings.Join(parts, "  ")
+}
+
+func flagChip(st tui.Styles, on bool, k, label string) string {
+	if on {
+		return st.Selected.Render("[x] " + k + " " + label)
+	}
+	return st.Muted.Render("[ ] " + k + " " + label)
 }
 
 // emailRow shows the caller's address: masked when it came from an
@@ -382,7 +480,12 @@ func (d *Diagnose) ShortHelp() []key.Binding {
 	if d.editing {
 		return []key.Binding{d.keys.Apply, d.keys.Cancel}
 	}
-	return []key.Binding{d.keys.Email,
+	if d.asking {
+		return []key.Binding{d.keys.Confirm, d.keys.Skip,
+			key.NewBinding(key.WithKeys("1"), key.WithHelp("1-5", "site")),
+			key.NewBinding(key.WithKeys("l"), key.WithHelp("l/m/k/o/x/j/f", "problem"))}
+	}
+	return []key.Binding{d.keys.Ask, d.keys.Email,
 		key.NewBinding(key.WithKeys("1"), key.WithHelp("1-5", "site")),
 		key.NewBinding(key.WithKeys("l"), key.WithHelp("l/m/k/o/x/j/f", "problem")),
 		d.keys.Abroad, d.keys.Other, d.keys.Copy,
@@ -391,5 +494,5 @@ func (d *Diagnose) ShortHelp() []key.Binding {
 
 // FullHelp implements tui.Screen.
 func (d *Diagnose) FullHelp() [][]key.Binding {
-	return [][]key.Binding{d.keys.Sites, d.keys.Problems, append([]key.Binding{d.keys.Email, d.keys.Abroad, d.keys.Other, d.keys.Copy}, d.scroll.Bindings()...)}
+	return [][]key.Binding{d.keys.Sites, d.keys.Problems, append([]key.Binding{d.keys.Confirm, d.keys.Skip, d.keys.Ask, d.keys.Email, d.keys.Abroad, d.keys.Other, d.keys.Copy}, d.scroll.Bindings()...)}
 }

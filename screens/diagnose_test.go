@@ -20,6 +20,8 @@ func TestLoginEmailChangedThroughLookup(t *testing.T) {
 	h.key(tea.KeyEnter)
 	h.see("a previous email: d***e@cityclinic.org, now d***e@mooremind.com")
 	h.typ("d")
+	h.see("Ask the caller")
+	h.key(tea.KeyEnter)
 	h.see("login_email_changed")
 	h.frame()
 	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-003"})
@@ -39,7 +41,8 @@ func TestDiagnoseEmailField(t *testing.T) {
 	h.typ("e")
 	h.see("diagnose this email")
 	h.typ("nobody.else@example.org")
-	h.key(tea.KeyEnter)
+	h.key(tea.KeyEnter) // the address: the interview again, for its account
+	h.key(tea.KeyEnter) // the caller answered
 	h.see("no_account")
 	h.typ("e")
 	h.see("diagnose this email")
@@ -47,6 +50,8 @@ func TestDiagnoseEmailField(t *testing.T) {
 		h.key(tea.KeyBackspace)
 	}
 	h.typ("dmoore@cityclinic.org")
+	h.key(tea.KeyEnter)
+	h.see("Ask the caller")
 	h.key(tea.KeyEnter)
 	h.see("login_email_changed")
 	h.frame()
@@ -64,6 +69,8 @@ func TestDiagnoseWithoutLookup(t *testing.T) {
 	h.see("Type the caller's email address")
 	h.typ("Someone.Else@Example.org")
 	h.key(tea.KeyEnter)
+	h.see("Ask the caller")
+	h.typ("s") // skip the questions
 	h.see("no_account")
 	h.frame()
 }
@@ -74,8 +81,9 @@ func TestRevealCarriesIntoDiagnose(t *testing.T) {
 	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 30)
 	h.open("maria", "Maria Lopez")
 	h.typ("d")
-	h.see("Flags")
+	h.see("Ask the caller")
 	h.typ("1f")
+	h.key(tea.KeyEnter)
 	h.see("m***z+1@gmail.com")
 	h.key(tea.KeyEsc)
 	h.see("Latest sign-ins")
@@ -85,8 +93,9 @@ func TestRevealCarriesIntoDiagnose(t *testing.T) {
 	h.key(tea.KeyEnter)
 	h.see("Revealed on this screen")
 	h.typ("d")
-	h.see("Flags")
+	h.see("Ask the caller")
 	h.typ("1f")
+	h.key(tea.KeyEnter)
 	h.see("maria.lopez+1@gmail.com")
 	h.frame()
 }

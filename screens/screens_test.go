@@ -100,6 +100,8 @@ func TestLookupNoMatchOffersDiagnosis(t *testing.T) {
 	h.typ("someone@example.org")
 	h.see("diagnose this email anyway")
 	h.key(tea.KeyEnter)
+	h.see("Ask the caller")
+	h.key(tea.KeyEnter)
 	h.see("no_account")
 }
 
@@ -118,9 +120,20 @@ func TestDiagnoseGolden(t *testing.T) {
 	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
 	h.open("sofia", "Sofia Rossi")
 	h.typ("d")
-	h.see("Flags")
+	h.see("Ask the caller")
 	h.typ("1k")
+	h.key(tea.KeyEnter)
 	h.see("reset_link_superseded")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+// The interview asks before it answers: where the account's evidence
+// points, the answer is pre-selected and says why (issue 12).
+func TestDiagnoseInterviewGolden(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.open("james hill", "James Hill")
+	h.typ("d")
+	h.see("from the sign-in history")
 	golden.RequireEqual(t, []byte(h.frame()))
 }
 
@@ -148,6 +161,10 @@ func TestChangingProblemReordersFindings(t *testing.T) {
 	rec, _ := st.ByEmail("dr.james.hill@hillcounseling.com")
 	d := NewDiagnose(env, &rec.Account, rec.Account.Email, false)
 	d.Init()
+	if log, _ := st.AuditLog(store.AuditFilter{Account: rec.Account.ID}); len(log) != 0 {
+		t.Fatalf("a diagnosis was audited (so shown) before the caller was asked: %+v", log)
+	}
+	d.Update(tea.KeyMsg{Type: tea.KeyEnter}) // the caller answered
 	firstOf := func(keys string) string {
 		for _, r := range keys {
 			d.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
