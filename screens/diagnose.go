@@ -37,12 +37,12 @@ type Diagnose struct {
 	// asking: the interview stands and the findings wait until the agent
 	// confirms the caller's answers or skips the questions (issue 12:
 	// ask before answering)
-	asking   bool
-	skipped  bool
-	suggest  model.Suggestion
-	audited  map[string]bool
-	scroll   tui.Scroller
-	keys     diagnoseKeys
+	asking  bool
+	skipped bool
+	suggest model.Suggestion
+	audited map[string]bool
+	scroll  tui.Scroller
+	keys    diagnoseKeys
 }
 
 type diagnoseKeys struct {
