@@ -100,6 +100,9 @@ type ActionInput struct {
 	Confirmed bool     // second confirmation given
 	Checks    []string // caller-verification checks that passed
 	Target    string   // factor or device id, where the action takes one
+	// Override names the diagnosis the agent confirmed past (ActionConflicts):
+	// audited with the action, so a reset taken against "wrong portal" says so.
+	Override string
 }
 
 // MinVerificationChecks: 2FA actions need at least this many checks.
@@ -115,7 +118,11 @@ var VerificationChecks = []string{
 }
 
 func (in ActionInput) effect(a Account, action string) Effect {
-	return Effect{Account: a, Action: action, Reason: in.Reason, Details: map[string]string{}}
+	e := Effect{Account: a, Action: action, Reason: in.Reason, Details: map[string]string{}}
+	if in.Override != "" {
+		e.Details["override"] = in.Override
+	}
+	return e
 }
 
 func needVerified(in ActionInput) error {

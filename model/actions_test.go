@@ -209,3 +209,43 @@ func TestCanPredicates(t *testing.T) {
 		t.Error("ErrSuppressed is not a sentinel")
 	}
 }
+
+// Actions the diagnosis says are wrong here (issue 12), table by table.
+func TestActionConflicts(t *testing.T) {
+	now := time.Date(2026, 11, 10, 18, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	f := func(codes ...string) []Finding {
+		var out []Finding
+		for _, c := range codes {
+			out = append(out, Finding{Code: c})
+		}
+		return out
+	}
+	live := Account{ID: "a", USState: "NY", Resets: []Reset{{ID: "r1", RequestedAt: at(-20 * time.Minute), SentAt: at(-19 * time.Minute), DeliveredAt: at(-19 * time.Minute), Status: ResetDelivered}}}
+	expired := Account{ID: "b", Resets: []Reset{{ID: "r1", RequestedAt: at(-2 * time.Hour), SentAt: at(-2 * time.Hour), DeliveredAt: at(-2 * time.Hour), Status: ResetDelivered}}}
+	for _, c := range []struct {
+		name     string
+		action   string
+		acc      Account
+		findings []Finding
+		want     []string
+	}{
+		{"reset, wrong portal", ActSendReset, Account{}, f("wrong_portal", "bad_password"), []string{"wrong_portal"}},
+		{"reset, careers", ActSendReset, Account{}, f("other_service_careers"), []string{"other_service_careers"}},
+		{"reset, blocked", ActSendReset, Account{}, f("login_blocked"), []string{"login_blocked"}},
+		{"reset, a live delivered link (R3)", ActSendReset, live, f("browser_session"), []string{"live_link"}},
+		{"reset, the link expired", ActSendReset, expired, f("browser_session"), nil},
+		{"reset, nothing against it", ActSendReset, Account{}, f("bad_password"), nil},
+		{"verification, suppressed (R6)", ActResendVerification, Account{}, f("email_unverified", "emails_suppressed"), []string{"emails_suppressed"}},
+		{"exemption, a recovery code (M8)", ActGrantExemption, Account{}, f("mfa_recovery_code", "mfa_provider_exemption"), []string{"mfa_recovery_code"}},
+		{"lift, never against", ActLiftSuppression, Account{}, f("emails_suppressed"), nil},
+	} {
+		var got []string
+		for _, x := range DefaultPolicy.ActionConflicts(c.action, c.acc, c.findings, now) {
+			got = append(got, x.Code)
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"frontdoor/model"
 	"frontdoor/store"
@@ -65,14 +66,21 @@ func TestResetWithinTenMinutesNeedsSecondConfirmation(t *testing.T) {
 	h.typ("r")
 	h.see("DELIVERED")
 	h.typ("p")
-	h.see("Send password reset")
+	h.see("still works") // the delivered link still works (R3): confirm past it
+	h.key(tea.KeyEnter)
+	h.see("Tick")
+	h.typ(" ")
+	h.key(tea.KeyTab)
+	h.typ("caller deleted the email")
 	h.key(tea.KeyEnter)
 	h.see("Reset requested")
 	h.typ("p")
 	h.see("⚠ needs a second")
-	h.key(tea.KeyEnter)
-	h.see("Tick")
-	h.typ(" ")
+	h.typ(" ") // the caller opened the newest email
+	h.key(tea.KeyTab)
+	h.typ(" ") // and past the live link again
+	h.key(tea.KeyTab)
+	h.typ("still nothing")
 	h.key(tea.KeyEnter)
 	h.see("r4")
 	h.frame()
@@ -83,6 +91,21 @@ func TestResetWithinTenMinutesNeedsSecondConfirmation(t *testing.T) {
 	if len(rec.Account.Resets) != 4 || rec.Account.Resets[3].RequestedBy != "sam" {
 		t.Fatalf("resets %+v", rec.Account.Resets)
 	}
+	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-010", Actions: []string{model.ActSendReset}})
+	if len(log) != 2 || !strings.Contains(log[0].Details["override"], "live_link (R3)") || log[0].Reason != "still nothing" {
+		t.Fatalf("the override is not audited with the reason: %+v", log)
+	}
+}
+
+// A password reset while the diagnosis says the portal is wrong asks the
+// agent to confirm past it, naming the finding and rule (issue 12).
+func TestResetAgainstWrongPortalAsks(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h.open("james hill", "James Hill") // a provider whose last failed sign-in was on the patient portal
+	h.typ("p")
+	h.see("confirm the portal before any reset [P5]")
+	golden.RequireEqual(t, []byte(h.frame()))
 }
 
 func TestStaleVersionIsRefused(t *testing.T) {

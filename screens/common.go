@@ -180,3 +180,34 @@ func pendingLines(st tui.Styles, rec store.Record, now time.Time, width int) []s
 	}
 	return append(b, "")
 }
+
+// conflicts is what the account's diagnosis says against action: the
+// last one shown this session, or, when the agent has not diagnosed it,
+// the one its evidence points to (model.Suggest).
+func conflicts(env *tui.Env, a model.Account, action string) []model.Conflict {
+	now := env.Now()
+	r, ok := env.Diagnosed(a.ID)
+	if !ok {
+		s := env.Policy.Suggest(&a, now)
+		r = model.Report{Email: a.Email, Site: s.Site, Problem: s.Problem}
+	}
+	return env.Policy.ActionConflicts(action, a, env.Policy.Diagnose(&a, r, now), now)
+}
+
+// confirmPast puts an action's conflicts in front of its dialog: each
+// named with its rule, a required tick to take it anyway, and a reason;
+// it returns what the audit records as the override ("" when none).
+func confirmPast(cs []model.Conflict, spec *tui.FormSpec) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	var lines, codes []string
+	for _, c := range cs {
+		lines = append(lines, "⚠ The diagnosis says "+c.Why+" ["+c.Rule+"].")
+		codes = append(codes, c.Code+" ("+c.Rule+")")
+	}
+	spec.Lines = append(lines, spec.Lines...)
+	spec.Checks = append(spec.Checks, tui.Check{Label: "Take it anyway: I checked this with the caller", Required: true})
+	spec.TextNeed = true
+	return strings.Join(codes, ", ")
+}

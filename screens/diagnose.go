@@ -201,6 +201,9 @@ func (d *Diagnose) rediagnose() tea.Cmd {
 	if d.email == "" || d.asking {
 		return nil // nothing shown yet: the agent is typing the address, or asking
 	}
+	if d.acc != nil {
+		d.env.SetDiagnosed(d.acc.ID, r) // actions on the account are checked against it
+	}
 	sig := fmt.Sprintf("%s/%s/%s/%t/%t", model.NormalizeEmail(r.Email), r.Site, r.Problem, r.Abroad, r.OtherDevice)
 	if d.audited[sig] {
 		return nil

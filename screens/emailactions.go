@@ -71,8 +71,13 @@ func dialog(env *tui.Env, rec store.Record, action string, decide decision, titl
 		return refused(env, rec.Account.ID, action, err)
 	}
 	// every action's audit entry carries the agent's reason; some require one
-	spec := tui.FormSpec{Title: title, Lines: lines, Confirm: "confirm", TextLabel: "Reason", TextNeed: needReason,
-		Submit: func(r tui.FormResult) tea.Cmd { return run(env, rec, action, decide, input(env, r.Text), done) }}
+	spec := tui.FormSpec{Title: title, Lines: lines, Confirm: "confirm", TextLabel: "Reason", TextNeed: needReason}
+	override := confirmPast(conflicts(env, rec.Account, action), &spec)
+	spec.Submit = func(r tui.FormResult) tea.Cmd {
+		in := input(env, r.Text)
+		in.Override = override
+		return run(env, rec, action, decide, in, done)
+	}
 	return env.Push(tui.NewForm(env, spec))
 }
 
@@ -107,15 +112,16 @@ func (e emailActions) sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
 	if subject, ok := model.ResetEmailSubject(a.Role); ok {
 		lines = append(lines, "Tell the caller: the subject is \""+subject+"\" (R2).")
 	}
-	spec := tui.FormSpec{Title: "Send password reset", Lines: lines, Confirm: "send reset", TextLabel: "Reason",
-		Submit: func(r tui.FormResult) tea.Cmd {
-			in := input(env, r.Text)
-			in.Confirmed = second
-			return run(env, rec, model.ActSendReset, p.SendReset, in, "Reset requested: queued for the platform")
-		}}
+	spec := tui.FormSpec{Title: "Send password reset", Lines: lines, Confirm: "send reset", TextLabel: "Reason"}
 	if second {
 		spec.Lines = append([]string{"⚠ " + err.Error() + "."}, spec.Lines...)
 		spec.Checks = []tui.Check{{Label: "The caller opened the newest reset email and its link fails", Required: true}}
+	}
+	override := confirmPast(conflicts(env, a, model.ActSendReset), &spec)
+	spec.Submit = func(r tui.FormResult) tea.Cmd {
+		in := input(env, r.Text)
+		in.Confirmed, in.Override = second, override
+		return run(env, rec, model.ActSendReset, p.SendReset, in, "Reset requested: queued for the platform")
 	}
 	return env.Push(tui.NewForm(env, spec))
 }

@@ -109,21 +109,23 @@ func (s *TwoFA) verified(action string, decide decision, title, target string, l
 	for i, c := range model.VerificationChecks {
 		checks[i] = tui.Check{Label: c}
 	}
-	return env.Push(tui.NewForm(env, tui.FormSpec{
+	spec := tui.FormSpec{
 		Title: title, Lines: append(lines, fmt.Sprintf("Verify the caller: tick what passed (at least %d).", model.MinVerificationChecks)),
 		Checks: checks, MinChecks: model.MinVerificationChecks,
 		TextLabel: "Reason", TextNeed: true, Confirm: "confirm",
-		Submit: func(r tui.FormResult) tea.Cmd {
-			in := input(env, r.Text)
-			in.Target = target
-			for i, t := range r.Ticked {
-				if t {
-					in.Checks = append(in.Checks, model.VerificationChecks[i])
-				}
+	}
+	override := confirmPast(conflicts(env, rec.Account, action), &spec)
+	spec.Submit = func(r tui.FormResult) tea.Cmd {
+		in := input(env, r.Text)
+		in.Target, in.Override = target, override
+		for i, t := range r.Ticked {
+			if t && i < len(model.VerificationChecks) { // the last may be the override's tick
+				in.Checks = append(in.Checks, model.VerificationChecks[i])
 			}
-			return run(env, rec, action, decide, in, done)
-		},
-	}))
+		}
+		return run(env, rec, action, decide, in, done)
+	}
+	return env.Push(tui.NewForm(env, spec))
 }
 
 // View implements tui.Screen.

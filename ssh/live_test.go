@@ -55,8 +55,10 @@ func TestSyncedChangesReachOpenScreens(t *testing.T) {
 
 	// the agent sends a reset; the next snapshot does not have it yet
 	s.typ("p")
-	s.see("Send password reset")
-	s.typ("caller locked out\r")
+	s.see("confirm the portal before any reset") // the synced sign-in was on the provider portal (P5)
+	s.typ(" ")
+	s.typ("\t")
+	s.typ("caller checked: patient portal, still locked out\r")
 	s.see("PENDING")
 	line = snapshot(t, 2, 2, "p001", func(m map[string]any) { m["name"] = "Maria Lopez-Ruiz" })
 	if _, err := mirror.Sync(context.Background(), f.st, strings.NewReader(line), mirror.SyncOptions{}); err != nil {

@@ -49,6 +49,23 @@ type Env struct {
 	Ctx context.Context
 
 	nav []Screen // pending navigation: a screen to push, or nil to pop
+
+	reports map[string]model.Report // the last diagnosis shown, per account, this session
+}
+
+// Diagnosed is the report of the last diagnosis this session showed for
+// an account: what the caller said, so actions can be checked against it.
+func (e *Env) Diagnosed(id string) (model.Report, bool) {
+	r, ok := e.reports[id]
+	return r, ok
+}
+
+// SetDiagnosed records the report a diagnosis of the account was shown for.
+func (e *Env) SetDiagnosed(id string, r model.Report) {
+	if e.reports == nil {
+		e.reports = map[string]model.Report{}
+	}
+	e.reports[id] = r
 }
 
 // Push opens s on top of the current screen. The shell applies it before
