@@ -211,7 +211,7 @@ func (s *Account) body(width int) string {
 		add("")
 		add(st.Title.Render("Notes"))
 		for _, n := range latest(a.Notes, func(n model.Note) int64 { return n.At.Unix() }, 5) {
-			add("  " + st.Muted.Render(model.RelTime(*n.At, now)+" "+tui.Clip(n.By, 16)+": ") + tui.Clip(n.Text, width-30))
+			add(tui.Hang("  "+st.Muted.Render(model.RelTime(*n.At, now)+" "+tui.Clip(n.By, 16)+": "), n.Text, width))
 		}
 	}
 	return strings.Join(b, "\n")

@@ -74,10 +74,10 @@ func (h *History) View(width, height int) string {
 		head := fmt.Sprintf("%-16s %-22s %s", model.RelTime(e.At, now), tui.Clip(e.Actor+" ("+e.Role+")", 22), e.Action)
 		b = append(b, st.Title.Render(tui.Clip(head, width))+st.Muted.Render("  "+e.At.UTC().Format(time.DateTime)))
 		if e.Reason != "" {
-			b = append(b, "  "+st.Label.Render("reason ")+tui.Clip(e.Reason, width-10))
+			b = append(b, tui.Hang("  "+st.Label.Render("reason "), e.Reason, width))
 		}
 		if d := details(e.Details); d != "" {
-			b = append(b, "  "+st.Muted.Render(tui.Clip(d, width-2)))
+			b = append(b, st.Muted.Render(tui.Hang("  ", d, width)))
 		}
 	}
 	if len(h.entries) == historyLimit {

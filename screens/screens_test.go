@@ -290,3 +290,27 @@ func TestHistoryMasksPII(t *testing.T) {
 		t.Fatalf("History shows PII unmasked:\n%s", f)
 	}
 }
+
+// The help of every screen, built from the bindings it really has
+// (issue 12: keys that tell the truth), at 80×24.
+func TestHelpGolden(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		keys string // after opening Ava Patel's account; "" for Lookup
+	}{
+		{"Lookup", ""}, {"Account", "-"}, {"Diagnose", "d"}, {"Resets", "r"}, {"TwoFA", "2"}, {"History", "h"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := start(t, newEnv(t, newStore(t), "kay", model.RoleLead), 80, 24)
+			if c.keys != "" {
+				h.open("ava patel", "Ava Patel")
+				if c.keys != "-" {
+					h.typ(c.keys)
+				}
+			}
+			h.typ("?")
+			h.see("to close help")
+			golden.RequireEqual(t, []byte(h.frame()))
+		})
+	}
+}

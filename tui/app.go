@@ -424,9 +424,11 @@ func (a *App) footer() string {
 
 func (a *App) fullHelp() string {
 	k := a.env.Keys
-	groups := append(a.top().FullHelp(), []key.Binding{k.Help, k.Palette, k.Back, k.Quit, k.ForceQuit})
 	a.help.Width = a.w
-	return a.env.Styles.Title.Render("Keys on "+Clip(a.top().Title(), a.w-8)) + "\n\n" + a.help.FullHelpView(groups) +
+	// the screen's keys in columns, the shell's on a line of their own
+	// below: at 80 columns a fourth column was cut to "…"
+	return a.env.Styles.Title.Render("Keys on "+Clip(a.top().Title(), a.w-8)) + "\n\n" + a.help.FullHelpView(a.top().FullHelp()) +
+		"\n\n" + a.env.Styles.Label.Render("Everywhere ") + a.help.ShortHelpView([]key.Binding{k.Help, k.Palette, k.Back, k.Quit, k.ForceQuit}) +
 		"\n\n" + a.env.Styles.Muted.Render("Press ? or esc to close help.")
 }
 

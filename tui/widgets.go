@@ -18,6 +18,14 @@ func wrap(s string, w int) string {
 // Wrap word-wraps text to w cells after sanitising it.
 func Wrap(s string, w int) string { return wrap(Sanitize(s), w) }
 
+// Hang word-wraps untrusted text to w cells after a lead that is our own
+// (it may be styled: it is not sanitised), continuation lines indented
+// under the text: notes and reasons are read whole, not cut with "…".
+func Hang(lead, s string, w int) string {
+	indent := Width(lead)
+	return lead + strings.ReplaceAll(Wrap(s, max(w-indent, 10)), "\n", "\n"+strings.Repeat(" ", indent))
+}
+
 // Scroller is a scrolling body for screens longer than the terminal.
 type Scroller struct {
 	vp   viewport.Model
