@@ -217,18 +217,7 @@ func TestUsers(t *testing.T) {
 // TestForwardToServer: while a server holds the store, commands run
 // through its control socket instead of failing.
 func TestForwardToServer(t *testing.T) {
-	dir := importFixtures(t)
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ln, err := ListenControl(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go ServeControl(ln, st, func() time.Time { return fixedNow }, nil)
+	dir, st := serveControl(t)
 	r := run(t, "", "diagnose", "--email", "dmoore@cityclinic.org", "--json", "--data", dir)
 	if r.code != 0 || !strings.Contains(r.out, "login_email_changed") {
 		t.Fatalf("forwarded diagnose: %+v", r)
@@ -269,4 +258,23 @@ func TestForwardedPathsAreAbsolute(t *testing.T) {
 	if got := absolutePaths([]string{"import", "-"}); got[1] != "-" {
 		t.Fatalf("stdin: %v", got)
 	}
+}
+
+// serveControl holds a store of the fixtures as a server does, answering
+// on its control socket, for the test's lifetime.
+func serveControl(t *testing.T) (string, *store.Store) {
+	t.Helper()
+	dir := importFixtures(t)
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ln, err := ListenControl(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go ServeControl(ln, st, func() time.Time { return fixedNow }, nil)
+	return dir, st
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,24 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"frontdoor/internal/fixtures"
 	"frontdoor/store"
 )
 
-// streamLine is a change-stream line for fixture account id, changed.
-func streamLine(t *testing.T, seq, version int, id string, change func(map[string]any)) string {
-	t.Helper()
-	b, _ := os.ReadFile("../testdata/fixtures/accounts.jsonl")
-	for _, l := range strings.Split(string(b), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(l), &m) == nil && m["id"] == id {
-			change(m)
-			raw, _ := json.Marshal(m)
-			return fmt.Sprintf(`{"seq":%d,"version":%d,"account":%s}`, seq, version, raw)
-		}
-	}
-	t.Fatalf("no fixture %s", id)
-	return ""
-}
+// streamLine is a change-stream line for reference account id, changed.
+var streamLine = fixtures.ChangeLine
 
 func TestSyncCommand(t *testing.T) {
 	dir := importFixtures(t)

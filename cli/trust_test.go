@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"frontdoor/model"
 	"frontdoor/store"
@@ -107,18 +106,7 @@ func TestDemoStoreRefusesImport(t *testing.T) {
 // The control socket takes who is asking from the peer's credentials,
 // not from what the request says (an admin was added as "lee").
 func TestControlSocketActorIsThePeer(t *testing.T) {
-	dir := importFixtures(t)
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ln, err := ListenControl(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go ServeControl(ln, st, func() time.Time { return fixedNow }, nil)
+	dir, st := serveControl(t)
 	conn, err := net.Dial("unix", filepath.Join(dir, ControlSocket))
 	if err != nil {
 		t.Fatal(err)

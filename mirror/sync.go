@@ -20,30 +20,7 @@ const MaxLine = store.MaxLine
 
 // LineError is a bad change-stream line (rule S7): FILE:LINE: seq N:
 // field: reason. Everything before it was applied.
-type LineError struct {
-	File  string
-	Line  int
-	Seq   uint64 // 0 when the line has none that could be read
-	Field string
-	Err   error
-}
-
-func (e *LineError) Error() string {
-	s := fmt.Sprintf("%s:%d: ", e.File, e.Line)
-	if e.Seq > 0 {
-		s += fmt.Sprintf("seq %d: ", e.Seq)
-	}
-	if e.Field != "" {
-		s += e.Field + ": "
-	}
-	var fe *model.FieldError
-	if errors.As(e.Err, &fe) {
-		return s + fe.Reason
-	}
-	return s + e.Err.Error()
-}
-
-func (e *LineError) Unwrap() error { return e.Err }
+type LineError = store.LineError
 
 // SyncOptions tune Sync.
 type SyncOptions struct {

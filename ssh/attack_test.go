@@ -31,25 +31,9 @@ type rawSession struct {
 
 func (f *fixture) rawConnect(user string, w, h int) *rawSession {
 	f.t.Helper()
-	c, err := f.dial(user, gossh.PublicKeys(f.keys[user]))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { c.Close() })
-	sess, err := c.NewSession()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
-		f.t.Fatal(err)
-	}
-	r := &rawSession{client: c, sess: sess, done: make(chan error, 1)}
-	r.in, _ = sess.StdinPipe()
-	r.out, _ = sess.StdoutPipe()
-	if err := sess.Shell(); err != nil {
-		f.t.Fatal(err)
-	}
-	go func() { r.done <- sess.Wait() }()
+	r := &rawSession{done: make(chan error, 1)}
+	r.client, r.sess, r.in, r.out = f.shell(user, w, h)
+	go func() { r.done <- r.sess.Wait() }()
 	return r
 }
 

@@ -2,35 +2,14 @@ package ssh
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"frontdoor/internal/fixtures"
 	"frontdoor/mirror"
 	"frontdoor/model"
 )
-
-// snapshot is a change-stream line for a fixture account with changes.
-func snapshot(t *testing.T, seq, version int, id string, change func(map[string]any)) string {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/fixtures/accounts.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(l), &m) == nil && m["id"] == id {
-			change(m)
-			raw, _ := json.Marshal(m)
-			return fmt.Sprintf(`{"seq":%d,"version":%d,"account":%s}`+"\n", seq, version, raw)
-		}
-	}
-	t.Fatalf("no fixture account %s", id)
-	return ""
-}
 
 // An agent looking at an account sees a synced change within a second,
 // without a key; an action of theirs the platform has not confirmed stays
@@ -43,7 +22,7 @@ func TestSyncedChangesReachOpenScreens(t *testing.T) {
 	s.typ("\r")
 	s.see("Latest sign-ins")
 	// the caller says "I just tried again": the platform's stream has it
-	line := snapshot(t, 1, 1, "p001", func(m map[string]any) {
+	line := fixtures.ChangeLine(t, 1, 1, "p001", func(m map[string]any) {
 		m["logins"] = append(m["logins"].([]any), map[string]any{"at": time.Now().UTC().Format(time.RFC3339), "portal": "provider", "result": "bad_password", "browser": "Safari 18", "device": "mobile"})
 	})
 	start := time.Now()
@@ -60,7 +39,7 @@ func TestSyncedChangesReachOpenScreens(t *testing.T) {
 	s.typ("\t")
 	s.typ("caller checked: patient portal, still locked out\r")
 	s.see("PENDING")
-	line = snapshot(t, 2, 2, "p001", func(m map[string]any) { m["name"] = "Maria Lopez-Ruiz" })
+	line = fixtures.ChangeLine(t, 2, 2, "p001", func(m map[string]any) { m["name"] = "Maria Lopez-Ruiz" })
 	if _, err := mirror.Sync(context.Background(), f.st, strings.NewReader(line), mirror.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}

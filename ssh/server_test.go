@@ -111,18 +111,8 @@ func (f *fixture) dial(user string, auth ...gossh.AuthMethod) (*gossh.Client, er
 	})
 }
 
-// screen is what an agent's terminal shows, via a VT emulator.
-type screen struct {
-	t    *testing.T
-	term vt10x.Terminal
-	in   io.WriteCloser
-	sess *gossh.Session
-	done chan struct{}
-	mu   sync.Mutex
-	raw  strings.Builder
-}
-
-func (f *fixture) connect(user string, w, h int) *screen {
+// shell logs user in with a w×h PTY and starts the console.
+func (f *fixture) shell(user string, w, h int) (*gossh.Client, *gossh.Session, io.WriteCloser, io.Reader) {
 	f.t.Helper()
 	c, err := f.dial(user, gossh.PublicKeys(f.keys[user]))
 	if err != nil {
@@ -136,12 +126,29 @@ func (f *fixture) connect(user string, w, h int) *screen {
 	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
 		f.t.Fatal(err)
 	}
-	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, done: make(chan struct{})}
-	s.in, _ = sess.StdinPipe()
+	in, _ := sess.StdinPipe()
 	out, _ := sess.StdoutPipe()
 	if err := sess.Shell(); err != nil {
 		f.t.Fatal(err)
 	}
+	return c, sess, in, out
+}
+
+// screen is what an agent's terminal shows, via a VT emulator.
+type screen struct {
+	t    *testing.T
+	term vt10x.Terminal
+	in   io.WriteCloser
+	sess *gossh.Session
+	done chan struct{}
+	mu   sync.Mutex
+	raw  strings.Builder
+}
+
+func (f *fixture) connect(user string, w, h int) *screen {
+	f.t.Helper()
+	_, sess, in, out := f.shell(user, w, h)
+	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, in: in, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		buf := make([]byte, 32<<10)

@@ -14,16 +14,21 @@ import (
 	"frontdoor/model"
 )
 
-// LineError is a bad import line: FILE:LINE: field: reason.
+// LineError is a bad line of an import or a change stream: FILE:LINE:
+// field: reason, or FILE:LINE: seq N: field: reason (rule S7).
 type LineError struct {
 	File  string
 	Line  int
 	Field string
 	Err   error
+	Seq   uint64 // a change-stream line's seq; 0 when none (or unread)
 }
 
 func (e *LineError) Error() string {
 	loc := fmt.Sprintf("%s:%d: ", e.File, e.Line)
+	if e.Seq > 0 {
+		loc += fmt.Sprintf("seq %d: ", e.Seq)
+	}
 	if e.Field != "" {
 		loc += e.Field + ": "
 	}
@@ -67,12 +72,12 @@ func (s *Store) Import(r io.Reader, name string, by Actor, now time.Time) (int, 
 				testHookMidImport()
 			}
 			if tx.Get(bAccounts, []byte(p.acc.ID)) != nil {
-				return &LineError{name, p.line, "id", fmt.Errorf("account %q already exists in the store", p.acc.ID)}
+				return &LineError{File: name, Line: p.line, Field: "id", Err: fmt.Errorf("account %q already exists in the store", p.acc.ID)}
 			}
 			// an address may be another account's previous email, never
 			// its current one (rules A1, S5)
 			if err := checkCurrentEmail(tx, p.acc); err != nil {
-				return &LineError{name, p.line, "email", fmt.Errorf("already in the store: %w", err)}
+				return &LineError{File: name, Line: p.line, Field: "email", Err: fmt.Errorf("already in the store: %w", err)}
 			}
 			rec, err := json.Marshal(Record{Version: 1, UpdatedBy: by.Name, UpdatedAt: now, Account: p.acc})
 			if err != nil {
@@ -126,12 +131,12 @@ func readJSONL(r io.Reader, name string) ([]parsed, error) {
 			return nil, le
 		}
 		if first, dup := ids[acc.ID]; dup {
-			return nil, &LineError{name, n, "id", fmt.Errorf("duplicate id %q (first on line %d)", acc.ID, first)}
+			return nil, &LineError{File: name, Line: n, Field: "id", Err: fmt.Errorf("duplicate id %q (first on line %d)", acc.ID, first)}
 		}
 		ids[acc.ID] = n
 		k := model.NormalizeEmail(acc.Email) // rule A1, S5: one current holder
 		if first, dup := emails[k]; dup {
-			return nil, &LineError{name, n, "email", fmt.Errorf("%q is already the current email on line %d (A1, S5)", acc.Email, first)}
+			return nil, &LineError{File: name, Line: n, Field: "email", Err: fmt.Errorf("%q is already the current email on line %d (A1, S5)", acc.Email, first)}
 		}
 		emails[k] = n
 		out = append(out, parsed{line: n, acc: acc})
