@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -35,6 +36,20 @@ func seedIfEmpty(st *store.Store, now time.Time) (bool, error) {
 	}
 	accs, _ := demo.Data(now)
 	return true, st.SeedDemo(accs, now)
+}
+
+// KeysFile remaps keys: in the data directory for every SSH session of a
+// server, in the user's config directory for the local console.
+const KeysFile = "keys.json"
+
+// userKeysFile is the local console's keys.json ($XDG_CONFIG_HOME or
+// ~/.config, /frontdoor/keys.json).
+func userKeysFile() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "frontdoor", KeysFile)
 }
 
 // runConsole runs the console in this terminal as the OS user (admin).
@@ -73,6 +88,9 @@ func runConsole(c *ctx, args []string) error {
 	r.SetHasDarkBackground(r.HasDarkBackground())
 	env := tui.NewEnv(ctx, c.io.actor(), st, r)
 	env.IdleTimeout = *idle
+	if env.Keys, err = tui.LoadKeys(userKeysFile()); err != nil {
+		return err
+	}
 	app := tui.NewApp(env, screens.NewLookup(env))
 	defer app.Close()
 	actor := env.Actor
@@ -112,6 +130,10 @@ func runServe(c *ctx) error {
 		return err
 	}
 	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
+	keys, err := tui.LoadKeys(filepath.Join(c.dataDir, KeysFile)) // server-wide
+	if err != nil {
+		return err
+	}
 	var relay *mirror.Relay
 	if *deliverTo != "" {
 		if relay, err = newRelay(st, *deliverTo, *secretFile, c.io.Clock); err != nil {
@@ -119,7 +141,7 @@ func runServe(c *ctx) error {
 		}
 	}
 	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,
-		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate})
+		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys})
 	if err != nil {
 		return err
 	}

@@ -34,13 +34,13 @@ func NewAccount(env *tui.Env, rec store.Record) *Account { return NewAccountFoun
 // by the address matched (current or previous email; "" when found by
 // name, phone or id). Diagnose starts from that address: the caller's.
 func NewAccountFoundBy(env *tui.Env, rec store.Record, matched string) *Account {
-	return &Account{accountPage: newAccountPage(env, rec), matched: matched, acts: newEmailActions(),
+	return &Account{accountPage: newAccountPage(env, rec), matched: matched, acts: newEmailActions(env),
 		keys: accountKeys{
-			Diagnose: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diagnose")),
-			Resets:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resets")),
-			TwoFA:    key.NewBinding(key.WithKeys("2"), key.WithHelp("2", "2FA")),
-			History:  key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "history")),
-			Reveal:   key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "reveal PII")),
+			Diagnose: env.Keys.Bind("account.diagnose", "diagnose", "d"),
+			Resets:   env.Keys.Bind("account.resets", "resets", "r"),
+			TwoFA:    env.Keys.Bind("account.2fa", "2FA", "2"),
+			History:  env.Keys.Bind("account.history", "history", "h"),
+			Reveal:   env.Keys.Bind("account.reveal", "reveal PII", "v"),
 		}}
 }
 
@@ -189,7 +189,7 @@ func (s *Account) body(width int) string {
 		add(fmt.Sprintf("  %-14s %-9s %s%s  %s", model.RelTime(*l.At, now), l.Portal, res, wrong, tui.Clip(l.Browser, 20)))
 	}
 	add("")
-	add(st.Title.Render("Latest resets") + rule(st, "R3", "R8") + st.Muted.Render("  (r: full timeline)"))
+	add(st.Title.Render("Latest resets") + rule(st, "R3", "R8") + st.Muted.Render("  ("+s.keys.Resets.Help().Key+": full timeline)"))
 	states := p.ResetStates(a.Resets, now)
 	idx := make([]int, len(a.Resets))
 	for i := range idx {

@@ -91,15 +91,15 @@ func NewDiagnose(env *tui.Env, acc *model.Account, email string, revealed bool) 
 	for _, p := range problemKeys {
 		d.keys.Problems = append(d.keys.Problems, key.NewBinding(key.WithKeys(p.key), key.WithHelp(p.key, p.label)))
 	}
-	d.keys.Abroad = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "abroad"))
-	d.keys.Other = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "other device"))
-	d.keys.Copy = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy steps"))
-	d.keys.Email = key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "caller's email"))
+	d.keys.Abroad = env.Keys.Bind("diagnose.abroad", "abroad", "a")
+	d.keys.Other = env.Keys.Bind("diagnose.other_device", "other device", "w")
+	d.keys.Copy = env.Keys.Bind("diagnose.copy", "copy steps", "c")
+	d.keys.Email = env.Keys.Bind("diagnose.email", "caller's email", "e")
 	d.keys.Apply = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "diagnose this email"))
 	d.keys.Cancel = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "keep the email"))
 	d.keys.Confirm = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answered"))
-	d.keys.Skip = key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "skip questions"))
-	d.keys.Ask = key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "ask again"))
+	d.keys.Skip = env.Keys.Bind("diagnose.skip", "skip questions", "s")
+	d.keys.Ask = env.Keys.Bind("diagnose.ask", "ask again", "i")
 	// j and k pick problems here: scrolling is the arrows and pages only,
 	// and help says so (it is built from these bindings)
 	d.scroll.Keys.Up = key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "scroll up"))
@@ -409,7 +409,7 @@ func (d *Diagnose) interview(width, height int) string {
 	add(st.Label.Render("3. Are you abroad? On a device other than the one you set 2FA up on?"))
 	add("   " + flagChip(st, d.abroad, "a", "abroad") + "  " + flagChip(st, d.other, "w", "on another device"))
 	add("")
-	add(st.Key.Render("enter") + " the caller answered: show the findings   " + st.Key.Render("s") + " skip the questions")
+	add(st.Key.Render(d.keys.Confirm.Help().Key) + " the caller answered: show the findings   " + st.Key.Render(d.keys.Skip.Help().Key) + " skip the questions")
 	return d.scroll.View(strings.Join(b, "\n"), width, height)
 }
 
@@ -452,7 +452,7 @@ func (d *Diagnose) emailRow(width int) string {
 	if d.acc != nil && model.NormalizeEmail(d.email) != model.NormalizeEmail(d.acc.Email) {
 		note = " (a previous email of the account)"
 	}
-	return label + tui.Clip(tui.Sanitize(shown)+note, width-24) + st.Muted.Render("  e: change")
+	return label + tui.Clip(tui.Sanitize(shown)+note, width-24) + st.Muted.Render("  "+d.keys.Email.Help().Key+": change")
 }
 
 // wrapChips breaks a long chip row onto two lines when it does not fit.

@@ -19,12 +19,12 @@ type emailActions struct{ keys emailKeys }
 
 type emailKeys struct{ SendReset, Verify, Lift, Note key.Binding }
 
-func newEmailActions() emailActions {
+func newEmailActions(env *tui.Env) emailActions {
 	return emailActions{keys: emailKeys{
-		SendReset: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "send reset")),
-		Verify:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "resend verification")),
-		Lift:      key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "lift suppression")),
-		Note:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "add note")),
+		SendReset: env.Keys.Bind("email.send_reset", "send reset", "p"),
+		Verify:    env.Keys.Bind("email.resend_verification", "resend verification", "e"),
+		Lift:      env.Keys.Bind("email.lift_suppression", "lift suppression", "u"),
+		Note:      env.Keys.Bind("email.add_note", "add note", "n"),
 	}}
 }
 

@@ -43,7 +43,7 @@ func NewLookup(env *tui.Env) *Lookup {
 		Up:       key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
 		Down:     key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "next")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		Diagnose: key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "diagnose (type the caller's email there)")),
+		Diagnose: env.Keys.Bind("lookup.diagnose", "diagnose (type the caller's email there)", "ctrl+d"),
 		Leave:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave search box")),
 		Focus:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 	}}

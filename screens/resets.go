@@ -22,7 +22,7 @@ type Resets struct {
 
 // NewResets builds the Resets screen.
 func NewResets(env *tui.Env, rec store.Record) *Resets {
-	return &Resets{accountPage: newAccountPage(env, rec), acts: newEmailActions()}
+	return &Resets{accountPage: newAccountPage(env, rec), acts: newEmailActions(env)}
 }
 
 // Init implements tui.Screen.

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -313,4 +316,30 @@ func TestHelpGolden(t *testing.T) {
 			golden.RequireEqual(t, []byte(h.frame()))
 		})
 	}
+}
+
+// A remapped key is the one that works, and the one footer and help show.
+func TestRemappedKeys(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(p, []byte(`{"account.resets": ["T"], "quit": ["Q"]}`), 0o600)
+	keys, err := tui.LoadKeys(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
+	env.Keys = keys
+	rec, _ := env.Store.Get("demo-006")
+	var shown []string
+	for _, b := range NewAccount(env, rec).ShortHelp() {
+		shown = append(shown, b.Help().Key+" "+b.Help().Desc)
+	}
+	if !slices.Contains(shown, "T resets") {
+		t.Fatalf("the footer does not show the remapped key: %v", shown)
+	}
+	h := start(t, env, 80, 24)
+	h.open("james hill", "James Hill")
+	h.typ("r") // the old key does nothing now
+	h.typ("T")
+	h.see("Links expire")
+	h.frame()
 }

@@ -31,11 +31,11 @@ func NewTwoFA(env *tui.Env, rec store.Record) *TwoFA {
 	return &TwoFA{accountPage: newAccountPage(env, rec), keys: twofaKeys{
 		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "choose factor or device")),
 		Down:      key.NewBinding(key.WithKeys("down", "j")),
-		Grant:     key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "grant exemption")),
-		Revoke:    key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "revoke exemption")),
-		Remove:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "remove chosen factor/device")),
-		ForgetAll: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "forget all devices")),
-		Recovery:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "issue recovery code")),
+		Grant:     env.Keys.Bind("twofa.grant", "grant exemption", "g"),
+		Revoke:    env.Keys.Bind("twofa.revoke", "revoke exemption", "R"),
+		Remove:    env.Keys.Bind("twofa.remove", "remove chosen factor/device", "x"),
+		ForgetAll: env.Keys.Bind("twofa.forget_all", "forget all devices", "f"),
+		Recovery:  env.Keys.Bind("twofa.recovery", "issue recovery code", "i"),
 	}}
 }
 

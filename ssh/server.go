@@ -63,6 +63,8 @@ type Config struct {
 	// WriteTimeout cuts a session whose client has not taken a frame for
 	// this long. 0 means DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// Keys, when set, is the server-wide key map (a keys.json).
+	Keys *tui.KeyMap
 }
 
 // Defaults for the limits in Config.
@@ -406,6 +408,9 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	r := renderer(sess)
 	env := tui.NewEnv(sess.Context(), st.actor, s.cfg.Store, r)
 	env.Clock, env.IdleTimeout, env.MaxSession = s.cfg.Clock, s.cfg.IdleTimeout, s.cfg.MaxSession
+	if s.cfg.Keys != nil {
+		env.Keys = *s.cfg.Keys
+	}
 	if s.cfg.Mode != "" {
 		env.Mode = s.cfg.Mode
 	}
