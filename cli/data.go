@@ -88,8 +88,19 @@ func runBackup(c *ctx) error {
 	return nil
 }
 
+// CheckOutput is `check --json`.
+type CheckOutput struct {
+	OK            bool     `json:"ok"`
+	Store         string   `json:"store"`
+	Accounts      int      `json:"accounts"`
+	Problems      []string `json:"problems"`
+	HeadChecked   uint64   `json:"head_checked,omitempty"`   // the --head seq proven
+	LegacyEntries uint64   `json:"legacy_entries,omitempty"` // audit entries before the key
+}
+
 func runCheck(c *ctx) error {
 	head := c.fs.String("head", "", "also prove the audit trail still holds this head (SEQ:HASH from `frontdoor audit head`)")
+	asJSON := c.fs.Bool("json", false, "JSON")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -104,12 +115,14 @@ func runCheck(c *ctx) error {
 			return usagef("check --head: %v", err)
 		}
 	}
-	st, err := c.existingStore()
+	var st *store.Store
+	var err error
 	if len(c.args) == 1 {
-		st, err = openBackup(c.args[0], c.dataDir)
-		if err == nil {
+		if st, err = openBackup(c.args[0], c.dataDir); err == nil {
 			defer st.Close()
 		}
+	} else {
+		st, err = c.existingStore()
 	}
 	if err != nil {
 		return err
@@ -119,19 +132,38 @@ func runCheck(c *ctx) error {
 		return err
 	}
 	n, _ := st.Count()
-	if len(problems) > 0 {
+	out := CheckOutput{OK: len(problems) == 0, Store: st.Path(), Accounts: n, Problems: problems, LegacyEntries: st.LegacyEntries()}
+	if out.Problems == nil {
+		out.Problems = []string{}
+	}
+	if out.OK {
+		out.HeadChecked = seq
+	}
+	fail := fmt.Errorf("check: %d problems in %s", len(problems), st.Path())
+	if *asJSON {
+		enc := json.NewEncoder(c.jsonOut())
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+		if !out.OK {
+			return fail
+		}
+		return nil
+	}
+	if !out.OK {
 		for _, p := range problems {
 			fmt.Fprintln(c.io.Out, p)
 		}
-		return fmt.Errorf("check: %d problems in %s", len(problems), st.Path())
+		return fail
 	}
 	fmt.Fprintf(c.io.Out, "ok: %d %s, indexes, users and the keyed audit chain consistent\n", n, plural(n, "account", "accounts"))
 	if seq > 0 {
 		fmt.Fprintf(c.io.Out, "ok: audit entry %d still has the hash kept outside: nothing up to it changed\n", seq)
 	}
-	if n := st.LegacyEntries(); n > 0 {
+	if out.LegacyEntries > 0 {
 		fmt.Fprintf(c.io.Out, "note: audit entries 1–%d predate this store's key (audit seal-legacy): chained, not keyed. "+
-			"If this store never ran a frontdoor without audit keys, that is tampering (SECURITY.md).\n", n)
+			"If this store never ran a frontdoor without audit keys, that is tampering (SECURITY.md).\n", out.LegacyEntries)
 	}
 	return nil
 }

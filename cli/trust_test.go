@@ -168,6 +168,15 @@ func TestAuditHeadAndCheckHead(t *testing.T) {
 	if r := run(t, "", "check", "--head", "nonsense", "--data", dir); r.code != ExitUsage {
 		t.Fatalf("check --head nonsense: %+v", r)
 	}
+	r := run(t, "", "check", "--json", "--head", strings.TrimSpace(h.out), "--data", dir)
+	var out CheckOutput
+	if err := json.Unmarshal([]byte(r.out), &out); err != nil || r.code != 0 || !out.OK || out.HeadChecked != 1 || out.Accounts == 0 || len(out.Problems) != 0 {
+		t.Fatalf("check --json: %+v %v", r, err)
+	}
+	r = run(t, "", "check", "--json", "--head", bad, "--data", dir)
+	if err := json.Unmarshal([]byte(r.out), &out); err != nil || r.code != ExitFail || out.OK || len(out.Problems) == 0 {
+		t.Fatalf("check --json with a problem: %+v %v", r, err)
+	}
 }
 
 func TestCommandLineTidy(t *testing.T) {
