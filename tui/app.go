@@ -432,7 +432,8 @@ func (a *App) fullHelp() string {
 		"\n\n" + a.env.Styles.Muted.Render("Press ? or esc to close help.")
 }
 
-// fitBlock cuts or pads s to exactly w columns by h lines.
+// fitBlock cuts or pads s to exactly w columns by h lines; a line cut
+// short ends in "…", so nothing is lost without a mark.
 func fitBlock(s string, w, h int) string {
 	if w <= 0 || h <= 0 {
 		return ""
@@ -442,7 +443,7 @@ func fitBlock(s string, w, h int) string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
-		l = ansi.Truncate(l, w, "")
+		l = ansi.Truncate(l, w, "…")
 		if pad := w - ansi.StringWidth(l); pad > 0 {
 			l += strings.Repeat(" ", pad)
 		}
