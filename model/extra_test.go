@@ -3,6 +3,9 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -29,6 +32,37 @@ func FuzzMembers(f *testing.F) {
 			if !bytes.Equal(got[k], v) {
 				t.Fatalf("%q: member %q = %q, want %q", b, k, got[k], v)
 			}
+		}
+	})
+}
+
+// FuzzShapeRaw: the shape check on bytes says exactly what the check on
+// the decoded tree says, error for error, wherever it can tell.
+func FuzzShapeRaw(f *testing.F) {
+	b, _ := os.ReadFile("../testdata/fixtures/accounts.jsonl")
+	for _, l := range strings.Split(string(b), "\n") {
+		f.Add([]byte(l))
+	}
+	f.Add([]byte(`{"id":1}`))
+	f.Add([]byte(`{"id":"x","email":"a@b.co","name":"n","role":"client","status":"active","logins":[{"at":"nope"}]}`))
+	f.Add([]byte(`{"id":"x","factors":[{"id":"f","type":"totp"},5],"resets":{}}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if !json.Valid(line) {
+			return
+		}
+		got, ok := checkShapeRaw("", line, accountShape)
+		if !ok {
+			return
+		}
+		var raw any
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		if dec.Decode(&raw) != nil {
+			return
+		}
+		want := checkShape("", raw, accountShape)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%q: raw check says %v, tree check %v", line, got, want)
 		}
 	})
 }

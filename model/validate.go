@@ -36,17 +36,28 @@ func fieldErr(field, format string, args ...any) *FieldError {
 // errors (an unknown role, a non-US phone factor) both come back as a
 // *FieldError naming the field.
 func ParseAccount(line []byte) (Account, error) {
-	var raw any
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return Account{}, &FieldError{Reason: "not valid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
+	// the shape is checked on the bytes, without decoding them into a
+	// tree of maps (a third of a line's parse); a line that is not one
+	// valid value, or has a key with an escape, goes the long way, which
+	// also words the error
+	shapeErr, ok := error(nil), false
+	if json.Valid(line) {
+		shapeErr, ok = checkShapeRaw("", line, accountShape)
 	}
-	if dec.More() {
-		return Account{}, &FieldError{Reason: "more than one JSON value on the line"}
+	if !ok {
+		var raw any
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		if err := dec.Decode(&raw); err != nil {
+			return Account{}, &FieldError{Reason: "not valid JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
+		}
+		if dec.More() {
+			return Account{}, &FieldError{Reason: "more than one JSON value on the line"}
+		}
+		shapeErr = checkShape("", raw, accountShape)
 	}
-	if err := checkShape("", raw, accountShape); err != nil {
-		return Account{}, err
+	if shapeErr != nil {
+		return Account{}, shapeErr
 	}
 	var a Account
 	if err := json.Unmarshal(line, &a); err != nil {
@@ -173,6 +184,111 @@ func checkShape(path string, v any, s shape) error {
 		}
 	}
 	return nil
+}
+
+// checkShapeRaw is checkShape on the encoded value raw (valid JSON):
+// the same checks in the same order, the same errors. ok is false when it
+// cannot tell (a key with an escape or invalid UTF-8): use checkShape.
+func checkShapeRaw(path string, raw []byte, s shape) (err error, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	kind := rawKind(raw)
+	if kind == "null" {
+		if s.required {
+			return fieldErr(orRecord(path), "required, got null"), true
+		}
+		return nil, true
+	}
+	switch s.kind {
+	case kString:
+		if kind != "a string" {
+			return fieldErr(path, "must be a string, got %s", kind), true
+		}
+	case kTime:
+		if kind != "a string" {
+			return fieldErr(path, "must be an RFC 3339 time string, got %s", kind), true
+		}
+		var t string
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, false
+		}
+		if _, err := time.Parse(time.RFC3339, t); err != nil {
+			return fieldErr(path, "not an RFC 3339 time: %q", clip(t)), true
+		}
+	case kList:
+		if kind != "a list" {
+			return fieldErr(path, "must be a list, got %s", kind), true
+		}
+		i := 0
+		var first error
+		known := true
+		elements(raw, func(e []byte) bool {
+			first, known = checkShapeRaw(fmt.Sprintf("%s[%d]", path, i), e, *s.elem)
+			i++
+			return first == nil && known
+		})
+		if !known || first != nil {
+			return first, known
+		}
+	case kObject:
+		if kind != "an object" {
+			return fieldErr(orRecord(path), "must be an object, got %s", kind), true
+		}
+		obj := map[string][]byte{}
+		if !members(raw, func(k string, v []byte) { obj[k] = v }) {
+			return nil, false
+		}
+		for _, name := range slices.Sorted(maps.Keys(s.fields)) {
+			fs := s.fields[name]
+			member, present := obj[name]
+			p := join(path, name)
+			if !present {
+				if fs.required {
+					return fieldErr(p, "required"), true
+				}
+				continue
+			}
+			if err, ok := checkShapeRaw(p, member, fs); err != nil || !ok {
+				return err, ok
+			}
+		}
+	}
+	return nil, true
+}
+
+// rawKind names the kind of an encoded JSON value as jsonKind does.
+func rawKind(raw []byte) string {
+	if len(raw) == 0 {
+		return "null"
+	}
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '[':
+		return "a list"
+	case '{':
+		return "an object"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// elements calls fn with each element of the JSON array raw (valid), in
+// order, until fn says stop.
+func elements(raw []byte, fn func([]byte) bool) {
+	i := skipSpace(raw, 1)
+	for i < len(raw) && raw[i] != ']' {
+		end := skipValue(raw, i)
+		if !fn(raw[i:end]) {
+			return
+		}
+		i = skipSpace(raw, end)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+	}
 }
 
 func join(path, name string) string {
