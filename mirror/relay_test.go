@@ -45,8 +45,11 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if k := r.Header.Get(HeaderKey); k == "" || k != m.Key {
 		p.t.Errorf("Idempotency-Key %q, message key %q", k, m.Key)
 	}
-	if p.onPost != nil {
-		p.onPost()
+	p.mu.Lock()
+	onPost := p.onPost
+	p.mu.Unlock()
+	if onPost != nil {
+		onPost()
 	}
 	p.mu.Lock()
 	status := http.StatusOK
@@ -265,18 +268,34 @@ func TestKillDeliverMidway(t *testing.T) {
 	want := len(states(t, st))
 	st.Close()
 	p, srv := newPlatform(t, nil)
-	var cmd *exec.Cmd
+	fifth, killed := make(chan struct{}), make(chan struct{})
 	posts := 0
+	p.mu.Lock()
+	defer func() { p.mu.Lock(); p.onPost = nil; p.mu.Unlock() }()
 	p.onPost = func() {
 		p.mu.Lock()
-		defer p.mu.Unlock()
-		if posts++; posts == 5 {
-			cmd.Process.Kill() // SIGKILL while this POST is answered
+		posts++
+		n := posts
+		p.mu.Unlock()
+		if n == 5 {
+			close(fifth)
+			<-killed // answer this POST only once the relay is dead
 		}
 	}
-	cmd = exec.Command(os.Args[0], "-test.run=^TestDeliverCrashChild$")
+	p.mu.Unlock()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDeliverCrashChild$")
 	cmd.Env = append(os.Environ(), deliverEnv+"="+dir, deliverEnv+"_URL="+srv.URL)
-	if err := cmd.Run(); err == nil {
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-fifth:
+		cmd.Process.Kill() // SIGKILL while the fifth POST is in flight
+	case <-time.After(30 * time.Second):
+		t.Fatal("the relay never reached its fifth POST")
+	}
+	close(killed)
+	if err := cmd.Wait(); err == nil {
 		t.Fatal("the relay was not killed")
 	}
 	st = openStore(t, dir)
