@@ -214,7 +214,7 @@ func TestHugePaste(t *testing.T) {
 	other.typ("noah")
 	other.see("Noah Kim")
 	s.typ("\x03") // ctrl+c: the session still answers (esc then q can arrive as one alt+q)
-	select { // a liveness bound, generous for a slow machine (or -race)
+	select {      // a liveness bound, generous for a slow machine (or -race)
 	case <-s.done:
 	case <-time.After(60 * time.Second):
 		t.Fatal("the session that pasted a megabyte stopped answering")
