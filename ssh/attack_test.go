@@ -6,6 +6,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -401,21 +402,45 @@ func TestOneConsolePerConnection(t *testing.T) {
 	}
 }
 
-// A user has at most MaxSessionsPerUser consoles.
+// A user has at most MaxSessionsPerUser consoles, logins at once included.
 func TestSessionsPerUserAreCapped(t *testing.T) {
 	f := serve(t, Config{ConnRate: 1000})
-	for range MaxSessionsPerUser {
-		f.rawConnect("sam", 80, 24).readUntil(t, "Find an account")
+	var wg sync.WaitGroup
+	got := make(chan string, 3*MaxSessionsPerUser)
+	for range 3 * MaxSessionsPerUser { // all at once: the cap must hold mid-login
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+			if err != nil {
+				return
+			}
+			sess, _ := c.NewSession()
+			sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
+			var out strings.Builder
+			var mu sync.Mutex
+			w := writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(b) })
+			sess.Stdout, sess.Stderr = w, w
+			sess.Shell()
+			time.Sleep(2 * time.Second) // a console draws, a refusal is said and the session ends
+			mu.Lock()
+			got <- out.String()
+			mu.Unlock()
+		}()
 	}
-	c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
-	if err != nil {
-		t.Fatal(err)
+	wg.Wait()
+	close(got)
+	refused := 0
+	for s := range got {
+		if strings.Contains(s, "sessions open already") {
+			refused++
+		}
 	}
-	defer c.Close()
-	sess, _ := c.NewSession()
-	sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
-	out, _ := sess.CombinedOutput("")
-	if !strings.Contains(string(out), "sessions open already") {
-		t.Fatalf("session %d of one user: %q", MaxSessionsPerUser+1, out)
+	if open := len(f.srv.Sessions()); open > MaxSessionsPerUser || refused < 2*MaxSessionsPerUser {
+		t.Fatalf("%d consoles open, %d refused: the cap is %d", open, refused, MaxSessionsPerUser)
 	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

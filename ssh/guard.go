@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -45,13 +46,14 @@ func (g *guard) admit(conn net.Conn) (*guardConn, string) {
 	if !g.limiter.allow(host) {
 		return nil, "rate"
 	}
-	gc := &guardConn{Conn: conn, g: g, host: host, deadline: time.Now().Add(g.grace)}
+	now := time.Now()
+	gc := &guardConn{Conn: conn, g: g, host: host, deadline: now.Add(g.grace), start: now}
 	var evict *guardConn
 	g.mu.Lock()
 	if g.pending.Len() >= g.maxPending {
 		var victim *list.Element
 		for e := g.pending.Front(); e != nil; e = e.Next() {
-			if victim == nil || e.Value.(*guardConn).progress() < victim.Value.(*guardConn).progress() {
+			if victim == nil || e.Value.(*guardConn).progress(now) < victim.Value.(*guardConn).progress(now) {
 				victim = e
 			}
 		}
@@ -91,7 +93,14 @@ type guardConn struct {
 	user     string // the name given at login
 	keysSeen int    // public keys offered
 	consoles int    // session channels running a console (at most one)
-	read     int    // bytes the client sent
+
+	// how far the handshake got, read by admit under g.mu without c.mu:
+	// authenticate takes c.mu then g.mu, so admit taking c.mu under g.mu
+	// deadlocked the two (second attack review: the server stopped
+	// accepting connections for good)
+	read     atomic.Int64 // bytes the client sent
+	accepted atomic.Bool  // a key was offered that belongs to the user
+	start    time.Time
 }
 
 // openConsole claims the connection's one console: SSH lets a client open
@@ -144,15 +153,27 @@ func (c *guardConn) authenticate() bool {
 	return true
 }
 
-// progress is how far the handshake got: 0 nothing sent, 1 bytes but no
-// key offered yet, 2 a key offered.
-func (c *guardConn) progress() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// Handshake stages, by what the client has sent; a connection that has
+// been authenticating longer than stalledAfter counts as stalled (0),
+// whatever it sent: a real login takes a fraction of a second, and a
+// refused key then silence held slots for the whole grace (attack review).
+const (
+	stalledAfter = 5 * time.Second
+	kexBytes     = 256 // a client's key exchange sends more than a banner
+)
+
+// progress is how far the handshake got: 0 nothing sent (or stalled), 1
+// a banner, 2 a key exchange under way, 3 a key of the user's offered.
+// Lock-free: admit reads it under g.mu.
+func (c *guardConn) progress(now time.Time) int {
 	switch {
-	case c.keysSeen > 0:
+	case now.Sub(c.start) > stalledAfter:
+		return 0
+	case c.accepted.Load():
+		return 3
+	case c.read.Load() >= kexBytes:
 		return 2
-	case c.read > 0:
+	case c.read.Load() > 0:
 		return 1
 	}
 	return 0
@@ -160,20 +181,20 @@ func (c *guardConn) progress() int {
 
 func (c *guardConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	if n > 0 {
-		c.mu.Lock()
-		c.read += n
-		c.mu.Unlock()
-	}
+	c.read.Add(int64(n))
 	return n, err
 }
 
-// offered notes a public key offered at login, for the refusal audit.
-func (c *guardConn) offered(user string) {
+// offered notes a public key offered at login, for the refusal audit,
+// and whether it is one of the user's.
+func (c *guardConn) offered(user string, ok bool) {
 	c.mu.Lock()
 	c.user = user
 	c.keysSeen++
 	c.mu.Unlock()
+	if ok {
+		c.accepted.Store(true)
+	}
 }
 
 func (c *guardConn) hold(t time.Time) time.Time {

@@ -24,9 +24,9 @@ func pipe(t *testing.T) net.Conn {
 func TestGuardDropsTheLeastAdvancedFirst(t *testing.T) {
 	g := newGuard(1e9, 1e9, time.Minute, 3, 10)
 	agent, _ := g.admit(pipe(t))
-	agent.offered("sam") // the agent's handshake reached its key
+	agent.offered("sam", true) // the agent's handshake reached its key
 	talker, _ := g.admit(pipe(t))
-	talker.read = 20 // sent a banner, nothing more
+	talker.read.Store(20) // sent a banner, nothing more
 	silent, _ := g.admit(pipe(t))
 	for range 20 {
 		g.admit(pipe(t)) // a flood of silent connections: they push out each other
@@ -37,14 +37,52 @@ func TestGuardDropsTheLeastAdvancedFirst(t *testing.T) {
 	// with no silent one left to drop, the banner-only one goes before the agent
 	g2 := newGuard(1e9, 1e9, time.Minute, 2, 10)
 	a2, _ := g2.admit(pipe(t))
-	a2.offered("sam")
+	a2.offered("sam", true)
 	t2, _ := g2.admit(pipe(t))
-	t2.read = 20
+	t2.read.Store(20)
 	g2.admit(pipe(t))
 	if !t2.closed || a2.closed {
 		t.Fatalf("talker closed %v, agent closed %v", t2.closed, a2.closed)
 	}
 	if n := g.pendingCount(); n != 3 {
 		t.Fatalf("%d pending, cap 3", n)
+	}
+}
+
+// A connection that offered a refused key, or has sat longer than a real
+// login takes, is dropped before a young handshake (attack review: 63
+// "stallers" held their slots for the whole grace).
+func TestGuardDropsStallersFirst(t *testing.T) {
+	g := newGuard(1e9, 1e9, time.Minute, 2, 10)
+	staller, _ := g.admit(pipe(t))
+	staller.offered("eve", false) // a refused key, then silence
+	staller.read.Store(3000)
+	staller.start = time.Now().Add(-6 * time.Second)
+	login, _ := g.admit(pipe(t))
+	login.read.Store(2000) // a real key exchange, under way
+	g.admit(pipe(t))
+	if !staller.closed || login.closed {
+		t.Fatalf("staller closed %v, login closed %v", staller.closed, login.closed)
+	}
+}
+
+// admit and authenticate take the guard's and a connection's locks in
+// opposite orders no more: a flood of admissions while logins complete
+// must not deadlock (second attack review found one within 757 logins).
+func TestGuardNoDeadlockUnderFlood(t *testing.T) {
+	g := newGuard(1e9, 1e9, time.Minute, 4, 1000)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 5000 {
+			c, _ := g.admit(pipe(t))
+			go c.authenticate()
+			c.offered("sam", true)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("admit and authenticate deadlocked")
 	}
 }

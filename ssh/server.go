@@ -269,11 +269,12 @@ func (s *Server) authorize(ctx cssh.Context, key cssh.PublicKey) (ok bool) {
 			ok = false
 		}
 	}()
-	if gc, _ := ctx.Value(connKey).(*guardConn); gc != nil {
-		gc.offered(ctx.User())
-	}
 	u, err := s.cfg.Store.UserByKey(key)
-	return err == nil && u.Name == ctx.User()
+	ok = err == nil && u.Name == ctx.User()
+	if gc, _ := ctx.Value(connKey).(*guardConn); gc != nil {
+		gc.offered(ctx.User(), ok)
+	}
+	return ok
 }
 
 // admit runs before any SSH work: the guard's rate and caps, and the
@@ -353,11 +354,12 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			wish.Fatalln(sess, "frontdoor: trainers use the training sandbox, never the live store; this server is not one.")
 			return
 		}
-		if n := len(s.live.snapshot(func(l *live) bool { return l.User == u.Name })); n >= MaxSessionsPerUser {
+		if n, ok := s.live.reserve(u.Name, MaxSessionsPerUser); !ok {
 			s.auditRefusal(u.Name, host, map[string]string{"why": fmt.Sprintf("%d sessions open already", n)})
 			wish.Fatalln(sess, fmt.Sprintf("frontdoor: %s has %d sessions open already; close one first (or ask on-call: frontdoor sessions).", u.Name, n))
 			return
 		}
+		defer s.live.release(u.Name)
 		st := &session{actor: store.Actor{Name: u.Name, Role: u.Role, Registered: true}}
 		st.live = &live{SessionInfo: SessionInfo{User: u.Name, Role: u.Role, Remote: host, Key: store.Fingerprint(key), Started: s.cfg.Clock()},
 			key: key, conn: gc, finished: make(chan struct{})}

@@ -67,6 +67,31 @@ type registry struct {
 	next    uint64
 	byID    map[uint64]*live
 	closing bool
+	perUser map[string]int // consoles reserved, per user
+}
+
+// reserve claims one of user's at most max consoles, at once: counting
+// the registered sessions let simultaneous logins past the cap, since a
+// session registers only once its program is built (attack review).
+func (r *registry) reserve(user string, max int) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.perUser == nil {
+		r.perUser = map[string]int{}
+	}
+	if n := r.perUser[user]; n >= max {
+		return n, false
+	}
+	r.perUser[user]++
+	return 0, true
+}
+
+func (r *registry) release(user string) {
+	r.mu.Lock()
+	if r.perUser[user]--; r.perUser[user] <= 0 {
+		delete(r.perUser, user)
+	}
+	r.mu.Unlock()
 }
 
 // add registers l; false once the server is shutting down.
