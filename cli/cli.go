@@ -92,7 +92,7 @@ func init() {
 		{"version", "", "say which frontdoor this is", runVersion},
 		{"act", "ACTION (--account ID | --accounts FILE|-) --reason R [--confirm] [--dry-run] [--json] | --list", "take a console action from the command line", runAct},
 		{"backup", "FILE [--with-key]", "write a hot, consistent copy of the store (and its audit key, if asked)", runBackup},
-		{"check", "[FILE] [--head SEQ:HASH] [--json]", "verify indexes, records, users and the keyed audit chain", runCheck},
+		{"check", "[FILE] [--head SEQ:HASH] [--legacy-ok] [--json]", "verify indexes, records, users and the keyed audit chain", runCheck},
 		{"sessions", "[--json] | end NAME", "list the running server's sessions, or end a user's", runSessions},
 	}
 }

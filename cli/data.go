@@ -101,6 +101,7 @@ type CheckOutput struct {
 func runCheck(c *ctx) error {
 	head := c.fs.String("head", "", "also prove the audit trail still holds this head (SEQ:HASH from `frontdoor audit head`)")
 	asJSON := c.fs.Bool("json", false, "JSON")
+	legacyOK := c.fs.Bool("legacy-ok", false, "accept audit entries from before this store had a key (audit seal-legacy) as no problem")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -130,6 +131,12 @@ func runCheck(c *ctx) error {
 	problems, err := st.CheckHead(seq, hash)
 	if err != nil {
 		return err
+	}
+	if n := st.LegacyEntries(); n > 0 && !*legacyOK {
+		// a problem by default: someone who wipes the key and seals a
+		// forged trail as "legacy" must fail a scheduled check
+		problems = append(problems, fmt.Sprintf("audit: entries 1–%d predate this store's key (audit seal-legacy): chained, not keyed; "+
+			"if this store ran a frontdoor from before audit keys, pass --legacy-ok, else it is tampering (SECURITY.md)", n))
 	}
 	n, _ := st.Count()
 	out := CheckOutput{OK: len(problems) == 0, Store: st.Path(), Accounts: n, Problems: problems, LegacyEntries: st.LegacyEntries()}
@@ -162,8 +169,7 @@ func runCheck(c *ctx) error {
 		fmt.Fprintf(c.io.Out, "ok: audit entry %d still has the hash kept outside: nothing up to it changed\n", seq)
 	}
 	if out.LegacyEntries > 0 {
-		fmt.Fprintf(c.io.Out, "note: audit entries 1–%d predate this store's key (audit seal-legacy): chained, not keyed. "+
-			"If this store never ran a frontdoor without audit keys, that is tampering (SECURITY.md).\n", out.LegacyEntries)
+		fmt.Fprintf(c.io.Out, "note: audit entries 1–%d predate this store's key (audit seal-legacy), accepted by --legacy-ok: chained, not keyed\n", out.LegacyEntries)
 	}
 	return nil
 }
@@ -197,7 +203,7 @@ func runAudit(c *ctx) error {
 		if err != nil {
 			return fmt.Errorf("seal-legacy: %w", err)
 		}
-		fmt.Fprintf(c.io.Out, "audit trail keyed from entry %d on; entries 1–%d predate the key and `check` will say so every run\n", n+1, n)
+		fmt.Fprintf(c.io.Out, "audit trail keyed from entry %d on; entries 1–%d predate the key: `check` fails on them unless given --legacy-ok\n", n+1, n)
 		return nil
 	}
 	st, err := c.existingStore()

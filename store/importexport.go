@@ -219,6 +219,10 @@ func (s *Store) SeedDemo(accs []model.Account, now time.Time) error {
 		if err := tx.Put(bMeta, []byte("dataset"), []byte("demo")); err != nil {
 			return err
 		}
+		if err := s.appendAudit(tx, AuditEntry{At: now, Actor: "frontdoor", Action: "demo_seeded",
+			Details: map[string]string{"accounts": fmt.Sprint(len(accs))}}); err != nil {
+			return err
+		}
 		return tx.Put(bMeta, []byte("demo_anchor"), []byte(now.UTC().Format(time.RFC3339)))
 	})
 }

@@ -160,7 +160,11 @@ func loadAuditKey(tx Tx, keyPath string) (key []byte, fresh bool, err error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && want != "":
 		return nil, false, fmt.Errorf("%w: %s is missing: this store's audit trail is keyed with it; restore it from where it was kept (backup --with-key)", ErrAuditKey, keyPath)
-	case errors.Is(err, fs.ErrNotExist) && !auditEmpty(tx):
+	case errors.Is(err, fs.ErrNotExist) && (!auditEmpty(tx) || !bucketEmpty(tx, bAccounts) || !bucketEmpty(tx, bUsers)):
+		// a store with accounts or users always has a trail (every import,
+		// stream, seed and user change is audited): one without was wiped
+		// (second attack review: the trail, users and key record emptied,
+		// then a new key sealed the rest)
 		// the key's record may have been removed with it: a new key would
 		// seal whatever chain the file now holds (found by the attack review)
 		return nil, false, fmt.Errorf("%w: %s is missing and the store has an audit trail: restore the key (backup --with-key). "+
@@ -183,7 +187,7 @@ func loadAuditKey(tx Tx, keyPath string) (key []byte, fresh bool, err error) {
 		// a key provisioned before the store was made: fresh only if
 		// nothing was audited yet, or an entry-less head could be planted
 		// over a chain whose head was deleted
-		empty := auditEmpty(tx)
+		empty := auditEmpty(tx) && bucketEmpty(tx, bAccounts) && bucketEmpty(tx, bUsers)
 		return key, empty, tx.Put(bMeta, []byte(metaAuditKeyID), []byte(keyID(key)))
 	}
 	if keyID(key) != want {
@@ -195,9 +199,11 @@ func loadAuditKey(tx Tx, keyPath string) (key []byte, fresh bool, err error) {
 // ErrAuditKey: the audit key is missing or not the store's.
 var ErrAuditKey = errors.New("audit key")
 
-func auditEmpty(tx Tx) bool {
+func auditEmpty(tx Tx) bool { return bucketEmpty(tx, bAudit) }
+
+func bucketEmpty(tx Tx, bucket string) bool {
 	empty := true
-	_ = tx.Scan(bAudit, nil, func(_, _ []byte) (bool, error) { empty = false; return false, nil })
+	_ = tx.Scan(bucket, nil, func(_, _ []byte) (bool, error) { empty = false; return false, nil })
 	return empty
 }
 

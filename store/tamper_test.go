@@ -456,3 +456,43 @@ const (
 	dsaKey     = "ssh-dss AAAAB3NzaC1kc3MAAACBAO47rcjWfcPPufg7Cd11BrB2raJ65+JbxWP0n44C7CEAKtYS8H4S/MVS0LxPqsFY+qYNNZ8/B2jUNOFfzFML3POG2VTfrQwveF4nO/yQjtz35u/DDW71XKyO62PuR0HbLPL/gO65DHLyF9EuIo3co0edbf1Ey9BXCOYWREJWBjvdAAAAFQCeN4alY/KuhqN1Ciagp+Uj/Cd0uQAAAIAm48iO04LhsoRN8az/4auSrbfvA8g5I+4fw2pu91XRosxIKPqn4RQI4fqLKA3N2D8yQATUA8mYmaUX9Kmzs5YoAQniSRikrCIpDOBF/6JUrlLRFpU5sIeE5UIi5JCiwVVVgNm1lx+G9t9V5m4fsFIDs/5cN0ZGwqOr8eKRNaZYXAAAAIEAyFyAI1irBGBqt/K64/FKkklL2ygDNsNJ89uLpbszNGaY41DQrFb2P4hME57rn4HMLwHn1ya6hakka0e3ACxjTCurdscO49OJM1qouSObeyDPN5yQSqHsAVsoK0msAqENz0W2IdMQ2JKtVzpXA9Q5aEskyQtj7z141pqD2HgqgmU="
 	rsa1024Key = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDGlJVD1JoqUMa/KLifoIfBPBNU7mnoxCHniuWAj+dZQx+RcpqMRkechEFVHX2ZYhqrUSHH1mEh5shVBp8UnlISyFY/z6Nfi9pdeanV+xnM6zV34aMxH8UVqVNwtQszG7MUl4HzapbbrUyFj6OuICbHMvNnyQGZKRtv2iIw0W0BlQ=="
 )
+
+// The second review's wipe: the trail, the users and keys, the head and
+// the key record emptied, a user added again. A store with accounts and
+// no trail never gets a new key, and without its head nothing appends.
+func TestAWipedTrailIsNotStartedAfresh(t *testing.T) {
+	for _, keepKey := range []bool{false, true} {
+		s, dir := trail(t, 3)
+		s.AddUser("sam", RoleAgent, []string{edKey(t)}, root, now)
+		s.kv.Update(func(tx Tx) error {
+			for _, b := range []string{bAudit, bUsers, bKeys} {
+				var keys [][]byte
+				tx.Scan(b, nil, func(k, _ []byte) (bool, error) { keys = append(keys, append([]byte(nil), k...)); return true, nil })
+				for _, k := range keys {
+					tx.Delete(b, k)
+				}
+			}
+			tx.Delete(bMeta, []byte(metaAuditHead))
+			return tx.Delete(bMeta, []byte(metaAuditKeyID))
+		})
+		s.Close()
+		if !keepKey {
+			os.Remove(filepath.Join(dir, KeyFile))
+			if _, err := Open(dir); !errors.Is(err, ErrAuditKey) {
+				t.Fatalf("a wiped store without its key opened: %v", err)
+			}
+			continue
+		}
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddUser("mallory", RoleAdmin, []string{edKey(t)}, root, now); !errors.Is(err, ErrAuditHead) {
+			t.Fatalf("a user added to a wiped store: %v", err)
+		}
+		if got := problemsOf(t, s); !strings.Contains(got, "no head") {
+			t.Fatalf("check passed a wiped trail: %q", got)
+		}
+		s.Close()
+	}
+}
