@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/time/rate"
 
 	"frontdoor/model"
 	"frontdoor/store"
@@ -18,6 +20,8 @@ import (
 // narrow as the agent types.
 type Lookup struct {
 	env      *tui.Env
+	probes   *rate.Limiter // searches on masked values (emails, phones)
+	warned   time.Time     // when a throttled search was last audited
 	input    textinput.Model
 	hits     []store.Hit
 	more     int // matches past the first SearchLimit
@@ -39,7 +43,7 @@ func NewLookup(env *tui.Env) *Lookup {
 	in.PromptStyle = env.Styles.Key
 	in.CharLimit = 254
 	in.Focus()
-	return &Lookup{env: env, input: in, keys: lookupKeys{
+	return &Lookup{env: env, input: in, probes: rate.NewLimiter(probeRate, probeBurst), keys: lookupKeys{
 		Up:       key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
 		Down:     key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "next")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
@@ -58,8 +62,41 @@ func (l *Lookup) Title() string { return "Find an account" }
 // CapturingInput: while the search box is focused, q and ? are typed.
 func (l *Lookup) CapturingInput() bool { return l.input.Focused() }
 
+// A search on what is masked on screen (an email, a phone) may be a
+// guess at it: typing is a few a second, a script guessing phone numbers
+// hundreds (second attack review: a full number in 7.6 s, unaudited).
+// Past the rate such searches wait, and the session's throttling is
+// audited, once a minute.
+const (
+	probeRate  = rate.Limit(1)
+	probeBurst = 30
+)
+
+// probe: q searches masked values (whole emails and numbers match).
+func probe(q string) bool {
+	digits := 0
+	for _, r := range q {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	return strings.Contains(q, "@") || digits >= 4
+}
+
 func (l *Lookup) search() {
-	l.hits, l.more, l.err = l.env.Store.SearchCount(l.input.Value(), SearchLimit)
+	q := l.input.Value()
+	if probe(q) && !l.probes.Allow() {
+		l.hits, l.more, l.selected = nil, 0, 0
+		l.err = errors.New("too many email or phone look-ups in a row: wait a few seconds, then type again")
+		if now := l.env.Now(); now.Sub(l.warned) > time.Minute {
+			l.warned = now
+			if err := l.env.Audit("lookup_throttled", "", "", map[string]string{"rate": "1/s", "burst": fmt.Sprint(probeBurst)}); err != nil {
+				l.err = err
+			}
+		}
+		return
+	}
+	l.hits, l.more, l.err = l.env.Store.SearchCount(q, SearchLimit)
 	l.selected = 0
 }
 

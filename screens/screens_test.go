@@ -3,6 +3,7 @@ package screens
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -342,4 +343,32 @@ func TestRemappedKeys(t *testing.T) {
 	h.typ("T")
 	h.see("Links expire")
 	h.frame()
+}
+
+// Guessing masked values is throttled and audited: a script of phone
+// numbers runs into the limit, a person typing an address does not.
+func TestLookupProbesAreThrottled(t *testing.T) {
+	st := newStore(t)
+	env := newEnv(t, st, "sam", model.RoleAgent)
+	l := NewLookup(env)
+	l.input.SetValue("maria.lopez@gmail.com")
+	l.search()
+	if l.err != nil || len(l.hits) != 1 {
+		t.Fatalf("a typed address: %v %d hits", l.err, len(l.hits))
+	}
+	throttled := 0
+	for i := range 200 {
+		l.input.SetValue(fmt.Sprintf("+1 212 555 %04d", 100+i))
+		l.search()
+		if l.err != nil {
+			throttled++
+		}
+	}
+	if throttled < 150 {
+		t.Fatalf("%d of 200 guesses throttled", throttled)
+	}
+	log, _ := st.AuditLog(store.AuditFilter{Actions: []string{"lookup_throttled"}})
+	if len(log) != 1 || log[0].Actor != "sam" {
+		t.Fatalf("throttling audited %d times: %+v", len(log), log)
+	}
 }

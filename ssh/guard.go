@@ -40,14 +40,15 @@ func newGuard(r rate.Limit, burst int, grace time.Duration, maxPending, maxSessi
 	return &guard{limiter: newIPLimiter(r, burst), grace: grace, maxPending: maxPending, maxSessions: maxSessions}
 }
 
-// admitted says why a connection was refused ("" when it was not).
-func (g *guard) admit(conn net.Conn) (*guardConn, string) {
+// admit takes conn in, or says why not; dropped is a connection let go
+// to make room, if any.
+func (g *guard) admit(conn net.Conn) (gc *guardConn, why string, dropped *guardConn) {
 	host, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
 	if !g.limiter.allow(host) {
-		return nil, "rate"
+		return nil, "rate", nil
 	}
 	now := time.Now()
-	gc := &guardConn{Conn: conn, g: g, host: host, deadline: now.Add(g.grace), start: now}
+	gc = &guardConn{Conn: conn, g: g, host: host, deadline: now.Add(g.grace), start: now}
 	var evict *guardConn
 	g.mu.Lock()
 	if g.pending.Len() >= g.maxPending {
@@ -66,7 +67,7 @@ func (g *guard) admit(conn net.Conn) (*guardConn, string) {
 		evict.Close()
 	}
 	_ = conn.SetDeadline(gc.deadline)
-	return gc, ""
+	return gc, "", evict
 }
 
 // pendingCount is how many connections are still authenticating.

@@ -23,24 +23,24 @@ func pipe(t *testing.T) net.Conn {
 // has offered its key (an agent, milliseconds in) goes last.
 func TestGuardDropsTheLeastAdvancedFirst(t *testing.T) {
 	g := newGuard(1e9, 1e9, time.Minute, 3, 10)
-	agent, _ := g.admit(pipe(t))
+	agent, _ := admit(g, pipe(t))
 	agent.offered("sam", true) // the agent's handshake reached its key
-	talker, _ := g.admit(pipe(t))
+	talker, _ := admit(g, pipe(t))
 	talker.read.Store(20) // sent a banner, nothing more
-	silent, _ := g.admit(pipe(t))
+	silent, _ := admit(g, pipe(t))
 	for range 20 {
-		g.admit(pipe(t)) // a flood of silent connections: they push out each other
+		admit(g, pipe(t)) // a flood of silent connections: they push out each other
 	}
 	if !silent.closed || talker.closed || agent.closed {
 		t.Fatalf("silent closed %v, talker %v, agent %v: the least advanced go first", silent.closed, talker.closed, agent.closed)
 	}
 	// with no silent one left to drop, the banner-only one goes before the agent
 	g2 := newGuard(1e9, 1e9, time.Minute, 2, 10)
-	a2, _ := g2.admit(pipe(t))
+	a2, _ := admit(g2, pipe(t))
 	a2.offered("sam", true)
-	t2, _ := g2.admit(pipe(t))
+	t2, _ := admit(g2, pipe(t))
 	t2.read.Store(20)
-	g2.admit(pipe(t))
+	admit(g2, pipe(t))
 	if !t2.closed || a2.closed {
 		t.Fatalf("talker closed %v, agent closed %v", t2.closed, a2.closed)
 	}
@@ -54,13 +54,13 @@ func TestGuardDropsTheLeastAdvancedFirst(t *testing.T) {
 // "stallers" held their slots for the whole grace).
 func TestGuardDropsStallersFirst(t *testing.T) {
 	g := newGuard(1e9, 1e9, time.Minute, 2, 10)
-	staller, _ := g.admit(pipe(t))
+	staller, _ := admit(g, pipe(t))
 	staller.offered("eve", false) // a refused key, then silence
 	staller.read.Store(3000)
 	staller.start = time.Now().Add(-6 * time.Second)
-	login, _ := g.admit(pipe(t))
+	login, _ := admit(g, pipe(t))
 	login.read.Store(2000) // a real key exchange, under way
-	g.admit(pipe(t))
+	admit(g, pipe(t))
 	if !staller.closed || login.closed {
 		t.Fatalf("staller closed %v, login closed %v", staller.closed, login.closed)
 	}
@@ -75,7 +75,7 @@ func TestGuardNoDeadlockUnderFlood(t *testing.T) {
 	go func() {
 		defer close(done)
 		for range 5000 {
-			c, _ := g.admit(pipe(t))
+			c, _ := admit(g, pipe(t))
 			go c.authenticate()
 			c.offered("sam", true)
 		}
@@ -85,4 +85,9 @@ func TestGuardNoDeadlockUnderFlood(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("admit and authenticate deadlocked")
 	}
+}
+
+func admit(g *guard, c net.Conn) (*guardConn, string) {
+	gc, why, _ := g.admit(c)
+	return gc, why
 }

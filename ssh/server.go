@@ -280,18 +280,27 @@ func (s *Server) authorize(ctx cssh.Context, key cssh.PublicKey) (ok bool) {
 // admit runs before any SSH work: the guard's rate and caps, and the
 // login grace (see guard).
 func (s *Server) admit(ctx cssh.Context, conn net.Conn) net.Conn {
-	gc, why := s.guard.admit(conn)
-	if gc == nil {
-		if s.logRefusals.Allow() { // a flood must not flood the log
-			s.cfg.Logger.Warn("connection refused", "why", why, "remote", conn.RemoteAddr().String(), "not_logged_since", s.unlogged.Swap(0))
-		} else {
-			s.unlogged.Add(1)
-		}
+	gc, why, dropped := s.guard.admit(conn)
+	switch {
+	case gc == nil:
+		s.logConn("connection refused", why, conn.RemoteAddr().String())
 		return nil
+	case dropped != nil:
+		s.logConn("connection dropped", "the slots for connections authenticating were full: the least advanced went", dropped.RemoteAddr().String())
 	}
 	gc.onClose = s.closed
 	ctx.SetValue(connKey, gc)
 	return gc
+}
+
+// logConn logs a connection refused or dropped, at most once a second
+// with a count of those not logged since: a flood must not flood the log.
+func (s *Server) logConn(what, why, remote string) {
+	if s.logRefusals.Allow() {
+		s.cfg.Logger.Warn(what, "why", why, "remote", remote, "not_logged_since", s.unlogged.Swap(0))
+	} else {
+		s.unlogged.Add(1)
+	}
 }
 
 // closed audits a login that offered keys and never got in (issue 9:
