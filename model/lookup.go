@@ -24,3 +24,17 @@ func MatchedEmail(a Account, query string) (email string, previous, ok bool) {
 	}
 	return "", false, false
 }
+
+// SearchesMasked says whether a look-up query searches what the screen
+// masks — an email (it has an @) or a phone (four digits or more) — and so
+// may be a guess at a masked value: such look-ups are paced (DESIGN §3,
+// PII masked until a reveal).
+func SearchesMasked(q string) bool {
+	digits := 0
+	for _, r := range q {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	return strings.Contains(q, "@") || digits >= 4
+}

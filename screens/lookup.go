@@ -72,20 +72,9 @@ const (
 	probeBurst = 30
 )
 
-// probe: q searches masked values (whole emails and numbers match).
-func probe(q string) bool {
-	digits := 0
-	for _, r := range q {
-		if r >= '0' && r <= '9' {
-			digits++
-		}
-	}
-	return strings.Contains(q, "@") || digits >= 4
-}
-
 func (l *Lookup) search() {
 	q := l.input.Value()
-	if probe(q) && !l.probes.Allow() {
+	if model.SearchesMasked(q) && !l.probes.Allow() {
 		l.hits, l.more, l.selected = nil, 0, 0
 		l.err = errors.New("too many email or phone look-ups in a row: wait a few seconds, then type again")
 		if now := l.env.Now(); now.Sub(l.warned) > time.Minute {
