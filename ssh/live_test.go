@@ -52,3 +52,18 @@ func TestSyncedChangesReachOpenScreens(t *testing.T) {
 		t.Fatalf("pending %+v", rec.Pending)
 	}
 }
+
+// Over SSH, a look-up by an old address reaches login_email_changed (P4):
+// the console diagnoses the address the caller gave (issue 10).
+func TestLoginEmailChangedOverSSH(t *testing.T) {
+	f := serve(t, Config{})
+	s := f.connect("sam", 80, 24)
+	s.typ("dmoore@cityclinic.org")
+	s.see("Daniel Moore")
+	s.typ("\r")
+	s.see("a previous email")
+	s.typ("d")
+	s.see("Ask the caller")
+	s.typ("\r")
+	s.see("login_email_changed")
+}
