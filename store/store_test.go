@@ -665,3 +665,23 @@ func TestSearchRanksExactFirstAndCounts(t *testing.T) {
 		t.Fatalf("exact id not first: %+v", hits[0].Account.ID)
 	}
 }
+
+// A record written from a snapshot's own bytes decodes as one encoded
+// from the account does.
+func TestRawRecordDecodes(t *testing.T) {
+	s, _ := openTemp(t)
+	a, _ := model.ParseAccount([]byte(line(3)))
+	r := Record{Version: 4, PlatformVersion: 9, UpdatedBy: `pl"at`, UpdatedAt: now, Account: a}
+	if err := s.kv.Update(func(tx Tx) error { return putRecordRaw(tx, r, json.RawMessage(line(3))) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get("acc_0003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(r)
+	have, _ := json.Marshal(got)
+	if string(want) != string(have) {
+		t.Fatalf("raw record decodes to\n%s\nwant\n%s", have, want)
+	}
+}
