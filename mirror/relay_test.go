@@ -317,3 +317,40 @@ func TestKillDeliverMidway(t *testing.T) {
 		t.Fatalf("check: %v %v", p, err)
 	}
 }
+
+// Run, as `serve --deliver-to` runs it: a queued action is delivered at
+// once (the store wakes it), a failure retried when it falls due, and
+// nothing is left when ctx ends.
+func TestRelayRunDeliversAsActionsAreQueued(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	p, srv := newPlatform(t, map[string][]int{model.ActSendReset: {503}})
+	ctx, cancel := context.WithCancel(context.Background())
+	wake, unsub := st.OutboxQueued()
+	defer unsub()
+	done := make(chan struct{})
+	go func() { relay(st, srv.URL).Run(ctx, wake, t.Logf); close(done) }()
+	queue(t, st, 2) // actions taken while the relay runs
+	want := len(states(t, st))
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		n := len(p.keys)
+		p.mu.Unlock()
+		if n == want {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	for _, m := range states(t, st) {
+		if m.State != store.OutboxDelivered {
+			t.Fatalf("not delivered by the running relay: %+v", m)
+		}
+	}
+	ms := states(t, st)
+	if a := ms["acc_00001/"+model.ActSendReset].Attempts + ms["acc_00002/"+model.ActSendReset].Attempts; a != 3 {
+		t.Fatalf("the 503 was not retried once: %d attempts for two resets", a)
+	}
+}
