@@ -404,3 +404,16 @@ func TestToastStaysOnItsScreen(t *testing.T) {
 		t.Fatal("the toast followed the agent to another screen")
 	}
 }
+
+// A line a scrolling screen cuts at the window's edge ends in "…".
+func TestScrollerMarksCutLines(t *testing.T) {
+	s := NewScroller()
+	out := s.View("short\n"+strings.Repeat("long words ", 20), 30, 5)
+	lines := strings.Split(out, "\n")
+	if !strings.HasSuffix(strings.TrimRight(lines[1], " "), "…") || Width(lines[1]) > 30 {
+		t.Fatalf("cut line %q", lines[1])
+	}
+	if strings.Contains(lines[0], "…") {
+		t.Fatalf("a short line was marked: %q", lines[0])
+	}
+}

@@ -71,7 +71,14 @@ func (s *Scroller) Update(msg tea.Msg) bool {
 // View shows content in a w×h window at the current scroll position.
 func (s *Scroller) View(content string, w, h int) string {
 	s.vp.Width, s.vp.Height = max(w, 1), max(h, 1)
-	s.vp.SetContent(content)
+	// the viewport cuts long lines without a mark: cut them here, with "…"
+	lines := strings.Split(content, "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) > s.vp.Width {
+			lines[i] = ansi.Truncate(l, s.vp.Width, "…")
+		}
+	}
+	s.vp.SetContent(strings.Join(lines, "\n"))
 	if s.vp.PastBottom() {
 		s.vp.GotoBottom()
 	}
