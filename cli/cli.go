@@ -7,6 +7,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -124,6 +125,21 @@ func newCtx(io IO) *ctx {
 
 // jsonOut is where JSON goes: C1, DEL and bidi characters escaped as \u.
 func (c *ctx) jsonOut() io.Writer { return tui.JSONWriter(c.raw) }
+
+// printJSON writes v as indented JSON to jsonOut.
+func (c *ctx) printJSON(v any) error {
+	enc := json.NewEncoder(c.jsonOut())
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printJSONList writes a list as printJSON does, [] for none.
+func printJSONList[T any](c *ctx, list []T) error {
+	if list == nil {
+		list = []T{}
+	}
+	return c.printJSON(list)
+}
 
 // finish closes what the run opened and turns its error into an exit code.
 func (c *ctx) finish(err error) int {

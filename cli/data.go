@@ -148,9 +148,7 @@ func runCheck(c *ctx) error {
 	}
 	fail := fmt.Errorf("check: %d problems in %s", len(problems), st.Path())
 	if *asJSON {
-		enc := json.NewEncoder(c.jsonOut())
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := c.printJSON(out); err != nil {
 			return err
 		}
 		if !out.OK {
@@ -284,12 +282,7 @@ func runOutbox(c *ctx) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(c.jsonOut())
-		enc.SetIndent("", "  ")
-		if msgs == nil {
-			return enc.Encode([]any{})
-		}
-		return enc.Encode(msgs)
+		return printJSONList(c, msgs)
 	}
 	tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tBY\tACCOUNT\tKIND\tTYPE\tPAYLOAD\tSTATE")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,9 +84,7 @@ func runDiagnose(c *ctx) error {
 		return fmt.Errorf("diagnosis not audited, not shown: %w", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(c.jsonOut())
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return c.printJSON(out)
 	}
 	w := c.io.Out
 	if acc == nil {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -58,12 +57,7 @@ func runSessions(c *ctx) error {
 	}
 	list := c.sessions.Sessions()
 	if *asJSON {
-		enc := json.NewEncoder(c.jsonOut())
-		enc.SetIndent("", "  ")
-		if list == nil {
-			list = []fdssh.SessionInfo{}
-		}
-		return enc.Encode(list)
+		return printJSONList(c, list)
 	}
 	tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUSER\tROLE\tFROM\tSINCE\tKEY")

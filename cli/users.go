@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -70,12 +69,7 @@ func runUser(c *ctx) error {
 			return err
 		}
 		if *asJSON {
-			enc := json.NewEncoder(c.jsonOut())
-			enc.SetIndent("", "  ")
-			if us == nil {
-				us = []store.User{}
-			}
-			return enc.Encode(us)
+			return printJSONList(c, us)
 		}
 		tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tROLE\tKEYS\tADDED\tBY")
