@@ -1,0 +1,343 @@
+// Package training is the practice room (DESIGN §9): the scenario format,
+// the library embedded in the binary, validation of every scenario
+// against the diagnosis engine and policy, the sandbox a practice runs
+// on, scoring, and the room where trainers watch trainees.
+//
+// A sandbox is a store.Store of its own on a temporary file, made from the
+// scenario and deleted when the practice ends. Nothing here holds the live
+// store: the one thing a practice writes there, its score, goes through a
+// function the caller hands in (Recorder).
+package training
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"frontdoor/model"
+)
+
+// Scenario is one scripted call: who calls, what they say and answer, the
+// accounts the sandbox holds, the fixed "now", and what a good agent
+// finds and does. The format is documented in training/FORMAT.md.
+type Scenario struct {
+	Name       string    `yaml:"-"` // the file's name without .yaml: what `practice NAME` takes
+	File       string    `yaml:"-"`
+	Title      string    `yaml:"title"`
+	Difficulty string    `yaml:"difficulty"`
+	Now        time.Time `yaml:"now"`
+	Caller     Caller    `yaml:"caller"`
+	Accounts   string    `yaml:"accounts"` // §6 JSONL, one account a line
+	Expect     Expect    `yaml:"expect"`
+	Hints      []string  `yaml:"hints"`
+	Debrief    string    `yaml:"debrief"`
+
+	accountsLine int // the file line the accounts block starts on
+}
+
+// Caller is the person on the phone: their first words and their answer
+// to each question an agent may ask.
+type Caller struct {
+	Name        string  `yaml:"name"`
+	Opening     string  `yaml:"opening"`
+	Email       Answer  `yaml:"email"`
+	Site        Answer  `yaml:"site"`
+	Problem     Answer  `yaml:"problem"`
+	Abroad      Answer  `yaml:"abroad"`
+	OtherDevice Answer  `yaml:"other_device"`
+	Verify      Answers `yaml:"verify"`
+}
+
+// Answer is what the caller says to one question: the value the
+// diagnosis reads, and the caller's own words (a default is made from the
+// value when the scenario gives none). In YAML either `site: careers` or
+// `site: {value: careers, says: "…"}`.
+type Answer struct {
+	Value string `yaml:"value"`
+	Says  string `yaml:"says"`
+}
+
+// UnmarshalYAML takes the short form (a scalar) or the long one.
+func (a *Answer) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		a.Value = n.Value
+		return nil
+	}
+	type plain Answer
+	return n.Decode((*plain)(a))
+}
+
+// Answers are the caller's answers to the verification questions, by
+// check: pass or fail, with their words.
+type Answers map[string]Check
+
+// Check is one verification question's outcome.
+type Check struct {
+	Pass bool   `yaml:"pass"`
+	Says string `yaml:"says"`
+}
+
+// Expect is what a good agent finds and does here.
+type Expect struct {
+	Finding string   `yaml:"finding"` // the diagnosis's first finding (§7 code)
+	Actions []string `yaml:"actions"` // palette names, optionally "NAME TARGET"; none: the steps are the answer
+	Wrong   []string `yaml:"wrong"`   // actions that are wrong on this call
+	Account string   `yaml:"account"` // the account acted on; default: the one the caller's email finds
+}
+
+// Difficulties, easiest first.
+var Difficulties = []string{"easy", "medium", "hard"}
+
+// Verification questions: the keys of Caller.Verify, in the order of
+// model.VerificationChecks (the checklist a 2FA action asks for).
+var VerifyKeys = []string{"email_reply", "name_dob", "detail", "callback"}
+
+// CheckKey is the verification question behind one checklist line.
+func CheckKey(check string) (string, bool) {
+	i := slices.Index(model.VerificationChecks, check)
+	if i < 0 {
+		return "", false
+	}
+	return VerifyKeys[i], true
+}
+
+// FieldError names a scenario file, its line and the field that is wrong.
+type FieldError struct {
+	File  string
+	Line  int
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	return b.String() + ": " + e.Err.Error()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Parse reads one scenario. name is the file's name (for errors and the
+// scenario's name). Unknown fields are refused, so a misspelt key never
+// silently drops an answer.
+func Parse(file string, data []byte) (Scenario, error) {
+	sc := Scenario{File: file, Name: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return sc, &FieldError{File: file, Line: yamlLine(err), Err: yamlErr(err)}
+	}
+	if len(root.Content) == 0 {
+		return sc, &FieldError{File: file, Err: errors.New("empty scenario")}
+	}
+	dec = yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&sc); err != nil {
+		return sc, &FieldError{File: file, Line: yamlLine(err), Err: yamlErr(err)}
+	}
+	doc := root.Content[0]
+	if n := find(doc, "accounts"); n != nil {
+		sc.accountsLine = n.Line
+		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			sc.accountsLine++ // a block scalar's text starts on the next line
+		}
+	}
+	bad := func(path string, err error) error {
+		line := 0
+		if n := find(doc, strings.Split(path, ".")...); n != nil {
+			line = n.Line
+		}
+		return &FieldError{File: file, Line: line, Field: path, Err: err}
+	}
+	switch {
+	case strings.TrimSpace(sc.Title) == "":
+		return sc, bad("title", errors.New("missing"))
+	case !slices.Contains(Difficulties, sc.Difficulty):
+		return sc, bad("difficulty", fmt.Errorf("%q: want one of %s", sc.Difficulty, strings.Join(Difficulties, ", ")))
+	case sc.Now.IsZero():
+		return sc, bad("now", errors.New("missing: the scenario's fixed time, RFC 3339 UTC"))
+	case strings.TrimSpace(sc.Caller.Opening) == "":
+		return sc, bad("caller.opening", errors.New("missing: what the caller says first"))
+	case strings.TrimSpace(sc.Caller.Email.Value) == "":
+		return sc, bad("caller.email", errors.New("missing: the address the caller gives"))
+	case !slices.Contains(model.Sites, sc.Caller.Site.Value):
+		return sc, bad("caller.site", fmt.Errorf("%q: want one of %s", sc.Caller.Site.Value, strings.Join(model.Sites, ", ")))
+	case !slices.Contains(model.Problems, sc.Caller.Problem.Value):
+		return sc, bad("caller.problem", fmt.Errorf("%q: want one of %s", sc.Caller.Problem.Value, strings.Join(model.Problems, ", ")))
+	case !slices.Contains(model.Codes(), sc.Expect.Finding):
+		return sc, bad("expect.finding", fmt.Errorf("%q is not a finding of DOMAIN §7", sc.Expect.Finding))
+	case strings.TrimSpace(sc.Accounts) == "":
+		return sc, bad("accounts", errors.New("missing: at least one account (§6 JSONL)"))
+	}
+	for _, f := range []struct {
+		path string
+		a    Answer
+	}{{"caller.abroad", sc.Caller.Abroad}, {"caller.other_device", sc.Caller.OtherDevice}} {
+		if !slices.Contains([]string{"", "true", "false"}, f.a.Value) {
+			return sc, bad(f.path, fmt.Errorf("%q: want true or false", f.a.Value))
+		}
+	}
+	for k := range sc.Caller.Verify {
+		if !slices.Contains(VerifyKeys, k) {
+			return sc, bad("caller.verify."+k, fmt.Errorf("unknown check: want one of %s", strings.Join(VerifyKeys, ", ")))
+		}
+	}
+	for _, list := range []struct {
+		path  string
+		names []string
+	}{{"expect.actions", sc.Expect.Actions}, {"expect.wrong", sc.Expect.Wrong}} {
+		for _, a := range list.names {
+			if _, ok := model.ActionByName(actionName(a)); !ok {
+				return sc, bad(list.path, fmt.Errorf("%q is not an action (frontdoor act --list)", a))
+			}
+		}
+	}
+	for _, a := range sc.Expect.Actions {
+		if slices.Contains(sc.Expect.Wrong, actionName(a)) {
+			return sc, bad("expect.wrong", fmt.Errorf("%q is both expected and wrong", actionName(a)))
+		}
+	}
+	return sc, nil
+}
+
+// Report is what the caller would tell an agent who asked everything:
+// the report the expected finding is checked against.
+func (sc Scenario) Report() model.Report {
+	return model.Report{Email: sc.Caller.Email.Value, Site: sc.Caller.Site.Value, Problem: sc.Caller.Problem.Value,
+		Abroad: sc.Caller.Abroad.Value == "true", OtherDevice: sc.Caller.OtherDevice.Value == "true", Reveal: true}
+}
+
+// actionName is an expected action's palette name without its target.
+func actionName(a string) string { name, _, _ := strings.Cut(strings.TrimSpace(a), " "); return name }
+
+// actionTarget is an expected action's target ("remove-factor f2" → f2).
+func actionTarget(a string) string { _, t, _ := strings.Cut(strings.TrimSpace(a), " "); return strings.TrimSpace(t) }
+
+// find walks a mapping node by keys; nil when a key is missing.
+func find(n *yaml.Node, path ...string) *yaml.Node {
+	for _, k := range path {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+				break
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+// yamlLine digs the line number out of a yaml.v3 error ("yaml: line 4: …").
+func yamlLine(err error) int {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	var line int
+	if i := strings.Index(msg, "line "); i >= 0 {
+		fmt.Sscanf(msg[i+5:], "%d", &line)
+	}
+	return line
+}
+
+func yamlErr(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg := te.Errors[0]
+		if _, after, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
+			msg = after
+		}
+		return errors.New(msg)
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if strings.HasPrefix(msg, "line ") {
+		if _, after, ok := strings.Cut(msg, ": "); ok {
+			msg = after
+		}
+	}
+	return errors.New(msg)
+}
+
+//go:embed scenarios/*.yaml
+var embedded embed.FS
+
+// Library is a set of scenarios, sorted by difficulty, then name.
+type Library []Scenario
+
+// Builtin is the library embedded in the binary.
+func Builtin() (Library, error) { return load(embedded, "scenarios", "scenarios") }
+
+// LoadDir reads every *.yaml in dir: trainers add scenarios without a
+// rebuild (serve --scenarios DIR).
+func LoadDir(dir string) (Library, error) { return load(os.DirFS(dir), ".", dir) }
+
+func load(fsys fs.FS, root, shown string) (Library, error) {
+	names, err := fs.Glob(fsys, pathJoin(root, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: no scenarios (*.yaml)", shown)
+	}
+	var lib Library
+	var errs []error
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sc, err := Parse(filepath.Join(shown, filepath.Base(n)), data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		lib = append(lib, sc)
+	}
+	sort.SliceStable(lib, func(i, j int) bool {
+		di, dj := slices.Index(Difficulties, lib[i].Difficulty), slices.Index(Difficulties, lib[j].Difficulty)
+		if di != dj {
+			return di < dj
+		}
+		return lib[i].Name < lib[j].Name
+	})
+	return lib, errors.Join(errs...)
+}
+
+func pathJoin(root, pattern string) string {
+	if root == "." {
+		return pattern
+	}
+	return root + "/" + pattern
+}
+
+// Find returns the scenario called name.
+func (l Library) Find(name string) (Scenario, bool) {
+	for _, s := range l {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
