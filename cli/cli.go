@@ -82,7 +82,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "[--listen ADDR] [--demo] [--deliver-to URL --secret-file F]", "serve the console over SSH", runServe},
+		{"serve", "[--listen ADDR] [--demo] [--deliver-to URL --secret-file F] [--scenarios DIR]", "serve the console over SSH", runServe},
 		{"import", "FILE.jsonl | -", "add accounts from JSONL, all or nothing", runImport},
 		{"export", "", "write every account as JSONL to stdout", runExport},
 		{"diagnose", "--email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
@@ -95,6 +95,8 @@ func init() {
 		{"backup", "FILE [--with-key]", "write a hot, consistent copy of the store (and its audit key, if asked)", runBackup},
 		{"check", "[FILE] [--head SEQ:HASH] [--legacy-ok] [--json]", "verify indexes, records, users and the keyed audit chain", runCheck},
 		{"sessions", "[--json] | end NAME", "list the running server's sessions, or end a user's", runSessions},
+		{"scenarios", "list [DIR] | validate [DIR]", "list or validate training scenarios (the embedded ones, or DIR's)", runScenarios},
+		{"training", "report [--trainee NAME] [--json]", "practice scores over time, per trainee and per scenario", runTraining},
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"frontdoor/screens"
 	fdssh "frontdoor/ssh"
 	"frontdoor/store"
+	"frontdoor/training"
 	"frontdoor/tui"
 )
 
@@ -91,6 +92,9 @@ func runConsole(c *ctx, args []string) error {
 	if env.Keys, err = tui.LoadKeys(userKeysFile()); err != nil {
 		return err
 	}
+	if lib, err := training.Builtin(); err == nil {
+		env.Hotkeys = append(env.Hotkeys, screens.PracticeHotkey(env, training.NewRoom(lib)))
+	}
 	app := tui.NewApp(env, screens.NewLookup(env))
 	defer app.Close()
 	actor := env.Actor
@@ -115,7 +119,12 @@ func runServe(c *ctx) error {
 	connRate := c.fs.Float64("conn-rate", fdssh.DefaultConnRate, "new connections a second per remote address (a floor behind one NAT address shares it)")
 	deliverTo := c.fs.String("deliver-to", "", "deliver the outbox to this URL continuously (rule S8)")
 	secretFile := c.fs.String("secret-file", "", "with --deliver-to: the file holding the shared signing secret")
+	scenarios := c.fs.String("scenarios", "", "training scenarios from this directory instead of the embedded ones")
 	if err := c.parse(); err != nil {
+		return err
+	}
+	lib, err := library(*scenarios)
+	if err != nil {
 		return err
 	}
 	st, err := c.store()
@@ -141,7 +150,7 @@ func runServe(c *ctx) error {
 		}
 	}
 	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,
-		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys})
+		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys, Room: training.NewRoom(lib)})
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ import (
 	"frontdoor/model"
 	"frontdoor/screens"
 	"frontdoor/store"
+	"frontdoor/training"
 	"frontdoor/tui"
 )
 
@@ -65,6 +66,9 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Keys, when set, is the server-wide key map (a keys.json).
 	Keys *tui.KeyMap
+	// Room is the practice room (training scenarios); nil: no training on
+	// this server, and trainers are refused.
+	Room *training.Room
 }
 
 // Defaults for the limits in Config.
@@ -114,9 +118,38 @@ var (
 
 // session is what the middlewares share about one SSH session.
 type session struct {
-	actor store.Actor
-	app   *tui.App
-	live  *live
+	actor   store.Actor
+	app     *tui.App
+	live    *live
+	command string // "", "practice" or "watch" (ssh -t HOST practice [NAME])
+	arg     string
+}
+
+// sessionCommand reads what the client asked to run: nothing (the
+// console), `practice [SCENARIO]` or `watch TRAINEE`.
+func sessionCommand(args []string, role string, room *training.Room) (cmd, arg string, err error) {
+	if len(args) == 0 {
+		return "", "", nil
+	}
+	if room == nil && (args[0] == "practice" || args[0] == "watch") {
+		return "", "", errors.New("this server has no training room")
+	}
+	switch {
+	case args[0] == "practice" && len(args) <= 2:
+		if len(args) == 2 {
+			if _, ok := room.Library.Find(args[1]); !ok {
+				return "", "", fmt.Errorf("no scenario %q (ssh -t HOST practice, then pick one)", cleanName(args[1]))
+			}
+			arg = args[1]
+		}
+		return "practice", arg, nil
+	case args[0] == "watch" && len(args) == 2:
+		if !screens.MayWatch(role) {
+			return "", "", errors.New("watching a practice is for trainers, leads and admins")
+		}
+		return "watch", args[1], nil
+	}
+	return "", "", fmt.Errorf("unknown command %q: connect with no command for the console, or `practice [SCENARIO]`, `watch TRAINEE`", cleanName(strings.Join(args, " ")))
 }
 
 // New builds a server; it does not listen yet.
@@ -358,9 +391,14 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			wish.Fatalln(sess, "frontdoor: this key is not registered for "+cleanName(sess.User())+".")
 			return
 		}
-		if u.Role == model.RoleTrainer && s.cfg.Mode != tui.Training {
-			s.auditRefusal(u.Name, host, map[string]string{"why": "trainer on a live store"})
-			wish.Fatalln(sess, "frontdoor: trainers use the training sandbox, never the live store; this server is not one.")
+		if u.Role == model.RoleTrainer && s.cfg.Mode != tui.Training && s.cfg.Room == nil {
+			s.auditRefusal(u.Name, host, map[string]string{"why": "trainer on a live store without a training room"})
+			wish.Fatalln(sess, "frontdoor: trainers use the training sandbox, never the live store; this server has no training room.")
+			return
+		}
+		command, arg, err := sessionCommand(sess.Command(), u.Role, s.cfg.Room)
+		if err != nil {
+			wish.Fatalln(sess, "frontdoor: "+err.Error()+".")
 			return
 		}
 		if n, ok := s.live.reserve(u.Name, MaxSessionsPerUser); !ok {
@@ -369,7 +407,7 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			return
 		}
 		defer s.live.release(u.Name)
-		st := &session{actor: store.Actor{Name: u.Name, Role: u.Role, Registered: true}}
+		st := &session{actor: store.Actor{Name: u.Name, Role: u.Role, Registered: true}, command: command, arg: arg}
 		st.live = &live{SessionInfo: SessionInfo{User: u.Name, Role: u.Role, Remote: host, Key: store.Fingerprint(key), Started: s.cfg.Clock()},
 			key: key, conn: gc, finished: make(chan struct{})}
 		sess.Context().SetValue(sessionKey, st)
@@ -425,7 +463,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	if s.cfg.Mode != "" {
 		env.Mode = s.cfg.Mode
 	}
-	st.app = tui.NewApp(env, screens.NewLookup(env))
+	st.app = tui.NewApp(env, s.firstScreen(env, st))
 	out := &stallWriter{w: sess, timeout: s.cfg.WriteTimeout, stall: func() {
 		s.cfg.Logger.Warn("session cut: client stopped reading", "user", st.actor.Name)
 		st.live.conn.Close()
@@ -443,6 +481,23 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 		st.live.end(why)
 	}
 	return p
+}
+
+// firstScreen is where a session starts: the console's Lookup; the
+// practice room for a trainer (who never sees live accounts) or for
+// `practice`; the trainee's screen for `watch`.
+func (s *Server) firstScreen(env *tui.Env, st *session) tui.Screen {
+	room := s.cfg.Room
+	if room != nil {
+		env.Hotkeys = append(env.Hotkeys, screens.PracticeHotkey(env, room))
+	}
+	switch {
+	case st.command == "watch":
+		return screens.NewWatch(env, room, st.arg)
+	case st.command == "practice" || (room != nil && st.actor.Role == model.RoleTrainer):
+		return screens.NewPractice(env, room, st.arg)
+	}
+	return screens.NewLookup(env)
 }
 
 // renderer builds the session's own lipgloss renderer from its PTY's TERM

@@ -227,7 +227,10 @@ func (sc Scenario) Report() model.Report {
 func actionName(a string) string { name, _, _ := strings.Cut(strings.TrimSpace(a), " "); return name }
 
 // actionTarget is an expected action's target ("remove-factor f2" → f2).
-func actionTarget(a string) string { _, t, _ := strings.Cut(strings.TrimSpace(a), " "); return strings.TrimSpace(t) }
+func actionTarget(a string) string {
+	_, t, _ := strings.Cut(strings.TrimSpace(a), " ")
+	return strings.TrimSpace(t)
+}
 
 // find walks a mapping node by keys; nil when a key is missing.
 func find(n *yaml.Node, path ...string) *yaml.Node {

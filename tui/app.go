@@ -69,9 +69,20 @@ type (
 	// AccountChangedMsg: another session (or this one) changed an account.
 	// Every screen on the stack receives it.
 	AccountChangedMsg struct{ ID string }
-	// accountsChangedMsg is one store notification: the shell hands each
-	// screen an AccountChangedMsg per account.
-	accountsChangedMsg []string
+	// accountsChangedMsg is one store notification, from the store of the
+	// world that subscribed: the shell hands each screen of that world an
+	// AccountChangedMsg per account.
+	accountsChangedMsg struct {
+		from <-chan string
+		ids  []string
+	}
+	// enterMsg switches the session to another world (Enter).
+	enterMsg struct {
+		env   *Env
+		first Screen
+	}
+	leaveMsg   struct{}
+	watchedMsg struct{ env *Env }
 	// QuitMsg ends the session, saying why afterwards.
 	QuitMsg struct{ Reason string }
 
@@ -100,10 +111,31 @@ func ToastError(err error) tea.Cmd {
 	return func() tea.Msg { return ToastMsg{Text: err.Error(), Bad: true} }
 }
 
+// Enter continues the session in another world, env, starting on first:
+// a training sandbox, with its own store, clock and badge. The world
+// left behind keeps its screens (they go on receiving its store's
+// changes) and comes back, as it was, on Leave.
+func Enter(env *Env, first Screen) tea.Cmd {
+	return func() tea.Msg { return enterMsg{env, first} }
+}
+
+// Leave ends the current world and returns to the one it was entered from.
+func Leave() tea.Msg { return leaveMsg{} }
+
+// world is a session's place: an Env and its screens. The live console
+// is the first; a practice is entered on top of it.
+type world struct {
+	env     *Env
+	stack   []Screen
+	changes <-chan string
+	unsub   func()
+}
+
 // App is the shell: header, the screen stack, footer, help, idle logoff.
 type App struct {
 	env      *Env
 	stack    []Screen
+	outer    []world // the worlds entered from, innermost last
 	w, h     int
 	showHelp bool
 	toast    ToastMsg
@@ -142,23 +174,98 @@ func (a *App) ExitReason() string { return a.exit }
 // logoff, its maximum length or the server).
 func (a *App) Ended() bool { return a.ended }
 
-// Close releases the store subscription; call it when the program ends.
-func (a *App) Close() { a.unsub() }
+// Close releases the store subscriptions and leaves every world entered
+// (a practice's sandbox is deleted); call it when the program ends.
+func (a *App) Close() {
+	for len(a.outer) > 0 {
+		a.leave()
+	}
+	a.unsub()
+}
 
 // Init starts the first screen, the clock and the change listener.
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(a.top().Init(), a.nextTick(), a.listen())
+	return tea.Batch(a.top().Init(), a.nextTick(), a.listen(), a.watchWatchers())
+}
+
+// clock is the session's wall clock: the first world's. A training
+// world's clock stands at the scenario's time; idle logoff and the
+// session's length still run on the real one.
+func (a *App) clock() time.Time {
+	if len(a.outer) > 0 {
+		return a.outer[0].env.Now()
+	}
+	return a.env.Now()
+}
+
+// enter switches to another world, keeping this one to come back to.
+func (a *App) enter(env *Env, first Screen) tea.Cmd {
+	a.outer = append(a.outer, world{env: a.env, stack: a.stack, changes: a.changes, unsub: a.unsub})
+	a.env, a.stack = env, []Screen{first}
+	a.changes, a.unsub = env.Store.Subscribe()
+	a.showHelp = false
+	a.toast, a.toastEnd = ToastMsg{}, time.Time{}
+	return tea.Batch(first.Init(), a.listen(), a.watchWatchers())
+}
+
+// leave ends the current world and restores the one it was entered from.
+func (a *App) leave() {
+	if len(a.outer) == 0 {
+		return
+	}
+	a.unsub()
+	if a.env.OnLeave != nil {
+		a.env.OnLeave()
+	}
+	w := a.outer[len(a.outer)-1]
+	a.outer = a.outer[:len(a.outer)-1]
+	a.env, a.stack, a.changes, a.unsub = w.env, w.stack, w.changes, w.unsub
+	a.showHelp = false
+	a.toast, a.toastEnd = ToastMsg{}, time.Time{}
+}
+
+// watchWatchers waits for the watchers of this world to change, so the
+// header's "watched by" shows at once.
+func (a *App) watchWatchers() tea.Cmd {
+	env := a.env
+	if env.Watched == nil {
+		return nil
+	}
+	_, changed := env.Watched()
+	done := env.Ctx.Done()
+	return func() tea.Msg {
+		select {
+		case <-changed:
+			return watchedMsg{env}
+		case <-done:
+			return nil
+		}
+	}
 }
 
 func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
 
-// listen waits for the next account change, or the session's end.
+// listen waits for the next account change in the current world, or
+// the world's end.
 func (a *App) listen() tea.Cmd {
 	ch, done := a.changes, a.env.Ctx.Done()
 	return func() tea.Msg {
 		select {
 		case ids := <-ch:
-			return accountsChangedMsg(strings.Split(ids, "\n"))
+			return accountsChangedMsg{from: ch, ids: strings.Split(ids, "\n")}
+		case <-done:
+			return nil
+		}
+	}
+}
+
+// listenTo waits for the next change of a world that is not current.
+func listenTo(w world) tea.Cmd {
+	ch, done := w.changes, w.env.Ctx.Done()
+	return func() tea.Msg {
+		select {
+		case ids := <-ch:
+			return accountsChangedMsg{from: ch, ids: strings.Split(ids, "\n")}
 		case <-done:
 			return nil
 		}
@@ -174,7 +281,7 @@ func (a *App) nextTick() tea.Cmd {
 
 // tickDelay is how long until the shell must next wake.
 func (a *App) tickDelay() time.Duration {
-	now := a.env.Now()
+	now := a.clock()
 	next := now.Truncate(time.Minute).Add(time.Minute)
 	for _, t := range []time.Time{a.lastKey.Add(a.env.IdleTimeout), a.lastKey.Add(a.env.IdleTimeout - a.idleWarning()), a.start.Add(a.env.MaxSession)} {
 		if !t.After(now) {
@@ -187,12 +294,14 @@ func (a *App) tickDelay() time.Duration {
 	if !a.toastEnd.IsZero() && a.toastEnd.Before(next) {
 		next = a.toastEnd
 	}
+	delay := next.Sub(now)
 	if d, ok := a.top().(Deadliner); ok {
-		if t, ok := d.NextDeadline(now); ok && t.Before(next) {
-			next = t
+		// deadlines are on the world's clock (a training scenario's stands still)
+		if t, ok := d.NextDeadline(a.env.Now()); ok {
+			delay = min(delay, t.Sub(a.env.Now()))
 		}
 	}
-	return max(next.Sub(now), 10*time.Millisecond)
+	return max(delay, 10*time.Millisecond)
 }
 
 // idleWarning is how long before the idle logoff the agent is warned:
@@ -201,7 +310,7 @@ func (a *App) idleWarning() time.Duration { return min(time.Minute, a.env.IdleTi
 
 func (a *App) quit(reason string) (tea.Model, tea.Cmd) {
 	a.exit, a.ended = reason, true
-	a.unsub()
+	a.Close()
 	return a, tea.Quit
 }
 
@@ -215,14 +324,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, nil
 	case tickMsg:
-		now := a.env.Now()
+		now := a.clock()
 		if now.Sub(a.lastKey) >= a.env.IdleTimeout {
 			return a.quit("Logged off after " + a.env.IdleTimeout.String() + " without a key press.")
 		}
 		if now.Sub(a.start) >= a.env.MaxSession {
 			return a.quit("Session ended: the longest session allowed is " + a.env.MaxSession.String() + ".")
 		}
-		if !a.toastEnd.IsZero() && !now.Before(a.toastEnd) {
+		if !a.toastEnd.IsZero() && !a.env.Now().Before(a.toastEnd) {
 			a.toast, a.toastEnd = ToastMsg{}, time.Time{}
 		}
 		if logoff := a.lastKey.Add(a.env.IdleTimeout); !now.Before(logoff.Add(-a.idleWarning())) && a.warned != a.lastKey {
@@ -247,8 +356,26 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.toast, a.toastEnd = msg, a.env.Now().Add(6*time.Second)
 		return a, a.nextTick()
 	case accountsChangedMsg:
+		if msg.from != a.changes {
+			// a world the session is not in now: its screens stay current
+			for i := range a.outer {
+				if w := &a.outer[i]; w.changes == msg.from {
+					var cmds []tea.Cmd
+					for _, id := range msg.ids {
+						for j, s := range w.stack {
+							var c tea.Cmd
+							w.stack[j], c = s.Update(AccountChangedMsg{ID: id})
+							cmds = append(cmds, c)
+						}
+					}
+					w.env.nav = w.env.nav[:0] // it cannot navigate while the session is elsewhere
+					return a, tea.Batch(append(cmds, listenTo(*w))...)
+				}
+			}
+			return a, nil // a world left behind for good
+		}
 		var cmds []tea.Cmd
-		for _, id := range msg {
+		for _, id := range msg.ids {
 			for i, s := range a.stack {
 				var c tea.Cmd
 				a.stack[i], c = s.Update(AccountChangedMsg{ID: id})
@@ -256,6 +383,16 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		return a, tea.Batch(append(cmds, a.listen(), a.navigate())...)
+	case enterMsg:
+		return a, a.enter(msg.env, msg.first)
+	case leaveMsg:
+		a.leave()
+		return a, a.listen()
+	case watchedMsg:
+		if msg.env != a.env {
+			return a, nil
+		}
+		return a, a.watchWatchers()
 	case tea.KeyMsg:
 		return a.key(msg)
 	}
@@ -292,7 +429,7 @@ func (a *App) navigate() tea.Cmd {
 }
 
 func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	a.lastKey = a.env.Now()
+	a.lastKey = a.clock()
 	k := a.env.Keys
 	if key.Matches(msg, k.ForceQuit) {
 		return a.quit("")
@@ -311,6 +448,15 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return a, nil
 	}
+	for _, h := range a.env.Hotkeys {
+		if key.Matches(msg, h.Key) {
+			// the screen it opens is on top already: nothing to open
+			if s := h.Open(); s != nil && s.Title() != a.top().Title() {
+				a.env.Push(s)
+			}
+			return a, a.navigate()
+		}
+	}
 	if c, ok := a.top().(InputCapturer); !ok || !c.CapturingInput() {
 		switch {
 		case key.Matches(msg, k.Quit):
@@ -319,7 +465,7 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			a.showHelp = true
 			return a, nil
 		case key.Matches(msg, k.Palette):
-			groups := append(a.top().FullHelp(), []key.Binding{k.Help, k.Quit}) // "quit" and "help" are commands too
+			groups := append(a.top().FullHelp(), append(a.hotkeys(), k.Help, k.Quit)) // "quit" and "help" are commands too
 			a.env.Push(NewPalette(a.env, a.top().Title(), groups))
 			return a, a.navigate()
 		case key.Matches(msg, k.Back) && len(a.stack) > 1:
@@ -347,7 +493,20 @@ func (a *App) View() string {
 	} else {
 		body = a.top().View(a.w, bodyH)
 	}
-	return a.header() + "\n" + fitBlock(body, a.w, bodyH) + "\n" + foot
+	frame := a.header() + "\n" + fitBlock(body, a.w, bodyH) + "\n" + foot
+	if a.env.Publish != nil {
+		a.env.Publish(frame)
+	}
+	return frame
+}
+
+// hotkeys are the current world's hotkey bindings.
+func (a *App) hotkeys() []key.Binding {
+	var out []key.Binding
+	for _, h := range a.env.Hotkeys {
+		out = append(out, h.Key)
+	}
+	return out
 }
 
 // tooSmallNow: the window is below the minimum, so the shell shows only
@@ -373,6 +532,11 @@ func (a *App) header() string {
 	}
 	left := st.Header.Render("frontdoor") + " " + badge.Render(string(a.env.Mode)) + " "
 	right := " " + a.env.Actor.Name + " · " + a.env.Actor.Role + " · " + a.env.Now().UTC().Format("15:04 MST")
+	if a.env.Watched != nil {
+		if names, _ := a.env.Watched(); len(names) > 0 {
+			left += st.Warn.Render("watched by "+strings.Join(names, ", ")) + " "
+		}
+	}
 	room := a.w - lipgloss.Width(left) - lipgloss.Width(right)
 	title := Fit(a.top().Title(), max(room, 0))
 	// the clipboard sequence takes no cells; the renderer writes it once,
@@ -401,6 +565,7 @@ func (a *App) footer() string {
 	if c, ok := a.top().(InputCapturer); ok {
 		capturing = c.CapturingInput()
 	}
+	shell = append(shell, a.hotkeys()...) // they work while typing too
 	if !capturing {
 		shell = append(shell, a.env.Keys.Help, a.env.Keys.Palette)
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/charmbracelet/lipgloss"
@@ -48,6 +49,20 @@ type Env struct {
 	// Ctx ends with the session; long-running commands watch it.
 	Ctx context.Context
 
+	// Hotkeys open screens from anywhere in this world (the palette lists
+	// them too): practice from the live console, the caller panel in a
+	// training sandbox.
+	Hotkeys []Hotkey
+	// Publish, when set, gets every frame the shell draws in this world:
+	// a trainer watching a practice sees it (training.Desk).
+	Publish func(frame string)
+	// Watched, when set, says who is watching this world's frames, and
+	// gives a channel closed when that changes; the header shows them.
+	Watched func() (names []string, changed <-chan struct{})
+	// OnLeave runs when the shell leaves this world (tui.Leave): a
+	// practice deletes its sandbox.
+	OnLeave func()
+
 	nav []Screen // pending navigation: a screen to push, or nil to pop
 
 	reports map[string]model.Report // the last diagnosis shown, per account, this session
@@ -79,6 +94,12 @@ func (e *Env) Push(s Screen) tea.Cmd {
 func (e *Env) Pop() tea.Cmd {
 	e.nav = append(e.nav, nil)
 	return nil
+}
+
+// Hotkey is a key that opens a screen from any screen of its world.
+type Hotkey struct {
+	Key  key.Binding
+	Open func() Screen
 }
 
 // NewEnv fills in the defaults around the parts only the caller knows.

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/training"
+)
+
+// library is the scenario library: dir's scenarios, or the embedded ones.
+func library(dir string) (training.Library, error) {
+	if dir == "" {
+		return training.Builtin()
+	}
+	return training.LoadDir(dir)
+}
+
+// runScenarios lists or validates training scenarios (issue 13). Validate
+// parses each, imports its accounts into a throwaway store and checks the
+// diagnosis and policy agree with what it expects.
+func runScenarios(c *ctx) error {
+	if err := c.parse(); err != nil {
+		return err
+	}
+	if len(c.args) == 0 || len(c.args) > 2 || (c.args[0] != "list" && c.args[0] != "validate") {
+		return usagef("scenarios: want list [DIR] or validate [DIR]")
+	}
+	dir := ""
+	if len(c.args) == 2 {
+		dir = c.args[1]
+	}
+	lib, err := library(dir)
+	if c.args[0] == "list" {
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tLEVEL\tFIRST FINDING\tTITLE")
+		for _, sc := range lib {
+			fmt.Fprintf(tw, "%s\t%s\t%s (rung %d)\t%s\n", sc.Name, sc.Difficulty, sc.Expect.Finding, training.Rung(sc.Expect.Finding), sc.Title)
+		}
+		return tw.Flush()
+	}
+	if verr := training.ValidateAll(lib, model.DefaultPolicy); verr != nil || err != nil {
+		for _, e := range append(splitJoined(err), splitJoined(verr)...) {
+			fmt.Fprintln(c.io.Err, e)
+		}
+		return fmt.Errorf("%d scenario(s) invalid", len(splitJoined(err))+len(splitJoined(verr)))
+	}
+	fmt.Fprintf(c.io.Out, "%d scenarios valid; first findings covered: %s\n", len(lib), strings.Join(lib.Covered(), ", "))
+	return nil
+}
+
+// splitJoined undoes errors.Join, for one error a line.
+func splitJoined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// runTraining reports practice scores from the live audit trail.
+func runTraining(c *ctx) error {
+	trainee := c.fs.String("trainee", "", "only this trainee")
+	asJSON := c.fs.Bool("json", false, "JSON: every score, oldest first")
+	if err := c.parse(); err != nil {
+		return err
+	}
+	if len(c.args) != 1 || c.args[0] != "report" {
+		return usagef("training: want report [--trainee NAME] [--json]")
+	}
+	st, err := c.existingStore()
+	if err != nil {
+		return err
+	}
+	results, err := scores(st, *trainee)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSONList(c, results)
+	}
+	if len(results) == 0 {
+		fmt.Fprintln(c.io.Out, "No practice scores yet.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WHEN (UTC)\tTRAINEE\tSCENARIO\tSCORE\tFINDING\tACTION\tWRONG\tHINTS\tTOOK")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.At.UTC().Format("2006-01-02 15:04"), r.Trainee, r.Scenario, r.Score,
+			yesNo(r.RightFinding), yesNo(r.RightActions), len(r.WrongActions), r.Hints, r.Took)
+	}
+	tw.Flush()
+	for _, by := range []struct {
+		title string
+		key   func(training.Result) string
+	}{{"Per trainee", func(r training.Result) string { return r.Trainee }}, {"Per scenario", func(r training.Result) string { return r.Scenario }}} {
+		fmt.Fprintln(c.io.Out, "\n"+by.title)
+		tw = tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "\tRUNS\tAVERAGE\tBEST\tLATEST")
+		for _, g := range summarise(results, by.key) {
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\n", g.name, g.runs, g.average, g.best, g.latest)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+// scores reads the score records, oldest first.
+func scores(st *store.Store, trainee string) ([]training.Result, error) {
+	log, err := st.AuditLog(store.AuditFilter{Actions: []string{training.ScoreAction}})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(log)
+	var out []training.Result
+	for _, e := range log {
+		if trainee != "" && e.Actor != trainee {
+			continue
+		}
+		r, err := training.ResultFrom(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+type scoreGroup struct {
+	name               string
+	runs, best, latest int
+	average            float64
+}
+
+// summarise groups scores (oldest first) by key, sorted by name.
+func summarise(rs []training.Result, key func(training.Result) string) []scoreGroup {
+	by := map[string]*scoreGroup{}
+	for _, r := range rs {
+		g := by[key(r)]
+		if g == nil {
+			g = &scoreGroup{name: key(r)}
+			by[key(r)] = g
+		}
+		g.average = (g.average*float64(g.runs) + float64(r.Score)) / float64(g.runs+1)
+		g.runs++
+		g.best = max(g.best, r.Score)
+		g.latest = r.Score
+	}
+	out := make([]scoreGroup, 0, len(by))
+	for _, g := range by {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,160 @@
+package screens
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/training"
+	"frontdoor/tui"
+)
+
+// Caller is the caller panel of a practice: what the caller said first,
+// the questions an agent may ask and the answers given so far, hints,
+// and "done". The trainee works the call on the real screens (l opens
+// Lookup) and comes back here with ctrl+t.
+type Caller struct {
+	env      *tui.Env
+	run      *training.Run
+	selected int
+	answers  map[string]string
+	hint     string
+	scroll   tui.Scroller
+	keys     callerKeys
+}
+
+type callerKeys struct{ Up, Down, Ask, Lookup, Hint, Done key.Binding }
+
+// NewCaller builds the caller panel over a practice.
+func NewCaller(env *tui.Env, run *training.Run) *Caller {
+	c := &Caller{env: env, run: run, answers: map[string]string{}, scroll: tui.NewScroller(), keys: callerKeys{
+		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous question")),
+		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next question")),
+		Ask:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ask")),
+		Lookup: key.NewBinding(key.WithKeys("l", "/"), key.WithHelp("l", "look up the account")),
+		Hint:   key.NewBinding(key.WithKeys("h"), key.WithHelp("h", fmt.Sprintf("hint (−%d)", training.CostHint))),
+		Done:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "done: end the call and score it")),
+	}}
+	for _, q := range training.Questions { // a panel opened again shows what was asked already
+		if run.Asked(q.Key) {
+			c.answers[q.Key], _ = run.Ask(q.Key)
+		}
+	}
+	if h := run.HintsGiven(); len(h) > 0 {
+		c.hint = h[len(h)-1]
+	}
+	return c
+}
+
+// Init implements tui.Screen.
+func (c *Caller) Init() tea.Cmd { return nil }
+
+// Title implements tui.Screen.
+func (c *Caller) Title() string { return "Caller · " + c.run.Scenario.Title }
+
+// Update implements tui.Screen.
+func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tui.AccountChangedMsg:
+		// the trainee acted in the sandbox: the expected action ends the call
+		if !c.run.Finished() && c.run.ExpectedTaken() {
+			return c, c.finish("expected action taken")
+		}
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, c.keys.Up):
+			c.selected = max(c.selected-1, 0)
+		case key.Matches(msg, c.keys.Down):
+			c.selected = min(c.selected+1, len(training.Questions)-1)
+		case key.Matches(msg, c.keys.Ask):
+			return c, c.ask(c.selected)
+		case len(msg.Runes) == 1 && msg.Runes[0] >= '1' && msg.Runes[0] <= '9':
+			return c, c.ask(int(msg.Runes[0] - '1'))
+		case key.Matches(msg, c.keys.Lookup):
+			return c, c.env.Push(NewLookup(c.env))
+		case key.Matches(msg, c.keys.Hint):
+			h, _, ok := c.run.Hint()
+			if !ok {
+				return c, tui.Toast("No more hints for this call.")
+			}
+			c.hint = h
+		case key.Matches(msg, c.keys.Done):
+			return c, c.finish("done")
+		default:
+			c.scroll.Update(msg)
+		}
+	}
+	return c, nil
+}
+
+func (c *Caller) ask(i int) tea.Cmd {
+	if i < 0 || i >= len(training.Questions) {
+		return nil
+	}
+	c.selected = i
+	q := training.Questions[i]
+	a, err := c.run.Ask(q.Key)
+	if err != nil {
+		return tui.ToastError(err)
+	}
+	c.answers[q.Key] = a
+	return nil
+}
+
+// finish scores the practice and shows the debrief.
+func (c *Caller) finish(ended string) tea.Cmd {
+	res, err := c.run.Finish(ended)
+	return c.env.Push(NewDebrief(c.env, c.run, res, err))
+}
+
+// View implements tui.Screen.
+func (c *Caller) View(width, height int) string {
+	st := c.env.Styles
+	sc := c.run.Scenario
+	var b []string
+	b = append(b, st.Title.Render(tui.Clip("☎ "+sc.Caller.Name, width)))
+	b = append(b, tui.Hang("  ", "“"+sc.Caller.Opening+"”", width))
+	b = append(b, "", st.Label.Render("Ask the caller"))
+	for i, q := range training.Questions {
+		mark := "  "
+		line := fmt.Sprintf("%d %s", i+1, q.Ask)
+		if i == c.selected {
+			mark = tui.Pointer + " "
+		}
+		l := tui.Clip(mark+line, width)
+		if i == c.selected {
+			l = st.Selected.Render(l)
+		}
+		b = append(b, l)
+		if a, ok := c.answers[q.Key]; ok {
+			if i == c.selected { // the selected answer whole; the others on one line each
+				b = append(b, st.Good.Render(tui.Hang("    ", "“"+a+"”", width)))
+			} else {
+				b = append(b, st.Good.Render(tui.Clip("    “"+tui.Sanitize(a)+"”", width)))
+			}
+		}
+	}
+	b = append(b, "")
+	used := len(c.run.HintsGiven())
+	hintLine := fmt.Sprintf("Hints: %d of %d used", used, len(sc.Hints))
+	b = append(b, st.Label.Render(tui.Clip(hintLine, width)))
+	if c.hint != "" {
+		b = append(b, st.Warn.Render(tui.Hang("  ", c.hint, width)))
+	}
+	if len(b)+3 <= height {
+		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D ends the call and scores it.", width)))
+	}
+	return c.scroll.View(strings.Join(b, "\n"), width, height)
+}
+
+// ShortHelp implements tui.Screen.
+func (c *Caller) ShortHelp() []key.Binding {
+	return []key.Binding{c.keys.Ask, c.keys.Lookup, c.keys.Hint, c.keys.Done}
+}
+
+// FullHelp implements tui.Screen.
+func (c *Caller) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{c.keys.Up, c.keys.Down, c.keys.Ask}, {c.keys.Lookup, c.keys.Hint, c.keys.Done}, c.scroll.PageBindings()}
+}

@@ -1,0 +1,151 @@
+package training
+
+import (
+	"errors"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Room is the server's practice room: the scenario library, and who is
+// practising now, so a trainer can watch a trainee's screen live and the
+// trainee sees they are watched. One per server; safe for concurrent use.
+type Room struct {
+	Library Library
+
+	mu    sync.Mutex
+	desks map[*Desk]struct{}
+}
+
+// NewRoom makes a room over a library.
+func NewRoom(lib Library) *Room { return &Room{Library: lib, desks: map[*Desk]struct{}{}} }
+
+// Desk is one practice session as watchers see it: the trainee's latest
+// frame and who is watching.
+type Desk struct {
+	Trainee  string
+	Scenario string
+	Since    time.Time
+
+	room     *Room
+	mu       sync.Mutex
+	frame    string
+	changed  chan struct{} // closed and replaced when the frame changes or the practice ends
+	watchers map[string]int
+	seen     chan struct{} // closed and replaced when the watchers change
+	ended    bool
+}
+
+// Sit opens a desk for a trainee's practice; Leave closes it.
+func (r *Room) Sit(trainee, scenario string, now time.Time) *Desk {
+	d := &Desk{Trainee: trainee, Scenario: scenario, Since: now, room: r, changed: make(chan struct{}), seen: make(chan struct{}), watchers: map[string]int{}}
+	r.mu.Lock()
+	r.desks[d] = struct{}{}
+	r.mu.Unlock()
+	return d
+}
+
+// Leave ends the desk: its watchers see the practice end.
+func (d *Desk) Leave() {
+	d.room.mu.Lock()
+	delete(d.room.desks, d)
+	d.room.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.ended {
+		d.ended = true
+		close(d.changed)
+		close(d.seen)
+	}
+}
+
+// Publish shows a new frame of the trainee's screen to the watchers. An
+// unchanged frame wakes no one.
+func (d *Desk) Publish(frame string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ended || frame == d.frame {
+		return
+	}
+	d.frame = frame
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
+// Frame is the latest frame, a channel closed when it changes, and
+// whether the practice has ended.
+func (d *Desk) Frame() (frame string, changed <-chan struct{}, ended bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.frame, d.changed, d.ended
+}
+
+// Watchers lists who is watching, by name, and a channel closed when
+// that changes (the trainee's header says who watches).
+func (d *Desk) Watchers() ([]string, <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for n := range d.watchers {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, d.seen
+}
+
+// watchersChanged wakes whoever waits on the watchers; d.mu is held.
+func (d *Desk) watchersChanged() {
+	if !d.ended {
+		close(d.seen)
+		d.seen = make(chan struct{})
+	}
+}
+
+// ErrNotPractising: no practice by that trainee is open.
+var ErrNotPractising = errors.New("is not practising now")
+
+// Watch starts watching the trainee's latest practice; stop ends it.
+// A trainee cannot watch themselves.
+func (r *Room) Watch(trainee, watcher string) (d *Desk, stop func(), err error) {
+	r.mu.Lock()
+	for desk := range r.desks {
+		if desk.Trainee == trainee && (d == nil || desk.Since.After(d.Since)) {
+			d = desk
+		}
+	}
+	r.mu.Unlock()
+	if d == nil {
+		return nil, nil, ErrNotPractising
+	}
+	if trainee == watcher {
+		return nil, nil, errors.New("you cannot watch your own practice")
+	}
+	d.mu.Lock()
+	d.watchers[watcher]++
+	d.watchersChanged()
+	d.mu.Unlock()
+	var once sync.Once
+	return d, func() {
+		once.Do(func() {
+			d.mu.Lock()
+			if d.watchers[watcher]--; d.watchers[watcher] <= 0 {
+				delete(d.watchers, watcher)
+			}
+			d.watchersChanged()
+			d.mu.Unlock()
+		})
+	}, nil
+}
+
+// Practising lists the open desks, oldest first.
+func (r *Room) Practising() []*Desk {
+	r.mu.Lock()
+	out := make([]*Desk, 0, len(r.desks))
+	for d := range r.desks {
+		out = append(out, d)
+	}
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b *Desk) int { return a.Since.Compare(b.Since) })
+	return out
+}

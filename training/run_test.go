@@ -1,0 +1,198 @@
+package training
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+// trainee works a scenario the way the screens do: asks the caller,
+// diagnoses (audited like the Diagnose screen), and takes actions
+// through the store with the policy's decisions.
+type trainee struct {
+	t   *testing.T
+	run *Run
+	rec []Result
+}
+
+func practise(t *testing.T, sc Scenario) *trainee {
+	t.Helper()
+	tr := &trainee{t: t}
+	wall := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	run, err := Start(sc, "tess", func() time.Time { wall = wall.Add(time.Minute); return wall }, func(r Result) error {
+		tr.rec = append(tr.rec, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Close() })
+	tr.run = run
+	return tr
+}
+
+func (tr *trainee) askAll() {
+	for _, q := range Questions {
+		if _, err := tr.run.Ask(q.Key); err != nil {
+			tr.t.Fatal(err)
+		}
+	}
+}
+
+func (tr *trainee) diagnose(r model.Report) {
+	tr.t.Helper()
+	rec, err := tr.run.Sandbox.CallerAccount(tr.run.Scenario)
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	var acc *model.Account
+	if rec != nil {
+		acc = &rec.Account
+	}
+	top := model.Diagnose(acc, r, tr.run.Scenario.Now)[0].Code
+	err = tr.run.Sandbox.Store.AuditAs(tr.run.Actor(), store.AuditEntry{At: tr.run.Scenario.Now, Action: "diagnose", Details: map[string]string{"top": top}})
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+}
+
+// act takes an action by palette name ("remove-factor f1"); a refusal
+// is audited by the store, as on screen.
+func (tr *trainee) act(name string, checks []string) error {
+	tr.t.Helper()
+	sc := tr.run.Scenario
+	rec, err := tr.run.Sandbox.CallerAccount(sc)
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	if rec == nil {
+		r, err := tr.run.Sandbox.Store.Get(sc.Expect.Account)
+		if err != nil {
+			return errNoAccount
+		}
+		rec = &r
+	}
+	spec, _ := model.ActionByName(actionName(name))
+	in := model.ActionInput{By: "tess", Role: PracticeRole, Now: sc.Now, Reason: "practice", Confirmed: true, Checks: checks, Target: actionTarget(name)}
+	_, err = tr.run.Sandbox.Store.Act(rec.Account.ID, rec.Version, tr.run.Actor(), sc.Now, spec.Action,
+		func(a model.Account, _ store.Actor) (model.Effect, error) { return spec.Decide(model.DefaultPolicy, a, in) })
+	return err
+}
+
+var errNoAccount = errors.New("no account to act on")
+
+// A scripted trainee who asks, diagnoses and acts as expected scores
+// full marks on every scenario; the practice ends by itself once the
+// expected actions are taken.
+func TestExpectedPathScoresFullMarks(t *testing.T) {
+	for _, sc := range builtin(t) {
+		t.Run(sc.Name, func(t *testing.T) {
+			tr := practise(t, sc)
+			tr.askAll()
+			tr.diagnose(sc.Report())
+			for _, a := range sc.Expect.Actions {
+				if err := tr.act(a, sc.PassingChecks()); err != nil {
+					t.Fatalf("%s: %v", a, err)
+				}
+			}
+			if len(sc.Expect.Actions) > 0 && !tr.run.ExpectedTaken() {
+				t.Fatal("the expected actions were taken but the practice does not know")
+			}
+			res, err := tr.run.Finish("done")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Score != MaxScore || !res.RightFinding || !res.RightActions || len(res.WrongActions) > 0 {
+				t.Fatalf("expected path scored %+v", res)
+			}
+			if len(tr.rec) != 1 || tr.rec[0].Score != MaxScore || tr.rec[0].Trainee != "tess" || tr.rec[0].Took != time.Minute {
+				t.Fatalf("recorded %+v", tr.rec)
+			}
+		})
+	}
+}
+
+// A wrong action, a wrong first diagnosis, a hint: each loses marks.
+func TestMistakesLoseMarks(t *testing.T) {
+	for _, sc := range builtin(t) {
+		if len(sc.Expect.Wrong) == 0 {
+			continue
+		}
+		t.Run(sc.Name, func(t *testing.T) {
+			tr := practise(t, sc)
+			tr.askAll()
+			tr.diagnose(sc.Report())
+			if err := tr.act(sc.Expect.Wrong[0], sc.PassingChecks()); err == errNoAccount {
+				t.Skip("no account to take a wrong action on: the caller is not on the platform")
+			} // done or refused: tried is wrong
+			for _, a := range sc.Expect.Actions {
+				_ = tr.act(a, sc.PassingChecks())
+			}
+			res, _ := tr.run.Finish("done")
+			if res.Score > MaxScore-PointsClean || len(res.WrongActions) == 0 {
+				t.Fatalf("a wrong action (%s) kept the marks: %+v", sc.Expect.Wrong[0], res)
+			}
+		})
+	}
+	sc, _ := builtin(t).Find("provider-on-patient-portal")
+	tr := practise(t, sc)
+	wrongSite := sc.Report()
+	wrongSite.Site = model.SiteProvider
+	tr.diagnose(wrongSite) // guessed the site without asking
+	tr.diagnose(sc.Report())
+	tr.run.Hint()
+	res, _ := tr.run.Finish("done")
+	if want := MaxScore - CostWrongDiagnosis - CostHint; res.Score != want || res.WrongDiagnoses != 1 || res.FirstFinding == sc.Expect.Finding {
+		t.Fatalf("one wrong diagnosis and a hint: %+v, want score %d", res, want)
+	}
+}
+
+// A 2FA action ticked with checks the trainee never asked the caller, or
+// one the caller failed, is a wrong action (CISA AA23-320A).
+func TestUnaskedVerificationIsWrong(t *testing.T) {
+	sc, _ := builtin(t).Find("provider-lost-everything")
+	tr := practise(t, sc)
+	tr.diagnose(sc.Report()) // asked nothing
+	if err := tr.act("grant-exemption", sc.PassingChecks()); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := tr.run.Finish("expected action taken")
+	if len(res.WrongActions) != 1 || !strings.Contains(res.WrongActions[0], "without asking") || res.Score != MaxScore-PointsClean {
+		t.Fatalf("unverified grant: %+v", res)
+	}
+
+	tr = practise(t, sc)
+	tr.askAll()
+	tr.diagnose(sc.Report())
+	if err := tr.act("grant-exemption", []string{model.VerificationChecks[0], model.VerificationChecks[3]}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = tr.run.Finish("done")
+	if len(res.WrongActions) != 1 || !strings.Contains(res.WrongActions[0], "caller failed") {
+		t.Fatalf("grant on a failed call-back: %+v", res)
+	}
+}
+
+// The sandbox is deleted when the practice closes, and Finish runs once.
+func TestRunCloseDeletesSandbox(t *testing.T) {
+	sc, _ := builtin(t).Find("sms-filtered")
+	tr := practise(t, sc)
+	dir := tr.run.Sandbox.Dir()
+	a, _ := tr.run.Finish("done")
+	b, _ := tr.run.Finish("done")
+	if a.At != b.At || len(tr.rec) != 1 {
+		t.Fatalf("finished twice: %+v %+v (%d records)", a, b, len(tr.rec))
+	}
+	if err := tr.run.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("sandbox %s left behind: %v", dir, err)
+	}
+	tr.run.Close() // twice is fine
+}

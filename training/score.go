@@ -1,0 +1,193 @@
+package training
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+// Points a practice is scored out of (100 in all): the right first
+// finding, the right action(s), and no wrong action. Each wrong diagnosis
+// before the right one and each hint costs some.
+const (
+	PointsFinding       = 40
+	PointsAction        = 40
+	PointsClean         = 20
+	CostWrongDiagnosis  = 10
+	CostHint            = 5
+	MaxScore            = PointsFinding + PointsAction + PointsClean
+	minFindingWhenFound = 10
+)
+
+// Result is how a practice went: what the debrief shows and the score
+// record holds.
+type Result struct {
+	Trainee        string        `json:"trainee"`
+	Scenario       string        `json:"scenario"`
+	Score          int           `json:"score"`
+	RightFinding   bool          `json:"right_finding"`   // a diagnosis led with the expected finding
+	FirstFinding   string        `json:"first_finding"`   // the lead of the trainee's first diagnosis
+	WrongDiagnoses int           `json:"wrong_diagnoses"` // diagnoses that led elsewhere before the right one
+	RightActions   bool          `json:"right_actions"`   // every expected action was taken (or none, when none was)
+	Taken          []string      `json:"taken"`           // actions taken, in order
+	WrongActions   []string      `json:"wrong_actions"`   // wrong ones, with why
+	Missing        []string      `json:"missing"`         // expected actions not taken
+	Hints          int           `json:"hints"`
+	Took           time.Duration `json:"took"`
+	Ended          string        `json:"ended"` // "done" or "expected action taken"
+	At             time.Time     `json:"at"`
+}
+
+// Score reads what the trainee did from the sandbox's audit trail
+// (oldest first): their diagnoses and actions, taken or refused. asked
+// holds the caller-panel questions they asked; a 2FA action ticked with a
+// check they never asked, or one the caller failed, is a wrong action
+// (CISA AA23-320A: a help desk that verifies no one is the takeover
+// path). Pure: the same trail scores the same.
+func Score(sc Scenario, trail []store.AuditEntry, asked map[string]bool, hints int, took time.Duration) Result {
+	r := Result{Scenario: sc.Name, Hints: hints, Took: took}
+	names := map[string]string{}
+	for _, spec := range model.Catalog {
+		names[spec.Action] = spec.Name
+	}
+	wrong := map[string]bool{}
+	for _, w := range sc.Expect.Wrong {
+		wrong[actionName(w)] = true
+	}
+	for _, e := range trail {
+		switch {
+		case e.Action == "diagnose":
+			top := e.Details["top"]
+			if r.FirstFinding == "" {
+				r.FirstFinding = top
+			}
+			if r.RightFinding {
+				continue
+			}
+			if top == sc.Expect.Finding {
+				r.RightFinding = true
+			} else {
+				r.WrongDiagnoses++
+			}
+		case names[e.Action] != "":
+			name := names[e.Action]
+			r.Taken = append(r.Taken, name)
+			if wrong[name] {
+				r.WrongActions = append(r.WrongActions, name+": wrong on this call")
+			} else if why := unverified(sc, e, asked); why != "" {
+				r.WrongActions = append(r.WrongActions, name+": "+why)
+			}
+		case e.Action == store.ActionRefused && names[e.Details["action"]] != "":
+			if name := names[e.Details["action"]]; wrong[name] {
+				r.WrongActions = append(r.WrongActions, name+": tried, wrong on this call (refused: "+e.Details["refusal"]+")")
+			}
+		}
+	}
+	for _, want := range sc.Expect.Actions {
+		if !slices.Contains(r.Taken, actionName(want)) {
+			r.Missing = append(r.Missing, actionName(want))
+		}
+	}
+	if len(sc.Expect.Actions) == 0 {
+		// the steps were the answer: any action but a note was not needed
+		r.RightActions = !slices.ContainsFunc(r.Taken, func(n string) bool { return n != "add-note" })
+	} else {
+		r.RightActions = len(r.Missing) == 0
+	}
+	score := 0
+	if r.RightFinding {
+		score += max(PointsFinding-CostWrongDiagnosis*r.WrongDiagnoses, minFindingWhenFound)
+	}
+	if r.RightActions {
+		score += PointsAction
+	}
+	if len(r.WrongActions) == 0 {
+		score += PointsClean
+	}
+	r.Score = min(max(score-CostHint*hints, 0), MaxScore)
+	return r
+}
+
+// unverified says why a 2FA action's caller verification does not hold:
+// a ticked check the trainee never asked the caller, or one the caller
+// failed.
+func unverified(sc Scenario, e store.AuditEntry, asked map[string]bool) string {
+	checks := e.Details["checks"]
+	if checks == "" {
+		return ""
+	}
+	for _, c := range strings.Split(checks, "; ") {
+		k, ok := CheckKey(c)
+		if !ok {
+			continue
+		}
+		switch {
+		case !asked[k]:
+			return "ticked “" + c + "” without asking the caller"
+		case !sc.Caller.Verify[k].Pass:
+			return "ticked “" + c + "”, which the caller failed"
+		}
+	}
+	return ""
+}
+
+// ExpectedTaken: every expected action is in the trail, so the practice
+// ends by itself (issue 13: "or takes the expected action").
+func ExpectedTaken(sc Scenario, trail []store.AuditEntry) bool {
+	if len(sc.Expect.Actions) == 0 {
+		return false
+	}
+	taken := map[string]bool{}
+	for _, spec := range model.Catalog {
+		for _, e := range trail {
+			if e.Action == spec.Action {
+				taken[spec.Name] = true
+			}
+		}
+	}
+	for _, want := range sc.Expect.Actions {
+		if !taken[actionName(want)] {
+			return false
+		}
+	}
+	return true
+}
+
+// ScoreAction is the live audit action of a practice's score: the one
+// record training writes to the live store.
+const ScoreAction = "training_score"
+
+// Details is the score as the live audit record's details: no account,
+// no PII, only the scenario and how it went.
+func (r Result) Details() map[string]string {
+	return map[string]string{
+		"scenario": r.Scenario, "score": strconv.Itoa(r.Score), "right_finding": strconv.FormatBool(r.RightFinding),
+		"first_finding": r.FirstFinding, "wrong_diagnoses": strconv.Itoa(r.WrongDiagnoses),
+		"right_actions": strconv.FormatBool(r.RightActions), "wrong_actions": strconv.Itoa(len(r.WrongActions)),
+		"hints": strconv.Itoa(r.Hints), "seconds": strconv.Itoa(int(r.Took.Seconds())), "ended": r.Ended,
+	}
+}
+
+// ResultFrom reads a score record back.
+func ResultFrom(e store.AuditEntry) (Result, error) {
+	d := e.Details
+	score, err := strconv.Atoi(d["score"])
+	if err != nil {
+		return Result{}, fmt.Errorf("audit %d: score %q: %w", e.Seq, d["score"], err)
+	}
+	r := Result{Trainee: e.Actor, Scenario: d["scenario"], Score: score, RightFinding: d["right_finding"] == "true",
+		FirstFinding: d["first_finding"], RightActions: d["right_actions"] == "true", Ended: d["ended"], At: e.At}
+	r.WrongDiagnoses, _ = strconv.Atoi(d["wrong_diagnoses"])
+	r.Hints, _ = strconv.Atoi(d["hints"])
+	secs, _ := strconv.Atoi(d["seconds"])
+	r.Took = time.Duration(secs) * time.Second
+	if n, _ := strconv.Atoi(d["wrong_actions"]); n > 0 {
+		r.WrongActions = make([]string, n)
+	}
+	return r, nil
+}
