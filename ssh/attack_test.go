@@ -308,7 +308,7 @@ func TestRefusedLoginsAreAudited(t *testing.T) {
 	if len(refused) != 1 || refused[0].Details["user"] != "sam" || refused[0].Details["keys_offered"] != "2" {
 		t.Fatalf("refused login audit: %+v", refused)
 	}
-	// the trainer turned away from a live store is audited too
+	// the trainer turned away from a live store with no training room is audited too
 	c, err := f.dial("tina", gossh.PublicKeys(f.keys["tina"]))
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +318,7 @@ func TestRefusedLoginsAreAudited(t *testing.T) {
 	sess.CombinedOutput("")
 	c.Close()
 	refused, _ = f.st.AuditLog(store.AuditFilter{Actions: []string{"ssh_login_refused"}})
-	if len(refused) != 2 || refused[0].Details["why"] != "trainer on a live store" {
+	if len(refused) != 2 || refused[0].Details["why"] != "trainer on a live store without a training room" {
 		t.Fatalf("trainer refusal audit: %+v", refused)
 	}
 }
