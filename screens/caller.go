@@ -52,7 +52,9 @@ func NewCaller(env *tui.Env, run *training.Run) *Caller {
 func (c *Caller) Init() tea.Cmd { return nil }
 
 // Title implements tui.Screen.
-func (c *Caller) Title() string { return "Caller · " + c.run.Scenario.Title }
+func (c *Caller) Title() string { return callerTitle(c.run.Scenario) }
+
+func callerTitle(sc training.Scenario) string { return "Caller · " + sc.Title }
 
 // Update implements tui.Screen.
 func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {

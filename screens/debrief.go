@@ -71,12 +71,12 @@ func (d *Debrief) View(width, height int) string {
 		b = append(b, st.Bad.Render(tui.Hang("", d.err.Error(), width)))
 	}
 	b = append(b, "")
-	first := r.FirstFinding
-	if first == "" {
-		first = "no diagnosis run"
+	yours := "you ran no diagnosis."
+	if r.FirstFinding != "" {
+		yours = "your first diagnosis led with " + r.FirstFinding + "."
 	}
-	b = append(b, tui.Hang(mark(r.RightFinding)+" ", fmt.Sprintf("Finding: the call leads with %s (rung %d); your first diagnosis led with %s.",
-		d.sc.Expect.Finding, training.Rung(d.sc.Expect.Finding), first), width))
+	b = append(b, tui.Hang(mark(r.RightFinding)+" ", fmt.Sprintf("Finding: the call leads with %s (rung %d); %s",
+		d.sc.Expect.Finding, training.Rung(d.sc.Expect.Finding), yours), width))
 	if r.WrongDiagnoses > 0 {
 		b = append(b, tui.Hang(mark(false)+" ", fmt.Sprintf("%d diagnosis(es) led elsewhere first (−%d each).", r.WrongDiagnoses, training.CostWrongDiagnosis), width))
 	}
@@ -100,7 +100,10 @@ func (d *Debrief) View(width, height int) string {
 	}
 	b = append(b, "", st.Label.Render("The case"))
 	for i, f := range d.findings {
-		head := fmt.Sprintf("rung %d · %s · %s", training.Rung(f.Code), f.Code, strings.Join(f.Rules, ", "))
+		head := fmt.Sprintf("rung %d · %s", training.Rung(f.Code), f.Code)
+		if len(f.Rules) > 0 {
+			head += " · " + strings.Join(f.Rules, ", ")
+		}
 		if i == 0 {
 			b = append(b, st.Title.Render(tui.Clip(head, width)), tui.Hang("  ", f.Title, width))
 			for _, e := range f.Evidence {

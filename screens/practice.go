@@ -30,7 +30,7 @@ type practiceKeys struct{ Up, Down, Start, Watch key.Binding }
 // PracticeHotkey opens the picker from any live screen (issue 13: any
 // role may practise).
 func PracticeHotkey(env *tui.Env, room *training.Room) tui.Hotkey {
-	return tui.Hotkey{Key: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "practice a training scenario")),
+	return tui.Hotkey{Key: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "practice")), Title: practiceTitle,
 		Open: func() tui.Screen { return NewPractice(env, room, "") }}
 }
 
@@ -68,7 +68,9 @@ func (p *Practice) tick() tea.Cmd {
 }
 
 // Title implements tui.Screen.
-func (p *Practice) Title() string { return "Practice · pick a scenario" }
+func (p *Practice) Title() string { return practiceTitle }
+
+const practiceTitle = "Practice · pick a scenario"
 
 // rows: the scenarios, then the practices open now.
 func (p *Practice) rows() int { return len(p.room.Library) + len(p.desks) }
@@ -132,7 +134,7 @@ func (p *Practice) begin(sc training.Scenario) tea.Cmd {
 		end()
 	}
 	env.Hotkeys = []tui.Hotkey{{Key: key.NewBinding(key.WithKeys("ctrl+t"), key.WithHelp("ctrl+t", "caller")),
-		Open: func() tui.Screen { return NewCaller(env, run) }}}
+		Title: callerTitle(sc), Open: func() tui.Screen { return NewCaller(env, run) }}}
 	return tui.Enter(env, NewCaller(env, run))
 }
 
@@ -140,15 +142,15 @@ func (p *Practice) begin(sc training.Scenario) tea.Cmd {
 func (p *Practice) View(width, height int) string {
 	st := p.env.Styles
 	rows := make([][]string, 0, p.rows())
-	for i, sc := range p.room.Library {
-		rows = append(rows, []string{fmt.Sprint(i + 1), sc.Difficulty, sc.Title, fmt.Sprintf("%s · rung %d", sc.Expect.Finding, training.Rung(sc.Expect.Finding))})
+	for _, sc := range p.room.Library {
+		rows = append(rows, []string{sc.Name, sc.Difficulty, sc.Title, fmt.Sprintf("%s · rung %d", sc.Expect.Finding, training.Rung(sc.Expect.Finding))})
 	}
 	now := p.env.Now()
 	for _, d := range p.desks {
-		rows = append(rows, []string{"▶", "watch", d.Trainee + " · " + d.Scenario, "since " + model.RelTime(d.Since, now)})
+		rows = append(rows, []string{"▶ watch " + d.Trainee, "", d.Scenario, "since " + model.RelTime(d.Since, now)})
 	}
-	intro := st.Muted.Render(tui.Clip("A scripted caller, the real screens, a sandbox: nothing you do here touches live data.", width))
-	cols := []tui.Column{tui.Col("#", 3), tui.Col("level", 6), tui.Col("scenario", 0)}
+	intro := st.Muted.Render(tui.Clip("A scripted caller, the real screens, a sandbox: nothing here touches live data.", width))
+	cols := []tui.Column{tui.Col("scenario", 26), tui.Col("level", 6), tui.Col("the call", 0)}
 	if width >= 100 {
 		cols = append(cols, tui.Col("teaches", 34))
 	}

@@ -450,9 +450,8 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	for _, h := range a.env.Hotkeys {
 		if key.Matches(msg, h.Key) {
-			// the screen it opens is on top already: nothing to open
-			if s := h.Open(); s != nil && s.Title() != a.top().Title() {
-				a.env.Push(s)
+			if h.Title != a.top().Title() { // on top already: nothing to open
+				a.env.Push(h.Open())
 			}
 			return a, a.navigate()
 		}
@@ -500,11 +499,14 @@ func (a *App) View() string {
 	return frame
 }
 
-// hotkeys are the current world's hotkey bindings.
+// hotkeys are the current world's hotkey bindings, but the one that
+// opens the screen on top.
 func (a *App) hotkeys() []key.Binding {
 	var out []key.Binding
 	for _, h := range a.env.Hotkeys {
-		out = append(out, h.Key)
+		if h.Title != a.top().Title() {
+			out = append(out, h.Key)
+		}
 	}
 	return out
 }

@@ -98,8 +98,9 @@ func (e *Env) Pop() tea.Cmd {
 
 // Hotkey is a key that opens a screen from any screen of its world.
 type Hotkey struct {
-	Key  key.Binding
-	Open func() Screen
+	Key   key.Binding
+	Title string // the title of the screen it opens: on that screen it is left out
+	Open  func() Screen
 }
 
 // NewEnv fills in the defaults around the parts only the caller knows.

@@ -1,0 +1,153 @@
+package screens
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/training"
+	"frontdoor/tui"
+)
+
+func room(t *testing.T) *training.Room {
+	t.Helper()
+	lib, err := training.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return training.NewRoom(lib)
+}
+
+func startPractice(t *testing.T, env *tui.Env, r *training.Room, scenario string) *harness {
+	t.Helper()
+	env.Hotkeys = append(env.Hotkeys, PracticeHotkey(env, r))
+	app := tui.NewApp(env, NewPractice(env, r, scenario))
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
+	t.Cleanup(func() { tm.Quit() })
+	return &harness{t: t, tm: tm, env: env}
+}
+
+// liveState is everything of the live store a practice must not touch.
+type liveState struct {
+	accounts []byte
+	users    []store.User
+	outbox   []store.OutboxMessage
+	audit    []store.AuditEntry
+}
+
+func snapshot(t *testing.T, st *store.Store) liveState {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := st.Export(&b); err != nil {
+		t.Fatal(err)
+	}
+	users, _ := st.Users()
+	outbox, _ := st.Outbox(true)
+	audit, _ := st.AuditLog(store.AuditFilter{})
+	return liveState{b.Bytes(), users, outbox, audit}
+}
+
+func TestPracticePickerGolden(t *testing.T) {
+	h := startPractice(t, newEnv(t, newStore(t), "tina", model.RoleTrainer), room(t), "")
+	h.see("capital-borrower")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+func TestCallerPanelGolden(t *testing.T) {
+	h := startPractice(t, newEnv(t, newStore(t), "tess", model.RoleAgent), room(t), "unverified-new-client")
+	h.see("Amy Chen")
+	h.typ("1")
+	h.see("amy.chen@yahoo.com")
+	h.typ("3")
+	h.see("verify something")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+// A whole practice on the real screens: the caller panel, Lookup,
+// Account, the Diagnose interview, an action in the sandbox, the debrief
+// and back to the picker. The TRAINING badge stands on every screen; the
+// live store is exactly as it was but for the one score record.
+func TestPracticeEndToEndTouchesOnlyTheScore(t *testing.T) {
+	live := newStore(t)
+	before := snapshot(t, live)
+	h := startPractice(t, newEnv(t, live, "tess", model.RoleAgent), room(t), "unverified-new-client")
+	h.see("Amy Chen")
+	h.typ("l")
+	h.see("Find an account")
+	h.typ("amy")
+	h.see("amy")
+	h.key(tea.KeyEnter)
+	h.see("Latest sign-ins")
+	h.typ("d")
+	h.see("Ask the caller")
+	h.typ("1l")
+	h.key(tea.KeyEnter)
+	h.see("email_unverified")
+	h.key(tea.KeyEsc)
+	h.see("Latest sign-ins")
+	h.typ("e")
+	h.see("Resend verification email")
+	h.key(tea.KeyEnter)
+	h.see("Score 100 / 100")
+	h.key(tea.KeyEnter)
+	h.see("Practice · pick a scenario")
+	final := h.frame()
+	if bytes.Contains([]byte(final), []byte("TRAINING")) {
+		t.Fatalf("the badge stayed after the practice:\n%s", final)
+	}
+
+	after := snapshot(t, live)
+	if !bytes.Equal(before.accounts, after.accounts) || !reflect.DeepEqual(before.users, after.users) || !reflect.DeepEqual(before.outbox, after.outbox) {
+		t.Fatal("the practice changed live accounts, users or outbox")
+	}
+	if len(after.audit) != len(before.audit)+1 {
+		t.Fatalf("live audit grew by %d entries, want 1 (the score): %+v", len(after.audit)-len(before.audit), after.audit[:len(after.audit)-len(before.audit)])
+	}
+	score := after.audit[0]
+	if score.Action != training.ScoreAction || score.Actor != "tess" || score.Account != "" || score.Details["score"] != "100" || score.Details["scenario"] != "unverified-new-client" {
+		t.Fatalf("score record: %+v", score)
+	}
+	if !reflect.DeepEqual(before.audit, after.audit[1:]) {
+		t.Fatal("the live audit trail changed beneath the score")
+	}
+	if problems, err := live.Check(); err != nil || len(problems) > 0 {
+		t.Fatalf("check after a practice: %v %v", problems, err)
+	}
+}
+
+func TestDebriefGolden(t *testing.T) {
+	h := startPractice(t, newEnv(t, newStore(t), "tess", model.RoleAgent), room(t), "reset-bounced")
+	h.see("Grace Okafor")
+	h.typ("h")
+	h.see("latest reset's status")
+	h.typ("D")
+	h.see("Score")
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+// A watcher sees the trainee's screen change; the trainee sees they are
+// watched.
+func TestWatchFollowsTrainee(t *testing.T) {
+	r := room(t)
+	live := newStore(t)
+	trainee := startPractice(t, newEnv(t, live, "tess", model.RoleAgent), r, "sms-filtered")
+	trainee.see("Rachel Stone")
+	env := newEnv(t, live, "tina", model.RoleTrainer)
+	watcher := tui.NewApp(env, NewWatch(env, r, "tess"))
+	tm := teatest.NewTestModel(t, watcher, teatest.WithInitialTermSize(100, 30))
+	t.Cleanup(func() { tm.Quit() })
+	w := &harness{t: t, tm: tm, env: env}
+	w.see("Rachel Stone")
+	trainee.see("watched by tina")
+	trainee.typ("4")
+	w.see("home in Denver")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	trainee.typ("5") // any redraw: the header no longer names the watcher
+	trainee.see("same one as always")
+}
