@@ -80,7 +80,9 @@ func (tr *trainee) act(name string, checks []string) error {
 	spec, _ := model.ActionByName(actionName(name))
 	in := model.ActionInput{By: "tess", Role: PracticeRole, Now: sc.Now, Reason: "practice", Confirmed: true, Checks: checks, Target: actionTarget(name)}
 	_, err = tr.run.Sandbox.Store.Act(rec.Account.ID, rec.Version, tr.run.Actor(), sc.Now, spec.Action,
-		func(a model.Account, _ store.Actor) (model.Effect, error) { return spec.Decide(model.DefaultPolicy, a, in) })
+		func(a model.Account, _ store.Actor) (model.Effect, error) {
+			return spec.Decide(model.DefaultPolicy, a, in)
+		})
 	return err
 }
 

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"frontdoor/store"
+	"frontdoor/training"
+)
+
+// `scenarios validate` is part of go test: the embedded library passes,
+// and a trainer's broken scenario is named by file, line and field.
+func TestScenariosValidate(t *testing.T) {
+	r := run(t, "", "scenarios", "validate")
+	if r.code != 0 || !strings.Contains(r.out, "scenarios valid") {
+		t.Fatalf("embedded library: %+v", r)
+	}
+	if r := run(t, "", "scenarios", "list"); r.code != 0 || !strings.Contains(r.out, "provider-lost-everything") {
+		t.Fatalf("list: %+v", r)
+	}
+	dir := t.TempDir()
+	good, _ := os.ReadFile("../training/scenarios/expired-link.yaml")
+	os.WriteFile(filepath.Join(dir, "ok.yaml"), good, 0o600)
+	os.WriteFile(filepath.Join(dir, "drift.yaml"), []byte(strings.Replace(string(good), "finding: reset_link_expired", "finding: reset_filtered", 1)), 0o600)
+	os.WriteFile(filepath.Join(dir, "typo.yaml"), []byte(strings.Replace(string(good), "hints:", "hint:", 1)), 0o600)
+	r = run(t, "", "scenarios", "validate", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, "drift.yaml: expect.finding: the diagnosis leads with reset_link_expired") ||
+		!strings.Contains(r.err, "typo.yaml:") || !strings.Contains(r.err, "field hint not found") || !strings.Contains(r.err, "2 scenario(s) invalid") {
+		t.Fatalf("broken scenarios: %+v", r)
+	}
+	if r := run(t, "", "scenarios", "frobnicate"); r.code != ExitUsage {
+		t.Fatalf("bad subcommand: %+v", r)
+	}
+}
+
+// `training report` lists the score records per trainee and scenario.
+func TestTrainingReport(t *testing.T) {
+	dir := importFixtures(t)
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []struct {
+		who, scenario string
+		score         int
+	}{{"tess", "expired-link", 60}, {"tess", "expired-link", 100}, {"ravi", "sms-abroad", 80}} {
+		res := training.Result{Scenario: s.scenario, Score: s.score, RightFinding: true, Took: 90 * time.Second}
+		err := st.AuditAs(store.Actor{Name: s.who, Role: "agent"}, store.AuditEntry{At: fixedNow.Add(time.Duration(i) * time.Hour), Action: training.ScoreAction, Details: res.Details()})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	r := run(t, "", "training", "report", "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "Per trainee") || !strings.Contains(r.out, "tess  2     80       100   100") || !strings.Contains(r.out, "sms-abroad    1     80") {
+		t.Fatalf("report: %+v", r)
+	}
+	r = run(t, "", "training", "report", "--trainee", "ravi", "--json", "--data", dir)
+	var got []training.Result
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil || len(got) != 1 || got[0].Trainee != "ravi" || got[0].Score != 80 || got[0].Took != 90*time.Second {
+		t.Fatalf("json: %v %+v", err, r)
+	}
+	if r := run(t, "", "training", "report", "--data", t.TempDir()); r.code != ExitFail || !strings.Contains(r.err, "no store") {
+		t.Fatalf("no store: %+v", r)
+	}
+}

@@ -1,0 +1,164 @@
+package ssh
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hinshun/vt10x"
+	gossh "golang.org/x/crypto/ssh"
+
+	"frontdoor/store"
+	"frontdoor/training"
+)
+
+func withRoom(t *testing.T) Config {
+	t.Helper()
+	lib, err := training.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{Room: training.NewRoom(lib)}
+}
+
+// run connects user with a w×h PTY and runs command (ssh -t HOST command).
+func (f *fixture) run(user, command string, w, h int) *screen {
+	f.t.Helper()
+	c, err := f.dial(user, gossh.PublicKeys(f.keys[user]))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { c.Close() })
+	sess, err := c.NewSession()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		f.t.Fatal(err)
+	}
+	in, _ := sess.StdinPipe()
+	out, _ := sess.StdoutPipe()
+	if err := sess.Start(command); err != nil {
+		f.t.Fatal(err)
+	}
+	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, in: in, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		buf := make([]byte, 32<<10)
+		var pending []byte
+		for {
+			n, err := out.Read(buf)
+			if n > 0 {
+				pending = append(pending, buf[:n]...)
+				m, _ := s.term.Write(pending)
+				pending = append(pending[:0], pending[m:]...)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return s
+}
+
+// badge checks the TRAINING badge stands in the header of the screen shown.
+func (s *screen) badge(screen string) {
+	s.t.Helper()
+	s.see(screen)
+	if head, _, _ := strings.Cut(s.text(), "\n"); !strings.Contains(head, "TRAINING") {
+		s.t.Fatalf("no TRAINING badge on %s: %q", screen, head)
+	}
+}
+
+// `ssh -t HOST practice NAME` runs a scenario end to end on the real
+// screens with the badge on every one; a trainer watching sees the
+// trainee's screen change, and the trainee sees who watches.
+func TestPracticeAndWatchOverSSH(t *testing.T) {
+	f := serve(t, withRoom(t))
+	before, _ := f.st.AuditLog(store.AuditFilter{})
+	sam := f.run("sam", "practice expired-link", 80, 24)
+	sam.badge("Marcus Bell")
+	sam.typ("3")
+	sam.badge("link has expired")
+
+	tina := f.run("tina", "watch sam", 80, 24)
+	tina.see("Watching sam")
+	tina.see("Marcus Bell")
+	sam.see("watched by tina")
+
+	sam.typ("l")
+	sam.badge("Find an account")
+	tina.see("Find an account")
+	sam.typ("marcus")
+	sam.see("Marcus Bell")
+	sam.typ("\r")
+	sam.badge("Latest sign-ins")
+	sam.typ("d")
+	sam.badge("Ask the caller")
+	sam.typ("1")
+	sam.typ("k")
+	sam.typ("\r")
+	sam.badge("reset_link_expired")
+	sam.typ("\x1b")
+	sam.see("Latest sign-ins")
+	sam.typ("p")
+	sam.badge("Reason (optional)")
+	sam.typ("\r")
+	sam.badge("Score 100 / 100")
+	tina.see("Score 100 / 100")
+	sam.typ("\r")
+	sam.see("Practice · pick a scenario")
+	if head, _, _ := strings.Cut(sam.text(), "\n"); strings.Contains(head, "TRAINING") {
+		t.Fatalf("the badge stayed after the practice: %q", head)
+	}
+	tina.see("practice has ended")
+
+	after, _ := f.st.AuditLog(store.AuditFilter{Actions: []string{training.ScoreAction}})
+	if len(after) != 1 || after[0].Actor != "sam" || after[0].Details["score"] != "100" {
+		t.Fatalf("score records: %+v", after)
+	}
+	all, _ := f.st.AuditLog(store.AuditFilter{})
+	for _, e := range all[:len(all)-len(before)] {
+		switch e.Action {
+		case "ssh_login", training.ScoreAction:
+		default:
+			t.Fatalf("a practice wrote %q to the live trail: %+v", e.Action, e)
+		}
+	}
+	if out, _ := f.st.Outbox(true); len(out) != 0 {
+		t.Fatalf("the practice's reset reached the live outbox: %+v", out)
+	}
+}
+
+// A trainer lands on the picker and can reach nothing live; with no
+// training room on the server they are refused (TestTrainerKeptOffTheLiveStore).
+func TestTrainerLandsOnPicker(t *testing.T) {
+	f := serve(t, withRoom(t))
+	tina := f.connect("tina", 80, 24)
+	tina.see("Practice · pick a scenario")
+	tina.typ("/") // Lookup's key elsewhere: nothing here
+	tina.typ(":")
+	tina.see("Commands")
+	tina.typ("find")
+	time.Sleep(100 * time.Millisecond)
+	if strings.Contains(tina.text(), "Find an account") {
+		t.Fatalf("a trainer reached Lookup:\n%s", tina.text())
+	}
+	for command, want := range map[string]string{
+		"practice no-such-thing": "no scenario",
+		"watch ann":              "for trainers, leads and admins",
+		"rm -rf /":               "unknown command",
+	} {
+		c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, _ := c.NewSession()
+		sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
+		out, _ := sess.CombinedOutput(command)
+		c.Close()
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s: got %q, want %q", command, out, want)
+		}
+	}
+}
