@@ -72,7 +72,7 @@ func (p *Practice) Title() string { return practiceTitle }
 
 const practiceTitle = "Practice · pick a scenario"
 
-// rows: the scenarios, then the practices open now.
+// rows: the practices open now (to watch), then the scenarios.
 func (p *Practice) rows() int { return len(p.room.Library) + len(p.desks) }
 
 // Update implements tui.Screen.
@@ -82,8 +82,10 @@ func (p *Practice) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		if msg.p != p {
 			return p, nil
 		}
+		n := len(p.desks)
 		p.desks = p.room.Practising()
-		p.selected = min(p.selected, max(p.rows()-1, 0))
+		// keep the same row selected as practices open and close above it
+		p.selected = min(max(p.selected+len(p.desks)-n, 0), max(p.rows()-1, 0))
 		return p, p.tick()
 	case tea.KeyMsg:
 		switch {
@@ -92,11 +94,11 @@ func (p *Practice) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		case key.Matches(msg, p.keys.Down):
 			p.selected = min(p.selected+1, max(p.rows()-1, 0))
 		case key.Matches(msg, p.keys.Start), key.Matches(msg, p.keys.Watch):
-			if i := p.selected - len(p.room.Library); i >= 0 && i < len(p.desks) {
-				return p, p.env.Push(NewWatch(p.env, p.room, p.desks[i].Trainee))
+			if p.selected < len(p.desks) {
+				return p, p.env.Push(NewWatch(p.env, p.room, p.desks[p.selected].Trainee))
 			}
-			if key.Matches(msg, p.keys.Start) && p.selected < len(p.room.Library) {
-				return p, p.begin(p.room.Library[p.selected])
+			if i := p.selected - len(p.desks); key.Matches(msg, p.keys.Start) && i < len(p.room.Library) {
+				return p, p.begin(p.room.Library[i])
 			}
 		}
 	}
@@ -142,12 +144,12 @@ func (p *Practice) begin(sc training.Scenario) tea.Cmd {
 func (p *Practice) View(width, height int) string {
 	st := p.env.Styles
 	rows := make([][]string, 0, p.rows())
-	for _, sc := range p.room.Library {
-		rows = append(rows, []string{sc.Name, sc.Difficulty, sc.Title, fmt.Sprintf("%s · rung %d", sc.Expect.Finding, training.Rung(sc.Expect.Finding))})
-	}
 	now := p.env.Now()
 	for _, d := range p.desks {
-		rows = append(rows, []string{"▶ watch " + d.Trainee, "", d.Scenario, "since " + model.RelTime(d.Since, now)})
+		rows = append(rows, []string{"▶ watch " + d.Trainee, "now", d.Scenario + " · since " + model.RelTime(d.Since, now)})
+	}
+	for _, sc := range p.room.Library {
+		rows = append(rows, []string{sc.Name, sc.Difficulty, sc.Title, fmt.Sprintf("%s · rung %d", sc.Expect.Finding, training.Rung(sc.Expect.Finding))})
 	}
 	intro := st.Muted.Render(tui.Clip("A scripted caller, the real screens, a sandbox: nothing here touches live data.", width))
 	cols := []tui.Column{tui.Col("scenario", 26), tui.Col("level", 6), tui.Col("the call", 0)}

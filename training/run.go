@@ -25,8 +25,9 @@ type Run struct {
 	Sandbox  *Sandbox
 	Started  time.Time
 
-	wall   func() time.Time
-	record Recorder
+	wall    func() time.Time
+	record  Recorder
+	initial *model.Account // the caller's account as the call began, for the debrief
 
 	mu     sync.Mutex
 	asked  map[string]bool
@@ -44,7 +45,16 @@ func Start(sc Scenario, trainee string, wall func() time.Time, record Recorder) 
 	if err != nil {
 		return nil, err
 	}
-	return &Run{Scenario: sc, Trainee: trainee, Sandbox: sb, Started: wall(), wall: wall, record: record, asked: map[string]bool{}}, nil
+	r := &Run{Scenario: sc, Trainee: trainee, Sandbox: sb, Started: wall(), wall: wall, record: record, asked: map[string]bool{}}
+	rec, err := sb.CallerAccount(sc)
+	if err != nil {
+		sb.Close()
+		return nil, err
+	}
+	if rec != nil {
+		r.initial = &rec.Account
+	}
+	return r, nil
 }
 
 // Actor is who the trainee is in the sandbox: their name, the practice
@@ -216,18 +226,11 @@ func (r *Run) Close() error {
 }
 
 // Explain is the debrief's account of the case: the diagnosis of the
-// caller's full report on the scenario's account, every finding that
-// holds (the first is the answer), with its rung and rules.
+// caller's full report on the account as the call began (not as the
+// trainee's actions left it), every finding that holds (the first is the
+// answer), with its rung and rules.
 func (r *Run) Explain(p model.Policy) []model.Finding {
-	rec, err := r.Sandbox.CallerAccount(r.Scenario)
-	if err != nil {
-		return nil
-	}
-	var acc *model.Account
-	if rec != nil {
-		acc = &rec.Account
-	}
-	return p.Diagnose(acc, r.Scenario.Report(), r.Scenario.Now)
+	return p.Diagnose(r.initial, r.Scenario.Report(), r.Scenario.Now)
 }
 
 func or(s, fallback string) string {
