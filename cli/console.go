@@ -127,9 +127,16 @@ func runServe(c *ctx) error {
 	if err != nil {
 		return err
 	}
+	room := training.NewRoom(lib)
 	st, err := c.store()
 	if err != nil {
 		return err
+	}
+	// practices make their sandboxes in the data directory, which this
+	// server holds alone; a crash's leftovers go now
+	room.SandboxDir = filepath.Join(c.dataDir, "practice")
+	if err := training.ClearSandboxes(room.SandboxDir); err != nil {
+		return fmt.Errorf("clearing old practice sandboxes: %w", err)
 	}
 	if *seed {
 		if _, err := seedIfEmpty(st, c.io.now()); err != nil {
@@ -150,7 +157,7 @@ func runServe(c *ctx) error {
 		}
 	}
 	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,
-		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys, Room: training.NewRoom(lib)})
+		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys, Room: room})
 	if err != nil {
 		return err
 	}

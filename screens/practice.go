@@ -114,7 +114,7 @@ func (p *Practice) begin(sc training.Scenario) tea.Cmd {
 	record := func(r training.Result) error {
 		return live.Audit(training.ScoreAction, "", "", r.Details())
 	}
-	run, err := training.Start(sc, live.Actor.Name, live.Clock, record)
+	run, err := training.Start(sc, p.room.SandboxDir, live.Actor.Name, live.Clock, record)
 	if err != nil {
 		return tui.ToastError(fmt.Errorf("scenario %s: %w", sc.Name, err))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
@@ -21,7 +22,9 @@ func room(t *testing.T) *training.Room {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return training.NewRoom(lib)
+	r := training.NewRoom(lib)
+	r.SandboxDir = t.TempDir()
+	return r
 }
 
 func startPractice(t *testing.T, env *tui.Env, r *training.Room, scenario string) *harness {
@@ -29,7 +32,11 @@ func startPractice(t *testing.T, env *tui.Env, r *training.Room, scenario string
 	env.Hotkeys = append(env.Hotkeys, PracticeHotkey(env, r))
 	app := tui.NewApp(env, NewPractice(env, r, scenario))
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
-	t.Cleanup(func() { tm.Quit() })
+	t.Cleanup(func() {
+		tm.Quit()
+		tm.WaitFinished(t, teatest.WithFinalTimeout(3*time.Second))
+		app.Close() // as the server does: a practice left open deletes its sandbox
+	})
 	return &harness{t: t, tm: tm, env: env}
 }
 

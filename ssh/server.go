@@ -470,7 +470,9 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	}}
 	// no tea.WithContext: wish quits the program when the session ends, and a
 	// killed program would log a client's plain disconnect as an error
-	p := tea.NewProgram(st.app, tea.WithInput(&pasteLimit{r: sess}), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
+	in := &pasteLimit{r: sess}
+	p := tea.NewProgram(st.app, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
+	in.onEOF = p.Quit
 	st.live.program = p
 	if !s.live.add(st.live) {
 		return nil // shutting down

@@ -140,6 +140,7 @@ type screen struct {
 	term vt10x.Terminal
 	in   io.WriteCloser
 	sess *gossh.Session
+	conn io.Closer // the client's connection, where the test has it
 	done chan struct{}
 	mu   sync.Mutex
 	raw  strings.Builder

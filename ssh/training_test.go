@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,46 @@ func withRoom(t *testing.T) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{Room: training.NewRoom(lib)}
+	room := training.NewRoom(lib)
+	room.SandboxDir = t.TempDir()
+	return Config{Room: room}
+}
+
+// sandboxes lists the practice sandboxes on disk.
+func sandboxes(t *testing.T, cfg Config) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(cfg.Room.SandboxDir, "frontdoor-practice-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// A practice's sandbox is deleted when the client goes away mid-call:
+// the connection dropped, or only the session's input closed.
+func TestPracticeSandboxGoesWithTheSession(t *testing.T) {
+	for name, leave := range map[string]func(*screen){
+		"connection closed": func(s *screen) { s.conn.Close() },
+		"input closed":      func(s *screen) { s.in.Close() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := withRoom(t)
+			f := serve(t, cfg)
+			sam := f.run("sam", "practice sms-filtered", 80, 24)
+			sam.badge("Rachel Stone")
+			if n := len(sandboxes(t, cfg)); n != 1 {
+				t.Fatalf("%d sandboxes during the practice, want 1", n)
+			}
+			leave(sam)
+			deadline := time.Now().Add(5 * time.Second)
+			for len(sandboxes(t, cfg)) > 0 || len(f.srv.Sessions()) > 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("left after the client went away: sandboxes %v, sessions %+v", sandboxes(t, cfg), f.srv.Sessions())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
 }
 
 // run connects user with a w×h PTY and runs command (ssh -t HOST command).
@@ -41,7 +81,7 @@ func (f *fixture) run(user, command string, w, h int) *screen {
 	if err := sess.Start(command); err != nil {
 		f.t.Fatal(err)
 	}
-	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, in: in, done: make(chan struct{})}
+	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, conn: c, in: in, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		buf := make([]byte, 32<<10)
@@ -74,7 +114,8 @@ func (s *screen) badge(screen string) {
 // screens with the badge on every one; a trainer watching sees the
 // trainee's screen change, and the trainee sees who watches.
 func TestPracticeAndWatchOverSSH(t *testing.T) {
-	f := serve(t, withRoom(t))
+	cfg := withRoom(t)
+	f := serve(t, cfg)
 	before, _ := f.st.AuditLog(store.AuditFilter{})
 	sam := f.run("sam", "practice expired-link", 80, 24)
 	sam.badge("Marcus Bell")
@@ -112,6 +153,9 @@ func TestPracticeAndWatchOverSSH(t *testing.T) {
 		t.Fatalf("the badge stayed after the practice: %q", head)
 	}
 	tina.see("practice has ended")
+	if left := sandboxes(t, cfg); len(left) > 0 {
+		t.Fatalf("sandbox left after the practice: %v", left)
+	}
 
 	after, _ := f.st.AuditLog(store.AuditFilter{Actions: []string{training.ScoreAction}})
 	if len(after) != 1 || after[0].Actor != "sam" || after[0].Details["score"] != "100" {

@@ -2,6 +2,8 @@ package training
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -13,9 +15,29 @@ import (
 // trainee sees they are watched. One per server; safe for concurrent use.
 type Room struct {
 	Library Library
+	// SandboxDir is where practices make their sandboxes ("" for the
+	// system's temporary directory). A server puts them in its data
+	// directory, which it holds alone, and clears what a crash left there
+	// when it starts (ClearSandboxes).
+	SandboxDir string
 
 	mu    sync.Mutex
 	desks map[*Desk]struct{}
+}
+
+// ClearSandboxes removes the sandboxes a killed process left in dir. Only
+// the process that holds dir's store may call it: no practice of another
+// process can be running there.
+func ClearSandboxes(dir string) error {
+	names, err := filepath.Glob(filepath.Join(dir, "frontdoor-practice-*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range names {
+		errs = append(errs, os.RemoveAll(n))
+	}
+	return errors.Join(errs...)
 }
 
 // NewRoom makes a room over a library.

@@ -37,11 +37,11 @@ type Run struct {
 	closed bool
 }
 
-// Start makes the scenario's sandbox and starts the clock. wall is the
-// real clock (the time taken); the sandbox's own clock is the scenario's
-// fixed now.
-func Start(sc Scenario, trainee string, wall func() time.Time, record Recorder) (*Run, error) {
-	sb, err := NewSandbox(sc)
+// Start makes the scenario's sandbox under dir ("" for the system's
+// temporary directory) and starts the clock. wall is the real clock (the
+// time taken); the sandbox's own clock is the scenario's fixed now.
+func Start(sc Scenario, dir, trainee string, wall func() time.Time, record Recorder) (*Run, error) {
+	sb, err := NewSandbox(sc, dir)
 	if err != nil {
 		return nil, err
 	}

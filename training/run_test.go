@@ -24,7 +24,7 @@ func practise(t *testing.T, sc Scenario) *trainee {
 	t.Helper()
 	tr := &trainee{t: t}
 	wall := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	run, err := Start(sc, "tess", func() time.Time { wall = wall.Add(time.Minute); return wall }, func(r Result) error {
+	run, err := Start(sc, t.TempDir(), "tess", func() time.Time { wall = wall.Add(time.Minute); return wall }, func(r Result) error {
 		tr.rec = append(tr.rec, r)
 		return nil
 	})

@@ -26,10 +26,16 @@ type Sandbox struct {
 	dir   string
 }
 
-// NewSandbox makes the scenario's world. Errors in its accounts name the
-// scenario file and the line inside it.
-func NewSandbox(sc Scenario) (*Sandbox, error) {
-	dir, err := os.MkdirTemp("", "frontdoor-practice-")
+// NewSandbox makes the scenario's world in a new directory under parent
+// ("" for the system's temporary directory). Errors in its accounts name
+// the scenario file and the line inside it.
+func NewSandbox(sc Scenario, parent string) (*Sandbox, error) {
+	if parent != "" {
+		if err := os.MkdirAll(parent, 0o700); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	dir, err := os.MkdirTemp(parent, "frontdoor-practice-")
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}

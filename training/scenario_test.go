@@ -52,7 +52,7 @@ func TestBuiltinCoverage(t *testing.T) {
 	var roles []string
 	for _, sc := range builtin(t) {
 		if sc.Expect.Finding == "wrong_portal" {
-			sb, err := NewSandbox(sc)
+			sb, err := NewSandbox(sc, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 			data := strings.Replace(string(good), c.from, c.to, 1)
 			sc, err := Parse("x.yaml", []byte(data))
 			if err == nil {
-				_, err = NewSandbox(sc)
+				_, err = NewSandbox(sc, "")
 			}
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v; want it to contain %q", err, c.want)

@@ -17,7 +17,7 @@ import (
 // account (a 2FA action with the checks the caller passes) and is not one
 // the diagnosis stands against; and each wrong action is a real one.
 func Validate(sc Scenario, p model.Policy) error {
-	sb, err := NewSandbox(sc)
+	sb, err := NewSandbox(sc, "")
 	if err != nil {
 		return err
 	}
