@@ -17,6 +17,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"frontdoor/demo"
+	"frontdoor/metrics"
 	"frontdoor/mirror"
 	"frontdoor/screens"
 	fdssh "frontdoor/ssh"
@@ -91,11 +92,13 @@ func runConsole(c *ctx, args []string) error {
 	if env.Keys, err = tui.LoadKeys(userKeysFile()); err != nil {
 		return err
 	}
+	reg := newRegistry(st, c.io.Clock) // not served: times this console's frames and look-ups
+	st.SetRecorder(reg)
 	app := tui.NewApp(env, screens.NewLookup(env))
 	defer app.Close()
 	actor := env.Actor
 	_ = st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "console_login"})
-	_, err = tea.NewProgram(app, tea.WithAltScreen(), tea.WithContext(ctx)).Run()
+	_, err = tea.NewProgram(tui.TimeFrames(app, reg.Frame), tea.WithAltScreen(), tea.WithContext(ctx)).Run()
 	_ = st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "console_logout"})
 	if reason := app.ExitReason(); reason != "" {
 		fmt.Fprintln(c.io.Out, reason)
@@ -104,6 +107,11 @@ func runConsole(c *ctx, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// newRegistry is a metrics registry reading st's figures at scrape time.
+func newRegistry(st *store.Store, clock func() time.Time) *metrics.Registry {
+	return metrics.New(metrics.Sources{Outbox: st.OutboxCounts, StoreBytes: st.Size, LastSync: st.LastSync, Clock: clock})
 }
 
 // runServe serves the console over SSH until SIGINT or SIGTERM.
@@ -115,13 +123,23 @@ func runServe(c *ctx) error {
 	connRate := c.fs.Float64("conn-rate", fdssh.DefaultConnRate, "new connections a second per remote address (a floor behind one NAT address shares it)")
 	deliverTo := c.fs.String("deliver-to", "", "deliver the outbox to this URL continuously (rule S8)")
 	secretFile := c.fs.String("secret-file", "", "with --deliver-to: the file holding the shared signing secret")
+	metricsAddr := c.fs.String("metrics", "", "serve Prometheus metrics on http://ADDR/metrics (a loopback address, e.g. 127.0.0.1:9464)")
+	metricsPublic := c.fs.Bool("metrics-public", false, "with --metrics: allow an address that is not loopback")
 	if err := c.parse(); err != nil {
 		return err
+	}
+	if *metricsAddr != "" {
+		if err := metrics.CheckAddr(*metricsAddr, *metricsPublic); err != nil {
+			return usagef("%v", err)
+		}
+	} else if *metricsPublic {
+		return usagef("--metrics-public goes with --metrics ADDR")
 	}
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
+	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
 	if *seed {
 		if _, err := seedIfEmpty(st, c.io.now()); err != nil {
 			return err
@@ -129,7 +147,6 @@ func runServe(c *ctx) error {
 	} else if err := st.ReanchorDemo(c.io.now()); err != nil {
 		return err
 	}
-	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
 	keys, err := tui.LoadKeys(filepath.Join(c.dataDir, KeysFile)) // server-wide
 	if err != nil {
 		return err
@@ -140,8 +157,9 @@ func runServe(c *ctx) error {
 			return err
 		}
 	}
+	reg := newRegistry(st, c.io.Clock) // one per server: the Ops screen reads it even without --metrics
 	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,
-		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys})
+		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys, Metrics: reg})
 	if err != nil {
 		return err
 	}
@@ -168,6 +186,14 @@ func runServe(c *ctx) error {
 		defer unsub()
 		go relay.Run(ctx, wake, func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) })
 		logger.Info("delivering the outbox", "to", *deliverTo)
+	}
+	if *metricsAddr != "" {
+		bound, stop, err := reg.Listen(*metricsAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		logger.Info("metrics", "url", "http://"+bound+"/metrics")
 	}
 	logger.Info("serving", "addr", srv.Addr(), "store", st.Path(), "host_key", srv.HostKeyFingerprint())
 	sig := make(chan os.Signal, 1)

@@ -31,6 +31,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/time/rate"
 
+	"frontdoor/metrics"
 	"frontdoor/model"
 	"frontdoor/screens"
 	"frontdoor/store"
@@ -65,6 +66,10 @@ type Config struct {
 	WriteTimeout time.Duration
 	// Keys, when set, is the server-wide key map (a keys.json).
 	Keys *tui.KeyMap
+	// Metrics, when set, is told logins, sessions, frames, and (through
+	// the store) look-ups and actions; the Ops screen reads its recent
+	// latencies. One registry per server.
+	Metrics *metrics.Registry
 }
 
 // Defaults for the limits in Config.
@@ -103,6 +108,7 @@ type Server struct {
 	dropped     atomic.Int64 // refused logins over that rate, counted into the next audited one
 	stop        chan struct{}
 	stopOnce    sync.Once
+	rec         metrics.Recorder // Config.Metrics, or nothing
 }
 
 type ctxKey struct{ name string }
@@ -151,7 +157,11 @@ func New(cfg Config) (*Server, error) {
 	burst := int(4 * cfg.ConnRate)
 	s := &Server{cfg: cfg, live: registry{byID: map[uint64]*live{}}, stop: make(chan struct{}),
 		guard:    newGuard(rate.Limit(cfg.ConnRate), burst, cfg.LoginGrace, cfg.MaxUnauthenticated, cfg.MaxSessions),
-		refusals: rate.NewLimiter(10, 50), logRefusals: rate.NewLimiter(1, 10)}
+		refusals: rate.NewLimiter(10, 50), logRefusals: rate.NewLimiter(1, 10), rec: metrics.Nop{}}
+	if cfg.Metrics != nil {
+		s.rec = cfg.Metrics
+		cfg.Store.SetRecorder(cfg.Metrics)
+	}
 	keyPath := filepath.Join(cfg.DataDir, HostKeyFile)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
@@ -313,7 +323,16 @@ func (s *Server) closed(gc *guardConn) {
 	if authed || keys == 0 {
 		return
 	}
-	s.auditRefusal(user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})
+	s.refuse(metrics.LoginUnknownKey, user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})
+}
+
+// refuse counts a refused login by result and audits it when there
+// are details to audit.
+func (s *Server) refuse(result, user, host string, details map[string]string) {
+	s.rec.Login(result)
+	if details != nil {
+		s.auditRefusal(user, host, details)
+	}
 }
 
 func (s *Server) auditRefusal(user, host string, details map[string]string) {
@@ -344,6 +363,7 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			return
 		}
 		if !gc.authenticate() {
+			s.refuse(metrics.LoginServerFull, sess.User(), host, nil)
 			wish.Fatalln(sess, fullMessage)
 			return
 		}
@@ -354,21 +374,24 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 		defer gc.closeConsole()
 		u, err := s.cfg.Store.UserByKey(key)
 		if err != nil || u.Name != sess.User() {
-			s.auditRefusal(sess.User(), host, map[string]string{"why": "key no longer registered for this user"})
+			s.refuse(metrics.LoginUnknownKey, sess.User(), host, map[string]string{"why": "key no longer registered for this user"})
 			wish.Fatalln(sess, "frontdoor: this key is not registered for "+cleanName(sess.User())+".")
 			return
 		}
 		if u.Role == model.RoleTrainer && s.cfg.Mode != tui.Training {
-			s.auditRefusal(u.Name, host, map[string]string{"why": "trainer on a live store"})
+			s.refuse(metrics.LoginNotAllowed, u.Name, host, map[string]string{"why": "trainer on a live store"})
 			wish.Fatalln(sess, "frontdoor: trainers use the training sandbox, never the live store; this server is not one.")
 			return
 		}
 		if n, ok := s.live.reserve(u.Name, MaxSessionsPerUser); !ok {
-			s.auditRefusal(u.Name, host, map[string]string{"why": fmt.Sprintf("%d sessions open already", n)})
+			s.refuse(metrics.LoginUserLimit, u.Name, host, map[string]string{"why": fmt.Sprintf("%d sessions open already", n)})
 			wish.Fatalln(sess, fmt.Sprintf("frontdoor: %s has %d sessions open already; close one first (or ask on-call: frontdoor sessions).", u.Name, n))
 			return
 		}
 		defer s.live.release(u.Name)
+		s.rec.Login(metrics.LoginOK)
+		s.rec.SessionOpened()
+		defer s.rec.SessionClosed()
 		st := &session{actor: store.Actor{Name: u.Name, Role: u.Role, Registered: true}}
 		st.live = &live{SessionInfo: SessionInfo{User: u.Name, Role: u.Role, Remote: host, Key: store.Fingerprint(key), Started: s.cfg.Clock()},
 			key: key, conn: gc, finished: make(chan struct{})}
@@ -432,7 +455,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	}}
 	// no tea.WithContext: wish quits the program when the session ends, and a
 	// killed program would log a client's plain disconnect as an error
-	p := tea.NewProgram(st.app, tea.WithInput(&pasteLimit{r: sess}), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
+	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(&pasteLimit{r: sess}), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
 	st.live.program = p
 	if !s.live.add(st.live) {
 		return nil // shutting down

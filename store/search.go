@@ -3,6 +3,7 @@ package store
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"frontdoor/model"
 )
@@ -53,6 +54,7 @@ func (c candidate) rank() int {
 // limit (counted up to the search's work bound): only the first limit
 // records are loaded.
 func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err error) {
+	defer s.timeLookup(time.Now())
 	q := strings.TrimSpace(query)
 	if q == "" || limit <= 0 {
 		return nil, 0, nil
