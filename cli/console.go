@@ -92,8 +92,11 @@ func runConsole(c *ctx, args []string) error {
 	if env.Keys, err = tui.LoadKeys(userKeysFile()); err != nil {
 		return err
 	}
-	reg := newRegistry(st, c.io.Clock) // not served: times this console's frames and look-ups
+	// no server here, but the Ops screen still shows this console's own
+	// look-up and frame latency, the outbox, sync lag and findings
+	reg := newRegistry(st, c.io.Clock)
 	st.SetRecorder(reg)
+	env.Ops, env.OpenOps = fdssh.NewOpsSource(st, reg, nil, c.io.Clock).Snapshot, screens.OpenOps
 	app := tui.NewApp(env, screens.NewLookup(env))
 	defer app.Close()
 	actor := env.Actor

@@ -164,3 +164,28 @@ func TestMetricsOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestOpsOverSSH: an engineer presses o and sees who is on, live.
+func TestOpsOverSSH(t *testing.T) {
+	reg := metrics.New(metrics.Sources{})
+	f := serve(t, Config{Metrics: reg})
+	k := newKey(t)
+	f.keys["eve"] = k
+	if err := f.st.AddUser("eve", model.RoleEngineer, []string{string(gossh.MarshalAuthorizedKey(k.PublicKey()))},
+		store.Actor{Name: "test", Role: model.RoleAdmin}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sam := f.connect("sam", 80, 24)
+	sam.see("Find an account")
+	eve := f.connect("eve", 80, 24)
+	eve.see("Find an account")
+	eve.typ("\x1b") // leave the search box
+	time.Sleep(100 * time.Millisecond)
+	eve.typ("o")
+	eve.see("Leading findings")
+	eve.see("2 open · sam, eve")
+	eve.see("Who is on")
+	ann := f.connect("ann", 80, 24) // live: a third login shows within a refresh or two
+	ann.see("Find an account")
+	eve.see("3 open · sam, eve, ann")
+}

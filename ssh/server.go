@@ -109,6 +109,7 @@ type Server struct {
 	stop        chan struct{}
 	stopOnce    sync.Once
 	rec         metrics.Recorder // Config.Metrics, or nothing
+	ops         *OpsSource       // the Ops screen's figures, shared by the sessions
 }
 
 type ctxKey struct{ name string }
@@ -162,6 +163,7 @@ func New(cfg Config) (*Server, error) {
 		s.rec = cfg.Metrics
 		cfg.Store.SetRecorder(cfg.Metrics)
 	}
+	s.ops = NewOpsSource(cfg.Store, cfg.Metrics, s.Sessions, cfg.Clock)
 	keyPath := filepath.Join(cfg.DataDir, HostKeyFile)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
@@ -448,6 +450,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	if s.cfg.Mode != "" {
 		env.Mode = s.cfg.Mode
 	}
+	env.Ops, env.OpenOps = s.ops.Snapshot, screens.OpenOps
 	st.app = tui.NewApp(env, screens.NewLookup(env))
 	out := &stallWriter{w: sess, timeout: s.cfg.WriteTimeout, stall: func() {
 		s.cfg.Logger.Warn("session cut: client stopped reading", "user", st.actor.Name)

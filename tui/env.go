@@ -48,6 +48,13 @@ type Env struct {
 	// Ctx ends with the session; long-running commands watch it.
 	Ctx context.Context
 
+	// Ops, when set, reads the Ops screen's figures (the caller's: the
+	// SSH server, or the local console); OpenOps builds that screen
+	// (screens.OpenOps). With both set, roles that may (model.MaySeeOps)
+	// open it with its key or the palette.
+	Ops     func() OpsSnapshot
+	OpenOps func(*Env) Screen
+
 	nav []Screen // pending navigation: a screen to push, or nil to pop
 
 	reports map[string]model.Report // the last diagnosis shown, per account, this session
