@@ -13,7 +13,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/log"
 	"github.com/muesli/termenv"
 
 	"frontdoor/demo"
@@ -128,7 +127,13 @@ func runServe(c *ctx) error {
 	secretFile := c.fs.String("secret-file", "", "with --deliver-to: the file holding the shared signing secret")
 	metricsAddr := c.fs.String("metrics", "", "serve Prometheus metrics on http://ADDR/metrics (a loopback address, e.g. 127.0.0.1:9464)")
 	metricsPublic := c.fs.Bool("metrics-public", false, "with --metrics: allow an address that is not loopback")
+	logFormat := c.fs.String("log-format", "text", "log format on stderr: text, json or logfmt")
+	logLevel := c.fs.String("log-level", "info", "least level logged: debug, info, warn or error")
 	if err := c.parse(); err != nil {
+		return err
+	}
+	logger, err := c.newLogger(*logFormat, *logLevel)
+	if err != nil {
 		return err
 	}
 	if *metricsAddr != "" {
@@ -142,7 +147,6 @@ func runServe(c *ctx) error {
 	if err != nil {
 		return err
 	}
-	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
 	if *seed {
 		if _, err := seedIfEmpty(st, c.io.now()); err != nil {
 			return err

@@ -328,13 +328,29 @@ func (s *Server) closed(gc *guardConn) {
 	s.refuse(metrics.LoginUnknownKey, user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})
 }
 
-// refuse counts a refused login by result and audits it when there
-// are details to audit.
+// refuse counts a refused login by result, logs it (at most once a
+// second, as logConn) and audits it when there are details to audit. The
+// log names the user only when it is one of the registry's (an agent's
+// name): a name an attacker typed may be anything, an email address too.
 func (s *Server) refuse(result, user, host string, details map[string]string) {
 	s.rec.Login(result)
+	if s.logRefusals.Allow() {
+		s.cfg.Logger.Warn("login refused", "result", result, "user", s.logName(user), "remote", host, "not_logged_since", s.unlogged.Swap(0))
+	} else {
+		s.unlogged.Add(1)
+	}
 	if details != nil {
 		s.auditRefusal(user, host, details)
 	}
+}
+
+// logName is a login name as the log may show it: a registered user's
+// name, else "(not a user)".
+func (s *Server) logName(name string) string {
+	if _, err := s.cfg.Store.User(name); err == nil {
+		return cleanName(name)
+	}
+	return "(not a user)"
 }
 
 func (s *Server) auditRefusal(user, host string, details map[string]string) {
