@@ -111,10 +111,7 @@ func (o *Ops) View(width, height int) string {
 	case !s.Server:
 		add(label("Sessions") + "this console only " + st.Muted.Render("(no SSH server in this process)"))
 	default:
-		names := make([]string, 0, len(s.Sessions))
-		for _, x := range s.Sessions {
-			names = append(names, tui.Sanitize(x.User))
-		}
+		names := whoIsOn(s.Sessions)
 		line := label("Sessions") + fmt.Sprintf("%d open", len(s.Sessions))
 		if len(names) > 0 {
 			line += st.Muted.Render(" · " + strings.Join(names, ", "))
@@ -175,6 +172,26 @@ func (o *Ops) View(width, height int) string {
 		lines = lines[:max(height, 0)]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// whoIsOn names the users on, in the order they came, with how many
+// sessions each has when more than one ("sam ×8").
+func whoIsOn(ss []tui.OpsSession) []string {
+	var order []string
+	n := map[string]int{}
+	for _, x := range ss {
+		u := tui.Sanitize(x.User)
+		if n[u] == 0 {
+			order = append(order, u)
+		}
+		n[u]++
+	}
+	for i, u := range order {
+		if n[u] > 1 {
+			order[i] = fmt.Sprintf("%s ×%d", u, n[u])
+		}
+	}
+	return order
 }
 
 // findings is the heading and up to room rows of the leading findings.

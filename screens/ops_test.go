@@ -35,6 +35,7 @@ func opsSnapshot() tui.OpsSnapshot {
 			{User: "sam", Role: model.RoleAgent, Remote: "10.0.4.17", Started: now.Add(-2 * time.Hour)},
 			{User: "ann", Role: model.RoleAgent, Remote: "10.0.4.22", Started: now.Add(-40 * time.Minute)},
 			{User: "eve", Role: model.RoleEngineer, Remote: "10.0.9.3", Started: now.Add(-5 * time.Minute)},
+			{User: "sam", Role: model.RoleAgent, Remote: "10.0.4.17", Started: now.Add(-time.Minute)},
 		},
 		Lookup:     tui.Latency{P50: 180 * time.Microsecond, P99: 2100 * time.Microsecond, N: 1024},
 		Frame:      tui.Latency{P50: 800 * time.Microsecond, P99: 6400 * time.Microsecond, N: 4096},
@@ -89,6 +90,9 @@ func TestOpsFitsSmallBodies(t *testing.T) {
 	}
 	if v := o.View(40, 12); !strings.Contains(v, "▲") {
 		t.Errorf("40×12: the spike is not marked:\n%s", v)
+	}
+	if v := o.View(80, 22); !strings.Contains(v, "4 open · sam ×2, ann, eve") {
+		t.Errorf("who is on, in one line:\n%s", v)
 	}
 	if v := o.View(120, 40); !strings.Contains(v, "Who is on") || !strings.Contains(v, "10.0.4.22") {
 		t.Errorf("120×40: who is on is missing:\n%s", v)
