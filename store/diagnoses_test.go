@@ -33,3 +33,40 @@ func TestDiagnosesReadsOnlyWhatIsNew(t *testing.T) {
 		t.Fatalf("the new one: %+v", more)
 	}
 }
+
+// BenchmarkDiagnosesWeek is the Ops screen's first read of a busy week:
+// 200,000 audit entries (a diagnosis every fifth, look-ups between), all
+// within the week, written in one transaction for the set-up's sake.
+func BenchmarkDiagnosesWeek(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 200_000
+	start := now.Add(-6 * 24 * time.Hour)
+	err = s.kv.Update(func(tx Tx) error {
+		for i := range n {
+			e := AuditEntry{At: start.Add(time.Duration(i) * 2 * time.Second), Actor: "sam", Role: "agent", Action: "lookup", Account: "acc_1",
+				Details: map[string]string{"via": "search: name"}}
+			if i%5 == 0 {
+				e.Action, e.Details = "diagnose", map[string]string{"email": "a@b.co", "site": "patient", "problem": "cant_log_in", "top": "bad_password"}
+			}
+			if err := s.appendAudit(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		got, _, err := s.Diagnoses(0, now.Add(-model.LeadWeek))
+		if err != nil || len(got) != n/5 {
+			b.Fatalf("%d diagnoses, %v", len(got), err)
+		}
+	}
+}
