@@ -54,11 +54,11 @@ func (c candidate) rank() int {
 // limit (counted up to the search's work bound): only the first limit
 // records are loaded.
 func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err error) {
-	defer s.timeLookup(time.Now())
 	q := strings.TrimSpace(query)
 	if q == "" || limit <= 0 {
 		return nil, 0, nil
 	}
+	defer s.timeLookup(time.Now()) // a search that searched: an emptied box is none
 	var found []candidate
 	at := map[string]int{}
 	add := func(c candidate) bool {
