@@ -13,10 +13,10 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/log"
 	"github.com/muesli/termenv"
 
 	"frontdoor/demo"
+	"frontdoor/metrics"
 	"frontdoor/mirror"
 	"frontdoor/screens"
 	fdssh "frontdoor/ssh"
@@ -95,11 +95,16 @@ func runConsole(c *ctx, args []string) error {
 	if lib, err := training.Builtin(); err == nil {
 		env.Hotkeys = append(env.Hotkeys, screens.PracticeHotkey(env, training.NewRoom(lib)))
 	}
+	// no server here, but the Ops screen still shows this console's own
+	// look-up and frame latency, the outbox, sync lag and findings
+	reg := newRegistry(st, c.io.Clock)
+	st.SetRecorder(reg)
+	env.Ops, env.OpenOps = fdssh.NewOpsSource(st, reg, nil, c.io.Clock).Snapshot, screens.OpenOps
 	app := tui.NewApp(env, screens.NewLookup(env))
 	defer app.Close()
 	actor := env.Actor
 	_ = st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "console_login"})
-	_, err = tea.NewProgram(app, tea.WithAltScreen(), tea.WithContext(ctx)).Run()
+	_, err = tea.NewProgram(tui.TimeFrames(app, reg.Frame), tea.WithAltScreen(), tea.WithContext(ctx)).Run()
 	_ = st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "console_logout"})
 	if reason := app.ExitReason(); reason != "" {
 		fmt.Fprintln(c.io.Out, reason)
@@ -108,6 +113,11 @@ func runConsole(c *ctx, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// newRegistry is a metrics registry reading st's figures at scrape time.
+func newRegistry(st *store.Store, clock func() time.Time) *metrics.Registry {
+	return metrics.New(metrics.Sources{Outbox: st.OutboxCounts, StoreBytes: st.Size, LastSync: st.LastSync, Clock: clock})
 }
 
 // runServe serves the console over SSH until SIGINT or SIGTERM.
@@ -119,6 +129,10 @@ func runServe(c *ctx) error {
 	connRate := c.fs.Float64("conn-rate", fdssh.DefaultConnRate, "new connections a second per remote address (a floor behind one NAT address shares it)")
 	deliverTo := c.fs.String("deliver-to", "", "deliver the outbox to this URL continuously (rule S8)")
 	secretFile := c.fs.String("secret-file", "", "with --deliver-to: the file holding the shared signing secret")
+	metricsAddr := c.fs.String("metrics", "", "serve Prometheus metrics on http://ADDR/metrics (a loopback address, e.g. 127.0.0.1:9464)")
+	metricsPublic := c.fs.Bool("metrics-public", false, "with --metrics: allow an address that is not loopback")
+	logFormat := c.fs.String("log-format", "text", "log format on stderr: text, json or logfmt")
+	logLevel := c.fs.String("log-level", "info", "least level logged: debug, info, warn or error")
 	scenarios := c.fs.String("scenarios", "", "training scenarios from this directory instead of the embedded ones")
 	if err := c.parse(); err != nil {
 		return err
@@ -128,6 +142,17 @@ func runServe(c *ctx) error {
 		return err
 	}
 	room := training.NewRoom(lib)
+	logger, err := c.newLogger(*logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	if *metricsAddr != "" {
+		if err := metrics.CheckAddr(*metricsAddr, *metricsPublic); err != nil {
+			return usagef("%v", err)
+		}
+	} else if *metricsPublic {
+		return usagef("--metrics-public goes with --metrics ADDR")
+	}
 	st, err := c.store()
 	if err != nil {
 		return err
@@ -145,7 +170,6 @@ func runServe(c *ctx) error {
 	} else if err := st.ReanchorDemo(c.io.now()); err != nil {
 		return err
 	}
-	logger := log.NewWithOptions(c.io.Err, log.Options{ReportTimestamp: true, Prefix: "frontdoor"})
 	keys, err := tui.LoadKeys(filepath.Join(c.dataDir, KeysFile)) // server-wide
 	if err != nil {
 		return err
@@ -156,8 +180,9 @@ func runServe(c *ctx) error {
 			return err
 		}
 	}
+	reg := newRegistry(st, c.io.Clock) // one per server: the Ops screen reads it even without --metrics
 	srv, err := fdssh.New(fdssh.Config{Addr: *listen, DataDir: c.dataDir, Store: st, Logger: logger,
-		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys, Room: room})
+		IdleTimeout: *idle, MaxSession: *maxSession, ConnRate: *connRate, Keys: &keys, Metrics: reg, Room: room})
 	if err != nil {
 		return err
 	}
@@ -184,6 +209,14 @@ func runServe(c *ctx) error {
 		defer unsub()
 		go relay.Run(ctx, wake, func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) })
 		logger.Info("delivering the outbox", "to", *deliverTo)
+	}
+	if *metricsAddr != "" {
+		bound, stop, err := reg.Listen(*metricsAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		logger.Info("metrics", "url", "http://"+bound+"/metrics")
 	}
 	logger.Info("serving", "addr", srv.Addr(), "store", st.Path(), "host_key", srv.HostKeyFingerprint())
 	sig := make(chan os.Signal, 1)

@@ -31,6 +31,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/time/rate"
 
+	"frontdoor/metrics"
 	"frontdoor/model"
 	"frontdoor/screens"
 	"frontdoor/store"
@@ -69,6 +70,10 @@ type Config struct {
 	// Room is the practice room (training scenarios); nil: no training on
 	// this server, and trainers are refused.
 	Room *training.Room
+	// Metrics, when set, is told logins, sessions, frames, and (through
+	// the store) look-ups and actions; the Ops screen reads its recent
+	// latencies. One registry per server.
+	Metrics *metrics.Registry
 }
 
 // Defaults for the limits in Config.
@@ -107,6 +112,8 @@ type Server struct {
 	dropped     atomic.Int64 // refused logins over that rate, counted into the next audited one
 	stop        chan struct{}
 	stopOnce    sync.Once
+	rec         metrics.Recorder // Config.Metrics, or nothing
+	ops         *OpsSource       // the Ops screen's figures, shared by the sessions
 }
 
 type ctxKey struct{ name string }
@@ -184,7 +191,12 @@ func New(cfg Config) (*Server, error) {
 	burst := int(4 * cfg.ConnRate)
 	s := &Server{cfg: cfg, live: registry{byID: map[uint64]*live{}}, stop: make(chan struct{}),
 		guard:    newGuard(rate.Limit(cfg.ConnRate), burst, cfg.LoginGrace, cfg.MaxUnauthenticated, cfg.MaxSessions),
-		refusals: rate.NewLimiter(10, 50), logRefusals: rate.NewLimiter(1, 10)}
+		refusals: rate.NewLimiter(10, 50), logRefusals: rate.NewLimiter(1, 10), rec: metrics.Nop{}}
+	if cfg.Metrics != nil {
+		s.rec = cfg.Metrics
+		cfg.Store.SetRecorder(cfg.Metrics)
+	}
+	s.ops = NewOpsSource(cfg.Store, cfg.Metrics, s.Sessions, cfg.Clock)
 	keyPath := filepath.Join(cfg.DataDir, HostKeyFile)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
@@ -346,7 +358,32 @@ func (s *Server) closed(gc *guardConn) {
 	if authed || keys == 0 {
 		return
 	}
-	s.auditRefusal(user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})
+	s.refuse(metrics.LoginUnknownKey, user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})
+}
+
+// refuse counts a refused login by result, logs it (at most once a
+// second, as logConn) and audits it when there are details to audit. The
+// log names the user only when it is one of the registry's (an agent's
+// name): a name an attacker typed may be anything, an email address too.
+func (s *Server) refuse(result, user, host string, details map[string]string) {
+	s.rec.Login(result)
+	if s.logRefusals.Allow() {
+		s.cfg.Logger.Warn("login refused", "result", result, "user", s.logName(user), "remote", host, "not_logged_since", s.unlogged.Swap(0))
+	} else {
+		s.unlogged.Add(1)
+	}
+	if details != nil {
+		s.auditRefusal(user, host, details)
+	}
+}
+
+// logName is a login name as the log may show it: a registered user's
+// name, else "(not a user)".
+func (s *Server) logName(name string) string {
+	if _, err := s.cfg.Store.User(name); err == nil {
+		return cleanName(name)
+	}
+	return "(not a user)"
 }
 
 func (s *Server) auditRefusal(user, host string, details map[string]string) {
@@ -377,6 +414,7 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			return
 		}
 		if !gc.authenticate() {
+			s.refuse(metrics.LoginServerFull, sess.User(), host, nil)
 			wish.Fatalln(sess, fullMessage)
 			return
 		}
@@ -387,12 +425,12 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 		defer gc.closeConsole()
 		u, err := s.cfg.Store.UserByKey(key)
 		if err != nil || u.Name != sess.User() {
-			s.auditRefusal(sess.User(), host, map[string]string{"why": "key no longer registered for this user"})
+			s.refuse(metrics.LoginUnknownKey, sess.User(), host, map[string]string{"why": "key no longer registered for this user"})
 			wish.Fatalln(sess, "frontdoor: this key is not registered for "+cleanName(sess.User())+".")
 			return
 		}
 		if u.Role == model.RoleTrainer && s.cfg.Mode != tui.Training && s.cfg.Room == nil {
-			s.auditRefusal(u.Name, host, map[string]string{"why": "trainer on a live store without a training room"})
+			s.refuse(metrics.LoginNotAllowed, u.Name, host, map[string]string{"why": "trainer on a live store without a training room"})
 			wish.Fatalln(sess, "frontdoor: trainers use the training sandbox, never the live store; this server has no training room.")
 			return
 		}
@@ -402,11 +440,14 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			return
 		}
 		if n, ok := s.live.reserve(u.Name, MaxSessionsPerUser); !ok {
-			s.auditRefusal(u.Name, host, map[string]string{"why": fmt.Sprintf("%d sessions open already", n)})
+			s.refuse(metrics.LoginUserLimit, u.Name, host, map[string]string{"why": fmt.Sprintf("%d sessions open already", n)})
 			wish.Fatalln(sess, fmt.Sprintf("frontdoor: %s has %d sessions open already; close one first (or ask on-call: frontdoor sessions).", u.Name, n))
 			return
 		}
 		defer s.live.release(u.Name)
+		s.rec.Login(metrics.LoginOK)
+		s.rec.SessionOpened()
+		defer s.rec.SessionClosed()
 		st := &session{actor: store.Actor{Name: u.Name, Role: u.Role, Registered: true}, command: command, arg: arg}
 		st.live = &live{SessionInfo: SessionInfo{User: u.Name, Role: u.Role, Remote: host, Key: store.Fingerprint(key), Started: s.cfg.Clock()},
 			key: key, conn: gc, finished: make(chan struct{})}
@@ -463,6 +504,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	if s.cfg.Mode != "" {
 		env.Mode = s.cfg.Mode
 	}
+	env.Ops, env.OpenOps = s.ops.Snapshot, screens.OpenOps
 	st.app = tui.NewApp(env, s.firstScreen(env, st))
 	out := &stallWriter{w: sess, timeout: s.cfg.WriteTimeout, stall: func() {
 		s.cfg.Logger.Warn("session cut: client stopped reading", "user", st.actor.Name)
@@ -471,7 +513,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	// no tea.WithContext: wish quits the program when the session ends, and a
 	// killed program would log a client's plain disconnect as an error
 	in := &pasteLimit{r: sess}
-	p := tea.NewProgram(st.app, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
+	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
 	in.onEOF = p.Quit
 	st.live.program = p
 	if !s.live.add(st.live) {

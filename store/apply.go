@@ -148,5 +148,8 @@ func (s *Store) Act(id string, version uint64, by Actor, now time.Time, action s
 			return Record{}, errors.Join(err, fmt.Errorf("refusal not audited: %w", aerr))
 		}
 	}
+	if err == nil {
+		s.recorder().Action(action)
+	}
 	return rec, err
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"frontdoor/model"
 )
@@ -57,6 +58,7 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 	if q == "" || limit <= 0 {
 		return nil, 0, nil
 	}
+	defer s.timeLookup(time.Now()) // a search that searched: an emptied box is none
 	var found []candidate
 	at := map[string]int{}
 	add := func(c candidate) bool {

@@ -41,6 +41,7 @@ type Store struct {
 	keyPath  string
 	auditKey []byte
 	hub      *hub
+	rec      recorderBox // where look-ups and actions are reported (SetRecorder)
 }
 
 // ErrNoStore: a command that reads found no store where it was pointed

@@ -76,6 +76,7 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 		changed = changed[:0]
 		cp, _ := strconv.ParseUint(string(tx.Get(bMeta, []byte(metaCheckpoint))), 10, 64)
 		c.LastSeq = cp
+		from := cp
 		for _, ev := range evs {
 			if ev.Seq <= cp {
 				c.Replayed++
@@ -123,6 +124,11 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 		}
 		if err := tx.Put(bMeta, []byte(metaCheckpoint), []byte(strconv.FormatUint(cp, 10))); err != nil {
 			return err
+		}
+		if cp > from { // when the mirror last took an event: the metrics' sync lag
+			if err := tx.Put(bMeta, []byte(metaSyncedAt), []byte(now.UTC().Format(time.RFC3339Nano))); err != nil {
+				return err
+			}
 		}
 		if c.Applied == 0 {
 			return nil

@@ -11,6 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"frontdoor/model"
 )
 
 // Screen is one page of the console: a small model the shell stacks.
@@ -149,6 +151,7 @@ type App struct {
 	changes  <-chan string
 	unsub    func()
 	help     help.Model
+	ops      Screen // the Ops screen last opened, so it is not opened on itself
 }
 
 // NewApp builds the shell around its first screen.
@@ -413,10 +416,12 @@ func (a *App) navigate() tea.Cmd {
 	if len(a.env.nav) > 0 {
 		a.toast, a.toastEnd = ToastMsg{}, time.Time{}
 	}
+	popped := false
 	for _, s := range a.env.nav {
 		if s == nil {
 			if len(a.stack) > 1 {
 				a.stack = a.stack[:len(a.stack)-1]
+				popped = true
 			}
 			continue
 		}
@@ -424,8 +429,39 @@ func (a *App) navigate() tea.Cmd {
 		a.showHelp = false
 		cmds = append(cmds, s.Init())
 	}
+	if popped && (len(a.env.nav) == 0 || a.env.nav[len(a.env.nav)-1] == nil) {
+		cmds = append(cmds, a.resume())
+	}
 	a.env.nav = a.env.nav[:0]
 	return tea.Batch(cmds...)
+}
+
+// resume tells the screen now on top that it is again (Resumer).
+func (a *App) resume() tea.Cmd {
+	if r, ok := a.top().(Resumer); ok {
+		return r.Resume()
+	}
+	return nil
+}
+
+// opsOffered: the Ops screen can be opened from here — the session has
+// one, the role may see it (model.MaySeeOps), it is not already on top,
+// and the screen on top has no key of its own where Ops's is (Diagnose
+// takes "o" for a problem).
+func (a *App) opsOffered() bool {
+	e := a.env
+	if e.Ops == nil || e.OpenOps == nil || !model.MaySeeOps(e.Actor.Role) || (a.ops != nil && a.top() == a.ops) {
+		return false
+	}
+	press := pressOf(e.Keys.Ops.Keys()[0])
+	for _, g := range a.top().FullHelp() {
+		for _, b := range g {
+			if key.Matches(press, b) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
@@ -464,13 +500,20 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			a.showHelp = true
 			return a, nil
 		case key.Matches(msg, k.Palette):
-			groups := append(a.top().FullHelp(), append(a.hotkeys(), k.Help, k.Quit)) // "quit" and "help" are commands too
-			a.env.Push(NewPalette(a.env, a.top().Title(), groups))
+			shell := append(a.hotkeys(), k.Help, k.Quit) // "quit" and "help" are commands too
+			if a.opsOffered() {
+				shell = append(shell, k.Ops)
+			}
+			a.env.Push(NewPalette(a.env, a.top().Title(), append(a.top().FullHelp(), shell)))
+			return a, a.navigate()
+		case key.Matches(msg, k.Ops) && a.opsOffered():
+			a.ops = a.env.OpenOps(a.env)
+			a.env.Push(a.ops)
 			return a, a.navigate()
 		case key.Matches(msg, k.Back) && len(a.stack) > 1:
 			a.stack = a.stack[:len(a.stack)-1]
 			a.toast, a.toastEnd = ToastMsg{}, time.Time{}
-			return a, nil
+			return a, a.resume()
 		}
 	}
 	return a, a.updateTop(msg)
@@ -592,10 +635,14 @@ func (a *App) footer() string {
 func (a *App) fullHelp() string {
 	k := a.env.Keys
 	a.help.Width = a.w
+	everywhere := []key.Binding{k.Help, k.Palette, k.Back, k.Quit, k.ForceQuit}
+	if a.opsOffered() {
+		everywhere = append(everywhere, k.Ops)
+	}
 	// the screen's keys in columns, the shell's on a line of their own
 	// below: at 80 columns a fourth column was cut to "…"
 	return a.env.Styles.Title.Render("Keys on "+Clip(a.top().Title(), a.w-8)) + "\n\n" + a.help.FullHelpView(a.top().FullHelp()) +
-		"\n\n" + a.env.Styles.Label.Render("Everywhere ") + a.help.ShortHelpView([]key.Binding{k.Help, k.Palette, k.Back, k.Quit, k.ForceQuit}) +
+		"\n\n" + a.env.Styles.Label.Render("Everywhere ") + a.help.ShortHelpView(everywhere) +
 		"\n\n" + a.env.Styles.Muted.Render("Press ? or esc to close help.")
 }
 

@@ -62,6 +62,12 @@ type Env struct {
 	// OnLeave runs when the shell leaves this world (tui.Leave): a
 	// practice deletes its sandbox.
 	OnLeave func()
+	// Ops, when set, reads the Ops screen's figures (the caller's: the
+	// SSH server, or the local console); OpenOps builds that screen
+	// (screens.OpenOps). With both set, roles that may (model.MaySeeOps)
+	// open it with its key or the palette.
+	Ops     func() OpsSnapshot
+	OpenOps func(*Env) Screen
 
 	nav []Screen // pending navigation: a screen to push, or nil to pop
 

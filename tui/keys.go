@@ -20,7 +20,10 @@ import (
 // that really work.
 type KeyMap struct {
 	Quit, ForceQuit, Help, Back, Palette key.Binding
-	remap                                map[string][]string
+	// Ops opens the Ops screen, for the roles that may see it; a screen's
+	// own binding on the same key wins there (Diagnose's "o").
+	Ops   key.Binding
+	remap map[string][]string
 }
 
 // Bindings that may be remapped, with their keys by default. The groups
@@ -40,6 +43,7 @@ var (
 			// not remappable, but taken: sites and problems
 			"diagnose.sites": {"1", "2", "3", "4", "5"}, "diagnose.problems": {"l", "m", "k", "o", "x", "j", "f"}},
 		"lookup": {"lookup.diagnose": {"ctrl+d"}},
+		"ops":    {"ops": {"o"}},
 	}
 )
 
@@ -51,8 +55,11 @@ func DefaultKeys() KeyMap {
 	k.Help = k.Bind("help", "help", shellKeys["help"]...)
 	k.Back = k.Bind("back", "back", shellKeys["back"]...)
 	k.Palette = k.Bind("palette", "commands", shellKeys["palette"]...)
+	k.Ops = k.Bind("ops", opsDesc, keyGroups["ops"]["ops"]...)
 	return k
 }
+
+const opsDesc = "ops: sessions, latency, outbox, findings"
 
 // Bind makes binding id with its keys, or the keys the map remaps it to;
 // help shows the first.
@@ -128,6 +135,7 @@ func LoadKeys(path string) (KeyMap, error) {
 	d.Help = k.Bind("help", "help", shellKeys["help"]...)
 	d.Back = k.Bind("back", "back", shellKeys["back"]...)
 	d.Palette = k.Bind("palette", "commands", shellKeys["palette"]...)
+	d.Ops = k.Bind("ops", opsDesc, keyGroups["ops"]["ops"]...)
 	return d, nil
 }
 

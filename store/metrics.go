@@ -1,0 +1,84 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"frontdoor/metrics"
+)
+
+// recorderBox holds where the store reports; empty means nowhere.
+type recorderBox struct {
+	v atomic.Pointer[metrics.Recorder]
+}
+
+// SetRecorder has the store report each search's time and each account
+// action that commits to rec (nil: to nothing). A server sets its
+// metrics registry here (DESIGN §9: reported through an interface).
+func (s *Store) SetRecorder(rec metrics.Recorder) {
+	if rec == nil {
+		s.rec.v.Store(nil)
+		return
+	}
+	s.rec.v.Store(&rec)
+}
+
+func (s *Store) recorder() metrics.Recorder {
+	if r := s.rec.v.Load(); r != nil {
+		return *r
+	}
+	return metrics.Nop{}
+}
+
+func (s *Store) timeLookup(start time.Time) { s.recorder().Lookup(time.Since(start)) }
+
+const metaSyncedAt = "sync_applied_at"
+
+// LastSync is when ApplySnapshots last took a change-stream event (its
+// checkpoint moved), kept in meta with the checkpoint; false if never.
+// The stream's events carry no time of their own (DOMAIN §8), so this is
+// the mirror's, not the platform's.
+func (s *Store) LastSync() (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s.Meta(metaSyncedAt))
+	return t, err == nil
+}
+
+// Size is the store file's size in bytes.
+func (s *Store) Size() (int64, error) {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return 0, fmt.Errorf("store size: %w", err)
+	}
+	return fi.Size(), nil
+}
+
+// OutboxCounts counts the outbox's messages by delivery state (rule S8).
+// A message's state is read from its bytes without decoding the message:
+// an outbox keeps every delivered message, and the Ops screen asks every
+// second.
+func (s *Store) OutboxCounts() (map[string]int, error) {
+	counts := map[string]int{OutboxPending: 0, OutboxDelivered: 0, OutboxDead: 0}
+	marker := []byte(`"state":"`)
+	err := s.kv.View(func(tx Tx) error {
+		return tx.Scan(bOutbox, nil, func(k, v []byte) (bool, error) {
+			if i := bytes.Index(v, marker); i >= 0 {
+				rest := v[i+len(marker):]
+				if j := bytes.IndexByte(rest, '"'); j > 0 {
+					counts[string(rest[:j])]++
+					return true, nil
+				}
+			}
+			var m OutboxMessage // written before delivery states: decoded as one
+			if err := json.Unmarshal(v, &m); err != nil {
+				return false, fmt.Errorf("outbox: corrupt message: %w", err)
+			}
+			counts[m.State]++
+			return true, nil
+		})
+	})
+	return counts, err
+}
