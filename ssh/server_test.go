@@ -113,6 +113,12 @@ func (f *fixture) dial(user string, auth ...gossh.AuthMethod) (*gossh.Client, er
 
 // shell logs user in with a w×h PTY and starts the console.
 func (f *fixture) shell(user string, w, h int) (*gossh.Client, *gossh.Session, io.WriteCloser, io.Reader) {
+	return f.start(user, "", w, h)
+}
+
+// start logs user in with a w×h PTY and runs command (ssh -t HOST
+// command), or the console when command is "".
+func (f *fixture) start(user, command string, w, h int) (*gossh.Client, *gossh.Session, io.WriteCloser, io.Reader) {
 	f.t.Helper()
 	c, err := f.dial(user, gossh.PublicKeys(f.keys[user]))
 	if err != nil {
@@ -128,7 +134,12 @@ func (f *fixture) shell(user string, w, h int) (*gossh.Client, *gossh.Session, i
 	}
 	in, _ := sess.StdinPipe()
 	out, _ := sess.StdoutPipe()
-	if err := sess.Shell(); err != nil {
+	if command == "" {
+		err = sess.Shell()
+	} else {
+		err = sess.Start(command)
+	}
+	if err != nil {
 		f.t.Fatal(err)
 	}
 	return c, sess, in, out
@@ -146,10 +157,13 @@ type screen struct {
 	raw  strings.Builder
 }
 
-func (f *fixture) connect(user string, w, h int) *screen {
+func (f *fixture) connect(user string, w, h int) *screen { return f.run(user, "", w, h) }
+
+// run is connect for a command (ssh -t HOST practice NAME).
+func (f *fixture) run(user, command string, w, h int) *screen {
 	f.t.Helper()
-	_, sess, in, out := f.shell(user, w, h)
-	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, in: in, done: make(chan struct{})}
+	c, sess, in, out := f.start(user, command, w, h)
+	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, conn: c, in: in, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		buf := make([]byte, 32<<10)

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hinshun/vt10x"
 	gossh "golang.org/x/crypto/ssh"
 
 	"frontdoor/store"
@@ -59,46 +58,6 @@ func TestPracticeSandboxGoesWithTheSession(t *testing.T) {
 			}
 		})
 	}
-}
-
-// run connects user with a w×h PTY and runs command (ssh -t HOST command).
-func (f *fixture) run(user, command string, w, h int) *screen {
-	f.t.Helper()
-	c, err := f.dial(user, gossh.PublicKeys(f.keys[user]))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { c.Close() })
-	sess, err := c.NewSession()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
-		f.t.Fatal(err)
-	}
-	in, _ := sess.StdinPipe()
-	out, _ := sess.StdoutPipe()
-	if err := sess.Start(command); err != nil {
-		f.t.Fatal(err)
-	}
-	s := &screen{t: f.t, term: vt10x.New(vt10x.WithSize(w, h)), sess: sess, conn: c, in: in, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		buf := make([]byte, 32<<10)
-		var pending []byte
-		for {
-			n, err := out.Read(buf)
-			if n > 0 {
-				pending = append(pending, buf[:n]...)
-				m, _ := s.term.Write(pending)
-				pending = append(pending[:0], pending[m:]...)
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return s
 }
 
 // badge checks the TRAINING badge stands in the header of the screen shown.

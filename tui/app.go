@@ -250,19 +250,9 @@ func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
 
 // listen waits for the next account change in the current world, or
 // the world's end.
-func (a *App) listen() tea.Cmd {
-	ch, done := a.changes, a.env.Ctx.Done()
-	return func() tea.Msg {
-		select {
-		case ids := <-ch:
-			return accountsChangedMsg{from: ch, ids: strings.Split(ids, "\n")}
-		case <-done:
-			return nil
-		}
-	}
-}
+func (a *App) listen() tea.Cmd { return listenTo(world{env: a.env, changes: a.changes}) }
 
-// listenTo waits for the next change of a world that is not current.
+// listenTo waits for the next change of a world, or the world's end.
 func listenTo(w world) tea.Cmd {
 	ch, done := w.changes, w.env.Ctx.Done()
 	return func() tea.Msg {
