@@ -2,8 +2,13 @@ package store
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"frontdoor/internal/gen"
 )
 
 // benchStore holds n generated accounts (names drawn from a small pool,
@@ -73,4 +78,46 @@ func BenchmarkApply(b *testing.B) {
 		}
 		v = r.Version
 	}
+}
+
+// benchAccounts is FRONTDOOR_BENCH_ACCOUNTS, else def: the large sizes
+// (a million) run only when asked, so `go test ./...` stays fast.
+func benchAccounts(def int) int {
+	if v, err := strconv.Atoi(os.Getenv("FRONTDOOR_BENCH_ACCOUNTS")); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkImportGen imports FRONTDOOR_BENCH_ACCOUNTS generated accounts
+// (default 20,000; internal/gen) into a new store: accounts/s end to end,
+// every index, the all-or-nothing rebuild included (BENCHMARKS.md).
+func BenchmarkImportGen(b *testing.B) {
+	n := benchAccounts(20_000)
+	path := filepath.Join(b.TempDir(), "gen.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := gen.New(1).Write(f, n); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	for b.Loop() {
+		b.StopTimer()
+		s, err := Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		in, _ := os.Open(path)
+		b.StartTimer()
+		if got, err := s.Import(in, "gen.jsonl", root, now); err != nil || got != n {
+			b.Fatal(got, err)
+		}
+		b.StopTimer()
+		in.Close()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "accounts/s")
 }

@@ -434,6 +434,13 @@ func TestCrashChild(t *testing.T) {
 			time.Sleep(time.Hour) // killed here, half the accounts written
 		}
 		s.Import(strings.NewReader(lines(2000)), "big.jsonl", root, now)
+	case "import-swap":
+		testHookBeforeSwap = func() {
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill() // SIGKILL with the new file built and synced, before its rename
+			time.Sleep(time.Hour)
+		}
+		s.Import(strings.NewReader(lines(3000)[len(lines(10)):]), "more.jsonl", root, now)
 	case "import":
 		fmt.Println("importing")
 		s.Import(strings.NewReader(lines(20000)), "big.jsonl", root, now)
@@ -503,6 +510,41 @@ func TestCrashHalfwayThroughImportWrite(t *testing.T) {
 	defer s.Close()
 	if n := mustCount(t, s); n != 0 {
 		t.Fatalf("%d accounts survived a kill mid-transaction, want 0", n)
+	}
+	mustCheck(t, s)
+}
+
+// TestCrashBeforeImportSwap: an import into a store with data, killed
+// with its new file complete but not yet renamed, leaves the store as it
+// was; the copy it left (PHI) is gone at the next open.
+func TestCrashBeforeImportSwap(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(strings.NewReader(lines(10)), "a.jsonl", root, now); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	runChild(t, "import-swap", dir, 0)
+	if left, _ := filepath.Glob(filepath.Join(dir, rebuildPattern)); len(left) != 1 {
+		t.Fatalf("the killed import left %v, want its new file", left)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := mustCount(t, s); n != 10 {
+		t.Fatalf("%d accounts after the kill, want the 10 from before", n)
+	}
+	mustCheck(t, s)
+	if left, _ := filepath.Glob(filepath.Join(dir, rebuildPattern)); len(left) != 0 {
+		t.Fatalf("open left %v", left)
+	}
+	if n, err := s.Import(strings.NewReader(lines(3000)[len(lines(10)):]), "more.jsonl", root, now); err != nil || n != 2990 {
+		t.Fatalf("import again: %d %v", n, err)
 	}
 	mustCheck(t, s)
 }

@@ -201,9 +201,14 @@ func putRecordRaw(tx Tx, r Record, raw json.RawMessage) error {
 	if raw == nil || r.Demo || len(r.Pending) > 0 {
 		return putRecord(tx, r)
 	}
+	return tx.Put(bAccounts, []byte(r.Account.ID), appendRecordRaw(make([]byte, 0, len(raw)+128), r, raw))
+}
+
+// appendRecordRaw spells r around its account's raw bytes (for a record
+// that is not a demo one and has nothing pending).
+func appendRecordRaw(b []byte, r Record, raw json.RawMessage) []byte {
 	by, _ := json.Marshal(r.UpdatedBy)
 	at, _ := r.UpdatedAt.MarshalJSON()
-	b := make([]byte, 0, len(raw)+128)
 	b = append(b, `{"version":`...)
 	b = strconv.AppendUint(b, r.Version, 10)
 	b = append(append(append(b, `,"updated_by":`...), by...), `,"updated_at":`...)
@@ -211,7 +216,7 @@ func putRecordRaw(tx Tx, r Record, raw json.RawMessage) error {
 	if r.PlatformVersion > 0 {
 		b = strconv.AppendUint(append(b, `,"platform_version":`...), r.PlatformVersion, 10)
 	}
-	return tx.Put(bAccounts, []byte(r.Account.ID), append(b, '}'))
+	return append(b, '}')
 }
 
 func getSyncHead(tx Tx, id string) (syncHead, bool, error) {

@@ -1,0 +1,218 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"frontdoor/internal/gen"
+)
+
+// smallSort makes the import's sort spill every few KB, so a test of a
+// few thousand lines merges dozens of runs.
+func smallSort(t *testing.T) {
+	old := sortArena
+	sortArena = 8 << 10
+	t.Cleanup(func() { sortArena = old })
+}
+
+// reversed is lines 1 … n in reverse order: no record goes straight
+// into the new file, all go through the sort.
+func reversed(n int) string {
+	var b strings.Builder
+	for i := n; i >= 1; i-- {
+		b.WriteString(line(i) + "\n")
+	}
+	return b.String()
+}
+
+// TestImportMergesRuns: an import sorted in many runs writes every
+// account and index entry, and finds the first bad line across runs.
+func TestImportMergesRuns(t *testing.T) {
+	smallSort(t)
+	s, _ := openTemp(t)
+	if n, err := s.Import(strings.NewReader(reversed(3000)), "rev.jsonl", root, now); err != nil || n != 3000 {
+		t.Fatalf("import: %d %v", n, err)
+	}
+	mustCheck(t, s)
+	if r, err := s.ByEmail("user1234@example.com"); err != nil || r.Account.ID != "acc_1234" {
+		t.Fatalf("by email: %v %v", r.Account.ID, err)
+	}
+	cases := []struct {
+		name, file, want string
+	}{
+		{"duplicate id far apart", lines(2500) + strings.Replace(line(4000), "acc_4000", "acc_0007", 1) + "\n",
+			`in.jsonl:2501: id: duplicate id "acc_0007" (first on line 7)`},
+		{"duplicate id, the earlier of two", strings.Replace(strings.Replace(lines(2500), line(2400), strings.Replace(line(2400), "acc_2400", "acc_0003", 1), 1),
+			line(1800), strings.Replace(line(1800), "acc_1800", "acc_0005", 1), 1), `in.jsonl:1800: id: duplicate id "acc_0005" (first on line 5)`},
+		{"duplicate email across runs", lines(2500) + strings.Replace(line(4000), "user4000@", "User12@", 1) + "\n",
+			`in.jsonl:2501: email: "User12@example.com" is already the current email on line 12`},
+		{"a duplicate before a broken line wins", lines(2000) + strings.Replace(line(4000), "acc_4000", "acc_0009", 1) + "\n" + lines(100) + "{\n",
+			`in.jsonl:2001: id: duplicate id "acc_0009"`},
+		{"a broken line before a duplicate wins", lines(2000) + "{\n" + strings.Replace(line(4000), "acc_4000", "acc_0009", 1) + "\n",
+			`in.jsonl:2001: not valid JSON`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, dir := openTemp(t)
+			_, err := s.Import(strings.NewReader(c.file), "in.jsonl", root, now)
+			var le *LineError
+			if !errors.As(err, &le) || !strings.HasPrefix(err.Error(), c.want) {
+				t.Fatalf("err = %v, want prefix %q", err, c.want)
+			}
+			if n := mustCount(t, s); n != 0 {
+				t.Fatalf("%d accounts written, want none", n)
+			}
+			mustCheck(t, s)
+			left, _ := filepath.Glob(filepath.Join(dir, ".frontdoor-*"))
+			if len(left) > 0 {
+				t.Fatalf("a failed import left %v", left)
+			}
+		})
+	}
+}
+
+// TestImportAgainstTheStoreAcrossRuns: the first line whose id is
+// already in the store is named, however the sort split the file.
+func TestImportAgainstTheStoreAcrossRuns(t *testing.T) {
+	smallSort(t)
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(2500)), "a.jsonl", root, now); err != nil {
+		t.Fatal(err)
+	}
+	// 2600 … 1: lines 1–100 are new, line 101 is acc_2500
+	_, err := s.Import(strings.NewReader(reversed(2600)), "b.jsonl", root, now)
+	if err == nil || !strings.HasPrefix(err.Error(), `b.jsonl:101: id: account "acc_2500" already exists in the store`) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := mustCount(t, s); n != 2500 {
+		t.Fatalf("%d accounts, want 2500", n)
+	}
+	mustCheck(t, s)
+}
+
+// TestImportIntoAStoreWithData: a second import adds to the first,
+// keeps the first's accounts, users, outbox and audit chain, and the
+// store checks clean; its audit trail holds both imports.
+func TestImportIntoAStoreWithData(t *testing.T) {
+	smallSort(t)
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(500)), "a.jsonl", root, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply("acc_0001", 1, root, now, noteChange("kept")); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	gen.New(9).Write(&b, 2000)
+	if n, err := s.Import(&b, "gen.jsonl", root, now); err != nil || n != 2000 {
+		t.Fatalf("second import: %d %v", n, err)
+	}
+	mustCheck(t, s)
+	if n := mustCount(t, s); n != 2500 {
+		t.Fatalf("%d accounts, want 2500", n)
+	}
+	if r, _ := s.Get("acc_0001"); len(r.Account.Notes) != 1 {
+		t.Fatal("the first import's account lost its note")
+	}
+	log, err := s.AuditLog(AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := 0
+	for _, e := range log {
+		if e.Action == "import" {
+			imports++
+		}
+	}
+	if imports != 2 {
+		t.Fatalf("%d imports audited, want 2", imports)
+	}
+}
+
+// TestImportWhileOthersWrite: writes made while an import rebuilds the
+// store wait for it and then land in the new file; none is lost to the
+// swap, and readers keep reading throughout.
+func TestImportWhileOthersWrite(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(3)), "a.jsonl", root, now); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	gen.New(4).Write(&b, 20_000)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var notes, readErrs int
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for v := uint64(1); ; {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r, err := s.Apply("acc_0002", v, root, now, noteChange(fmt.Sprint(v)))
+			if err != nil {
+				t.Errorf("apply: %v", err)
+				return
+			}
+			v = r.Version
+			notes++
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.Get("acc_0003"); err != nil {
+				readErrs++
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	n, err := s.Import(&b, "gen.jsonl", root, now)
+	time.Sleep(50 * time.Millisecond) // a few writes on the new file too
+	close(stop)
+	wg.Wait()
+	if err != nil || n != 20_000 {
+		t.Fatalf("import: %d %v", n, err)
+	}
+	if readErrs > 0 {
+		t.Fatalf("%d reads failed during the import", readErrs)
+	}
+	r, _ := s.Get("acc_0002")
+	if len(r.Account.Notes) != notes {
+		t.Fatalf("%d notes written, %d kept", notes, len(r.Account.Notes))
+	}
+	mustCheck(t, s)
+}
+
+// TestRebuildLeavesNoTemporaries: the run files are unlinked at once,
+// and the new store file is renamed into place.
+func TestRebuildLeavesNoTemporaries(t *testing.T) {
+	smallSort(t)
+	s, dir := openTemp(t)
+	if _, err := s.Import(strings.NewReader(reversed(2000)), "a.jsonl", root, now); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := os.ReadDir(dir)
+	var got []string
+	for _, n := range names {
+		got = append(got, n.Name())
+	}
+	if !slices.Equal(got, []string{KeyFile, FileName}) {
+		t.Fatalf("data directory holds %v", got)
+	}
+}
