@@ -2,10 +2,12 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"frontdoor/internal/gen"
+	"frontdoor/model"
 )
 
 // smallSort makes the import's sort spill every few KB, so a test of a
@@ -214,5 +217,36 @@ func TestRebuildLeavesNoTemporaries(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{KeyFile, FileName}) {
 		t.Fatalf("data directory holds %v", got)
+	}
+}
+
+// TestDecodeRecordAgrees: the one-pass record decode gives what
+// json.Unmarshal gives, for records as import, sync and Apply write
+// them and for ones it leaves to json.Unmarshal.
+func TestDecodeRecordAgrees(t *testing.T) {
+	g := gen.New(2)
+	var recs [][]byte
+	for i := range 300 {
+		a := g.Append(nil, i, i%2)
+		r := Record{Version: 3, UpdatedBy: "ann", UpdatedAt: now, PlatformVersion: uint64(i)}
+		recs = append(recs, appendRecordRaw(nil, r, a))
+		acc, err := model.ParseAccount(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Account, r.Demo = acc, i%3 == 0
+		r.Pending = []model.Pending{{Action: "send-reset", At: now}}
+		b, _ := json.Marshal(r)
+		recs = append(recs, b)
+	}
+	recs = append(recs, []byte(`{"version":1,"account":null}`), []byte(`{"version":1}`), []byte(`{"version":1,"account":{"id":"x","zz":1}}`),
+		[]byte(`{"version":"x"}`), []byte(`[]`), []byte(`{"account":{"id":"a","email":"a@b.co","name":"n","role":"client","status":"active"},"account":{"id":"b"}}`))
+	for _, b := range recs {
+		got, gotErr := decodeRecord(b)
+		var want Record
+		wantErr := json.Unmarshal(b, &want)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s\nfast %+v %v\nlong %+v %v", b, got, gotErr, want, wantErr)
+		}
 	}
 }

@@ -46,8 +46,8 @@ func (s *Store) CheckHeadProgress(seq uint64, hash string, progress func(n int))
 			if checked++; checked%10_000 == 0 && progress != nil {
 				progress(checked)
 			}
-			var r Record
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := decodeRecord(v)
+			if err != nil {
 				return report("account %s: does not decode: %v", k, err), nil
 			}
 			if r.Account.ID != string(k) {

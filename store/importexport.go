@@ -416,8 +416,8 @@ func (s *Store) ExportProgress(w io.Writer, progress func(n int)) (int, error) {
 	n := 0
 	err := s.kv.View(func(tx Tx) error {
 		return tx.Scan(bAccounts, nil, func(k, v []byte) (bool, error) {
-			var r Record
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := decodeRecord(v)
+			if err != nil {
 				return false, fmt.Errorf("account %s: corrupt record: %w", k, err)
 			}
 			b, err := json.Marshal(r.Account)

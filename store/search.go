@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 
@@ -129,7 +130,9 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 }
 
 // searchNames scans the first word's prefix and keeps the accounts whose
-// names also have the other words as prefixes.
+// names also have the other words as prefixes. It allocates only for
+// the accounts it keeps: a short prefix of a common name scans the most
+// entries a keystroke may (maxCandidates).
 func searchNames(tx Tx, q string, limit int, add func(id, by string) (bool, error)) error {
 	words := nameTokens(q)
 	if len(words) == 0 {
@@ -137,16 +140,18 @@ func searchNames(tx Tx, q string, limit int, add func(id, by string) (bool, erro
 	}
 	scanned := 0
 	var found []string
+	seen := map[string]bool{}
 	err := tx.Scan(bName, []byte(words[0]), func(k, v []byte) (bool, error) {
 		scanned++
-		_, id := splitKey(k)
-		if slices.Contains(found, id) {
+		if len(words) > 1 && !allPrefixes(v, words[1:]) {
 			return scanned < maxCandidates, nil
 		}
-		if len(words) > 1 && !allPrefixes(strings.Fields(string(v)), words[1:]) {
+		id := k[bytes.LastIndexByte(k, 0)+1:]
+		if seen[string(id)] {
 			return scanned < maxCandidates, nil
 		}
-		found = append(found, id)
+		seen[string(id)] = true
+		found = append(found, string(id))
 		return scanned < maxCandidates && len(found) < limit, nil
 	})
 	if err != nil {
@@ -160,9 +165,20 @@ func searchNames(tx Tx, q string, limit int, add func(id, by string) (bool, erro
 	return nil
 }
 
-func allPrefixes(tokens, words []string) bool {
+// allPrefixes: each of words begins one of the space-separated tokens.
+func allPrefixes(tokens []byte, words []string) bool {
 	for _, w := range words {
-		if !slices.ContainsFunc(tokens, func(t string) bool { return strings.HasPrefix(t, w) }) {
+		ok := false
+		for rest := tokens; len(rest) > 0 && !ok; {
+			tok := rest
+			if i := bytes.IndexByte(rest, ' '); i >= 0 {
+				tok, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			ok = bytes.HasPrefix(tok, []byte(w))
+		}
+		if !ok {
 			return false
 		}
 	}
