@@ -450,3 +450,8 @@ func (s *scanner) note(n *Note) bool {
 		}
 	})
 }
+
+// DecodeAccountFast is parseFast for the store's change-stream reader:
+// the account decoded and its shape checked in one pass, not validated;
+// ok false when the line needs the long way (ParseAccount).
+func DecodeAccountFast(b []byte) (Account, bool) { return parseFast(b) }

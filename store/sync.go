@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,14 +76,21 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 	err := s.kv.Update(func(tx Tx) error {
 		c = SyncCounts{}
 		changed = changed[:0]
-		cp, _ := strconv.ParseUint(string(tx.Get(bMeta, []byte(metaCheckpoint))), 10, 64)
+		cp0, _ := strconv.ParseUint(string(tx.Get(bMeta, []byte(metaCheckpoint))), 10, 64)
+		cp := cp0
 		c.LastSeq = cp
-		for _, ev := range evs {
-			if ev.Seq <= cp {
+		// applied in account id order (each account's events in stream
+		// order): the writes walk the tree once, left to right, not
+		// jumping about it. Accounts do not depend on each other here
+		// (rule S5 lets an address be held twice until the stream's end).
+		for _, i := range byAccount(evs) {
+			ev := evs[i]
+			if ev.Seq <= cp0 { // seq rises through the batch
 				c.Replayed++
 				continue
 			}
-			cp, c.LastSeq = ev.Seq, ev.Seq
+			cp = max(cp, ev.Seq)
+			c.LastSeq = cp
 			id := ev.Account.ID
 			old, exists, err := getSyncHead(tx, id)
 			if err != nil {
@@ -136,6 +145,17 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 	}
 	s.hub.publish(changed...)
 	return c, nil
+}
+
+// byAccount is the order to apply evs in: by account id, and by seq for
+// one account's.
+func byAccount(evs []Snapshot) []int {
+	order := make([]int, len(evs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(evs[a].Account.ID, evs[b].Account.ID) })
+	return order
 }
 
 // uintOrNil reads a JSON number as json.Unmarshal into *uint64 would,
@@ -234,6 +254,17 @@ func getSyncHead(tx Tx, id string) (syncHead, bool, error) {
 // ParseSnapshot reads one change-stream line: {"seq", "version",
 // "account"}, the account validated as an import line is (DOMAIN §6).
 func ParseSnapshot(line []byte) (Snapshot, error) {
+	// the usual line, {"seq":N,"version":N,"account":{…}}, is read by
+	// hand and its account decoded in one pass: what that cannot take
+	// goes the long way below, which words every error
+	if seq, version, acc, ok := snapshotEnvelope(line); ok {
+		if a, ok := model.DecodeAccountFast(acc); ok {
+			if err := a.Validate(); err != nil {
+				return Snapshot{Seq: seq}, accountField(err)
+			}
+			return Snapshot{Seq: seq, Version: version, Account: a, Raw: acc}, nil
+		}
+	}
 	var raw struct {
 		Seq     *uint64         `json:"seq"`
 		Version *uint64         `json:"version"`
@@ -266,14 +297,54 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 		return Snapshot{Seq: *raw.Seq}, &model.FieldError{Field: "account", Reason: "missing"}
 	}
 	acc, err := model.ParseAccount(raw.Account)
+	if err != nil {
+		return Snapshot{Seq: *raw.Seq}, accountField(err)
+	}
+	return Snapshot{Seq: *raw.Seq, Version: *raw.Version, Account: acc, Raw: raw.Account}, nil
+}
+
+// accountField names a field error of a snapshot's account as
+// account.FIELD.
+func accountField(err error) error {
 	var fe *model.FieldError
 	if errors.As(err, &fe) {
 		f := *fe
 		f.Field = strings.TrimSuffix("account."+f.Field, ".")
-		return Snapshot{Seq: *raw.Seq}, &f
+		return &f
 	}
-	if err != nil {
-		return Snapshot{Seq: *raw.Seq}, err
+	return err
+}
+
+// snapshotEnvelope reads {"seq":N,"version":N,"account":X} spelled
+// exactly so (N positive, without leading zeros; spaces only at the
+// ends), returning X, which the caller must still find to be one whole
+// account. Any other spelling is ok false.
+func snapshotEnvelope(line []byte) (seq, version uint64, acc []byte, ok bool) {
+	b := bytes.TrimSpace(line)
+	num := func(prefix string) (uint64, bool) {
+		if !bytes.HasPrefix(b, []byte(prefix)) {
+			return 0, false
+		}
+		b = b[len(prefix):]
+		i := 0
+		for i < len(b) && i < 19 && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == 0 || b[0] == '0' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(b[:i]), 10, 64)
+		b = b[i:]
+		return n, err == nil
 	}
-	return Snapshot{Seq: *raw.Seq, Version: *raw.Version, Account: acc, Raw: raw.Account}, nil
+	if seq, ok = num(`{"seq":`); !ok {
+		return 0, 0, nil, false
+	}
+	if version, ok = num(`,"version":`); !ok {
+		return 0, 0, nil, false
+	}
+	if !bytes.HasPrefix(b, []byte(`,"account":`)) || b[len(b)-1] != '}' {
+		return 0, 0, nil, false
+	}
+	return seq, version, b[len(`,"account":`) : len(b)-1], true
 }
