@@ -129,7 +129,7 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 	return hits, max(len(found)-limit, 0), nil
 }
 
-// searchNames scans the first word's prefix and keeps the accounts whose
+// searchNames scans one word's prefix and keeps the accounts whose
 // names also have the other words as prefixes. It allocates only for
 // the accounts it keeps: a short prefix of a common name scans the most
 // entries a keystroke may (maxCandidates).
@@ -138,12 +138,21 @@ func searchNames(tx Tx, q string, limit int, add func(id, by string) (bool, erro
 	if len(words) == 0 {
 		return nil
 	}
+	// scan by the longest word, the fewest entries (a whole email typed
+	// is four words, and its first a common first name)
+	longest := 0
+	for i, w := range words {
+		if len(w) > len(words[longest]) {
+			longest = i
+		}
+	}
+	scan, others := words[longest], slices.Delete(slices.Clone(words), longest, longest+1)
 	scanned := 0
 	var found []string
 	seen := map[string]bool{}
-	err := tx.Scan(bName, []byte(words[0]), func(k, v []byte) (bool, error) {
+	err := tx.Scan(bName, []byte(scan), func(k, v []byte) (bool, error) {
 		scanned++
-		if len(words) > 1 && !allPrefixes(v, words[1:]) {
+		if len(others) > 0 && !allPrefixes(v, others) {
 			return scanned < maxCandidates, nil
 		}
 		id := k[bytes.LastIndexByte(k, 0)+1:]
