@@ -250,3 +250,37 @@ func TestDecodeRecordAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestRawSyncHeadAgrees: the hand-read head of a record is what
+// encoding/json reads of it, notes included.
+func TestRawSyncHeadAgrees(t *testing.T) {
+	g := gen.New(6)
+	for i := range 200 {
+		raw := g.Append(nil, i, i%3)
+		if i%4 == 0 { // an account with notes and a platform version of 0
+			raw = bytes.Replace(raw, []byte(`"notes":[]`), []byte(`"notes":[{"at":"2026-01-01T00:00:00Z","by":"ann","text":"a note"}]`), 1)
+		}
+		r := Record{Version: uint64(i + 1), UpdatedBy: `pl"at\form`, UpdatedAt: now, PlatformVersion: uint64(i % 2 * i)}
+		v := appendRecordRaw(nil, r, raw)
+		got, ok := rawSyncHead(v)
+		if !ok {
+			t.Fatalf("not read by hand: %s", v)
+		}
+		var want syncHead
+		if err := json.Unmarshal(v, &want); err != nil {
+			t.Fatal(err)
+		}
+		gotNotes, _ := got.notes()
+		wantNotes, _ := want.notes()
+		got.decodedNotes, got.notesDecoded, want.Account.Notes, got.Account.Notes = nil, false, nil, nil
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotNotes, wantNotes) {
+			t.Fatalf("%s\nhand %+v %v\njson %+v %v", v, got, gotNotes, want, wantNotes)
+		}
+	}
+	for _, v := range []string{`{"version":1,"updated_by":"x","updated_at":"t","account":{"id":"a"},"demo":true}`, `{"version":1}`, `{}`,
+		`{"version":1,"updated_by":"x","updated_at":"t","account":{"id":"a","x":1},"platform_version":3}`} {
+		if _, ok := rawSyncHead([]byte(v)); ok {
+			t.Fatalf("read by hand: %s", v)
+		}
+	}
+}
