@@ -26,7 +26,7 @@ type LineError = store.LineError
 type SyncOptions struct {
 	Name   string // the stream's name in messages (a file name, or stdin)
 	Follow bool   // at the end, wait for more (tail -f) until ctx ends
-	// Batch is the most events one transaction applies (default 5000);
+	// Batch is the most events one transaction applies (default 20000: a commit rewrites every page the batch touched and syncs, so fewer, larger batches write less per event — BENCHMARKS.md);
 	// the checkpoint moves with each.
 	Batch int
 	// Idle: while following, what was read is applied after this long
@@ -46,7 +46,7 @@ type SyncOptions struct {
 // before it are applied and the error names file, line and seq.
 func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (store.SyncCounts, error) {
 	if o.Batch <= 0 {
-		o.Batch = 5000
+		o.Batch = 20000
 	}
 	if o.Idle <= 0 {
 		o.Idle = 200 * time.Millisecond

@@ -113,12 +113,18 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 				}
 				rec.Pending = model.Reconcile(&acc, old.Pending)
 				rec.Account, rec.Version, rec.Demo = acc, old.Version+1, old.Demo
-				before = indexEntries(old.Account.indexed())
 			} else {
 				c.New++
 			}
-			if err := updateIndexes(tx, before, indexEntries(rec.Account)); err != nil {
-				return err
+			// most snapshots change nothing indexed (a sign-in appended):
+			// then there is no index entry to work out, old or new
+			if !exists || !old.Account.sameIndexed(rec.Account) {
+				if exists {
+					before = indexEntries(old.Account.indexed())
+				}
+				if err := updateIndexes(tx, before, indexEntries(rec.Account)); err != nil {
+					return err
+				}
 			}
 			raw := ev.Raw
 			if exists && (len(acc.Notes) > 0 || len(rec.Pending) > 0) {
@@ -197,6 +203,21 @@ type indexedFields struct {
 type indexedFactor struct {
 	Type  string `json:"type"`
 	Phone string `json:"phone"`
+}
+
+// sameIndexed: a holds the same values indexEntries reads as f, so the
+// two have the same index entries.
+func (f indexedFields) sameIndexed(a model.Account) bool {
+	if f.ID != a.ID || f.Email != a.Email || f.Name != a.Name || f.Phone != a.Phone ||
+		!slices.Equal(f.PreviousEmails, a.PreviousEmails) || len(f.Factors) != len(a.Factors) {
+		return false
+	}
+	for i, x := range f.Factors {
+		if x.Type != a.Factors[i].Type || x.Phone != a.Factors[i].Phone {
+			return false
+		}
+	}
+	return true
 }
 
 // indexed is the part of the account indexEntries reads.
