@@ -42,11 +42,11 @@ func runImport(c *ctx) error {
 	}
 	progress, start := c.progress("import"), time.Now()
 	n, err := st.ImportProgress(in, name, c.io.actor(), c.io.now(), func(phase string, n int) {
-		what := "read and checked"
+		what := "accounts read and checked"
 		if phase == "write" {
-			what = "written"
+			what = "index entries written"
 		}
-		progress(fmt.Sprintf("%d accounts %s; %s", n, what, since(start)))
+		progress(fmt.Sprintf("%d %s; %s", n, what, since(start)))
 	})
 	progress("")
 	if errors.Is(err, store.ErrDemoStore) {

@@ -26,8 +26,10 @@ type LineError = store.LineError
 type SyncOptions struct {
 	Name   string // the stream's name in messages (a file name, or stdin)
 	Follow bool   // at the end, wait for more (tail -f) until ctx ends
-	// Batch is the most events one transaction applies (default 20000: a commit rewrites every page the batch touched and syncs, so fewer, larger batches write less per event — BENCHMARKS.md);
-	// the checkpoint moves with each.
+	// Batch is the most events one transaction applies (default 20000:
+	// a commit rewrites and syncs every page its batch touched, so
+	// fewer, larger batches write less per event; BENCHMARKS.md); the
+	// checkpoint moves with each.
 	Batch int
 	// Idle: while following, what was read is applied after this long
 	// without a new line (default 200 ms), so agents see it within a second.

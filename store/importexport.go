@@ -60,8 +60,10 @@ func (s *Store) Import(r io.Reader, name string, by Actor, now time.Time) (int, 
 	return s.ImportProgress(r, name, by, now, nil)
 }
 
-// ImportProgress is Import, telling progress what it is doing ("read",
-// "write") and how many accounts it has got through, now and then.
+// ImportProgress is Import, telling progress now and then how many
+// accounts it has read ("read"), then how many sorted entries (index
+// entries, and records that came out of id order) it has written
+// ("write").
 //
 // It streams, in bounded memory whatever the file's size, into a copy of
 // the store that replaces it at once (KV.Rebuild), so a kill at any
