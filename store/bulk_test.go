@@ -26,6 +26,25 @@ func smallSort(t *testing.T) {
 	t.Cleanup(func() { sortArena = old })
 }
 
+// importVia imports text as a stream (sorted before the rebuild) or as a
+// regular file (read inside it, rising records straight in).
+func importVia(t *testing.T, s *Store, viaFile bool, text, name string) (int, error) {
+	t.Helper()
+	if !viaFile {
+		return s.Import(strings.NewReader(text), name, root, now)
+	}
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return s.Import(f, name, root, now)
+}
+
 // reversed is lines 1 … n in reverse order: no record goes straight
 // into the new file, all go through the sort.
 func reversed(n int) string {
@@ -63,20 +82,56 @@ func TestImportMergesRuns(t *testing.T) {
 			`in.jsonl:2001: not valid JSON`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			s, dir := openTemp(t)
-			_, err := s.Import(strings.NewReader(c.file), "in.jsonl", root, now)
-			var le *LineError
-			if !errors.As(err, &le) || !strings.HasPrefix(err.Error(), c.want) {
-				t.Fatalf("err = %v, want prefix %q", err, c.want)
-			}
-			if n := mustCount(t, s); n != 0 {
-				t.Fatalf("%d accounts written, want none", n)
+		for _, viaFile := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/file=%v", c.name, viaFile), func(t *testing.T) {
+				s, dir := openTemp(t)
+				_, err := importVia(t, s, viaFile, c.file, "in.jsonl")
+				var le *LineError
+				if !errors.As(err, &le) || !strings.HasPrefix(err.Error(), c.want) {
+					t.Fatalf("err = %v, want prefix %q", err, c.want)
+				}
+				if n := mustCount(t, s); n != 0 {
+					t.Fatalf("%d accounts written, want none", n)
+				}
+				mustCheck(t, s)
+				left, _ := filepath.Glob(filepath.Join(dir, ".frontdoor-*"))
+				if len(left) > 0 {
+					t.Fatalf("a failed import left %v", left)
+				}
+			})
+		}
+	}
+}
+
+// TestImportFromAFile: a regular file is read inside the rebuild, its
+// records in rising id order put straight in, the others sorted; every
+// mix gives a store that checks clean, with every account findable.
+func TestImportFromAFile(t *testing.T) {
+	smallSort(t)
+	mixed := lines(1000) // rising ids, then falling ones, then rising again below the last
+	for i := 3000; i > 2000; i-- {
+		mixed += line(i) + "\n"
+	}
+	mixed += lines(1500)[len(lines(1000)):] // rising again, below the last direct id
+	for name, text := range map[string]string{"rising": lines(3000), "falling": reversed(3000), "mixed": mixed} {
+		t.Run(name, func(t *testing.T) {
+			s, _ := openTemp(t)
+			want := strings.Count(text, "\n")
+			if n, err := importVia(t, s, true, text, name+".jsonl"); err != nil || n != want {
+				t.Fatalf("import: %d %v", n, err)
 			}
 			mustCheck(t, s)
-			left, _ := filepath.Glob(filepath.Join(dir, ".frontdoor-*"))
-			if len(left) > 0 {
-				t.Fatalf("a failed import left %v", left)
+			if got := mustCount(t, s); got != want {
+				t.Fatalf("%d accounts, want %d", got, want)
+			}
+			for _, id := range []string{"acc_0001", "acc_1000", "acc_1001", "acc_1499", "acc_2500", "acc_3000"} {
+				if !strings.Contains(text, `"`+id+`"`) {
+					continue
+				}
+				r, err := s.Get(id)
+				if err != nil || r.Account.ID != id {
+					t.Fatalf("get %s: %v", id, err)
+				}
 			}
 		})
 	}
@@ -91,8 +146,16 @@ func TestImportAgainstTheStoreAcrossRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 2600 … 1: lines 1–100 are new, line 101 is acc_2500
-	_, err := s.Import(strings.NewReader(reversed(2600)), "b.jsonl", root, now)
-	if err == nil || !strings.HasPrefix(err.Error(), `b.jsonl:101: id: account "acc_2500" already exists in the store`) {
+	for _, viaFile := range []bool{false, true} {
+		_, err := importVia(t, s, viaFile, reversed(2600), "b.jsonl")
+		if err == nil || !strings.HasPrefix(err.Error(), `b.jsonl:101: id: account "acc_2500" already exists in the store`) {
+			t.Fatalf("file %v: err = %v", viaFile, err)
+		}
+	}
+	// rising: the 100 new ones go straight into the copy, then acc_2501…
+	// are already there — named, and nothing written
+	_, err := importVia(t, s, true, lines(2600)[len(lines(2500)):]+line(7)+"\n", "c.jsonl")
+	if err == nil || !strings.HasPrefix(err.Error(), `c.jsonl:101: id: account "acc_0007" already exists in the store`) {
 		t.Fatalf("err = %v", err)
 	}
 	if n := mustCount(t, s); n != 2500 {
@@ -148,8 +211,19 @@ func TestImportWhileOthersWrite(t *testing.T) {
 	if _, err := s.Import(strings.NewReader(lines(3)), "a.jsonl", root, now); err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	gen.New(4).Write(&b, 20_000)
+	// a regular file: read inside the rebuild, which holds writers off
+	p := filepath.Join(t.TempDir(), "gen.jsonl")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen.New(4).Write(f, 20_000)
+	f.Close()
+	in, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var notes, readErrs int
@@ -185,7 +259,7 @@ func TestImportWhileOthersWrite(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	n, err := s.Import(&b, "gen.jsonl", root, now)
+	n, err := s.Import(in, "gen.jsonl", root, now)
 	time.Sleep(50 * time.Millisecond) // a few writes on the new file too
 	close(stop)
 	wg.Wait()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -417,6 +418,10 @@ func TestApplyRefusesInvalidResult(t *testing.T) {
 
 const crashEnv = "FRONTDOOR_CRASH_TEST"
 
+// crashLines is how many accounts the killed imports add: line(i) is
+// valid up to 9,999 (its phone number has four digits for i).
+const crashLines = 9999
+
 func TestCrashChild(t *testing.T) {
 	mode := os.Getenv(crashEnv)
 	if mode == "" {
@@ -442,9 +447,18 @@ func TestCrashChild(t *testing.T) {
 			time.Sleep(time.Hour)
 		}
 		s.Import(strings.NewReader(lines(3000)[len(lines(10)):]), "more.jsonl", root, now)
-	case "import":
+	case "import", "import-file":
+		var in io.Reader = strings.NewReader(lines(crashLines))
+		if mode == "import-file" { // read inside the rebuild, records straight in
+			p := filepath.Join(dir, "big.jsonl")
+			os.WriteFile(p, []byte(lines(crashLines)), 0o600)
+			f, _ := os.Open(p)
+			in = f
+		}
 		fmt.Println("importing")
-		s.Import(strings.NewReader(lines(20000)), "big.jsonl", root, now)
+		if _, err := s.Import(in, "big.jsonl", root, now); err != nil {
+			fmt.Fprintln(os.Stderr, "import:", err)
+		}
 		fmt.Println("imported")
 		time.Sleep(time.Hour) // wait to be killed
 	case "apply":
@@ -485,7 +499,7 @@ func runChild(t *testing.T, mode, dir string, killAfter time.Duration) {
 
 func TestCrashMidImport(t *testing.T) {
 	for i, after := range []time.Duration{5 * time.Millisecond, 60 * time.Millisecond, 250 * time.Millisecond,
-		10 * time.Millisecond, 120 * time.Millisecond, 400 * time.Millisecond} {
+		10 * time.Millisecond, 120 * time.Millisecond, 400 * time.Millisecond, 180 * time.Millisecond, 30 * time.Millisecond} {
 		dir := t.TempDir()
 		had := 0
 		if i >= 3 { // into a store with data (and an audit chain) of its own
@@ -501,15 +515,19 @@ func TestCrashMidImport(t *testing.T) {
 			s.Close()
 			had = 50
 		}
-		runChild(t, "import", dir, after)
+		mode := "import"
+		if i%2 == 1 {
+			mode = "import-file"
+		}
+		runChild(t, mode, dir, after)
 		s, err := Open(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		n := mustCount(t, s)
 		t.Logf("killed %v after the import began: %d accounts", after, n)
-		if n != had && n != had+20000 {
-			t.Fatalf("killed after %v: %d accounts, want %d or %d", after, n, had, had+20000)
+		if n != had && n != had+crashLines {
+			t.Fatalf("killed after %v: %d accounts, want %d or %d", after, n, had, had+crashLines)
 		}
 		mustCheck(t, s)
 		s.Close()
