@@ -3,6 +3,7 @@ package model
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
 	"reflect"
 	"strings"
@@ -92,4 +93,78 @@ func FuzzParseFast(f *testing.F) {
 	f.Add(gen.New(1).Append(nil, 1, 1))
 	f.Add([]byte(`{"id":"a","email":"a@b.co","name":"n","role":"client","status":"active"}`))
 	f.Fuzz(func(t *testing.T, line []byte) { agree(t, line) })
+}
+
+// indexedJSON is what the store's sync read of an old record's account
+// before DecodeIndexedFast.
+type indexedJSON struct {
+	ID             string   `json:"id"`
+	Email          string   `json:"email"`
+	PreviousEmails []string `json:"previous_emails"`
+	Name           string   `json:"name"`
+	Phone          string   `json:"phone"`
+	Factors        []struct {
+		Type  string `json:"type"`
+		Phone string `json:"phone"`
+	} `json:"factors"`
+	Notes []Note `json:"notes"`
+}
+
+// agreeIndexed: where DecodeIndexedFast takes a line, encoding/json
+// takes it too and reads the same fields.
+func agreeIndexed(t *testing.T, line []byte) bool {
+	t.Helper()
+	a, ok := DecodeIndexedFast(line)
+	if !ok {
+		return false
+	}
+	var want indexedJSON
+	if err := json.Unmarshal(line, &want); err != nil {
+		t.Fatalf("taken by hand, refused by encoding/json (%v):\n%s", err, line)
+	}
+	got := indexedJSON{ID: a.ID, Email: a.Email, PreviousEmails: a.PreviousEmails, Name: a.Name, Phone: a.Phone, Notes: a.Notes}
+	if a.Factors != nil {
+		got.Factors = want.Factors[:0:0]
+	}
+	for _, f := range a.Factors {
+		got.Factors = append(got.Factors, struct {
+			Type  string `json:"type"`
+			Phone string `json:"phone"`
+		}{f.Type, f.Phone})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("by hand %+v\njson    %+v\n%s", got, want, line)
+	}
+	return true
+}
+
+func TestDecodeIndexedFastAgrees(t *testing.T) {
+	g := gen.New(12)
+	base := string(g.Append(nil, 5, 0))
+	taken := 0
+	for i := range 2000 {
+		if agreeIndexed(t, g.Append(nil, i, i%3)) {
+			taken++
+		}
+	}
+	if taken != 2000 {
+		t.Fatalf("took %d of 2000 generated accounts", taken)
+	}
+	for _, e := range []struct{ from, to string }{
+		{`"notes":[]`, `"notes":[{"at":"2026-01-01T00:00:00Z","by":"ann","text":"hi"}]`}, {`"notes":[]`, `"notes":null`},
+		{`"notes":[]`, `"notes":[{"at":"2026-01-01T00:00:00Z"}]`}, {`"id":"`, `"ID":"`}, {`"phone":"`, `"phone":null,"p":"`},
+		{`"logins":[`, `"logins":[1,`}, {`"logins":[`, `"logins":[{"at":"\u0041"},`}, {`"factors":[`, `"factors":[{"type":"phone","phone":"+1","x":1},`},
+		{`"factors":[`, `"factors":[{"type":"phone","Phone":"+1"},`}, {`"name":"`, `"name":"\xff`}, {`"email":"`, `"email":"a","email":"`},
+	} {
+		agreeIndexed(t, []byte(strings.Replace(base, e.from, e.to, 1)))
+	}
+	for _, s := range corpus.Naughty(t) {
+		agreeIndexed(t, []byte(s))
+	}
+}
+
+func FuzzDecodeIndexedFast(f *testing.F) {
+	f.Add(gen.New(1).Append(nil, 1, 1))
+	f.Add([]byte(`{"id":"a","logins":[{"at":"x"}],"notes":[{"at":"2026-01-01T00:00:00Z","text":"t"}]}`))
+	f.Fuzz(func(t *testing.T, line []byte) { agreeIndexed(t, line) })
 }

@@ -283,9 +283,10 @@ func getSyncHead(tx Tx, id string) (syncHead, bool, error) {
 
 // rawSyncHead reads the head of a record as appendRecordRaw spells it
 // (a snapshot's account as it came, no notes or pending laid over it: the
-// record sync writes nearly always) by hand, its account in one pass:
-// the partial decode through encoding/json was two fifths of applying
-// an update. Any other spelling is ok false.
+// record sync writes nearly always) by hand, and of its account only the
+// indexed fields and the notes (model.DecodeIndexedFast): the partial
+// decode through encoding/json was two fifths of applying an update.
+// Any other spelling is ok false.
 func rawSyncHead(v []byte) (syncHead, bool) {
 	b := v
 	num := func(prefix string) (uint64, bool) {
@@ -330,7 +331,7 @@ func rawSyncHead(v []byte) (syncHead, bool) {
 		}
 		acc = acc[:i]
 	}
-	a, ok := model.DecodeAccountFast(acc)
+	a, ok := model.DecodeIndexedFast(acc)
 	if !ok {
 		return syncHead{}, false
 	}
