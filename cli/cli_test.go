@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"frontdoor/model"
 	"frontdoor/store"
 )
 
@@ -238,6 +239,32 @@ func TestForwardToServer(t *testing.T) {
 	}
 	if rec, _ := st.Get("p001"); rec.Account.Name != "Maria Forwarded" {
 		t.Fatalf("the server's store did not take the stream: %q", rec.Account.Name)
+	}
+	// an import rebuilds the server's store file under it: the server
+	// reads and writes the new one, a file's and standard input's alike
+	accounts := run(t, "", "gen", "--accounts", "300", "--seed", "8").out
+	file := filepath.Join(t.TempDir(), "gen.jsonl")
+	os.WriteFile(file, []byte(accounts), 0o600)
+	if r := run(t, "", "import", file, "--data", dir); r.code != 0 || !strings.Contains(r.out, "imported 300") {
+		t.Fatalf("forwarded import FILE: %+v", r)
+	}
+	more := run(t, "", "gen", "--accounts", "600", "--seed", "8").out[len(accounts):]
+	more = strings.ReplaceAll(more, `"id":"acc_`, `"id":"more_`)
+	more = strings.ReplaceAll(more, "@", "+more@")
+	if r := run(t, more, "import", "-", "--data", dir); r.code != 0 || !strings.Contains(r.out, "imported 300") {
+		t.Fatalf("forwarded import -: %+v", r)
+	}
+	if rec, err := st.Get("acc_00000299"); err != nil || rec.Account.ID != "acc_00000299" {
+		t.Fatalf("the server does not see the imported accounts: %v", err)
+	}
+	if _, err := st.Apply("p001", 2, store.Actor{Name: "oncall", Role: store.RoleAdmin}, fixedNow, func(a model.Account, _ store.Actor) (store.Change, error) {
+		a.Notes = append(a.Notes, model.Note{At: &fixedNow, By: "oncall", Text: "after the import"})
+		return store.Change{Account: a, Audit: store.AuditEntry{Action: "add_note"}}, nil
+	}); err != nil {
+		t.Fatalf("a write after the import: %v", err)
+	}
+	if r := run(t, "", "check", "--data", dir); r.code != 0 {
+		t.Fatalf("forwarded check after the imports: %+v", r)
 	}
 }
 

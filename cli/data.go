@@ -40,7 +40,15 @@ func runImport(c *ctx) error {
 	if err != nil {
 		return err
 	}
-	n, err := st.Import(in, name, c.io.actor(), c.io.now())
+	progress, start := c.progress("import"), time.Now()
+	n, err := st.ImportProgress(in, name, c.io.actor(), c.io.now(), func(phase string, n int) {
+		what := "accounts read and checked"
+		if phase == "write" {
+			what = "index entries written"
+		}
+		progress(fmt.Sprintf("%d %s; %s", n, what, since(start)))
+	})
+	progress("")
 	if errors.Is(err, store.ErrDemoStore) {
 		return fmt.Errorf("--data %s %w; import into a new --data directory (nothing was imported)", c.dataDir, store.ErrDemoStore)
 	}
@@ -50,6 +58,9 @@ func runImport(c *ctx) error {
 	fmt.Fprintf(c.io.Out, "imported %d %s from %s\n", n, plural(n, "account", "accounts"), name)
 	return nil
 }
+
+// since says how long a command has run, for its progress line.
+func since(start time.Time) string { return time.Since(start).Round(time.Second).String() }
 
 func runExport(c *ctx) error {
 	if err := c.parse(); err != nil {
@@ -62,7 +73,11 @@ func runExport(c *ctx) error {
 	if err != nil {
 		return err
 	}
-	_, err = st.Export(c.jsonOut())
+	progress, start := c.progress("export"), time.Now()
+	_, err = st.ExportProgress(c.jsonOut(), func(n int) {
+		progress(fmt.Sprintf("%d accounts written; %s", n, since(start)))
+	})
+	progress("")
 	return err
 }
 
@@ -128,7 +143,11 @@ func runCheck(c *ctx) error {
 	if err != nil {
 		return err
 	}
-	problems, err := st.CheckHead(seq, hash)
+	progress, start := c.progress("check"), time.Now()
+	problems, err := st.CheckHeadProgress(seq, hash, func(n int) {
+		progress(fmt.Sprintf("%d accounts checked; %s", n, since(start)))
+	})
+	progress("")
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,10 @@ type LineError = store.LineError
 type SyncOptions struct {
 	Name   string // the stream's name in messages (a file name, or stdin)
 	Follow bool   // at the end, wait for more (tail -f) until ctx ends
-	// Batch is the most events one transaction applies (default 5000);
-	// the checkpoint moves with each.
+	// Batch is the most events one transaction applies (default 20000:
+	// a commit rewrites and syncs every page its batch touched, so
+	// fewer, larger batches write less per event; BENCHMARKS.md); the
+	// checkpoint moves with each.
 	Batch int
 	// Idle: while following, what was read is applied after this long
 	// without a new line (default 200 ms), so agents see it within a second.
@@ -46,7 +48,7 @@ type SyncOptions struct {
 // before it are applied and the error names file, line and seq.
 func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (store.SyncCounts, error) {
 	if o.Batch <= 0 {
-		o.Batch = 5000
+		o.Batch = 20000
 	}
 	if o.Idle <= 0 {
 		o.Idle = 200 * time.Millisecond
@@ -67,20 +69,46 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 		lastAt  int
 		lineNo  int
 	)
+	// A batch is applied while the next is read and parsed (one in
+	// flight at a time, in order): parsing had waited for every commit.
+	// wait returns the batch in flight's error; total is read only after
+	// it.
+	var inflight chan error
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
 	flush := func() error {
+		if err := wait(); err != nil {
+			return err
+		}
 		if len(batch) == 0 {
 			return nil
 		}
-		c, err := st.ApplySnapshots(batch, o.Clock())
-		if err != nil {
-			return fmt.Errorf("%s: applying lines up to %d: %w", o.Name, lineNo, err)
-		}
-		total.Add(c)
-		batch = batch[:0]
-		if o.Progress != nil {
-			o.Progress(total, lineNo)
-		}
+		evs, upTo, done := batch, lineNo, make(chan error, 1)
+		batch, inflight = make([]store.Snapshot, 0, len(evs)), done
+		go func() {
+			c, err := st.ApplySnapshots(evs, o.Clock())
+			if err != nil {
+				done <- fmt.Errorf("%s: applying lines up to %d: %w", o.Name, upTo, err)
+				return
+			}
+			total.Add(c)
+			if o.Progress != nil {
+				o.Progress(total, upTo)
+			}
+			done <- nil
+		}()
 		return nil
+	}
+	// finish applies what is left and waits for it
+	finish := func() error {
+		err := flush()
+		return errors.Join(err, wait())
 	}
 	done := make(chan struct{})
 	chunks := parseAhead(ctx, r, o, done)
@@ -111,7 +139,8 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 				if errors.As(err, &fe) {
 					le.Field = fe.Field
 				}
-				return total, errors.Join(flush(), le)
+				err := finish()
+				return total, errors.Join(err, le)
 			}
 			lastSeq, lastAt = ev.Seq, lineNo
 			batch = append(batch, ev)
@@ -125,7 +154,8 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 			break
 		}
 	}
-	return total, flush()
+	err := finish()
+	return total, err
 }
 
 // chunk is a run of consecutive lines, parsed.

@@ -38,6 +38,17 @@ func fieldErr(field, format string, args ...any) *FieldError {
 // errors (an unknown role, a non-US phone factor) both come back as a
 // *FieldError naming the field.
 func ParseAccount(line []byte) (Account, error) {
+	if a, ok := parseFast(line); ok {
+		if err := a.Validate(); err != nil {
+			return Account{}, err
+		}
+		return a, nil
+	}
+	return parseSlow(line)
+}
+
+// parseSlow is ParseAccount the long way, for any line parseFast leaves.
+func parseSlow(line []byte) (Account, error) {
 	// the shape is checked on the bytes, without decoding them into a
 	// tree of maps (a third of a line's parse); a line that is not one
 	// valid value, or has a key with an escape, goes the long way, which

@@ -27,10 +27,6 @@ type pasteLimit struct {
 	n       int    // bytes of the current paste passed on
 	tail    []byte // the last bytes seen, to find markers split across reads
 	out     []byte
-	// onEOF runs when the client closes its input: no one can type into
-	// the console any more, so it ends (a closed channel on a live
-	// connection otherwise held its console until the idle logoff).
-	onEOF func()
 }
 
 func (p *pasteLimit) Read(b []byte) (int, error) {
@@ -38,10 +34,6 @@ func (p *pasteLimit) Read(b []byte) (int, error) {
 		buf := make([]byte, len(b))
 		n, err := p.r.Read(buf)
 		p.filter(buf[:n])
-		if err == io.EOF && p.onEOF != nil {
-			p.onEOF()
-			p.onEOF = nil
-		}
 		if err != nil && len(p.out) == 0 {
 			return 0, err
 		}

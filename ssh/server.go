@@ -512,9 +512,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	}}
 	// no tea.WithContext: wish quits the program when the session ends, and a
 	// killed program would log a client's plain disconnect as an error
-	in := &pasteLimit{r: sess}
-	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
-	in.onEOF = p.Quit
+	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(&pasteLimit{r: sess}), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
 	st.live.program = p
 	if !s.live.add(st.live) {
 		return nil // shutting down

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,7 +17,15 @@ import (
 // ErrInUse: another process holds the store open.
 var ErrInUse = errors.New("in use by another process")
 
-type boltKV struct{ db *bolt.DB }
+// boltKV is the store on bbolt. Rebuild may put a new file in place of
+// the open one while others read and write: cur is swapped, readers that
+// began on the old file finish there, and a writer that got the old
+// file's lock after the swap starts again on the new one.
+type boltKV struct {
+	cur     atomic.Pointer[bolt.DB]
+	path    string
+	rebuild sync.Mutex // one rebuild at a time
+}
 
 // openBolt opens (creating, mode 0600) the bbolt file at path. When
 // another process holds it, it gives up after timeout with ErrInUse
@@ -45,25 +55,51 @@ func openBolt(path string, timeout time.Duration) (*boltKV, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &boltKV{db: db}, nil
+	k := &boltKV{path: path}
+	k.cur.Store(db)
+	removeRebuilds(filepath.Dir(path))
+	return k, nil
 }
 
+// errSwapped: the file a writer locked was replaced by Rebuild meanwhile.
+var errSwapped = errors.New("store file replaced")
+
 func (k *boltKV) View(fn func(Tx) error) error {
-	return k.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	for {
+		db := k.cur.Load()
+		err := db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) && k.cur.Load() != db {
+			continue // closed by a rebuild as this began: read the new file
+		}
+		return err
+	}
 }
 
 func (k *boltKV) Update(fn func(Tx) error) error {
-	return k.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	for {
+		db := k.cur.Load()
+		err := db.Update(func(tx *bolt.Tx) error {
+			if k.cur.Load() != db {
+				return errSwapped // the old file: a write there would be lost
+			}
+			return fn(boltTx{tx})
+		})
+		if errors.Is(err, errSwapped) || (errors.Is(err, bolterrors.ErrDatabaseNotOpen) && k.cur.Load() != db) {
+			continue
+		}
+		return err
+	}
 }
 
-func (k *boltKV) Close() error { return k.db.Close() }
+func (k *boltKV) Close() error { return k.cur.Load().Close() }
 
 // Backup writes a hot copy from a read transaction into a temporary file
 // beside path, fsyncs it, then renames it into place: a reader never sees
 // half a backup (bbolt's CopyFile does not fsync).
 func (k *boltKV) Backup(path string) error {
 	return writeAtomic(path, func(f *os.File) error {
-		return k.db.View(func(tx *bolt.Tx) error {
+		return k.View(func(t Tx) error {
+			tx := t.(boltTx).tx
 			_, err := tx.WriteTo(f)
 			return err
 		})
@@ -83,8 +119,10 @@ const tempPattern = ".frontdoor-backup-*.tmp"
 
 // removeStaleTemps removes temporaries older than a minute (a younger
 // one may be another backup's, still being written).
-func removeStaleTemps(dir string) {
-	old, _ := filepath.Glob(filepath.Join(dir, tempPattern))
+func removeStaleTemps(dir string) { removeStale(dir, tempPattern) }
+
+func removeStale(dir, pattern string) {
+	old, _ := filepath.Glob(filepath.Join(dir, pattern))
 	for _, p := range old {
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > time.Minute {
 			os.Remove(p)
@@ -171,4 +209,178 @@ func (t boltTx) ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) e
 		}
 	}
 	return nil
+}
+
+// rebuildPattern names a new store file being built by Rebuild. One left
+// by a process killed mid-build is removed when the store is next opened.
+const rebuildPattern = ".frontdoor-rebuild-*.tmp"
+
+// removeRebuilds removes what a rebuild killed before its rename left
+// (a whole copy of the store: PHI). Only the process that holds the
+// store open rebuilds it, so one that holds it finds none in progress.
+func removeRebuilds(dir string) {
+	old, _ := filepath.Glob(filepath.Join(dir, rebuildPattern))
+	for _, p := range old {
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+			os.Remove(p)
+		}
+	}
+}
+
+// testHookBeforeSwap runs with the new file built and synced, before it
+// is renamed into place, so a test can kill the process there.
+var testHookBeforeSwap func()
+
+// Rebuild copies the store into a new file beside it and has load write
+// into the copy: in transactions of its own size (bulkTx.Spill), without
+// an fsync each, with full pages for buckets that were empty. Then it
+// syncs the copy and renames it over the store. Writers wait for the
+// whole rebuild (it holds the store's write lock), readers see the old
+// store until the rename. A crash at any point leaves the old store or
+// the whole new one; load's error leaves the old one.
+//
+// A process that opens the store file in the second before the rename
+// (bbolt's lock wait) would open the old file; frontdoor's commands give
+// up after a second and are forwarded to a running server instead.
+func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
+	k.rebuild.Lock()
+	defer k.rebuild.Unlock()
+	old := k.cur.Load()
+	live, err := old.Begin(true) // holds every writer off until the swap
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if live != nil {
+			live.Rollback()
+		}
+	}()
+	dir := filepath.Dir(k.path)
+	removeRebuilds(dir)
+	tmp, err := os.CreateTemp(dir, rebuildPattern)
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	name := tmp.Name()
+	swapped := false
+	defer func() {
+		if !swapped {
+			os.Remove(name)
+		}
+	}()
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = live.WriteTo(tmp)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("rebuild: copy the store: %w", err)
+	}
+	// mapped large enough from the start: each time bbolt grows its map
+	// it copies every node of the transaction out of the old one
+	size := live.Size() + 2*grow + 64<<20
+	db, err := bolt.Open(name, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, InitialMmapSize: int(min(size, 1<<40))})
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	bt := &bulkTx{db: db, empty: map[string]bool{}, before: boltTx{live}}
+	if err = bt.begin(); err == nil {
+		for _, b := range buckets {
+			k, _ := bt.tx.Bucket([]byte(b)).Cursor().First()
+			bt.empty[b] = k == nil
+		}
+		err = load(bt)
+	}
+	if err == nil {
+		err = bt.commit()
+	} else if bt.tx != nil {
+		bt.tx.Rollback()
+	}
+	if err == nil {
+		db.NoSync = false
+		err = db.Sync()
+	}
+	if err != nil {
+		db.Close()
+		return err
+	}
+	if testHookBeforeSwap != nil {
+		testHookBeforeSwap()
+	}
+	if err := os.Rename(name, k.path); err != nil {
+		db.Close()
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	swapped = true
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	k.cur.Store(db)
+	live.Rollback() // a writer waiting on the old file now sees it swapped
+	live = nil
+	// waits for the readers still on it; the new file is in place, so the
+	// rebuild succeeded whatever closing the old one says
+	_ = old.Close()
+	return nil
+}
+
+// spillBytes is how much a bulk transaction writes before Spill commits.
+const spillBytes = 8 << 20
+
+type bulkTx struct {
+	boltTx
+	db      *bolt.DB
+	empty   map[string]bool // buckets empty when the rebuild began
+	handles map[string]*bolt.Bucket
+	written int
+	slab    []byte // copies of what was put: bbolt holds on to them until the commit
+	before  boltTx // the store being rebuilt, as it was
+}
+
+func (t *bulkTx) Before() Tx { return t.before }
+
+func (t *bulkTx) begin() error {
+	tx, err := t.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	t.boltTx, t.handles, t.written, t.slab = boltTx{tx}, map[string]*bolt.Bucket{}, 0, nil
+	return nil
+}
+
+func (t *bulkTx) commit() error {
+	err := t.tx.Commit()
+	t.tx = nil
+	return err
+}
+
+func (t *bulkTx) Put(bucket string, key, value []byte) error {
+	b := t.handles[bucket]
+	if b == nil {
+		b = t.tx.Bucket([]byte(bucket))
+		if t.empty[bucket] {
+			b.FillPercent = 1 // loaded in key order: pack each page full
+		}
+		t.handles[bucket] = b
+	}
+	t.written += len(key) + len(value)
+	if n := len(key) + len(value); cap(t.slab)-len(t.slab) < n {
+		t.slab = make([]byte, 0, max(n, 1<<20))
+	}
+	off := len(t.slab)
+	t.slab = append(append(t.slab, key...), value...)
+	return b.Put(t.slab[off:off+len(key):off+len(key)], t.slab[off+len(key):])
+}
+
+func (t *bulkTx) Spill() error {
+	if t.written < spillBytes {
+		return nil
+	}
+	if err := t.commit(); err != nil {
+		return err
+	}
+	return t.begin()
 }

@@ -27,7 +27,14 @@ func (s *Store) Check() ([]string, error) { return s.CheckHead(0, "") }
 // entry seq with the hash on-call kept from `audit head` (seq 0: no such
 // proof asked): with the chain intact, nothing up to it changed.
 func (s *Store) CheckHead(seq uint64, hash string) ([]string, error) {
+	return s.CheckHeadProgress(seq, hash, nil)
+}
+
+// CheckHeadProgress is CheckHead, telling progress how many accounts it
+// has checked, now and then.
+func (s *Store) CheckHeadProgress(seq uint64, hash string, progress func(n int)) ([]string, error) {
 	var problems []string
+	checked := 0
 	report := func(format string, args ...any) bool {
 		problems = append(problems, fmt.Sprintf(format, args...))
 		return len(problems) < maxProblems
@@ -36,8 +43,11 @@ func (s *Store) CheckHead(seq uint64, hash string) ([]string, error) {
 		// accounts → indexes
 		found := map[string]int{} // expected entries present, per index
 		err := tx.Scan(bAccounts, nil, func(k, v []byte) (bool, error) {
-			var r Record
-			if err := json.Unmarshal(v, &r); err != nil {
+			if checked++; checked%10_000 == 0 && progress != nil {
+				progress(checked)
+			}
+			r, err := decodeRecord(v)
+			if err != nil {
 				return report("account %s: does not decode: %v", k, err), nil
 			}
 			if r.Account.ID != string(k) {

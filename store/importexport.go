@@ -3,11 +3,14 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 
@@ -44,13 +47,9 @@ func (e *LineError) Unwrap() error { return e.Err }
 // MaxLine is the longest import line accepted (one account).
 const MaxLine = 4 << 20
 
-type parsed struct {
-	line int
-	acc  model.Account
-}
-
-// testHookMidImport runs halfway through the write transaction, so a test
-// can kill the process there.
+// testHookMidImport runs when an import has written its records into the
+// new file and is about to write its index entries, so a test can kill
+// the process there.
 var testHookMidImport func()
 
 // Import reads JSONL accounts from r and adds them, all or nothing: the
@@ -58,90 +57,355 @@ var testHookMidImport func()
 // the store) is returned as a *LineError and nothing is written. name is
 // the file name for messages. It returns how many accounts were added.
 func (s *Store) Import(r io.Reader, name string, by Actor, now time.Time) (int, error) {
+	return s.ImportProgress(r, name, by, now, nil)
+}
+
+// ImportProgress is Import, telling progress now and then how many
+// accounts it has read ("read"), then how many sorted entries (index
+// entries, and records that came out of id order) it has written
+// ("write").
+//
+// It streams, in bounded memory whatever the file's size, into a copy of
+// the store that replaces it at once (KV.Rebuild), so a kill at any
+// point leaves the store as it was or with every account added. Every
+// line is parsed and validated (on every core); the index entries, the
+// keys the duplicate checks need and the records go to an external sort
+// (extSorter). The sorted checks (an id or current email used twice, or
+// already in the store as it was) run before the sorted entries are
+// written, in key order.
+//
+// The rebuild holds the store's write lock (every other write waits), so
+// a stream of unknown pace (standard input, a pipe, a forwarded
+// caller's upload) is read before it begins. A regular file is read
+// inside it instead, and its records whose ids rise (an export's,
+// gen's) go straight into the copy in order rather than through the
+// sort: a million accounts then hold writers off for about 15 s, as
+// long as the old one-transaction import held them for a fifth of that.
+func (s *Store) ImportProgress(r io.Reader, name string, by Actor, now time.Time, progress func(phase string, n int)) (int, error) {
 	if err := s.RefuseIfDemo(); err != nil {
 		return 0, err
 	}
-	accs, err := readJSONL(r, name)
-	if err != nil {
-		return 0, err
+	if progress == nil {
+		progress = func(string, int) {}
 	}
-	err = s.kv.Update(func(tx Tx) error {
-		var w sortedWrites
-		for i, p := range accs {
-			if testHookMidImport != nil && i == len(accs)/2 {
-				testHookMidImport()
+	var grow int64
+	regular := false
+	if f, ok := r.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			grow, regular = fi.Size()*3/2, true // records and index entries
+		}
+	}
+	sorter := newExtSorter(filepath.Dir(s.path), sortArena)
+	defer sorter.close()
+	var (
+		n       int
+		lineErr *LineError
+	)
+	if !regular {
+		var err error
+		sorted := func(_, _ []byte) (bool, error) { return false, nil }
+		if n, lineErr, err = readImport(r, name, by, now, sorter, sorted, progress); err != nil {
+			return 0, err
+		}
+		grow = sorter.size
+		if lineErr != nil { // no rebuild: the checks alone, to name the first bad line
+			it, err := sorter.iter()
+			if err != nil {
+				return 0, err
 			}
-			if tx.Get(bAccounts, []byte(p.acc.ID)) != nil {
-				return &LineError{File: name, Line: p.line, Field: "id", Err: fmt.Errorf("account %q already exists in the store", p.acc.ID)}
+			return 0, s.kv.View(func(tx Tx) error {
+				_, _, _, _, err := checkImport(tx, it, name, lineErr)
+				return err
+			})
+		}
+	}
+	err := s.kv.Rebuild(grow, func(tx BulkTx) error {
+		if regular {
+			var lastDirect []byte
+			direct := func(id, rec []byte) (bool, error) {
+				if lastDirect != nil && bytes.Compare(id, lastDirect) <= 0 {
+					return false, nil // out of order: sorted with the rest
+				}
+				lastDirect = append(lastDirect[:0], id...)
+				if err := tx.Spill(); err != nil {
+					return false, err
+				}
+				return true, tx.Put(bAccounts, id, rec)
 			}
-			// an address may be another account's previous email, never
-			// its current one (rules A1, S5)
-			if err := checkCurrentEmail(tx, p.acc); err != nil {
-				return &LineError{File: name, Line: p.line, Field: "email", Err: fmt.Errorf("already in the store: %w", err)}
+			var err error
+			if n, lineErr, err = readImport(r, name, by, now, sorter, direct, progress); err != nil {
+				return err
 			}
-			rec, err := json.Marshal(Record{Version: 1, UpdatedBy: by.Name, UpdatedAt: now, Account: p.acc})
+		}
+		it, err := sorter.iter()
+		if err != nil {
+			return err
+		}
+		// an earlier line may still be a duplicate: the first bad line wins
+		kind, key, val, ok, err := checkImport(tx.Before(), it, name, lineErr)
+		if err != nil {
+			return err
+		}
+		if testHookMidImport != nil {
+			testHookMidImport()
+		}
+		written := 0
+		for ; ok; kind, key, val, ok, err = it.next() {
 			if err != nil {
 				return err
 			}
-			w.add(bAccounts, []byte(p.acc.ID), rec)
-			for _, e := range indexEntries(p.acc) {
-				w.add(e.bucket, e.key, e.value)
+			if written++; written%100_000 == 0 {
+				progress("write", written)
+			}
+			if err := tx.Spill(); err != nil { // the entries come from the sort, not the tx
+				return err
+			}
+			if err := tx.Put(kindBuckets[kind], key, val); err != nil {
+				return err
 			}
 		}
-		if err := w.put(tx); err != nil {
+		if err != nil {
 			return err
 		}
 		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "import",
-			Details: map[string]string{"file": name, "accounts": fmt.Sprint(len(accs))}})
+			Details: map[string]string{"file": name, "accounts": fmt.Sprint(n)}})
 	})
 	if err != nil {
 		return 0, err
 	}
-	return len(accs), nil
+	return n, nil
 }
 
-// readJSONL parses and validates every line before anything is written,
-// and finds ids and emails used twice within the file.
-func readJSONL(r io.Reader, name string) ([]parsed, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var out []parsed
-	ids := map[string]int{}
-	emails := map[string]int{}
-	for n := 1; ; n++ {
-		line, err := readLine(br)
-		if err == io.EOF && line == nil {
-			break
+// sortArena is how much of an import's entries are sorted in memory
+// before they go to a run file (a variable: tests make it small).
+var sortArena = 64 << 20
+
+// The kinds of an import's sorted entries: the duplicate checks' keys
+// first, so every check is done before anything is written; then the
+// buckets, each in key order.
+const (
+	kindIDCheck    byte = iota // id → line
+	kindEmailCheck             // normalised email → line, id \x00 email
+	kindAccount
+	kindEmail
+	kindName
+	kindPhone
+)
+
+var kindBuckets = []string{kindAccount: bAccounts, kindEmail: bEmail, kindName: bName, kindPhone: bPhone}
+
+var bucketKinds = map[string]byte{bAccounts: kindAccount, bEmail: kindEmail, bName: kindName, bPhone: kindPhone}
+
+// importLine is one line read, and what parsing it gave.
+type importLine struct {
+	n    int
+	line []byte
+	err  error // reading it
+}
+
+// importBatch is a run of lines parsed together; out holds their entries
+// (kind, key, value, as extSorter takes them) and bad the first bad one.
+type importBatch struct {
+	lines []importLine
+	ents  []batchEnt
+	buf   []byte
+	bad   *LineError
+	done  chan struct{}
+}
+
+type batchEnt struct {
+	kind      byte
+	off, k, v int
+}
+
+const importBatchLines = 512
+
+// readImport reads and parses every line, on every core, and hands the
+// entries to sorter in line order. It stops at the first bad line and
+// returns it as lineErr (the lines before it are in sorter). n is how
+// many accounts were read.
+func readImport(r io.Reader, name string, by Actor, now time.Time, sorter *extSorter, direct func(id, rec []byte) (bool, error), progress func(string, int)) (n int, lineErr *LineError, err error) {
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	todo := make(chan *importBatch, workers*2)
+	ordered := make(chan *importBatch, workers*2)
+	stop := make(chan struct{})
+	defer close(stop)
+	// reader: lines into batches, in order
+	go func() {
+		defer close(ordered)
+		defer close(todo)
+		br := bufio.NewReaderSize(r, 256<<10)
+		b := &importBatch{done: make(chan struct{})}
+		send := func() bool {
+			select {
+			case todo <- b:
+			case <-stop:
+				return false
+			}
+			select {
+			case ordered <- b:
+			case <-stop:
+				return false
+			}
+			b = &importBatch{done: make(chan struct{})}
+			return true
 		}
-		if err != nil && err != io.EOF {
-			return nil, &LineError{File: name, Line: n, Err: err}
+		for ln := 1; ; ln++ {
+			line, err := readLine(br)
+			if err == io.EOF && line == nil {
+				break
+			}
+			if err != nil && err != io.EOF {
+				b.lines = append(b.lines, importLine{n: ln, err: err})
+				break
+			}
+			if ln == 1 {
+				line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+			}
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			b.lines = append(b.lines, importLine{n: ln, line: line})
+			if len(b.lines) == importBatchLines && !send() {
+				return
+			}
 		}
-		if n == 1 {
-			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+		if len(b.lines) > 0 {
+			send()
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+	}()
+	for range workers {
+		go func() {
+			for b := range todo {
+				parseBatch(b, name, by, now)
+				close(b.done)
+			}
+		}()
+	}
+	for b := range ordered {
+		<-b.done
+		for _, e := range b.ents {
+			if e.kind == kindAccount {
+				done, err := direct(b.buf[e.off:e.off+e.k], b.buf[e.off+e.k:e.off+e.k+e.v])
+				if err != nil {
+					return 0, nil, err
+				}
+				if done {
+					continue
+				}
+			}
+			if err := sorter.add(e.kind, b.buf[e.off:e.off+e.k], b.buf[e.off+e.k:e.off+e.k+e.v]); err != nil {
+				return 0, nil, err
+			}
 		}
-		acc, perr := model.ParseAccount(line)
+		n += b.accounts()
+		if b.bad != nil {
+			return n, b.bad, nil
+		}
+		progress("read", n)
+	}
+	return n, nil, nil
+}
+
+// accounts is how many of the batch's lines parsed (all, or up to bad).
+func (b *importBatch) accounts() int {
+	c := 0
+	for _, e := range b.ents {
+		if e.kind == kindAccount {
+			c++
+		}
+	}
+	return c
+}
+
+func (b *importBatch) add(kind byte, key, val []byte) {
+	off := len(b.buf)
+	b.buf = append(append(b.buf, key...), val...)
+	b.ents = append(b.ents, batchEnt{kind: kind, off: off, k: len(key), v: len(val)})
+}
+
+// parseBatch parses a batch's lines up to the first bad one, and spells
+// each account's entries: the duplicate checks' keys, its record (the
+// line's own bytes, valid and checked, inside a record spelled by hand,
+// as sync writes them) and its index entries.
+func parseBatch(b *importBatch, name string, by Actor, now time.Time) {
+	rec := Record{Version: 1, UpdatedBy: by.Name, UpdatedAt: now}
+	var scratch []byte
+	for _, l := range b.lines {
+		if l.err != nil {
+			b.bad = &LineError{File: name, Line: l.n, Err: l.err}
+			return
+		}
+		acc, perr := model.ParseAccount(l.line)
 		if perr != nil {
-			le := &LineError{File: name, Line: n, Err: perr}
+			le := &LineError{File: name, Line: l.n, Err: perr}
 			var fe *model.FieldError
 			if errors.As(perr, &fe) {
 				le.Field = fe.Field
 			}
-			return nil, le
+			b.bad = le
+			return
 		}
-		if first, dup := ids[acc.ID]; dup {
-			return nil, &LineError{File: name, Line: n, Field: "id", Err: fmt.Errorf("duplicate id %q (first on line %d)", acc.ID, first)}
+		ln := binary.AppendUvarint(nil, uint64(l.n))
+		b.add(kindIDCheck, []byte(acc.ID), ln)
+		scratch = append(append(append(ln, acc.ID...), 0), acc.Email...)
+		b.add(kindEmailCheck, []byte(model.NormalizeEmail(acc.Email)), scratch)
+		rec.Account.ID = acc.ID
+		scratch = appendRecordRaw(scratch[:0], rec, bytes.TrimSpace(l.line))
+		b.add(kindAccount, []byte(acc.ID), scratch)
+		for _, e := range indexEntries(acc) {
+			b.add(bucketKinds[e.bucket], e.key, e.value)
 		}
-		ids[acc.ID] = n
-		k := model.NormalizeEmail(acc.Email) // rule A1, S5: one current holder
-		if first, dup := emails[k]; dup {
-			return nil, &LineError{File: name, Line: n, Field: "email", Err: fmt.Errorf("%q is already the current email on line %d (A1, S5)", acc.Email, first)}
-		}
-		emails[k] = n
-		out = append(out, parsed{line: n, acc: acc})
 	}
-	return out, nil
+}
+
+// checkImport walks the duplicate checks' entries at the head of it: an
+// id or a current email used twice in the file, or already in the store
+// (rules A1, S5). It returns the error of the earliest bad line (or
+// first, a read error at a line before all of them), else the first
+// entry past the checks.
+func checkImport(tx Tx, it sortedIter, name string, first *LineError) (kind byte, key, val []byte, ok bool, err error) {
+	worse := func(e *LineError) {
+		if first == nil || e.Line < first.Line {
+			first = e
+		}
+	}
+	var prev []byte
+	var prevLine uint64
+	prevKind := byte(255)
+	for {
+		kind, key, val, ok, err = it.next()
+		if err != nil || !ok || kind > kindEmailCheck {
+			break
+		}
+		line, w := binary.Uvarint(val)
+		dup := kind == prevKind && bytes.Equal(key, prev)
+		switch {
+		case kind == kindIDCheck && dup:
+			worse(&LineError{File: name, Line: int(line), Field: "id", Err: fmt.Errorf("duplicate id %q (first on line %d)", key, prevLine)})
+		case kind == kindIDCheck && tx.Get(bAccounts, key) != nil:
+			worse(&LineError{File: name, Line: int(line), Field: "id", Err: fmt.Errorf("account %q already exists in the store", key)})
+		case kind == kindEmailCheck:
+			id, email, _ := bytes.Cut(val[w:], []byte{0})
+			if dup {
+				worse(&LineError{File: name, Line: int(line), Field: "email", Err: fmt.Errorf("%q is already the current email on line %d (A1, S5)", email, prevLine)})
+			} else if err := checkCurrentEmail(tx, model.Account{ID: string(id), Email: string(email)}); err != nil {
+				// an address may be another account's previous email, never
+				// its current one (rules A1, S5)
+				worse(&LineError{File: name, Line: int(line), Field: "email", Err: fmt.Errorf("already in the store: %w", err)})
+			}
+		}
+		if !dup {
+			prev, prevLine, prevKind = append(prev[:0], key...), line, kind
+		}
+	}
+	if err != nil {
+		return 0, nil, nil, false, err
+	}
+	if first != nil {
+		return 0, nil, nil, false, first
+	}
+	return kind, key, val, ok, nil
 }
 
 // readLine reads one line without its newline (and \r), up to MaxLine.
@@ -174,13 +438,17 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 
 // Export writes every account as JSONL, in id order. Import reads it back
 // to the same accounts; unknown fields are kept.
-func (s *Store) Export(w io.Writer) (int, error) {
-	bw := bufio.NewWriter(w)
+func (s *Store) Export(w io.Writer) (int, error) { return s.ExportProgress(w, nil) }
+
+// ExportProgress is Export, telling progress how many accounts it has
+// written, now and then.
+func (s *Store) ExportProgress(w io.Writer, progress func(n int)) (int, error) {
+	bw := bufio.NewWriterSize(w, 256<<10)
 	n := 0
 	err := s.kv.View(func(tx Tx) error {
 		return tx.Scan(bAccounts, nil, func(k, v []byte) (bool, error) {
-			var r Record
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := decodeRecord(v)
+			if err != nil {
 				return false, fmt.Errorf("account %s: corrupt record: %w", k, err)
 			}
 			b, err := json.Marshal(r.Account)
@@ -189,7 +457,9 @@ func (s *Store) Export(w io.Writer) (int, error) {
 			}
 			bw.Write(b)
 			bw.WriteByte('\n')
-			n++
+			if n++; n%10_000 == 0 && progress != nil {
+				progress(n)
+			}
 			return true, nil
 		})
 	})

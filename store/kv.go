@@ -17,6 +17,11 @@ type KV interface {
 	Update(fn func(Tx) error) error
 	// Backup writes a consistent, fsynced copy of everything to path.
 	Backup(path string) error
+	// Rebuild has load write into a copy of everything and puts the copy
+	// in place of the original at once: a bulk load, all or nothing, in
+	// bounded memory (see boltKV.Rebuild).
+	// grow is about how many bytes load will add.
+	Rebuild(grow int64, load func(BulkTx) error) error
 	Close() error
 }
 
@@ -32,6 +37,18 @@ type Tx interface {
 	ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error
 	// NextSequence returns a new, increasing number for bucket.
 	NextSequence(bucket string) (uint64, error)
+}
+
+// BulkTx is a rebuild's transaction: a Tx whose writes may be committed
+// to the new file in parts (Spill), to bound memory; the rename at the
+// end makes them all visible at once.
+type BulkTx interface {
+	Tx
+	// Spill commits what was written so far to the new file when it has
+	// grown large. Values read before it are not valid after it.
+	Spill() error
+	// Before reads the store as it was when the rebuild began.
+	Before() Tx
 }
 
 // Bucket names.

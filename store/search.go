@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"time"
@@ -130,25 +131,38 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 	return hits, max(len(found)-limit, 0), nil
 }
 
-// searchNames scans the first word's prefix and keeps the accounts whose
-// names also have the other words as prefixes.
+// searchNames scans one word's prefix and keeps the accounts whose
+// names also have the other words as prefixes. It allocates only for
+// the accounts it keeps: a short prefix of a common name scans the most
+// entries a keystroke may (maxCandidates).
 func searchNames(tx Tx, q string, limit int, add func(id, by string) (bool, error)) error {
 	words := nameTokens(q)
 	if len(words) == 0 {
 		return nil
 	}
+	// scan by the longest word, the fewest entries (a whole email typed
+	// is four words, and its first a common first name)
+	longest := 0
+	for i, w := range words {
+		if len(w) > len(words[longest]) {
+			longest = i
+		}
+	}
+	scan, others := words[longest], slices.Delete(slices.Clone(words), longest, longest+1)
 	scanned := 0
 	var found []string
-	err := tx.Scan(bName, []byte(words[0]), func(k, v []byte) (bool, error) {
+	seen := map[string]bool{}
+	err := tx.Scan(bName, []byte(scan), func(k, v []byte) (bool, error) {
 		scanned++
-		_, id := splitKey(k)
-		if slices.Contains(found, id) {
+		if len(others) > 0 && !allPrefixes(v, others) {
 			return scanned < maxCandidates, nil
 		}
-		if len(words) > 1 && !allPrefixes(strings.Fields(string(v)), words[1:]) {
+		id := k[bytes.LastIndexByte(k, 0)+1:]
+		if seen[string(id)] {
 			return scanned < maxCandidates, nil
 		}
-		found = append(found, id)
+		seen[string(id)] = true
+		found = append(found, string(id))
 		return scanned < maxCandidates && len(found) < limit, nil
 	})
 	if err != nil {
@@ -162,9 +176,20 @@ func searchNames(tx Tx, q string, limit int, add func(id, by string) (bool, erro
 	return nil
 }
 
-func allPrefixes(tokens, words []string) bool {
+// allPrefixes: each of words begins one of the space-separated tokens.
+func allPrefixes(tokens []byte, words []string) bool {
 	for _, w := range words {
-		if !slices.ContainsFunc(tokens, func(t string) bool { return strings.HasPrefix(t, w) }) {
+		ok := false
+		for rest := tokens; len(rest) > 0 && !ok; {
+			tok := rest
+			if i := bytes.IndexByte(rest, ' '); i >= 0 {
+				tok, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			ok = bytes.HasPrefix(tok, []byte(w))
+		}
+		if !ok {
 			return false
 		}
 	}

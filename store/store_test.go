@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"frontdoor/demo"
 	"frontdoor/internal/corpus"
+	"frontdoor/internal/gen"
 	"frontdoor/model"
 )
 
@@ -416,6 +418,10 @@ func TestApplyRefusesInvalidResult(t *testing.T) {
 
 const crashEnv = "FRONTDOOR_CRASH_TEST"
 
+// crashLines is how many accounts the killed imports add: line(i) is
+// valid up to 9,999 (its phone number has four digits for i).
+const crashLines = 9999
+
 func TestCrashChild(t *testing.T) {
 	mode := os.Getenv(crashEnv)
 	if mode == "" {
@@ -434,9 +440,25 @@ func TestCrashChild(t *testing.T) {
 			time.Sleep(time.Hour) // killed here, half the accounts written
 		}
 		s.Import(strings.NewReader(lines(2000)), "big.jsonl", root, now)
-	case "import":
+	case "import-swap":
+		testHookBeforeSwap = func() {
+			p, _ := os.FindProcess(os.Getpid())
+			p.Kill() // SIGKILL with the new file built and synced, before its rename
+			time.Sleep(time.Hour)
+		}
+		s.Import(strings.NewReader(lines(3000)[len(lines(10)):]), "more.jsonl", root, now)
+	case "import", "import-file":
+		var in io.Reader = strings.NewReader(lines(crashLines))
+		if mode == "import-file" { // read inside the rebuild, records straight in
+			p := filepath.Join(dir, "big.jsonl")
+			os.WriteFile(p, []byte(lines(crashLines)), 0o600)
+			f, _ := os.Open(p)
+			in = f
+		}
 		fmt.Println("importing")
-		s.Import(strings.NewReader(lines(20000)), "big.jsonl", root, now)
+		if _, err := s.Import(in, "big.jsonl", root, now); err != nil {
+			fmt.Fprintln(os.Stderr, "import:", err)
+		}
 		fmt.Println("imported")
 		time.Sleep(time.Hour) // wait to be killed
 	case "apply":
@@ -476,17 +498,36 @@ func runChild(t *testing.T, mode, dir string, killAfter time.Duration) {
 }
 
 func TestCrashMidImport(t *testing.T) {
-	for _, after := range []time.Duration{5 * time.Millisecond, 60 * time.Millisecond, 250 * time.Millisecond} {
+	for i, after := range []time.Duration{5 * time.Millisecond, 60 * time.Millisecond, 250 * time.Millisecond,
+		10 * time.Millisecond, 120 * time.Millisecond, 400 * time.Millisecond, 180 * time.Millisecond, 30 * time.Millisecond} {
 		dir := t.TempDir()
-		runChild(t, "import", dir, after)
+		had := 0
+		if i >= 3 { // into a store with data (and an audit chain) of its own
+			s, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			gen.New(5).Write(&b, 50)
+			if _, err := s.Import(&b, "first.jsonl", root, now); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			had = 50
+		}
+		mode := "import"
+		if i%2 == 1 {
+			mode = "import-file"
+		}
+		runChild(t, mode, dir, after)
 		s, err := Open(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		n := mustCount(t, s)
 		t.Logf("killed %v after the import began: %d accounts", after, n)
-		if n != 0 && n != 20000 {
-			t.Fatalf("killed after %v: %d accounts, want none or all", after, n)
+		if n != had && n != had+crashLines {
+			t.Fatalf("killed after %v: %d accounts, want %d or %d", after, n, had, had+crashLines)
 		}
 		mustCheck(t, s)
 		s.Close()
@@ -503,6 +544,41 @@ func TestCrashHalfwayThroughImportWrite(t *testing.T) {
 	defer s.Close()
 	if n := mustCount(t, s); n != 0 {
 		t.Fatalf("%d accounts survived a kill mid-transaction, want 0", n)
+	}
+	mustCheck(t, s)
+}
+
+// TestCrashBeforeImportSwap: an import into a store with data, killed
+// with its new file complete but not yet renamed, leaves the store as it
+// was; the copy it left (PHI) is gone at the next open.
+func TestCrashBeforeImportSwap(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(strings.NewReader(lines(10)), "a.jsonl", root, now); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	runChild(t, "import-swap", dir, 0)
+	if left, _ := filepath.Glob(filepath.Join(dir, rebuildPattern)); len(left) != 1 {
+		t.Fatalf("the killed import left %v, want its new file", left)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := mustCount(t, s); n != 10 {
+		t.Fatalf("%d accounts after the kill, want the 10 from before", n)
+	}
+	mustCheck(t, s)
+	if left, _ := filepath.Glob(filepath.Join(dir, rebuildPattern)); len(left) != 0 {
+		t.Fatalf("open left %v", left)
+	}
+	if n, err := s.Import(strings.NewReader(lines(3000)[len(lines(10)):]), "more.jsonl", root, now); err != nil || n != 2990 {
+		t.Fatalf("import again: %d %v", n, err)
 	}
 	mustCheck(t, s)
 }
