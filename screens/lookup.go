@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -28,6 +29,23 @@ type Lookup struct {
 	selected int
 	err      error
 	keys     lookupKeys
+	// asked numbers the searches started, shown the one whose result is
+	// on screen: a result that is not the latest asked is dropped, so a
+	// slow search for "mar" never replaces the answer for "maria".
+	asked, shown uint64
+	query        string // what the results on screen answer
+}
+
+// searchResult is a search's answer, tagged with the screen and the
+// search that asked (issue 14: searches run off the update loop, as
+// commands, and a stale one never wins).
+type searchResult struct {
+	from  *Lookup
+	seq   uint64
+	hits  []store.Hit
+	more  int
+	err   error
+	query string
 }
 
 type lookupKeys struct{ Up, Down, Open, Diagnose, Leave, Focus key.Binding }
@@ -42,6 +60,9 @@ func NewLookup(env *tui.Env) *Lookup {
 	in.Prompt = "Find: "
 	in.PromptStyle = env.Styles.Key
 	in.CharLimit = 254
+	// a steady cursor: a blinking one redraws the box twice a second in
+	// every idle session, and each blink is bytes down every agent's link
+	in.Cursor.SetMode(cursor.CursorStatic)
 	in.Focus()
 	return &Lookup{env: env, input: in, probes: rate.NewLimiter(probeRate, probeBurst), keys: lookupKeys{
 		Up:       key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
@@ -54,7 +75,7 @@ func NewLookup(env *tui.Env) *Lookup {
 }
 
 // Init implements tui.Screen.
-func (l *Lookup) Init() tea.Cmd { return textinput.Blink }
+func (l *Lookup) Init() tea.Cmd { return nil }
 
 // Title implements tui.Screen.
 func (l *Lookup) Title() string { return "Find an account" }
@@ -72,9 +93,16 @@ const (
 	probeBurst = 30
 )
 
-func (l *Lookup) search() {
+// search starts a look-up of what is in the box, as a command: the
+// update loop only echoes the key, and the result, when it comes, is
+// drawn in the same frame if it comes within one (8 ms at 120 fps).
+// Throttling is decided here, at once, so a throttled guess is never
+// searched at all.
+func (l *Lookup) search() tea.Cmd {
 	q := l.input.Value()
+	l.asked++
 	if model.SearchesMasked(q) && !l.probes.Allow() {
+		l.shown = l.asked
 		l.hits, l.more, l.selected = nil, 0, 0
 		l.err = errors.New("too many email or phone look-ups in a row: wait a few seconds, then type again")
 		if now := l.env.Now(); now.Sub(l.warned) > time.Minute {
@@ -83,39 +111,72 @@ func (l *Lookup) search() {
 				l.err = err
 			}
 		}
-		return
+		return nil
 	}
-	l.hits, l.more, l.err = l.env.Store.SearchCount(q, SearchLimit)
-	l.selected = 0
+	seq, st := l.asked, l.env.Store
+	return func() tea.Msg {
+		hits, more, err := st.SearchCount(q, SearchLimit)
+		return searchResult{from: l, seq: seq, hits: hits, more: more, err: err, query: q}
+	}
 }
 
-// refresh searches again when an account among the results changed (a
-// synced snapshot, a colleague's action), keeping the cursor on the same
-// account.
-func (l *Lookup) refresh(id string) {
-	at := -1
-	for i, h := range l.hits {
-		if h.Account.ID == id {
-			at = i
-		}
-	}
-	if at < 0 {
+// show puts a search's result on screen if it answers the latest search
+// asked for; any other is stale (commands finish in any order). The
+// cursor stays on its account when the same query is searched again (a
+// refresh after a change), else goes to the top.
+func (l *Lookup) show(r searchResult) {
+	if r.seq != l.asked {
 		return
 	}
-	was := l.hits[l.selected].Account.ID
-	l.hits, l.more, l.err = l.env.Store.SearchCount(l.input.Value(), SearchLimit)
+	was := ""
+	if l.selected < len(l.hits) {
+		was = l.hits[l.selected].Account.ID
+	}
+	again := r.query == l.query
+	l.hits, l.more, l.err, l.shown, l.query = r.hits, r.more, r.err, r.seq, r.query
 	l.selected = 0
 	for i, h := range l.hits {
-		if h.Account.ID == was {
+		if again && h.Account.ID == was {
 			l.selected = i
 		}
 	}
 }
 
+// settle makes the screen answer what is in the box now, searching in
+// place if the latest search's result has not come yet: enter must open
+// the account the agent sees the query for, not one a key behind.
+func (l *Lookup) settle() {
+	if l.shown == l.asked {
+		return
+	}
+	if cmd := l.search(); cmd != nil {
+		if r, ok := cmd().(searchResult); ok {
+			l.show(r)
+		}
+	}
+}
+
+// refresh searches again when an account among the results changed (a
+// synced snapshot, a colleague's action), keeping the cursor on the same
+// account.
+func (l *Lookup) refresh(id string) tea.Cmd {
+	for _, h := range l.hits {
+		if h.Account.ID == id {
+			return l.search()
+		}
+	}
+	return nil
+}
+
 // Update implements tui.Screen.
 func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
-	if ch, ok := msg.(tui.AccountChangedMsg); ok {
-		l.refresh(ch.ID)
+	switch msg := msg.(type) {
+	case tui.AccountChangedMsg:
+		return l, l.refresh(msg.ID)
+	case searchResult:
+		if msg.from == l {
+			l.show(msg)
+		}
 		return l, nil
 	}
 	k, ok := msg.(tea.KeyMsg)
@@ -134,6 +195,7 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		l.selected = min(l.selected+1, max(len(l.hits)-1, 0))
 		return l, nil
 	case key.Matches(k, l.keys.Open):
+		l.settle()
 		if len(l.hits) > 0 {
 			h := l.hits[l.selected]
 			matched := ""
@@ -159,7 +221,7 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	var cmd tea.Cmd
 	l.input, cmd = l.input.Update(msg)
 	if l.input.Value() != before {
-		l.search()
+		return l, tea.Batch(cmd, l.search())
 	}
 	return l, cmd
 }

@@ -352,14 +352,14 @@ func TestLookupProbesAreThrottled(t *testing.T) {
 	env := newEnv(t, st, "sam", model.RoleAgent)
 	l := NewLookup(env)
 	l.input.SetValue("maria.lopez@gmail.com")
-	l.search()
+	searchNow(l)
 	if l.err != nil || len(l.hits) != 1 {
 		t.Fatalf("a typed address: %v %d hits", l.err, len(l.hits))
 	}
 	throttled := 0
 	for i := range 200 {
 		l.input.SetValue(fmt.Sprintf("+1 212 555 %04d", 100+i))
-		l.search()
+		searchNow(l)
 		if l.err != nil {
 			throttled++
 		}
@@ -370,5 +370,39 @@ func TestLookupProbesAreThrottled(t *testing.T) {
 	log, _ := st.AuditLog(store.AuditFilter{Actions: []string{"lookup_throttled"}})
 	if len(log) != 1 || log[0].Actor != "sam" {
 		t.Fatalf("throttling audited %d times: %+v", len(log), log)
+	}
+}
+
+// searchNow runs the search for what is in the box and shows its result,
+// as the program would.
+func searchNow(l *Lookup) {
+	if cmd := l.search(); cmd != nil {
+		l.Update(cmd())
+	}
+}
+
+// A search runs as a command tagged with the search that asked: when
+// answers come out of order, the older never replaces the newer, and
+// enter before the answer has come opens what the box now says.
+func TestLookupStaleResultNeverWins(t *testing.T) {
+	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
+	l := NewLookup(env)
+	l.input.SetValue("maria")
+	older := l.search()
+	l.input.SetValue("ava")
+	newer := l.search()
+	l.Update(newer())
+	l.Update(older())
+	if len(l.hits) == 0 || l.hits[0].Account.Name != "Ava Patel" {
+		t.Fatalf("after a stale answer the results are %+v", l.hits)
+	}
+	l.input.SetValue("maria")
+	_ = l.search() // typed, its answer not in yet
+	if len(l.hits) == 0 || l.hits[0].Account.Name != "Ava Patel" {
+		t.Fatal("results changed before the search answered")
+	}
+	l.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if len(l.hits) == 0 || l.hits[0].Account.Name != "Maria Lopez" {
+		t.Fatalf("enter acted on %+v, not on what the box says", l.hits)
 	}
 }

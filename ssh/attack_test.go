@@ -147,16 +147,38 @@ func TestLoginGraceClosesSilentConnections(t *testing.T) {
 }
 
 // stall makes a session's client stop reading while the server has a lot
-// to send: its SSH window (2 MB) fills with 1000×500 repaints.
+// to send: its SSH window (2 MB) fills with 1000×500 repaints, one for
+// each window change, until the server cuts the session or the test
+// ends. (Frames carry no padding, so a repaint is a few kilobytes: a
+// fixed handful of them no longer filled the window.)
 func stall(t *testing.T, f *fixture) *rawSession {
 	t.Helper()
 	r := f.rawConnect("sam", 1000, 500)
 	r.readUntil(t, "Find an account") // then never read again
-	for i := range 40 {
-		r.sess.WindowChange(500-i%2, 1000-i%2)
-		io.WriteString(r.in, "m")
-		time.Sleep(20 * time.Millisecond)
-	}
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if r.sess.WindowChange(500-i%2, 1000-i%2) != nil {
+				return // cut
+			}
+			key := "m"
+			if i%2 == 1 {
+				key = "\x7f"
+			}
+			if _, err := io.WriteString(r.in, key); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(800 * time.Millisecond)
 	return r
 }
 

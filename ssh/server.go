@@ -512,7 +512,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	}}
 	// no tea.WithContext: wish quits the program when the session ends, and a
 	// killed program would log a client's plain disconnect as an error
-	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(&pasteLimit{r: sess}), tea.WithOutput(out), tea.WithAltScreen(), tea.WithoutSignalHandler())
+	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(&pasteLimit{r: sess}), tea.WithOutput(out), tea.WithAltScreen(), tea.WithFPS(tui.FPS), tea.WithoutSignalHandler())
 	st.live.program = p
 	if !s.live.add(st.live) {
 		return nil // shutting down

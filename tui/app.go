@@ -509,7 +509,7 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return a, a.updateTop(msg)
 }
 
-// View draws header, body and footer, exactly w×h.
+// View draws header, body and footer: exactly h lines, none wider than w.
 func (a *App) View() string {
 	if a.ended {
 		return ""
@@ -636,8 +636,11 @@ func (a *App) fullHelp() string {
 		"\n\n" + a.env.Styles.Muted.Render("Press ? or esc to close help.")
 }
 
-// fitBlock cuts or pads s to exactly w columns by h lines; a line cut
-// short ends in "…", so nothing is lost without a mark.
+// fitBlock cuts s to at most w columns by exactly h lines; a line cut
+// short ends in "…", so nothing is lost without a mark. Lines are not
+// padded with spaces: the renderer ends a short line by erasing the rest
+// of it (3 bytes), where padding sent up to a whole line of spaces for
+// every line a keystroke changed.
 func fitBlock(s string, w, h int) string {
 	if w <= 0 || h <= 0 {
 		return ""
@@ -647,14 +650,12 @@ func fitBlock(s string, w, h int) string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
-		l = ansi.Truncate(l, w, "…")
-		if pad := w - ansi.StringWidth(l); pad > 0 {
-			l += strings.Repeat(" ", pad)
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
 		}
-		lines[i] = l
 	}
 	for len(lines) < h {
-		lines = append(lines, strings.Repeat(" ", w))
+		lines = append(lines, "")
 	}
 	return strings.Join(lines, "\n")
 }
