@@ -13,7 +13,12 @@
 //     RssAnon from /proc with --server-pid). Heap in use counts garbage
 //     not yet collected, so each figure is the least of three reads and
 //     still an upper bound; take it from a hundred sessions or more.
-
+//
+// With --baseline it also runs the smallest Bubble Tea program served by
+// Wish (a title and an echo of what is typed, 120 fps) as a child process
+// and puts the same load on it (first, or last with --order target-first),
+// so the ratios frontdoor/baseline come from one run on one machine.
+//
 // Each session: connect with a PTY (xterm-256color, 80×24), wait for the
 // first frame, wait until every session is open and --idle has passed
 // (the heap is read then), then type --query one key at a time, a key
@@ -47,7 +52,7 @@
 // --users with --key holding {user} (/keys/{user} → /keys/load1, …).
 //
 //	go run ./tools/sshload --addr 127.0.0.1:23234 --users $(seq -s, -f 'load%g' 13) \
-//	    --key '/tmp/keys/{user}' --sessions 100 --rate 20 \
+//	    --key '/tmp/keys/{user}' --sessions 100 --rate 20 --baseline \
 //	    --metrics http://127.0.0.1:9464/metrics
 package main
 
@@ -55,6 +60,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,18 +70,20 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// config is one load.
+// config is one load: the same for the baseline and the server under test.
 type config struct {
 	users      []string
 	signers    map[string]gossh.Signer // by user
@@ -109,7 +118,7 @@ const (
 
 func main() {
 	fs := flag.NewFlagSet("sshload", flag.ExitOnError)
-	addr := fs.String("addr", "127.0.0.1:23234", "the frontdoor server's address (loopback unless you mean it)")
+	addr := fs.String("addr", "127.0.0.1:23234", "the frontdoor server's address (loopback unless you mean it); \"\" with --baseline: the baseline alone")
 	user := fs.String("user", "", "agent name (one user: frontdoor allows 8 sessions a user)")
 	users := fs.String("users", "", "agent names, comma-separated, sessions spread over them in turn (for more than 8 sessions)")
 	keyFile := fs.String("key", "", "the agents' private key (unencrypted); {user} in it is replaced by each user's name, since frontdoor gives a key to one user")
@@ -126,29 +135,77 @@ func main() {
 	hold := fs.Duration("hold", 0, "how long each session stays open at the end")
 	metricsURL := fs.String("metrics", "", "the server's Prometheus metrics, e.g. http://127.0.0.1:9464/metrics (frontdoor serve --metrics): heap per idle session")
 	serverPID := fs.Int("server-pid", 0, "the server's process id: its RssAnon per idle session, from /proc")
+	baseline := fs.Bool("baseline", false, "also run the smallest Bubble Tea program over Wish (a child process) and load it the same way, for the ratio")
+	order := fs.String("order", "baseline-first", "with --baseline: baseline-first or target-first")
+	serveBaseline := fs.String("serve-baseline", "", "") // hidden: be the baseline server
+	baselineMetrics := fs.String("baseline-metrics", "", "")
 	fs.Usage = func() { usage(fs) }
 	fs.Parse(os.Args[1:])
 
+	if *serveBaseline != "" {
+		if err := runBaselineChild(*serveBaseline, *baselineMetrics, *ready); err != nil {
+			fmt.Fprintln(os.Stderr, "sshload baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	names := splitUsers(*user, *users)
 	switch {
 	case *n < 1 || *n > 5000:
 		usagef("--sessions from 1 to 5000")
-	case *addr == "" || len(names) == 0 || *keyFile == "":
-		usagef("--addr, --user (or --users) and --key are required")
+	case *addr == "" && !*baseline:
+		usagef("--addr is required (or --baseline alone)")
+	case *addr != "" && (len(names) == 0 || *keyFile == ""):
+		usagef("--user (or --users) and --key are required")
 	case *perSecond <= 0 || *pace <= 0 || *rounds < 1 || *query == "" || *ready == "" || *keyTimeout <= 0 || *idle < 0:
 		usagef("--rate, --pace, --rounds and --key-timeout must be positive, --query and --ready not empty")
+	case *order != "baseline-first" && *order != "target-first":
+		usagef("--order is baseline-first or target-first")
+	case !*baseline && *order != "baseline-first":
+		usagef("--order goes with --baseline")
+	}
+	if len(names) == 0 {
+		names = []string{"load"}
 	}
 	cfg := config{users: names, sessions: *n, rate: *perSecond, pace: *pace, rounds: *rounds, query: *query,
 		ready: *ready, idle: *idle, keyTimeout: *keyTimeout, hold: *hold, out: os.Stderr}
 	var err error
-	if cfg.signers, err = loadSigners(*keyFile, names); err != nil {
+	if *keyFile != "" {
+		cfg.signers, err = loadSigners(*keyFile, names)
+	} else {
+		cfg.signers, err = ephemeralSigners(names)
+	}
+	if err != nil {
 		fatal(err)
 	}
 
-	if per := (*n + len(names) - 1) / len(names); per > 8 {
+	if per := (*n + len(names) - 1) / len(names); *addr != "" && per > 8 {
 		fmt.Fprintf(os.Stderr, "sshload: note: %d sessions a user; frontdoor refuses a user's 9th (give more --users)\n", per)
 	}
-	targets := []target{{name: "frontdoor", addr: *addr, metricsURL: *metricsURL, pid: *serverPID, expect: *expect, open: *open}}
+	var targets []target
+	if *addr != "" {
+		targets = append(targets, target{name: "frontdoor", addr: *addr, metricsURL: *metricsURL, pid: *serverPID, expect: *expect, open: *open})
+	}
+	if *baseline {
+		child, err := startBaseline(*ready)
+		if err != nil {
+			fatal(err)
+		}
+		exitHooks = append(exitHooks, child.stop)
+		go func() { // a signal: the child goes too
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			<-sig
+			exit(130)
+		}()
+		b := target{name: "baseline", addr: child.sshAddr, metricsURL: "http://" + child.metricsAddr + "/metrics",
+			pid: child.cmd.Process.Pid, expect: "Find: " + *query}
+		if *order == "baseline-first" {
+			targets = append([]target{b}, targets...)
+		} else {
+			targets = append(targets, b)
+		}
+	}
 
 	fmt.Printf("sshload: %d sessions (%g a second, users %s), %d rounds of %q (%d keys a session) at %v ±25%%\n",
 		cfg.sessions, cfg.rate, strings.Join(shortList(cfg.users), ","), cfg.rounds, cfg.query,
@@ -167,12 +224,22 @@ func main() {
 			code = 1
 		}
 	}
+	exit(code)
+}
+
+// exit ends the tool after the baseline child (if any) is stopped.
+var exitHooks []func()
+
+func exit(code int) {
+	for _, f := range exitHooks {
+		f()
+	}
 	os.Exit(code)
 }
 
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "sshload:", err)
-	os.Exit(1)
+	exit(1)
 }
 
 func usagef(format string, args ...any) {
@@ -194,7 +261,7 @@ brake on a client opening connections in a loop.
 `)
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Usage == "" {
-			return // hidden
+			return // the baseline child's own flags
 		}
 		name, use := flag.UnquoteUsage(f)
 		fmt.Fprintf(w, "  --%s %s\n    \t%s", f.Name, name, use)
@@ -243,6 +310,24 @@ func loadSigners(pattern string, users []string) (map[string]gossh.Signer, error
 		if err != nil {
 			return nil, fmt.Errorf("key for %s (%s): %w", u, path, err)
 		}
+		m[u] = s
+	}
+	return m, nil
+}
+
+// ephemeralSigners is one new key for every user: enough for the baseline,
+// which takes any key.
+func ephemeralSigners(users []string) (map[string]gossh.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]gossh.Signer{}
+	for _, u := range users {
 		m[u] = s
 	}
 	return m, nil
@@ -887,7 +972,7 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	return d[max(0, min(i, len(d)-1))]
 }
 
-// figure is one row of a report.
+// figures is a report's numbers by row, for the table and the ratios.
 type figure struct {
 	label string
 	v     float64 // < 0: none
@@ -948,6 +1033,10 @@ func (r *report) figures() []figure {
 	}
 }
 
+// ratioRows are the rows given as target/baseline.
+var ratioRows = []string{"connect → first frame p50", "connect → first frame p99", "keystroke → frame p50",
+	"keystroke → frame p99", "bytes per key (mean)", "heap per idle session", "RssAnon per idle session"}
+
 func format(f figure) string {
 	if f.v < 0 {
 		return "—"
@@ -980,8 +1069,17 @@ func formatBytes(v float64) string {
 	return fmt.Sprintf("%.0f B", v)
 }
 
-// printReports prints the targets' figures side by side, and the errors.
+// printReports prints the targets' figures side by side, the ratio of the
+// server to the baseline, the issue 14 limits, and the errors.
 func printReports(out io.Writer, reps []*report) {
+	var base, tgt *report
+	for _, r := range reps {
+		if r.target.name == "baseline" {
+			base = r
+		} else {
+			tgt = r
+		}
+	}
 	cols := make([][]figure, len(reps))
 	for i, r := range reps {
 		cols[i] = r.figures()
@@ -990,7 +1088,21 @@ func printReports(out io.Writer, reps []*report) {
 	for _, r := range reps {
 		fmt.Fprintf(out, "%16s", r.target.name)
 	}
+	withRatio := base != nil && tgt != nil
+	if withRatio {
+		fmt.Fprintf(out, "%10s", "ratio")
+	}
 	fmt.Fprintln(out)
+	var bf, tf map[string]float64
+	if withRatio {
+		bf, tf = map[string]float64{}, map[string]float64{}
+		for _, f := range base.figures() {
+			bf[f.label] = f.v
+		}
+		for _, f := range tgt.figures() {
+			tf[f.label] = f.v
+		}
+	}
 	for row := range cols[0] {
 		label := cols[0][row].label
 		if label == "sessions ready" {
@@ -1005,7 +1117,30 @@ func printReports(out io.Writer, reps []*report) {
 		for i := range reps {
 			fmt.Fprintf(out, "%16s", format(cols[i][row]))
 		}
+		if withRatio && slices.Contains(ratioRows, label) {
+			fmt.Fprintf(out, "%10s", ratio(tf[label], bf[label]))
+		}
 		fmt.Fprintln(out)
+	}
+	if withRatio {
+		fmt.Fprintln(out, "\nissue 14 limits (frontdoor against the baseline):")
+		check := func(what string, ok bool, got string) {
+			verdict := "ok"
+			if !ok {
+				verdict = "OVER"
+			}
+			fmt.Fprintf(out, "  %-44s %-12s %s\n", what, got, verdict)
+		}
+		for _, l := range []string{"keystroke → frame p99", "connect → first frame p50", "connect → first frame p99"} {
+			b, t := bf[l], tf[l]
+			check(l+" ≤ 1.3× baseline", b > 0 && t >= 0 && t <= 1.3*b, ratio(t, b))
+		}
+		bk := tf["bytes per key (mean)"]
+		check("bytes per key ≤ 700", bk >= 0 && bk <= 700, format(figure{v: bk, unit: "B"}))
+		if h := tf["heap per idle session"]; h >= 0 {
+			check("heap per idle session < 1 MiB", h < 1<<20, formatBytes(h))
+		}
+		check("errors: 0", tgt.errorCount() == 0, strconv.Itoa(tgt.errorCount()))
 	}
 	for _, r := range reps {
 		kinds := make([]string, 0, len(r.errs))
@@ -1016,8 +1151,15 @@ func printReports(out io.Writer, reps []*report) {
 		for _, k := range kinds {
 			fmt.Fprintf(out, "%s error ×%d %s (e.g. %s)\n", r.target.name, r.errs[k], k, r.examples[k])
 		}
-		if r.errs["handshake"] > 0 {
+		if r.errs["handshake"] > 0 && r.target.name != "baseline" {
 			fmt.Fprintln(out, "  (handshakes cut short: frontdoor refuses over --conn-rate new connections a second from one address; raise it on the server under test)")
 		}
 	}
+}
+
+func ratio(t, b float64) string {
+	if t < 0 || b <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", t/b)
 }

@@ -1,10 +1,106 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 )
+
+// testConfig is a small load: 2 sessions typing "ab" and clearing it
+// twice, 8 keys a session.
+func testConfig(t *testing.T) config {
+	t.Helper()
+	signers, err := ephemeralSigners([]string{"a", "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return config{users: []string{"a", "b"}, signers: signers, sessions: 2, rate: 50, pace: 40 * time.Millisecond,
+		rounds: 2, query: "ab", ready: "Find an account", idle: 200 * time.Millisecond, keyTimeout: 2 * time.Second}
+}
+
+// TestLoadBaseline puts a real load over SSH on the baseline server: every
+// key must get a frame, timed, with its bytes, and the heap must be read.
+func TestLoadBaseline(t *testing.T) {
+	b, err := startBaselineServer("127.0.0.1:0", "127.0.0.1:0", "Find an account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cfg := testConfig(t)
+	rep := runLoad(context.Background(), cfg, target{name: "baseline", addr: b.sshAddr,
+		metricsURL: "http://" + b.metricsAddr + "/metrics", expect: "Find: ab"})
+
+	if n := rep.errorCount(); n != 0 {
+		t.Fatalf("%d errors: %v", n, rep.examples)
+	}
+	if rep.ready != 2 || len(rep.connect) != 2 {
+		t.Errorf("ready %d, connect times %v; want 2", rep.ready, rep.connect)
+	}
+	const keys = 2 * 2 * 4 // sessions × rounds × (2 letters + 2 backspaces)
+	if len(rep.latency) != keys || len(rep.keyBytes) != keys {
+		t.Fatalf("%d latencies and %d byte counts, want %d each", len(rep.latency), len(rep.keyBytes), keys)
+	}
+	for i, d := range rep.latency {
+		if d <= 0 || d >= cfg.keyTimeout {
+			t.Errorf("key %d: latency %v", i, d)
+		}
+		if rep.keyBytes[i] <= 0 {
+			t.Errorf("key %d: %d bytes", i, rep.keyBytes[i])
+		}
+	}
+	if rep.heapBefore <= 0 || rep.heapIdle <= 0 {
+		t.Errorf("heap before %v, idle %v: not read", rep.heapBefore, rep.heapIdle)
+	}
+	var out bytes.Buffer
+	printReports(&out, []*report{rep})
+	for _, row := range []string{"keystroke → frame p99", "bytes per key (mean)", "connect → first frame p50"} {
+		line := lineOf(out.String(), row)
+		if line == "" || strings.Contains(line, "—") {
+			t.Errorf("row %q: %q\n%s", row, line, out.String())
+		}
+	}
+	if !strings.Contains(lineOf(out.String(), "errors"), " 0") {
+		t.Errorf("errors row: %q", lineOf(out.String(), "errors"))
+	}
+}
+
+// deafModel draws its first frame and never another: keys get no frame.
+type deafModel struct{}
+
+func (deafModel) Init() tea.Cmd                         { return nil }
+func (m deafModel) Update(tea.Msg) (tea.Model, tea.Cmd) { return m, nil }
+func (deafModel) View() string                          { return "Find an account" }
+
+// TestLoadNoFrames: keys that get no frame are errors, not figures.
+func TestLoadNoFrames(t *testing.T) {
+	b, err := serveProgram("127.0.0.1:0", "", func() tea.Model { return deafModel{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cfg := testConfig(t)
+	cfg.keyTimeout = 300 * time.Millisecond
+	rep := runLoad(context.Background(), cfg, target{name: "deaf", addr: b.sshAddr})
+	if rep.errs["no frame for key"] != 2 || rep.errorCount() != 2 {
+		t.Errorf("errors %v, want 2 × no frame for key", rep.errs)
+	}
+	if len(rep.latency) != 0 {
+		t.Errorf("latencies %v for keys without frames", rep.latency)
+	}
+}
+
+func lineOf(s, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
 
 func TestPerKey(t *testing.T) {
 	t0 := time.Unix(0, 0)
