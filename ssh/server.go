@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -453,9 +454,22 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			key: key, conn: gc, finished: make(chan struct{})}
 		sess.Context().SetValue(sessionKey, st)
 		details := map[string]string{"remote": host, "key": store.Fingerprint(key)}
-		_ = s.cfg.Store.Audit(store.AuditEntry{At: s.cfg.Clock(), Actor: u.Name, Role: u.Role, Action: "ssh_login", Details: details})
+		// The login is recorded while the first frame is drawn, not before
+		// it: the fsynced write was half of connect → first frame (issue 14:
+		// 40 ms against the smallest Wish app's 20). The entry carries the
+		// login's own time; the logout waits for it, so the pair stays in
+		// order in the trail.
+		login := store.AuditEntry{At: s.cfg.Clock(), Actor: u.Name, Role: u.Role, Action: "ssh_login", Details: maps.Clone(details)}
+		loginAudited := make(chan struct{})
+		go func() {
+			defer close(loginAudited)
+			if err := s.cfg.Store.Audit(login); err != nil {
+				s.cfg.Logger.Error("login not audited", "user", u.Name, "err", err)
+			}
+		}()
 		start := time.Now()
 		next(sess)
+		<-loginAudited
 		close(st.live.finished)
 		s.live.remove(st.live)
 		reason := ""
