@@ -33,7 +33,8 @@ type Lookup struct {
 	// on screen: a result that is not the latest asked is dropped, so a
 	// slow search for "mar" never replaces the answer for "maria".
 	asked, shown uint64
-	query        string // what the results on screen answer
+	query        string   // what the results on screen answer
+	box, rows    tui.Memo // the search box and the table as last drawn
 }
 
 // searchResult is a search's answer, tagged with the screen and the
@@ -50,8 +51,12 @@ type searchResult struct {
 
 type lookupKeys struct{ Up, Down, Open, Diagnose, Leave, Focus key.Binding }
 
-// SearchLimit is how many results the table shows.
-const SearchLimit = 50
+// SearchLimit is how many results the table holds: about a 24-line
+// window's worth, with "N more match" below. It was 50: at 200,000
+// accounts a two-letter prefix then loaded and drew 50 records a key, 2.5
+// times the look-up for rows hardly anyone scrolls to (issue 14: first 20
+// results).
+const SearchLimit = 20
 
 // NewLookup builds the Lookup screen.
 func NewLookup(env *tui.Env) *Lookup {
@@ -257,7 +262,8 @@ func (l *Lookup) View(width, height int) string {
 	st := l.env.Styles
 	l.input.Width = max(width-10, 10)
 	var b strings.Builder
-	b.WriteString(st.Input.Width(width-2).Render(l.input.View()) + "\n")
+	in := l.input.View()
+	b.WriteString(l.box.Get(fmt.Sprint(width, "\x00", in), func() string { return st.Input.Width(width - 2).Render(in) }) + "\n")
 	q := strings.TrimSpace(l.input.Value())
 	switch {
 	case l.err != nil:
@@ -273,7 +279,9 @@ func (l *Lookup) View(width, height int) string {
 			b.WriteString(st.Muted.Render("Try another spelling, the work or personal email, or the phone number."))
 		}
 	default:
-		b.WriteString(l.table(width, height-4))
+		// a key's echo is drawn before its results come: the table it
+		// shows is the last one, not styled again
+		b.WriteString(l.rows.Get(fmt.Sprint(l.shown, " ", l.selected, " ", width, " ", height), func() string { return l.table(width, height-4) }))
 		if l.more > 0 {
 			b.WriteString("\n" + st.Muted.Render(fmt.Sprintf("%d more match — type more to narrow.", l.more)))
 		}

@@ -152,6 +152,10 @@ type App struct {
 	unsub    func()
 	help     help.Model
 	ops      Screen // the Ops screen last opened, so it is not opened on itself
+	// the header and footer as last drawn, with what they were drawn
+	// from: most frames change neither, and styling them was a tenth of
+	// the server's CPU with 100 agents typing (issue 14 profile)
+	headerMemo, footerMemo Memo
 }
 
 // NewApp builds the shell around its first screen.
@@ -557,42 +561,49 @@ func (a *App) tooSmall() string {
 }
 
 func (a *App) header() string {
-	st := a.env.Styles
-	badge := st.BadgeLive
-	switch a.env.Mode {
-	case Demo:
-		badge = st.BadgeDemo
-	case Training:
-		badge = st.BadgeTraining
-	}
-	left := st.Header.Render("frontdoor") + " " + badge.Render(string(a.env.Mode)) + " "
-	right := " " + a.env.Actor.Name + " · " + a.env.Actor.Role + " · " + a.env.Now().UTC().Format("15:04 MST")
+	var watched []string
 	if a.env.Watched != nil {
-		if names, _ := a.env.Watched(); len(names) > 0 {
-			left += st.Warn.Render("watched by "+strings.Join(names, ", ")) + " "
-		}
+		watched, _ = a.env.Watched()
 	}
-	room := a.w - lipgloss.Width(left) - lipgloss.Width(right)
-	title := Fit(a.top().Title(), max(room, 0))
-	// the clipboard sequence takes no cells; the renderer writes it once,
-	// with the line, and again only if the line changes meanwhile
-	return ansi.Truncate(left+st.Title.Render(title)+st.HeaderDim.Render(right), a.w, "") + a.osc
+	title, clock := a.top().Title(), a.env.Now().UTC().Format("15:04 MST")
+	key := strings.Join([]string{string(a.env.Mode), strconv.Itoa(a.w), title, clock, a.osc, strings.Join(watched, ",")}, "\x00")
+	return a.headerMemo.Get(key, func() string {
+		st := a.env.Styles
+		badge := st.BadgeLive
+		switch a.env.Mode {
+		case Demo:
+			badge = st.BadgeDemo
+		case Training:
+			badge = st.BadgeTraining
+		}
+		left := st.Header.Render("frontdoor") + " " + badge.Render(string(a.env.Mode)) + " "
+		right := " " + a.env.Actor.Name + " · " + a.env.Actor.Role + " · " + clock
+		if len(watched) > 0 {
+			left += st.Warn.Render("watched by "+strings.Join(watched, ", ")) + " "
+		}
+		room := a.w - lipgloss.Width(left) - lipgloss.Width(right)
+		// the clipboard sequence takes no cells; the renderer writes it once,
+		// with the line, and again only if the line changes meanwhile
+		return ansi.Truncate(left+st.Title.Render(Fit(title, max(room, 0)))+st.HeaderDim.Render(right), a.w, "") + a.osc
+	})
 }
 
 func (a *App) footer() string {
 	st := a.env.Styles
 	if a.toast.Text != "" {
-		s := st.Toast
-		if a.toast.Bad {
-			s = st.ToastBad
-		}
-		// up to two lines: a refusal's reason and what to do must both show
-		lines := strings.Split(wrap(Sanitize(a.toast.Text), a.w), "\n")
-		if len(lines) > 2 {
-			lines = lines[:2]
-			lines[1] = Clip(lines[1]+" …", a.w)
-		}
-		return s.Render(strings.Join(lines, "\n"))
+		return a.footerMemo.Get("toast\x00"+strconv.Itoa(a.w)+strconv.FormatBool(a.toast.Bad)+"\x00"+a.toast.Text, func() string {
+			s := st.Toast
+			if a.toast.Bad {
+				s = st.ToastBad
+			}
+			// up to two lines: a refusal's reason and what to do must both show
+			lines := strings.Split(wrap(Sanitize(a.toast.Text), a.w), "\n")
+			if len(lines) > 2 {
+				lines = lines[:2]
+				lines[1] = Clip(lines[1]+" …", a.w)
+			}
+			return s.Render(strings.Join(lines, "\n"))
+		})
 	}
 	// the shell's keys always show; the screen's give way when space is short
 	var shell []key.Binding
@@ -613,13 +624,24 @@ func (a *App) footer() string {
 	// the shell's keys first, so "? help" and "esc back" keep their place
 	// on every screen; the screen's own give way from the end when short
 	own := a.top().ShortHelp()
-	for n := len(own); n >= 0; n-- {
-		s := a.help.ShortHelpView(append(append([]key.Binding{}, shell...), own[:n]...))
-		if lipgloss.Width(s) <= a.w || n == 0 {
-			return ansi.Truncate(s, a.w, "…")
-		}
+	var sig strings.Builder // what the footer is drawn from
+	sig.WriteString(strconv.Itoa(a.w) + "\x00" + strconv.Itoa(len(shell)))
+	for _, b := range append(append([]key.Binding{}, shell...), own...) {
+		sig.WriteString("\x00" + strconv.FormatBool(b.Enabled()) + b.Help().Key + "\x01" + b.Help().Desc)
 	}
-	return ""
+	return a.footerMemo.Get(sig.String(), func() string {
+		a.help.Width = 0 // fullHelp sets its own
+		for n := len(own); n >= 0; n-- {
+			s := a.help.ShortHelpView(append(append([]key.Binding{}, shell...), own[:n]...))
+			if n < len(own) {
+				s += a.env.Styles.Muted.Render(" …") // more on ?
+			}
+			if lipgloss.Width(s) <= a.w || n == 0 {
+				return ansi.Truncate(s, a.w, "…")
+			}
+		}
+		return ""
+	})
 }
 
 func (a *App) fullHelp() string {

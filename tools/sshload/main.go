@@ -97,6 +97,7 @@ type config struct {
 	keyTimeout time.Duration
 	hold       time.Duration
 	out        io.Writer // progress lines; nil: none
+	trace      io.Writer // every key's latency and bytes; nil: none
 }
 
 // target is a server to load.
@@ -125,6 +126,7 @@ func main() {
 	n := fs.Int("sessions", 100, "sessions to open")
 	perSecond := fs.Float64("rate", 4, "new sessions a second, all from this one address: past 5/s (after a burst of 20) frontdoor refuses them unless it runs with --conn-rate raised (e.g. 1000) for the test; a real deployment keeps its default 5/s")
 	pace := fs.Duration("pace", 150*time.Millisecond, "time between keys, each gap jittered ±25%")
+	trace := fs.Bool("trace", false, "print every key to stderr: its index, the key, ms to its frame and its bytes (to find which keys are slow)")
 	rounds := fs.Int("rounds", 3, "times each session types the query and clears it with backspaces")
 	query := fs.String("query", "maria", "what each session types in Lookup")
 	expect := fs.String("expect", "Maria Lopez", "what frontdoor's look-up shows once the query is typed (\"\": not checked)")
@@ -169,6 +171,9 @@ func main() {
 	}
 	cfg := config{users: names, sessions: *n, rate: *perSecond, pace: *pace, rounds: *rounds, query: *query,
 		ready: *ready, idle: *idle, keyTimeout: *keyTimeout, hold: *hold, out: os.Stderr}
+	if *trace {
+		cfg.trace = os.Stderr
+	}
 	var err error
 	if *keyFile != "" {
 		cfg.signers, err = loadSigners(*keyFile, names)
@@ -627,6 +632,11 @@ func typeRounds(cfg config, t target, in io.Writer, w *stream) ([]time.Duration,
 	}
 	chunks, end := w.stopTiming()
 	lat, b := perKey(writes, chunks, end)
+	if cfg.trace != nil {
+		for i := range lat {
+			fmt.Fprintf(cfg.trace, "key %d %q %.2f ms %d B\n", i, keys[i], float64(lat[i].Microseconds())/1000, b[i])
+		}
+	}
 	if err != nil && len(lat) > 0 && len(lat) == len(writes) && err.kind == "no frame for key" {
 		lat, b = lat[:len(lat)-1], b[:len(b)-1] // the key without a frame is not a figure
 	}
