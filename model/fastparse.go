@@ -1,7 +1,9 @@
 package model
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -566,4 +568,40 @@ func (s *scanner) skip() bool {
 		}
 	}
 	return false
+}
+
+// ScanMembers reads one JSON object and hands each member's key and raw
+// value to member, in order, without decoding it: a string (never with
+// escapes: ok false), a number, true, false, null, or a list or object of
+// the kinds an account holds. For the store's record envelope, whose
+// encoding/json pass checked and skipped the whole account before the
+// account's own pass read it again (a fifth of a look-up's CPU with 100
+// agents typing). ok is false for anything else; the caller then takes
+// the long way.
+func ScanMembers(b []byte, member func(key, value []byte) bool) bool {
+	s := scanner{b: b}
+	ok := s.object(func(key []byte) bool {
+		c := s.peek()
+		start := s.i
+		switch {
+		case c == 't' || c == 'f':
+			for _, lit := range []string{"true", "false"} {
+				if bytes.HasPrefix(b[s.i:], []byte(lit)) {
+					s.i += len(lit)
+					return member(key, b[start:s.i])
+				}
+			}
+			return false
+		case c == '-' || c >= '0' && c <= '9':
+			for s.i < len(b) && strings.IndexByte("+-.0123456789eE", b[s.i]) >= 0 {
+				s.i++
+			}
+			return member(key, b[start:s.i])
+		}
+		if !s.skip() {
+			return false
+		}
+		return member(key, b[start:s.i])
+	})
+	return ok && s.end()
 }

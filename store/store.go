@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -333,6 +334,12 @@ type recordShell struct {
 // account in one pass where model.DecodeAccountFast can (a look-up's
 // time was nearly all the account's decode through encoding/json).
 func decodeRecord(v []byte) (Record, error) {
+	if sh, ok := decodeShellFast(v); ok {
+		if a, ok := model.DecodeAccountFast(sh.Account); ok {
+			return Record{Version: sh.Version, UpdatedBy: sh.UpdatedBy, UpdatedAt: sh.UpdatedAt, Account: a,
+				Demo: sh.Demo, PlatformVersion: sh.PlatformVersion, Pending: sh.Pending}, nil
+		}
+	}
 	var sh recordShell
 	if json.Unmarshal(v, &sh) == nil {
 		if a, ok := model.DecodeAccountFast(sh.Account); ok {
@@ -343,6 +350,41 @@ func decodeRecord(v []byte) (Record, error) {
 	var r Record
 	err := json.Unmarshal(v, &r)
 	return r, err
+}
+
+// decodeShellFast reads the record's envelope in one pass, the account
+// left raw for its own one-pass decode: through encoding/json the
+// envelope's check and skip of the account cost more than the account's
+// decode. ok false (an escape, an unknown member, a bad value) takes the
+// long way, which words any error.
+func decodeShellFast(v []byte) (sh recordShell, ok bool) {
+	ok = model.ScanMembers(v, func(key, val []byte) bool {
+		var err error
+		switch string(key) {
+		case "version":
+			sh.Version, err = strconv.ParseUint(string(val), 10, 64)
+		case "platform_version":
+			sh.PlatformVersion, err = strconv.ParseUint(string(val), 10, 64)
+		case "updated_by":
+			if val[0] != '"' {
+				return string(val) == "null"
+			}
+			sh.UpdatedBy = string(val[1 : len(val)-1])
+		case "updated_at":
+			err = sh.UpdatedAt.UnmarshalJSON(val)
+		case "account":
+			sh.Account = val
+		case "demo":
+			sh.Demo = string(val) == "true"
+			return sh.Demo || string(val) == "false"
+		case "pending":
+			err = json.Unmarshal(val, &sh.Pending)
+		default:
+			return false
+		}
+		return err == nil
+	})
+	return sh, ok && sh.Account != nil
 }
 
 func putRecord(tx Tx, r Record) error {

@@ -417,3 +417,48 @@ func TestScrollerMarksCutLines(t *testing.T) {
 		t.Fatalf("a short line was marked: %q", lines[0])
 	}
 }
+
+// The header and footer are kept between frames (Memo) but follow what
+// they are drawn from: the clock's minute, a watcher, the screen's keys
+// as capturing input changes them, the width.
+func TestHeaderAndFooterFollowTheirInputs(t *testing.T) {
+	env, clk := testEnv(t)
+	var watchers []string
+	env.Watched = func() ([]string, <-chan struct{}) { return watchers, nil }
+	p := &page{name: "a"}
+	app := NewApp(env, p)
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	lines := func() []string { return strings.Split(app.View(), "\n") }
+	if l := lines(); !strings.Contains(l[0], "09:00") || !strings.Contains(l[23], "q quit") {
+		t.Fatalf("first frame: %q … %q", l[0], l[23])
+	}
+	clk.t = clk.t.Add(time.Minute)
+	watchers = []string{"tina"}
+	p.capturing = true // the shell's q is typed now, so not offered
+	l := lines()
+	if !strings.Contains(l[0], "09:01") || !strings.Contains(l[0], "watched by tina") {
+		t.Fatalf("header kept its old inputs: %q", l[0])
+	}
+	if strings.Contains(l[23], "q quit") {
+		t.Fatalf("footer kept its old keys: %q", l[23])
+	}
+	app.Update(tea.WindowSizeMsg{Width: 60, Height: 24})
+	for i, line := range lines() {
+		if w := lipgloss.Width(line); w > 60 {
+			t.Fatalf("line %d is %d wide at 60: %q", i, w, line)
+		}
+	}
+}
+
+// Frames are not padded with spaces (the renderer erases the rest of a
+// short line): a line costs its text, and a block is still h lines.
+func TestFitBlockCutsButDoesNotPad(t *testing.T) {
+	got := fitBlock("ab\n"+strings.Repeat("x", 12)+"\nc\nd\ne", 10, 4)
+	want := "ab\n" + strings.Repeat("x", 9) + "…\nc\nd"
+	if got != want {
+		t.Fatalf("fitBlock = %q, want %q", got, want)
+	}
+	if got := fitBlock("ab", 10, 3); got != "ab\n\n" {
+		t.Fatalf("short block = %q", got)
+	}
+}
