@@ -37,11 +37,11 @@ type Lookup struct {
 	box, rows    tui.Memo // the search box and the table as last drawn
 }
 
-// searchResult is a search's answer, tagged with the screen and the
-// search that asked (issue 14: searches run off the update loop, as
-// commands, and a stale one never wins).
+// searchResult is a search's answer, tagged with the search that asked
+// and addressed to the screen that asked (tui.Addressed) (issue 14:
+// searches run off the update loop, as commands, and a stale one never
+// wins).
 type searchResult struct {
-	from  *Lookup
 	seq   uint64
 	hits  []store.Hit
 	more  int
@@ -121,7 +121,7 @@ func (l *Lookup) search() tea.Cmd {
 	seq, st := l.asked, l.env.Store
 	return func() tea.Msg {
 		hits, more, err := st.SearchCount(q, SearchLimit)
-		return searchResult{from: l, seq: seq, hits: hits, more: more, err: err, query: q}
+		return tui.Addressed{To: l, Msg: searchResult{seq: seq, hits: hits, more: more, err: err, query: q}}
 	}
 }
 
@@ -155,8 +155,8 @@ func (l *Lookup) settle() {
 		return
 	}
 	if cmd := l.search(); cmd != nil {
-		if r, ok := cmd().(searchResult); ok {
-			l.show(r)
+		if m, ok := cmd().(tui.Addressed); ok {
+			l.show(m.Msg.(searchResult))
 		}
 	}
 }
@@ -179,9 +179,7 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	case tui.AccountChangedMsg:
 		return l, l.refresh(msg.ID)
 	case searchResult:
-		if msg.from == l {
-			l.show(msg)
-		}
+		l.show(msg)
 		return l, nil
 	}
 	k, ok := msg.(tea.KeyMsg)

@@ -377,7 +377,7 @@ func TestLookupProbesAreThrottled(t *testing.T) {
 // as the program would.
 func searchNow(l *Lookup) {
 	if cmd := l.search(); cmd != nil {
-		l.Update(cmd())
+		l.Update(cmd().(tui.Addressed).Msg)
 	}
 }
 
@@ -391,8 +391,8 @@ func TestLookupStaleResultNeverWins(t *testing.T) {
 	older := l.search()
 	l.input.SetValue("ava")
 	newer := l.search()
-	l.Update(newer())
-	l.Update(older())
+	l.Update(newer().(tui.Addressed).Msg)
+	l.Update(older().(tui.Addressed).Msg)
 	if len(l.hits) == 0 || l.hits[0].Account.Name != "Ava Patel" {
 		t.Fatalf("after a stale answer the results are %+v", l.hits)
 	}

@@ -51,6 +51,12 @@ func TestSyncedChangesReachOpenScreens(t *testing.T) {
 	if len(rec.Pending) != 1 || rec.Pending[0].Action != model.ActSendReset {
 		t.Fatalf("pending %+v", rec.Pending)
 	}
+	// the Lookup under the account searched again when the change came
+	// (its answer addressed to it, not to the screen on top): back on it,
+	// the results are current
+	s.typ("\x1b")
+	s.see("Find an account")
+	s.see("Maria Lopez-Ruiz")
 }
 
 // Over SSH, a look-up by an old address reaches login_email_changed (P4):

@@ -352,6 +352,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ToastMsg:
 		a.toast, a.toastEnd = msg, a.env.Now().Add(6*time.Second)
 		return a, a.nextTick()
+	case Addressed:
+		return a, a.deliver(msg)
 	case accountsChangedMsg:
 		if msg.from != a.changes {
 			// a world the session is not in now: its screens stay current
@@ -394,6 +396,39 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a.key(msg)
 	}
 	return a, a.updateTop(msg)
+}
+
+// Addressed is a message for one screen, wherever it is: on top, under
+// the screen the agent opened since, or in a world the session has left
+// for a while (practice). A command a screen started answers this way, so
+// its answer is neither lost nor taken by whichever screen is on top
+// when it comes (a Lookup's search, refreshed under the Account screen
+// after a synced change).
+type Addressed struct {
+	To  Screen
+	Msg tea.Msg
+}
+
+// deliver hands m to its screen; a screen that is no longer in any stack
+// (closed) does not get it.
+func (a *App) deliver(m Addressed) tea.Cmd {
+	if len(a.stack) > 0 && a.top() == m.To {
+		return a.updateTop(m.Msg)
+	}
+	stacks := [][]Screen{a.stack}
+	for _, w := range a.outer {
+		stacks = append(stacks, w.stack)
+	}
+	for _, st := range stacks {
+		for i, s := range st {
+			if s == m.To {
+				var cmd tea.Cmd
+				st[i], cmd = s.Update(m.Msg) // not on top: it does not navigate
+				return cmd
+			}
+		}
+	}
+	return nil
 }
 
 func (a *App) updateTop(msg tea.Msg) tea.Cmd {
