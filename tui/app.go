@@ -359,28 +359,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// a world the session is not in now: its screens stay current
 			for i := range a.outer {
 				if w := &a.outer[i]; w.changes == msg.from {
-					var cmds []tea.Cmd
-					for _, id := range msg.ids {
-						for j, s := range w.stack {
-							var c tea.Cmd
-							w.stack[j], c = s.Update(AccountChangedMsg{ID: id})
-							cmds = append(cmds, c)
-						}
-					}
+					cmds := tellChanged(w.stack, msg.ids)
 					w.env.nav = w.env.nav[:0] // it cannot navigate while the session is elsewhere
 					return a, tea.Batch(append(cmds, listenTo(*w))...)
 				}
 			}
 			return a, nil // a world left behind for good
 		}
-		var cmds []tea.Cmd
-		for _, id := range msg.ids {
-			for i, s := range a.stack {
-				var c tea.Cmd
-				a.stack[i], c = s.Update(AccountChangedMsg{ID: id})
-				cmds = append(cmds, c)
-			}
-		}
+		cmds := tellChanged(a.stack, msg.ids)
 		return a, tea.Batch(append(cmds, a.listen(), a.navigate())...)
 	case enterMsg:
 		return a, a.enter(msg.env, msg.first)
@@ -396,6 +382,19 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a.key(msg)
 	}
 	return a, a.updateTop(msg)
+}
+
+// tellChanged tells every screen of a stack which accounts changed.
+func tellChanged(stack []Screen, ids []string) []tea.Cmd {
+	var cmds []tea.Cmd
+	for _, id := range ids {
+		for i, s := range stack {
+			var c tea.Cmd
+			stack[i], c = s.Update(AccountChangedMsg{ID: id})
+			cmds = append(cmds, c)
+		}
+	}
+	return cmds
 }
 
 // Addressed is a message for one screen, wherever it is: on top, under
