@@ -75,7 +75,11 @@ func (d *Debrief) View(width, height int) string {
 	if r.FirstFinding != "" {
 		yours = "your first diagnosis led with " + r.FirstFinding + "."
 	}
-	b = append(b, tui.Hang(mark(r.RightFinding)+" ", fmt.Sprintf("Finding: the call leads with %s (rung %d); %s",
+	findingMark := mark(r.RightFinding)
+	if r.RightFinding && r.WrongDiagnoses > 0 {
+		findingMark = st.Warn.Render("~") // reached, not first: the line below says what it cost
+	}
+	b = append(b, tui.Hang(findingMark+" ", fmt.Sprintf("Finding: the call leads with %s (rung %d); %s",
 		d.sc.Expect.Finding, training.Rung(d.sc.Expect.Finding), yours), width))
 	if r.WrongDiagnoses > 0 {
 		b = append(b, tui.Hang(mark(false)+" ", fmt.Sprintf("%d diagnosis(es) led elsewhere first (−%d each).", r.WrongDiagnoses, training.CostWrongDiagnosis), width))

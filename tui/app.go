@@ -328,7 +328,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if now.Sub(a.start) >= a.env.MaxSession {
 			return a.quit("Session ended: the longest session allowed is " + a.env.MaxSession.String() + ".")
 		}
-		if !a.toastEnd.IsZero() && !a.env.Now().Before(a.toastEnd) {
+		if !a.toastEnd.IsZero() && !now.Before(a.toastEnd) {
 			a.toast, a.toastEnd = ToastMsg{}, time.Time{}
 		}
 		if logoff := a.lastKey.Add(a.env.IdleTimeout); !now.Before(logoff.Add(-a.idleWarning())) && a.warned != a.lastKey {
@@ -350,7 +350,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.osc = ""
 		return a, nil
 	case ToastMsg:
-		a.toast, a.toastEnd = msg, a.env.Now().Add(6*time.Second)
+		// on the wall clock: a training world's stands still, and its toasts
+		// stayed for good (newcomer walkthrough: the debrief's way out hidden)
+		a.toast, a.toastEnd = msg, a.clock().Add(6*time.Second)
 		return a, a.nextTick()
 	case Addressed:
 		return a, a.deliver(msg)
@@ -464,6 +466,36 @@ func (a *App) navigate() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// capturing: the screen on top is taking typed text (a search box, a
+// form's field), so keys are text, not commands.
+func (a *App) capturing() bool {
+	c, ok := a.top().(InputCapturer)
+	return ok && c.CapturingInput()
+}
+
+// oneByOne handles keys that came in one read as one message (Bubble Tea
+// gives runes read together as one key: a fast typist over a slow link,
+// tmux's send-keys) one key at a time, as if typed apart: a screen that
+// reads single keys matched none of "1k" and dropped both (newcomer
+// walkthrough). Once a key opens a text field, the rest is typed into it.
+func (a *App) oneByOne(msg tea.KeyMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, r := range msg.Runes {
+		if a.ended {
+			break
+		}
+		k := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
+		if i > 0 && a.capturing() {
+			k.Runes = msg.Runes[i:]
+			_, cmd := a.key(k)
+			return tea.Batch(append(cmds, cmd)...)
+		}
+		_, cmd := a.key(k)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
 // resume tells the screen now on top that it is again (Resumer).
 func (a *App) resume() tea.Cmd {
 	if r, ok := a.top().(Resumer); ok {
@@ -505,6 +537,9 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if len(msg.Runes) > MaxKeyRunes {
 		msg.Runes = msg.Runes[:MaxKeyRunes]
+	}
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !a.capturing() {
+		return a, a.oneByOne(msg)
 	}
 	if a.showHelp {
 		if key.Matches(msg, k.Help, k.Back, k.Quit) {
@@ -641,10 +676,7 @@ func (a *App) footer() string {
 	}
 	// the shell's keys always show; the screen's give way when space is short
 	var shell []key.Binding
-	capturing := false
-	if c, ok := a.top().(InputCapturer); ok {
-		capturing = c.CapturingInput()
-	}
+	capturing := a.capturing()
 	shell = append(shell, a.hotkeys()...) // they work while typing too
 	if !capturing {
 		shell = append(shell, a.env.Keys.Help, a.env.Keys.Palette)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"strings"
@@ -22,13 +23,14 @@ type page struct {
 	got       []string
 	env       *Env
 	next      *page
+	opens     string // the key that pushes next; "" is enter
 }
 
 func (p *page) Init() tea.Cmd { return nil }
 func (p *page) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	if k, ok := msg.(tea.KeyMsg); ok {
 		p.got = append(p.got, k.String())
-		if k.String() == "enter" && p.next != nil {
+		if opens := cmp.Or(p.opens, "enter"); k.String() == opens && p.next != nil {
 			return p, p.env.Push(p.next)
 		}
 	}
@@ -460,5 +462,54 @@ func TestFitBlockCutsButDoesNotPad(t *testing.T) {
 	}
 	if got := fitBlock("ab", 10, 3); got != "ab\n\n" {
 		t.Fatalf("short block = %q", got)
+	}
+}
+
+// Keys read together arrive as one message with several runes: a screen
+// of single-key commands gets them one by one, a text box gets them as
+// typed, and a key that opens a text box has the rest typed into it.
+func TestKeysReadTogether(t *testing.T) {
+	env, _ := testEnv(t)
+	p := &page{name: "a"}
+	app := NewApp(env, p)
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("1k")})
+	if strings.Join(p.got, ",") != "1,k" {
+		t.Fatalf("single-key screen got %q", p.got)
+	}
+	box := &page{name: "box", capturing: true}
+	app = NewApp(env, box)
+	app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("maria")})
+	if strings.Join(box.got, ",") != "maria" {
+		t.Fatalf("text box got %q", box.got)
+	}
+	// e on the first page opens a text box: what follows is typed there
+	box2 := &page{name: "box2", capturing: true}
+	first := &page{name: "first", env: env, next: box2, opens: "e"}
+	app = NewApp(env, first)
+	app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("xeab@c")})
+	if strings.Join(first.got, ",") != "x,e" || strings.Join(box2.got, ",") != "ab@c" {
+		t.Fatalf("first page got %q, the box it opened %q", first.got, box2.got)
+	}
+}
+
+// A toast goes after six seconds of the wall clock, also in a world
+// whose own clock stands still (a training scenario's "now").
+func TestToastExpiresInAStillWorld(t *testing.T) {
+	env, wall := testEnv(t)
+	app := NewApp(env, &page{name: "live"})
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	still, _ := testEnv(t)
+	fixed := time.Date(2026, 11, 24, 17, 0, 0, 0, time.UTC)
+	still.Clock = func() time.Time { return fixed }
+	app.Update(enterMsg{still, &page{name: "practice"}})
+	app.Update(ToastMsg{Text: "Reset requested"})
+	if !strings.Contains(app.View(), "Reset requested") {
+		t.Fatal("no toast")
+	}
+	wall.t = wall.t.Add(7 * time.Second)
+	app.Update(tickMsg{})
+	if strings.Contains(app.View(), "Reset requested") {
+		t.Fatal("the toast stayed in a world whose clock stands still")
 	}
 }
