@@ -82,7 +82,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "[--listen ADDR] [--demo] [--deliver-to URL --secret-file F] [--scenarios DIR] [--metrics ADDR] " + logFlagsHelp, "serve the console over SSH", runServe},
+		{"serve", "[--listen ADDR] [--demo] [--conn-rate N] [--idle DUR] [--max-session DUR] [--deliver-to URL --secret-file F] [--scenarios DIR] [--metrics ADDR] " + logFlagsHelp, "serve the console over SSH", runServe},
 		{"import", "FILE.jsonl | -", "add accounts from JSONL, all or nothing", runImport},
 		{"export", "", "write every account as JSONL to stdout", runExport},
 		{"gen", "--accounts N [--seed S]", "write N synthetic accounts as import JSONL (the same seed, the same bytes)", runGen},

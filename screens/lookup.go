@@ -258,7 +258,13 @@ var errNotEmail = errors.New("type the caller's full email address to diagnose i
 // View implements tui.Screen.
 func (l *Lookup) View(width, height int) string {
 	st := l.env.Styles
-	l.input.Width = max(width-10, 10)
+	if w := max(width-10, 10); w != l.input.Width {
+		// the box's scroll offset is only worked out on an update: after a
+		// resize a long query wrapped the box over three lines until the
+		// next key (newcomer walkthrough); setting the cursor works it out
+		l.input.Width = w
+		l.input.SetCursor(l.input.Position())
+	}
 	var b strings.Builder
 	in := l.input.View()
 	b.WriteString(l.box.Get(fmt.Sprint(width, "\x00", in), func() string { return st.Input.Width(width - 2).Render(in) }) + "\n")

@@ -406,3 +406,40 @@ func TestLookupStaleResultNeverWins(t *testing.T) {
 		t.Fatalf("enter acted on %+v, not on what the box says", l.hits)
 	}
 }
+
+// Help at the smallest window: no key group is cut to "…" sideways, and
+// what does not fit below is said to be there.
+func TestHelpAtMinimumSize(t *testing.T) {
+	env := newEnv(t, newStore(t), "kay", model.RoleLead)
+	h := start(t, env, 60, 16)
+	h.open("ava patel", "Ava Patel")
+	h.typ("d") // Diagnose: three groups, 23 keys
+	h.see("Ask the caller")
+	h.typ("?")
+	h.see("Keys on Diagnose")
+	frame := stripSGR(h.frame())
+	for i, line := range strings.Split(frame, "\n") {
+		if w := lipgloss.Width(line); w > 60 {
+			t.Fatalf("line %d is %d wide: %q", i, w, line)
+		}
+	}
+	if !strings.Contains(frame, "more keys below") {
+		t.Fatalf("help taller than the window, and nothing says so:\n%s", frame)
+	}
+	if !strings.Contains(frame, "site: patient") || !strings.Contains(frame, "no reset email") {
+		t.Fatalf("a key group is missing:\n%s", frame)
+	}
+}
+
+// A query longer than the box keeps the box one line high when the
+// window narrows, before any key.
+func TestLongQuerySurvivesResize(t *testing.T) {
+	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
+	l := NewLookup(env)
+	l.input.SetValue(strings.Repeat("abcdefghij", 9))
+	l.View(80, 20)
+	box := strings.Split(stripSGR(l.View(60, 12)), "\n")
+	if !strings.HasPrefix(box[2], "└") {
+		t.Fatalf("the search box is not one line high at 60 columns:\n%s", strings.Join(box[:4], "\n"))
+	}
+}

@@ -595,6 +595,10 @@ func (a *App) View() string {
 	var body string
 	if a.showHelp {
 		body = a.fullHelp()
+		if lines := strings.Split(body, "\n"); len(lines) > bodyH && bodyH > 1 {
+			// help does not scroll: say that something is below the edge
+			body = strings.Join(lines[:bodyH-1], "\n") + "\n" + a.env.Styles.Warn.Render(Clip("… more keys below: a taller window shows them", a.w))
+		}
 	} else {
 		body = a.top().View(a.w, bodyH)
 	}
@@ -712,16 +716,67 @@ func (a *App) footer() string {
 
 func (a *App) fullHelp() string {
 	k := a.env.Keys
-	a.help.Width = a.w
 	everywhere := []key.Binding{k.Help, k.Palette, k.Back, k.Quit, k.ForceQuit}
 	if a.opsOffered() {
 		everywhere = append(everywhere, k.Ops)
 	}
-	// the screen's keys in columns, the shell's on a line of their own
+	st := a.env.Styles
+	own := st.Muted.Render("No keys of its own.")
+	if groups := a.top().FullHelp(); len(groups) > 0 {
+		own = a.helpColumns(groups)
+	}
+	// the screen's keys in columns, the shell's on lines of their own
 	// below: at 80 columns a fourth column was cut to "…"
-	return a.env.Styles.Title.Render("Keys on "+Clip(a.top().Title(), a.w-8)) + "\n\n" + a.help.FullHelpView(a.top().FullHelp()) +
-		"\n\n" + a.env.Styles.Label.Render("Everywhere ") + a.help.ShortHelpView(everywhere) +
-		"\n\n" + a.env.Styles.Muted.Render("Press ? or esc to close help.")
+	return st.Title.Render("Keys on "+Clip(a.top().Title(), a.w-8)) + "\n\n" + own +
+		"\n\n" + a.wrapKeys(st.Label.Render("Everywhere "), everywhere) +
+		"\n\n" + st.Muted.Render("Press ? or esc to close help.")
+}
+
+// helpColumns lays the screen's key groups out side by side, as many to
+// a row as fit the width (at 60 columns Diagnose's third group had been
+// cut to "…", hiding half its keys).
+func (a *App) helpColumns(groups [][]key.Binding) string {
+	a.help.Width = 0
+	for per := len(groups); per > 1; per-- {
+		var rows []string
+		for i := 0; i < len(groups); i += per {
+			rows = append(rows, a.help.FullHelpView(groups[i:min(i+per, len(groups))]))
+		}
+		if out := strings.Join(rows, "\n\n"); lipgloss.Width(out) <= a.w {
+			return out
+		}
+	}
+	var rows []string
+	for _, g := range groups {
+		rows = append(rows, a.help.FullHelpView([][]key.Binding{g}))
+	}
+	return strings.Join(rows, "\n\n")
+}
+
+// wrapKeys writes "key desc • key desc …" after label, onto as many lines
+// as the width needs, never cutting a binding (Ops's key had been cut off
+// the end at 80 columns).
+func (a *App) wrapKeys(label string, keys []key.Binding) string {
+	a.help.Width = 0
+	var lines []string
+	line, lineKeys := label, 0
+	for _, b := range keys {
+		if !b.Enabled() {
+			continue
+		}
+		one := a.help.ShortHelpView([]key.Binding{b})
+		sep := ""
+		if lineKeys > 0 {
+			sep = a.env.Styles.Muted.Render(" • ")
+		}
+		if lineKeys > 0 && lipgloss.Width(line+sep+one) > a.w {
+			lines = append(lines, line)
+			line, sep, lineKeys = strings.Repeat(" ", lipgloss.Width(label)), "", 0
+		}
+		line += sep + one
+		lineKeys++
+	}
+	return strings.Join(append(lines, line), "\n")
 }
 
 // fitBlock cuts s to at most w columns by exactly h lines; a line cut
