@@ -55,6 +55,11 @@ func input(env *tui.Env, reason string) model.ActionInput {
 // demoted lead acts as what they are). A stale version comes back as a
 // conflict; a refusal is audited by the store.
 func run(env *tui.Env, rec store.Record, action string, decide decision, in model.ActionInput, what string) tea.Cmd {
+	if env.Mode == tui.Training {
+		// the sandbox's outbox goes nowhere; saying "the platform" misled
+		// trainees (newcomer walkthrough)
+		what = strings.Replace(what, "queued for the platform", "queued in the practice sandbox (nothing leaves it)", 1)
+	}
 	return func() tea.Msg {
 		r, err := env.Store.Act(rec.Account.ID, rec.Version, env.Actor, env.Now(), action, func(a model.Account, by store.Actor) (model.Effect, error) {
 			in.Now, in.Role = env.Now(), by.Role

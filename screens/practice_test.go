@@ -102,6 +102,7 @@ func TestPracticeEndToEndTouchesOnlyTheScore(t *testing.T) {
 	h.see("Resend verification email")
 	h.key(tea.KeyEnter)
 	h.see("Score 100 / 100")
+	h.see("queued in the practice sandbox") // not "for the platform"
 	h.key(tea.KeyEnter)
 	h.see("Practice · pick a scenario")
 	final := h.frame()
