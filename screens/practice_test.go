@@ -3,6 +3,7 @@ package screens
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,7 +103,6 @@ func TestPracticeEndToEndTouchesOnlyTheScore(t *testing.T) {
 	h.see("Resend verification email")
 	h.key(tea.KeyEnter)
 	h.see("Score 100 / 100")
-	h.see("queued in the practice sandbox") // not "for the platform"
 	h.key(tea.KeyEnter)
 	h.see("Practice · pick a scenario")
 	final := h.frame()
@@ -158,4 +158,22 @@ func TestWatchFollowsTrainee(t *testing.T) {
 	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
 	trainee.typ("5") // any redraw: the header no longer names the watcher
 	trainee.see("same one as always")
+}
+
+// In a practice an action's toast says where its message went: the
+// sandbox, not the platform.
+func TestPracticeActionsSayTheSandbox(t *testing.T) {
+	st := newStore(t)
+	env := newEnv(t, st, "tess", model.RoleAgent)
+	rec, err := st.Get("demo-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for mode, want := range map[tui.Mode]string{tui.Training: "queued in the practice sandbox", tui.Demo: "queued for the platform"} {
+		env.Mode = mode
+		done := run(env, rec, model.ActAddNote, env.Policy.AddNote, input(env, "x"), "Reset requested: queued for the platform")().(actionDone)
+		if !strings.Contains(done.what, want) {
+			t.Errorf("%s: %q", mode, done.what)
+		}
+	}
 }
