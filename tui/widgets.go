@@ -82,7 +82,15 @@ func (s *Scroller) View(content string, w, h int) string {
 	if s.vp.PastBottom() {
 		s.vp.GotoBottom()
 	}
-	return s.vp.View()
+	out := s.vp.View()
+	if s.vp.AtBottom() || h < 3 {
+		return out
+	}
+	// what is below the edge is said to be there: at 60×16 the Account
+	// screen's resets were cut off without a sign (newcomer walkthrough)
+	rows := strings.Split(out, "\n")
+	rows[len(rows)-1] = Clip("↓ more below: j or pgdn", w)
+	return strings.Join(rows, "\n")
 }
 
 // PageBindings lists only the page keys, for screens whose arrows choose.
