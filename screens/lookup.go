@@ -273,7 +273,7 @@ func (l *Lookup) View(width, height int) string {
 	case l.err != nil:
 		b.WriteString(st.Bad.Render(tui.Clip(l.err.Error(), width)))
 	case q == "":
-		b.WriteString(st.Muted.Render("Type the caller's name, account id, whole email, or phone (whole, or its last 4).") + "\n" +
+		b.WriteString(st.Muted.Render("Type the caller's name, account id, whole email, or phone (or its last 4).") + "\n" +
 			st.Muted.Render("Results narrow as you type; ↑/↓ to choose, enter to open."))
 	case len(l.hits) == 0:
 		b.WriteString(st.Warn.Render("No account matches “"+tui.Clip(q, width-30)+"”.") + "\n")
