@@ -473,6 +473,9 @@ func (a *App) capturing() bool {
 	return ok && c.CapturingInput()
 }
 
+// maxKeyBurst is the most keys read together that are taken one by one.
+const maxKeyBurst = 8
+
 // oneByOne handles keys that came in one read as one message (Bubble Tea
 // gives runes read together as one key: a fast typist over a slow link,
 // tmux's send-keys) one key at a time, as if typed apart: a screen that
@@ -539,6 +542,12 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		msg.Runes = msg.Runes[:MaxKeyRunes]
 	}
 	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !a.capturing() {
+		if len(msg.Runes) > maxKeyBurst {
+			// no one types that many keys within one read: text pasted
+			// where commands are read, or a script; taken one by one it
+			// could run a command per rune (an audited reveal, say)
+			return a, nil
+		}
 		return a, a.oneByOne(msg)
 	}
 	if a.showHelp {

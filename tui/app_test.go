@@ -477,6 +477,11 @@ func TestKeysReadTogether(t *testing.T) {
 	if strings.Join(p.got, ",") != "1,k" {
 		t.Fatalf("single-key screen got %q", p.got)
 	}
+	// more than a burst is no one typing: nothing runs
+	app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("v", 100))})
+	if len(p.got) != 2 {
+		t.Fatalf("a flood of command keys ran %d of them", len(p.got)-2)
+	}
 	box := &page{name: "box", capturing: true}
 	app = NewApp(env, box)
 	app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("maria")})
