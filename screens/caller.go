@@ -23,6 +23,7 @@ type Caller struct {
 	hint     string
 	scroll   tui.Scroller
 	keys     callerKeys
+	ending   bool // D pressed once: the next D ends the call
 }
 
 type callerKeys struct{ Up, Down, Ask, Lookup, Hint, Done key.Binding }
@@ -65,6 +66,8 @@ func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return c, c.finish("expected action taken")
 		}
 	case tea.KeyMsg:
+		confirming := c.ending
+		c.ending = false
 		switch {
 		case key.Matches(msg, c.keys.Up):
 			c.selected = max(c.selected-1, 0)
@@ -83,6 +86,12 @@ func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			}
 			c.hint = h
 		case key.Matches(msg, c.keys.Done):
+			if !confirming {
+				// one D scores the call for good: a slip of the shift key
+				// cost a trainee the scenario (newcomer walkthrough)
+				c.ending = true
+				return c, tui.Toast("Press D again to end the call and score it; any other key goes on.")
+			}
 			return c, c.finish("done")
 		default:
 			c.scroll.Update(msg)

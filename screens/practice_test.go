@@ -134,6 +134,8 @@ func TestDebriefGolden(t *testing.T) {
 	h.see("Grace Okafor")
 	h.typ("h")
 	h.see("latest reset's status")
+	h.typ("D") // once asks; any other key goes on
+	h.see("Press D again")
 	h.typ("D")
 	h.see("Score")
 	golden.RequireEqual(t, []byte(h.frame()))
