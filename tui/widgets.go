@@ -89,7 +89,7 @@ func (s *Scroller) View(content string, w, h int) string {
 	// what is below the edge is said to be there: at 60×16 the Account
 	// screen's resets were cut off without a sign (newcomer walkthrough)
 	rows := strings.Split(out, "\n")
-	rows[len(rows)-1] = Clip("↓ more below: j or pgdn", w)
+	rows[len(rows)-1] = Clip("↓ more below: "+s.Keys.Down.Help().Key+" or "+s.Keys.PageDown.Help().Key, w)
 	return strings.Join(rows, "\n")
 }
 
