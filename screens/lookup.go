@@ -49,7 +49,7 @@ type searchResult struct {
 	query string
 }
 
-type lookupKeys struct{ Up, Down, Open, Diagnose, Leave, Focus key.Binding }
+type lookupKeys struct{ Up, Down, Open, Diagnose, Leave, Focus, Clear key.Binding }
 
 // SearchLimit is how many results the table holds: about a 24-line
 // window's worth, with "N more match" below. It was 50: at 200,000
@@ -76,6 +76,8 @@ func NewLookup(env *tui.Env) *Lookup {
 		Diagnose: env.Keys.Bind("lookup.diagnose", "diagnose (type the caller's email there)", "ctrl+d"),
 		Leave:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave search box")),
 		Focus:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		// the box's own key (textinput), listed so help shows it
+		Clear: key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "clear the box")),
 	}}
 }
 
@@ -343,5 +345,5 @@ func (l *Lookup) ShortHelp() []key.Binding {
 
 // FullHelp implements tui.Screen.
 func (l *Lookup) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{l.keys.Open, l.keys.Up, l.keys.Down}, {l.keys.Diagnose, l.keys.Leave, l.keys.Focus}}
+	return [][]key.Binding{{l.keys.Open, l.keys.Up, l.keys.Down}, {l.keys.Diagnose, l.keys.Leave, l.keys.Focus, l.keys.Clear}}
 }
