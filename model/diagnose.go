@@ -453,13 +453,27 @@ func (d *facts) supersededBy() string {
 	if near != nil {
 		return fmt.Sprintf("earlier reset %s sent %s before it", near.ID, Duration(last.Sub(near.SentTime())))
 	}
-	for i := range resets {
-		r := &resets[i]
-		if i != d.latestIdx && r.WasSent() && r.ClickedAt != nil && r.ClickedAt.After(last) {
-			return fmt.Sprintf("older reset %s was clicked %s, after the latest (%s) was sent", r.ID, d.ago(*r.ClickedAt), latest.ID)
-		}
+	if r := d.olderLinkOpened(); r != nil {
+		return fmt.Sprintf("older reset %s was clicked %s, after the latest (%s) was sent", r.ID, d.ago(*r.ClickedAt), latest.ID)
 	}
 	return ""
+}
+
+// olderLinkOpened is an older reset whose link was opened after the
+// latest was sent — a caller using a link that no longer works (rule R3:
+// only the newest works) — or nil.
+func (d *facts) olderLinkOpened() *Reset {
+	if !d.hasLast || !d.latest.WasSent() {
+		return nil
+	}
+	last := d.latest.SentTime()
+	for i := range d.acc.Resets {
+		r := &d.acc.Resets[i]
+		if i != d.latestIdx && r.WasSent() && r.ClickedAt != nil && r.ClickedAt.After(last) {
+			return r
+		}
+	}
+	return nil
 }
 
 // failedSignIns says what the sign-ins on file show, on either portal,

@@ -349,6 +349,14 @@ func TestSuggestFromEvidence(t *testing.T) {
 	if s := DefaultPolicy.Suggest(&reset, now); s.Problem != ProblemResetLinkFailed {
 		t.Errorf("a reset link opened, unused: %+v", s)
 	}
+	// an older link opened after the newest was sent: the caller is on a
+	// link that no longer works (R3), not missing the email
+	two := Account{ID: "e", Role: RoleClient, Resets: []Reset{
+		{ID: "r1", RequestedAt: at(-50 * time.Minute), Status: ResetSuperseded, SentAt: at(-49 * time.Minute), DeliveredAt: at(-49 * time.Minute), ClickedAt: at(-5 * time.Minute)},
+		{ID: "r2", RequestedAt: at(-30 * time.Minute), Status: ResetDelivered, SentAt: at(-29 * time.Minute), DeliveredAt: at(-29 * time.Minute)}}}
+	if s := DefaultPolicy.Suggest(&two, now); s.Problem != ProblemResetLinkFailed || !strings.Contains(s.ProblemWhy, "r1") {
+		t.Errorf("an older link opened after the newest was sent: %+v", s)
+	}
 	old := Account{ID: "d", Role: RoleClient, Logins: []Login{{At: at(-72 * time.Hour), Portal: PortalPatient, Result: LoginBadPassword}}}
 	if s := DefaultPolicy.Suggest(&old, now); s.Site != SiteUnknown || s.SiteWhy != "" || s.ProblemWhy != "" {
 		t.Errorf("evidence older than the look-back suggests nothing: %+v", s)

@@ -44,6 +44,10 @@ func (p Policy) Suggest(acc *Account, now time.Time) Suggestion {
 		switch {
 		case r.ClickedAt != nil && !r.WasUsed():
 			s.Problem, s.ProblemWhy = ProblemResetLinkFailed, fmt.Sprintf("from the resets: %s's link was opened %s and not used", r.ID, d.ago(*r.ClickedAt))
+		case d.olderLinkOpened() != nil && !r.WasUsed():
+			// the caller is on an older link (rule R3), not missing the email
+			o := d.olderLinkOpened()
+			s.Problem, s.ProblemWhy = ProblemResetLinkFailed, fmt.Sprintf("from the resets: the older %s's link was opened %s, after %s was sent [R3]", o.ID, d.ago(*o.ClickedAt), r.ID)
 		case !r.WasUsed():
 			s.Problem, s.ProblemWhy = ProblemNoResetEmail, fmt.Sprintf("from the resets: %s was requested %s and not used", r.ID, d.ago(*r.RequestedAt))
 		}

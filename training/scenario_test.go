@@ -139,3 +139,33 @@ func TestLoadDir(t *testing.T) {
 		t.Fatal("an empty directory loaded")
 	}
 }
+
+// Where a scenario's account has evidence the Diagnose interview
+// pre-selects from, it agrees with what the caller says: a scenario whose
+// data contradicts its own caller (a link "expired" that the platform
+// never saw opened) teaches trainees to overrule the interview (newcomer
+// walkthrough: expired-link).
+func TestScenarioEvidenceAgreesWithTheCaller(t *testing.T) {
+	lib, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range lib {
+		sb, err := NewSandbox(sc, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := sb.CallerAccount(sc)
+		sb.Close()
+		if err != nil || rec == nil {
+			continue // no account: nothing to pre-select from
+		}
+		s := model.DefaultPolicy.Suggest(&rec.Account, sc.Now)
+		if s.ProblemWhy != "" && s.Problem != sc.Caller.Problem.Value {
+			t.Errorf("%s: the evidence says %s (%s), the caller %s", sc.Name, s.Problem, s.ProblemWhy, sc.Caller.Problem.Value)
+		}
+		if s.SiteWhy != "" && sc.Caller.Site.Value != model.SiteUnknown && s.Site != sc.Caller.Site.Value {
+			t.Errorf("%s: the evidence says site %s (%s), the caller %s", sc.Name, s.Site, s.SiteWhy, sc.Caller.Site.Value)
+		}
+	}
+}
