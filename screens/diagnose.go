@@ -326,13 +326,13 @@ func (d *Diagnose) View(width, height int) string {
 	for i, s := range model.Sites {
 		siteNames[i] = siteLabels[s]
 	}
-	top = append(top, wrapChips(chips("Site", siteNames, d.site, func(i int) string { return fmt.Sprint(i + 1) }), width))
+	top = append(top, wrapChips(chips("Site", siteNames, d.site, func(i int) string { return fmt.Sprint(i + 1) }), width, chipIndent))
 	probNames := make([]string, len(problemKeys))
 	for i, p := range problemKeys {
 		probNames[i] = p.label
 	}
-	top = append(top, wrapChips(chips("Problem", probNames, d.problem, func(i int) string { return problemKeys[i].key }), width))
-	top = append(top, st.Label.Render("Flags   ")+flagChip(st, d.abroad, "a", "caller is abroad")+"  "+flagChip(st, d.other, "w", "on another device"))
+	top = append(top, wrapChips(chips("Problem", probNames, d.problem, func(i int) string { return problemKeys[i].key }), width, chipIndent))
+	top = append(top, st.Label.Render(fmt.Sprintf("%-8s", "Flags"))+"  "+flagChip(st, d.abroad, "a", "caller is abroad")+"  "+flagChip(st, d.other, "w", "on another device"))
 	top = append([]string{d.emailRow(width)}, top...)
 	header := strings.Join(top, "\n")
 	headerLines := strings.Count(header, "\n") + 1
@@ -393,7 +393,7 @@ func (d *Diagnose) interview(width, height int) string {
 	for i, s := range model.Sites {
 		siteNames[i] = siteLabels[s]
 	}
-	add("   " + wrapChips(chipRow(st, siteNames, d.site, func(i int) string { return fmt.Sprint(i + 1) }), w-3))
+	add("   " + wrapChips(chipRow(st, siteNames, d.site, func(i int) string { return fmt.Sprint(i + 1) }), w-3, 3))
 	why(d.suggest.SiteWhy)
 	for _, c := range model.SiteClues {
 		add(st.Muted.Render(indented("   · ", c, w)))
@@ -404,7 +404,7 @@ func (d *Diagnose) interview(width, height int) string {
 	for i, p := range problemKeys {
 		probNames[i] = p.label
 	}
-	add("   " + wrapChips(chipRow(st, probNames, d.problem, func(i int) string { return problemKeys[i].key }), w-3))
+	add("   " + wrapChips(chipRow(st, probNames, d.problem, func(i int) string { return problemKeys[i].key }), w-3, 3))
 	why(d.suggest.ProblemWhy)
 	add(st.Label.Render("3. Are you abroad? On a device other than the one you set 2FA up on?"))
 	add("   " + flagChip(st, d.abroad, "a", "abroad") + "  " + flagChip(st, d.other, "w", "on another device"))
@@ -456,7 +456,13 @@ func (d *Diagnose) emailRow(width int) string {
 }
 
 // wrapChips breaks a long chip row onto two lines when it does not fit.
-func wrapChips(s string, width int) string {
+// chipIndent is where the chips start after a row's label ("%-8s" and
+// two spaces): wrapped chips line up under the first.
+const chipIndent = 10
+
+// wrapChips wraps a row of chips at width, each wrapped line indented
+// to where the row's first chip starts.
+func wrapChips(s string, width, indent int) string {
 	if tui.Width(s) <= width {
 		return s
 	}
@@ -466,7 +472,7 @@ func wrapChips(s string, width int) string {
 	for _, p := range parts {
 		if cur != "" && tui.Width(cur+"  "+p) > width {
 			lines = append(lines, cur)
-			cur = "        " + p
+			cur = strings.Repeat(" ", indent) + p
 			continue
 		}
 		if cur == "" {
