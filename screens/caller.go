@@ -155,7 +155,7 @@ func (c *Caller) View(width, height int) string {
 		b = append(b, st.Warn.Render(tui.Hang("  ", c.hint, width)))
 	}
 	if len(b)+3 <= height {
-		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D ends the call and scores it.", width)))
+		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D, pressed twice, ends the call and scores it.", width)))
 	}
 	return c.scroll.View(strings.Join(b, "\n"), width, height)
 }
