@@ -31,6 +31,11 @@ type guard struct {
 	maxPending  int
 	maxSessions int
 
+	// onClose is given to every connection before it is published in
+	// pending, where another connection's admit may evict and close it at
+	// once (set after, it raced with that Close: go test -race)
+	onClose func(*guardConn)
+
 	mu       sync.Mutex
 	pending  list.List // *guardConn, oldest first
 	sessions int
@@ -48,7 +53,7 @@ func (g *guard) admit(conn net.Conn) (gc *guardConn, why string, dropped *guardC
 		return nil, "rate", nil
 	}
 	now := time.Now()
-	gc = &guardConn{Conn: conn, g: g, host: host, deadline: now.Add(g.grace), start: now}
+	gc = &guardConn{Conn: conn, g: g, host: host, deadline: now.Add(g.grace), start: now, onClose: g.onClose}
 	var evict *guardConn
 	g.mu.Lock()
 	if g.pending.Len() >= g.maxPending {

@@ -193,6 +193,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, live: registry{byID: map[uint64]*live{}}, stop: make(chan struct{}),
 		guard:    newGuard(rate.Limit(cfg.ConnRate), burst, cfg.LoginGrace, cfg.MaxUnauthenticated, cfg.MaxSessions),
 		refusals: rate.NewLimiter(10, 50), logRefusals: rate.NewLimiter(1, 10), rec: metrics.Nop{}}
+	s.guard.onClose = s.closed
 	if cfg.Metrics != nil {
 		s.rec = cfg.Metrics
 		cfg.Store.SetRecorder(cfg.Metrics)
@@ -334,7 +335,6 @@ func (s *Server) admit(ctx cssh.Context, conn net.Conn) net.Conn {
 	case dropped != nil:
 		s.logConn("connection dropped", "the slots for connections authenticating were full: the least advanced went", dropped.RemoteAddr().String())
 	}
-	gc.onClose = s.closed
 	ctx.SetValue(connKey, gc)
 	return gc
 }
