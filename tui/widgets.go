@@ -82,14 +82,17 @@ func (s *Scroller) View(content string, w, h int) string {
 	if s.vp.PastBottom() {
 		s.vp.GotoBottom()
 	}
-	out := s.vp.View()
-	if s.vp.AtBottom() || h < 3 {
-		return out
+	rows := strings.Split(s.vp.View(), "\n")
+	for i, r := range rows {
+		// the viewport pads each line to the width with spaces; the
+		// renderer erases a short line's rest itself (3 bytes)
+		rows[i] = strings.TrimRight(r, " ")
 	}
-	// what is below the edge is said to be there: at 60×16 the Account
-	// screen's resets were cut off without a sign (newcomer walkthrough)
-	rows := strings.Split(out, "\n")
-	rows[len(rows)-1] = Clip("↓ more below: "+s.Keys.Down.Help().Key+" or "+s.Keys.PageDown.Help().Key, w)
+	if !s.vp.AtBottom() && h >= 3 {
+		// what is below the edge is said to be there: at 60×16 the Account
+		// screen's resets were cut off without a sign (newcomer walkthrough)
+		rows[len(rows)-1] = Clip("↓ more below: "+s.Keys.Down.Help().Key+" or "+s.Keys.PageDown.Help().Key, w)
+	}
 	return strings.Join(rows, "\n")
 }
 

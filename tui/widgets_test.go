@@ -20,7 +20,11 @@ func TestScrollerSaysMoreBelow(t *testing.T) {
 	if v := s.View(content, 40, 5); strings.Contains(v, "more below") {
 		t.Fatalf("at the bottom, still more below:\n%s", v)
 	}
-	if v := s.View("short", 40, 5); strings.Contains(v, "more below") {
+	v := s.View("short", 40, 5)
+	if strings.Contains(v, "more below") {
 		t.Fatal("content that fits says more below")
+	}
+	if v != "short\n\n\n\n" {
+		t.Fatalf("lines padded with spaces: %q", v)
 	}
 }
