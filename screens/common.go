@@ -55,11 +55,6 @@ func input(env *tui.Env, reason string) model.ActionInput {
 // demoted lead acts as what they are). A stale version comes back as a
 // conflict; a refusal is audited by the store.
 func run(env *tui.Env, rec store.Record, action string, decide decision, in model.ActionInput, what string) tea.Cmd {
-	if env.Mode == tui.Training {
-		// the sandbox's outbox goes nowhere; saying "the platform" misled
-		// trainees (newcomer walkthrough)
-		what = strings.Replace(what, "queued for the platform", "queued in the practice sandbox (nothing leaves it)", 1)
-	}
 	return func() tea.Msg {
 		r, err := env.Store.Act(rec.Account.ID, rec.Version, env.Actor, env.Now(), action, func(a model.Account, by store.Actor) (model.Effect, error) {
 			in.Now, in.Role = env.Now(), by.Role
@@ -67,6 +62,16 @@ func run(env *tui.Env, rec store.Record, action string, decide decision, in mode
 		})
 		return actionDone{rec: r, err: err, what: what}
 	}
+}
+
+// queued says where an action's message to the platform went: in a
+// practice, the sandbox's outbox, which goes nowhere ("the platform"
+// misled trainees: newcomer walkthrough).
+func queued(env *tui.Env) string {
+	if env.Mode == tui.Training {
+		return "queued in the practice sandbox (nothing leaves it)"
+	}
+	return "queued for the platform"
 }
 
 // refused tells the agent why an action cannot be taken, and audits that

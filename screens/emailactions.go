@@ -45,7 +45,7 @@ func (e emailActions) handle(env *tui.Env, rec store.Record, msg tea.KeyMsg) (te
 		return dialog(env, rec, model.ActResendVerification, p.ResendVerification, "Resend verification email",
 			[]string{"The platform sends the verification email again to the account's address (R7).",
 				"Ask the caller to check spam, junk and Gmail's Promotions tab (R4)."},
-			false, "Verification email queued for the platform"), true
+			false, "Verification email "+queued(env)), true
 	case key.Matches(msg, e.keys.Lift):
 		return dialog(env, rec, model.ActLiftSuppression, p.LiftSuppression, "Lift email suppression",
 			[]string{"Removes the address from the unsubscribed list so reset and verification emails arrive again (R6).",
@@ -121,7 +121,7 @@ func (e emailActions) sendResetDialog(env *tui.Env, rec store.Record) tea.Cmd {
 	spec.Submit = func(r tui.FormResult) tea.Cmd {
 		in := input(env, r.Text)
 		in.Confirmed, in.Override = second, override
-		return run(env, rec, model.ActSendReset, p.SendReset, in, "Reset requested: queued for the platform")
+		return run(env, rec, model.ActSendReset, p.SendReset, in, "Reset requested: "+queued(env))
 	}
 	return env.Push(tui.NewForm(env, spec))
 }

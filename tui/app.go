@@ -161,7 +161,7 @@ type App struct {
 // NewApp builds the shell around its first screen.
 func NewApp(env *Env, first Screen) *App {
 	h := help.New()
-	h.Width = 0 // the footer fits keys itself, dropping whole bindings
+	h.Width = 0 // never set again: the footer and help fit keys themselves, dropping or wrapping whole bindings
 	st := env.Styles
 	h.Styles.ShortKey, h.Styles.FullKey = st.Key, st.Key
 	h.Styles.ShortDesc, h.Styles.FullDesc = st.KeyDesc, st.KeyDesc
@@ -413,7 +413,7 @@ type Addressed struct {
 // deliver hands m to its screen; a screen that is no longer in any stack
 // (closed) does not get it.
 func (a *App) deliver(m Addressed) tea.Cmd {
-	if len(a.stack) > 0 && a.top() == m.To {
+	if a.top() == m.To {
 		return a.updateTop(m.Msg)
 	}
 	stacks := [][]Screen{a.stack}
@@ -709,7 +709,6 @@ func (a *App) footer() string {
 		sig.WriteString("\x00" + strconv.FormatBool(b.Enabled()) + b.Help().Key + "\x01" + b.Help().Desc)
 	}
 	return a.footerMemo.Get(sig.String(), func() string {
-		a.help.Width = 0 // fullHelp sets its own
 		for n := len(own); n >= 0; n-- {
 			s := a.help.ShortHelpView(append(append([]key.Binding{}, shell...), own[:n]...))
 			if n < len(own) {
@@ -745,7 +744,6 @@ func (a *App) fullHelp() string {
 // a row as fit the width (at 60 columns Diagnose's third group had been
 // cut to "…", hiding half its keys).
 func (a *App) helpColumns(groups [][]key.Binding) string {
-	a.help.Width = 0
 	for per := len(groups); per > 1; per-- {
 		var rows []string
 		for i := 0; i < len(groups); i += per {
@@ -766,7 +764,6 @@ func (a *App) helpColumns(groups [][]key.Binding) string {
 // as the width needs, never cutting a binding (Ops's key had been cut off
 // the end at 80 columns).
 func (a *App) wrapKeys(label string, keys []key.Binding) string {
-	a.help.Width = 0
 	var lines []string
 	line, lineKeys := label, 0
 	for _, b := range keys {
