@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,13 +26,24 @@ type boltKV struct {
 	cur     atomic.Pointer[bolt.DB]
 	path    string
 	rebuild sync.Mutex // one rebuild at a time
+	// mapped is how much of the file bbolt mapped at open, at least:
+	// address space only, reserved so that a Deferral's open reader does
+	// not block a commit that grows the file (bbolt remaps under a lock
+	// its readers hold).
+	mapped int64
 }
 
 // openBolt opens (creating, mode 0600) the bbolt file at path. When
 // another process holds it, it gives up after timeout with ErrInUse
 // rather than hanging.
 func openBolt(path string, timeout time.Duration) (*boltKV, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if err := settleUnsynced(path, timeout); errors.Is(err, ErrInUse) {
+		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` running on this data directory?)", path, ErrInUse)
+	} else if err != nil {
+		return nil, err
+	}
+	mapped := mapReserve(path)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, InitialMmapSize: int(mapped)})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` running on this data directory?)", path, ErrInUse)
 	}
@@ -55,10 +67,46 @@ func openBolt(path string, timeout time.Duration) (*boltKV, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	k := &boltKV{path: path}
+	k := &boltKV{path: path, mapped: mapped}
 	k.cur.Store(db)
 	removeRebuilds(filepath.Dir(path))
 	return k, nil
+}
+
+// reserveMap reopens the file with at least size bytes mapped, when
+// less is. Only for a process that has the store to itself (sync): a
+// read or write between the close and the open fails.
+func (k *boltKV) reserveMap(size int64) error {
+	if size <= k.mapped {
+		return nil
+	}
+	k.rebuild.Lock()
+	defer k.rebuild.Unlock()
+	old := k.cur.Load()
+	if err := old.Close(); err != nil {
+		return err
+	}
+	size = min(size, 1<<40)
+	db, err := bolt.Open(k.path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: int(size), MmapFlags: mapPopulate})
+	if err != nil {
+		return fmt.Errorf("reopen %s: %w", k.path, err)
+	}
+	k.cur.Store(db)
+	k.mapped = size
+	return nil
+}
+
+// mapReserve is the map to open path with: the file and as much again,
+// at least 1 GiB (on 64-bit; bbolt's own growth elsewhere).
+func mapReserve(path string) int64 {
+	if strconv.IntSize < 64 {
+		return 0
+	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	return min(size+max(size, 1<<30), 1<<40)
 }
 
 // errSwapped: the file a writer locked was replaced by Rebuild meanwhile.

@@ -1,0 +1,328 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Deferred durability for a bulk writer (sync).
+//
+// A bbolt commit writes every page its transaction touched and waits for
+// the disk twice. For sync's random updates that is ~27,000 scattered
+// 4 KiB pages per batch of 20,000 events, and the wait is two thirds of
+// sync's time (BENCHMARKS.md). A Deferral commits without waiting and
+// makes the work durable at points the writer chooses, safely:
+//
+//   - A process crash (kill -9) loses nothing: every commit is in the
+//     kernel's page cache, in order, and the file holds the last one.
+//   - A machine crash may leave the file with a newer meta page than its
+//     pages. So at each durable point the deferral keeps a read
+//     transaction open on that state (bbolt never reuses the pages an open
+//     reader can see) and writes a marker beside the store with the boot
+//     it was written in and that state's meta page. Opening the store
+//     after another boot puts that meta page back and invalidates the
+//     other one: the store is exactly as it was at the durable point, and
+//     sync resumes from its checkpoint (rule S1).
+//
+// Only a process that is the store's only writer may defer (the file lock
+// makes a standalone `frontdoor sync` one); another writer's commit
+// would not be covered by the marker.
+type Deferral struct {
+	k    *boltKV
+	db   *bolt.DB
+	boot string
+	pin  *bolt.Tx // the state the marker names, kept readable
+	// a durable point under way: the disk is being synced in the
+	// background while commits go on; next is the state it will make
+	// the marker's, pinned already
+	next    *bolt.Tx
+	nextM   unsynced
+	syncing chan error
+}
+
+// unsyncedSuffix names the marker beside the store file.
+const unsyncedSuffix = ".unsynced"
+
+// unsynced is the marker: while it exists, commits after TxID may not be
+// on the disk.
+type unsynced struct {
+	Boot     string `json:"boot_id"`
+	TxID     uint64 `json:"txid"`
+	PageSize int    `json:"page_size"`
+	Meta     []byte `json:"meta"` // the meta page of TxID as written
+}
+
+// bootID names this boot of the machine; "" where that is not known
+// (then nothing is deferred). A variable so tests can stage a reboot.
+var bootID = func() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return string(bytes.TrimSpace(b))
+}
+
+// errNoDeferral: this store cannot defer (a meta page not where bbolt's
+// format puts it); the writer commits as usual.
+var errNoDeferral = errors.New("deferred durability is not available here")
+
+// DeferFsync starts a deferral: from now until End, commits do not wait
+// for the disk; Durable makes everything so far durable. Where that is
+// not available it returns nil, whose methods do nothing: commits wait
+// as before. On error nothing changed either.
+func (s *Store) DeferFsync() (*Deferral, error) {
+	k, ok := s.kv.(*boltKV)
+	if !ok {
+		return nil, nil
+	}
+	d := &Deferral{k: k, boot: bootID()}
+	if d.boot == "" {
+		return nil, nil
+	}
+	if err := d.begin(0); errors.Is(err, errNoDeferral) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// begin maps the file with room to grow by at least need bytes and then
+// more (the reader a deferral holds keeps bbolt from remapping; see
+// Room), pins its state, writes the marker and stops waiting for the
+// disk. The state must be on the disk already (opened, or synced).
+func (d *Deferral) begin(need int64) error {
+	var size int64
+	if err := d.k.View(func(t Tx) error { size = t.(boltTx).tx.Size(); return nil }); err != nil {
+		return err
+	}
+	if err := d.k.reserveMap(2*(size+need) + 2<<30); err != nil {
+		return err
+	}
+	d.db = d.k.cur.Load()
+	pin, m, err := d.capture()
+	if err == nil {
+		err = writeMarker(d.k.path, m)
+	}
+	if err != nil {
+		pin.Rollback()
+		return err
+	}
+	d.pin = pin
+	// commits do not wait for the disk, nor grows of the file (bbolt
+	// syncs the whole file on each, and while the deferral holds pages
+	// every commit grows it): fdatasync at a durable point makes the
+	// size durable with the data
+	d.db.NoSync, d.db.NoGrowSync = true, true
+	return nil
+}
+
+// Room makes room for a batch of about n events and raw bytes: the
+// reader a deferral holds keeps bbolt from remapping the file as it
+// grows (a commit that outgrew the map would wait for that reader
+// forever), so when the batch might outgrow it, everything so far is
+// made durable and the file mapped again, larger.
+func (d *Deferral) Room(n, raw int) error {
+	if d == nil || d.pin == nil {
+		return nil
+	}
+	need := int64(n)*3*int64(d.db.Info().PageSize) + 2*int64(raw) + 64<<20
+	var size int64
+	if err := d.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil }); err != nil {
+		return err
+	}
+	if size+need < d.k.mapped {
+		return nil
+	}
+	if err := d.End(); err != nil {
+		return err
+	}
+	return d.begin(need)
+}
+
+// Durable starts a durable point for every commit so far: the disk is
+// synced in the background while commits go on, and then the marker
+// names the newest of them. One point is under way at a time: Durable
+// first waits for the last. Call it between commits.
+func (d *Deferral) Durable() error {
+	if d == nil || d.pin == nil {
+		return nil
+	}
+	if err := d.settle(); err != nil {
+		return fmt.Errorf("sync the store: %w", err)
+	}
+	next, m, err := d.capture()
+	if err != nil {
+		return err
+	}
+	d.next, d.nextM, d.syncing = next, m, make(chan error, 1)
+	go func(db *bolt.DB, done chan<- error) {
+		err := db.Sync()
+		if err == nil {
+			err = writeMarker(d.k.path, m)
+		}
+		done <- err
+	}(d.db, d.syncing)
+	return nil
+}
+
+// settle waits for the durable point under way, if any; then the marker
+// names its state, which stays pinned, and the older pin goes.
+func (d *Deferral) settle() error {
+	if d.syncing == nil {
+		return nil
+	}
+	err := <-d.syncing
+	d.syncing = nil
+	if err != nil { // the marker names the older state, still pinned
+		d.next.Rollback()
+		d.next = nil
+		return err
+	}
+	old := d.pin
+	d.pin, d.next = d.next, nil
+	return old.Rollback()
+}
+
+// End makes everything durable, removes the marker and goes back to
+// commits that wait for the disk.
+func (d *Deferral) End() error {
+	if d == nil || d.pin == nil {
+		return nil
+	}
+	err := d.settle()
+	if err == nil {
+		err = d.db.Sync()
+	}
+	if err == nil {
+		err = removeSynced(d.k.path)
+	}
+	if err != nil { // the marker stays: the next open settles it
+		return fmt.Errorf("sync the store: %w", err)
+	}
+	d.db.NoSync, d.db.NoGrowSync = false, false
+	pin := d.pin
+	d.pin = nil
+	return pin.Rollback()
+}
+
+// capture pins the current state and reads its meta page for a marker.
+func (d *Deferral) capture() (*bolt.Tx, unsynced, error) {
+	pin, err := d.db.Begin(false)
+	if err != nil {
+		return nil, unsynced{}, err
+	}
+	m := unsynced{Boot: d.boot, TxID: uint64(pin.ID()), PageSize: d.db.Info().PageSize}
+	if m.Meta, err = readMeta(d.k.path, m.TxID, m.PageSize); err != nil {
+		pin.Rollback()
+		return nil, unsynced{}, err
+	}
+	return pin, m, nil
+}
+
+func writeMarker(path string, m unsynced) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path+unsyncedSuffix, b)
+}
+
+// bbolt's meta page (format 2): the page header is 16 bytes, then magic,
+// version and page size (uint32 each), ..., txid at 64.
+const (
+	metaMagic     = 0xED0CDAED
+	metaMagicAt   = 16
+	metaPageSzAt  = 24
+	metaTxIDAt    = 64
+	metaPageSlots = 2 // txid N is written to page N % 2
+)
+
+// readMeta reads the meta page transaction txid was written to, and
+// checks it is that transaction's.
+func readMeta(path string, txid uint64, pageSize int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, pageSize)
+	if _, err := f.ReadAt(b, int64(txid%metaPageSlots)*int64(pageSize)); err != nil {
+		return nil, err
+	}
+	le := binary.LittleEndian
+	if le.Uint32(b[metaMagicAt:]) != metaMagic || int(le.Uint32(b[metaPageSzAt:])) != pageSize || le.Uint64(b[metaTxIDAt:]) != txid {
+		return nil, fmt.Errorf("%w: meta page of transaction %d not found", errNoDeferral, txid)
+	}
+	return b, nil
+}
+
+// settleUnsynced runs before the store is opened: a marker beside it
+// means a deferral did not end. In the same boot the page cache holds
+// every commit, so syncing the file is enough; after a reboot the file is
+// put back to the marker's durable state (see Deferral). It holds the
+// file's lock while it works.
+func settleUnsynced(path string, timeout time.Duration) error {
+	marker := path + unsyncedSuffix
+	if _, err := os.Stat(marker); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("settle %s: %w", marker, err)
+	}
+	defer f.Close()
+	if err := lockFile(f, timeout); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(marker)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // another process settled it meanwhile
+	}
+	var m unsynced
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err == nil && (m.PageSize <= 0 || len(m.Meta) != m.PageSize) {
+		err = errors.New("meta page missing")
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w (the store may not be whole after a machine crash during sync: import it again)", marker, err)
+	}
+	if m.Boot != bootID() {
+		// back to the durable state: its meta page in its slot, the other
+		// slot (maybe newer than its pages) invalid, so bbolt reads ours
+		slot := int64(m.TxID % metaPageSlots)
+		if _, err := f.WriteAt(m.Meta, slot*int64(m.PageSize)); err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(make([]byte, m.PageSize), (1-slot)*int64(m.PageSize)); err != nil {
+			return err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return removeSynced(path)
+}
+
+// removeSynced removes the marker, durably.
+func removeSynced(path string) error {
+	if err := os.Remove(path + unsyncedSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		defer d.Close()
+		return d.Sync()
+	}
+	return nil
+}

@@ -1,0 +1,278 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"frontdoor/internal/gen"
+)
+
+// stream makes change-stream snapshots with internal/gen's accounts:
+// account id at its version (a sign-in more for each version past 1).
+type stream struct {
+	seq uint64
+	gen *gen.Generator
+}
+
+func (s *stream) apply(t *testing.T, st *Store, ids []int, version int) {
+	t.Helper()
+	evs := make([]Snapshot, 0, len(ids))
+	for _, id := range ids {
+		s.seq++
+		line := fmt.Appendf(nil, `{"seq":%d,"version":%d,"account":`, s.seq, version)
+		line = append(s.gen.Append(line, id, version-1), '}')
+		ev, err := ParseSnapshot(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	if _, err := st.ApplySnapshots(evs, time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func span(from, to int) []int {
+	var ids []int
+	for i := from; i < to; i++ {
+		ids = append(ids, i)
+	}
+	return ids
+}
+
+// crashCopy makes a data directory of a store file's image, with the
+// marker (when not nil) and the audit key of dir's store.
+func crashCopy(t *testing.T, dir string, img, marker []byte) string {
+	t.Helper()
+	to := t.TempDir()
+	key, err := os.ReadFile(filepath.Join(dir, KeyFile))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(to, KeyFile), key, 0o600)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(to, FileName), img, 0o600)
+	}
+	if err == nil && marker != nil {
+		err = os.WriteFile(filepath.Join(to, FileName+unsyncedSuffix), marker, 0o600)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// exportOf opens a copy of a store file (without a marker, so nothing
+// is settled) and exports it.
+func exportOf(t *testing.T, dir string, img []byte) (string, uint64) {
+	t.Helper()
+	st, err := Open(crashCopy(t, dir, img, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var b bytes.Buffer
+	if _, err := st.Export(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), st.Checkpoint()
+}
+
+func stageBoot(t *testing.T, id string) {
+	old := bootID
+	bootID = func() string { return id }
+	t.Cleanup(func() { bootID = old })
+}
+
+// A machine crash while sync defers: whatever subset of the pages
+// written since the durable point reached the disk, and whether the
+// file's growth did, opening after the reboot gives exactly the durable
+// point's store, checked whole; the stream resumes from its checkpoint.
+func TestDeferralSurvivesAMachineCrash(t *testing.T) {
+	stageBoot(t, "boot-1")
+	dir := t.TempDir()
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stream{gen: gen.New(3)}
+	s.apply(t, st, span(0, 300), 1) // committed the usual way: on the disk
+	d, err := st.DeferFsync()
+	if err != nil || d == nil {
+		t.Fatalf("no deferral: %v", err)
+	}
+	t.Cleanup(func() { d.End(); st.Close() })
+	s.apply(t, st, span(0, 150), 2)
+	s.apply(t, st, span(300, 400), 1)
+	if err := d.Durable(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.settle(); err != nil { // the durable point done
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, FileName)
+	durable, _ := os.ReadFile(path)
+	marker, err := os.ReadFile(path + unsyncedSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, wantSeq := exportOf(t, dir, durable)
+	// after the durable point, not waited for: updates, new accounts
+	s.apply(t, st, span(100, 400), 3)
+	s.apply(t, st, span(400, 900), 1)
+	current, _ := os.ReadFile(path)
+	if got, _ := exportOf(t, dir, current); got == want {
+		t.Fatal("nothing changed after the durable point: the test proves nothing")
+	}
+
+	const page = 4096
+	for i := range 12 {
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		img := bytes.Clone(current)
+		for p := 0; p*page < len(img); p++ {
+			var fromDisk bool // the page as it was at the durable point
+			switch i {
+			case 0: // every page but the two metas
+				fromDisk = p >= 2
+			case 1: // none
+			case 2: // all
+				fromDisk = true
+			default:
+				fromDisk = rng.IntN(2) == 0
+			}
+			if fromDisk {
+				old := make([]byte, page) // beyond the old end: never written
+				if p*page < len(durable) {
+					copy(old, durable[p*page:])
+				}
+				copy(img[p*page:], old)
+			}
+		}
+		if i%2 == 1 { // the file's growth did not reach the disk
+			img = img[:len(durable)]
+		}
+		crashed := crashCopy(t, dir, img, marker)
+		t.Run(fmt.Sprint("image ", i), func(t *testing.T) {
+			stageBoot(t, "boot-2")
+			st2, err := Open(crashed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st2.Close()
+			var b bytes.Buffer
+			if _, err := st2.Export(&b); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != want {
+				t.Error("the store is not the durable point's")
+			}
+			if seq := st2.Checkpoint(); seq != wantSeq {
+				t.Errorf("checkpoint %d, want the durable point's %d", seq, wantSeq)
+			}
+			if problems, err := st2.Check(); err != nil || len(problems) > 0 {
+				t.Errorf("check: %v %v", problems, err)
+			}
+			if _, err := os.Stat(filepath.Join(crashed, FileName+unsyncedSuffix)); !os.IsNotExist(err) {
+				t.Errorf("the marker is still there: %v", err)
+			}
+		})
+	}
+}
+
+// kill -9 of the process (the same boot): the kernel has every commit,
+// so the store is the last one, not the durable point's.
+func TestDeferralAfterAProcessCrashKeepsEverything(t *testing.T) {
+	stageBoot(t, "boot-1")
+	dir := t.TempDir()
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stream{gen: gen.New(4)}
+	s.apply(t, st, span(0, 200), 1)
+	d, err := st.DeferFsync()
+	if err != nil || d == nil {
+		t.Fatalf("no deferral: %v", err)
+	}
+	t.Cleanup(func() { d.End(); st.Close() })
+	s.apply(t, st, span(0, 200), 2)
+	path := filepath.Join(dir, FileName)
+	// what a process killed now leaves: the file as the kernel has it
+	img, _ := os.ReadFile(path)
+	marker, _ := os.ReadFile(path + unsyncedSuffix)
+	want, wantSeq := exportOf(t, dir, img)
+	crashed := crashCopy(t, dir, img, marker)
+	st2, err := Open(crashed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	var b bytes.Buffer
+	st2.Export(&b)
+	if b.String() != want || st2.Checkpoint() != wantSeq || wantSeq != 400 {
+		t.Errorf("checkpoint %d (want %d, 400): the last commit was not kept", st2.Checkpoint(), wantSeq)
+	}
+	if _, err := os.Stat(filepath.Join(crashed, FileName+unsyncedSuffix)); !os.IsNotExist(err) {
+		t.Errorf("the marker is still there: %v", err)
+	}
+}
+
+// A deferral whose file grows past its map makes everything durable,
+// maps the file again larger and goes on deferring; End leaves no
+// marker and commits that wait again.
+func TestDeferralRemapsAndEnds(t *testing.T) {
+	stageBoot(t, "boot-1")
+	dir := t.TempDir()
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &stream{gen: gen.New(5)}
+	s.apply(t, st, span(0, 100), 1)
+	d, err := st.DeferFsync()
+	if err != nil || d == nil {
+		t.Fatalf("no deferral: %v", err)
+	}
+	d.k.mapped = 1 // as if the file had outgrown its map
+	if err := d.Room(100, 100_000); err != nil {
+		t.Fatal(err)
+	}
+	if d.pin == nil || d.k.mapped <= 1 || !d.db.NoSync {
+		t.Fatalf("not deferring after the remap: pin %v, mapped %d", d.pin != nil, d.k.mapped)
+	}
+	s.apply(t, st, span(0, 100), 2)
+	if err := d.End(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FileName+unsyncedSuffix)); !os.IsNotExist(err) {
+		t.Errorf("the marker is still there: %v", err)
+	}
+	if d.db.NoSync || d.db.NoGrowSync {
+		t.Error("commits still do not wait for the disk")
+	}
+	if st.Checkpoint() != 200 {
+		t.Errorf("checkpoint %d, want 200", st.Checkpoint())
+	}
+}
+
+// Where there is no boot id to compare, nothing is deferred.
+func TestNoDeferralWithoutABootID(t *testing.T) {
+	stageBoot(t, "")
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d, err := st.DeferFsync()
+	if err != nil || d != nil {
+		t.Fatalf("deferral %v, %v", d, err)
+	}
+	if err := d.End(); err != nil { // a nil deferral does nothing
+		t.Fatal(err)
+	}
+}
