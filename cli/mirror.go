@@ -51,7 +51,9 @@ func runSync(c *ctx) error {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	start := time.Now()
-	opts := mirror.SyncOptions{Name: name, Follow: *follow, Batch: *batch, Clock: c.io.Clock}
+	// this process is the store's only writer (a server would have
+	// taken the command): commits need not each wait for the disk
+	opts := mirror.SyncOptions{Name: name, Follow: *follow, Batch: *batch, Clock: c.io.Clock, DeferFsync: !c.shared}
 	progress := c.progress("sync")
 	opts.Progress = func(t store.SyncCounts, line int) {
 		progress(fmt.Sprintf("line %d: %d applied (%d new), %d duplicate, %d stale, %d replayed; %s", line,

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,7 +98,7 @@ func BenchmarkSync(b *testing.B) {
 		loaded.dir, loaded.accounts, loaded.st = dir, accounts, openStore(b, dir)
 		loaded.versions = make([]uint32, accounts)
 		start := time.Now()
-		c, err := Sync(context.Background(), loaded.st, newStream(accounts, accounts, 0, loaded.versions), SyncOptions{})
+		c, err := Sync(context.Background(), loaded.st, newStream(accounts, accounts, 0, loaded.versions), SyncOptions{DeferFsync: true})
 		if err != nil || c.New != accounts {
 			b.Fatalf("load: %+v %v", c, err)
 		}
@@ -105,11 +106,18 @@ func BenchmarkSync(b *testing.B) {
 	}
 	st, versions := loaded.st, loaded.versions
 	batch, _ := strconv.Atoi(os.Getenv("FRONTDOOR_BENCH_BATCH")) // 0: sync's default
+	// as `frontdoor sync` runs; FRONTDOOR_BENCH_FSYNC=batch: every commit waits for the disk
+	deferFsync := os.Getenv("FRONTDOOR_BENCH_FSYNC") != "batch"
 	wrote := writeBytes()
 	b.ResetTimer()
 	updates := newStream(accounts, accounts+b.N, st.Checkpoint(), versions)
 	updates.i = accounts
-	c, err := Sync(context.Background(), st, updates, SyncOptions{Batch: batch})
+	var c store.SyncCounts
+	var err error
+	// labelled, so a -cpuprofile shows the updates apart from the load (-tagfocus phase=update)
+	pprof.Do(context.Background(), pprof.Labels("phase", "update"), func(ctx context.Context) {
+		c, err = Sync(ctx, st, updates, SyncOptions{Batch: batch, DeferFsync: deferFsync})
+	})
 	b.StopTimer()
 	if w := writeBytes(); w > 0 {
 		b.ReportMetric(float64(w-wrote)/float64(b.N)/1024, "written-KiB/event")

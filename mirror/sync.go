@@ -34,6 +34,13 @@ type SyncOptions struct {
 	// Idle: while following, what was read is applied after this long
 	// without a new line (default 200 ms), so agents see it within a second.
 	Idle time.Duration
+	// DeferFsync: commits do not wait for the disk; the work is made
+	// durable every DurableEvery events (default 200,000), whenever a
+	// followed stream pauses, and at the end (store.Deferral: a crash
+	// loses at most the work since the last durable point, and sync
+	// resumes from its checkpoint). Only for the store's only writer.
+	DeferFsync   bool
+	DurableEvery int
 	// Progress, when set, is told the running counts after every batch.
 	Progress func(store.SyncCounts, int)
 	Clock    func() time.Time
@@ -46,7 +53,7 @@ type SyncOptions struct {
 // line; a line that is not JSON, whose account fails validation, or
 // whose seq does not rise stops the stream there (rule S7): the lines
 // before it are applied and the error names file, line and seq.
-func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (store.SyncCounts, error) {
+func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ store.SyncCounts, err error) {
 	if o.Batch <= 0 {
 		o.Batch = 20000
 	}
@@ -59,9 +66,22 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 	if o.Name == "" {
 		o.Name = "stream"
 	}
+	if o.DurableEvery <= 0 {
+		o.DurableEvery = 200_000
+	}
 	if err := st.RefuseIfDemo(); err != nil {
 		return store.SyncCounts{}, err
 	}
+	var deferral *store.Deferral
+	if o.DeferFsync {
+		if deferral, err = st.DeferFsync(); err != nil {
+			return store.SyncCounts{}, err
+		}
+		// on every way out, nothing in flight by then (finish ends it
+		// too; a second End does nothing)
+		defer func() { err = errors.Join(err, deferral.End()) }()
+	}
+	sinceDurable := 0 // events applied since the last durable point
 	var (
 		total   store.SyncCounts
 		batch   []store.Snapshot
@@ -82,17 +102,35 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 		inflight = nil
 		return err
 	}
-	flush := func() error {
+	// flush applies the batch; paused: the stream has nothing more for
+	// now, so what was applied is made durable
+	flush := func(paused bool) error {
 		if err := wait(); err != nil {
 			return err
 		}
 		if len(batch) == 0 {
+			if paused && sinceDurable > 0 {
+				sinceDurable = 0
+				return deferral.Durable()
+			}
 			return nil
 		}
 		evs, upTo, done := batch, lineNo, make(chan error, 1)
 		batch, inflight = make([]store.Snapshot, 0, len(evs)), done
+		sinceDurable += len(evs)
+		durable := paused || sinceDurable >= o.DurableEvery
+		if durable {
+			sinceDurable = 0
+		}
 		go func() {
+			if err := deferral.Room(len(evs), rawBytes(evs)); err != nil {
+				done <- fmt.Errorf("%s: %w", o.Name, err)
+				return
+			}
 			c, err := st.ApplySnapshots(evs, o.Clock())
+			if err == nil && durable {
+				err = deferral.Durable()
+			}
 			if err != nil {
 				done <- fmt.Errorf("%s: applying lines up to %d: %w", o.Name, upTo, err)
 				return
@@ -105,10 +143,10 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 		}()
 		return nil
 	}
-	// finish applies what is left and waits for it
+	// finish applies what is left, waits for it, and makes it durable
 	finish := func() error {
-		err := flush()
-		return errors.Join(err, wait())
+		err := flush(false)
+		return errors.Join(err, wait(), deferral.End())
 	}
 	done := make(chan struct{})
 	chunks := parseAhead(ctx, r, o, done)
@@ -119,7 +157,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 	}()
 	for c := range chunks {
 		if c.idle {
-			if err := flush(); err != nil {
+			if err := flush(true); err != nil {
 				return total, err
 			}
 			continue
@@ -145,7 +183,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 			lastSeq, lastAt = ev.Seq, lineNo
 			batch = append(batch, ev)
 			if len(batch) >= o.Batch {
-				if err := flush(); err != nil {
+				if err := flush(false); err != nil {
 					return total, err
 				}
 			}
@@ -154,8 +192,15 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (sto
 			break
 		}
 	}
-	err := finish()
-	return total, err
+	return total, finish()
+}
+
+func rawBytes(evs []store.Snapshot) int {
+	n := 0
+	for _, ev := range evs {
+		n += len(ev.Raw)
+	}
+	return n
 }
 
 // chunk is a run of consecutive lines, parsed.

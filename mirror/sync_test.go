@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -332,13 +333,18 @@ func TestBadLineStopsTheStream(t *testing.T) {
 		{"seq does not rise", s.lines[10], "does not rise: line 200 had"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			st := openStore(t, t.TempDir())
+			dir := t.TempDir()
+			st := openStore(t, dir)
 			defer st.Close()
 			lines := append(append(append([]string(nil), s.lines[:200]...), c.bad), s.lines[200:]...)
-			_, err := syncString(t, st, strings.Join(lines, "\n"), SyncOptions{Batch: 64})
+			// as `frontdoor sync` runs: the bad line ends the deferral too
+			_, err := syncString(t, st, strings.Join(lines, "\n"), SyncOptions{Batch: 64, DeferFsync: true})
 			var le *LineError
 			if !errors.As(err, &le) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, store.FileName+".unsynced")); !os.IsNotExist(err) {
+				t.Errorf("the stopped sync left its marker: %v", err)
 			}
 			var ev struct{ Seq uint64 }
 			json.Unmarshal([]byte(s.lines[199]), &ev)
@@ -402,44 +408,58 @@ func TestFollowAFileThatGrows(t *testing.T) {
 }
 
 // kill -9 of a sync in the middle of a stream, then a re-run: the same
-// end state as an uninterrupted run.
+// end state as an uninterrupted run; also when its commits did not wait
+// for the disk (DeferFsync: the kernel has them all, so the seventh
+// batch's work is kept although the last durable point was the sixth).
 const crashEnv = "FRONTDOOR_SYNC_CRASH"
 
 func TestSyncCrashChild(t *testing.T) {
-	dir := os.Getenv(crashEnv)
+	dir, mode, _ := strings.Cut(os.Getenv(crashEnv), "|")
 	if dir == "" {
 		t.Skip("helper for TestKillSyncMidStream")
 	}
 	st := openStore(t, dir)
 	batches := 0
-	syncString(t, st, generate(t, 300, 4000, 11).text(), SyncOptions{Batch: 100, Progress: func(store.SyncCounts, int) {
-		if batches++; batches == 7 {
-			p, _ := os.FindProcess(os.Getpid())
-			p.Kill()
-			time.Sleep(time.Hour)
-		}
-	}})
+	syncString(t, st, generate(t, 300, 4000, 11).text(), SyncOptions{Batch: 100, DeferFsync: mode == "defer", DurableEvery: 300,
+		Progress: func(store.SyncCounts, int) {
+			if batches++; batches == 7 {
+				p, _ := os.FindProcess(os.Getpid())
+				p.Kill()
+				time.Sleep(time.Hour)
+			}
+		}})
 	os.Exit(0)
 }
 
 func TestKillSyncMidStream(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSyncCrashChild$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
-	err := cmd.Run()
-	if err == nil {
-		t.Fatal("the child was not killed")
+	for _, mode := range []string{"wait", "defer"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSyncCrashChild$")
+			cmd.Env = append(os.Environ(), crashEnv+"="+dir+"|"+mode)
+			err := cmd.Run()
+			if err == nil {
+				t.Fatal("the child was not killed")
+			}
+			_, err = os.Stat(filepath.Join(dir, store.FileName+".unsynced"))
+			if marked := err == nil; marked != (mode == "defer") {
+				t.Fatalf("marker left: %v", marked)
+			}
+			st := openStore(t, dir)
+			defer st.Close()
+			if cp := st.Checkpoint(); cp < 700 {
+				t.Fatalf("checkpoint %d: the seven batches applied before the kill were not all kept", cp)
+			}
+			s := generate(t, 300, 4000, 11)
+			if _, err := syncString(t, st, s.text(), SyncOptions{Batch: 100, DeferFsync: true}); err != nil {
+				t.Fatal(err)
+			}
+			matches(t, st, s)
+			if _, err := os.Stat(filepath.Join(dir, store.FileName+".unsynced")); !os.IsNotExist(err) {
+				t.Errorf("a finished sync left its marker: %v", err)
+			}
+		})
 	}
-	st := openStore(t, dir)
-	defer st.Close()
-	if cp := st.Checkpoint(); cp == 0 {
-		t.Fatal("nothing was applied before the kill")
-	}
-	s := generate(t, 300, 4000, 11)
-	if _, err := syncString(t, st, s.text(), SyncOptions{Batch: 100}); err != nil {
-		t.Fatal(err)
-	}
-	matches(t, st, s)
 }
 
 func FuzzSnapshotLine(f *testing.F) {
