@@ -70,11 +70,20 @@ func crashCopy(t *testing.T, dir string, img, marker []byte) string {
 // is settled) and exports it.
 func exportOf(t *testing.T, dir string, img []byte) (string, uint64) {
 	t.Helper()
-	st, err := Open(crashCopy(t, dir, img, nil))
+	return exportDir(t, crashCopy(t, dir, img, nil))
+}
+
+// exportDir opens the store in dir, checks it whole, and exports it.
+func exportDir(t *testing.T, dir string) (string, uint64) {
+	t.Helper()
+	st, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	if problems, err := st.Check(); err != nil || len(problems) > 0 {
+		t.Errorf("check: %v %v", problems, err)
+	}
 	var b bytes.Buffer
 	if _, err := st.Export(&b); err != nil {
 		t.Fatal(err)
@@ -88,24 +97,42 @@ func stageBoot(t *testing.T, id string) {
 	t.Cleanup(func() { bootID = old })
 }
 
-// A machine crash while sync defers: whatever subset of the pages
-// written since the durable point reached the disk, and whether the
-// file's growth did, opening after the reboot gives exactly the durable
-// point's store, checked whole; the stream resumes from its checkpoint.
-func TestDeferralSurvivesAMachineCrash(t *testing.T) {
+// deferring opens a store in a new directory with n accounts committed
+// the usual way (on the disk), then starts a deferral; both end with
+// the test.
+func deferring(t *testing.T, seed uint64, n int) (string, *Store, *stream, *Deferral) {
+	t.Helper()
 	stageBoot(t, "boot-1")
 	dir := t.TempDir()
 	st, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &stream{gen: gen.New(3)}
-	s.apply(t, st, span(0, 300), 1) // committed the usual way: on the disk
+	s := &stream{gen: gen.New(seed)}
+	s.apply(t, st, span(0, n), 1)
 	d, err := st.DeferFsync()
 	if err != nil || d == nil {
+		st.Close()
 		t.Fatalf("no deferral: %v", err)
 	}
 	t.Cleanup(func() { d.End(); st.Close() })
+	return dir, st, s, d
+}
+
+// noMarker fails the test when a marker is left in dir.
+func noMarker(t *testing.T, dir string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, FileName+unsyncedSuffix)); !os.IsNotExist(err) {
+		t.Errorf("the marker is still there: %v", err)
+	}
+}
+
+// A machine crash while sync defers: whatever subset of the pages
+// written since the durable point reached the disk, and whether the
+// file's growth did, opening after the reboot gives exactly the durable
+// point's store, checked whole; the stream resumes from its checkpoint.
+func TestDeferralSurvivesAMachineCrash(t *testing.T) {
+	dir, st, s, d := deferring(t, 3, 300)
 	s.apply(t, st, span(0, 150), 2)
 	s.apply(t, st, span(300, 400), 1)
 	if err := d.Durable(); err != nil {
@@ -158,27 +185,14 @@ func TestDeferralSurvivesAMachineCrash(t *testing.T) {
 		crashed := crashCopy(t, dir, img, marker)
 		t.Run(fmt.Sprint("image ", i), func(t *testing.T) {
 			stageBoot(t, "boot-2")
-			st2, err := Open(crashed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st2.Close()
-			var b bytes.Buffer
-			if _, err := st2.Export(&b); err != nil {
-				t.Fatal(err)
-			}
-			if b.String() != want {
+			got, seq := exportDir(t, crashed)
+			if got != want {
 				t.Error("the store is not the durable point's")
 			}
-			if seq := st2.Checkpoint(); seq != wantSeq {
+			if seq != wantSeq {
 				t.Errorf("checkpoint %d, want the durable point's %d", seq, wantSeq)
 			}
-			if problems, err := st2.Check(); err != nil || len(problems) > 0 {
-				t.Errorf("check: %v %v", problems, err)
-			}
-			if _, err := os.Stat(filepath.Join(crashed, FileName+unsyncedSuffix)); !os.IsNotExist(err) {
-				t.Errorf("the marker is still there: %v", err)
-			}
+			noMarker(t, crashed)
 		})
 	}
 }
@@ -186,19 +200,7 @@ func TestDeferralSurvivesAMachineCrash(t *testing.T) {
 // kill -9 of the process (the same boot): the kernel has every commit,
 // so the store is the last one, not the durable point's.
 func TestDeferralAfterAProcessCrashKeepsEverything(t *testing.T) {
-	stageBoot(t, "boot-1")
-	dir := t.TempDir()
-	st, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stream{gen: gen.New(4)}
-	s.apply(t, st, span(0, 200), 1)
-	d, err := st.DeferFsync()
-	if err != nil || d == nil {
-		t.Fatalf("no deferral: %v", err)
-	}
-	t.Cleanup(func() { d.End(); st.Close() })
+	dir, st, s, _ := deferring(t, 4, 200)
 	s.apply(t, st, span(0, 200), 2)
 	path := filepath.Join(dir, FileName)
 	// what a process killed now leaves: the file as the kernel has it
@@ -206,38 +208,18 @@ func TestDeferralAfterAProcessCrashKeepsEverything(t *testing.T) {
 	marker, _ := os.ReadFile(path + unsyncedSuffix)
 	want, wantSeq := exportOf(t, dir, img)
 	crashed := crashCopy(t, dir, img, marker)
-	st2, err := Open(crashed)
-	if err != nil {
-		t.Fatal(err)
+	got, seq := exportDir(t, crashed)
+	if got != want || seq != wantSeq || wantSeq != 400 {
+		t.Errorf("checkpoint %d (want %d, 400): the last commit was not kept", seq, wantSeq)
 	}
-	defer st2.Close()
-	var b bytes.Buffer
-	st2.Export(&b)
-	if b.String() != want || st2.Checkpoint() != wantSeq || wantSeq != 400 {
-		t.Errorf("checkpoint %d (want %d, 400): the last commit was not kept", st2.Checkpoint(), wantSeq)
-	}
-	if _, err := os.Stat(filepath.Join(crashed, FileName+unsyncedSuffix)); !os.IsNotExist(err) {
-		t.Errorf("the marker is still there: %v", err)
-	}
+	noMarker(t, crashed)
 }
 
 // A deferral whose file grows past its map makes everything durable,
 // maps the file again larger and goes on deferring; End leaves no
 // marker and commits that wait again.
 func TestDeferralRemapsAndEnds(t *testing.T) {
-	stageBoot(t, "boot-1")
-	dir := t.TempDir()
-	st, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s := &stream{gen: gen.New(5)}
-	s.apply(t, st, span(0, 100), 1)
-	d, err := st.DeferFsync()
-	if err != nil || d == nil {
-		t.Fatalf("no deferral: %v", err)
-	}
+	dir, st, s, d := deferring(t, 5, 100)
 	d.k.mapped = 1 // as if the file had outgrown its map
 	if err := d.Room(100, 100_000); err != nil {
 		t.Fatal(err)
@@ -249,9 +231,7 @@ func TestDeferralRemapsAndEnds(t *testing.T) {
 	if err := d.End(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, FileName+unsyncedSuffix)); !os.IsNotExist(err) {
-		t.Errorf("the marker is still there: %v", err)
-	}
+	noMarker(t, dir)
 	if d.db.NoSync || d.db.NoGrowSync {
 		t.Error("commits still do not wait for the disk")
 	}
