@@ -368,7 +368,8 @@ func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
 	}
 	k.cur.Store(db)
 	k.mapped = min(size, 1<<40) // what the new file was opened with
-	live.Rollback() // a writer waiting on the old file now sees it swapped
+	// a writer waiting on the old file now sees it swapped
+	live.Rollback()
 	live = nil
 	// waits for the readers still on it; the new file is in place, so the
 	// rebuild succeeded whatever closing the old one says
