@@ -8,6 +8,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -408,41 +409,41 @@ func (a *Account) Validate() error {
 	}
 	seenEmail := map[string]bool{NormalizeEmail(a.Email): true}
 	for i, e := range a.PreviousEmails {
-		f := fmt.Sprintf("previous_emails[%d]", i)
+		it := item{"previous_emails", i}
 		if err := ValidateEmail(e); err != nil {
-			return fieldErr(f, "%s", err)
+			return fieldErr(it.at(""), "%s", err)
 		}
 		if seenEmail[NormalizeEmail(e)] {
-			return fieldErr(f, "duplicate email %q", clip(e))
+			return fieldErr(it.at(""), "duplicate email %q", clip(e))
 		}
 		seenEmail[NormalizeEmail(e)] = true
 	}
 	for i, m := range a.SignInMethods {
-		if err := oneOf(fmt.Sprintf("sign_in_methods[%d]", i), m, signInMethods); err != nil {
+		if err := (item{"sign_in_methods", i}).oneOf("", m, signInMethods); err != nil {
 			return err
 		}
 	}
 	ids := map[string]bool{}
 	var firstPhone, firstPhoneField string
 	for i, f := range a.Factors {
-		p := fmt.Sprintf("factors[%d]", i)
-		if err := validateID(p+".id", f.ID); err != nil {
+		it := item{"factors", i}
+		if err := it.id(".id", f.ID); err != nil {
 			return err
 		}
 		if ids[f.ID] {
-			return fieldErr(p+".id", "duplicate factor id %q", f.ID)
+			return fieldErr(it.at(".id"), "duplicate factor id %q", f.ID)
 		}
 		ids[f.ID] = true
-		if err := oneOf(p+".type", f.Type, factorTypes); err != nil {
+		if err := it.oneOf(".type", f.Type, factorTypes); err != nil {
 			return err
 		}
 		if f.Type == FactorPhone {
 			if f.Phone == "" {
-				return fieldErr(p+".phone", "required for a phone factor")
+				return fieldErr(it.at(".phone"), "required for a phone factor")
 			}
 			e164, err := NormalizeUSPhone(f.Phone)
 			if err != nil {
-				return fieldErr(p+".phone", "%s", err)
+				return fieldErr(it.at(".phone"), "%s", err)
 			}
 			// rule M5: one phone number per account, among its 2FA factors.
 			// The account's top-level "phone" is the contact number on file
@@ -451,20 +452,20 @@ func (a *Account) Validate() error {
 			// need not equal the factor phone.
 			switch {
 			case firstPhone == "":
-				firstPhone, firstPhoneField = e164, p+".phone"
+				firstPhone, firstPhoneField = e164, it.at(".phone")
 			case e164 != firstPhone:
-				return fieldErr(p+".phone", "a second phone number on the account, different from %s: one phone number per account (M5)", firstPhoneField)
+				return fieldErr(it.at(".phone"), "a second phone number on the account, different from %s: one phone number per account (M5)", firstPhoneField)
 			}
 		}
 	}
 	clear(ids)
 	for i, d := range a.RememberedDevices {
-		p := fmt.Sprintf("remembered_devices[%d].id", i)
-		if err := validateID(p, d.ID); err != nil {
+		it := item{"remembered_devices", i}
+		if err := it.id(".id", d.ID); err != nil {
 			return err
 		}
 		if ids[d.ID] {
-			return fieldErr(p, "duplicate device id %q", d.ID)
+			return fieldErr(it.at(".id"), "duplicate device id %q", d.ID)
 		}
 		ids[d.ID] = true
 	}
@@ -479,48 +480,72 @@ func (a *Account) Validate() error {
 		}
 	}
 	for i, l := range a.Logins {
-		p := fmt.Sprintf("logins[%d]", i)
-		if err := oneOf(p+".portal", l.Portal, portals); err != nil {
+		it := item{"logins", i}
+		if err := it.oneOf(".portal", l.Portal, portals); err != nil {
 			return err
 		}
-		if err := oneOf(p+".result", l.Result, loginResults); err != nil {
+		if err := it.oneOf(".result", l.Result, loginResults); err != nil {
 			return err
 		}
 	}
 	clear(ids)
 	for i, r := range a.Resets {
-		p := fmt.Sprintf("resets[%d]", i)
-		if err := validateID(p+".id", r.ID); err != nil {
+		it := item{"resets", i}
+		if err := it.id(".id", r.ID); err != nil {
 			return err
 		}
 		if ids[r.ID] {
-			return fieldErr(p+".id", "duplicate reset id %q", r.ID)
+			return fieldErr(it.at(".id"), "duplicate reset id %q", r.ID)
 		}
 		ids[r.ID] = true
 		if r.Portal != "" {
-			if err := oneOf(p+".portal", r.Portal, portals); err != nil {
+			if err := it.oneOf(".portal", r.Portal, portals); err != nil {
 				return err
 			}
 		}
-		if err := oneOf(p+".status", r.Status, resetStatuses); err != nil {
+		if err := it.oneOf(".status", r.Status, resetStatuses); err != nil {
 			return err
 		}
 	}
 	clear(ids)
 	for i, ap := range a.Appointments {
-		p := fmt.Sprintf("appointments[%d]", i)
-		if err := validateID(p+".id", ap.ID); err != nil {
+		it := item{"appointments", i}
+		if err := it.id(".id", ap.ID); err != nil {
 			return err
 		}
 		if ids[ap.ID] {
-			return fieldErr(p+".id", "duplicate appointment id %q", ap.ID)
+			return fieldErr(it.at(".id"), "duplicate appointment id %q", ap.ID)
 		}
 		ids[ap.ID] = true
-		if err := oneOf(p+".kind", ap.Kind, appointmentKinds); err != nil {
+		if err := it.oneOf(".kind", ap.Kind, appointmentKinds); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// item names one element of a list in an error: logins[3].portal. The
+// name is spelled only when there is an error (spelled for every element
+// of every account, it was a tenth of a sync's parsing).
+type item struct {
+	list string
+	i    int
+}
+
+func (it item) at(sub string) string { return it.list + "[" + strconv.Itoa(it.i) + "]" + sub }
+
+func (it item) oneOf(sub, v string, allowed []string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	return oneOf(it.at(sub), v, allowed)
+}
+
+func (it item) id(sub, id string) error {
+	if validateID("", id) == nil {
+		return nil
+	}
+	return validateID(it.at(sub), id)
 }
 
 // validateID accepts the short printable ids the platform uses.
