@@ -105,6 +105,11 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 	// flush applies the batch; paused: the stream has nothing more for
 	// now, so what was applied is made durable
 	flush := func(paused bool) error {
+		now := o.Clock()
+		if len(batch) > 0 { // sorted and spelled while the batch before is applied
+			batch = store.SortByAccount(batch)
+			store.SpellAhead(batch, now)
+		}
 		if err := wait(); err != nil {
 			return err
 		}
@@ -127,7 +132,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 				done <- fmt.Errorf("%s: %w", o.Name, err)
 				return
 			}
-			c, err := st.ApplySnapshots(evs, o.Clock())
+			c, err := st.ApplySnapshots(evs, now)
 			if err == nil && durable {
 				err = deferral.Durable()
 			}
@@ -149,7 +154,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 		return errors.Join(err, wait(), deferral.End())
 	}
 	done := make(chan struct{})
-	chunks := parseAhead(ctx, r, o, done)
+	chunks := parseAhead(ctx, st, r, o, done)
 	defer func() {
 		close(done)
 		for range chunks { // let the reader and the workers end
@@ -217,10 +222,11 @@ type chunk struct {
 const chunkLines = 256
 
 // parseAhead reads r in chunks of lines, parses them on GOMAXPROCS
-// workers, and hands them back in stream order. Memory stays bounded:
+// workers, reads from st the records they will replace, and hands them
+// back in stream order. Memory stays bounded:
 // the reader waits when the workers are behind, the workers when the
 // caller is. Closing done stops it; the channel then closes.
-func parseAhead(ctx context.Context, r io.Reader, o SyncOptions, done <-chan struct{}) <-chan chunk {
+func parseAhead(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions, done <-chan struct{}) <-chan chunk {
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	raw := make(chan chunk, workers)
 	parsed := make(chan chunk, workers)
@@ -297,6 +303,9 @@ func parseAhead(ctx context.Context, r io.Reader, o SyncOptions, done <-chan str
 					}
 				}
 				c.raw = nil
+				if st != nil {
+					st.ReadAhead(c.evs) // the writer's reads, done here (store.ReadAhead)
+				}
 				if !send(parsed, c) {
 					return
 				}

@@ -23,7 +23,7 @@ var ErrInUse = errors.New("in use by another process")
 // began on the old file finish there, and a writer that got the old
 // file's lock after the swap starts again on the new one.
 type boltKV struct {
-	cur     atomic.Pointer[bolt.DB]
+	cur     atomic.Pointer[boltFile]
 	path    string
 	rebuild sync.Mutex // one rebuild at a time
 	// mapped is how much of the file bbolt mapped at open, at least:
@@ -31,6 +31,14 @@ type boltKV struct {
 	// not block a commit that grows the file (bbolt remaps under a lock
 	// its readers hold).
 	mapped int64
+}
+
+// boltFile is the open file, and which one it is: Rebuild's new file is
+// the next generation, so transaction ids (Tx.ID) never repeat across a
+// swap.
+type boltFile struct {
+	*bolt.DB
+	gen uint64
 }
 
 // openBolt opens (creating, mode 0600) the bbolt file at path. When
@@ -68,7 +76,7 @@ func openBolt(path string, timeout time.Duration) (*boltKV, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	k := &boltKV{path: path, mapped: mapped}
-	k.cur.Store(db)
+	k.cur.Store(&boltFile{DB: db})
 	removeRebuilds(filepath.Dir(path))
 	return k, nil
 }
@@ -91,7 +99,7 @@ func (k *boltKV) reserveMap(size int64) error {
 	if err != nil {
 		return fmt.Errorf("reopen %s: %w", k.path, err)
 	}
-	k.cur.Store(db)
+	k.cur.Store(&boltFile{DB: db, gen: old.gen}) // the same file: its ids go on
 	k.mapped = size
 	return nil
 }
@@ -115,7 +123,7 @@ var errSwapped = errors.New("store file replaced")
 func (k *boltKV) View(fn func(Tx) error) error {
 	for {
 		db := k.cur.Load()
-		err := db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+		err := db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx, db.gen}) })
 		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) && k.cur.Load() != db {
 			continue // closed by a rebuild as this began: read the new file
 		}
@@ -130,7 +138,7 @@ func (k *boltKV) Update(fn func(Tx) error) error {
 			if k.cur.Load() != db {
 				return errSwapped // the old file: a write there would be lost
 			}
-			return fn(boltTx{tx})
+			return fn(boltTx{tx, db.gen})
 		})
 		if errors.Is(err, errSwapped) || (errors.Is(err, bolterrors.ErrDatabaseNotOpen) && k.cur.Load() != db) {
 			continue
@@ -220,7 +228,14 @@ func writeAtomic(path string, write func(*os.File) error) error {
 	return nil
 }
 
-type boltTx struct{ tx *bolt.Tx }
+type boltTx struct {
+	tx  *bolt.Tx
+	gen uint64 // the file's generation (boltFile)
+}
+
+// ID is bbolt's transaction id (a read's is the last commit it sees, a
+// write's the one after it) under the file's generation.
+func (t boltTx) ID() uint64 { return t.gen<<48 | uint64(t.tx.ID()) }
 
 func (t boltTx) bucket(name string) *bolt.Bucket {
 	b := t.tx.Bucket([]byte(name))
@@ -333,7 +348,8 @@ func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
-	bt := &bulkTx{db: db, empty: map[string]bool{}, before: boltTx{live}}
+	gen := old.gen + 1
+	bt := &bulkTx{db: db, gen: gen, empty: map[string]bool{}, before: boltTx{live, old.gen}}
 	if err = bt.begin(); err == nil {
 		for _, b := range buckets {
 			k, _ := bt.tx.Bucket([]byte(b)).Cursor().First()
@@ -366,7 +382,7 @@ func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
 		_ = d.Sync()
 		d.Close()
 	}
-	k.cur.Store(db)
+	k.cur.Store(&boltFile{DB: db, gen: gen})
 	k.mapped = min(size, 1<<40) // what the new file was opened with
 	// a writer waiting on the old file now sees it swapped
 	live.Rollback()
@@ -383,6 +399,7 @@ const spillBytes = 8 << 20
 type bulkTx struct {
 	boltTx
 	db      *bolt.DB
+	gen     uint64
 	empty   map[string]bool // buckets empty when the rebuild began
 	handles map[string]*bolt.Bucket
 	written int
@@ -397,7 +414,7 @@ func (t *bulkTx) begin() error {
 	if err != nil {
 		return err
 	}
-	t.boltTx, t.handles, t.written, t.slab = boltTx{tx}, map[string]*bolt.Bucket{}, 0, nil
+	t.boltTx, t.handles, t.written, t.slab = boltTx{tx, t.gen}, map[string]*bolt.Bucket{}, 0, nil
 	return nil
 }
 

@@ -108,7 +108,7 @@ func (d *Deferral) begin(need int64) error {
 	if err := d.k.reserveMap(2*(size+need) + 2<<30); err != nil {
 		return err
 	}
-	d.db = d.k.cur.Load()
+	d.db = d.k.cur.Load().DB
 	pin, m, err := d.capture()
 	if err == nil {
 		err = writeMarker(d.k.path, m)

@@ -21,6 +21,14 @@ type stream struct {
 
 func (s *stream) apply(t *testing.T, st *Store, ids []int, version int) {
 	t.Helper()
+	if _, err := st.ApplySnapshots(s.events(t, ids, version), time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// events are the snapshots of accounts ids at version, parsed.
+func (s *stream) events(t *testing.T, ids []int, version int) []Snapshot {
+	t.Helper()
 	evs := make([]Snapshot, 0, len(ids))
 	for _, id := range ids {
 		s.seq++
@@ -32,9 +40,7 @@ func (s *stream) apply(t *testing.T, st *Store, ids []int, version int) {
 		}
 		evs = append(evs, ev)
 	}
-	if _, err := st.ApplySnapshots(evs, time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)); err != nil {
-		t.Fatal(err)
-	}
+	return evs
 }
 
 func span(from, to int) []int {

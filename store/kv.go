@@ -37,6 +37,11 @@ type Tx interface {
 	ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error
 	// NextSequence returns a new, increasing number for bucket.
 	NextSequence(bucket string) (uint64, error)
+	// ID is the transaction's place in the store's history: a read's is
+	// the last commit it sees, a write's is one more (commits are
+	// numbered one after another); ids never repeat, even across a
+	// Rebuild, whose new file's commits are numbered far above.
+	ID() uint64
 }
 
 // BulkTx is a rebuild's transaction: a Tx whose writes may be committed

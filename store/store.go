@@ -42,7 +42,8 @@ type Store struct {
 	keyPath  string
 	auditKey []byte
 	hub      *hub
-	rec      recorderBox // where look-ups and actions are reported (SetRecorder)
+	rec      recorderBox   // where look-ups and actions are reported (SetRecorder)
+	recent   recentCommits // what sync's last commits wrote (ReadAhead)
 }
 
 // ErrNoStore: a command that reads found no store where it was pointed
