@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -245,6 +246,53 @@ func TestDeferralRemapsAndEnds(t *testing.T) {
 		t.Errorf("checkpoint %d, want 200", st.Checkpoint())
 	}
 }
+
+// freelistOf reads, from the newer of the file's two meta pages, where
+// bbolt's free list is: ^0 when no commit wrote it.
+func freelistOf(t *testing.T, path string, page int) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const freelistAt = 48 // after the page header, magic … root bucket
+	le := binary.LittleEndian
+	var newest, freelist uint64
+	for slot := range metaPageSlots {
+		m := b[slot*page:]
+		if txid := le.Uint64(m[metaTxIDAt:]); le.Uint32(m[metaMagicAt:]) == metaMagic && txid >= newest {
+			newest, freelist = txid, le.Uint64(m[freelistAt:])
+		}
+	}
+	return freelist
+}
+
+// A deferral's commits leave bbolt's free list in memory (writing it was
+// a tenth of a commit); End writes it, so the next open need not rebuild
+// it by reading the whole file.
+func TestDeferralWritesTheFreeListAtTheEnd(t *testing.T) {
+	dir, st, s, d := deferring(t, 6, 100)
+	path := filepath.Join(dir, FileName)
+	if freelistOf(t, path, d.db.Info().PageSize) == noFreelist {
+		t.Fatal("no free list before the deferral's first commit")
+	}
+	s.apply(t, st, span(0, 100), 2)
+	if freelistOf(t, path, d.db.Info().PageSize) != noFreelist {
+		t.Error("a deferred commit wrote the free list")
+	}
+	if err := d.End(); err != nil {
+		t.Fatal(err)
+	}
+	if freelistOf(t, path, d.db.Info().PageSize) == noFreelist {
+		t.Error("End left the store without its free list")
+	}
+	if d.db.NoFreelistSync {
+		t.Error("commits after End still leave the free list out")
+	}
+	mustCheck(t, st)
+}
+
+const noFreelist = ^uint64(0) // bbolt's PgidNoFreelist
 
 // Where there is no boot id to compare, nothing is deferred.
 func TestNoDeferralWithoutABootID(t *testing.T) {
