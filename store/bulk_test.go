@@ -303,11 +303,11 @@ func TestDecodeRecordAgrees(t *testing.T) {
 	for i := range 300 {
 		a := g.Append(nil, i, i%2)
 		r := Record{Version: 3, UpdatedBy: "ann", UpdatedAt: now, PlatformVersion: uint64(i)}
-		recs = append(recs, appendRecordRaw(nil, r, a))
 		acc, err := model.ParseAccount(a)
 		if err != nil {
 			t.Fatal(err)
 		}
+		recs = append(recs, appendRecordRaw(nil, r, a, nil), appendRecordRaw(nil, r, a, indexedDigest(&acc)))
 		r.Account, r.Demo = acc, i%3 == 0
 		r.Pending = []model.Pending{{Action: "send-reset", At: now}}
 		b, _ := json.Marshal(r)
@@ -335,25 +335,49 @@ func TestRawSyncHeadAgrees(t *testing.T) {
 			raw = bytes.Replace(raw, []byte(`"notes":[]`), []byte(`"notes":[{"at":"2026-01-01T00:00:00Z","by":"ann","text":"a note"}]`), 1)
 		}
 		r := Record{Version: uint64(i + 1), UpdatedBy: `pl"at\form`, UpdatedAt: now, PlatformVersion: uint64(i % 2 * i)}
-		v := appendRecordRaw(nil, r, raw)
-		got, ok := rawSyncHead(v)
-		if !ok {
-			t.Fatalf("not read by hand: %s", v)
-		}
-		var want syncHead
-		if err := json.Unmarshal(v, &want); err != nil {
+		acc, err := model.ParseAccount(raw)
+		if err != nil {
 			t.Fatal(err)
 		}
-		gotNotes, _ := got.notes()
-		wantNotes, _ := want.notes()
-		got.decodedNotes, got.notesDecoded, want.Account.Notes, got.Account.Notes = nil, false, nil, nil
-		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotNotes, wantNotes) {
-			t.Fatalf("%s\nhand %+v %v\njson %+v %v", v, got, gotNotes, want, wantNotes)
+		digest := indexedDigest(&acc)
+		if (digest == nil) != (i%4 == 0) {
+			t.Fatalf("digest %q for an account with %d notes", digest, len(acc.Notes))
+		}
+		// with and without the digest; asked for it, for another, for none
+		for _, v := range [][]byte{appendRecordRaw(nil, r, raw, nil), appendRecordRaw(nil, r, raw, digest)} {
+			for _, want := range [][]byte{nil, []byte("0123456789abcdef0123456789abcdef"), digest} {
+				got, ok := rawSyncHead(v, want)
+				if !ok {
+					t.Fatalf("not read by hand: %s", v)
+				}
+				var fromJSON syncHead
+				if err := json.Unmarshal(v, &fromJSON); err != nil {
+					t.Fatal(err)
+				}
+				if got.indexedAsWanted != (want != nil && bytes.Contains(v, want)) {
+					t.Fatalf("asked for %q: read no further %v: %s", want, got.indexedAsWanted, v)
+				}
+				if got.indexedAsWanted { // the versions, and what the digest vouches for
+					if got.Version != fromJSON.Version || got.PlatformVersion != fromJSON.PlatformVersion || !fromJSON.Account.sameIndexed(acc) {
+						t.Fatalf("%s\nhand %+v\njson %+v", v, got, fromJSON)
+					}
+					if notes, _ := fromJSON.notes(); len(notes) > 0 {
+						t.Fatalf("a record with a digest has notes: %s", v)
+					}
+					continue
+				}
+				gotNotes, _ := got.notes()
+				wantNotes, _ := fromJSON.notes()
+				got.decodedNotes, got.notesDecoded, fromJSON.Account.Notes, got.Account.Notes = nil, false, nil, nil
+				if !reflect.DeepEqual(got, fromJSON) || !reflect.DeepEqual(gotNotes, wantNotes) {
+					t.Fatalf("%s\nhand %+v %v\njson %+v %v", v, got, gotNotes, fromJSON, wantNotes)
+				}
+			}
 		}
 	}
 	for _, v := range []string{`{"version":1,"updated_by":"x","updated_at":"t","account":{"id":"a"},"demo":true}`, `{"version":1}`, `{}`,
 		`{"version":1,"updated_by":"x","updated_at":"t","account":{"id":"a","x":1},"platform_version":3}`} {
-		if _, ok := rawSyncHead([]byte(v)); ok {
+		if _, ok := rawSyncHead([]byte(v), nil); ok {
 			t.Fatalf("read by hand: %s", v)
 		}
 	}

@@ -351,7 +351,7 @@ func parseBatch(b *importBatch, name string, by Actor, now time.Time) {
 		scratch = append(append(append(ln, acc.ID...), 0), acc.Email...)
 		b.add(kindEmailCheck, []byte(model.NormalizeEmail(acc.Email)), scratch)
 		rec.Account.ID = acc.ID
-		scratch = appendRecordRaw(scratch[:0], rec, bytes.TrimSpace(l.line))
+		scratch = appendRecordRaw(scratch[:0], rec, bytes.TrimSpace(l.line), indexedDigest(&acc))
 		b.add(kindAccount, []byte(acc.ID), scratch)
 		for _, e := range indexEntries(acc) {
 			b.add(bucketKinds[e.bucket], e.key, e.value)

@@ -47,7 +47,7 @@ func (s *Store) ReadAhead(evs []Snapshot) {
 			if id == "" {
 				continue // not an event (a bad or blank line)
 			}
-			h, exists, err := getSyncHead(tx, id)
+			h, exists, err := getSyncHead(tx, id, evs[i].indexed)
 			if err != nil {
 				continue
 			}
@@ -80,9 +80,9 @@ func SpellAhead(evs []Snapshot, now time.Time) {
 				continue
 			}
 			rec.Version = h.Version + 1
-			a.sameIndexed = h.Account.sameIndexed(ev.Account)
+			a.sameIndexed = h.sameIndexed(ev.Account)
 		}
-		a.record = appendRecordRaw(make([]byte, 0, len(ev.Raw)+128), rec, ev.Raw)
+		a.record = appendRecordRaw(make([]byte, 0, len(ev.Raw)+128), rec, ev.Raw, ev.indexed)
 		a.now = now
 	}
 }

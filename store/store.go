@@ -380,6 +380,7 @@ func decodeShellFast(v []byte) (sh recordShell, ok bool) {
 			return sh.Demo || string(val) == "false"
 		case "pending":
 			err = json.Unmarshal(val, &sh.Pending)
+		case "indexed": // sync's digest of the indexed fields: not the record's
 		default:
 			return false
 		}

@@ -748,7 +748,7 @@ func TestRawRecordDecodes(t *testing.T) {
 	s, _ := openTemp(t)
 	a, _ := model.ParseAccount([]byte(line(3)))
 	r := Record{Version: 4, PlatformVersion: 9, UpdatedBy: `pl"at`, UpdatedAt: now, Account: a}
-	if err := s.kv.Update(func(tx Tx) error { return putRecordRaw(tx, r, json.RawMessage(line(3))) }); err != nil {
+	if err := s.kv.Update(func(tx Tx) error { return putRecordRaw(tx, r, json.RawMessage(line(3)), indexedDigest(&a)) }); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Get("acc_0003")

@@ -2,6 +2,9 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +27,8 @@ type Snapshot struct {
 	// it instead of encoding the account again.
 	Raw json.RawMessage
 
-	ahead *ahead // the record it replaces, read ahead of the writer (ReadAhead)
+	indexed []byte // indexedDigest of Account
+	ahead   *ahead // the record it replaces, read ahead of the writer (ReadAhead)
 }
 
 // SyncCounts says what applying a batch of snapshots did.
@@ -107,7 +111,7 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 			if id != prev && check.holds(ev.ahead, id) {
 				a = ev.ahead
 				old, exists = a.head, a.exists
-			} else if old, exists, err = getSyncHead(tx, id); err != nil {
+			} else if old, exists, err = getSyncHead(tx, id, ev.indexed); err != nil {
 				return err
 			}
 			prev = id
@@ -137,7 +141,7 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 			// most snapshots change nothing indexed (a sign-in appended):
 			// then there is no index entry to work out, old or new
 			spelled := a.spelled(now) // SpellAhead did the rest
-			same := exists && (spelled && a.sameIndexed || !spelled && old.Account.sameIndexed(rec.Account))
+			same := exists && (spelled && a.sameIndexed || !spelled && old.sameIndexed(rec.Account))
 			if !same {
 				if exists {
 					before = indexEntries(old.Account.indexed())
@@ -153,7 +157,7 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 			if spelled {
 				err = tx.Put(bAccounts, []byte(id), a.record)
 			} else {
-				err = putRecordRaw(tx, rec, raw)
+				err = putRecordRaw(tx, rec, raw, ev.indexed)
 			}
 			if err != nil {
 				return err
@@ -233,6 +237,45 @@ type syncHead struct {
 
 	decodedNotes []model.Note // the notes, when rawSyncHead read them
 	notesDecoded bool
+	// indexedAsWanted: the record's digest is the one asked for
+	// (getSyncHead's want), so its index entries are the snapshot's and
+	// it has no notes; Account was not decoded
+	indexedAsWanted bool
+}
+
+// sameIndexed: the record's account has a's index entries.
+func (h syncHead) sameIndexed(a model.Account) bool {
+	return h.indexedAsWanted || h.Account.sameIndexed(a)
+}
+
+// indexedDigest is a digest (SHA-256, 128 bits, hex) of what
+// indexEntries reads of a (the fields sameIndexed compares). A record
+// spelled from a snapshot's bytes carries it, so the next snapshot of
+// the account finds its index entries unchanged without decoding the
+// record's account (most of reading a record, for the usual snapshot: a
+// sign-in appended). nil for an account with notes: a record with a
+// digest has none, so that need not be decoded either.
+func indexedDigest(a *model.Account) []byte {
+	if len(a.Notes) > 0 {
+		return nil
+	}
+	b := make([]byte, 0, 256)
+	str := func(s string) { b = append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	str(a.ID)
+	str(a.Email)
+	str(a.Name)
+	str(a.Phone)
+	b = binary.AppendUvarint(b, uint64(len(a.PreviousEmails)))
+	for _, e := range a.PreviousEmails {
+		str(e)
+	}
+	b = binary.AppendUvarint(b, uint64(len(a.Factors)))
+	for _, f := range a.Factors {
+		str(f.Type)
+		str(f.Phone)
+	}
+	sum := sha256.Sum256(b)
+	return hex.AppendEncode(nil, sum[:16])
 }
 
 // indexedFields are the account's fields the indexes are made of, and its
@@ -288,37 +331,47 @@ func (h syncHead) notes() ([]model.Note, error) {
 }
 
 // putRecordRaw writes r with its account spelled as raw, when given (the
-// snapshot's own bytes), else encoded from r.Account. The record around
-// it is spelled by hand: encoding it through encoding/json was a tenth of
-// sync's time. It decodes as any Record does (TestRawRecordDecodes).
-func putRecordRaw(tx Tx, r Record, raw json.RawMessage) error {
+// snapshot's own bytes, whose indexedDigest is digest), else encoded from
+// r.Account. The record around it is spelled by hand: encoding it
+// through encoding/json was a tenth of sync's time. It decodes as any
+// Record does (TestRawRecordDecodes).
+func putRecordRaw(tx Tx, r Record, raw json.RawMessage, digest []byte) error {
 	if raw == nil || r.Demo || len(r.Pending) > 0 {
 		return putRecord(tx, r)
 	}
-	return tx.Put(bAccounts, []byte(r.Account.ID), appendRecordRaw(make([]byte, 0, len(raw)+128), r, raw))
+	return tx.Put(bAccounts, []byte(r.Account.ID), appendRecordRaw(make([]byte, 0, len(raw)+128), r, raw, digest))
 }
 
 // appendRecordRaw spells r around its account's raw bytes (for a record
-// that is not a demo one and has nothing pending).
-func appendRecordRaw(b []byte, r Record, raw json.RawMessage) []byte {
+// that is not a demo one and has nothing pending), with the account's
+// indexedDigest when given (a member Record does not read: only
+// rawSyncHead does).
+func appendRecordRaw(b []byte, r Record, raw json.RawMessage, digest []byte) []byte {
 	by, _ := json.Marshal(r.UpdatedBy)
 	at, _ := r.UpdatedAt.MarshalJSON()
 	b = append(b, `{"version":`...)
 	b = strconv.AppendUint(b, r.Version, 10)
 	b = append(append(append(b, `,"updated_by":`...), by...), `,"updated_at":`...)
-	b = append(append(append(b, at...), `,"account":`...), raw...)
+	b = append(b, at...)
+	if digest != nil {
+		b = append(append(append(b, `,"indexed":"`...), digest...), '"')
+	}
+	b = append(append(b, `,"account":`...), raw...)
 	if r.PlatformVersion > 0 {
 		b = strconv.AppendUint(append(b, `,"platform_version":`...), r.PlatformVersion, 10)
 	}
 	return append(b, '}')
 }
 
-func getSyncHead(tx Tx, id string) (syncHead, bool, error) {
+// getSyncHead reads what applying a snapshot needs of the record of id;
+// want is the snapshot's indexedDigest (nil: none), which a record that
+// has it need not be decoded further for.
+func getSyncHead(tx Tx, id string, want []byte) (syncHead, bool, error) {
 	v := tx.Get(bAccounts, []byte(id))
 	if v == nil {
 		return syncHead{}, false, nil
 	}
-	if h, ok := rawSyncHead(v); ok {
+	if h, ok := rawSyncHead(v, want); ok {
 		return h, true, nil
 	}
 	var h syncHead
@@ -333,8 +386,9 @@ func getSyncHead(tx Tx, id string) (syncHead, bool, error) {
 // record sync writes nearly always) by hand, and of its account only the
 // indexed fields and the notes (model.DecodeIndexedFast): the partial
 // decode through encoding/json was two fifths of applying an update.
-// Any other spelling is ok false.
-func rawSyncHead(v []byte) (syncHead, bool) {
+// A record whose digest is want (not nil) is read no further than its
+// versions (syncHead.indexedAsWanted). Any other spelling is ok false.
+func rawSyncHead(v []byte, want []byte) (syncHead, bool) {
 	b := v
 	num := func(prefix string) (uint64, bool) {
 		if !bytes.HasPrefix(b, []byte(prefix)) {
@@ -366,8 +420,18 @@ func rawSyncHead(v []byte) (syncHead, bool) {
 	}
 	var h syncHead
 	var ok bool
-	if h.Version, ok = num(`{"version":`); !ok || !str(`,"updated_by":`) || !str(`,"updated_at":`) ||
-		!bytes.HasPrefix(b, []byte(`,"account":`)) || len(b) < 2 || b[len(b)-1] != '}' {
+	if h.Version, ok = num(`{"version":`); !ok || !str(`,"updated_by":`) || !str(`,"updated_at":`) {
+		return syncHead{}, false
+	}
+	var digest []byte
+	if d, found := bytes.CutPrefix(b, []byte(`,"indexed":"`)); found {
+		end := bytes.IndexByte(d, '"')
+		if end < 0 {
+			return syncHead{}, false
+		}
+		digest, b = d[:end], d[end+1:]
+	}
+	if !bytes.HasPrefix(b, []byte(`,"account":`)) || len(b) < 2 || b[len(b)-1] != '}' {
 		return syncHead{}, false
 	}
 	acc := b[len(`,"account":`) : len(b)-1]
@@ -377,6 +441,10 @@ func rawSyncHead(v []byte) (syncHead, bool) {
 			return syncHead{}, false
 		}
 		acc = acc[:i]
+	}
+	if want != nil && bytes.Equal(digest, want) {
+		h.indexedAsWanted, h.notesDecoded = true, true
+		return h, true
 	}
 	a, ok := model.DecodeIndexedFast(acc)
 	if !ok {
@@ -404,7 +472,7 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 			if err := a.Validate(); err != nil {
 				return Snapshot{Seq: seq}, accountField(err)
 			}
-			return Snapshot{Seq: seq, Version: version, Account: a, Raw: acc}, nil
+			return Snapshot{Seq: seq, Version: version, Account: a, Raw: acc, indexed: indexedDigest(&a)}, nil
 		}
 	}
 	var raw struct {
@@ -442,7 +510,7 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{Seq: *raw.Seq}, accountField(err)
 	}
-	return Snapshot{Seq: *raw.Seq, Version: *raw.Version, Account: acc, Raw: raw.Account}, nil
+	return Snapshot{Seq: *raw.Seq, Version: *raw.Version, Account: acc, Raw: raw.Account, indexed: indexedDigest(&acc)}, nil
 }
 
 // accountField names a field error of a snapshot's account as
