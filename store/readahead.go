@@ -1,6 +1,7 @@
 package store
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -82,7 +83,7 @@ func SpellAhead(evs []Snapshot, now time.Time) {
 			rec.Version = h.Version + 1
 			a.sameIndexed = h.sameIndexed(ev.Account)
 		}
-		a.record = appendRecordRaw(make([]byte, 0, len(ev.Raw)+128), rec, ev.Raw, ev.indexed)
+		a.record = appendRecordRaw(make([]byte, 0, len(ev.Raw)+recordFrame), rec, ev.Raw, ev.indexed)
 		a.now = now
 	}
 }
@@ -98,10 +99,17 @@ type recentCommits struct {
 	last []commitWrites // oldest first, at most keepCommits
 }
 
+// commitWrites: the accounts a commit wrote, by accountHash (not the ids
+// themselves, which would keep their batch's lines in memory; two ids
+// with one hash only make a record be read again).
 type commitWrites struct {
 	id       uint64
-	accounts map[string]struct{}
+	accounts map[uint64]struct{}
 }
+
+var accountSeed = maphash.MakeSeed()
+
+func accountHash(id string) uint64 { return maphash.String(accountSeed, id) }
 
 const keepCommits = 8
 
@@ -109,9 +117,9 @@ const keepCommits = 8
 // commit succeeded: a write transaction rolled back leaves its id to
 // the next one.
 func (r *recentCommits) add(id uint64, accounts []string) {
-	set := make(map[string]struct{}, len(accounts))
+	set := make(map[uint64]struct{}, len(accounts))
 	for _, a := range accounts {
-		set[a] = struct{}{}
+		set[accountHash(a)] = struct{}{}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -143,12 +151,13 @@ func (c aheadCheck) holds(a *ahead, id string) bool {
 		return false // a.at ≥ w: not this store's history as w knows it
 	}
 	want := c.w - 1 // the commits a did not see, newest first
+	h := accountHash(id)
 	for i := len(c.last) - 1; i >= 0 && want > a.at; i-- {
 		cw := c.last[i]
 		if cw.id != want {
 			return false
 		}
-		if _, wrote := cw.accounts[id]; wrote {
+		if _, wrote := cw.accounts[h]; wrote {
 			return false
 		}
 		want--

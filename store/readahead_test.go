@@ -175,9 +175,9 @@ func TestReadAheadNotTrustedAcrossARebuild(t *testing.T) {
 
 func TestAheadCheck(t *testing.T) {
 	wrote := func(id uint64, accounts ...string) commitWrites {
-		w := commitWrites{id: id, accounts: map[string]struct{}{}}
+		w := commitWrites{id: id, accounts: map[uint64]struct{}{}}
 		for _, a := range accounts {
-			w.accounts[a] = struct{}{}
+			w.accounts[accountHash(a)] = struct{}{}
 		}
 		return w
 	}
