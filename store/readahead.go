@@ -66,6 +66,15 @@ func (s *Store) ReadAhead(evs []Snapshot) {
 // Call it with the batch before it goes to the writer, and pass the
 // same now.
 func SpellAhead(evs []Snapshot, now time.Time) {
+	sp := spellOf(Record{UpdatedBy: PlatformActor, UpdatedAt: now.UTC()})
+	// the batch's records in one buffer, not one allocation each
+	n := 0
+	for i := range evs {
+		if evs[i].ahead != nil {
+			n += len(evs[i].Raw) + recordFrame
+		}
+	}
+	slab := make([]byte, 0, n)
 	for i := range evs {
 		ev, a := &evs[i], evs[i].ahead
 		if a == nil || ev.Raw == nil {
@@ -83,7 +92,9 @@ func SpellAhead(evs []Snapshot, now time.Time) {
 			rec.Version = h.Version + 1
 			a.sameIndexed = h.sameIndexed(ev.Account)
 		}
-		a.record = appendRecordRaw(make([]byte, 0, len(ev.Raw)+recordFrame), rec, ev.Raw, ev.indexed)
+		start := len(slab)
+		slab = sp.append(slab, rec, ev.Raw, ev.indexed)
+		a.record = slab[start:len(slab):len(slab)]
 		a.now = now
 	}
 }

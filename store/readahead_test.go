@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"frontdoor/internal/gen"
+	"frontdoor/model"
 )
 
 // aheadLog records, per account, what ApplySnapshots did with the
@@ -224,5 +225,21 @@ func TestRecentCommitsKeepsTheLast(t *testing.T) {
 			ids = append(ids, w.id)
 		}
 		t.Errorf("kept %v", ids)
+	}
+}
+
+// A batch is applied by account id, each account's events in stream
+// order.
+func TestByAccountIsStable(t *testing.T) {
+	var evs []Snapshot
+	for _, id := range []string{"b", "a", "b", "ab", "a", "c", "b"} {
+		evs = append(evs, Snapshot{Account: model.Account{ID: id}})
+	}
+	if got, want := byAccount(evs), []int{1, 4, 3, 0, 2, 6, 5}; !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+	sorted := SortByAccount(evs)
+	if got := byAccount(sorted); !slices.Equal(got, []int{0, 1, 2, 3, 4, 5, 6}) {
+		t.Errorf("a sorted batch is put in order %v", got)
 	}
 }

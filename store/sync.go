@@ -192,15 +192,43 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 // one account's. A batch in that order already (SortByAccount) is not
 // sorted again.
 func byAccount(evs []Snapshot) []int {
-	order := make([]int, len(evs))
-	for i := range order {
-		order[i] = i
+	// the ids copied side by side, each with its place: sorted through
+	// the snapshots (large, and the ids' bytes each in its own line), a
+	// batch's sort was a tenth of a sync's time
+	n := 0
+	for i := range evs {
+		n += len(evs[i].Account.ID)
 	}
-	inOrder := func(a, b int) int { return strings.Compare(evs[a].Account.ID, evs[b].Account.ID) }
-	if !slices.IsSortedFunc(order, inOrder) {
-		slices.SortStableFunc(order, inOrder)
+	arena := make([]byte, 0, n)
+	for i := range evs {
+		arena = append(arena, evs[i].Account.ID...)
+	}
+	all := string(arena)
+	keys := make([]placedID, len(evs))
+	off := 0
+	for i := range evs {
+		end := off + len(evs[i].Account.ID)
+		keys[i], off = placedID{all[off:end], i}, end
+	}
+	inOrder := func(a, b placedID) int { // by id, then place: a stable sort
+		if c := strings.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return a.at - b.at
+	}
+	if !slices.IsSortedFunc(keys, inOrder) {
+		slices.SortFunc(keys, inOrder)
+	}
+	order := make([]int, len(evs))
+	for i, k := range keys {
+		order[i] = k.at
 	}
 	return order
+}
+
+type placedID struct {
+	id string
+	at int
 }
 
 // SortByAccount returns evs in the order ApplySnapshots applies them:
@@ -352,8 +380,23 @@ const recordFrame = 200
 // indexedDigest when given (a member Record does not read: only
 // rawSyncHead does).
 func appendRecordRaw(b []byte, r Record, raw json.RawMessage, digest []byte) []byte {
+	return spellOf(r).append(b, r, raw, digest)
+}
+
+// spelling is what appendRecordRaw spells the same for every record of
+// a batch (who, when): spelled once (SpellAhead), not once a record.
+type spelling struct{ by, at []byte }
+
+func spellOf(r Record) spelling {
 	by, _ := json.Marshal(r.UpdatedBy)
 	at, _ := r.UpdatedAt.MarshalJSON()
+	return spelling{by, at}
+}
+
+// append is appendRecordRaw for a record whose UpdatedBy and UpdatedAt
+// are the ones sp was made of.
+func (sp spelling) append(b []byte, r Record, raw json.RawMessage, digest []byte) []byte {
+	by, at := sp.by, sp.at
 	b = append(b, `{"version":`...)
 	b = strconv.AppendUint(b, r.Version, 10)
 	b = append(append(append(b, `,"updated_by":`...), by...), `,"updated_at":`...)
