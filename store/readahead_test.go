@@ -91,15 +91,36 @@ func TestReadAheadWritesWhatTheWriterWould(t *testing.T) {
 	mustCheck(t, ahead)
 }
 
+// readTen is a store of ten accounts and their next snapshots, read
+// ahead.
+func readTen(t *testing.T, seed uint64) (*Store, []Snapshot) {
+	t.Helper()
+	st, _ := openTemp(t)
+	s := &stream{gen: gen.New(seed)}
+	s.apply(t, st, span(0, 10), 1)
+	evs := s.events(t, span(0, 10), 2)
+	st.ReadAhead(evs)
+	return st, evs
+}
+
+// applyReadingAgain applies evs and fails the test if any record read
+// ahead was used.
+func applyReadingAgain(t *testing.T, st *Store, evs []Snapshot, after string) {
+	t.Helper()
+	log := logAhead(t)
+	if c, err := st.ApplySnapshots(evs, aheadNow); err != nil || c.Applied != len(evs) {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if used := which(log.used, true); len(used) > 0 {
+		t.Errorf("records read before %s were used: %v", after, used)
+	}
+}
+
 // A write the store does not remember (an agent's note) between the
 // read ahead and the batch: every record is read again, and the note is
 // kept (rule S3).
 func TestReadAheadNotTrustedAfterAnotherWrite(t *testing.T) {
-	st, _ := openTemp(t)
-	s := &stream{gen: gen.New(9)}
-	s.apply(t, st, span(0, 10), 1)
-	evs := s.events(t, span(0, 10), 2)
-	st.ReadAhead(evs)
+	st, evs := readTen(t, 9)
 	id := gen.ID(3)
 	rec, err := st.Get(id)
 	if err != nil {
@@ -108,13 +129,7 @@ func TestReadAheadNotTrustedAfterAnotherWrite(t *testing.T) {
 	if _, err := st.Apply(id, rec.Version, root, now, noteChange("called back about 2FA")); err != nil {
 		t.Fatal(err)
 	}
-	log := logAhead(t)
-	if _, err := st.ApplySnapshots(evs, aheadNow); err != nil {
-		t.Fatal(err)
-	}
-	if used := which(log.used, true); len(used) > 0 {
-		t.Errorf("records read before an agent's write were used: %v", used)
-	}
+	applyReadingAgain(t, st, evs, "an agent's write")
 	rec, err = st.Get(id)
 	if err != nil {
 		t.Fatal(err)
@@ -156,21 +171,11 @@ func TestReadAheadAcrossSyncCommits(t *testing.T) {
 // file, whose transactions are not the old one's: everything is read
 // again.
 func TestReadAheadNotTrustedAcrossARebuild(t *testing.T) {
-	st, _ := openTemp(t)
-	s := &stream{gen: gen.New(11)}
-	s.apply(t, st, span(0, 10), 1)
-	evs := s.events(t, span(0, 10), 2)
-	st.ReadAhead(evs)
+	st, evs := readTen(t, 11)
 	if _, err := st.Import(strings.NewReader(lines(5)), "more.jsonl", root, now); err != nil {
 		t.Fatal(err)
 	}
-	log := logAhead(t)
-	if c, err := st.ApplySnapshots(evs, aheadNow); err != nil || c.Applied != 10 {
-		t.Fatalf("%+v %v", c, err)
-	}
-	if used := which(log.used, true); len(used) > 0 {
-		t.Errorf("records read before the rebuild were used: %v", used)
-	}
+	applyReadingAgain(t, st, evs, "the rebuild")
 	mustCheck(t, st)
 }
 
