@@ -235,3 +235,21 @@ func BenchmarkLookup(b *testing.B) {
 		reportLatency(b, func(i int) error { return search(emails[i%len(emails)]) })
 	})
 }
+
+// BenchmarkParseSnapshot parses change-stream lines as sync's workers
+// do (internal/gen's accounts, a few sign-ins each): the parse side of
+// BenchmarkSync without the store.
+func BenchmarkParseSnapshot(b *testing.B) {
+	g := gen.New(1)
+	lines := make([][]byte, 1000)
+	for i := range lines {
+		lines[i] = append(g.Append(fmt.Appendf(nil, `{"seq":%d,"version":3,"account":`, i+1), i, 3), '}')
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseSnapshot(lines[i%len(lines)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
