@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -27,9 +28,9 @@ type boltKV struct {
 	path    string
 	rebuild sync.Mutex // one rebuild at a time
 	// mapped is how much of the file bbolt mapped at open, at least:
-	// address space only, reserved so that a Deferral's open reader does
-	// not block a commit that grows the file (bbolt remaps under a lock
-	// its readers hold).
+	// address space only, with room for the file to grow before bbolt
+	// remaps it (it remaps under a lock its readers hold), and for a
+	// Deferral much more (reserveMap).
 	mapped int64
 }
 
@@ -83,7 +84,10 @@ func openBolt(path string, timeout time.Duration) (*boltKV, error) {
 
 // reserveMap reopens the file with at least size bytes mapped, when
 // less is. Only for a process that has the store to itself (sync): a
-// read or write between the close and the open fails.
+// read or write between the close and the open fails. Where the address
+// space cannot hold so large a map (`ulimit -v`), the file is opened
+// again as at open and the error is errMapTooLarge: the caller goes on
+// without the reservation.
 func (k *boltKV) reserveMap(size int64) error {
 	if size <= k.mapped {
 		return nil
@@ -96,6 +100,15 @@ func (k *boltKV) reserveMap(size int64) error {
 	}
 	size = min(size, 1<<40)
 	db, err := bolt.Open(k.path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: int(size), MmapFlags: mapPopulate})
+	if errors.Is(err, syscall.ENOMEM) {
+		fallback := mapReserve(k.path)
+		db, err = bolt.Open(k.path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: int(fallback)})
+		if err == nil {
+			k.cur.Store(&boltFile{DB: db, gen: old.gen})
+			k.mapped = fallback
+			return fmt.Errorf("%w: %d MiB asked", errMapTooLarge, size>>20)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("reopen %s: %w", k.path, err)
 	}
@@ -104,8 +117,15 @@ func (k *boltKV) reserveMap(size int64) error {
 	return nil
 }
 
+// errMapTooLarge: the address space this process may use (RLIMIT_AS)
+// cannot hold the map asked for.
+var errMapTooLarge = errors.New("the address space allowed (ulimit -v) cannot map the store that large")
+
 // mapReserve is the map to open path with: the file and as much again,
-// at least 1 GiB (on 64-bit; bbolt's own growth elsewhere).
+// at least 64 MiB (on 64-bit; bbolt's own growth elsewhere), so the file
+// grows a while before bbolt remaps it, and a process's address space
+// follows the store's size: an idle server on a small store reserves
+// megabytes, not gigabytes (`ulimit -v` sandboxes; issue 20).
 func mapReserve(path string) int64 {
 	if strconv.IntSize < 64 {
 		return 0
@@ -114,8 +134,11 @@ func mapReserve(path string) int64 {
 	if fi, err := os.Stat(path); err == nil {
 		size = fi.Size()
 	}
-	return min(size+max(size, 1<<30), 1<<40)
+	return min(size+max(size, minMapHeadroom), 1<<40)
 }
+
+// minMapHeadroom is the least room to grow a map is opened with.
+const minMapHeadroom = 64 << 20
 
 // errSwapped: the file a writer locked was replaced by Rebuild meanwhile.
 var errSwapped = errors.New("store file replaced")

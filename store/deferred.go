@@ -105,7 +105,12 @@ func (d *Deferral) begin(need int64) error {
 	if err := d.k.View(func(t Tx) error { size = t.(boltTx).tx.Size(); return nil }); err != nil {
 		return err
 	}
-	if err := d.k.reserveMap(2*(size+need) + 2<<30); err != nil {
+	// twice what the file may reach, and 256 MiB more: Room maps again,
+	// larger, when a batch might outgrow it (a fixed 2 GiB more had made
+	// a 16 MB store's sync fail under `ulimit -v 4000000`)
+	if err := d.k.reserveMap(2*(size+need) + deferralHeadroom); errors.Is(err, errMapTooLarge) {
+		return fmt.Errorf("%w: %w", errNoDeferral, err) // commits wait for the disk, as without
+	} else if err != nil {
 		return err
 	}
 	d.db = d.k.cur.Load().DB
@@ -150,8 +155,14 @@ func (d *Deferral) Room(n, raw int) error {
 	if err := d.End(); err != nil {
 		return err
 	}
-	return d.begin(need)
+	if err := d.begin(need); !errors.Is(err, errNoDeferral) {
+		return err
+	}
+	return nil // no room to map that much: the rest waits for the disk
 }
+
+// deferralHeadroom is the room a deferral maps beyond twice the file.
+const deferralHeadroom = 256 << 20
 
 // Durable starts a durable point for every commit so far: the disk is
 // synced in the background while commits go on, and then the marker
