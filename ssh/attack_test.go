@@ -466,3 +466,51 @@ func TestSessionsPerUserAreCapped(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// One user's sessions, every one of them pasting a megabyte without
+// bracketed paste, cost everyone else no more than the user's input
+// budget (issue 20, item 5: other agents' keystrokes had slowed tenfold
+// and logins fiftyfold): the excess is dropped before any program sees
+// it, another agent still works, and each flooding session still
+// answers its own ctrl+c.
+func TestOneUsersPastesAreBoundedForEveryone(t *testing.T) {
+	f := serve(t, Config{ConnRate: 1000})
+	const mb = 1 << 20
+	var floods []*rawSession
+	for range MaxSessionsPerUser {
+		r := f.rawConnect("sam", 80, 24)
+		r.readUntil(t, "Find an account")
+		go io.Copy(io.Discard, r.out) // a client that reads what it is sent
+		floods = append(floods, r)
+	}
+	f.srv.budgets.mu.Lock()
+	budget := f.srv.budgets.users["sam"].inputBudget
+	f.srv.budgets.mu.Unlock()
+	start := time.Now()
+	for _, r := range floods {
+		go io.WriteString(r.in, strings.Repeat("maria ", mb/6))
+	}
+	// everything sent was read: passed or dropped (a liveness bound only)
+	sent := int64(len(floods) * (mb / 6) * 6)
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		passedAtMost := int64(inputBurst) + int64(time.Since(start).Seconds()+1)*inputRate
+		if budget.dropped.Load() >= sent-passedAtMost {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d bytes dropped; at most %d may pass", budget.dropped.Load(), sent, passedAtMost)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	other := f.connect("ann", 80, 24)
+	other.typ("noah")
+	other.see("Noah Kim")
+	for _, r := range floods {
+		io.WriteString(r.in, "\x03") // ctrl+c
+	}
+	for _, r := range floods {
+		if !ended(r, 30*time.Second) {
+			t.Fatal("a session that flooded its input stopped answering ctrl+c")
+		}
+	}
+}

@@ -115,6 +115,7 @@ type Server struct {
 	stopOnce    sync.Once
 	rec         metrics.Recorder // Config.Metrics, or nothing
 	ops         *OpsSource       // the Ops screen's figures, shared by the sessions
+	budgets     inputBudgets     // each user's input allowance, shared by their sessions
 }
 
 type ctxKey struct{ name string }
@@ -526,7 +527,12 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	}}
 	// no tea.WithContext: wish quits the program when the session ends, and a
 	// killed program would log a client's plain disconnect as an error
-	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(&pasteLimit{r: sess}), tea.WithOutput(out), tea.WithAltScreen(), tea.WithFPS(tui.FPS), tea.WithoutSignalHandler())
+	budget, release := s.budgets.hold(st.actor.Name)
+	context.AfterFunc(sess.Context(), release)
+	in := &pasteLimit{r: sess, budget: budget, over: func() {
+		s.cfg.Logger.Warn("session input over the user's budget: the excess is dropped", "user", st.actor.Name)
+	}}
+	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithFPS(tui.FPS), tea.WithoutSignalHandler())
 	st.live.program = p
 	if !s.live.add(st.live) {
 		return nil // shutting down
