@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,11 +45,10 @@ type controlRequest struct {
 	Stdin bool     `json:"stdin,omitempty"`
 }
 
-type controlReply struct {
-	Stdout []byte `json:"stdout"`
-	Stderr []byte `json:"stderr"`
-	Exit   int    `json:"exit"`
-}
+// controlWriteTimeout: a caller that has read nothing of its command's
+// output for this long is cut off (the command's output was spooled, so
+// no store transaction waited on it meanwhile).
+const controlWriteTimeout = 2 * time.Minute
 
 // forwardable commands: everything but the console and serve.
 func forwardable(args []string) bool {
@@ -87,13 +87,7 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 			conn.(*net.UnixConn).CloseWrite()
 		}()
 	}
-	var rep controlReply
-	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&rep); err != nil {
-		return 0, fmt.Errorf("no answer from the server: %w", err)
-	}
-	io_.Out.Write(rep.Stdout)
-	io_.Err.Write(rep.Stderr)
-	return rep.Exit, nil
+	return readFrames(bufio.NewReaderSize(conn, frameChunk), io_.Out, io_.Err)
 }
 
 // Flags whose value is a file, and flags that take any other value: the
@@ -181,14 +175,79 @@ func ServeControl(ln net.Listener, st *store.Store, clock func() time.Time, sess
 					cancel()
 				}()
 			}
-			var out, errb bytes.Buffer
+			sp, err := newSpool(filepath.Dir(ln.Addr().String()))
+			if err != nil {
+				sp, err = newSpool(os.TempDir())
+			}
+			if err != nil {
+				return
+			}
+			sent := make(chan struct{})
+			go func() {
+				defer close(sent)
+				if sp.sendTo(deadlineWriter{conn, controlWriteTimeout}) != nil {
+					cancel() // the caller is gone: stop the command
+				}
+			}()
+			out := &forwardedOutput{s: sp}
+			out.w = bufio.NewWriterSize(outputFrames{sp, frameStdout}, frameChunk)
 			actor := store.Actor{Name: osUserName(uid), Role: store.RoleAdmin}
-			c := newCtx(IO{In: in, Out: &out, Err: &errb, Clock: clock, Actor: &actor})
+			c := newCtx(IO{In: in, Out: funcWriter(out.stdout), Err: funcWriter(out.stderr), Clock: clock, Actor: &actor})
 			c.st, c.shared, c.sessions, c.ctx = st, true, sessions, ctx
 			code := c.finish(c.dispatch(req.Args))
-			_ = json.NewEncoder(conn).Encode(controlReply{Stdout: out.Bytes(), Stderr: errb.Bytes(), Exit: code})
+			out.exit(code)
+			<-sent
 		}()
 	}
+}
+
+// forwardedOutput is a forwarded command's stdout (buffered into frames
+// of up to frameChunk) and stderr (unbuffered, after what stdout has
+// written so far, so the caller sees them in the order written).
+type forwardedOutput struct {
+	mu sync.Mutex
+	s  *spool
+	w  *bufio.Writer
+}
+
+func (o *forwardedOutput) stdout(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Write(p)
+}
+
+func (o *forwardedOutput) stderr(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.w.Flush(); err != nil {
+		return 0, err
+	}
+	return outputFrames{o.s, frameStderr}.Write(p)
+}
+
+// exit sends what is left and the exit code, the last frame.
+func (o *forwardedOutput) exit(code int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.w.Flush() == nil {
+		o.s.frame(frameExit, []byte(strconv.Itoa(code)))
+	}
+	o.s.close()
+}
+
+type funcWriter func([]byte) (int, error)
+
+func (f funcWriter) Write(p []byte) (int, error) { return f(p) }
+
+// deadlineWriter writes to conn, each write within timeout.
+type deadlineWriter struct {
+	conn    net.Conn
+	timeout time.Duration
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	d.conn.SetWriteDeadline(time.Now().Add(d.timeout))
+	return d.conn.Write(p)
 }
 
 // osUserName names uid as the system does, or "uid:N".

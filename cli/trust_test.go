@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"os"
@@ -114,9 +115,9 @@ func TestControlSocketActorIsThePeer(t *testing.T) {
 	defer conn.Close()
 	// an old client's request, naming someone else
 	json.NewEncoder(conn).Encode(map[string]any{"args": []string{"diagnose", "--email", "dmoore@cityclinic.org"}, "user": "lee\x1b[31m"})
-	var rep controlReply
-	if err := json.NewDecoder(conn).Decode(&rep); err != nil || rep.Exit != 0 {
-		t.Fatalf("reply %+v %v", rep, err)
+	var out, errb bytes.Buffer
+	if code, err := readFrames(conn, &out, &errb); err != nil || code != 0 {
+		t.Fatalf("reply %d %v: %s %s", code, err, out.String(), errb.String())
 	}
 	me, _ := user.Current()
 	log, _ := st.AuditLog(store.AuditFilter{Limit: 1})
