@@ -1,0 +1,88 @@
+// Package backend is the seam between the store's domain layer (store/:
+// accounts and their indexes, audit, outbox, users, sync, check) and
+// where its keys and values live: one bbolt file (store/bolt, the
+// embedded default) or a replicated etcd cluster (store/etcd).
+//
+// The contract is what both can keep, as etcd's own storage backend
+// keeps one narrow seam that bbolt satisfies:
+//
+//   - Update runs its function in one atomic transaction; the function
+//     may run again after a conflict with another writer, so it must
+//     have no effect outside the transaction (no channel sends, no
+//     counters, no I/O) and must decide only from what it reads there.
+//   - Writes to one key within a transaction collapse to the last.
+//   - A transaction's size is the backend's to bound (Limits): a writer
+//     with more to write splits it, in order, into transactions that
+//     each fit.
+//   - Values handed to a callback are valid only inside it.
+package backend
+
+import (
+	"errors"
+)
+
+// KV is transactions over named buckets of ordered keys and values.
+type KV interface {
+	// View runs fn in a read-only transaction over one consistent state.
+	View(fn func(Tx) error) error
+	// Update runs fn in one atomic, durable transaction: all of its
+	// writes commit together, or none does when fn returns an error.
+	// fn may run more than once (a conflict on a replicated store).
+	Update(fn func(Tx) error) error
+	// Limits says how large one transaction may be.
+	Limits() Limits
+	// Describe names the store for messages and logs ("bbolt
+	// /var/lib/frontdoor/frontdoor.db", "etcd 10.0.0.1:2379,… prefix
+	// /frontdoor/"), never with credentials.
+	Describe() string
+	Close() error
+}
+
+// Tx is one transaction.
+type Tx interface {
+	Get(bucket string, key []byte) []byte
+	Put(bucket string, key, value []byte) error
+	Delete(bucket string, key []byte) error
+	// Scan calls fn for each key with prefix, in key order, until fn
+	// returns false or an error.
+	Scan(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error
+	// ScanReverse is Scan of the whole bucket from the last key down.
+	ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error
+	// NextSequence returns a new, increasing number for bucket.
+	NextSequence(bucket string) (uint64, error)
+	// ID is the transaction's place in the store's history: a read's is
+	// the last commit it sees, a write's is above every commit before it.
+	// Ids never repeat.
+	ID() uint64
+}
+
+// Limits bound one transaction. Zero means no bound.
+type Limits struct {
+	// MaxOps is the most keys one transaction may write (etcd: the
+	// server's --max-txn-ops, 128 by default; its reads are guarded by as
+	// many compares, bounded alike).
+	MaxOps int
+	// MaxBytes is the most bytes of keys and values one transaction may
+	// write (etcd: --max-request-bytes, 1.5 MiB by default, less room
+	// for the request's framing).
+	MaxBytes int
+	// BulkBatch is how many change-stream events a bulk writer (sync)
+	// should put in one transaction.
+	BulkBatch int
+}
+
+// Errors a backend returns, wrapped with what it was doing.
+var (
+	// ErrTxTooLarge: a transaction wrote more than Limits allow; nothing
+	// of it was written.
+	ErrTxTooLarge = errors.New("transaction larger than the store allows")
+	// ErrConflict: other writers changed what the transaction read, on
+	// every one of its tries; nothing of it was written.
+	ErrConflict = errors.New("conflict: the data changed while the transaction ran")
+	// ErrUnavailable: the store did not answer (an unreachable cluster,
+	// a lost quorum); nothing of the transaction was written, unless the
+	// error says the outcome is unknown.
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrReadOnly: a write in a View.
+	ErrReadOnly = errors.New("write in a read-only transaction")
+)
