@@ -12,13 +12,10 @@
 package etcd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -80,27 +77,40 @@ func (k *KV) DataKey(bucket string, key []byte) string {
 func (k *KV) seqKey(bucket string) string { return k.prefix + "s/" + bucket }
 
 func (k *KV) View(fn func(backend.Tx) error) error {
-	t := k.begin(false)
-	defer t.cancel()
-	err := fn(t)
-	if t.err != nil {
-		err = t.err
-	}
-	return t.wrap(err)
+	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
+	defer cancel()
+	t := &tx{kv: k, r: &remote{kv: k, ctx: ctx}}
+	return k.wrap(t.run(fn))
 }
 
 func (k *KV) Update(fn func(backend.Tx) error) error {
+	return k.update(fn, func(ctx context.Context) (reader, func()) { return &remote{kv: k, ctx: ctx, write: true}, func() {} }, nil)
+}
+
+// update runs fn until its commit's guards hold, reading through the
+// readers open makes: from the cluster at one revision, or from a
+// front end's local index (Cached). caughtUp, when set, waits until
+// what open reads has reached a revision: after a conflict, so the
+// next try reads what beat it; after the commit, so the writer reads
+// its own write.
+func (k *KV) update(fn func(backend.Tx) error, open func(context.Context) (reader, func()), caughtUp func(context.Context, int64) error) error {
 	var last error
 	for try := range tries {
-		t := k.begin(true)
-		err := fn(t)
-		if t.err != nil {
-			err = t.err
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
+		r, done := open(ctx)
+		t := &tx{kv: k, r: r, w: newWrites()}
+		err := t.run(fn)
+		var rev int64
 		if err == nil {
-			err = t.commit()
+			rev, err = t.commit(ctx)
 		}
-		t.cancel()
+		done()
+		if caughtUp != nil && rev > 0 && (err == nil || errors.Is(err, errRetry)) {
+			if werr := caughtUp(ctx, rev); err == nil {
+				err = werr
+			}
+		}
+		cancel()
 		switch {
 		case err == nil:
 			return nil
@@ -111,7 +121,7 @@ func (k *KV) Update(fn func(backend.Tx) error) error {
 			d := time.Duration(1+try) * time.Millisecond
 			time.Sleep(d + rand.N(d))
 		default:
-			return t.wrap(err)
+			return k.wrap(err)
 		}
 	}
 	return fmt.Errorf("%s: %w (%d tries; last: %v)", k.desc, backend.ErrConflict, tries, last)
@@ -121,33 +131,9 @@ func (k *KV) Update(fn func(backend.Tx) error) error {
 // compacted away: run it again on the new state.
 var errRetry = errors.New("retry")
 
-// tx is one transaction: reads at rev, writes buffered until commit.
-type tx struct {
-	kv     *KV
-	ctx    context.Context
-	cancel context.CancelFunc
-	write  bool
-	rev    int64            // the revision every read is at; 0 until the first
-	reads  map[string]int64 // key → mod revision read (0: absent)
-	ranges [][2]string      // scanned [start, end): guarded as unchanged
-	writes map[string][]byte
-	dels   map[string]bool
-	seqs   map[string]uint64
-	err    error // the first error Get or ID met (fail)
-}
-
-func (k *KV) begin(write bool) *tx {
-	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
-	t := &tx{kv: k, ctx: ctx, cancel: cancel, write: write}
-	if write {
-		t.reads, t.writes, t.dels, t.seqs = map[string]int64{}, map[string][]byte{}, map[string]bool{}, map[string]uint64{}
-	}
-	return t
-}
-
 // wrap names the store in an error that came from etcd, and says what
 // kind it is.
-func (t *tx) wrap(err error) error {
+func (k *KV) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -156,283 +142,92 @@ func (t *tx) wrap(err error) error {
 	case errors.Is(err, backend.ErrTxTooLarge), errors.Is(err, backend.ErrReadOnly),
 		errors.Is(err, backend.ErrUnavailable), errors.Is(err, backend.ErrConflict):
 		return err
-	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge), errors.Is(err, rpctypes.ErrGRPCRequestTooLarge), errors.Is(err, rpctypes.ErrGRPCTooManyOps):
+	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge),
+		errors.Is(err, rpctypes.ErrGRPCRequestTooLarge), errors.Is(err, rpctypes.ErrGRPCTooManyOps):
 		known = backend.ErrTxTooLarge
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.Is(err, rpctypes.ErrGRPCNoLeader),
-		errors.Is(err, rpctypes.ErrNoLeader), errors.Is(err, rpctypes.ErrTimeout), errors.Is(err, rpctypes.ErrGRPCTimeout),
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, rpctypes.ErrGRPCNoLeader), errors.Is(err, rpctypes.ErrNoLeader),
+		errors.Is(err, rpctypes.ErrTimeout), errors.Is(err, rpctypes.ErrGRPCTimeout),
 		strings.Contains(err.Error(), "Unavailable"), strings.Contains(err.Error(), "connection refused"):
 		known = backend.ErrUnavailable
 	}
 	if known == nil {
 		return err // the function's own error, or one etcd says plainly
 	}
-	return fmt.Errorf("%s: %w: %v", t.kv.desc, known, err)
+	return fmt.Errorf("%s: %w: %v", k.desc, known, err)
 }
 
-// opts are the options of a read at the transaction's revision.
-func (t *tx) at(opts ...clientv3.OpOption) []clientv3.OpOption {
-	if t.rev > 0 {
-		opts = append(opts, clientv3.WithRev(t.rev))
+// remote reads from the cluster, every read at the revision of the first.
+type remote struct {
+	kv    *KV
+	ctx   context.Context
+	write bool
+	rev   int64
+}
+
+func (r *remote) at(opts ...clientv3.OpOption) []clientv3.OpOption {
+	if r.rev > 0 {
+		opts = append(opts, clientv3.WithRev(r.rev))
 	}
 	return opts
 }
 
-func (t *tx) get(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	resp, err := t.kv.cli.Get(t.ctx, key, t.at(opts...)...)
+func (r *remote) fetch(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	resp, err := r.kv.cli.Get(r.ctx, key, r.at(opts...)...)
 	if err != nil {
-		if errors.Is(err, rpctypes.ErrCompacted) && t.write {
+		if errors.Is(err, rpctypes.ErrCompacted) && r.write {
 			return nil, errRetry
 		}
 		return nil, err
 	}
-	if t.rev == 0 {
-		t.rev = resp.Header.Revision
+	if r.rev == 0 {
+		r.rev = resp.Header.Revision
 	}
 	return resp, nil
 }
 
-// fail keeps the first error a method without an error result met
-// (Get, ID): whatever the function then decided from the nil it was
-// given, the transaction fails with this error and writes nothing.
-func (t *tx) fail(err error) {
-	if t.err == nil {
-		t.err = err
+func (r *remote) get(key string) ([]byte, int64, error) {
+	resp, err := r.fetch(key)
+	if err != nil || len(resp.Kvs) == 0 {
+		return nil, 0, err
 	}
+	return resp.Kvs[0].Value, resp.Kvs[0].ModRevision, nil
 }
 
-func (t *tx) Get(bucket string, key []byte) []byte {
-	k := t.kv.DataKey(bucket, key)
-	if t.write {
-		if v, ok := t.writes[k]; ok {
-			return v
-		}
-		if t.dels[k] {
-			return nil
+func (r *remote) revision() (int64, error) {
+	if r.rev == 0 {
+		if _, err := r.fetch(r.kv.prefix + "s/"); err != nil {
+			return 0, err
 		}
 	}
-	if t.err != nil {
-		return nil
-	}
-	resp, err := t.get(k)
-	if err != nil {
-		t.fail(err)
-		return nil
-	}
-	var mod int64
-	var v []byte
-	if len(resp.Kvs) > 0 {
-		mod, v = resp.Kvs[0].ModRevision, resp.Kvs[0].Value
-	}
-	if t.write {
-		if _, seen := t.reads[k]; !seen {
-			t.reads[k] = mod
-		}
-	}
-	return v
+	return r.rev, nil
 }
 
-func (t *tx) Put(bucket string, key, value []byte) error {
-	if !t.write {
-		return fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
-	}
-	k := t.kv.DataKey(bucket, key)
-	delete(t.dels, k)
-	t.writes[k] = bytes.Clone(value)
-	return nil
-}
-
-func (t *tx) Delete(bucket string, key []byte) error {
-	if !t.write {
-		return fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
-	}
-	k := t.kv.DataKey(bucket, key)
-	delete(t.writes, k)
-	t.dels[k] = true
-	return nil
-}
-
-// pending are the transaction's own writes in [start, end), in order.
-func (t *tx) pending(start, end string, reverse bool) []string {
-	var keys []string
-	for k := range t.writes {
-		if k >= start && k < end {
-			keys = append(keys, k)
-		}
-	}
-	for k := range t.dels {
-		if k >= start && k < end {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	if reverse {
-		slices.Reverse(keys)
-	}
-	return keys
-}
-
-func (t *tx) Scan(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error {
-	start := t.kv.DataKey(bucket, prefix)
-	return t.scan(bucket, start, clientv3.GetPrefixRangeEnd(start), false, fn)
-}
-
-func (t *tx) ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error {
-	start := t.kv.DataKey(bucket, nil)
-	return t.scan(bucket, start, clientv3.GetPrefixRangeEnd(start), true, fn)
-}
-
-// scan reads [start, end) a page at a time at the transaction's
-// revision, merged with the transaction's own writes there.
-func (t *tx) scan(bucket, start, end string, reverse bool, fn func(k, v []byte) (bool, error)) error {
-	var mine []string
-	if t.write {
-		mine = t.pending(start, end, reverse)
-	}
-	strip := len(t.kv.DataKey(bucket, nil))
-	// call passes one key on, unless the transaction deleted it
-	call := func(k string, v []byte) (bool, error) {
-		if t.write && t.dels[k] {
-			return true, nil
-		}
-		if w, ok := t.writes[k]; t.write && ok {
-			v = w
-		}
-		return fn([]byte(k[strip:]), v)
-	}
-	// before says whether a comes before b in the scan's order
-	before := func(a, b string) bool {
-		if reverse {
-			return a > b
-		}
-		return a < b
-	}
+// scan reads [start, end) a page at a time.
+func (r *remote) scan(start, end string, reverse bool, fn func(k string, v []byte) (bool, error)) error {
 	lo, hi := start, end
 	for {
 		opts := []clientv3.OpOption{clientv3.WithRange(hi), clientv3.WithLimit(scanPage)}
 		if reverse {
 			opts = append(opts, clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
 		}
-		resp, err := t.get(lo, opts...)
+		resp, err := r.fetch(lo, opts...)
 		if err != nil {
 			return err
 		}
 		for _, kv := range resp.Kvs {
-			k := string(kv.Key)
-			for len(mine) > 0 && before(mine[0], k) { // the transaction's own, before this one
-				if more, err := call(mine[0], nil); err != nil || !more {
-					return err
-				}
-				mine = mine[1:]
-			}
-			if len(mine) > 0 && mine[0] == k {
-				mine = mine[1:]
-			}
-			if more, err := call(k, kv.Value); err != nil || !more {
+			if more, err := fn(string(kv.Key), kv.Value); err != nil || !more {
 				return err
 			}
 		}
 		if !resp.More || len(resp.Kvs) == 0 {
-			break
+			return nil
 		}
 		last := string(resp.Kvs[len(resp.Kvs)-1].Key)
 		if reverse {
-			hi = last // the range's end is not in it
+			hi = last // a range's end is not in it
 		} else {
 			lo = last + "\x00"
 		}
 	}
-	for _, k := range mine { // the transaction's own, after every stored one
-		if more, err := call(k, nil); err != nil || !more {
-			return err
-		}
-	}
-	if t.write {
-		t.ranges = append(t.ranges, [2]string{start, end})
-	}
-	return nil
-}
-
-func (t *tx) NextSequence(bucket string) (uint64, error) {
-	if !t.write {
-		return 0, fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
-	}
-	k := t.kv.seqKey(bucket)
-	n, ok := t.seqs[k]
-	if !ok {
-		resp, err := t.get(k)
-		if err != nil {
-			return 0, err
-		}
-		var mod int64
-		if len(resp.Kvs) > 0 {
-			mod = resp.Kvs[0].ModRevision
-			if n, err = strconv.ParseUint(string(resp.Kvs[0].Value), 10, 64); err != nil {
-				return 0, fmt.Errorf("%s: sequence %s: %w", t.kv.desc, k, err)
-			}
-		}
-		t.reads[k] = mod
-	}
-	n++
-	t.seqs[k] = n
-	t.writes[k] = []byte(strconv.FormatUint(n, 10))
-	return n, nil
-}
-
-// ID is the revision the transaction reads at; a write's is one more
-// (etcd numbers each committed Txn one above the last).
-func (t *tx) ID() uint64 {
-	if t.rev == 0 {
-		if _, err := t.get(t.kv.prefix + "s/"); err != nil {
-			t.fail(err)
-			return 0
-		}
-	}
-	if t.write {
-		return uint64(t.rev) + 1
-	}
-	return uint64(t.rev)
-}
-
-// commit writes the buffered writes in one Txn guarded by the reads.
-func (t *tx) commit() error {
-	if len(t.writes) == 0 && len(t.dels) == 0 {
-		return nil
-	}
-	var cmps []clientv3.Cmp
-	for k, mod := range t.reads {
-		if mod == 0 {
-			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
-		} else {
-			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", mod))
-		}
-	}
-	for _, r := range t.ranges {
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r[0]), "<", t.rev+1).WithRange(r[1]))
-	}
-	ops := make([]clientv3.Op, 0, len(t.writes)+len(t.dels))
-	size := 0
-	for k, v := range t.writes {
-		ops = append(ops, clientv3.OpPut(k, string(v)))
-		size += len(k) + len(v)
-	}
-	for k := range t.dels {
-		ops = append(ops, clientv3.OpDelete(k))
-		size += len(k)
-	}
-	for _, c := range cmps {
-		size += len(c.KeyBytes()) + len(c.GetCompare().RangeEnd)
-	}
-	l := t.kv.limits
-	if (l.MaxOps > 0 && (len(ops) > l.MaxOps || len(cmps) > l.MaxOps)) || (l.MaxBytes > 0 && size > l.MaxBytes) {
-		return fmt.Errorf("%s: %w: %d writes, %d guards, %d bytes (at most %d and %d bytes)",
-			t.kv.desc, backend.ErrTxTooLarge, len(ops), len(cmps), size, l.MaxOps, l.MaxBytes)
-	}
-	resp, err := t.kv.cli.Txn(t.ctx).If(cmps...).Then(ops...).Commit()
-	if err != nil {
-		return err
-	}
-	if !resp.Succeeded {
-		return errRetry
-	}
-	return nil
 }

@@ -1,0 +1,285 @@
+package etcd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"frontdoor/store/backend"
+)
+
+// reader is where a transaction reads: the cluster (remote) or a front
+// end's local index (Cached). Every read of one transaction sees one
+// revision.
+type reader interface {
+	// get is key's value and mod revision (nil, 0: absent).
+	get(key string) ([]byte, int64, error)
+	// scan calls fn for each key in [start, end), in key order or
+	// reversed, until fn returns false or an error.
+	scan(start, end string, reverse bool, fn func(k string, v []byte) (bool, error)) error
+	// revision is the revision the reads see.
+	revision() (int64, error)
+}
+
+// writes is an Update's buffer, and what it read, for the guards.
+type writes struct {
+	puts   map[string][]byte
+	dels   map[string]bool
+	seqs   map[string]uint64
+	reads  map[string]int64 // key → mod revision read (0: absent)
+	ranges [][2]string      // scanned [start, end)
+}
+
+func newWrites() *writes {
+	return &writes{puts: map[string][]byte{}, dels: map[string]bool{}, seqs: map[string]uint64{}, reads: map[string]int64{}}
+}
+
+// tx is one transaction: reads through r, writes (in an Update, w set)
+// buffered until commit.
+type tx struct {
+	kv  *KV
+	r   reader
+	w   *writes // nil in a View
+	err error   // the first error Get or ID met (fail)
+}
+
+// run runs fn; an error a method without an error result met outranks
+// whatever fn decided from the nil it was given.
+func (t *tx) run(fn func(backend.Tx) error) error {
+	err := fn(t)
+	if t.err != nil {
+		return t.err
+	}
+	return err
+}
+
+func (t *tx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+func (t *tx) Get(bucket string, key []byte) []byte {
+	k := t.kv.DataKey(bucket, key)
+	if t.w != nil {
+		if v, ok := t.w.puts[k]; ok {
+			return v
+		}
+		if t.w.dels[k] {
+			return nil
+		}
+	}
+	if t.err != nil {
+		return nil
+	}
+	v, mod, err := t.r.get(k)
+	if err != nil {
+		t.fail(err)
+		return nil
+	}
+	if t.w != nil {
+		if _, seen := t.w.reads[k]; !seen {
+			t.w.reads[k] = mod
+		}
+	}
+	return v
+}
+
+func (t *tx) Put(bucket string, key, value []byte) error {
+	if t.w == nil {
+		return fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
+	}
+	k := t.kv.DataKey(bucket, key)
+	delete(t.w.dels, k)
+	t.w.puts[k] = bytes.Clone(value)
+	return nil
+}
+
+func (t *tx) Delete(bucket string, key []byte) error {
+	if t.w == nil {
+		return fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
+	}
+	k := t.kv.DataKey(bucket, key)
+	delete(t.w.puts, k)
+	t.w.dels[k] = true
+	return nil
+}
+
+func (t *tx) Scan(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error {
+	start := t.kv.DataKey(bucket, prefix)
+	return t.scan(bucket, start, clientv3.GetPrefixRangeEnd(start), false, fn)
+}
+
+func (t *tx) ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error {
+	start := t.kv.DataKey(bucket, nil)
+	return t.scan(bucket, start, clientv3.GetPrefixRangeEnd(start), true, fn)
+}
+
+// mine are the transaction's own writes in [start, end), in the scan's
+// order.
+func (w *writes) mine(start, end string, reverse bool) []string {
+	var keys []string
+	for _, set := range []map[string][]byte{w.puts} {
+		for k := range set {
+			if k >= start && k < end {
+				keys = append(keys, k)
+			}
+		}
+	}
+	for k := range w.dels {
+		if k >= start && k < end {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	if reverse {
+		slices.Reverse(keys)
+	}
+	return keys
+}
+
+// scan is the reader's scan merged with the transaction's own writes.
+func (t *tx) scan(bucket, start, end string, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	if t.err != nil {
+		return t.err
+	}
+	strip := len(t.kv.DataKey(bucket, nil))
+	if t.w == nil {
+		return t.r.scan(start, end, reverse, func(k string, v []byte) (bool, error) { return fn([]byte(k[strip:]), v) })
+	}
+	mine := t.w.mine(start, end, reverse)
+	// call passes a key on as the transaction sees it
+	call := func(k string, v []byte) (bool, error) {
+		if t.w.dels[k] {
+			return true, nil
+		}
+		if p, ok := t.w.puts[k]; ok {
+			v = p
+		}
+		return fn([]byte(k[strip:]), v)
+	}
+	before := func(a, b string) bool { return a != b && (a < b) != reverse }
+	stopped := false
+	err := t.r.scan(start, end, reverse, func(k string, v []byte) (bool, error) {
+		for len(mine) > 0 && before(mine[0], k) { // the transaction's own, before this one
+			more, err := call(mine[0], nil)
+			mine = mine[1:]
+			if err != nil || !more {
+				stopped = true
+				return false, err
+			}
+		}
+		if len(mine) > 0 && mine[0] == k {
+			mine = mine[1:]
+		}
+		more, err := call(k, v)
+		stopped = !more
+		return more, err
+	})
+	if err != nil {
+		return err
+	}
+	for len(mine) > 0 && !stopped { // the transaction's own, after every stored one
+		more, err := call(mine[0], nil)
+		mine = mine[1:]
+		if err != nil {
+			return err
+		}
+		stopped = !more
+	}
+	t.w.ranges = append(t.w.ranges, [2]string{start, end})
+	return nil
+}
+
+func (t *tx) NextSequence(bucket string) (uint64, error) {
+	if t.w == nil {
+		return 0, fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
+	}
+	k := t.kv.seqKey(bucket)
+	n, ok := t.w.seqs[k]
+	if !ok {
+		v, mod, err := t.r.get(k)
+		if err != nil {
+			return 0, err
+		}
+		if v != nil {
+			if n, err = strconv.ParseUint(string(v), 10, 64); err != nil {
+				return 0, fmt.Errorf("%s: sequence %s: %w", t.kv.desc, k, err)
+			}
+		}
+		t.w.reads[k] = mod
+	}
+	n++
+	t.w.seqs[k] = n
+	t.w.puts[k] = []byte(strconv.FormatUint(n, 10))
+	return n, nil
+}
+
+// ID is the revision the transaction reads at; a write's is one more
+// (etcd numbers each committed Txn one above the last).
+func (t *tx) ID() uint64 {
+	rev, err := t.r.revision()
+	if err != nil {
+		t.fail(err)
+		return 0
+	}
+	if t.w != nil {
+		return uint64(rev) + 1
+	}
+	return uint64(rev)
+}
+
+// commit writes the buffered writes in one Txn guarded by the reads,
+// and says the revision it committed at, or the cluster's revision when
+// the guards failed (errRetry). Nothing written: no Txn at all.
+func (t *tx) commit(ctx context.Context) (int64, error) {
+	w := t.w
+	if len(w.puts) == 0 && len(w.dels) == 0 {
+		return 0, nil
+	}
+	rev, err := t.r.revision()
+	if err != nil {
+		return 0, err
+	}
+	var cmps []clientv3.Cmp
+	size := 0
+	for k, mod := range w.reads {
+		if mod == 0 {
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
+		} else {
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", mod))
+		}
+		size += len(k)
+	}
+	for _, r := range w.ranges {
+		// nothing in a scanned range changed after the reads' revision
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r[0]), "<", rev+1).WithRange(r[1]))
+		size += len(r[0]) + len(r[1])
+	}
+	ops := make([]clientv3.Op, 0, len(w.puts)+len(w.dels))
+	for k, v := range w.puts {
+		ops = append(ops, clientv3.OpPut(k, string(v)))
+		size += len(k) + len(v)
+	}
+	for k := range w.dels {
+		ops = append(ops, clientv3.OpDelete(k))
+		size += len(k)
+	}
+	l := t.kv.limits
+	if (l.MaxOps > 0 && (len(ops) > l.MaxOps || len(cmps) > l.MaxOps)) || (l.MaxBytes > 0 && size > l.MaxBytes) {
+		return 0, fmt.Errorf("%s: %w: %d writes, %d guards, %d bytes (at most %d each, and %d bytes)",
+			t.kv.desc, backend.ErrTxTooLarge, len(ops), len(cmps), size, l.MaxOps, l.MaxBytes)
+	}
+	resp, err := t.kv.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return 0, err
+	}
+	if !resp.Succeeded {
+		return resp.Header.Revision, errRetry
+	}
+	return resp.Header.Revision, nil
+}
