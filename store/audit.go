@@ -107,8 +107,9 @@ func (s *Store) writeHead(tx Tx, h auditHead) error {
 // an operator runs once, never done on open: a store whose key and key
 // record were removed would otherwise seal whatever chain it then held.
 // check notes a sealed legacy prefix on every run.
-func SealLegacy(dir string, by Actor, now time.Time) (sealed uint64, err error) {
-	path, keyPath := filepath.Join(dir, FileName), filepath.Join(dir, KeyFile)
+// o says where the key is (or is to be made), as for OpenWith.
+func SealLegacy(dir string, o Options, by Actor, now time.Time) (sealed uint64, err error) {
+	path, keyPath := filepath.Join(dir, FileName), o.KeyPath(dir)
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("%w at %s", ErrNoStore, dir)
 	}

@@ -50,22 +50,48 @@ type Store struct {
 // (a mistyped --data must not quietly create an empty one).
 var ErrNoStore = errors.New("no store")
 
+// Options say where the parts of a store that need not sit in its data
+// directory are. The zero value is the data directory for everything.
+type Options struct {
+	// AuditKey is the audit key's file; "" is KeyFile in the data
+	// directory. Kept on another volume, it is out of reach of someone
+	// who has the data directory alone, who then cannot re-seal an
+	// audit trail they edited (SECURITY.md).
+	AuditKey string
+}
+
+// KeyPath is the audit key's file for the store in dir.
+func (o Options) KeyPath(dir string) string {
+	if o.AuditKey != "" {
+		return o.AuditKey
+	}
+	return filepath.Join(dir, KeyFile)
+}
+
 // Open opens the store in dir, creating dir (0700), the file (0600) and
 // the audit key (0600) when they do not exist. A second process gets
 // ErrInUse after about a second.
-func Open(dir string) (*Store, error) {
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith is Open with the parts o places outside dir. A key file that
+// does not exist is made only for a store that has audited nothing
+// (loadAuditKey), never for an existing trail.
+func OpenWith(dir string, o Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	return OpenFile(filepath.Join(dir, FileName), filepath.Join(dir, KeyFile))
+	return OpenFile(filepath.Join(dir, FileName), o.KeyPath(dir))
 }
 
 // OpenExisting opens the store in dir, which must already hold one.
-func OpenExisting(dir string) (*Store, error) {
+func OpenExisting(dir string) (*Store, error) { return OpenExistingWith(dir, Options{}) }
+
+// OpenExistingWith is OpenExisting with the parts o places outside dir.
+func OpenExistingWith(dir string, o Options) (*Store, error) {
 	if _, err := os.Stat(filepath.Join(dir, FileName)); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w at %s", ErrNoStore, dir)
 	}
-	return Open(dir)
+	return OpenWith(dir, o)
 }
 
 // OpenFile opens the store file at path with the audit key at keyPath
@@ -194,7 +220,7 @@ func loadAuditKey(tx Tx, keyPath string) (key []byte, fresh bool, err error) {
 		return key, empty, tx.Put(bMeta, []byte(metaAuditKeyID), []byte(keyID(key)))
 	}
 	if keyID(key) != want {
-		return nil, false, fmt.Errorf("audit key %s is not this store's key (id %s, want %s)", keyPath, keyID(key), want)
+		return nil, false, fmt.Errorf("%w %s is not this store's key (id %s, want %s)", ErrAuditKey, keyPath, keyID(key), want)
 	}
 	return key, false, nil
 }
@@ -235,6 +261,9 @@ func newKeyFile(path string) ([]byte, error) {
 
 // Path is the store's file.
 func (s *Store) Path() string { return s.path }
+
+// KeyPath is the audit key's file the store was opened with.
+func (s *Store) KeyPath() string { return s.keyPath }
 
 // Close closes the store.
 func (s *Store) Close() error { return s.kv.Close() }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,7 +267,7 @@ func TestForgedLegacyChainIsNotSealedOnOpen(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err == nil {
 		t.Fatal("opening made a new key for a store with a trail")
 	}
-	n, err := SealLegacy(dir, root, now)
+	n, err := SealLegacy(dir, Options{}, root, now)
 	if err != nil || n != uint64(len(es)-1) {
 		t.Fatalf("seal: %d %v", n, err)
 	}
@@ -283,7 +284,7 @@ func TestForgedLegacyChainIsNotSealedOnOpen(t *testing.T) {
 	if log[0].Action != "audit_legacy_sealed" {
 		t.Fatalf("sealing not audited: %+v", log[0])
 	}
-	if _, err := SealLegacy(dir, root, now); err == nil {
+	if _, err := SealLegacy(dir, Options{}, root, now); err == nil {
 		t.Fatal("sealed twice")
 	}
 }
@@ -494,5 +495,204 @@ func TestAWipedTrailIsNotStartedAfresh(t *testing.T) {
 			t.Fatalf("check passed a wiped trail: %q", got)
 		}
 		s.Close()
+	}
+}
+
+// reseal points the head at the chain's last entry and seals it with key,
+// as an insider who edited the trail would.
+func reseal(t *testing.T, s *Store, key []byte) {
+	t.Helper()
+	es := entries(t, s)
+	last := es[len(es)-1]
+	err := s.kv.Update(func(tx Tx) error {
+		h, _, _ := readHead(tx)
+		h.Seq, h.Hash = last.Seq, last.Hash
+		h.MAC = h.mac(key)
+		b, _ := json.Marshal(h)
+		return tx.Put(bMeta, []byte(metaAuditHead), b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dropAndRechain removes entry seq and numbers and chains the rest again
+// with key (nil: plain SHA-256), leaving no gap for check to see.
+func dropAndRechain(t *testing.T, s *Store, seq uint64, key []byte) {
+	t.Helper()
+	var rest []AuditEntry
+	for _, e := range entries(t, s) {
+		if e.Seq != seq {
+			e.Seq = uint64(len(rest) + 1)
+			rest = append(rest, e)
+		}
+	}
+	rewrite(t, s, rest, func(e AuditEntry) string { return e.digest(key) })
+}
+
+// Issue 20: with the audit key outside the data directory, an insider
+// who has the data directory (every file in it) but not the key drops an
+// event, re-chains the rest and re-seals the head with what they have:
+// no key, or one of their own. check fails, or the store refuses to open
+// when they also put their key's record in. The last row is why the key
+// moves: beside the data, the insider reads it and the rewrite is clean.
+func TestAnInsiderWithoutTheKeyCannotReseal(t *testing.T) {
+	theirs := make([]byte, 32)
+	copy(theirs, "mallory's own key, not the store")
+	for _, tc := range []struct {
+		name      string
+		keyApart  bool
+		key       []byte // what the insider re-chains with; nil: the key they found
+		record    bool   // the insider also writes their key's record
+		want      string // in check's problems, or the error opening
+		wantCheck bool   // check passes: the rewrite is clean
+	}{
+		{name: "plain SHA-256", keyApart: true, key: nil, want: "re-chained without the key"},
+		{name: "their own key", keyApart: true, key: theirs, want: "is not sealed with this store's key"},
+		{name: "their own key and its record", keyApart: true, key: theirs, record: true, want: "not this store's key"},
+		{name: "the key beside the data", keyApart: false, wantCheck: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var o Options
+			if tc.keyApart {
+				o.AuditKey = filepath.Join(t.TempDir(), "audit.key")
+			}
+			s, err := OpenWith(dir, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Import(strings.NewReader(lines(3)), "a", root, now); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 5 {
+				if err := s.Audit(AuditEntry{At: now.Add(time.Duration(i) * time.Second), Actor: "ann", Role: RoleAgent, Action: "lookup", Account: "acc_0001"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mustCheck(t, s)
+			// the insider's view: every file in the data directory
+			key := tc.key
+			if found, err := os.ReadFile(filepath.Join(dir, KeyFile)); err == nil {
+				if tc.keyApart {
+					t.Fatalf("the key is in the data directory though kept apart")
+				}
+				key, _ = hex.DecodeString(strings.TrimSpace(string(found)))
+			} else if !tc.keyApart {
+				t.Fatal(err)
+			}
+			dropAndRechain(t, s, 3, key)
+			reseal(t, s, key)
+			if tc.record {
+				s.kv.Update(func(tx Tx) error { return tx.Put(bMeta, []byte(metaAuditKeyID), []byte(keyID(key))) })
+			}
+			s.Close()
+
+			s, err = OpenWith(dir, o) // on-call, with the key from where it is kept
+			if tc.record {
+				if !errors.Is(err, ErrAuditKey) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("opened a store sealed with another key: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			got := problemsOf(t, s)
+			if tc.wantCheck {
+				if got != "" {
+					t.Fatalf("with the key beside the data the rewrite should be clean, yet check says %q", got)
+				}
+				return
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Fatalf("an insider without the key re-sealed the trail: check says %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// Issue 20: an insider with the data directory and the key drops an
+// event and re-seals: check alone passes, but the heads shipped to a
+// file elsewhere do not hold, even after the server restarts and ships
+// the rewritten head after them.
+func TestShippedHeadsCatchAnInsiderWithTheKey(t *testing.T) {
+	s, _ := trail(t, 4)
+	file := filepath.Join(t.TempDir(), "heads")
+	ship := func(at time.Time) ShippedHead {
+		h, err := s.Head()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.At = at
+		if err := AppendHeadFile(file, h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	ship(now)
+	if err := s.Audit(AuditEntry{At: now.Add(time.Minute), Actor: "ann", Role: RoleAgent, Action: "lookup", Account: "acc_0002"}); err != nil {
+		t.Fatal(err)
+	}
+	ship(now.Add(time.Minute))
+	if p, _, err := s.CheckHeadFile(file); err != nil || len(p) > 0 {
+		t.Fatalf("an untouched trail against its shipped heads: %v %v", p, err)
+	}
+
+	dropAndRechain(t, s, 3, s.auditKey)
+	reseal(t, s, s.auditKey)
+	if got := problemsOf(t, s); got != "" {
+		t.Fatalf("with the key the rewrite is consistent, yet check says %q", got)
+	}
+	p, _, err := s.CheckHeadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p, "\n"); !strings.Contains(got, file+":1: entry") || !strings.Contains(got, "rewritten") {
+		t.Fatalf("the shipped heads missed a rewrite with the key: %q", got)
+	}
+	// the server restarts on the rewritten store and ships its head last
+	forged := ship(now.Add(2 * time.Minute))
+	p, last, err := s.CheckHeadFile(file)
+	if err != nil || last != forged {
+		t.Fatalf("last head %v, want %v: %v", last, forged, err)
+	}
+	if got := strings.Join(p, "\n"); !strings.Contains(got, file+":2: entry") {
+		t.Fatalf("a rewritten head shipped last hid the true ones: %q", got)
+	}
+}
+
+func TestHeadFileErrors(t *testing.T) {
+	s, _ := trail(t, 2)
+	h, _ := s.Head()
+	good := h.String()
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"empty", "", "no head in it"},
+		{"blank lines only", "\n  \n", "no head in it"},
+		{"not a head", good + "\nhello\n", `:2: head "hello": want SEQ:HASH`},
+		{"a bad time", fmt.Sprintf("%d:%s yesterday\n", h.Seq, h.Hash), ":1: time \"yesterday\""},
+		{"too many fields", good + " 2026-11-10T18:00:00Z extra\n", ":1: want SEQ:HASH [TIME]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "heads")
+			os.WriteFile(file, []byte(tc.text), 0o600)
+			_, _, err := s.CheckHeadFile(file)
+			if !errors.Is(err, ErrHeadFile) || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%q: %v, want %q naming the file", tc.text, err, tc.want)
+			}
+		})
+	}
+	if _, _, err := s.CheckHeadFile(filepath.Join(t.TempDir(), "none")); !errors.Is(err, ErrHeadFile) {
+		t.Fatalf("a missing head file: %v", err)
+	}
+	// a bare SEQ:HASH, as `audit head` prints it, reads
+	file := filepath.Join(t.TempDir(), "heads")
+	h, _ = s.Head()
+	os.WriteFile(file, []byte(fmt.Sprintf("%d:%s\n", h.Seq, h.Hash)), 0o600)
+	if p, last, err := s.CheckHeadFile(file); err != nil || len(p) > 0 || last.Seq != h.Seq {
+		t.Fatalf("a bare head: %v %v %v", p, last, err)
 	}
 }
