@@ -12,10 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -106,7 +108,7 @@ func Run(args []string, io IO) int {
 	c := newCtx(io)
 	err := c.dispatch(args)
 	if errors.Is(err, errForward) && forwardable(args) {
-		code, ferr := forward(c.dataDir, args, io)
+		code, ferr := forward(c.dataDir, forwardArgs(args), io)
 		if ferr == nil {
 			return code
 		}
@@ -174,6 +176,7 @@ type ctx struct {
 	raw         io.Writer       // the caller's stdout, for JSON
 	out, errOut *tui.SafeWriter // io.Out and io.Err
 	dataDir     string
+	auditKey    string // --audit-key: "" is the data directory's
 	st          *store.Store
 	fs          *flag.FlagSet
 	args        []string // positional arguments
@@ -195,7 +198,8 @@ func (c *ctx) context() context.Context {
 
 func (c *ctx) dispatch(args []string) error {
 	name := ""
-	// the command is the first argument that is not a flag (or --data's value)
+	// the command is the first argument that is not a flag (or a store
+	// flag's value: they may come before it)
 	rest := []string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -204,7 +208,7 @@ func (c *ctx) dispatch(args []string) error {
 			continue
 		}
 		rest = append(rest, a)
-		if (a == "--data" || a == "-data") && i+1 < len(args) {
+		if slices.Contains(storeFlagNames, strings.TrimLeft(a, "-")) && i+1 < len(args) {
 			i++
 			rest = append(rest, args[i])
 		}
@@ -223,11 +227,7 @@ func (c *ctx) dispatch(args []string) error {
 		if cmd.name == name {
 			c.fs = flag.NewFlagSet(name, flag.ContinueOnError)
 			c.fs.SetOutput(io.Discard)
-			if !c.shared {
-				c.fs.StringVar(&c.dataDir, "data", defaultData(), "data directory")
-			} else {
-				c.fs.String("data", "", "data directory")
-			}
+			c.storeFlags(c.fs)
 			c.args = rest
 			return cmd.run(c)
 		}
@@ -240,6 +240,63 @@ func defaultData() string {
 		return d
 	}
 	return "./data"
+}
+
+// storeFlagNames are the flags storeFlags registers, each with a value.
+var storeFlagNames = []string{"data", "audit-key"}
+
+// storeFlags registers the flags that say where a store's parts are, the
+// same for every command and the console: this is the one place to add
+// one. A command forwarded to a running server takes them and ignores
+// them: it runs on the server's store, with the server's key.
+func (c *ctx) storeFlags(fs *flag.FlagSet) {
+	if c.shared {
+		fs.String("data", "", "data directory")
+		fs.String("audit-key", "", "audit key file")
+		return
+	}
+	fs.StringVar(&c.dataDir, "data", defaultData(), "data directory")
+	fs.StringVar(&c.auditKey, "audit-key", os.Getenv("FRONTDOOR_AUDIT_KEY"),
+		"the audit key's file (default DATA/"+store.KeyFile+", or $FRONTDOOR_AUDIT_KEY): kept off the data directory, someone with the data alone cannot re-seal the audit trail")
+}
+
+// storeOptions is where the store's parts are, from the store flags.
+func (c *ctx) storeOptions() store.Options { return store.Options{AuditKey: c.auditKey} }
+
+// keyPath is the audit key's file in use: the server's for a forwarded
+// command, else --audit-key or the data directory's.
+func (c *ctx) keyPath() string {
+	if c.shared && c.st != nil {
+		return c.st.KeyPath()
+	}
+	return c.storeOptions().KeyPath(c.dataDir)
+}
+
+// checkKey refuses an audit key file others may read (a missing one is
+// for the store to judge: made for a new store, refused for a trail).
+func (c *ctx) checkKey() error {
+	if err := checkPrivateFile(c.keyPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("audit key: %w", err)
+	}
+	return nil
+}
+
+// forwardArgs are the arguments a command forwarded to the server takes
+// over the socket: without --audit-key, which names a secret of this
+// side that the server, holding its own key, has no use for.
+func forwardArgs(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		name, _, inline := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if strings.HasPrefix(args[i], "-") && name == "audit-key" {
+			if !inline {
+				i++ // its value
+			}
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 // parse parses flags wherever they stand among the positional arguments.
@@ -267,14 +324,14 @@ func (c *ctx) parse() error {
 
 // store opens the store once, creating it if there is none (the
 // commands that write: import, user add, serve).
-func (c *ctx) store() (*store.Store, error) { return c.open(store.Open) }
+func (c *ctx) store() (*store.Store, error) { return c.open(store.OpenWith) }
 
 // existingStore opens the store once; there must be one at --data (the
 // commands that only read: a mistyped --data must not answer "no account"
 // from a new, empty store).
-func (c *ctx) existingStore() (*store.Store, error) { return c.open(store.OpenExisting) }
+func (c *ctx) existingStore() (*store.Store, error) { return c.open(store.OpenExistingWith) }
 
-func (c *ctx) open(open func(string) (*store.Store, error)) (*store.Store, error) {
+func (c *ctx) open(open func(string, store.Options) (*store.Store, error)) (*store.Store, error) {
 	if c.st != nil {
 		return c.st, nil
 	}
@@ -285,7 +342,17 @@ func (c *ctx) open(open func(string) (*store.Store, error)) (*store.Store, error
 		c.inUse = fmt.Errorf("%s: %w", filepath.Join(c.dataDir, store.FileName), store.ErrInUse)
 		return nil, errForward
 	}
-	st, err := open(c.dataDir)
+	if err := c.checkKey(); err != nil {
+		return nil, err
+	}
+	st, err := open(c.dataDir, c.storeOptions())
+	if errors.Is(err, store.ErrAuditKey) && c.auditKey != "" {
+		if _, serr := os.Stat(filepath.Join(c.dataDir, store.KeyFile)); serr == nil {
+			// moving the key: the flag was given before the file was moved
+			err = fmt.Errorf("%w; %s is still in the data directory: move it there (mv %s %s)",
+				err, store.KeyFile, filepath.Join(c.dataDir, store.KeyFile), c.auditKey)
+		}
+	}
 	if errors.Is(err, store.ErrInUse) {
 		c.inUse = err
 		return nil, errForward
@@ -307,7 +374,8 @@ func (c *ctx) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %18s %s\n", "", cmd.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Every command takes --data DIR (default ./data, or $FRONTDOOR_DATA).")
+	fmt.Fprintln(w, "Every command takes --data DIR (default ./data, or $FRONTDOOR_DATA) and")
+	fmt.Fprintln(w, "--audit-key FILE (default DIR/audit.key, or $FRONTDOOR_AUDIT_KEY).")
 	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 usage error.")
 }
 

@@ -58,7 +58,7 @@ func userKeysFile() string {
 func runConsole(c *ctx, args []string) error {
 	fs := flag.NewFlagSet("frontdoor", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.dataDir, "data", defaultData(), "data directory")
+	c.storeFlags(fs)
 	idle := fs.Duration("idle", 15*time.Minute, "log off after this long without a key")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,7 +134,7 @@ func runCheck(c *ctx) error {
 	var st *store.Store
 	var err error
 	if len(c.args) == 1 {
-		if st, err = openBackup(c.args[0], c.dataDir); err == nil {
+		if st, err = openBackup(c.args[0], c.keyPath()); err == nil {
 			defer st.Close()
 		}
 	} else {
@@ -192,14 +192,17 @@ func runCheck(c *ctx) error {
 }
 
 // openBackup opens a backup file with its key: FILE.audit-key when
-// `backup --with-key` wrote one, else the data directory's.
-func openBackup(file, dataDir string) (*store.Store, error) {
+// `backup --with-key` wrote one, else the store's (keyPath).
+func openBackup(file, keyPath string) (*store.Store, error) {
 	if _, err := os.Stat(file); err != nil {
 		return nil, fmt.Errorf("%w at %s", store.ErrNoStore, file)
 	}
 	key := file + store.BackupKeySuffix
 	if _, err := os.Stat(key); err != nil {
-		key = filepath.Join(dataDir, store.KeyFile)
+		key = keyPath
+	}
+	if err := checkPrivateFile(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("audit key: %w", err)
 	}
 	return store.OpenFile(file, key)
 }
@@ -216,7 +219,10 @@ func runAudit(c *ctx) error {
 		return usagef("audit: want no argument, head, or seal-legacy")
 	}
 	if len(c.args) == 1 && c.args[0] == "seal-legacy" {
-		n, err := store.SealLegacy(c.dataDir, c.io.actor(), c.io.now())
+		if err := c.checkKey(); err != nil {
+			return err
+		}
+		n, err := store.SealLegacy(c.dataDir, c.storeOptions(), c.io.actor(), c.io.now())
 		if err != nil {
 			return fmt.Errorf("seal-legacy: %w", err)
 		}
