@@ -14,6 +14,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/log"
 	"github.com/muesli/termenv"
 
 	"frontdoor/demo"
@@ -135,6 +136,8 @@ func runServe(c *ctx) error {
 	logFormat := c.fs.String("log-format", "text", "log format on stderr: text, json or logfmt")
 	logLevel := c.fs.String("log-level", "info", "least level logged: debug, info, warn or error")
 	scenarios := c.fs.String("scenarios", "", "training scenarios from this directory instead of the embedded ones")
+	headTo := c.fs.String("head-to", "", "ship the audit head (SEQ:HASH and the time) when it moves: appended to this file (not in the data directory), or POSTed as JSON to this http(s) URL")
+	headEvery := c.fs.Duration("head-every", time.Minute, "with --head-to: how often to look whether the head moved")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -162,10 +165,20 @@ func runServe(c *ctx) error {
 	} else if *metricsPublic {
 		return usagef("--metrics-public goes with --metrics ADDR")
 	}
+	var shipper *headShipper
+	if *headTo != "" {
+		if *headEvery <= 0 {
+			return usagef("--head-every %s: want a positive duration", *headEvery)
+		}
+		if shipper, err = newHeadShipper(*headTo, c.dataDir, c.io.Clock); err != nil {
+			return err
+		}
+	}
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
+	warnKeyBeside(logger, c.dataDir, st.KeyPath())
 	// practices make their sandboxes in the data directory, which this
 	// server holds alone; a crash's leftovers go now
 	room.SandboxDir = filepath.Join(c.dataDir, "practice")
@@ -210,6 +223,13 @@ func runServe(c *ctx) error {
 	}
 	defer ctl.Close()
 	go ServeControl(ctl, st, c.io.Clock, srv)
+	if shipper != nil {
+		stop, err := startShipping(shipper, st, *headEvery, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if relay != nil {
 		// the relay runs beside the sessions: an agent's action only queues
 		ctx, cancel := context.WithCancel(context.Background())
@@ -245,4 +265,68 @@ func runServe(c *ctx) error {
 		}
 		return nil
 	}
+}
+
+// warnKeyBeside says, once at start, when the audit key in use is in the
+// data directory (or an audit.key is still there beside a key kept
+// elsewhere): whoever can write the directory can then edit the audit
+// trail and re-seal it unseen.
+func warnKeyBeside(logger *log.Logger, dataDir, keyPath string) {
+	if insideDir(dataDir, keyPath) {
+		logger.Warn("the audit key is in the data directory: an insider with file access there can edit the audit trail and re-seal it so that check passes; "+
+			"keep the key elsewhere with --audit-key FILE (or $FRONTDOOR_AUDIT_KEY) and ship the head with --head-to", "key", keyPath)
+		return
+	}
+	if beside := filepath.Join(dataDir, store.KeyFile); fileExists(beside) {
+		logger.Warn("an audit key is still in the data directory though the key in use is kept elsewhere: if it is a copy, remove it, "+
+			"or an insider with file access there can re-seal an edited audit trail", "copy", beside, "key", keyPath)
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// startShipping ships the audit head at once (a head file the server
+// cannot write stops it there), then every interval until stop, which
+// ships a last time. A head file that already holds heads is first held
+// against the trail: one that no longer holds is said at start, loudly.
+func startShipping(h *headShipper, st *store.Store, every time.Duration, logger *log.Logger) (stop func(), err error) {
+	h.st = st
+	if h.file != "" {
+		if fi, err := os.Stat(h.file); err == nil && fi.Size() > 0 {
+			problems, _, err := st.CheckHeadFile(h.file)
+			switch {
+			case err != nil:
+				logger.Error("the head file does not read", "to", h.file, "err", err)
+			case len(problems) > 0:
+				logger.Error("the audit trail does not hold the heads shipped before: it was rewritten or cut since; run `frontdoor check --head-from "+h.file+"`",
+					"to", h.file, "problems", len(problems), "first", problems[0])
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := h.ship(ctx); err != nil {
+		if h.file != "" {
+			cancel()
+			return nil, err
+		}
+		logger.Warn("audit head not shipped", "to", h.where(), "err", err)
+	}
+	logger.Info("shipping the audit head", "to", h.where(), "every", every.String())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.run(ctx, every, func(msg string, kv ...any) { logger.Warn(msg, kv...) })
+	}()
+	return func() {
+		cancel()
+		<-done
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := h.ship(ctx); err != nil {
+			logger.Warn("audit head not shipped", "to", h.where(), "err", err)
+		}
+	}, nil
 }

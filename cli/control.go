@@ -93,7 +93,7 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 // Flags whose value is a file, and flags that take any other value: the
 // server resolves paths in its own working directory, not the caller's.
 var (
-	pathFlags  = []string{"key-file", "accounts", "secret-file"}
+	pathFlags  = []string{"key-file", "accounts", "secret-file", "head-from"}
 	valueFlags = []string{"data", "head", "email", "site", "problem", "now", "role", "key", "since", "account", "ack", "url",
 		"reason", "target", "checks", "batch", "backoff", "max-attempts", "timeout", "listen", "idle", "max-session", "conn-rate", "deliver-to"}
 	// the commands whose first positional argument is a file

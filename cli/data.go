@@ -109,7 +109,7 @@ type CheckOutput struct {
 	Store         string   `json:"store"`
 	Accounts      int      `json:"accounts"`
 	Problems      []string `json:"problems"`
-	HeadChecked   uint64   `json:"head_checked,omitempty"`   // the --head seq proven
+	HeadChecked   uint64   `json:"head_checked,omitempty"`   // the --head seq proven (--head-from: the file's last)
 	LegacyEntries uint64   `json:"legacy_entries,omitempty"` // audit entries before the key
 }
 
@@ -117,11 +117,15 @@ func runCheck(c *ctx) error {
 	head := c.fs.String("head", "", "also prove the audit trail still holds this head (SEQ:HASH from `frontdoor audit head`)")
 	asJSON := c.fs.Bool("json", false, "JSON")
 	legacyOK := c.fs.Bool("legacy-ok", false, "accept audit entries from before this store had a key (audit seal-legacy) as no problem")
+	headFrom := c.fs.String("head-from", "", "also prove the audit trail still holds every head in this file (as `serve --head-to FILE` writes it)")
 	if err := c.parse(); err != nil {
 		return err
 	}
 	if len(c.args) > 1 {
 		return usagef("check: want at most one FILE (a backup)")
+	}
+	if *head != "" && *headFrom != "" {
+		return usagef("check: --head or --head-from, not both")
 	}
 	var seq uint64
 	var hash string
@@ -150,6 +154,14 @@ func runCheck(c *ctx) error {
 	progress("")
 	if err != nil {
 		return err
+	}
+	var shipped store.ShippedHead
+	if *headFrom != "" {
+		var p []string
+		if p, shipped, err = st.CheckHeadFile(*headFrom); err != nil {
+			return err
+		}
+		problems, seq = append(problems, p...), shipped.Seq
 	}
 	if n := st.LegacyEntries(); n > 0 && !*legacyOK {
 		// a problem by default: someone who wipes the key and seals a
@@ -182,7 +194,14 @@ func runCheck(c *ctx) error {
 		return fail
 	}
 	fmt.Fprintf(c.io.Out, "ok: %d %s, indexes, users and the keyed audit chain consistent\n", n, plural(n, "account", "accounts"))
-	if seq > 0 {
+	switch {
+	case *headFrom != "":
+		at := ""
+		if !shipped.At.IsZero() {
+			at = " (shipped " + shipped.At.Format(time.RFC3339) + ")"
+		}
+		fmt.Fprintf(c.io.Out, "ok: every head in %s is still in the audit trail, the last entry %d%s: nothing up to it changed\n", *headFrom, seq, at)
+	case seq > 0:
 		fmt.Fprintf(c.io.Out, "ok: audit entry %d still has the hash kept outside: nothing up to it changed\n", seq)
 	}
 	if out.LegacyEntries > 0 {
