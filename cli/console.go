@@ -295,6 +295,13 @@ func fileExists(path string) bool {
 func startShipping(h *headShipper, st *store.Store, every time.Duration, logger *log.Logger) (stop func(), err error) {
 	h.st = st
 	if h.file != "" {
+		// a file the server cannot write stops it now, not a log line a
+		// minute from the first entry on
+		f, err := os.OpenFile(h.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("--head-to: %w", err)
+		}
+		f.Close()
 		if fi, err := os.Stat(h.file); err == nil && fi.Size() > 0 {
 			problems, _, err := st.CheckHeadFile(h.file)
 			switch {

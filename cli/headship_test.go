@@ -306,3 +306,32 @@ func TestWarnKeyBeside(t *testing.T) {
 		}
 	}
 }
+
+// At start, serve holds the trail to the heads a head file already has
+// and says loudly when they do not hold (the trail was rewritten while
+// it was down); it still ships, and the file keeps the evidence. A head
+// file it cannot write stops it.
+func TestShippingStartSaysARewrittenTrail(t *testing.T) {
+	dir := importFixtures(t)
+	file := filepath.Join(t.TempDir(), "heads")
+	os.WriteFile(file, []byte("1:"+strings.Repeat("0", 64)+" 2026-11-10T17:00:00Z\n"), 0o600)
+	h, st := shipperOn(t, dir, file)
+	var out bytes.Buffer
+	l, _ := newCtx(IO{Out: io.Discard, Err: &out}).newLogger("text", "info")
+	stop, err := startShipping(h, st, time.Hour, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if got := out.String(); !containsAll(got, []string{"ERRO", "does not hold the heads shipped before", "check --head-from " + file}) {
+		t.Fatalf("start on a rewritten trail logged %q", got)
+	}
+	if lines := fileLines(t, file); len(lines) != 2 {
+		t.Fatalf("head file %q: want the old head kept and the new one after it", lines)
+	}
+
+	h, st = shipperOn(t, t.TempDir(), filepath.Join(t.TempDir(), "no-such-dir", "heads"))
+	if _, err := startShipping(h, st, time.Hour, l); err == nil || !strings.Contains(err.Error(), "no-such-dir") {
+		t.Fatalf("a head file that cannot be written: %v", err)
+	}
+}
