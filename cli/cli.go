@@ -84,7 +84,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "[--listen ADDR] [--demo] [--conn-rate N] [--idle DUR] [--max-session DUR] [--deliver-to URL --secret-file F] [--scenarios DIR] [--metrics ADDR] " + logFlagsHelp, "serve the console over SSH", runServe},
+		{"serve", "[--listen ADDR] [--demo] [--conn-rate N] [--idle DUR] [--max-session DUR] [--deliver-to URL --secret-file F] [--scenarios DIR] [--metrics ADDR] [--head-to FILE|URL [--head-every 1m]] " + logFlagsHelp, "serve the console over SSH", runServe},
 		{"import", "FILE.jsonl | -", "add accounts from JSONL, all or nothing", runImport},
 		{"export", "", "write every account as JSONL to stdout", runExport},
 		{"gen", "--accounts N [--seed S]", "write N synthetic accounts as import JSONL (the same seed, the same bytes)", runGen},
@@ -96,7 +96,7 @@ func init() {
 		{"version", "", "say which frontdoor this is", runVersion},
 		{"act", "ACTION (--account ID | --accounts FILE|-) --reason R [--confirm] [--dry-run] [--json] | --list", "take a console action from the command line", runAct},
 		{"backup", "FILE [--with-key]", "write a hot, consistent copy of the store (and its audit key, if asked)", runBackup},
-		{"check", "[FILE] [--head SEQ:HASH] [--legacy-ok] [--json]", "verify indexes, records, users and the keyed audit chain", runCheck},
+		{"check", "[FILE] [--head SEQ:HASH | --head-from FILE] [--legacy-ok] [--json]", "verify indexes, records, users and the keyed audit chain", runCheck},
 		{"sessions", "[--json] | end NAME", "list the running server's sessions, or end a user's", runSessions},
 		{"scenarios", "list [DIR] | validate [DIR]", "list or validate training scenarios (the embedded ones, or DIR's)", runScenarios},
 		{"training", "report [--trainee NAME] [--json]", "practice scores over time, per trainee and per scenario", runTraining},
