@@ -126,6 +126,13 @@ func TestAuditKeyNotYetMovedSaysWhere(t *testing.T) {
 	if r.code != ExitFail || !strings.Contains(r.err, "mv "+filepath.Join(dir, store.KeyFile)+" "+to) {
 		t.Fatalf("check with a key not moved yet: %+v", r)
 	}
+	// another key where the flag points: no mv over it
+	other := filepath.Join(t.TempDir(), "audit.key")
+	os.WriteFile(other, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	r = run(t, "", "check", "--data", dir, "--audit-key", other)
+	if r.code != ExitFail || !strings.Contains(r.err, "not this store's key") || strings.Contains(r.err, "mv ") {
+		t.Fatalf("check with another key: %+v", r)
+	}
 	if err := os.Rename(filepath.Join(dir, store.KeyFile), to); err != nil {
 		t.Fatal(err)
 	}

@@ -346,8 +346,8 @@ func (c *ctx) open(open func(string, store.Options) (*store.Store, error)) (*sto
 		return nil, err
 	}
 	st, err := open(c.dataDir, c.storeOptions())
-	if errors.Is(err, store.ErrAuditKey) && c.auditKey != "" {
-		if _, serr := os.Stat(filepath.Join(c.dataDir, store.KeyFile)); serr == nil {
+	if errors.Is(err, store.ErrAuditKey) && c.auditKey != "" && !fileExists(c.auditKey) {
+		if fileExists(filepath.Join(c.dataDir, store.KeyFile)) {
 			// moving the key: the flag was given before the file was moved
 			err = fmt.Errorf("%w; %s is still in the data directory: move it there (mv %s %s)",
 				err, store.KeyFile, filepath.Join(c.dataDir, store.KeyFile), c.auditKey)
