@@ -1,11 +1,15 @@
 package etcd
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"frontdoor/internal/etcdtest"
@@ -28,4 +32,150 @@ func TestContract(t *testing.T) {
 		t.Cleanup(func() { kv.Close() })
 		return kv
 	})
+}
+
+func connect(t *testing.T, c *etcdtest.Cluster) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cli
+}
+
+// frontEnd opens a front end's local index on prefix, telling changed
+// keys to changes (when not nil).
+func frontEnd(t *testing.T, c *etcdtest.Cluster, prefix, path string, changes chan<- string) *Cached {
+	t.Helper()
+	var notify func([]string)
+	if changes != nil {
+		notify = func(keys []string) {
+			for _, k := range keys {
+				select {
+				case changes <- k:
+				default:
+				}
+			}
+		}
+	}
+	fe, err := OpenCached(New(connect(t, c), prefix, "etcd test", 10*time.Second), path, notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fe
+}
+
+// The contract holds for a front end reading its local index too.
+func TestContractThroughTheLocalIndex(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	backendtest.Run(t, func(t *testing.T) backend.KV {
+		fe := frontEnd(t, c, fmt.Sprintf("/cached%d/", prefixes.Add(1)), t.TempDir()+"/index.db", nil)
+		t.Cleanup(func() { fe.Close() })
+		return fe
+	})
+}
+
+// Two front ends on one store: what A writes is in B's index within a
+// second, and B is told which key changed; both incrementing one
+// counter at once lose no update (the guard on A's stale read fails,
+// and A runs again on what B wrote).
+func TestFrontEndsSeeEachOther(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	changes := make(chan string, 100)
+	a := frontEnd(t, c, "/fe/", t.TempDir()+"/a.db", nil)
+	b := frontEnd(t, c, "/fe/", t.TempDir()+"/b.db", changes)
+	defer a.Close()
+	defer b.Close()
+	if err := a.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("acc_1"), []byte("noted on A")) }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case k := <-changes:
+		if k != "/fe/b/a/acc_1" {
+			t.Fatalf("B was told of %q", k)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("B was not told of A's write")
+	}
+	var got string
+	b.View(func(tx backend.Tx) error { got = string(tx.Get("a", []byte("acc_1"))); return nil })
+	if got != "noted on A" {
+		t.Fatalf("B reads %q after being told", got)
+	}
+	var wg sync.WaitGroup
+	for _, fe := range []*Cached{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 10 {
+				err := fe.Update(func(tx backend.Tx) error {
+					n := 0
+					fmt.Sscan(string(tx.Get("a", []byte("counter"))), &n)
+					return tx.Put("a", []byte("counter"), []byte(fmt.Sprint(n+1)))
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, fe := range []*Cached{a, b} {
+		rev, _ := fe.Remote().cli.Get(context.Background(), "/fe/s/")
+		fe.caughtUp(context.Background(), rev.Header.Revision)
+		fe.View(func(tx backend.Tx) error { got = string(tx.Get("a", []byte("counter"))); return nil })
+		if got != "40" {
+			t.Fatalf("counter %s after 40 increments from two front ends", got)
+		}
+	}
+}
+
+// A front end that was down while the cluster compacted the revisions
+// it lacks fills its index again; one that crashed (not closed
+// cleanly) makes its index anew.
+func TestIndexRefillsAfterCompactionAndCrash(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	path := t.TempDir() + "/index.db"
+	b := frontEnd(t, c, "/cp/", path, nil)
+	b.Close()
+	cli := connect(t, c)
+	defer cli.Close()
+	var last *clientv3.PutResponse
+	for i := range 20 {
+		var err error
+		if last, err = cli.Put(context.Background(), fmt.Sprintf("/cp/b/a/k%02d", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cli.Compact(context.Background(), last.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	b = frontEnd(t, c, "/cp/", path, nil)
+	count := func(fe *Cached) int {
+		n := 0
+		fe.View(func(tx backend.Tx) error {
+			return tx.Scan("a", nil, func(k, v []byte) (bool, error) { n++; return true, nil })
+		})
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for count(b) != 20 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := count(b); n != 20 {
+		t.Fatalf("after compaction the index holds %d of 20 keys", n)
+	}
+	// a crash: the process ends without Close
+	b.cancel()
+	<-b.done
+	// what a torn index might hold: a key the cluster never had
+	b.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bIndex).Put([]byte("b/a/torn"), indexValue(&mvccpb.KeyValue{Value: []byte("v")})) })
+	b.db.Close()
+	cli.Put(context.Background(), "/cp/b/a/k99", "v")
+	b = frontEnd(t, c, "/cp/", path, nil)
+	defer b.Close()
+	if n := count(b); n != 21 {
+		t.Fatalf("after a crash the index holds %d of 21 keys", n)
+	}
 }

@@ -1,0 +1,419 @@
+package etcd
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"frontdoor/store/backend"
+)
+
+// Cached is the store on a cluster as a front end uses it: reads are
+// served from a local index (a bbolt file in the front end's data
+// directory) filled at start and kept current by a watch from its
+// revision — Kubernetes' apiserver watch cache is the model — so a
+// keystroke's look-up never waits on the network. Writes go to the
+// cluster, guarded by the mod revisions the local index holds; a guard
+// that fails because the index was behind runs the transaction again
+// once it has caught up, and a writer returns only when its own write
+// is in the index (it reads what it wrote).
+type Cached struct {
+	kv *KV
+	db *bolt.DB
+
+	mu      sync.Mutex
+	applied int64         // the revision the index holds everything up to
+	moved   chan struct{} // closed and replaced whenever applied moves
+	watched error         // why the watch stopped, when it has
+
+	notify func(keys []string) // told of every changed key, any writer's
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// The index's buckets: the keys under the store's prefix, each value
+// its mod revision (8 bytes) then the value; and the revision held.
+var (
+	bIndex = []byte("index")
+	bState = []byte("state")
+	kRev   = []byte("revision")
+	// kClean is set when the index was closed cleanly. Its commits do
+	// not wait for the disk (a writer waits for its write to reach the
+	// index), so after a crash it may be torn: it is made again.
+	kClean = []byte("clean")
+)
+
+// OpenCached opens (creating) the local index at path for kv, brings it
+// up to the cluster's revision (a full read when it is new, or when the
+// revisions it lacks were compacted away) and keeps it current until
+// Close. notify, when set, is told of the keys every change touched.
+func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error) {
+	db, err := openIndex(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cached{kv: kv, db: db, moved: make(chan struct{}), notify: notify, done: make(chan struct{})}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bIndex); err != nil {
+			return err
+		}
+		st, err := tx.CreateBucketIfNotExists(bState)
+		if err != nil {
+			return err
+		}
+		if v := st.Get(kRev); len(v) == 8 {
+			c.applied = int64(binary.BigEndian.Uint64(v))
+		}
+		return st.Delete(kClean)
+	})
+	if err == nil {
+		err = db.Sync()
+	}
+	if err == nil && c.applied == 0 {
+		err = c.refill()
+	}
+	if err != nil {
+		db.Close()
+		return nil, kv.wrap(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	go c.follow(ctx)
+	return c, nil
+}
+
+func (c *Cached) Limits() backend.Limits { return c.kv.limits }
+func (c *Cached) Describe() string       { return c.kv.desc }
+
+// Remote is the cluster behind the index.
+func (c *Cached) Remote() *KV { return c.kv }
+
+// openIndex opens the index file at path, made anew unless it was
+// closed cleanly.
+func openIndex(path string) (*bolt.DB, error) {
+	for fresh := false; ; fresh = true {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, NoFreelistSync: true})
+		if err != nil && fresh {
+			return nil, fmt.Errorf("local index %s: %w", path, err)
+		}
+		clean := false
+		if err == nil {
+			db.View(func(tx *bolt.Tx) error {
+				if st := tx.Bucket(bState); st != nil {
+					clean = st.Get(kClean) != nil
+				}
+				return nil
+			})
+		}
+		if err == nil && (clean || fresh) {
+			return db, nil
+		}
+		if err == nil {
+			db.Close()
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("local index %s: %w", path, err)
+		}
+	}
+}
+
+// Close stops the watch, marks the index clean and closes it and the
+// connection.
+func (c *Cached) Close() error {
+	c.cancel()
+	<-c.done
+	err := c.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bState).Put(kClean, []byte{1}) })
+	if err == nil {
+		err = c.db.Sync()
+	}
+	return errors.Join(err, c.db.Close(), c.kv.Close())
+}
+
+// Revision is the revision the index holds everything up to.
+func (c *Cached) Revision() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.applied
+}
+
+func (c *Cached) View(fn func(backend.Tx) error) error {
+	return c.db.View(func(btx *bolt.Tx) error {
+		t := &tx{kv: c.kv, r: c.reader(btx)}
+		return c.kv.wrap(t.run(fn))
+	})
+}
+
+func (c *Cached) Update(fn func(backend.Tx) error) error {
+	return c.kv.update(fn, func(context.Context) (reader, func()) {
+		btx, err := c.db.Begin(false)
+		if err != nil {
+			return failing{err}, func() {}
+		}
+		return c.reader(btx), func() { btx.Rollback() }
+	}, c.caughtUp)
+}
+
+// caughtUp waits until the index holds rev (a progress request makes
+// the cluster say when nothing under the prefix changed meanwhile).
+func (c *Cached) caughtUp(ctx context.Context, rev int64) error {
+	asked := false
+	for {
+		c.mu.Lock()
+		applied, moved, watched := c.applied, c.moved, c.watched
+		c.mu.Unlock()
+		if applied >= rev {
+			return nil
+		}
+		if watched != nil {
+			return watched
+		}
+		select {
+		case <-moved:
+		case <-time.After(50 * time.Millisecond):
+			if !asked {
+				asked = true
+				c.kv.cli.RequestProgress(ctx)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("the local index did not reach revision %d (it holds %d): %w", rev, applied, ctx.Err())
+		}
+	}
+}
+
+// indexReader reads the local index in one bbolt read transaction.
+type indexReader struct {
+	c   *Cached
+	btx *bolt.Tx
+	rev int64
+}
+
+func (c *Cached) reader(btx *bolt.Tx) *indexReader {
+	r := &indexReader{c: c, btx: btx}
+	if v := btx.Bucket(bState).Get(kRev); len(v) == 8 {
+		r.rev = int64(binary.BigEndian.Uint64(v))
+	}
+	return r
+}
+
+func (r *indexReader) key(k string) []byte { return []byte(k[len(r.c.kv.prefix):]) }
+
+func (r *indexReader) get(k string) ([]byte, int64, error) {
+	v := r.btx.Bucket(bIndex).Get(r.key(k))
+	if len(v) < 8 {
+		return nil, 0, nil
+	}
+	return v[8:], int64(binary.BigEndian.Uint64(v)), nil
+}
+
+func (r *indexReader) revision() (int64, error) { return r.rev, nil }
+
+func (r *indexReader) scan(start, end string, reverse bool, fn func(k string, v []byte) (bool, error)) error {
+	lo, hi := r.key(start), r.key(end)
+	cur := r.btx.Bucket(bIndex).Cursor()
+	var k, v []byte
+	if reverse {
+		if k, v = cur.Seek(hi); k == nil {
+			k, v = cur.Last()
+		} else {
+			k, v = cur.Prev() // the range's end is not in it
+		}
+	} else {
+		k, v = cur.Seek(lo)
+	}
+	for ; k != nil; k, v = step(cur, reverse) {
+		if bytes.Compare(k, lo) < 0 || bytes.Compare(k, hi) >= 0 {
+			return nil
+		}
+		if more, err := fn(r.c.kv.prefix+string(k), v[8:]); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func step(c *bolt.Cursor, reverse bool) ([]byte, []byte) {
+	if reverse {
+		return c.Prev()
+	}
+	return c.Next()
+}
+
+// failing is a reader that could not begin.
+type failing struct{ err error }
+
+func (f failing) get(string) ([]byte, int64, error) { return nil, 0, f.err }
+func (f failing) scan(string, string, bool, func(string, []byte) (bool, error)) error {
+	return f.err
+}
+func (f failing) revision() (int64, error) { return 0, f.err }
+
+// refill reads every key under the prefix at one revision into a fresh
+// index, in one transaction (readers see the old index, or the new
+// whole one).
+func (c *Cached) refill() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*c.kv.timeout)
+	defer cancel()
+	r := &remote{kv: c.kv, ctx: ctx}
+	start := c.kv.prefix
+	var changed []string
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bIndex); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
+		}
+		b, err := tx.CreateBucket(bIndex)
+		if err != nil {
+			return err
+		}
+		b.FillPercent = 1 // keys arrive in order
+		err = r.scanMeta(start, clientv3.GetPrefixRangeEnd(start), func(kv *mvccpb.KeyValue) error {
+			changed = append(changed, string(kv.Key))
+			return b.Put(kv.Key[len(c.kv.prefix):], indexValue(kv))
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bState).Put(kRev, revBytes(r.rev))
+	})
+	if err != nil {
+		return err
+	}
+	c.advance(r.rev)
+	if c.notify != nil && len(changed) > 0 {
+		c.notify(changed)
+	}
+	return nil
+}
+
+// scanMeta is scan with each key's metadata (its mod revision).
+func (r *remote) scanMeta(start, end string, fn func(*mvccpb.KeyValue) error) error {
+	lo := start
+	for {
+		resp, err := r.fetch(lo, clientv3.WithRange(end), clientv3.WithLimit(scanPage))
+		if err != nil {
+			return err
+		}
+		for _, kv := range resp.Kvs {
+			if err := fn(kv); err != nil {
+				return err
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return nil
+		}
+		lo = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
+func indexValue(kv *mvccpb.KeyValue) []byte {
+	v := make([]byte, 8+len(kv.Value))
+	binary.BigEndian.PutUint64(v, uint64(kv.ModRevision))
+	copy(v[8:], kv.Value)
+	return v
+}
+
+func revBytes(rev int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(rev)) }
+
+// advance records that the index holds everything up to rev.
+func (c *Cached) advance(rev int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rev > c.applied {
+		c.applied = rev
+		close(c.moved)
+		c.moved = make(chan struct{})
+	}
+}
+
+// follow applies the cluster's changes under the prefix to the index,
+// from the revision after the one it holds, until ctx ends: each watch
+// response in one transaction (etcd sends a transaction's events
+// together, so no half action is ever seen). Revisions compacted away
+// before the watch reached them: the index is filled again whole.
+func (c *Cached) follow(ctx context.Context) {
+	defer close(c.done)
+	for ctx.Err() == nil {
+		wctx := clientv3.WithRequireLeader(ctx)
+		ch := c.kv.cli.Watch(wctx, c.kv.prefix, clientv3.WithPrefix(), clientv3.WithRev(c.Revision()+1), clientv3.WithProgressNotify())
+		for resp := range ch {
+			if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
+				if err := c.refill(); err != nil {
+					c.stopped(err)
+				}
+				break // watch again from the new revision
+			}
+			if err := resp.Err(); err != nil {
+				c.stopped(err)
+				break
+			}
+			if err := c.apply(resp); err != nil {
+				c.stopped(err)
+				return
+			}
+		}
+		select { // a broken watch: a moment, then again
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// stopped records why the watch broke, for writers waiting on it; the
+// next response that applies clears it.
+func (c *Cached) stopped(err error) {
+	c.mu.Lock()
+	c.watched = fmt.Errorf("%s: the local index stopped following the cluster: %w", c.kv.desc, err)
+	close(c.moved)
+	c.moved = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// apply writes one watch response's events into the index.
+func (c *Cached) apply(resp clientv3.WatchResponse) error {
+	rev := resp.Header.Revision // a progress notice: everything up to it was sent
+	if len(resp.Events) > 0 {
+		rev = resp.Events[len(resp.Events)-1].Kv.ModRevision
+	}
+	if rev <= c.Revision() {
+		return nil
+	}
+	changed := make([]string, 0, len(resp.Events))
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bIndex)
+		for _, ev := range resp.Events {
+			k := ev.Kv.Key[len(c.kv.prefix):]
+			changed = append(changed, string(ev.Kv.Key))
+			var err error
+			if ev.Type == clientv3.EventTypeDelete {
+				err = b.Delete(k)
+			} else {
+				err = b.Put(k, indexValue(ev.Kv))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bState).Put(kRev, revBytes(rev))
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.watched = nil
+	c.mu.Unlock()
+	c.advance(rev)
+	if c.notify != nil && len(changed) > 0 {
+		c.notify(changed)
+	}
+	return nil
+}
