@@ -1,0 +1,198 @@
+package etcd
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"frontdoor/store/backend"
+)
+
+// Config says how to reach a store on a cluster.
+type Config struct {
+	Endpoints []string // host:port of each member
+	Prefix    string   // where the store's keys begin, ending in /
+	// TLS: the cluster's CA, and this client's certificate and key
+	// (mutual TLS); all empty: plain connections (loopback, trying).
+	CACert, Cert, Key  string
+	Username, Password string
+	Timeout            time.Duration // each request; 0: 5 s
+}
+
+// DefaultPrefix is the store's prefix when the URL names none.
+const DefaultPrefix = "/frontdoor/"
+
+// ParseURL reads etcd://[USER:PASS@]H1:2379,H2:2379/PREFIX?cacert=F&cert=F&key=F&timeout=5s.
+func ParseURL(s string) (Config, error) {
+	var c Config
+	rest, ok := strings.CutPrefix(s, "etcd://")
+	if !ok {
+		return c, fmt.Errorf("store %q: want etcd://HOST:PORT[,HOST:PORT…][/PREFIX]", s)
+	}
+	// url.Parse takes one host; the members are split by hand
+	rest, query, _ := strings.Cut(rest, "?")
+	hosts, pathAndQuery, _ := strings.Cut(rest, "/")
+	if at := strings.LastIndexByte(hosts, '@'); at >= 0 {
+		user, pass, _ := strings.Cut(hosts[:at], ":")
+		var err error
+		if c.Username, err = url.PathUnescape(user); err == nil {
+			c.Password, err = url.PathUnescape(pass)
+		}
+		if err != nil {
+			return c, fmt.Errorf("store %s: user: %w", Redact(s), err)
+		}
+		hosts = hosts[at+1:]
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		if _, port, ok := strings.Cut(h, ":"); !ok || port == "" {
+			h += ":2379"
+		}
+		c.Endpoints = append(c.Endpoints, h)
+	}
+	if len(c.Endpoints) == 0 {
+		return c, fmt.Errorf("store %s: no members named: want etcd://HOST:PORT[,HOST:PORT…]", Redact(s))
+	}
+	c.Prefix = DefaultPrefix
+	if p := strings.Trim(pathAndQuery, "/"); p != "" {
+		c.Prefix = "/" + p + "/"
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return c, fmt.Errorf("store %s: %w", Redact(s), err)
+	}
+	for k := range q {
+		switch k {
+		case "cacert", "cert", "key", "timeout":
+		default:
+			return c, fmt.Errorf("store %s: unknown option %q (cacert, cert, key, timeout)", Redact(s), k)
+		}
+	}
+	c.CACert, c.Cert, c.Key = q.Get("cacert"), q.Get("cert"), q.Get("key")
+	if t := q.Get("timeout"); t != "" {
+		if c.Timeout, err = time.ParseDuration(t); err != nil || c.Timeout <= 0 {
+			return c, fmt.Errorf("store %s: timeout %q: want a duration such as 5s", Redact(s), t)
+		}
+	}
+	return c, nil
+}
+
+// Redact is a store URL without its password, for messages and logs.
+func Redact(s string) string {
+	rest, ok := strings.CutPrefix(s, "etcd://")
+	if !ok {
+		return s
+	}
+	hosts, tail, slash := strings.Cut(rest, "/")
+	if at := strings.LastIndexByte(hosts, '@'); at >= 0 {
+		user, _, _ := strings.Cut(hosts[:at], ":")
+		hosts = user + ":REDACTED@" + hosts[at+1:]
+	}
+	if slash {
+		hosts += "/" + tail
+	}
+	return "etcd://" + hosts
+}
+
+// String names the store: its members and prefix, never a secret.
+func (c Config) String() string {
+	return "etcd://" + strings.Join(c.Endpoints, ",") + c.Prefix
+}
+
+// MinVersion is the oldest etcd frontdoor runs on (watch progress
+// requests and range compares are older; 3.5 is the oldest still kept).
+const MinVersion = "3.5"
+
+// Dial connects to the cluster, checks that a member answers and runs
+// a version frontdoor supports, and returns the store under the prefix.
+func Dial(c Config) (*KV, error) {
+	if c.Timeout <= 0 {
+		c.Timeout = 5 * time.Second
+	}
+	cfg := clientv3.Config{Endpoints: c.Endpoints, DialTimeout: c.Timeout, Username: c.Username, Password: c.Password,
+		Logger: zap.NewNop(), AutoSyncInterval: time.Minute}
+	if c.CACert != "" || c.Cert != "" || c.Key != "" {
+		t, err := tlsConfig(c)
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", c, err)
+		}
+		cfg.TLS = t
+	}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", c, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+	defer cancel()
+	var tried []string
+	for _, ep := range c.Endpoints {
+		st, err := cli.Status(ctx, ep)
+		if err != nil {
+			tried = append(tried, fmt.Sprintf("%s: %v", ep, err))
+			continue
+		}
+		if !versionAtLeast(st.Version, MinVersion) {
+			cli.Close()
+			return nil, fmt.Errorf("store %s: member %s runs etcd %s; frontdoor needs etcd %s or later", c, ep, st.Version, MinVersion)
+		}
+		return New(cli, c.Prefix, "store "+c.String(), c.Timeout), nil
+	}
+	cli.Close()
+	return nil, fmt.Errorf("store %s: %w: no member answered within %s (%s): is the cluster up, and are the addresses in --store right?",
+		c, backend.ErrUnavailable, c.Timeout, strings.Join(tried, "; "))
+}
+
+func tlsConfig(c Config) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CACert != "" {
+		pem, err := os.ReadFile(c.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("CA certificate: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA certificate %s: no PEM certificate in it", c.CACert)
+		}
+	}
+	if (c.Cert == "") != (c.Key == "") {
+		return nil, errors.New("a client certificate needs its key, and a key its certificate (--store-cert and --store-key)")
+	}
+	if c.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		t.Certificates = []tls.Certificate{pair}
+	}
+	return t, nil
+}
+
+// versionAtLeast compares dotted versions by their first two numbers.
+func versionAtLeast(have, want string) bool {
+	num := func(v string, i int) int {
+		parts := strings.Split(v, ".")
+		if i >= len(parts) {
+			return 0
+		}
+		n, _ := strconv.Atoi(parts[i])
+		return n
+	}
+	for i := range 2 {
+		if num(have, i) != num(want, i) {
+			return num(have, i) > num(want, i)
+		}
+	}
+	return true
+}

@@ -1,0 +1,68 @@
+package etcd
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"frontdoor/internal/etcdtest"
+	"frontdoor/store/backend"
+)
+
+func TestParseURL(t *testing.T) {
+	for _, c := range []struct {
+		in, want, err string
+		cfg           Config
+	}{
+		{in: "etcd://h1:2379,h2:2379,h3:2379", want: "etcd://h1:2379,h2:2379,h3:2379/frontdoor/"},
+		{in: "etcd://h1,h2/team-a", want: "etcd://h1:2379,h2:2379/team-a/"},
+		{in: "etcd://h1:2379/a/b/?cacert=/ca.pem&cert=/c.pem&key=/k.pem&timeout=2s", want: "etcd://h1:2379/a/b/",
+			cfg: Config{CACert: "/ca.pem", Cert: "/c.pem", Key: "/k.pem", Timeout: 2 * time.Second}},
+		{in: "etcd://h1:2379?cacert=/ca.pem", want: "etcd://h1:2379/frontdoor/", cfg: Config{CACert: "/ca.pem"}},
+		{in: "etcd://ops:s3cret@h1:2379", want: "etcd://h1:2379/frontdoor/", cfg: Config{Username: "ops", Password: "s3cret"}},
+		{in: "http://h1:2379", err: "want etcd://"},
+		{in: "etcd://", err: "no members"},
+		{in: "etcd://h1?tls=1", err: `unknown option "tls"`},
+		{in: "etcd://ops:s3cret@h1?timeout=soon", err: "REDACTED"},
+	} {
+		cfg, err := ParseURL(c.in)
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), c.err) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%s: error %v, want one saying %q (and no password)", c.in, err, c.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", c.in, err)
+		case cfg.String() != c.want || cfg.CACert != c.cfg.CACert || cfg.Cert != c.cfg.Cert || cfg.Key != c.cfg.Key ||
+			cfg.Timeout != c.cfg.Timeout || cfg.Username != c.cfg.Username || cfg.Password != c.cfg.Password:
+			t.Errorf("%s: %+v (%s), want %s %+v", c.in, cfg, cfg, c.want, c.cfg)
+		}
+	}
+	if r := Redact("etcd://ops:s3cret@h1:2379/p"); r != "etcd://ops:REDACTED@h1:2379/p" {
+		t.Errorf("Redact: %s", r)
+	}
+}
+
+// An unreachable cluster is a clear error naming the store and what to
+// check, within the timeout, never a hang; a reachable one dials.
+func TestDialSaysWhatIsWrong(t *testing.T) {
+	_, err := Dial(Config{Endpoints: []string{"127.0.0.1:1"}, Prefix: "/x/", Timeout: 500 * time.Millisecond})
+	if !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "etcd://127.0.0.1:1/x/") ||
+		!strings.Contains(err.Error(), "--store") {
+		t.Fatalf("unreachable: %v", err)
+	}
+	_, err = Dial(Config{Endpoints: []string{"127.0.0.1:2379"}, Prefix: "/x/", Cert: "/c.pem"})
+	if err == nil || !strings.Contains(err.Error(), "needs its key") {
+		t.Fatalf("a certificate without its key: %v", err)
+	}
+	c := etcdtest.Start(t, 1)
+	kv, err := Dial(Config{Endpoints: c.Endpoints(), Prefix: "/x/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv.Close()
+	if !versionAtLeast("3.7.4", MinVersion) || versionAtLeast("3.4.27", MinVersion) || !versionAtLeast("4.0.0", MinVersion) {
+		t.Fatal("versionAtLeast")
+	}
+}
