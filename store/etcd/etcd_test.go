@@ -170,7 +170,9 @@ func TestIndexRefillsAfterCompactionAndCrash(t *testing.T) {
 	b.cancel()
 	<-b.done
 	// what a torn index might hold: a key the cluster never had
-	b.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bIndex).Put([]byte("b/a/torn"), indexValue(&mvccpb.KeyValue{Value: []byte("v")})) })
+	b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bIndex).Put([]byte("b/a/torn"), indexValue(&mvccpb.KeyValue{Value: []byte("v")}))
+	})
 	b.db.Close()
 	cli.Put(context.Background(), "/cp/b/a/k99", "v")
 	b = frontEnd(t, c, "/cp/", path, nil)
