@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"frontdoor/internal/gen"
+	"frontdoor/store/bolt"
 )
 
 // addressSpaceEnv runs TestAddressSpaceChild for real (in a child whose
@@ -85,7 +86,7 @@ func TestAddressSpaceChild(t *testing.T) {
 	}
 	// a map the cap cannot hold: the store is opened again as it was,
 	// and a deferral goes on without one (commits wait for the disk)
-	if err := other.kv.(*boltKV).reserveMap(1 << 38); !errors.Is(err, errMapTooLarge) {
+	if err := other.kv.(*bolt.KV).ReserveMap(1 << 38); !errors.Is(err, bolt.ErrMapTooLarge) {
 		fail("a map past the cap", fmt.Errorf("got %v, want errMapTooLarge", err))
 	}
 	if n, err := other.Count(); err != nil || n != 500 {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"frontdoor/store/bolt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,7 +114,7 @@ func SealLegacy(dir string, o Options, by Actor, now time.Time) (sealed uint64, 
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("%w at %s", ErrNoStore, dir)
 	}
-	kv, err := openBolt(path, time.Second)
+	kv, err := bolt.Open(path, buckets, time.Second)
 	if err != nil {
 		return 0, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"frontdoor/internal/gen"
+	"frontdoor/store/bolt"
 )
 
 // stream makes change-stream snapshots with internal/gen's accounts:
@@ -65,7 +66,7 @@ func crashCopy(t *testing.T, dir string, img, marker []byte) string {
 		err = os.WriteFile(filepath.Join(to, FileName), img, 0o600)
 	}
 	if err == nil && marker != nil {
-		err = os.WriteFile(filepath.Join(to, FileName+unsyncedSuffix), marker, 0o600)
+		err = os.WriteFile(filepath.Join(to, FileName+bolt.UnsyncedSuffix), marker, 0o600)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -99,9 +100,9 @@ func exportDir(t *testing.T, dir string) (string, uint64) {
 }
 
 func stageBoot(t *testing.T, id string) {
-	old := bootID
-	bootID = func() string { return id }
-	t.Cleanup(func() { bootID = old })
+	old := bolt.BootID
+	bolt.BootID = func() string { return id }
+	t.Cleanup(func() { bolt.BootID = old })
 }
 
 // deferring opens a store in a new directory with n accounts committed
@@ -129,7 +130,7 @@ func deferring(t *testing.T, seed uint64, n int) (string, *Store, *stream, *Defe
 // noMarker fails the test when a marker is left in dir.
 func noMarker(t *testing.T, dir string) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(dir, FileName+unsyncedSuffix)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, FileName+bolt.UnsyncedSuffix)); !os.IsNotExist(err) {
 		t.Errorf("the marker is still there: %v", err)
 	}
 }
@@ -145,12 +146,12 @@ func TestDeferralSurvivesAMachineCrash(t *testing.T) {
 	if err := d.Durable(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.settle(); err != nil { // the durable point done
+	if err := d.d.(*bolt.Deferral).Settle(); err != nil { // the durable point done
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, FileName)
 	durable, _ := os.ReadFile(path)
-	marker, err := os.ReadFile(path + unsyncedSuffix)
+	marker, err := os.ReadFile(path + bolt.UnsyncedSuffix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestDeferralAfterAProcessCrashKeepsEverything(t *testing.T) {
 	path := filepath.Join(dir, FileName)
 	// what a process killed now leaves: the file as the kernel has it
 	img, _ := os.ReadFile(path)
-	marker, _ := os.ReadFile(path + unsyncedSuffix)
+	marker, _ := os.ReadFile(path + bolt.UnsyncedSuffix)
 	want, wantSeq := exportOf(t, dir, img)
 	crashed := crashCopy(t, dir, img, marker)
 	got, seq := exportDir(t, crashed)
@@ -220,31 +221,6 @@ func TestDeferralAfterAProcessCrashKeepsEverything(t *testing.T) {
 		t.Errorf("checkpoint %d (want %d, 400): the last commit was not kept", seq, wantSeq)
 	}
 	noMarker(t, crashed)
-}
-
-// A deferral whose file grows past its map makes everything durable,
-// maps the file again larger and goes on deferring; End leaves no
-// marker and commits that wait again.
-func TestDeferralRemapsAndEnds(t *testing.T) {
-	dir, st, s, d := deferring(t, 5, 100)
-	d.k.mapped = 1 // as if the file had outgrown its map
-	if err := d.Room(100, 100_000); err != nil {
-		t.Fatal(err)
-	}
-	if d.pin == nil || d.k.mapped <= 1 || !d.db.NoSync {
-		t.Fatalf("not deferring after the remap: pin %v, mapped %d", d.pin != nil, d.k.mapped)
-	}
-	s.apply(t, st, span(0, 100), 2)
-	if err := d.End(); err != nil {
-		t.Fatal(err)
-	}
-	noMarker(t, dir)
-	if d.db.NoSync || d.db.NoGrowSync {
-		t.Error("commits still do not wait for the disk")
-	}
-	if st.Checkpoint() != 200 {
-		t.Errorf("checkpoint %d, want 200", st.Checkpoint())
-	}
 }
 
 // freelistOf reads, from the newer of the file's two meta pages, where
@@ -255,12 +231,14 @@ func freelistOf(t *testing.T, path string, page int) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const freelistAt = 48 // after the page header, magic … root bucket
+	// bbolt's meta page: the page header, magic, version, page size,
+	// flags, root bucket, then the free list's page and the txid
+	const magicAt, freelistAt, txidAt, magic = 16, 48, 64, 0xED0CDAED
 	le := binary.LittleEndian
 	var newest, freelist uint64
-	for slot := range metaPageSlots {
+	for slot := range 2 { // bbolt writes transaction N to meta page N % 2
 		m := b[slot*page:]
-		if txid := le.Uint64(m[metaTxIDAt:]); le.Uint32(m[metaMagicAt:]) == metaMagic && txid >= newest {
+		if txid := le.Uint64(m[txidAt:]); le.Uint32(m[magicAt:]) == magic && txid >= newest {
 			newest, freelist = txid, le.Uint64(m[freelistAt:])
 		}
 	}
@@ -273,24 +251,27 @@ func freelistOf(t *testing.T, path string, page int) uint64 {
 func TestDeferralWritesTheFreeListAtTheEnd(t *testing.T) {
 	dir, st, s, d := deferring(t, 6, 100)
 	path := filepath.Join(dir, FileName)
-	if freelistOf(t, path, d.db.Info().PageSize) == noFreelist {
+	if freelistOf(t, path, state(d).PageSize) == noFreelist {
 		t.Fatal("no free list before the deferral's first commit")
 	}
 	s.apply(t, st, span(0, 100), 2)
-	if freelistOf(t, path, d.db.Info().PageSize) != noFreelist {
+	if freelistOf(t, path, state(d).PageSize) != noFreelist {
 		t.Error("a deferred commit wrote the free list")
 	}
 	if err := d.End(); err != nil {
 		t.Fatal(err)
 	}
-	if freelistOf(t, path, d.db.Info().PageSize) == noFreelist {
+	if freelistOf(t, path, state(d).PageSize) == noFreelist {
 		t.Error("End left the store without its free list")
 	}
-	if d.db.NoFreelistSync {
+	if state(d).NoFreelistSync {
 		t.Error("commits after End still leave the free list out")
 	}
 	mustCheck(t, st)
 }
+
+// state is what the bbolt backend's deferral under d is doing.
+func state(d *Deferral) bolt.DeferralState { return d.d.(*bolt.Deferral).State() }
 
 const noFreelist = ^uint64(0) // bbolt's PgidNoFreelist
 

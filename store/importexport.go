@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"frontdoor/store/backend"
 	"io"
 	"os"
 	"path/filepath"
@@ -119,7 +120,11 @@ func (s *Store) ImportProgress(r io.Reader, name string, by Actor, now time.Time
 			})
 		}
 	}
-	err := s.kv.Rebuild(grow, func(tx BulkTx) error {
+	rb, ok := s.kv.(backend.Rebuilder)
+	if !ok {
+		return 0, fmt.Errorf("import into %s: %w", s.kv.Describe(), ErrNoBulkImport)
+	}
+	err := rb.Rebuild(grow, func(tx BulkTx) error {
 		if regular {
 			var lastDirect []byte
 			direct := func(id, rec []byte) (bool, error) {
@@ -468,6 +473,9 @@ func (s *Store) ExportProgress(w io.Writer, progress func(n int)) (int, error) {
 	}
 	return n, bw.Flush()
 }
+
+// ErrNoBulkImport: the backend cannot put an import in place all at once.
+var ErrNoBulkImport = errors.New("this store cannot take an import all at once: import into a bbolt store and `frontdoor migrate --to` this one")
 
 // SeedDemo fills an empty store with the demo accounts and marks it as a
 // demo store (the header shows DEMO).

@@ -1,60 +1,26 @@
 // Package store keeps frontdoor's data: accounts with their search
 // indexes, users and their SSH keys, the append-only audit log and the
-// outbox for the platform integration (DESIGN §2).
+// outbox for the platform integration (DESIGN §2, §10).
 //
-// Everything above this package sees the Store type and the narrow KV
-// interface it stands on; bbolt is the embedded KV and this is the only
-// package that imports it. Another KV (an etcd-backed one for several
-// front ends) can stand in without changes above.
+// It is the domain layer: everything above it sees the Store type;
+// below it is a backend (package backend's seam): one bbolt file in the
+// data directory (store/bolt, the embedded default) or a replicated etcd
+// cluster (store/etcd). No bbolt or etcd type crosses the seam; what one
+// backend offers beyond it (a bulk rebuild, deferred durability, a file
+// to back up) the store asks for where it would use it.
 package store
 
-// KV is transactions over named buckets of ordered keys and values.
-// Values handed to callbacks are valid only inside the transaction.
-type KV interface {
-	View(fn func(Tx) error) error
-	// Update runs fn in one atomic, durable transaction: all of its writes
-	// commit together, or none does when fn returns an error.
-	Update(fn func(Tx) error) error
-	// Backup writes a consistent, fsynced copy of everything to path.
-	Backup(path string) error
-	// Rebuild has load write into a copy of everything and puts the copy
-	// in place of the original at once: a bulk load, all or nothing, in
-	// bounded memory (see boltKV.Rebuild).
-	// grow is about how many bytes load will add.
-	Rebuild(grow int64, load func(BulkTx) error) error
-	Close() error
-}
+import "frontdoor/store/backend"
+
+// KV is what the store stands on: the backend seam (store/backend),
+// kept by bbolt (store/bolt, the default) and by etcd (store/etcd).
+type KV = backend.KV
 
 // Tx is one transaction.
-type Tx interface {
-	Get(bucket string, key []byte) []byte
-	Put(bucket string, key, value []byte) error
-	Delete(bucket string, key []byte) error
-	// Scan calls fn for each key with prefix, in key order, until fn
-	// returns false or an error.
-	Scan(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error
-	// ScanReverse is Scan from the last key down.
-	ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error
-	// NextSequence returns a new, increasing number for bucket.
-	NextSequence(bucket string) (uint64, error)
-	// ID is the transaction's place in the store's history: a read's is
-	// the last commit it sees, a write's is one more (commits are
-	// numbered one after another); ids never repeat, even across a
-	// Rebuild, whose new file's commits are numbered far above.
-	ID() uint64
-}
+type Tx = backend.Tx
 
-// BulkTx is a rebuild's transaction: a Tx whose writes may be committed
-// to the new file in parts (Spill), to bound memory; the rename at the
-// end makes them all visible at once.
-type BulkTx interface {
-	Tx
-	// Spill commits what was written so far to the new file when it has
-	// grown large. Values read before it are not valid after it.
-	Spill() error
-	// Before reads the store as it was when the rebuild began.
-	Before() Tx
-}
+// BulkTx is a rebuild's transaction (backend.Rebuilder).
+type BulkTx = backend.BulkTx
 
 // Bucket names.
 const (

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
+	"frontdoor/store/backend"
 	"sync/atomic"
 	"time"
 
@@ -47,13 +47,18 @@ func (s *Store) LastSync() (time.Time, bool) {
 	return t, err == nil
 }
 
-// Size is the store file's size in bytes.
+// Size is the store file's size in bytes; 0 for a store that is not a
+// file on this machine (a cluster's is its own: etcdctl endpoint status).
 func (s *Store) Size() (int64, error) {
-	fi, err := os.Stat(s.path)
+	f, ok := s.kv.(backend.File)
+	if !ok {
+		return 0, nil
+	}
+	n, err := f.Size()
 	if err != nil {
 		return 0, fmt.Errorf("store size: %w", err)
 	}
-	return fi.Size(), nil
+	return n, nil
 }
 
 // OutboxCounts counts the outbox's messages by delivery state (rule S8).

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"frontdoor/store/backend"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -40,7 +41,14 @@ var testHookAhead func(id string, used, spelled bool)
 // replace, for ApplySnapshots to use instead of reading it again. An
 // event whose record cannot be read this way (any error) is left for the
 // writer to read: reading ahead never changes what a sync does.
+//
+// Only on a backend whose every commit passes through this process
+// (backend.SingleWriter): on a cluster another front end may write
+// between the read and the commit, unseen by recentCommits.
 func (s *Store) ReadAhead(evs []Snapshot) {
+	if _, ok := s.kv.(backend.SingleWriter); !ok {
+		return
+	}
 	_ = s.kv.View(func(tx Tx) error {
 		at := tx.ID()
 		for i := range evs {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"frontdoor/model"
+	"frontdoor/store/backend"
+	"frontdoor/store/bolt"
 )
 
 // FileName is the store's file inside the data directory.
@@ -45,6 +47,9 @@ type Store struct {
 	rec      recorderBox   // where look-ups and actions are reported (SetRecorder)
 	recent   recentCommits // what sync's last commits wrote (ReadAhead)
 }
+
+// ErrInUse: another process holds the store's file open.
+var ErrInUse = bolt.ErrInUse
 
 // ErrNoStore: a command that reads found no store where it was pointed
 // (a mistyped --data must not quietly create an empty one).
@@ -99,15 +104,27 @@ func OpenExistingWith(dir string, o Options) (*Store, error) {
 // to open without the same one: a store written on with another key
 // would have a trail no check can verify.
 func OpenFile(path, keyPath string) (*Store, error) {
-	kv, err := openBolt(path, time.Second)
+	kv, err := bolt.Open(path, buckets, time.Second)
 	if err != nil {
 		return nil, err
 	}
+	return openKV(kv, path, keyPath)
+}
+
+// OpenBackend opens the store kept by kv (a cluster's, for instance),
+// with the audit key at keyPath: every front end of one store is given
+// the same key, and it is never kept in the backend. The store takes kv
+// over: Close closes it.
+func OpenBackend(kv KV, keyPath string) (*Store, error) { return openKV(kv, "", keyPath) }
+
+// openKV opens the store on kv; path is its file, if it has one.
+func openKV(kv KV, path, keyPath string) (*Store, error) {
 	s := &Store{kv: kv, path: path, keyPath: keyPath, hub: newHub()}
-	err = kv.Update(func(tx Tx) error {
+	err := kv.Update(func(tx Tx) error { // may run again: loadAuditKey finds the key it made
 		if err := migrate(tx); err != nil {
 			return err
 		}
+		var err error
 		fresh := false
 		if s.auditKey, fresh, err = loadAuditKey(tx, keyPath); err != nil {
 			return err
@@ -262,6 +279,9 @@ func newKeyFile(path string) ([]byte, error) {
 // Path is the store's file.
 func (s *Store) Path() string { return s.path }
 
+// Describe names what the store is kept in ("bbolt FILE", "etcd …").
+func (s *Store) Describe() string { return s.kv.Describe() }
+
 // KeyPath is the audit key's file the store was opened with.
 func (s *Store) KeyPath() string { return s.keyPath }
 
@@ -284,7 +304,7 @@ func (s *Store) Backup(path string, withKey bool) error {
 	// nothing in the data directory: the host key and the control socket
 	// live there too (attack review: a backup over the socket left no way
 	// to revoke anyone until a restart)
-	if sameFile(filepath.Dir(path), filepath.Dir(s.path)) {
+	if s.path != "" && sameFile(filepath.Dir(path), filepath.Dir(s.path)) {
 		return fmt.Errorf("backup to %s: that is the data directory; write the backup elsewhere", path)
 	}
 	for _, p := range []string{path, path + BackupKeySuffix} {
@@ -292,13 +312,17 @@ func (s *Store) Backup(path string, withKey bool) error {
 			return fmt.Errorf("backup to %s: %s is not a regular file", path, p)
 		}
 	}
-	if err := s.kv.Backup(path); err != nil {
+	b, ok := s.kv.(backend.FileBackuper)
+	if !ok {
+		return fmt.Errorf("backup to %s: %s cannot write a backup file", path, s.kv.Describe())
+	}
+	if err := b.Backup(path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	if !withKey {
 		return nil
 	}
-	if err := writeFileAtomic(path+BackupKeySuffix, []byte(hex.EncodeToString(s.auditKey)+"\n")); err != nil {
+	if err := bolt.WriteFileAtomic(path+BackupKeySuffix, []byte(hex.EncodeToString(s.auditKey)+"\n")); err != nil {
 		return fmt.Errorf("backup key: %w", err)
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"frontdoor/internal/corpus"
 	"frontdoor/internal/gen"
 	"frontdoor/model"
+	"frontdoor/store/bolt"
 )
 
 var (
@@ -441,7 +442,7 @@ func TestCrashChild(t *testing.T) {
 		}
 		s.Import(strings.NewReader(lines(2000)), "big.jsonl", root, now)
 	case "import-swap":
-		testHookBeforeSwap = func() {
+		bolt.TestHookBeforeSwap = func() {
 			p, _ := os.FindProcess(os.Getpid())
 			p.Kill() // SIGKILL with the new file built and synced, before its rename
 			time.Sleep(time.Hour)
@@ -469,7 +470,7 @@ func TestCrashChild(t *testing.T) {
 		}
 		s.Apply("acc_0001", 1, root, now, noteChange("never"))
 	case "backup":
-		testHookMidWrite = func() {
+		bolt.TestHookMidWrite = func() {
 			p, _ := os.FindProcess(os.Getpid())
 			p.Kill() // SIGKILL with the copy written, before its rename
 			time.Sleep(time.Hour)
@@ -562,7 +563,7 @@ func TestCrashBeforeImportSwap(t *testing.T) {
 	}
 	s.Close()
 	runChild(t, "import-swap", dir, 0)
-	if left, _ := filepath.Glob(filepath.Join(dir, rebuildPattern)); len(left) != 1 {
+	if left, _ := filepath.Glob(filepath.Join(dir, bolt.RebuildPattern)); len(left) != 1 {
 		t.Fatalf("the killed import left %v, want its new file", left)
 	}
 	s, err = Open(dir)
@@ -574,7 +575,7 @@ func TestCrashBeforeImportSwap(t *testing.T) {
 		t.Fatalf("%d accounts after the kill, want the 10 from before", n)
 	}
 	mustCheck(t, s)
-	if left, _ := filepath.Glob(filepath.Join(dir, rebuildPattern)); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, bolt.RebuildPattern)); len(left) != 0 {
 		t.Fatalf("open left %v", left)
 	}
 	if n, err := s.Import(strings.NewReader(lines(3000)[len(lines(10)):]), "more.jsonl", root, now); err != nil || n != 2990 {

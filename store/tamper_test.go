@@ -16,6 +16,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"frontdoor/model"
+	"frontdoor/store/bolt"
 )
 
 // Tests an insider with the store file would make them write: each edits
@@ -426,7 +427,7 @@ func TestCrashMidBackup(t *testing.T) {
 	mustCheck(t, s)
 	// the killed backup's temporary (a whole copy of the store) is removed
 	// by the next backup there, once it is old enough not to be another's
-	temps, _ := filepath.Glob(filepath.Join(dir, "bk", tempPattern))
+	temps, _ := filepath.Glob(filepath.Join(dir, "bk", bolt.TempPattern))
 	if len(temps) == 0 {
 		t.Fatal("the killed backup left no temporary: the test did not kill it mid-write")
 	}
@@ -436,7 +437,7 @@ func TestCrashMidBackup(t *testing.T) {
 	if err := s.Backup(filepath.Join(dir, "bk", "again.db"), false); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "bk", tempPattern)); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, "bk", bolt.TempPattern)); len(left) != 0 {
 		t.Fatalf("stale temporaries left: %v", left)
 	}
 	// nothing is written into the data directory, nor over what is not a file

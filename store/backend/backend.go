@@ -86,3 +86,67 @@ var (
 	// ErrReadOnly: a write in a View.
 	ErrReadOnly = errors.New("write in a read-only transaction")
 )
+
+// What a backend may offer beyond the contract. The store asks for
+// each where it would use it, and does without (or says it cannot)
+// where the backend has none.
+
+// BulkTx is a Rebuild's transaction: a Tx whose writes may be committed
+// to the new copy in parts (Spill), to bound memory; the swap at the end
+// makes them all visible at once.
+type BulkTx interface {
+	Tx
+	// Spill commits what was written so far to the copy when it has
+	// grown large. Values read before it are not valid after it.
+	Spill() error
+	// Before reads the store as it was when the rebuild began.
+	Before() Tx
+}
+
+// Rebuilder puts a bulk load into place all at once: load writes into
+// a copy of everything, which replaces the store whole (bbolt: a new
+// file renamed over the old), or the store is left as it was.
+type Rebuilder interface {
+	// grow is about how many bytes load will add.
+	Rebuild(grow int64, load func(BulkTx) error) error
+}
+
+// FileBackuper writes a consistent, fsynced copy of everything to a
+// file at path.
+type FileBackuper interface {
+	Backup(path string) error
+}
+
+// File is a backend kept in one file on this machine.
+type File interface {
+	Path() string
+	// Size is the file's size in bytes.
+	Size() (int64, error)
+}
+
+// SingleWriter is a backend every commit of which passes through this
+// process, numbered one after another (Tx.ID), so a bulk writer may
+// read ahead of its own commits (store.ReadAhead): no other writer can
+// come between unseen.
+type SingleWriter interface {
+	SingleWriter()
+}
+
+// Deferral is a bulk writer's run of commits that do not each wait for
+// the disk, made durable at points the writer chooses (bbolt: see
+// store/bolt). Its methods are called between commits.
+type Deferral interface {
+	// Room makes room for a batch of about n events and raw bytes.
+	Room(n, raw int) error
+	// Durable starts a durable point for every commit so far.
+	Durable() error
+	// End makes everything durable and goes back to commits that wait.
+	End() error
+}
+
+// Deferrer offers deferred durability to the store's only writer.
+type Deferrer interface {
+	// DeferFsync starts a deferral, or returns nil when this store
+	// cannot defer (commits then wait for the disk, as without).
+	DeferFsync() (Deferral, error)
+}

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"frontdoor/store/backend"
 )
 
 // Deferred durability for a bulk writer (sync).
@@ -37,20 +39,20 @@ import (
 // makes a standalone `frontdoor sync` one); another writer's commit
 // would not be covered by the marker.
 type Deferral struct {
-	k    *boltKV
-	db   *bolt.DB
+	k    *KV
+	db   *bbolt.DB
 	boot string
-	pin  *bolt.Tx // the state the marker names, kept readable
+	pin  *bbolt.Tx // the state the marker names, kept readable
 	// a durable point under way: the disk is being synced in the
 	// background while commits go on; next is the state it will make
 	// the marker's, pinned already
-	next    *bolt.Tx
+	next    *bbolt.Tx
 	nextM   unsynced
 	syncing chan error
 }
 
-// unsyncedSuffix names the marker beside the store file.
-const unsyncedSuffix = ".unsynced"
+// UnsyncedSuffix names the marker beside the store file.
+const UnsyncedSuffix = ".unsynced"
 
 // unsynced is the marker: while it exists, commits after TxID may not be
 // on the disk.
@@ -61,9 +63,9 @@ type unsynced struct {
 	Meta     []byte `json:"meta"` // the meta page of TxID as written
 }
 
-// bootID names this boot of the machine; "" where that is not known
+// BootID names this boot of the machine; "" where that is not known
 // (then nothing is deferred). A variable so tests can stage a reboot.
-var bootID = func() string {
+var BootID = func() string {
 	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""
@@ -77,14 +79,10 @@ var errNoDeferral = errors.New("deferred durability is not available here")
 
 // DeferFsync starts a deferral: from now until End, commits do not wait
 // for the disk; Durable makes everything so far durable. Where that is
-// not available it returns nil, whose methods do nothing: commits wait
-// as before. On error nothing changed either.
-func (s *Store) DeferFsync() (*Deferral, error) {
-	k, ok := s.kv.(*boltKV)
-	if !ok {
-		return nil, nil
-	}
-	d := &Deferral{k: k, boot: bootID()}
+// not available it returns nil: commits wait as before. On error
+// nothing changed either. Only for the store's only writer (sync).
+func (k *KV) DeferFsync() (backend.Deferral, error) {
+	d := &Deferral{k: k, boot: BootID()}
 	if d.boot == "" {
 		return nil, nil
 	}
@@ -102,13 +100,13 @@ func (s *Store) DeferFsync() (*Deferral, error) {
 // disk. The state must be on the disk already (opened, or synced).
 func (d *Deferral) begin(need int64) error {
 	var size int64
-	if err := d.k.View(func(t Tx) error { size = t.(boltTx).tx.Size(); return nil }); err != nil {
+	if err := d.k.View(func(t backend.Tx) error { size = t.(fileTx).tx.Size(); return nil }); err != nil {
 		return err
 	}
 	// twice what the file may reach, and 256 MiB more: Room maps again,
 	// larger, when a batch might outgrow it (a fixed 2 GiB more had made
 	// a 16 MB store's sync fail under `ulimit -v 4000000`)
-	if err := d.k.reserveMap(2*(size+need) + deferralHeadroom); errors.Is(err, errMapTooLarge) {
+	if err := d.k.ReserveMap(2*(size+need) + deferralHeadroom); errors.Is(err, ErrMapTooLarge) {
 		return fmt.Errorf("%w: %w", errNoDeferral, err) // commits wait for the disk, as without
 	} else if err != nil {
 		return err
@@ -146,7 +144,7 @@ func (d *Deferral) Room(n, raw int) error {
 	}
 	need := int64(n)*3*int64(d.db.Info().PageSize) + 2*int64(raw) + 64<<20
 	var size int64
-	if err := d.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil }); err != nil {
+	if err := d.db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil }); err != nil {
 		return err
 	}
 	if size+need < d.k.mapped {
@@ -172,7 +170,7 @@ func (d *Deferral) Durable() error {
 	if d == nil || d.pin == nil {
 		return nil
 	}
-	if err := d.settle(); err != nil {
+	if err := d.Settle(); err != nil {
 		return fmt.Errorf("sync the store: %w", err)
 	}
 	next, m, err := d.capture()
@@ -180,7 +178,7 @@ func (d *Deferral) Durable() error {
 		return err
 	}
 	d.next, d.nextM, d.syncing = next, m, make(chan error, 1)
-	go func(db *bolt.DB, done chan<- error) {
+	go func(db *bbolt.DB, done chan<- error) {
 		err := db.Sync()
 		if err == nil {
 			err = writeMarker(d.k.path, m)
@@ -190,9 +188,9 @@ func (d *Deferral) Durable() error {
 	return nil
 }
 
-// settle waits for the durable point under way, if any; then the marker
+// Settle waits for the durable point under way, if any; then the marker
 // names its state, which stays pinned, and the older pin goes.
-func (d *Deferral) settle() error {
+func (d *Deferral) Settle() error {
 	if d.syncing == nil {
 		return nil
 	}
@@ -208,13 +206,30 @@ func (d *Deferral) settle() error {
 	return old.Rollback()
 }
 
+// DeferralState is what a deferral is doing, for tests and diagnostics.
+type DeferralState struct {
+	Deferring              bool // commits do not wait for the disk
+	Mapped                 int64
+	NoSync, NoFreelistSync bool
+	PageSize               int
+}
+
+// State says what the deferral is doing.
+func (d *Deferral) State() DeferralState {
+	if d == nil || d.db == nil {
+		return DeferralState{}
+	}
+	return DeferralState{Deferring: d.pin != nil, Mapped: d.k.mapped, NoSync: d.db.NoSync,
+		NoFreelistSync: d.db.NoFreelistSync, PageSize: d.db.Info().PageSize}
+}
+
 // End makes everything durable, removes the marker and goes back to
 // commits that wait for the disk.
 func (d *Deferral) End() error {
 	if d == nil || d.pin == nil {
 		return nil
 	}
-	err := d.settle()
+	err := d.Settle()
 	if err == nil {
 		err = d.db.Sync()
 	}
@@ -232,11 +247,11 @@ func (d *Deferral) End() error {
 	}
 	// a commit that writes the free list, so the next open need not
 	// rebuild it
-	return d.db.Update(func(*bolt.Tx) error { return nil })
+	return d.db.Update(func(*bbolt.Tx) error { return nil })
 }
 
 // capture pins the current state and reads its meta page for a marker.
-func (d *Deferral) capture() (*bolt.Tx, unsynced, error) {
+func (d *Deferral) capture() (*bbolt.Tx, unsynced, error) {
 	pin, err := d.db.Begin(false)
 	if err != nil {
 		return nil, unsynced{}, err
@@ -254,7 +269,7 @@ func writeMarker(path string, m unsynced) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path+unsyncedSuffix, b)
+	return WriteFileAtomic(path+UnsyncedSuffix, b)
 }
 
 // bbolt's meta page (format 2): the page header is 16 bytes, then magic,
@@ -292,7 +307,7 @@ func readMeta(path string, txid uint64, pageSize int) ([]byte, error) {
 // put back to the marker's durable state (see Deferral). It holds the
 // file's lock while it works.
 func settleUnsynced(path string, timeout time.Duration) error {
-	marker := path + unsyncedSuffix
+	marker := path + UnsyncedSuffix
 	if _, err := os.Stat(marker); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -318,7 +333,7 @@ func settleUnsynced(path string, timeout time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w (the store may not be whole after a machine crash during sync: import it again)", marker, err)
 	}
-	if m.Boot != bootID() {
+	if m.Boot != BootID() {
 		// back to the durable state: its meta page in its slot, the other
 		// slot (maybe newer than its pages) invalid, so bbolt reads ours
 		slot := int64(m.TxID % metaPageSlots)
@@ -337,7 +352,7 @@ func settleUnsynced(path string, timeout time.Duration) error {
 
 // removeSynced removes the marker, durably.
 func removeSynced(path string) error {
-	if err := os.Remove(path + unsyncedSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(path + UnsyncedSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {

@@ -1,5 +1,5 @@
 //go:build !linux
 
-package store
+package bolt
 
 const mapPopulate = 0

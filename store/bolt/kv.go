@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -12,47 +12,50 @@ import (
 	"syscall"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"frontdoor/store/backend"
 )
 
 // ErrInUse: another process holds the store open.
 var ErrInUse = errors.New("in use by another process")
 
-// boltKV is the store on bbolt. Rebuild may put a new file in place of
+// KV is the store on bbolt. Rebuild may put a new file in place of
 // the open one while others read and write: cur is swapped, readers that
 // began on the old file finish there, and a writer that got the old
 // file's lock after the swap starts again on the new one.
-type boltKV struct {
-	cur     atomic.Pointer[boltFile]
+type KV struct {
+	cur     atomic.Pointer[dbFile]
 	path    string
 	rebuild sync.Mutex // one rebuild at a time
 	// mapped is how much of the file bbolt mapped at open, at least:
 	// address space only, with room for the file to grow before bbolt
 	// remaps it (it remaps under a lock its readers hold), and for a
 	// Deferral much more (reserveMap).
-	mapped int64
+	mapped  int64
+	buckets []string // made at open; a rebuild's copy has them all
 }
 
-// boltFile is the open file, and which one it is: Rebuild's new file is
+// dbFile is the open file, and which one it is: Rebuild's new file is
 // the next generation, so transaction ids (Tx.ID) never repeat across a
 // swap.
-type boltFile struct {
-	*bolt.DB
+type dbFile struct {
+	*bbolt.DB
 	gen uint64
 }
 
 // openBolt opens (creating, mode 0600) the bbolt file at path. When
 // another process holds it, it gives up after timeout with ErrInUse
 // rather than hanging.
-func openBolt(path string, timeout time.Duration) (*boltKV, error) {
+func Open(path string, buckets []string, timeout time.Duration) (*KV, error) {
 	if err := settleUnsynced(path, timeout); errors.Is(err, ErrInUse) {
 		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` running on this data directory?)", path, ErrInUse)
 	} else if err != nil {
 		return nil, err
 	}
 	mapped := mapReserve(path)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, InitialMmapSize: int(mapped)})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, InitialMmapSize: int(mapped)})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` running on this data directory?)", path, ErrInUse)
 	}
@@ -64,7 +67,7 @@ func openBolt(path string, timeout time.Duration) (*boltKV, error) {
 		db.Close()
 		return nil, err
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range buckets {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
@@ -76,19 +79,19 @@ func openBolt(path string, timeout time.Duration) (*boltKV, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	k := &boltKV{path: path, mapped: mapped}
-	k.cur.Store(&boltFile{DB: db})
+	k := &KV{path: path, mapped: mapped, buckets: buckets}
+	k.cur.Store(&dbFile{DB: db})
 	removeRebuilds(filepath.Dir(path))
 	return k, nil
 }
 
-// reserveMap reopens the file with at least size bytes mapped, when
+// ReserveMap reopens the file with at least size bytes mapped, when
 // less is. Only for a process that has the store to itself (sync): a
 // read or write between the close and the open fails. Where the address
 // space cannot hold so large a map (`ulimit -v`), the file is opened
-// again as at open and the error is errMapTooLarge: the caller goes on
+// again as at open and the error is ErrMapTooLarge: the caller goes on
 // without the reservation.
-func (k *boltKV) reserveMap(size int64) error {
+func (k *KV) ReserveMap(size int64) error {
 	if size <= k.mapped {
 		return nil
 	}
@@ -99,27 +102,27 @@ func (k *boltKV) reserveMap(size int64) error {
 		return err
 	}
 	size = min(size, 1<<40)
-	db, err := bolt.Open(k.path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: int(size), MmapFlags: mapPopulate})
+	db, err := bbolt.Open(k.path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: int(size), MmapFlags: mapPopulate})
 	if errors.Is(err, syscall.ENOMEM) {
 		fallback := mapReserve(k.path)
-		db, err = bolt.Open(k.path, 0o600, &bolt.Options{Timeout: time.Second, InitialMmapSize: int(fallback)})
+		db, err = bbolt.Open(k.path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: int(fallback)})
 		if err == nil {
-			k.cur.Store(&boltFile{DB: db, gen: old.gen})
+			k.cur.Store(&dbFile{DB: db, gen: old.gen})
 			k.mapped = fallback
-			return fmt.Errorf("%w: %d MiB asked", errMapTooLarge, size>>20)
+			return fmt.Errorf("%w: %d MiB asked", ErrMapTooLarge, size>>20)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("reopen %s: %w", k.path, err)
 	}
-	k.cur.Store(&boltFile{DB: db, gen: old.gen}) // the same file: its ids go on
+	k.cur.Store(&dbFile{DB: db, gen: old.gen}) // the same file: its ids go on
 	k.mapped = size
 	return nil
 }
 
-// errMapTooLarge: the address space this process may use (RLIMIT_AS)
+// ErrMapTooLarge: the address space this process may use (RLIMIT_AS)
 // cannot hold the map asked for.
-var errMapTooLarge = errors.New("the address space allowed (ulimit -v) cannot map the store that large")
+var ErrMapTooLarge = errors.New("the address space allowed (ulimit -v) cannot map the store that large")
 
 // mapReserve is the map to open path with: the file and as much again,
 // at least 64 MiB (on 64-bit; bbolt's own growth elsewhere), so the file
@@ -143,10 +146,10 @@ const minMapHeadroom = 64 << 20
 // errSwapped: the file a writer locked was replaced by Rebuild meanwhile.
 var errSwapped = errors.New("store file replaced")
 
-func (k *boltKV) View(fn func(Tx) error) error {
+func (k *KV) View(fn func(backend.Tx) error) error {
 	for {
 		db := k.cur.Load()
-		err := db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx, db.gen}) })
+		err := db.View(func(tx *bbolt.Tx) error { return fn(fileTx{tx, db.gen}) })
 		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) && k.cur.Load() != db {
 			continue // closed by a rebuild as this began: read the new file
 		}
@@ -154,14 +157,14 @@ func (k *boltKV) View(fn func(Tx) error) error {
 	}
 }
 
-func (k *boltKV) Update(fn func(Tx) error) error {
+func (k *KV) Update(fn func(backend.Tx) error) error {
 	for {
 		db := k.cur.Load()
-		err := db.Update(func(tx *bolt.Tx) error {
+		err := db.Update(func(tx *bbolt.Tx) error {
 			if k.cur.Load() != db {
 				return errSwapped // the old file: a write there would be lost
 			}
-			return fn(boltTx{tx, db.gen})
+			return fn(fileTx{tx, db.gen})
 		})
 		if errors.Is(err, errSwapped) || (errors.Is(err, bolterrors.ErrDatabaseNotOpen) && k.cur.Load() != db) {
 			continue
@@ -170,35 +173,58 @@ func (k *boltKV) Update(fn func(Tx) error) error {
 	}
 }
 
-func (k *boltKV) Close() error { return k.cur.Load().Close() }
+func (k *KV) Close() error { return k.cur.Load().Close() }
+
+// Limits: a bbolt transaction is bounded by memory only; a bulk writer
+// does best with large ones (a commit rewrites every page it touched).
+func (k *KV) Limits() backend.Limits { return backend.Limits{BulkBatch: 20000} }
+
+// Describe names the file.
+func (k *KV) Describe() string { return "bbolt " + k.path }
+
+// Path is the store's file.
+func (k *KV) Path() string { return k.path }
+
+// Size is the file's size in bytes.
+func (k *KV) Size() (int64, error) {
+	fi, err := os.Stat(k.path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// SingleWriter: every commit passes through this process (the file's
+// lock), numbered one after another.
+func (k *KV) SingleWriter() {}
 
 // Backup writes a hot copy from a read transaction into a temporary file
 // beside path, fsyncs it, then renames it into place: a reader never sees
 // half a backup (bbolt's CopyFile does not fsync).
-func (k *boltKV) Backup(path string) error {
+func (k *KV) Backup(path string) error {
 	return writeAtomic(path, func(f *os.File) error {
-		return k.View(func(t Tx) error {
-			tx := t.(boltTx).tx
+		return k.View(func(t backend.Tx) error {
+			tx := t.(fileTx).tx
 			_, err := tx.WriteTo(f)
 			return err
 		})
 	})
 }
 
-// writeFileAtomic writes b to path (0600) through a temporary file and a
+// WriteFileAtomic writes b to path (0600) through a temporary file and a
 // rename.
-func writeFileAtomic(path string, b []byte) error {
+func WriteFileAtomic(path string, b []byte) error {
 	return writeAtomic(path, func(f *os.File) error { _, err := f.Write(b); return err })
 }
 
-// tempPattern names a backup being written. One left by a process killed
+// TempPattern names a backup being written. One left by a process killed
 // mid-write holds a whole copy of the store (PHI) or its key: the next
 // backup into that directory removes it.
-const tempPattern = ".frontdoor-backup-*.tmp"
+const TempPattern = ".frontdoor-backup-*.tmp"
 
 // removeStaleTemps removes temporaries older than a minute (a younger
 // one may be another backup's, still being written).
-func removeStaleTemps(dir string) { removeStale(dir, tempPattern) }
+func removeStaleTemps(dir string) { removeStale(dir, TempPattern) }
 
 func removeStale(dir, pattern string) {
 	old, _ := filepath.Glob(filepath.Join(dir, pattern))
@@ -209,9 +235,9 @@ func removeStale(dir, pattern string) {
 	}
 }
 
-// testHookMidWrite runs after a backup's bytes are written and before
+// TestHookMidWrite runs after a backup's bytes are written and before
 // the rename, so a test can kill the process there.
-var testHookMidWrite func()
+var TestHookMidWrite func()
 
 // writeAtomic has write fill a temporary file beside path (0600), fsyncs
 // it, renames it into place and fsyncs the directory. A crash at any
@@ -219,7 +245,7 @@ var testHookMidWrite func()
 func writeAtomic(path string, write func(*os.File) error) error {
 	dir := filepath.Dir(path)
 	removeStaleTemps(dir)
-	tmp, err := os.CreateTemp(dir, tempPattern)
+	tmp, err := os.CreateTemp(dir, TempPattern)
 	if err != nil {
 		return err
 	}
@@ -229,8 +255,8 @@ func writeAtomic(path string, write func(*os.File) error) error {
 		return err
 	}
 	err = write(tmp)
-	if testHookMidWrite != nil {
-		testHookMidWrite()
+	if TestHookMidWrite != nil {
+		TestHookMidWrite()
 	}
 	if err == nil {
 		err = tmp.Sync()
@@ -251,33 +277,33 @@ func writeAtomic(path string, write func(*os.File) error) error {
 	return nil
 }
 
-type boltTx struct {
-	tx  *bolt.Tx
-	gen uint64 // the file's generation (boltFile)
+type fileTx struct {
+	tx  *bbolt.Tx
+	gen uint64 // the file's generation (dbFile)
 }
 
 // ID is bbolt's transaction id (a read's is the last commit it sees, a
 // write's the one after it) under the file's generation.
-func (t boltTx) ID() uint64 { return t.gen<<48 | uint64(t.tx.ID()) }
+func (t fileTx) ID() uint64 { return t.gen<<48 | uint64(t.tx.ID()) }
 
-func (t boltTx) bucket(name string) *bolt.Bucket {
+func (t fileTx) bucket(name string) *bbolt.Bucket {
 	b := t.tx.Bucket([]byte(name))
 	if b == nil {
-		panic("store: unknown bucket " + name) // a programming error: buckets are fixed
+		panic("bolt: unknown bucket " + name) // a programming error: buckets are fixed
 	}
 	return b
 }
 
-func (t boltTx) Get(bucket string, key []byte) []byte { return t.bucket(bucket).Get(key) }
-func (t boltTx) Put(bucket string, key, value []byte) error {
+func (t fileTx) Get(bucket string, key []byte) []byte { return t.bucket(bucket).Get(key) }
+func (t fileTx) Put(bucket string, key, value []byte) error {
 	return t.bucket(bucket).Put(key, value)
 }
-func (t boltTx) Delete(bucket string, key []byte) error { return t.bucket(bucket).Delete(key) }
-func (t boltTx) NextSequence(bucket string) (uint64, error) {
+func (t fileTx) Delete(bucket string, key []byte) error { return t.bucket(bucket).Delete(key) }
+func (t fileTx) NextSequence(bucket string) (uint64, error) {
 	return t.bucket(bucket).NextSequence()
 }
 
-func (t boltTx) Scan(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error {
+func (t fileTx) Scan(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error {
 	c := t.bucket(bucket).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		if more, err := fn(k, v); err != nil || !more {
@@ -287,7 +313,7 @@ func (t boltTx) Scan(bucket string, prefix []byte, fn func(k, v []byte) (bool, e
 	return nil
 }
 
-func (t boltTx) ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error {
+func (t fileTx) ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error {
 	c := t.bucket(bucket).Cursor()
 	for k, v := c.Last(); k != nil; k, v = c.Prev() {
 		if more, err := fn(k, v); err != nil || !more {
@@ -297,15 +323,15 @@ func (t boltTx) ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) e
 	return nil
 }
 
-// rebuildPattern names a new store file being built by Rebuild. One left
+// RebuildPattern names a new store file being built by Rebuild. One left
 // by a process killed mid-build is removed when the store is next opened.
-const rebuildPattern = ".frontdoor-rebuild-*.tmp"
+const RebuildPattern = ".frontdoor-rebuild-*.tmp"
 
 // removeRebuilds removes what a rebuild killed before its rename left
 // (a whole copy of the store: PHI). Only the process that holds the
 // store open rebuilds it, so one that holds it finds none in progress.
 func removeRebuilds(dir string) {
-	old, _ := filepath.Glob(filepath.Join(dir, rebuildPattern))
+	old, _ := filepath.Glob(filepath.Join(dir, RebuildPattern))
 	for _, p := range old {
 		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
 			os.Remove(p)
@@ -313,9 +339,9 @@ func removeRebuilds(dir string) {
 	}
 }
 
-// testHookBeforeSwap runs with the new file built and synced, before it
+// TestHookBeforeSwap runs with the new file built and synced, before it
 // is renamed into place, so a test can kill the process there.
-var testHookBeforeSwap func()
+var TestHookBeforeSwap func()
 
 // Rebuild copies the store into a new file beside it and has load write
 // into the copy: in transactions of its own size (bulkTx.Spill), without
@@ -328,7 +354,7 @@ var testHookBeforeSwap func()
 // A process that opens the store file in the second before the rename
 // (bbolt's lock wait) would open the old file; frontdoor's commands give
 // up after a second and are forwarded to a running server instead.
-func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
+func (k *KV) Rebuild(grow int64, load func(tx backend.BulkTx) error) error {
 	k.rebuild.Lock()
 	defer k.rebuild.Unlock()
 	old := k.cur.Load()
@@ -343,7 +369,7 @@ func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
 	}()
 	dir := filepath.Dir(k.path)
 	removeRebuilds(dir)
-	tmp, err := os.CreateTemp(dir, rebuildPattern)
+	tmp, err := os.CreateTemp(dir, RebuildPattern)
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
@@ -367,14 +393,14 @@ func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
 	// mapped large enough from the start: each time bbolt grows its map
 	// it copies every node of the transaction out of the old one
 	size := live.Size() + 2*grow + 64<<20
-	db, err := bolt.Open(name, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true, InitialMmapSize: int(min(size, 1<<40))})
+	db, err := bbolt.Open(name, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true, InitialMmapSize: int(min(size, 1<<40))})
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	gen := old.gen + 1
-	bt := &bulkTx{db: db, gen: gen, empty: map[string]bool{}, before: boltTx{live, old.gen}}
+	bt := &bulkTx{db: db, gen: gen, empty: map[string]bool{}, before: fileTx{live, old.gen}}
 	if err = bt.begin(); err == nil {
-		for _, b := range buckets {
+		for _, b := range k.buckets {
 			k, _ := bt.tx.Bucket([]byte(b)).Cursor().First()
 			bt.empty[b] = k == nil
 		}
@@ -393,8 +419,8 @@ func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
 		db.Close()
 		return err
 	}
-	if testHookBeforeSwap != nil {
-		testHookBeforeSwap()
+	if TestHookBeforeSwap != nil {
+		TestHookBeforeSwap()
 	}
 	if err := os.Rename(name, k.path); err != nil {
 		db.Close()
@@ -405,7 +431,7 @@ func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
 		_ = d.Sync()
 		d.Close()
 	}
-	k.cur.Store(&boltFile{DB: db, gen: gen})
+	k.cur.Store(&dbFile{DB: db, gen: gen})
 	k.mapped = min(size, 1<<40) // what the new file was opened with
 	// a writer waiting on the old file now sees it swapped
 	live.Rollback()
@@ -420,24 +446,24 @@ func (k *boltKV) Rebuild(grow int64, load func(tx BulkTx) error) error {
 const spillBytes = 8 << 20
 
 type bulkTx struct {
-	boltTx
-	db      *bolt.DB
+	fileTx
+	db      *bbolt.DB
 	gen     uint64
 	empty   map[string]bool // buckets empty when the rebuild began
-	handles map[string]*bolt.Bucket
+	handles map[string]*bbolt.Bucket
 	written int
 	slab    []byte // copies of what was put: bbolt holds on to them until the commit
-	before  boltTx // the store being rebuilt, as it was
+	before  fileTx // the store being rebuilt, as it was
 }
 
-func (t *bulkTx) Before() Tx { return t.before }
+func (t *bulkTx) Before() backend.Tx { return t.before }
 
 func (t *bulkTx) begin() error {
 	tx, err := t.db.Begin(true)
 	if err != nil {
 		return err
 	}
-	t.boltTx, t.handles, t.written, t.slab = boltTx{tx, t.gen}, map[string]*bolt.Bucket{}, 0, nil
+	t.fileTx, t.handles, t.written, t.slab = fileTx{tx, t.gen}, map[string]*bbolt.Bucket{}, 0, nil
 	return nil
 }
 
