@@ -54,12 +54,13 @@ const (
 	LoginNotAllowed  = "not_allowed"       // a role this server does not take (a trainer on a live store)
 	LoginUserLimit   = "too_many_sessions" // the user's own cap
 	LoginServerFull  = "server_full"       // the server's cap
+	LoginNoPTY       = "no_pty"            // a registered key, but no terminal requested (ssh -T)
 	loginOther       = "other"
 	actionOther      = "other"
 	outboxStateOther = "other"
 )
 
-var loginResults = []string{LoginOK, LoginUnknownKey, LoginNotAllowed, LoginUserLimit, LoginServerFull}
+var loginResults = []string{LoginOK, LoginUnknownKey, LoginNotAllowed, LoginUserLimit, LoginServerFull, LoginNoPTY}
 
 // ActionLabel is the label an audited action is counted under: its own
 // name if the action catalog (model.Catalog) has it, else "other".
@@ -114,7 +115,7 @@ func New(src Sources) *Registry {
 		sessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "frontdoor_sessions_open",
 			Help: "Console sessions open over SSH."}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "frontdoor_logins_total",
-			Help: "SSH console logins, by result (ok, unknown_key, not_allowed, too_many_sessions, server_full)."}, []string{"result"}),
+			Help: "SSH console logins, by result (ok, unknown_key, not_allowed, too_many_sessions, server_full, no_pty)."}, []string{"result"}),
 		lookup: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "frontdoor_lookup_duration_seconds",
 			Help: "Time one search of the store took.", Buckets: latencyBuckets}),
 		frame: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "frontdoor_frame_duration_seconds",

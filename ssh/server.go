@@ -220,7 +220,6 @@ func New(cfg Config) (*Server, error) {
 			rm.MiddlewareWithLogger(cfg.Logger,
 				s.console,
 				s.identify,
-				requireTerminal,
 				ratelimiter.Middleware(ratelimiter.NewRateLimiter(rate.Limit(cfg.ConnRate), burst, 4096)),
 				logging.StructuredMiddlewareWithLogger(cfg.Logger, log.InfoLevel),
 			),
@@ -402,6 +401,10 @@ func (s *Server) auditRefusal(user, host string, details map[string]string) {
 	}
 }
 
+// noPTYMessage turns away a session without a terminal (ssh -T, or a
+// command without -t), in one line.
+const noPTYMessage = "frontdoor needs a terminal: connect with ssh -t (ssh -t -p PORT NAME@HOST); use the frontdoor command line for scripts."
+
 // identify resolves the session's user from its verified key, audits
 // login and logout, and tells the user why a session ended.
 func (s *Server) identify(next cssh.Handler) cssh.Handler {
@@ -434,6 +437,14 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 		if u.Role == model.RoleTrainer && s.cfg.Mode != tui.Training && s.cfg.Room == nil {
 			s.refuse(metrics.LoginNotAllowed, u.Name, host, map[string]string{"why": "trainer on a live store without a training room"})
 			wish.Fatalln(sess, "frontdoor: trainers use the training sandbox, never the live store; this server has no training room.")
+			return
+		}
+		if _, _, ok := sess.Pty(); !ok {
+			// checked after the key is known: before, a registered user's
+			// ssh -T never authenticated the connection and was counted
+			// as an unknown key, which a brute-force alert reads
+			s.refuse(metrics.LoginNoPTY, u.Name, host, map[string]string{"why": "no terminal requested"})
+			wish.Fatalln(sess, noPTYMessage)
 			return
 		}
 		command, arg, err := sessionCommand(sess.Command(), u.Role, s.cfg.Room)
@@ -488,17 +499,6 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			// a revoked user does not keep the connection to open another session
 			time.AfterFunc(endGrace, func() { gc.Close() })
 		}
-	}
-}
-
-// requireTerminal turns away sessions without a PTY with one line.
-func requireTerminal(next cssh.Handler) cssh.Handler {
-	return func(sess cssh.Session) {
-		if _, _, ok := sess.Pty(); !ok {
-			wish.Fatalln(sess, "frontdoor is an interactive console: connect from a terminal (ssh -t -p PORT NAME@HOST); use the frontdoor command line for scripts.")
-			return
-		}
-		next(sess)
 	}
 }
 

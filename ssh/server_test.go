@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/log"
 	"github.com/hinshun/vt10x"
 	gossh "golang.org/x/crypto/ssh"
 
 	"frontdoor/demo"
+	"frontdoor/metrics"
 	"frontdoor/model"
 	"frontdoor/store"
 )
@@ -266,18 +268,62 @@ func TestRefusedLogins(t *testing.T) {
 	}
 }
 
+// TestNoPTYGetsOneLine: a registered user connecting without a terminal
+// (ssh -T) is told to ask for one, and counted, logged and audited as
+// no_pty, not as unknown_key: a brute-force alert on unknown_key must not
+// fire for a colleague's script (issue 20, item 18).
 func TestNoPTYGetsOneLine(t *testing.T) {
-	f := serve(t, Config{})
+	var logged syncBuffer
+	reg := metrics.New(metrics.Sources{})
+	f := serve(t, Config{Metrics: reg, Logger: log.NewWithOptions(&logged, log.Options{Formatter: log.LogfmtFormatter})})
+	addr, stop, err := reg.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
 	c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	sess, _ := c.NewSession()
 	out, _ := sess.CombinedOutput("")
-	if !strings.Contains(string(out), "interactive console") || strings.Count(string(out), "\n") != 1 {
+	c.Close()
+	if !strings.Contains(string(out), "frontdoor needs a terminal: connect with ssh -t") || strings.Count(string(out), "\n") != 1 {
 		t.Fatalf("got %q", out)
 	}
+	body := eventually(t, addr, `frontdoor_logins_total{result="no_pty"}`, 1)
+	if n := sample(body, `frontdoor_logins_total{result="unknown_key"}`); n != 0 {
+		t.Errorf("a registered key without a terminal counted as unknown_key (%v)", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logged.String(), "result=no_pty") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if l := logged.String(); !strings.Contains(l, "result=no_pty") || !strings.Contains(l, "user=sam") || strings.Contains(l, "unknown_key") {
+		t.Errorf("log:\n%s", l)
+	}
+	trail, err := f.st.AuditLog(store.AuditFilter{Actions: []string{"ssh_login_refused"}})
+	if err != nil || len(trail) != 1 || trail[0].Details["why"] != "no terminal requested" {
+		t.Errorf("audit: %v %+v", err, trail)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func TestTrainerKeptOffTheLiveStore(t *testing.T) {
