@@ -165,3 +165,43 @@ func TestTrainerLandsOnPicker(t *testing.T) {
 		}
 	}
 }
+
+// A trainer watching a trainee gets what draws the trainee's screen and
+// nothing else: the trainee's copy (OSC 52) must not write the trainer's
+// clipboard, nor anything set the trainer's title (issue 20, item 15).
+func TestWatcherGetsNoClipboardOrTitle(t *testing.T) {
+	cfg := withRoom(t)
+	f := serve(t, cfg)
+	sam := f.run("sam", "practice expired-link", 80, 24)
+	sam.badge("Marcus Bell")
+	tina := f.run("tina", "watch sam", 80, 24)
+	tina.see("Watching sam")
+	tina.see("Marcus Bell")
+	sam.typ("l")
+	sam.badge("Find an account")
+	sam.typ("marcus")
+	sam.see("Marcus Bell")
+	sam.typ("\r")
+	sam.badge("Latest sign-ins")
+	sam.typ("d")
+	sam.badge("Ask the caller")
+	sam.typ("1")
+	sam.typ("k")
+	sam.typ("\r")
+	sam.badge("reset_link_expired")
+	sam.typ("c")
+	sam.see("Steps copied")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(sam.output(), "\x1b]52;") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(sam.output(), "\x1b]52;") {
+		t.Fatal("the trainee's own terminal never got the copy: the test shows nothing")
+	}
+	time.Sleep(200 * time.Millisecond) // the frames that carried the copy have reached the watcher
+	for _, bad := range []string{"\x1b]52;", "\x1b]0;", "\x1b]1;", "\x1b]2;", "\x1bP", "\x1b_", "\x1b^", "\a"} {
+		if strings.Contains(tina.output(), bad) {
+			t.Errorf("the watcher received %q", bad)
+		}
+	}
+}

@@ -6,8 +6,12 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Room is the server's practice room: the scenario library, and who is
@@ -83,8 +87,11 @@ func (d *Desk) Leave() {
 }
 
 // Publish shows a new frame of the trainee's screen to the watchers. An
-// unchanged frame wakes no one.
+// unchanged frame wakes no one. Only what draws the screen is published
+// (Drawable): the trainee's clipboard copy (OSC 52) rode in the frame's
+// header and wrote the watching trainer's clipboard.
 func (d *Desk) Publish(frame string) {
+	frame = Drawable(frame)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ended || frame == d.frame {
@@ -93,6 +100,74 @@ func (d *Desk) Publish(frame string) {
 	d.frame = frame
 	close(d.changed)
 	d.changed = make(chan struct{})
+}
+
+// Drawable keeps of a frame only what draws a screen: text, line breaks,
+// tabs, carriage returns, and CSI sequences that colour (SGR), move the
+// cursor or erase. Everything else a terminal acts on is dropped: OSC
+// (clipboard 52, titles 0/1/2, hyperlinks), DCS, APC, PM and SOS strings,
+// other escape sequences, CSI queries whose answer the watcher's terminal
+// would type into the watcher's session, bells and other controls. A
+// frame is our own rendering; this is the boundary where one person's
+// terminal output becomes another's.
+func Drawable(frame string) string {
+	if !hasControls(frame) {
+		return frame
+	}
+	var b strings.Builder
+	b.Grow(len(frame))
+	var state byte
+	for s := frame; len(s) > 0; {
+		seq, _, n, next := ansi.DecodeSequence(s, state, nil)
+		state = next
+		if n <= 0 {
+			break
+		}
+		s = s[n:]
+		r, _ := utf8.DecodeRuneInString(seq)
+		switch c := seq[0]; {
+		case c == ansi.ESC:
+			if drawingCSI(seq) {
+				b.WriteString(seq)
+			}
+		case c < 0x20 || c == 0x7f:
+			if c == '\n' || c == '\t' || c == '\r' {
+				b.WriteByte(c)
+			}
+		case c >= 0x80 && c < 0xa0, r >= 0x80 && r < 0xa0:
+			// a C1 control, as a byte or a rune: a sequence's introducer
+		default:
+			b.WriteString(seq)
+		}
+	}
+	return b.String()
+}
+
+// hasControls: a frame with no ESC, C0 control but a line break, or C1
+// needs no work.
+func hasControls(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\n' || c == 0x7f {
+			return true
+		}
+	}
+	return strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 && r < 0xa0 })
+}
+
+// drawingCSI: seq is ESC [ … with a final byte that colours (m), moves
+// the cursor (A–H, f, d, `) or erases (J, K, X), and no private marker (a
+// mode switch or a query such as ESC[?1049h or ESC[6n is not drawing).
+func drawingCSI(seq string) bool {
+	if len(seq) < 3 || seq[0] != ansi.ESC || seq[1] != '[' {
+		return false
+	}
+	body, final := seq[2:len(seq)-1], seq[len(seq)-1]
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; (c < '0' || c > '9') && c != ';' && c != ':' {
+			return false
+		}
+	}
+	return strings.IndexByte("mABCDEFGHfd`JKX", final) >= 0
 }
 
 // Frame is the latest frame, a channel closed when it changes, and
