@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -99,7 +100,11 @@ type ActionInput struct {
 	Reason    string
 	Confirmed bool     // second confirmation given
 	Checks    []string // caller-verification checks that passed
-	Target    string   // factor or device id, where the action takes one
+	// CheckHow says how each of Checks was ticked ("space" on the
+	// console's checklist, "--checks" on the command line): audited
+	// beside them, so a trail shows a check was ticked deliberately.
+	CheckHow []string
+	Target   string // factor or device id, where the action takes one
 	// Override names the diagnosis the agent confirmed past (ActionConflicts):
 	// audited with the action, so a reset taken against "wrong portal" says so.
 	Override string
@@ -115,6 +120,31 @@ var VerificationChecks = []string{
 	"Name and date of birth match the account",
 	"Caller gave a detail not on screen (last visit date, or U.S. state)",
 	"Called back on the phone number on file",
+}
+
+// VerificationKeys are the checks' short names, in the order of
+// VerificationChecks: what an audit entry says was ticked.
+var VerificationKeys = []string{"email_reply", "name_dob", "detail", "callback"}
+
+// CheckTicks says which verification checks were ticked and how, by
+// short name: "name_dob(space), detail(space)" (M8: support verifies
+// identity before any 2FA recovery; DESIGN §3: each 2FA action after the
+// caller-verification checklist). A check not in the list keeps its
+// label; one whose way is not known says "(unsaid)".
+func CheckTicks(checks, how []string) string {
+	parts := make([]string, 0, len(checks))
+	for i, c := range checks {
+		name := c
+		if k := slices.Index(VerificationChecks, c); k >= 0 {
+			name = VerificationKeys[k]
+		}
+		way := "unsaid"
+		if i < len(how) && how[i] != "" {
+			way = how[i]
+		}
+		parts = append(parts, name+"("+way+")")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (in ActionInput) effect(a Account, action string) Effect {
@@ -137,6 +167,7 @@ func needVerified(in ActionInput) error {
 
 func checksDetail(e *Effect, in ActionInput) {
 	e.Details["checks"] = strings.Join(in.Checks, "; ")
+	e.Details["checks_ticked"] = CheckTicks(in.Checks, in.CheckHow)
 }
 
 // ErrSuppressed: the address is on the unsubscribed list, so no email can

@@ -249,3 +249,20 @@ func TestActionConflicts(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckTicks: the audit names each ticked check and how it was ticked.
+func TestCheckTicks(t *testing.T) {
+	for _, tc := range []struct {
+		checks, how []string
+		want        string
+	}{
+		{VerificationChecks[1:3], []string{"space", "space"}, "name_dob(space), detail(space)"},
+		{[]string{VerificationChecks[0], VerificationChecks[3]}, []string{"--checks", "--checks"}, "email_reply(--checks), callback(--checks)"},
+		{VerificationChecks[:2], nil, "email_reply(unsaid), name_dob(unsaid)"},
+		{nil, nil, ""},
+	} {
+		if got := CheckTicks(tc.checks, tc.how); got != tc.want {
+			t.Errorf("CheckTicks(%q, %q) = %q, want %q", tc.checks, tc.how, got, tc.want)
+		}
+	}
+}

@@ -171,8 +171,42 @@ func TestLeadGrantsExemptionAfterVerification(t *testing.T) {
 	}
 	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-015"})
 	e := log[0]
-	if e.Action != model.ActGrantExemption || e.Reason != "lost phone abroad" || strings.Count(e.Details["checks"], ";") != 1 {
+	if e.Action != model.ActGrantExemption || e.Reason != "lost phone abroad" || strings.Count(e.Details["checks"], ";") != 1 ||
+		e.Details["checks_ticked"] != "email_reply(space), name_dob(space)" {
 		t.Fatalf("audit %+v", e)
+	}
+}
+
+// TestTypingNeverTicksACheck: a lead typing a reason while a check has
+// the focus ticks nothing; the text goes to the reason, and the action is
+// refused for want of checks, nothing recorded as verified (issue 20,
+// item 17: "lost code x" ticked "Caller gave a detail not on screen").
+func TestTypingNeverTicksACheck(t *testing.T) {
+	for _, tabs := range []int{0, 2, 3} { // the focus on the first, the detail, the last check
+		st := newStore(t)
+		h := start(t, newEnv(t, st, "kay", model.RoleLead), 80, 30)
+		h.open("ava patel", "Ava Patel")
+		h.typ("2")
+		h.see("Remembered devices")
+		h.typ("g")
+		h.see("Verify the caller")
+		for range tabs {
+			h.key(tea.KeyTab)
+		}
+		h.typ("lost code x")
+		h.see("lost code x")
+		h.key(tea.KeyEnter)
+		h.see("Tick at least 2")
+		frame := h.frame()
+		if strings.Contains(frame, "[x]") {
+			t.Errorf("focus on check %d: typing ticked a check:\n%s", tabs, frame)
+		}
+		h.key(tea.KeyEsc)
+		rec, _ := st.Get("demo-015")
+		log, _ := st.AuditLog(store.AuditFilter{Account: "demo-015", Actions: []string{model.ActGrantExemption}})
+		if rec.Account.MFAExemption != nil || len(log) != 0 {
+			t.Errorf("focus on check %d: granted without a deliberate tick: %+v", tabs, log)
+		}
 	}
 }
 

@@ -121,6 +121,7 @@ func (s *TwoFA) verified(action string, decide decision, title, target string, l
 		for i, t := range r.Ticked {
 			if t && i < len(model.VerificationChecks) { // the last may be the override's tick
 				in.Checks = append(in.Checks, model.VerificationChecks[i])
+				in.CheckHow = append(in.CheckHow, r.How[i])
 			}
 		}
 		return run(env, rec, action, decide, in, done)

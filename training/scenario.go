@@ -100,7 +100,7 @@ var Difficulties = []string{"easy", "medium", "hard"}
 
 // Verification questions: the keys of Caller.Verify, in the order of
 // model.VerificationChecks (the checklist a 2FA action asks for).
-var VerifyKeys = []string{"email_reply", "name_dob", "detail", "callback"}
+var VerifyKeys = model.VerificationKeys
 
 // CheckKey is the verification question behind one checklist line.
 func CheckKey(check string) (string, bool) {

@@ -202,6 +202,43 @@ func TestFormRules(t *testing.T) {
 	}
 }
 
+// TestFormTypingNeverTicks: on any form, text typed while a check has the
+// focus goes to the text field and ticks nothing; only space ticks, and
+// the result says so (issue 20, item 17: "lost code x" ticked a check).
+func TestFormTypingNeverTicks(t *testing.T) {
+	env, _ := testEnv(t)
+	for _, focus := range []int{0, 1, 2} {
+		var got *FormResult
+		f := NewForm(env, FormSpec{Title: "t", Checks: []Check{{Label: "a"}, {Label: "b"}, {Label: "c"}}, MinChecks: 1,
+			TextLabel: "Reason", TextNeed: true, Submit: func(r FormResult) tea.Cmd { got = &r; return nil }})
+		for range focus {
+			f.Update(tea.KeyMsg{Type: tea.KeyTab})
+		}
+		for _, r := range "lost code x" {
+			f.Update(keyMsg(string(r)))
+		}
+		f.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(" x x "), Paste: true})
+		f.Update(keyMsg("enter"))
+		if got != nil || strings.Contains(f.View(80, 24), "[x]") || f.input.Value() != "lost code x x x " {
+			t.Fatalf("focus %d: typing ticked or was lost: %+v %q\n%s", focus, got, f.input.Value(), f.View(80, 24))
+		}
+		for range focus + 1 { // from the reason back to that check: space ticks it, deliberately
+			f.Update(tea.KeyMsg{Type: tea.KeyTab})
+		}
+		f.Update(keyMsg(" "))
+		f.Update(keyMsg("enter"))
+		if got == nil || got.Count() != 1 || !got.Ticked[focus] || got.How[focus] != "space" || got.Text != "lost code x x x" {
+			t.Fatalf("focus %d: result %+v", focus, got)
+		}
+	}
+	// a form without a text field takes no letter as a tick either
+	f := NewForm(env, FormSpec{Title: "t", Checks: []Check{{Label: "a", Required: true}}, Submit: func(FormResult) tea.Cmd { return nil }})
+	f.Update(keyMsg("x"))
+	if f.ticked[0] || !strings.Contains(f.View(80, 24), "Space ticks") {
+		t.Fatalf("x on a lone check:\n%s", f.View(80, 24))
+	}
+}
+
 type expiring struct {
 	page
 	at time.Time

@@ -34,6 +34,7 @@ type FormSpec struct {
 // FormResult is what the user answered.
 type FormResult struct {
 	Ticked []bool
+	How    []string // how each tick was made ("space"), "" where not ticked
 	Text   string
 }
 
@@ -53,7 +54,8 @@ type Form struct {
 	env    *Env
 	spec   FormSpec
 	ticked []bool
-	focus  int // 0..len(checks)-1 the boxes, len(checks) the text field
+	how    []string // how each box was ticked, for the audit
+	focus  int      // 0..len(checks)-1 the boxes, len(checks) the text field
 	input  textinput.Model
 	err    string
 	keys   formKeys
@@ -67,11 +69,13 @@ func NewForm(env *Env, spec FormSpec) *Form {
 	in.CharLimit = 500
 	in.Prompt = ""
 	in.PromptStyle = env.Styles.Key
-	f := &Form{env: env, spec: spec, ticked: make([]bool, len(spec.Checks)), input: in,
+	f := &Form{env: env, spec: spec, ticked: make([]bool, len(spec.Checks)), how: make([]string, len(spec.Checks)), input: in,
 		keys: formKeys{
-			Next:   key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next")),
-			Prev:   key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous")),
-			Toggle: key.NewBinding(key.WithKeys(" ", "x"), key.WithHelp("space", "tick")),
+			Next: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next")),
+			Prev: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous")),
+			// space alone ticks: a letter ticked the check under the focus
+			// while a lead typed what they took for the reason (issue 20)
+			Toggle: key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "tick")),
 			Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", orDefault(spec.Confirm, "confirm"))),
 			Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		}}
@@ -140,8 +144,21 @@ func (f *Form) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return f, nil
 	case !f.onText() && key.Matches(k, f.keys.Toggle) && f.focus < len(f.ticked):
 		f.ticked[f.focus] = !f.ticked[f.focus]
+		f.how[f.focus] = ""
+		if f.ticked[f.focus] {
+			f.how[f.focus] = "space"
+		}
 		f.err = ""
 		return f, nil
+	case !f.onText() && typed(k):
+		// text typed on a check is the reason the user meant to write:
+		// it goes there, never lost and never a tick
+		if f.spec.TextLabel == "" {
+			f.err = "Space ticks the check under " + Pointer + "."
+			return f, nil
+		}
+		f.focus = len(f.spec.Checks)
+		f.input.Focus()
 	}
 	if f.onText() {
 		var cmd tea.Cmd
@@ -152,8 +169,13 @@ func (f *Form) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return f, nil
 }
 
+// typed: k is text (a printable key or a paste), not a command.
+func typed(k tea.KeyMsg) bool {
+	return k.Type == tea.KeyRunes && !k.Alt || k.Type == tea.KeySpace && k.Paste
+}
+
 func (f *Form) submit() (Screen, tea.Cmd) {
-	r := FormResult{Ticked: append([]bool(nil), f.ticked...), Text: strings.TrimSpace(f.input.Value())}
+	r := FormResult{Ticked: append([]bool(nil), f.ticked...), How: append([]string(nil), f.how...), Text: strings.TrimSpace(f.input.Value())}
 	for i, c := range f.spec.Checks {
 		if c.Required && !f.ticked[i] {
 			f.err = "Tick “" + c.Label + "” first."
@@ -209,7 +231,8 @@ func (f *Form) View(width, height int) string {
 		}
 		f.input.Width = max(w-6, 1) // inside the field's own border and padding, and the cursor
 		if len(f.spec.Checks) > 0 {
-			b.WriteString("\n")
+			// how the reason is reached from the checks, in no key at all
+			b.WriteString(st.Muted.Render(Clip("space ticks the check at "+Pointer+"; typing goes to "+strings.ToLower(f.spec.TextLabel), w)) + "\n")
 		}
 		b.WriteString(st.Label.Render(label) + "\n" + st.Input.Width(w-2).Render(f.input.View()) + "\n")
 	}
