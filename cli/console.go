@@ -149,15 +149,23 @@ func runServe(c *ctx) error {
 		// GOGC wins.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	lib, err := library(*scenarios)
-	if err != nil {
-		return err
-	}
-	room := training.NewRoom(lib)
 	logger, err := c.newLogger(*logFormat, *logLevel)
 	if err != nil {
 		return err
 	}
+	// a trainer's directory is input: a bad file is skipped with a
+	// warning naming it, and the console starts with the good ones
+	lib, bad, err := library(*scenarios)
+	if err != nil {
+		return err
+	}
+	for _, e := range bad {
+		logger.Warn("scenario skipped", "why", e.Error())
+	}
+	if *scenarios != "" {
+		logger.Info("training scenarios", "dir", *scenarios, "offered", len(lib), "skipped", len(bad))
+	}
+	room := training.NewRoom(lib)
 	if *metricsAddr != "" {
 		if err := metrics.CheckAddr(*metricsAddr, *metricsPublic); err != nil {
 			return usagef("%v", err)

@@ -13,16 +13,20 @@ import (
 )
 
 // library is the scenario library: dir's scenarios, or the embedded ones.
-func library(dir string) (training.Library, error) {
+// bad lists dir's files that were skipped, each naming the file and what
+// is wrong with it; err is for dir itself.
+func library(dir string) (lib training.Library, bad []error, err error) {
 	if dir == "" {
-		return training.Builtin()
+		lib, err = training.Builtin()
+		return lib, nil, err
 	}
 	return training.LoadDir(dir)
 }
 
 // runScenarios lists or validates training scenarios (issue 13). Validate
 // parses each, imports its accounts into a throwaway store and checks the
-// diagnosis and policy agree with what it expects.
+// diagnosis and policy agree with what it expects. Both name every file
+// that is not a scenario (issue 20) and then exit 1.
 func runScenarios(c *ctx) error {
 	if err := c.parse(); err != nil {
 		return err
@@ -34,23 +38,35 @@ func runScenarios(c *ctx) error {
 	if len(c.args) == 2 {
 		dir = c.args[1]
 	}
-	lib, err := library(dir)
+	lib, bad, err := library(dir)
+	if err != nil {
+		return err
+	}
+	if len(lib) == 0 && len(bad) == 0 {
+		return fmt.Errorf("%s: no scenarios (*%s)", dir, strings.Join(training.ScenarioExts, ", *"))
+	}
 	if c.args[0] == "list" {
-		if err != nil {
-			return err
-		}
 		tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tLEVEL\tFIRST FINDING\tTITLE")
 		for _, sc := range lib {
 			fmt.Fprintf(tw, "%s\t%s\t%s (rung %d)\t%s\n", sc.Name, sc.Difficulty, sc.Expect.Finding, training.Rung(sc.Expect.Finding), sc.Title)
 		}
-		return tw.Flush()
-	}
-	if verr := training.ValidateAll(lib, model.DefaultPolicy); verr != nil || err != nil {
-		for _, e := range append(splitJoined(err), splitJoined(verr)...) {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, e := range bad {
 			fmt.Fprintln(c.io.Err, e)
 		}
-		return fmt.Errorf("%d scenario(s) invalid", len(splitJoined(err))+len(splitJoined(verr)))
+		if len(bad) > 0 {
+			return fmt.Errorf("%d file(s) skipped", len(bad))
+		}
+		return nil
+	}
+	if all := append(bad, splitJoined(training.ValidateAll(lib, model.DefaultPolicy))...); len(all) > 0 {
+		for _, e := range all {
+			fmt.Fprintln(c.io.Err, e)
+		}
+		return fmt.Errorf("%d scenario(s) invalid", len(all))
 	}
 	fmt.Fprintf(c.io.Out, "%d scenarios valid; first findings covered: %s\n", len(lib), strings.Join(lib.Covered(), ", "))
 	return nil

@@ -32,6 +32,29 @@ func TestScenariosValidate(t *testing.T) {
 		!strings.Contains(r.err, "typo.yaml:") || !strings.Contains(r.err, "field hint not found") || !strings.Contains(r.err, "2 scenario(s) invalid") {
 		t.Fatalf("broken scenarios: %+v", r)
 	}
+	// a trainer's folder of .yml scenarios, with a draft, a link to a
+	// device and a fifo among them: every bad file named, exit 1
+	dir = t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ok.yml"), good, 0o600)
+	os.WriteFile(filepath.Join(dir, "draft.yml"), []byte("title: oops\n"), 0o600)
+	os.Symlink("/dev/zero", filepath.Join(dir, "zero.yaml"))
+	r = run(t, "", "scenarios", "validate", dir)
+	if r.code != ExitFail || strings.Contains(r.err, "no scenarios") || !strings.Contains(r.err, "draft.yml: difficulty") ||
+		!strings.Contains(r.err, "zero.yaml: not a regular file (a character device)") || !strings.Contains(r.err, "2 scenario(s) invalid") {
+		t.Fatalf(".yml folder with bad files: %+v", r)
+	}
+	r = run(t, "", "scenarios", "list", dir)
+	if r.code != ExitFail || !strings.Contains(r.out, "ok ") || !strings.Contains(r.err, "draft.yml") || !strings.Contains(r.err, "zero.yaml") {
+		t.Fatalf("list of a folder with bad files: %+v", r)
+	}
+	os.Remove(filepath.Join(dir, "draft.yml"))
+	os.Remove(filepath.Join(dir, "zero.yaml"))
+	if r := run(t, "", "scenarios", "validate", dir); r.code != 0 || !strings.Contains(r.out, "1 scenarios valid") {
+		t.Fatalf("a folder of .yml: %+v", r)
+	}
+	if r := run(t, "", "scenarios", "validate", t.TempDir()); r.code != ExitFail || !strings.Contains(r.err, "no scenarios (*.yaml, *.yml)") {
+		t.Fatalf("an empty folder: %+v", r)
+	}
 	if r := run(t, "", "scenarios", "frobnicate"); r.code != ExitUsage {
 		t.Fatalf("bad subcommand: %+v", r)
 	}

@@ -14,8 +14,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -140,7 +140,9 @@ func Parse(file string, data []byte) (Scenario, error) {
 	sc := Scenario{File: file, Name: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
+	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
+		return sc, &FieldError{File: file, Err: errors.New("empty scenario")}
+	} else if err != nil {
 		return sc, &FieldError{File: file, Line: yamlLine(err), Err: yamlErr(err)}
 	}
 	if len(root.Content) == 0 {
@@ -291,10 +293,6 @@ type Library []Scenario
 // Builtin is the library embedded in the binary.
 func Builtin() (Library, error) { return load(embedded, "scenarios", "scenarios") }
 
-// LoadDir reads every *.yaml in dir: trainers add scenarios without a
-// rebuild (serve --scenarios DIR).
-func LoadDir(dir string) (Library, error) { return load(os.DirFS(dir), ".", dir) }
-
 func load(fsys fs.FS, root, shown string) (Library, error) {
 	names, err := fs.Glob(fsys, pathJoin(root, "*.yaml"))
 	if err != nil {
@@ -318,14 +316,19 @@ func load(fsys fs.FS, root, shown string) (Library, error) {
 		}
 		lib = append(lib, sc)
 	}
-	sort.SliceStable(lib, func(i, j int) bool {
-		di, dj := slices.Index(Difficulties, lib[i].Difficulty), slices.Index(Difficulties, lib[j].Difficulty)
+	lib.sort()
+	return lib, errors.Join(errs...)
+}
+
+// sort orders a library by difficulty, then name.
+func (l Library) sort() {
+	sort.SliceStable(l, func(i, j int) bool {
+		di, dj := slices.Index(Difficulties, l[i].Difficulty), slices.Index(Difficulties, l[j].Difficulty)
 		if di != dj {
 			return di < dj
 		}
-		return lib[i].Name < lib[j].Name
+		return l[i].Name < l[j].Name
 	})
-	return lib, errors.Join(errs...)
 }
 
 func pathJoin(root, pattern string) string {

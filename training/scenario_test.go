@@ -2,6 +2,7 @@ package training
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,17 +127,93 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 }
 
 // Trainers add scenarios without a rebuild: a directory loads like the
-// embedded library.
+// embedded library, .yaml and .yml alike. Its files are input: each bad
+// one is skipped and named with what is wrong, and the good ones still
+// load (issue 20, item 14: a draft stopped the live console from
+// starting; a link to /dev/zero exhausted its memory).
 func TestLoadDir(t *testing.T) {
 	dir := t.TempDir()
-	data, _ := os.ReadFile(filepath.Join("scenarios", "sms-filtered.yaml"))
-	os.WriteFile(filepath.Join(dir, "my-own.yaml"), data, 0o600)
-	lib, err := LoadDir(dir)
-	if err != nil || len(lib) != 1 || lib[0].Name != "my-own" {
-		t.Fatalf("LoadDir: %v %v", lib, err)
+	good, _ := os.ReadFile(filepath.Join("scenarios", "sms-filtered.yaml"))
+	other, _ := os.ReadFile(filepath.Join("scenarios", "expired-link.yaml"))
+	write := func(name string, data []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := LoadDir(t.TempDir()); err == nil {
-		t.Fatal("an empty directory loaded")
+	link := func(name, to string) {
+		t.Helper()
+		if err := os.Symlink(to, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("my-own.yaml", good)
+	write("short.yml", other)
+	write("draft.yaml", []byte("title: oops\n"))
+	write("big.yaml", append(append([]byte{}, good...), make([]byte, MaxScenarioBytes)...))
+	write("notes.md", []byte("not a scenario"))
+	write("my-own.yml", good) // the same name as my-own.yaml
+	outside := filepath.Join(t.TempDir(), "linked.yaml")
+	os.WriteFile(outside, other, 0o600)
+	link("linked.yaml", outside) // a link to a regular file is fine
+	link("zero.yaml", "/dev/zero")
+	link("gone.yaml", filepath.Join(dir, "nowhere"))
+	os.Mkdir(filepath.Join(dir, "folder.yaml"), 0o700)
+
+	lib, bad, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sc := range lib {
+		names = append(names, sc.Name)
+	}
+	if strings.Join(names, " ") != "linked my-own short" {
+		t.Errorf("loaded %v, want linked, my-own, short", names)
+	}
+	got := errors.Join(bad...).Error()
+	for _, want := range []string{
+		filepath.Join(dir, "draft.yaml") + ": difficulty: \"\": want one of easy, medium, hard",
+		filepath.Join(dir, "big.yaml") + ": ",
+		"a scenario file is at most 1048576 (1 MiB)",
+		filepath.Join(dir, "zero.yaml") + ": not a regular file (a character device)",
+		filepath.Join(dir, "folder.yaml") + ": not a regular file (a directory)",
+		filepath.Join(dir, "gone.yaml") + ": no such file or directory",
+		filepath.Join(dir, "my-own.yml") + ": two scenarios are called my-own",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in what was skipped:\n%s", want, got)
+		}
+	}
+	if len(bad) != 6 || strings.Contains(got, "notes.md") {
+		t.Errorf("%d skipped, want 6 (notes.md is not a scenario file):\n%s", len(bad), got)
+	}
+
+	if lib, bad, err := LoadDir(t.TempDir()); err != nil || len(lib) != 0 || len(bad) != 0 {
+		t.Fatalf("an empty directory: %v %v %v", lib, bad, err)
+	}
+	for _, d := range []string{filepath.Join(dir, "missing"), filepath.Join(dir, "notes.md")} {
+		if _, _, err := LoadDir(d); err == nil {
+			t.Errorf("LoadDir(%s): no error", d)
+		}
+	}
+}
+
+// A directory of more than MaxScenarioFiles scenario files is read up to
+// the cap, by name, and says how many it skipped.
+func TestLoadDirCapsFiles(t *testing.T) {
+	dir := t.TempDir()
+	for i := range MaxScenarioFiles + 3 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("s%04d.yaml", i)), nil, 0o600)
+	}
+	_, bad, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := errors.Join(bad...).Error()
+	if len(bad) != MaxScenarioFiles+1 || !strings.Contains(got, "more than 500 scenario files: 3 skipped") ||
+		!strings.Contains(got, "s0499.yaml: empty scenario") || strings.Contains(got, "s0500.yaml") {
+		t.Fatalf("%d errors:\n%.600s", len(bad), got)
 	}
 }
 

@@ -1,0 +1,172 @@
+package training
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Limits on a scenario directory (serve --scenarios DIR). Its files are a
+// trainer's input, read when the live console starts: a draft, a huge
+// file or a link to a device must cost a warning, never the console.
+const (
+	MaxScenarioBytes = 1 << 20 // one scenario file; the largest embedded one is under 4 KiB
+	MaxScenarioFiles = 500     // scenario files read from one directory
+)
+
+// ScenarioExts are the file name endings read as scenarios.
+var ScenarioExts = []string{".yaml", ".yml"}
+
+// LoadDir reads the scenarios in dir (*.yaml and *.yml): trainers add
+// scenarios without a rebuild. It returns those that parse, sorted, and
+// each file it skipped with why (bad): not a regular file (a link to a
+// device, a fifo, a directory), larger than MaxScenarioBytes, not a valid
+// scenario, a second scenario of the same name, or past the first
+// MaxScenarioFiles by name. err is for dir itself: missing, not a
+// directory, unreadable. A directory with no scenario files has no
+// scenarios and no error; the caller says what that means to it.
+func LoadDir(dir string) (lib Library, bad []error, err error) {
+	names, more, err := scenarioFiles(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if more > 0 {
+		bad = append(bad, fmt.Errorf("%s: more than %d scenario files: %d skipped (the last by name)", dir, MaxScenarioFiles, more))
+	}
+	seen := map[string]string{}
+	for _, n := range names {
+		file := filepath.Join(dir, n)
+		data, err := readScenarioFile(file)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		sc, err := Parse(file, data)
+		if err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		if first, dup := seen[sc.Name]; dup {
+			bad = append(bad, &FieldError{File: file, Err: fmt.Errorf("two scenarios are called %s (also %s)", sc.Name, first)})
+			continue
+		}
+		seen[sc.Name] = file
+		lib = append(lib, sc)
+	}
+	lib.sort()
+	return lib, bad, nil
+}
+
+// isScenarioFile: name ends in one of ScenarioExts.
+func isScenarioFile(name string) bool {
+	return slices.Contains(ScenarioExts, strings.ToLower(filepath.Ext(name)))
+}
+
+// scenarioFiles lists dir's scenario file names, the first
+// MaxScenarioFiles by name, and how many more there are. It lists the
+// directory in batches and never holds more than twice the cap of names,
+// so a directory of millions of files costs time, not memory.
+func scenarioFiles(dir string) (names []string, more int, err error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, 0, fmt.Errorf("scenarios: %w", err)
+	}
+	defer d.Close()
+	if fi, err := d.Stat(); err != nil {
+		return nil, 0, fmt.Errorf("scenarios: %w", err)
+	} else if !fi.IsDir() {
+		return nil, 0, fmt.Errorf("scenarios: %s is not a directory", dir)
+	}
+	total := 0
+	for {
+		entries, err := d.ReadDir(256)
+		for _, e := range entries {
+			if !isScenarioFile(e.Name()) {
+				continue
+			}
+			total++
+			names = append(names, e.Name())
+			if len(names) >= 2*MaxScenarioFiles {
+				slices.Sort(names)
+				names = names[:MaxScenarioFiles]
+			}
+		}
+		if errors.Is(err, io.EOF) || (err == nil && len(entries) == 0) {
+			break
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("scenarios: reading %s: %w", dir, err)
+		}
+	}
+	slices.Sort(names)
+	if len(names) > MaxScenarioFiles {
+		names = names[:MaxScenarioFiles]
+	}
+	return names, total - len(names), nil
+}
+
+// readScenarioFile reads one scenario file: a regular file (or a link to
+// one) of at most MaxScenarioBytes. It looks before it opens, so a fifo
+// cannot hang the start; opens without blocking where the system can
+// (openFlags), in case the name is swapped for one between the two; and
+// reads through a limit, in case the file grows.
+func readScenarioFile(file string) ([]byte, error) {
+	bad := func(err error) error { return &FieldError{File: file, Err: err} }
+	before, err := os.Stat(file)
+	if err != nil {
+		return nil, bad(pathErr(err))
+	}
+	if !before.Mode().IsRegular() {
+		return nil, bad(fmt.Errorf("not a regular file (%s): only a file, or a link to one, is read", kind(before.Mode())))
+	}
+	if before.Size() > MaxScenarioBytes {
+		return nil, bad(fmt.Errorf("%d bytes: a scenario file is at most %d (1 MiB)", before.Size(), MaxScenarioBytes))
+	}
+	f, err := os.OpenFile(file, openFlags, 0)
+	if err != nil {
+		return nil, bad(pathErr(err))
+	}
+	defer f.Close()
+	if now, err := f.Stat(); err != nil || !os.SameFile(before, now) {
+		return nil, bad(errors.New("changed while being read"))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxScenarioBytes+1))
+	if err != nil {
+		return nil, bad(err)
+	}
+	if len(data) > MaxScenarioBytes {
+		return nil, bad(fmt.Errorf("over %d bytes: a scenario file is at most %d (1 MiB)", MaxScenarioBytes, MaxScenarioBytes))
+	}
+	return data, nil
+}
+
+// pathErr is an os error without the path, which the FieldError names.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// kind names a file mode that is not a regular file's.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a fifo"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
+}

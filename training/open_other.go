@@ -1,0 +1,8 @@
+//go:build !unix
+
+package training
+
+import "os"
+
+// openFlags: no non-blocking open here; the look before opening stands.
+const openFlags = os.O_RDONLY
