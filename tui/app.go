@@ -516,7 +516,7 @@ func (a *App) opsOffered() bool {
 	if e.Ops == nil || e.OpenOps == nil || !model.MaySeeOps(e.Actor.Role) || (a.ops != nil && a.top() == a.ops) {
 		return false
 	}
-	press := pressOf(e.Keys.Ops.Keys()[0])
+	press, _ := pressOf(e.Keys.Ops.Keys()[0])
 	for _, g := range a.top().FullHelp() {
 		for _, b := range g {
 			if key.Matches(press, b) {
@@ -572,11 +572,7 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			a.showHelp = true
 			return a, nil
 		case key.Matches(msg, k.Palette):
-			shell := append(a.hotkeys(), k.Help, k.Quit) // "quit" and "help" are commands too
-			if a.opsOffered() {
-				shell = append(shell, k.Ops)
-			}
-			a.env.Push(NewPalette(a.env, a.top().Title(), append(a.top().FullHelp(), shell)))
+			a.env.Push(a.Palette())
 			return a, a.navigate()
 		case key.Matches(msg, k.Ops) && a.opsOffered():
 			a.ops = a.env.OpenOps(a.env)
@@ -616,6 +612,22 @@ func (a *App) View() string {
 		a.env.Publish(frame)
 	}
 	return frame
+}
+
+// Palette is the command palette the shell opens over the screen on top
+// (its palette key): the screen's own bindings, the hotkeys, help and
+// quit, and Ops where it is offered. Nil when the screen takes every key,
+// where the palette key does not open it.
+func (a *App) Palette() *Palette {
+	if c, ok := a.top().(InputCapturer); ok && c.CapturingInput() {
+		return nil
+	}
+	k := a.env.Keys
+	shell := append(a.hotkeys(), k.Help, k.Quit) // "quit" and "help" are commands too
+	if a.opsOffered() {
+		shell = append(shell, k.Ops)
+	}
+	return NewPalette(a.env, a.top().Title(), append(a.top().FullHelp(), shell))
 }
 
 // hotkeys are the current world's hotkey bindings, but the one that

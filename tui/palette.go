@@ -2,6 +2,7 @@ package tui
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -34,6 +35,9 @@ func NewPalette(env *Env, title string, groups [][]key.Binding) *Palette {
 			h := b.Help()
 			if !b.Enabled() || h.Desc == "" || len(b.Keys()) == 0 || seen[h.Desc] {
 				continue
+			}
+			if press, ok := pressOf(b.Keys()[0]); !ok || !key.Matches(press, b) {
+				continue // a key no single press gives cannot be run from here
 			}
 			seen[h.Desc] = true
 			p.all = append(p.all, b)
@@ -116,7 +120,7 @@ func (p *Palette) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if len(p.shown) == 0 {
 			return p, nil
 		}
-		press := pressOf(p.shown[p.selected].Keys()[0])
+		press, _ := pressOf(p.shown[p.selected].Keys()[0]) // ok: NewPalette kept only bindings it can press
 		p.env.Pop()
 		return p, func() tea.Msg { return press }
 	}
@@ -126,17 +130,45 @@ func (p *Palette) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return p, cmd
 }
 
-// pressOf is the key press a binding's key name stands for.
-func pressOf(name string) tea.KeyMsg {
-	for t, n := range map[tea.KeyType]string{tea.KeyEnter: "enter", tea.KeyEsc: "esc", tea.KeyUp: "up", tea.KeyDown: "down",
-		tea.KeyTab: "tab", tea.KeyPgUp: "pgup", tea.KeyPgDown: "pgdown", tea.KeySpace: " ", tea.KeyCtrlD: "ctrl+d",
-		tea.KeyCtrlN: "ctrl+n", tea.KeyCtrlP: "ctrl+p", tea.KeyShiftTab: "shift+tab"} {
-		if n == name {
-			return tea.KeyMsg{Type: t}
+// pressOf is the key press a binding's key name stands for: the one
+// tea.KeyMsg a terminal sends for that key, so the screen below gets
+// exactly what pressing it gives (ctrl+t is KeyCtrlT). The name's letters
+// are never typed one by one: "ctrl+t" pressed c, t, r, l, +, t, and r
+// opened Resets (issue 20). ok is false when no single press has the name.
+func pressOf(name string) (press tea.KeyMsg, ok bool) {
+	rest := name
+	if r, alt := strings.CutPrefix(name, "alt+"); alt && r != "" {
+		press.Alt, rest = true, r
+	}
+	if t, named := keyTypes[rest]; named {
+		press.Type = t
+		if t == tea.KeySpace {
+			press.Runes = []rune{' '} // as the terminal's space arrives
+		}
+	} else if rs := []rune(rest); len(rs) == 1 && unicode.IsPrint(rs[0]) {
+		press.Type, press.Runes = tea.KeyRunes, rs
+	} else {
+		return tea.KeyMsg{}, false
+	}
+	return press, press.String() == name
+}
+
+// keyTypes are Bubble Tea's key names and their types, read from
+// KeyType.String once, so no name is spelt here.
+var keyTypes = func() map[string]tea.KeyType {
+	m := map[string]tea.KeyType{}
+	for t := tea.KeyType(-512); t < 512; t++ {
+		if n := t.String(); n != "" && t != tea.KeyRunes {
+			if _, dup := m[n]; !dup {
+				m[n] = t
+			}
 		}
 	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
-}
+	return m
+}()
+
+// Commands are the palette's entries as filtered now, in order.
+func (p *Palette) Commands() []key.Binding { return p.shown }
 
 // View implements Screen.
 func (p *Palette) View(width, height int) string {
