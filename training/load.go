@@ -17,6 +17,9 @@ import (
 const (
 	MaxScenarioBytes = 1 << 20 // one scenario file; the largest embedded one is under 4 KiB
 	MaxScenarioFiles = 500     // scenario files read from one directory
+	// MaxScenarioDirBytes bounds what one directory's files hold in
+	// memory together: 500 files of 1 MiB each would be half a GiB.
+	MaxScenarioDirBytes = 16 << 20
 )
 
 // ScenarioExts are the file name endings read as scenarios.
@@ -39,13 +42,15 @@ func LoadDir(dir string) (lib Library, bad []error, err error) {
 		bad = append(bad, fmt.Errorf("%s: more than %d scenario files: %d skipped (the last by name)", dir, MaxScenarioFiles, more))
 	}
 	seen := map[string]string{}
+	budget := int64(MaxScenarioDirBytes)
 	for _, n := range names {
 		file := filepath.Join(dir, n)
-		data, err := readScenarioFile(file)
+		data, err := readScenarioFile(file, budget)
 		if err != nil {
 			bad = append(bad, err)
 			continue
 		}
+		budget -= int64(len(data))
 		sc, err := Parse(file, data)
 		if err != nil {
 			bad = append(bad, err)
@@ -115,7 +120,7 @@ func scenarioFiles(dir string) (names []string, more int, err error) {
 // cannot hang the start; opens without blocking where the system can
 // (openFlags), in case the name is swapped for one between the two; and
 // reads through a limit, in case the file grows.
-func readScenarioFile(file string) ([]byte, error) {
+func readScenarioFile(file string, budget int64) ([]byte, error) {
 	bad := func(err error) error { return &FieldError{File: file, Err: err} }
 	before, err := os.Stat(file)
 	if err != nil {
@@ -127,6 +132,9 @@ func readScenarioFile(file string) ([]byte, error) {
 	if before.Size() > MaxScenarioBytes {
 		return nil, bad(fmt.Errorf("%d bytes: a scenario file is at most %d (1 MiB)", before.Size(), MaxScenarioBytes))
 	}
+	if before.Size() > budget {
+		return nil, bad(fmt.Errorf("skipped: it would take the directory's scenario files past %d bytes (16 MiB) together", MaxScenarioDirBytes))
+	}
 	f, err := os.OpenFile(file, openFlags, 0)
 	if err != nil {
 		return nil, bad(pathErr(err))
@@ -135,12 +143,15 @@ func readScenarioFile(file string) ([]byte, error) {
 	if now, err := f.Stat(); err != nil || !os.SameFile(before, now) {
 		return nil, bad(errors.New("changed while being read"))
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxScenarioBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, min(MaxScenarioBytes, budget)+1))
 	if err != nil {
 		return nil, bad(err)
 	}
 	if len(data) > MaxScenarioBytes {
 		return nil, bad(fmt.Errorf("over %d bytes: a scenario file is at most %d (1 MiB)", MaxScenarioBytes, MaxScenarioBytes))
+	}
+	if int64(len(data)) > budget {
+		return nil, bad(fmt.Errorf("grew while being read, past the directory's %d bytes (16 MiB)", MaxScenarioDirBytes))
 	}
 	return data, nil
 }

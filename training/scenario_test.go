@@ -217,6 +217,25 @@ func TestLoadDirCapsFiles(t *testing.T) {
 	}
 }
 
+// A directory's files together are read up to MaxScenarioDirBytes: 500
+// files of 1 MiB would hold half a GiB.
+func TestLoadDirCapsBytes(t *testing.T) {
+	dir := t.TempDir()
+	comments := []byte(strings.Repeat("# a comment line of sixty-four bytes, padding it out to there.\n", MaxScenarioBytes/64))
+	for i := range MaxScenarioDirBytes/MaxScenarioBytes + 1 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("s%02d.yaml", i)), comments, 0o600)
+	}
+	_, bad, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := errors.Join(bad...).Error()
+	if len(bad) != 17 || !strings.Contains(got, "s16.yaml: skipped: it would take the directory's scenario files past 16777216 bytes (16 MiB)") ||
+		!strings.Contains(got, "s15.yaml: empty scenario") {
+		t.Fatalf("%d errors:\n%s", len(bad), got)
+	}
+}
+
 // Where a scenario's account has evidence the Diagnose interview
 // pre-selects from, it agrees with what the caller says: a scenario whose
 // data contradicts its own caller (a link "expired" that the platform
