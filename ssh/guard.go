@@ -99,6 +99,11 @@ type guardConn struct {
 	user     string // the name given at login
 	keysSeen int    // public keys offered
 	consoles int    // session channels running a console (at most one)
+	// handshook says the SSH handshake completed, so the key offered was
+	// proven; sessions says a session reached identify, which counts its
+	// own login or refusal
+	handshook func() bool
+	sessions  bool
 
 	// how far the handshake got, read by admit under g.mu without c.mu:
 	// authenticate takes c.mu then g.mu, so admit taking c.mu under g.mu
@@ -107,6 +112,22 @@ type guardConn struct {
 	read     atomic.Int64 // bytes the client sent
 	accepted atomic.Bool  // a key was offered that belongs to the user
 	start    time.Time
+}
+
+// identified notes a session reached identify: the login or refusal is
+// counted there, not when the connection closes.
+func (c *guardConn) identified() {
+	c.mu.Lock()
+	c.sessions = true
+	c.mu.Unlock()
+}
+
+// setHandshook gives the connection the way to tell its handshake
+// completed.
+func (c *guardConn) setHandshook(f func() bool) {
+	c.mu.Lock()
+	c.handshook = f
+	c.mu.Unlock()
 }
 
 // openConsole claims the connection's one console: SSH lets a client open

@@ -335,6 +335,7 @@ func (s *Server) admit(ctx cssh.Context, conn net.Conn) net.Conn {
 	case dropped != nil:
 		s.logConn("connection dropped", "the slots for connections authenticating were full: the least advanced went", dropped.RemoteAddr().String())
 	}
+	gc.setHandshook(func() bool { return ctx.Value(cssh.ContextKeyConn) != nil }) // set once the key is proven
 	ctx.SetValue(connKey, gc)
 	return gc
 }
@@ -352,14 +353,22 @@ func (s *Server) logConn(what, why, remote string) {
 // closed audits a login that offered keys and never got in (issue 9:
 // refused logins left no trace). A flood is audited up to a rate; what
 // is over it is counted into the next entry.
+//
+// A connection whose handshake completed proved a registered key: if no
+// session reached identify (ssh -N, or a client that left before asking
+// for one) it is counted as no_pty, never as an unknown key, which a
+// brute-force alert reads.
 func (s *Server) closed(gc *guardConn) {
 	gc.mu.Lock()
-	authed, user, keys := gc.authed, gc.user, gc.keysSeen
+	authed, sessions, user, keys, handshook := gc.authed, gc.sessions, gc.user, gc.keysSeen, gc.handshook
 	gc.mu.Unlock()
-	if authed || keys == 0 {
-		return
+	switch {
+	case authed || sessions || keys == 0:
+	case handshook != nil && handshook():
+		s.refuse(metrics.LoginNoPTY, user, gc.host, map[string]string{"why": "no session or terminal requested"})
+	default:
+		s.refuse(metrics.LoginUnknownKey, user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})
 	}
-	s.refuse(metrics.LoginUnknownKey, user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})
 }
 
 // refuse counts a refused login by result, logs it (at most once a
@@ -418,6 +427,7 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			wish.Fatalln(sess, "frontdoor: public-key authentication is required.")
 			return
 		}
+		gc.identified() // what happens now is counted here, not at the close
 		if !gc.authenticate() {
 			s.refuse(metrics.LoginServerFull, sess.User(), host, nil)
 			wish.Fatalln(sess, fullMessage)

@@ -306,6 +306,32 @@ func TestNoPTYGetsOneLine(t *testing.T) {
 	if err != nil || len(trail) != 1 || trail[0].Details["why"] != "no terminal requested" {
 		t.Errorf("audit: %v %+v", err, trail)
 	}
+
+	// ssh -N: the key proven, no session asked for at all
+	c, err = f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	body = eventually(t, addr, `frontdoor_logins_total{result="no_pty"}`, 2)
+	if n := sample(body, `frontdoor_logins_total{result="unknown_key"}`); n != 0 {
+		t.Errorf("a registered key that opened no session counted as unknown_key (%v)", n)
+	}
+	// a stranger offering sam's public key without its private key is
+	// still an unknown key
+	if _, err := f.dial("sam", gossh.PublicKeys(publicOnly{f.keys["sam"], newKey(t)})); err == nil {
+		t.Fatal("a public key without its private key got in")
+	}
+	eventually(t, addr, `frontdoor_logins_total{result="unknown_key"}`, 1)
+}
+
+// publicOnly offers one key's public half and signs with another's
+// private key: what a stranger who knows a user's public key can do.
+type publicOnly struct{ pub, sign gossh.Signer }
+
+func (p publicOnly) PublicKey() gossh.PublicKey { return p.pub.PublicKey() }
+func (p publicOnly) Sign(r io.Reader, data []byte) (*gossh.Signature, error) {
+	return p.sign.Sign(r, data)
 }
 
 // syncBuffer is a bytes.Buffer the server's goroutines may write to.
