@@ -38,13 +38,15 @@ type Relay struct {
 	Store       *store.Store
 	URL         string
 	Secret      []byte
-	Client      *http.Client  // nil: one with Timeout
+	Client      *http.Client  // nil: one with Timeout; never followed through a redirect
 	Timeout     time.Duration // per attempt; 0: 10 s
 	Backoff     time.Duration // first retry delay; 0: 1 s
 	MaxBackoff  time.Duration // 0: 5 min
 	MaxAttempts int           // 0: 10
 	Workers     int           // deliveries at once, each to a different account; 0: 8
 	Clock       func() time.Time
+
+	client, given *http.Client // Client as the relay uses it, and the one it was made from
 }
 
 func (r *Relay) defaults() {
@@ -53,6 +55,12 @@ func (r *Relay) defaults() {
 	}
 	if r.Client == nil {
 		r.Client = &http.Client{Timeout: r.Timeout}
+	}
+	if r.given != r.Client {
+		// a copy, so the caller's client keeps its own policy
+		c := *r.Client
+		c.CheckRedirect = noRedirect
+		r.client, r.given = &c, r.Client
 	}
 	if r.Backoff <= 0 {
 		r.Backoff = time.Second
@@ -70,6 +78,12 @@ func (r *Relay) defaults() {
 		r.Clock = time.Now
 	}
 }
+
+// noRedirect makes a client hand back a redirect instead of following
+// it: a 307 or 308 would carry the body, its signature and its key to
+// wherever the answer points, over plain HTTP if it says so, and its
+// target's 2xx would mark the message delivered.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Sign is the signature header's value for body: sha256=HEX of the
 // HMAC-SHA256 under secret. The platform verifies it before acting.
@@ -128,7 +142,7 @@ func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcom
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(HeaderKey, m.Key)
 	req.Header.Set(HeaderSignature, Sign(r.Secret, body))
-	resp, err := r.Client.Do(req)
+	resp, err := r.client.Do(req)
 	attempts := m.Attempts + 1
 	if err != nil { // timeout, connection refused: may pass
 		o.Err = err.Error()
@@ -143,6 +157,11 @@ func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcom
 	case resp.StatusCode == http.StatusTooManyRequests:
 		o.Err = resp.Status
 		o.Retry = r.retryAt(attempts, retryAfter(resp.Header.Get("Retry-After"), r.Clock()))
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		// a refusal, not a retry: the URL is wrong (the endpoint moved, or
+		// http:// where the platform wants https://) and every retry would
+		// meet the same redirect; the operator fixes the URL and retries
+		o.Err = resp.Status + ": a redirect, not followed: fix the delivery URL"
 	case resp.StatusCode >= 500:
 		o.Err = resp.Status
 		o.Retry = r.retryAt(attempts, 0)

@@ -354,3 +354,67 @@ func TestRelayRunDeliversAsActionsAreQueued(t *testing.T) {
 		t.Fatalf("the 503 was not retried once: %d attempts for two resets", a)
 	}
 }
+
+// A redirect is never followed, whatever client the relay is given: its
+// target receives nothing (no body, signature or key, least of all over
+// plain HTTP from an HTTPS endpoint), and the message is dead, not
+// delivered: the URL is wrong and a retry would meet the same answer.
+func TestRelayNeverFollowsRedirects(t *testing.T) {
+	var mu sync.Mutex
+	var took []string
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		took = append(took, r.Method+" "+r.URL.String()+" "+r.Header.Get(HeaderSignature)+" "+r.Header.Get(HeaderKey))
+		mu.Unlock()
+	}))
+	defer target.Close()
+	redirect := func(code int) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.URL+"/took", code)
+		})
+	}
+	clients := []struct {
+		name   string
+		tls    bool
+		client func(*httptest.Server) *http.Client
+	}{
+		{"its own client", false, func(*httptest.Server) *http.Client { return nil }},
+		{"the endpoint's TLS client", true, func(s *httptest.Server) *http.Client { return s.Client() }},
+		{"a client that follows everything", true, func(s *httptest.Server) *http.Client {
+			return &http.Client{Transport: s.Client().Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+		}},
+	}
+	for _, c := range clients {
+		for code := 300; code <= 308; code++ {
+			t.Run(fmt.Sprintf("%s/%d", c.name, code), func(t *testing.T) {
+				mu.Lock()
+				took = nil
+				mu.Unlock()
+				st := openStore(t, t.TempDir())
+				defer st.Close()
+				queue(t, st, 1)
+				srv := httptest.NewUnstartedServer(redirect(code))
+				if c.tls {
+					srv.StartTLS()
+				} else {
+					srv.Start()
+				}
+				defer srv.Close()
+				r := relay(st, srv.URL)
+				r.Client = c.client(srv)
+				if _, _, err := r.Pass(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				m := states(t, st)["acc_00001/"+model.ActLiftSuppression]
+				if m.State != store.OutboxDead || m.LastStatus != code || m.NextAttempt != nil || !strings.Contains(m.LastError, "redirect") {
+					t.Fatalf("a %d is not a refusal: %+v", code, m)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if len(took) > 0 {
+					t.Fatalf("the redirect's target received %q", took)
+				}
+			})
+		}
+	}
+}
