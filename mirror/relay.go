@@ -136,7 +136,7 @@ func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcom
 	body, _ := json.Marshal(m)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(body))
 	if err != nil {
-		o.Err = err.Error() // a bad URL passes no more than it did
+		o.Err = redactError(err) // a bad URL passes no more than it did
 		return o
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -145,7 +145,7 @@ func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcom
 	resp, err := r.client.Do(req)
 	attempts := m.Attempts + 1
 	if err != nil { // timeout, connection refused: may pass
-		o.Err = err.Error()
+		o.Err = redactError(err) // kept, shown and sent with the message: no URL secrets
 		o.Retry = r.retryAt(attempts, 0)
 		return o
 	}
@@ -161,7 +161,11 @@ func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcom
 		// a refusal, not a retry: the URL is wrong (the endpoint moved, or
 		// http:// where the platform wants https://) and every retry would
 		// meet the same redirect; the operator fixes the URL and retries
-		o.Err = resp.Status + ": a redirect, not followed: fix the delivery URL"
+		to := "nowhere"
+		if loc := resp.Header.Get("Location"); loc != "" {
+			to = RedactURL(loc)
+		}
+		o.Err = resp.Status + ": a redirect to " + to + ", not followed: fix the delivery URL"
 	case resp.StatusCode >= 500:
 		o.Err = resp.Status
 		o.Retry = r.retryAt(attempts, 0)

@@ -418,3 +418,88 @@ func TestRelayNeverFollowsRedirects(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"https://platform.example/hook", "https://platform.example/hook"},
+		{"https://relay:hunter2@platform.example/hook", "https://relay:REDACTED@platform.example/hook"},
+		{"https://tok3n@platform.example/hook", "https://REDACTED@platform.example/hook"},
+		{"https://platform.example/hook?token=s3cr3t&site=a", "https://platform.example/hook?token=REDACTED&site=REDACTED"},
+		{"https://platform.example/hook?s3cr3t", "https://platform.example/hook?REDACTED"},
+		{"https://platform.example/hook?a=1&&b", "https://platform.example/hook?a=REDACTED&&REDACTED"},
+		{"https://platform.example/hook#s3cr3t", "https://platform.example/hook#REDACTED"},
+		{"/moved?token=s3cr3t", "/moved?token=REDACTED"},
+		{"http:s3cr3t", "http:REDACTED"},
+		{"https://relay:hunter2@platform.example:bad/", "(a URL that does not parse)"},
+		{"", ""},
+	} {
+		if got := RedactURL(c.in); got != c.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// A URL's secrets (userinfo, query values) are never stored with a
+// message's last error, nor sent with the next attempt's body (which
+// carries last_error), whether the error is Go's (which names the whole
+// URL) or a redirect's Location.
+func TestRelayKeepsNoURLSecrets(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	queue(t, st, 1)
+	var mu sync.Mutex
+	var bodies []string
+	lifts := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var m store.OutboxMessage
+		json.Unmarshal(body, &m)
+		mu.Lock()
+		bodies = append(bodies, string(body))
+		first := m.Type == model.ActLiftSuppression && lifts == 0
+		if m.Type == model.ActLiftSuppression {
+			lifts++
+		}
+		mu.Unlock()
+		switch {
+		case first:
+			time.Sleep(time.Second) // past the relay's timeout: Go's error names the URL
+		case m.Type == model.ActSendReset:
+			http.Redirect(w, r, "https://mover:l0cpass@elsewhere.example/hook?token=l0ct0ken", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer srv.Close()
+	secrets := []string{"hunter2", "s3cr3t", "l0cpass", "l0ct0ken"}
+	leaks := func(what, s string) {
+		t.Helper()
+		for _, x := range secrets {
+			if strings.Contains(s, x) {
+				t.Errorf("%s holds %q: %s", what, x, s)
+			}
+		}
+	}
+	r := relay(st, strings.Replace(srv.URL, "http://", "http://relay:hunter2@", 1)+"/hook?token=s3cr3t")
+	if _, _, err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lift := states(t, st)["acc_00001/"+model.ActLiftSuppression]
+	if lift.State != store.OutboxPending || !strings.Contains(lift.LastError, "token=REDACTED") {
+		t.Fatalf("the timeout's error does not name the redacted URL: %+v", lift)
+	}
+	if err := r.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := st.Outbox(true)
+	stored, _ := json.Marshal(msgs)
+	leaks("the outbox", string(stored))
+	mu.Lock()
+	leaks("a POST's body", strings.Join(bodies, "\n"))
+	if !strings.Contains(strings.Join(bodies, "\n"), "token=REDACTED") {
+		t.Errorf("the lift's retry does not carry its redacted last error: %q", bodies)
+	}
+	mu.Unlock()
+	reset := states(t, st)["acc_00001/"+model.ActSendReset]
+	if reset.State != store.OutboxDead || !strings.Contains(reset.LastError, "https://mover:REDACTED@elsewhere.example/hook?token=REDACTED") {
+		t.Fatalf("the redirect's error does not name its redacted Location: %+v", reset)
+	}
+}
