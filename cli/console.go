@@ -245,7 +245,7 @@ func runServe(c *ctx) error {
 		wake, unsub := st.OutboxQueued()
 		defer unsub()
 		go relay.Run(ctx, wake, func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) })
-		logger.Info("delivering the outbox", "to", *deliverTo)
+		logger.Info("delivering the outbox", "to", mirror.RedactURL(*deliverTo))
 	}
 	if *metricsAddr != "" {
 		bound, stop, err := reg.Listen(*metricsAddr)

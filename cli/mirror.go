@@ -2,10 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -155,12 +155,17 @@ func outboxDeliver(c *ctx, st *store.Store, url, secretFile string, backoff time
 }
 
 // newRelay builds the relay from the command line's URL and secret file.
-func newRelay(st *store.Store, url, secretFile string, clock func() time.Time) (*mirror.Relay, error) {
-	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
-		return nil, usagef("the delivery URL %q is not http(s)://…", url)
+// The URL is shown only redacted: it may carry a password or a token.
+func newRelay(st *store.Store, rawURL, secretFile string, clock func() time.Time) (*mirror.Relay, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usagef("the delivery URL %s is not http(s)://HOST/…", mirror.RedactURL(rawURL))
 	}
 	if secretFile == "" {
 		return nil, usagef("give --secret-file: the platform verifies each message's signature with it")
+	}
+	if err := checkPrivateFile(secretFile); err != nil {
+		return nil, err
 	}
 	b, err := os.ReadFile(secretFile)
 	if err != nil {
@@ -170,7 +175,7 @@ func newRelay(st *store.Store, url, secretFile string, clock func() time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	return &mirror.Relay{Store: st, URL: url, Secret: secret, Clock: clock}, nil
+	return &mirror.Relay{Store: st, URL: rawURL, Secret: secret, Clock: clock}, nil
 }
 
 // outboxRetry re-queues a dead message.

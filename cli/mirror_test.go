@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -99,5 +100,46 @@ func TestActAndDeliver(t *testing.T) {
 	}
 	if r := run(t, "", "outbox", "deliver", "--url", "ftp://x", "--secret-file", secret, "--data", dir); r.code != ExitUsage {
 		t.Fatalf("bad url: %+v", r)
+	}
+}
+
+// TestDeliverSecrets: outbox deliver refuses a secret file its group or
+// others may read or write (every such mode), and shows a delivery URL's
+// password and query values nowhere: not in a usage error, not with a
+// dead message, not in `outbox --json`.
+func TestDeliverSecrets(t *testing.T) {
+	dir := importFixtures(t)
+	if r := run(t, "", "act", "send-reset", "--account", "p001", "--reason", "incident", "--data", dir); r.code != 0 {
+		t.Fatalf("act: %+v", r)
+	}
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("0123456789abcdef0123\n"), 0o600)
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o660, 0o606, 0o610, 0o601} {
+		os.Chmod(secret, mode)
+		r := run(t, "", "outbox", "deliver", "--url", "http://127.0.0.1:1/", "--secret-file", secret, "--max-attempts", "1", "--data", dir)
+		if r.code != ExitFail || !containsAll(r.err, []string{secret, fmt.Sprintf("mode %#o", mode), "chmod 600 " + secret}) {
+			t.Errorf("secret file mode %#o: %+v, want the file, its mode and chmod 600", mode, r)
+		}
+	}
+	os.Chmod(secret, 0o400) // the owner's alone: taken
+	for _, url := range []string{"ftp://relay:hunter2@platform.example/?token=s3cr3t", "http://relay:hunter2@/?token=s3cr3t"} {
+		r := run(t, "", "outbox", "deliver", "--url", url, "--secret-file", secret, "--max-attempts", "1", "--data", dir)
+		if r.code != ExitUsage || strings.Contains(r.err, "hunter2") || strings.Contains(r.err, "s3cr3t") || !strings.Contains(r.err, "REDACTED") {
+			t.Errorf("bad URL %s: %+v", url, r)
+		}
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens there now: Go's error names the URL
+	url := strings.Replace(srv.URL, "http://", "http://relay:hunter2@", 1) + "/hook?token=s3cr3t"
+	r := run(t, "", "outbox", "deliver", "--url", url, "--secret-file", secret, "--max-attempts", "1", "--data", dir)
+	o := run(t, "", "outbox", "--json", "--data", dir)
+	l := run(t, "", "outbox", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.out, "token=REDACTED") || !strings.Contains(o.out, "token=REDACTED") {
+		t.Fatalf("deliver to a closed port: %+v\n%s", r, o.out)
+	}
+	for _, s := range []string{r.out, r.err, o.out, l.out} {
+		if strings.Contains(s, "hunter2") || strings.Contains(s, "s3cr3t") {
+			t.Errorf("the URL's secrets are shown: %s", s)
+		}
 	}
 }

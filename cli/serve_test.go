@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -237,5 +238,54 @@ func TestLogFormats(t *testing.T) {
 		if strings.Count(got, "\n") != 1 || !containsAll(got, tc.want) {
 			t.Errorf("%s: %q, want one line with %q", tc.format, got, tc.want)
 		}
+	}
+}
+
+// waitAny returns the first line of the log holding any of subs.
+func (l *serveLog) waitAny(t *testing.T, subs ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range l.all() {
+			for _, s := range subs {
+				if strings.Contains(line, s) {
+					return line
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the log never said any of %q; it has:\n%s", subs, strings.Join(l.all(), "\n"))
+	return ""
+}
+
+// TestServeDeliverToSecrets: serve logs --deliver-to without its
+// password or query values, and refuses a secret file its group or
+// others may read, naming the file, its mode and the fix, before it
+// serves anything.
+func TestServeDeliverToSecrets(t *testing.T) {
+	dir := importFixtures(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("0123456789abcdef0123\n"), 0o600)
+	to := "http://relay:hunter2@127.0.0.1:1/hook?token=s3cr3t"
+	cmd, log := startServe(t, "--data", dir, "--listen", "127.0.0.1:0", "--log-format", "json", "--deliver-to", to, "--secret-file", secret)
+	log.wait(t, "serving")
+	line := log.wait(t, "delivering the outbox")
+	if got, _ := line["to"].(string); got != "http://relay:REDACTED@127.0.0.1:1/hook?token=REDACTED" {
+		t.Errorf("logged to %q", got)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	log.wait(t, "shutting down")
+	for _, l := range log.all() {
+		if strings.Contains(l, "hunter2") || strings.Contains(l, "s3cr3t") {
+			t.Errorf("the log has the URL's secrets: %s", l)
+		}
+	}
+
+	os.Chmod(secret, 0o644)
+	_, log = startServe(t, "--data", dir, "--listen", "127.0.0.1:0", "--log-format", "json", "--deliver-to", to, "--secret-file", secret)
+	got := log.waitAny(t, "chmod 600", `"msg":"serving"`)
+	if !containsAll(got, []string{secret, "mode 0644", "chmod 600 " + secret}) {
+		t.Fatalf("a 0644 secret file: %q, want the file, its mode and chmod 600", got)
 	}
 }
