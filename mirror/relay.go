@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +31,8 @@ const (
 )
 
 // Relay delivers the outbox to the platform: each message POSTed as the
-// JSON `outbox --json` prints, signed with HMAC-SHA256, at least once,
+// JSON `outbox --json` prints, signed with HMAC-SHA256 with the time it
+// was sent (Sign, Verify), at least once,
 // one account's messages in the order they were queued; a failure that
 // may pass is retried with exponential backoff and jitter, a refusal or
 // too many attempts makes the message dead (rule S8).
@@ -85,12 +87,91 @@ func (r *Relay) defaults() {
 // target's 2xx would mark the message delivered.
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-// Sign is the signature header's value for body: sha256=HEX of the
-// HMAC-SHA256 under secret. The platform verifies it before acting.
-func Sign(secret, body []byte) string {
+// Sign is the signature header's value for body sent at: t=UNIX,v1=HEX,
+// HEX the HMAC-SHA256 under secret of "UNIX.BODY" (the shape Stripe's
+// webhooks use). The timestamp is signed with the body, so a captured
+// request cannot be replayed past the receiver's window (Verify), and
+// each attempt is signed afresh: a retry is not stale.
+func Sign(secret, body []byte, at time.Time) string {
+	t := strconv.FormatInt(at.Unix(), 10)
+	return "t=" + t + ",v1=" + hex.EncodeToString(mac(secret, t, body))
+}
+
+func mac(secret []byte, t string, body []byte) []byte {
 	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(t))
+	m.Write([]byte{'.'})
 	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
+}
+
+// DefaultWindow is how far a delivery's signed timestamp may be from the
+// receiver's clock, either way: replays older than this are refused, and
+// the two clocks may disagree by this much.
+const DefaultWindow = 5 * time.Minute
+
+// Errors of Verify.
+var (
+	ErrBadSignature = errors.New("bad signature")
+	ErrStale        = errors.New("signature timestamp outside the window")
+)
+
+// Verify is the receiver's check of a delivery (rule S8): header, the
+// X-Frontdoor-Signature value, must hold a t=UNIX and a v1=HEX that is
+// the HMAC-SHA256 of "UNIX.BODY" under secret (compared in constant
+// time; more than one v1 may come, while a secret is rotated), and UNIX
+// must be within window of now (0: DefaultWindow), past or future. Run
+// it on the raw body before reading it, then deduplicate on the key in
+// that body: within the window a replay is caught only by the key.
+func Verify(secret []byte, header string, body []byte, now time.Time, window time.Duration) error {
+	if window <= 0 {
+		window = DefaultWindow
+	}
+	var t string
+	var hasT bool
+	var sigs [][]byte
+	for part := range strings.SplitSeq(header, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: %q is not key=value", ErrBadSignature, trim(part))
+		case k == "t" && hasT:
+			return fmt.Errorf("%w: two timestamps", ErrBadSignature)
+		case k == "t":
+			t, hasT = v, true
+		case k == "v1":
+			if sig, err := hex.DecodeString(v); err == nil {
+				sigs = append(sigs, sig)
+			}
+		}
+	}
+	unix, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || t[0] == '+' || t[0] == '-' {
+		return fmt.Errorf("%w: no t=UNIX timestamp", ErrBadSignature)
+	}
+	if len(sigs) == 0 {
+		return fmt.Errorf("%w: no v1=HEX signature", ErrBadSignature)
+	}
+	want, match := mac(secret, t, body), false
+	for _, sig := range sigs {
+		match = hmac.Equal(sig, want) || match
+	}
+	if !match {
+		return ErrBadSignature
+	}
+	if d := now.Sub(time.Unix(unix, 0)); d > window || d < -window {
+		return fmt.Errorf("%w: signed at %s, %s from now (window %s)", ErrStale,
+			time.Unix(unix, 0).UTC().Format(time.RFC3339), d.Round(time.Second), window)
+	}
+	return nil
+}
+
+// trim cuts an attacker's text short for an error.
+func trim(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
 }
 
 // Pass tries every message due now once, and says when the next one
@@ -141,7 +222,7 @@ func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcom
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(HeaderKey, m.Key)
-	req.Header.Set(HeaderSignature, Sign(r.Secret, body))
+	req.Header.Set(HeaderSignature, Sign(r.Secret, body, r.Clock()))
 	resp, err := r.client.Do(req)
 	attempts := m.Attempts + 1
 	if err != nil { // timeout, connection refused: may pass

@@ -2,13 +2,18 @@ package mirror
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +26,7 @@ import (
 var secret = []byte("a shared secret of enough bytes")
 
 // platform is a scripted platform endpoint: it checks every delivery's
-// signature and key, answers from a script per message type, and records
+// signature (as a receiver does, with Verify) and key, answers from a script per message type, and records
 // what it took.
 type platform struct {
 	t      *testing.T
@@ -35,8 +40,8 @@ type platform struct {
 
 func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	if sig := r.Header.Get(HeaderSignature); sig != Sign(secret, body) {
-		p.t.Errorf("bad signature %q", sig)
+	if err := Verify(secret, r.Header.Get(HeaderSignature), body, time.Now(), DefaultWindow); err != nil {
+		p.t.Errorf("the receiver's check: %v", err)
 	}
 	var m store.OutboxMessage
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -501,5 +506,98 @@ func TestRelayKeepsNoURLSecrets(t *testing.T) {
 	reset := states(t, st)["acc_00001/"+model.ActSendReset]
 	if reset.State != store.OutboxDead || !strings.Contains(reset.LastError, "https://mover:REDACTED@elsewhere.example/hook?token=REDACTED") {
 		t.Fatalf("the redirect's error does not name its redacted Location: %+v", reset)
+	}
+}
+
+// A captured delivery cannot be replayed past the receiver's window: the
+// timestamp is signed with the body, so neither can be changed without
+// the secret, and each attempt is signed as it is sent, so a retry after
+// a long backoff is not stale.
+func TestRelaySignatureResistsReplay(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	queue(t, st, 1)
+	type capture struct {
+		sig  string
+		body []byte
+	}
+	var mu sync.Mutex
+	var got []capture
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, capture{r.Header.Get(HeaderSignature), body})
+		if len(got) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	sent := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	clock := sent
+	r := relay(st, srv.URL)
+	r.Clock = func() time.Time { return clock }
+	if _, _, err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clock = sent.Add(2 * time.Hour) // the retry falls due long after
+	if _, _, err := r.Pass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("%d attempts, want 2", len(got))
+	}
+	first, retry := got[0], got[1]
+	shape := regexp.MustCompile(`^t=[0-9]+,v1=[0-9a-f]{64}$`)
+	for _, c := range got {
+		if !shape.MatchString(c.sig) {
+			t.Fatalf("%s: %q is not t=UNIX,v1=HEX: a captured request replays forever", HeaderSignature, c.sig)
+		}
+	}
+	unix := func(at time.Time) string { return fmt.Sprint(at.Unix()) }
+	v1 := first.sig[strings.Index(first.sig, "v1="):]
+	for _, c := range []struct {
+		name   string
+		sig    string
+		body   []byte
+		secret []byte
+		now    time.Time
+		want   error
+	}{
+		{"as sent", first.sig, first.body, secret, sent, nil},
+		{"replayed within the window (the key dedups it)", first.sig, first.body, secret, sent.Add(4 * time.Minute), nil},
+		{"replayed after the window", first.sig, first.body, secret, sent.Add(DefaultWindow + time.Second), ErrStale},
+		{"replayed with the retry", first.sig, first.body, secret, clock, ErrStale},
+		{"from the future", first.sig, first.body, secret, sent.Add(-DefaultWindow - time.Second), ErrStale},
+		{"the retry, signed when sent", retry.sig, retry.body, secret, clock, nil},
+		{"its timestamp moved to now", "t=" + unix(clock) + "," + v1, first.body, secret, clock, ErrBadSignature},
+		{"its body changed", first.sig, append([]byte(" "), first.body...), secret, sent, ErrBadSignature},
+		{"another secret", first.sig, first.body, []byte("another secret of enough bytes"), sent, ErrBadSignature},
+		{"a second v1 while the secret is rotated", "t=" + unix(sent) + ",v1=00ff," + v1, first.body, secret, sent, nil},
+		{"the old body-only shape", "sha256=" + strings.TrimPrefix(v1, "v1="), first.body, secret, sent, ErrBadSignature},
+		{"no header", "", first.body, secret, sent, ErrBadSignature},
+		{"no timestamp", v1, first.body, secret, sent, ErrBadSignature},
+		{"no signature", "t=" + unix(sent), first.body, secret, sent, ErrBadSignature},
+		{"a signed timestamp", "t=+" + unix(sent) + "," + v1, first.body, secret, sent, ErrBadSignature},
+		{"two timestamps", "t=" + unix(sent) + ",t=" + unix(clock) + "," + v1, first.body, secret, sent, ErrBadSignature},
+	} {
+		if err := Verify(c.secret, c.sig, c.body, c.now, DefaultWindow); !errors.Is(err, c.want) || (err == nil) != (c.want == nil) {
+			t.Errorf("%s: Verify(%q) = %v, want %v", c.name, c.sig, err, c.want)
+		}
+	}
+}
+
+// Sign is what the README tells a receiver to compute: t=UNIX,v1= the
+// hex HMAC-SHA256 of UNIX, a dot and the body (checked here without
+// the package's own code).
+func TestSignIsTheDocumentedShape(t *testing.T) {
+	body := []byte(`{"id":1}`)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("1733040000." + string(body)))
+	want := "t=1733040000,v1=" + hex.EncodeToString(m.Sum(nil))
+	if got := Sign(secret, body, time.Unix(1733040000, 0)); got != want {
+		t.Fatalf("Sign = %q, want %q", got, want)
 	}
 }
