@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,16 +27,38 @@ import (
 var secret = []byte("a shared secret of enough bytes")
 
 // platform is a scripted platform endpoint: it checks every delivery's
-// signature (as a receiver does, with Verify) and key, answers from a script per message type, and records
+// signature (as a receiver does, with Verify) and key, answers from a
+// script per message type, and records the key of every attempt and
 // what it took.
 type platform struct {
 	t      *testing.T
 	mu     sync.Mutex
 	script map[string][]int // message type → statuses to answer in turn (then 200)
 	got    []store.OutboxMessage
-	keys   map[string]int
-	hang   time.Duration // answer this late (a timeout)
+	keys   map[string]int      // key → times taken (answered 2xx)
+	tries  map[uint64][]string // message id → the key of each attempt, failed ones too
+	hang   time.Duration       // answer this late (a timeout)
 	onPost func()
+}
+
+// oneKeyEach fails the test unless every message kept one key across all
+// its attempts, failed ones included, and at least one message was tried
+// more than once (else it proves nothing): the platform deduplicates on
+// the key, so a new key on a retry is a second command (rule S8).
+func (p *platform) oneKeyEach(t *testing.T) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	retried := false
+	for id, keys := range p.tries {
+		retried = retried || len(keys) > 1
+		if slices.ContainsFunc(keys, func(k string) bool { return k != keys[0] }) {
+			t.Errorf("message %d came under keys %q: its attempts cannot be deduplicated (rule S8)", id, keys)
+		}
+	}
+	if !retried {
+		t.Errorf("no message was tried twice: %v", p.tries)
+	}
 }
 
 func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +74,7 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.t.Errorf("Idempotency-Key %q, message key %q", k, m.Key)
 	}
 	p.mu.Lock()
+	p.tries[m.ID] = append(p.tries[m.ID], r.Header.Get(HeaderKey))
 	onPost := p.onPost
 	p.mu.Unlock()
 	if onPost != nil {
@@ -80,7 +104,7 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func newPlatform(t *testing.T, script map[string][]int) (*platform, *httptest.Server) {
-	p := &platform{t: t, script: script, keys: map[string]int{}}
+	p := &platform{t: t, script: script, keys: map[string]int{}, tries: map[uint64][]string{}}
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
 	return p, srv
@@ -152,6 +176,7 @@ func TestRelayDeliversSignedAndInOrder(t *testing.T) {
 			t.Errorf("key %s delivered %d times", k, n)
 		}
 	}
+	p.oneKeyEach(t)
 	msgs := states(t, st)
 	if len(p.got) != len(msgs) {
 		t.Fatalf("%d delivered of %d", len(p.got), len(msgs))
@@ -174,7 +199,7 @@ func TestRelayRetryAfter(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	queue(t, st, 1)
-	_, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {429}})
+	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {429}})
 	r := relay(st, srv.URL)
 	start := time.Now()
 	if err := r.Drain(context.Background()); err != nil {
@@ -186,6 +211,7 @@ func TestRelayRetryAfter(t *testing.T) {
 	if m := states(t, st)["acc_00001/"+model.ActLiftSuppression]; m.Attempts != 2 || m.State != store.OutboxDelivered {
 		t.Fatalf("%+v", m)
 	}
+	p.oneKeyEach(t)
 }
 
 func TestRelayDeadLetters(t *testing.T) {
@@ -193,7 +219,7 @@ func TestRelayDeadLetters(t *testing.T) {
 	defer st.Close()
 	queue(t, st, 2)
 	// a refusal is dead at once; the reset after it on the account still goes
-	_, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {400, 400}})
+	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {400, 400}})
 	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +244,7 @@ func TestRelayDeadLetters(t *testing.T) {
 	if m := states(t, st)["acc_00001/"+model.ActLiftSuppression]; m.State != store.OutboxDelivered {
 		t.Fatalf("after retry: %+v", m)
 	}
+	p.oneKeyEach(t) // the retried message kept its key
 }
 
 func TestRelayTimeoutsUntilDead(t *testing.T) {
@@ -233,6 +260,7 @@ func TestRelayTimeoutsUntilDead(t *testing.T) {
 	if m.State != store.OutboxDead || m.Attempts != 4 || m.LastStatus != 0 || m.LastError == "" {
 		t.Fatalf("timeouts did not end dead after 4 attempts: %+v", m)
 	}
+	p.oneKeyEach(t)
 }
 
 func TestRelayConnectionRefused(t *testing.T) {
@@ -253,7 +281,9 @@ func TestRelayConnectionRefused(t *testing.T) {
 }
 
 // kill -9 of a relay after it POSTed but before it recorded: the message
-// may go twice (same key), never be lost.
+// may go twice (same key), never be lost. Its first pass fails and is
+// recorded, so the keys of the attempts before the kill, in it and after
+// the restart are all compared (rule S8).
 const deliverEnv = "FRONTDOOR_DELIVER_CRASH"
 
 func TestDeliverCrashChild(t *testing.T) {
@@ -272,8 +302,8 @@ func TestKillDeliverMidway(t *testing.T) {
 	queue(t, st, 10)
 	want := len(states(t, st))
 	st.Close()
-	p, srv := newPlatform(t, nil)
-	fifth, killed := make(chan struct{}), make(chan struct{})
+	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: slices.Repeat([]int{503}, 10)})
+	fifteenth, killed := make(chan struct{}), make(chan struct{})
 	posts := 0
 	p.mu.Lock()
 	defer func() { p.mu.Lock(); p.onPost = nil; p.mu.Unlock() }()
@@ -282,8 +312,8 @@ func TestKillDeliverMidway(t *testing.T) {
 		posts++
 		n := posts
 		p.mu.Unlock()
-		if n == 5 {
-			close(fifth)
+		if n == 15 { // in the second pass: the ten lifts failed once
+			close(fifteenth)
 			<-killed // answer this POST only once the relay is dead
 		}
 	}
@@ -294,10 +324,10 @@ func TestKillDeliverMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-fifth:
-		cmd.Process.Kill() // SIGKILL while the fifth POST is in flight
+	case <-fifteenth:
+		cmd.Process.Kill() // SIGKILL while the fifteenth POST is in flight
 	case <-time.After(30 * time.Second):
-		t.Fatal("the relay never reached its fifth POST")
+		t.Fatal("the relay never reached its fifteenth POST")
 	}
 	close(killed)
 	if err := cmd.Wait(); err == nil {
@@ -309,9 +339,10 @@ func TestKillDeliverMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.keys) != want {
-		t.Fatalf("%d distinct messages reached the platform, want %d: one was lost", len(p.keys), want)
+	took := len(p.keys)
+	p.mu.Unlock()
+	if took != want {
+		t.Fatalf("%d distinct messages reached the platform, want %d: one was lost", took, want)
 	}
 	for _, m := range states(t, st) {
 		if m.State != store.OutboxDelivered {
@@ -321,6 +352,7 @@ func TestKillDeliverMidway(t *testing.T) {
 	if p, err := st.Check(); err != nil || len(p) > 0 {
 		t.Fatalf("check: %v %v", p, err)
 	}
+	p.oneKeyEach(t)
 }
 
 // Run, as `serve --deliver-to` runs it: a queued action is delivered at
@@ -358,6 +390,7 @@ func TestRelayRunDeliversAsActionsAreQueued(t *testing.T) {
 	if a := ms["acc_00001/"+model.ActSendReset].Attempts + ms["acc_00002/"+model.ActSendReset].Attempts; a != 3 {
 		t.Fatalf("the 503 was not retried once: %d attempts for two resets", a)
 	}
+	p.oneKeyEach(t)
 }
 
 // A redirect is never followed, whatever client the relay is given: its
@@ -599,5 +632,50 @@ func TestSignIsTheDocumentedShape(t *testing.T) {
 	want := "t=1733040000,v1=" + hex.EncodeToString(m.Sum(nil))
 	if got := Sign(secret, body, time.Unix(1733040000, 0)); got != want {
 		t.Fatalf("Sign = %q, want %q", got, want)
+	}
+}
+
+// One message keeps one key through failed attempts, a restart of the
+// relay, death and an operator's retry: the platform deduplicates on it
+// (rule S8). The clock moves a little each pass, so each retry is due.
+func TestRelayKeepsOneKeyAcrossAttempts(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	queue(t, st, 1)
+	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {503, 503, 400, 503}})
+	clock := time.Now()
+	pass := func(st *store.Store) {
+		t.Helper()
+		clock = clock.Add(30 * time.Second)
+		r := relay(st, srv.URL)
+		r.Clock = func() time.Time { return clock }
+		if _, _, err := r.Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pass(st) // 503
+	pass(st) // 503
+	st.Close()
+	st = openStore(t, dir) // the relay restarts
+	defer func() { st.Close() }()
+	pass(st) // 400: dead
+	lift := states(t, st)["acc_00001/"+model.ActLiftSuppression]
+	if lift.State != store.OutboxDead {
+		t.Fatalf("a 400 is not dead: %+v", lift)
+	}
+	if err := st.Retry(lift.ID, store.Actor{Name: "oncall", Role: model.RoleAdmin}, clock); err != nil {
+		t.Fatal(err)
+	}
+	pass(st) // 503
+	pass(st) // delivered
+	lift = states(t, st)["acc_00001/"+model.ActLiftSuppression]
+	if lift.State != store.OutboxDelivered {
+		t.Fatalf("not delivered: %+v", lift)
+	}
+	p.oneKeyEach(t)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if keys := p.tries[lift.ID]; len(keys) != 5 || keys[0] != lift.Key {
+		t.Fatalf("the lift was tried under %q, want 5 attempts under %q", keys, lift.Key)
 	}
 }
