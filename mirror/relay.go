@@ -237,7 +237,7 @@ func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcom
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 	case resp.StatusCode == http.StatusTooManyRequests:
 		o.Err = resp.Status
-		o.Retry = r.retryAt(attempts, retryAfter(resp.Header.Get("Retry-After"), r.Clock()))
+		o.Retry = r.retryAt(attempts, retryAfter(resp.Header.Get("Retry-After"), r.Clock(), r.MaxBackoff))
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		// a refusal, not a retry: the URL is wrong (the endpoint moved, or
 		// http:// where the platform wants https://) and every retry would
@@ -258,7 +258,7 @@ func (r *Relay) attempt(ctx context.Context, m store.OutboxMessage) store.Outcom
 
 // retryAt is when attempt number attempts+1 may go, or zero when there
 // may be none: exponential backoff with full jitter over its upper half,
-// at least what the platform asked for (Retry-After).
+// at least what the platform asked for (Retry-After, capped likewise).
 func (r *Relay) retryAt(attempts int, atLeast time.Duration) time.Time {
 	if attempts >= r.MaxAttempts {
 		return time.Time{}
@@ -271,13 +271,18 @@ func (r *Relay) retryAt(attempts int, atLeast time.Duration) time.Time {
 	return r.Clock().Add(max(d, atLeast))
 }
 
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+// retryAfter reads a Retry-After header, seconds or an HTTP date, at
+// most limit (MaxBackoff): a platform's "in a year" would park the
+// message, and `outbox deliver` waiting for it, for a year.
+func retryAfter(v string, now time.Time, limit time.Duration) time.Duration {
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
+		if s >= int64(limit/time.Second)+1 {
+			return limit // before multiplying: seconds past the limit may not fit a Duration
+		}
+		return min(time.Duration(s)*time.Second, limit)
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
+		return min(max(t.Sub(now), 0), limit)
 	}
 	return 0
 }

@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -38,6 +39,7 @@ type platform struct {
 	keys   map[string]int      // key → times taken (answered 2xx)
 	tries  map[uint64][]string // message id → the key of each attempt, failed ones too
 	hang   time.Duration       // answer this late (a timeout)
+	after  string              // a 429's Retry-After; "": 1
 	onPost func()
 }
 
@@ -85,14 +87,14 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s := p.script[m.Type]; len(s) > 0 {
 		status, p.script[m.Type] = s[0], s[1:]
 	}
-	hang := p.hang
+	hang, after := p.hang, cmp.Or(p.after, "1")
 	p.mu.Unlock()
 	if hang > 0 {
 		time.Sleep(hang)
 		return
 	}
 	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", after)
 	}
 	if status == http.StatusOK {
 		p.mu.Lock()
@@ -201,6 +203,7 @@ func TestRelayRetryAfter(t *testing.T) {
 	queue(t, st, 1)
 	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {429}})
 	r := relay(st, srv.URL)
+	r.MaxBackoff = 5 * time.Second // above the Retry-After, which it caps
 	start := time.Now()
 	if err := r.Drain(context.Background()); err != nil {
 		t.Fatal(err)
@@ -677,5 +680,37 @@ func TestRelayKeepsOneKeyAcrossAttempts(t *testing.T) {
 	defer p.mu.Unlock()
 	if keys := p.tries[lift.ID]; len(keys) != 5 || keys[0] != lift.Key {
 		t.Fatalf("the lift was tried under %q, want 5 attempts under %q", keys, lift.Key)
+	}
+}
+
+// A Retry-After past MaxBackoff, in seconds or as an HTTP date, waits
+// MaxBackoff: a platform's "in a year" does not park the message, or
+// Drain (outbox deliver) waiting for it, for a year.
+func TestRelayCapsRetryAfter(t *testing.T) {
+	clock := time.Now()
+	for _, after := range []string{"31536000", "9223372037", clock.Add(365 * 24 * time.Hour).UTC().Format(http.TimeFormat)} {
+		t.Run(after, func(t *testing.T) {
+			st := openStore(t, t.TempDir())
+			defer st.Close()
+			queue(t, st, 1)
+			p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {429}})
+			p.after = after
+			r := relay(st, srv.URL)
+			r.Clock = func() time.Time { return clock }
+			if _, _, err := r.Pass(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			m := states(t, st)["acc_00001/"+model.ActLiftSuppression]
+			if m.NextAttempt == nil || m.NextAttempt.Sub(clock) > r.MaxBackoff || m.NextAttempt.Before(clock) {
+				t.Fatalf("Retry-After: %s put the next attempt at %v (now %v, MaxBackoff %v)", after, m.NextAttempt, clock, r.MaxBackoff)
+			}
+			r.Clock = time.Now
+			if err := r.Drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if m := states(t, st)["acc_00001/"+model.ActLiftSuppression]; m.State != store.OutboxDelivered || m.Attempts != 2 {
+				t.Fatalf("%+v", m)
+			}
+		})
 	}
 }
