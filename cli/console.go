@@ -130,7 +130,7 @@ func runServe(c *ctx) error {
 	maxSession := c.fs.Duration("max-session", 12*time.Hour, "end any session after this long")
 	connRate := c.fs.Float64("conn-rate", fdssh.DefaultConnRate, "new connections a second per remote address (a floor behind one NAT address shares it)")
 	deliverTo := c.fs.String("deliver-to", "", "deliver the outbox to this URL continuously (rule S8)")
-	secretFile := c.fs.String("secret-file", "", "with --deliver-to: the file holding the shared signing secret")
+	secretFile := c.fs.String("secret-file", "", "with --deliver-to: the file holding the shared signing secret (mode 600)")
 	metricsAddr := c.fs.String("metrics", "", "serve Prometheus metrics on http://ADDR/metrics (a loopback address, e.g. 127.0.0.1:9464)")
 	metricsPublic := c.fs.Bool("metrics-public", false, "with --metrics: allow an address that is not loopback")
 	logFormat := c.fs.String("log-format", "text", "log format on stderr: text, json or logfmt")

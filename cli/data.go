@@ -291,7 +291,7 @@ func runOutbox(c *ctx) error {
 	all := c.fs.Bool("all", false, "include delivered messages")
 	asJSON := c.fs.Bool("json", false, "JSON array")
 	url := c.fs.String("url", "", "deliver: the platform's endpoint (http(s)://…)")
-	secretFile := c.fs.String("secret-file", "", "deliver: the file holding the shared signing secret")
+	secretFile := c.fs.String("secret-file", "", "deliver: the file holding the shared signing secret (mode 600)")
 	backoff := c.fs.Duration("backoff", time.Second, "deliver: the first retry's delay, doubled each time, with jitter")
 	attempts := c.fs.Int("max-attempts", 10, "deliver: attempts before a message is dead")
 	timeout := c.fs.Duration("timeout", 10*time.Second, "deliver: one attempt's time limit")
