@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"frontdoor/mirror"
 	"frontdoor/store"
 )
 
@@ -147,25 +148,8 @@ func unwrapURLError(err error) error {
 }
 
 // redactURL is raw without what may be secret: its user information and
-// its query's values.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(a URL that does not parse)"
-	}
-	if u.User != nil {
-		u.User = url.User("xxxxx")
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			q[k] = []string{"xxxxx"}
-		}
-		u.RawQuery = q.Encode()
-	}
-	u.Fragment, u.RawFragment = "", ""
-	return u.String()
-}
+// its query's values (mirror.RedactURL, the one redaction).
+func redactURL(raw string) string { return mirror.RedactURL(raw) }
 
 // insideDir: path is dir or under it, symbolic links resolved (path
 // itself may not exist yet).

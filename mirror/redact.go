@@ -9,22 +9,18 @@ import (
 // Redacted stands for a secret left out of a URL.
 const Redacted = "REDACTED"
 
-// RedactURL is a delivery URL as it may be logged, stored or printed:
-// the userinfo's password, or a user name without one (it is likely a
-// token), every query value, a query part that is not key=value, the
-// fragment and an opaque part become REDACTED. A URL that does not parse
-// is not shown at all: its secrets cannot be told from the rest.
+// RedactURL is a URL as it may be logged, stored or printed: its user
+// information (a password, or a user name that is a token), every query
+// value, a query part that is not key=value, the fragment and an opaque
+// part become REDACTED. A URL that does not parse is not shown at all:
+// its secrets cannot be told from the rest.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(a URL that does not parse)"
 	}
 	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), Redacted)
-		} else {
-			u.User = url.User(Redacted)
-		}
+		u.User = url.User(Redacted)
 	}
 	if u.Opaque != "" {
 		u.Opaque = Redacted

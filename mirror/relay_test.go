@@ -463,7 +463,7 @@ func TestRelayNeverFollowsRedirects(t *testing.T) {
 func TestRedactURL(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"https://platform.example/hook", "https://platform.example/hook"},
-		{"https://relay:hunter2@platform.example/hook", "https://relay:REDACTED@platform.example/hook"},
+		{"https://relay:hunter2@platform.example/hook", "https://REDACTED@platform.example/hook"},
 		{"https://tok3n@platform.example/hook", "https://REDACTED@platform.example/hook"},
 		{"https://platform.example/hook?token=s3cr3t&site=a", "https://platform.example/hook?token=REDACTED&site=REDACTED"},
 		{"https://platform.example/hook?s3cr3t", "https://platform.example/hook?REDACTED"},
@@ -540,7 +540,7 @@ func TestRelayKeepsNoURLSecrets(t *testing.T) {
 	}
 	mu.Unlock()
 	reset := states(t, st)["acc_00001/"+model.ActSendReset]
-	if reset.State != store.OutboxDead || !strings.Contains(reset.LastError, "https://mover:REDACTED@elsewhere.example/hook?token=REDACTED") {
+	if reset.State != store.OutboxDead || !strings.Contains(reset.LastError, "https://REDACTED@elsewhere.example/hook?token=REDACTED") {
 		t.Fatalf("the redirect's error does not name its redacted Location: %+v", reset)
 	}
 }
