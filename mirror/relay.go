@@ -32,15 +32,15 @@ const (
 
 // Relay delivers the outbox to the platform: each message POSTed as the
 // JSON `outbox --json` prints, signed with HMAC-SHA256 with the time it
-// was sent (Sign, Verify), at least once,
-// one account's messages in the order they were queued; a failure that
-// may pass is retried with exponential backoff and jitter, a refusal or
-// too many attempts makes the message dead (rule S8).
+// was sent (Sign, Verify), at least once, one account's messages in the
+// order they were queued; a failure that may pass is retried with
+// exponential backoff and jitter, a refusal (a redirect too) or too many
+// attempts makes the message dead (rule S8).
 type Relay struct {
 	Store       *store.Store
 	URL         string
 	Secret      []byte
-	Client      *http.Client  // nil: one with Timeout; never followed through a redirect
+	Client      *http.Client  // nil: one with Timeout; either way its redirects are not followed
 	Timeout     time.Duration // per attempt; 0: 10 s
 	Backoff     time.Duration // first retry delay; 0: 1 s
 	MaxBackoff  time.Duration // 0: 5 min
@@ -97,6 +97,7 @@ func Sign(secret, body []byte, at time.Time) string {
 	return "t=" + t + ",v1=" + hex.EncodeToString(mac(secret, t, body))
 }
 
+// mac is the HMAC-SHA256 under secret of t, a dot and body.
 func mac(secret []byte, t string, body []byte) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(t))
@@ -121,7 +122,7 @@ var (
 // the HMAC-SHA256 of "UNIX.BODY" under secret (compared in constant
 // time; more than one v1 may come, while a secret is rotated), and UNIX
 // must be within window of now (0: DefaultWindow), past or future. Run
-// it on the raw body before reading it, then deduplicate on the key in
+// it on the raw body before acting on it, then deduplicate on the key in
 // that body: within the window a replay is caught only by the key.
 func Verify(secret []byte, header string, body []byte, now time.Time, window time.Duration) error {
 	if window <= 0 {
@@ -276,10 +277,10 @@ func (r *Relay) retryAt(attempts int, atLeast time.Duration) time.Time {
 // message, and `outbox deliver` waiting for it, for a year.
 func retryAfter(v string, now time.Time, limit time.Duration) time.Duration {
 	if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-		if s >= int64(limit/time.Second)+1 {
-			return limit // before multiplying: seconds past the limit may not fit a Duration
+		if s > int64(limit/time.Second) {
+			return limit // before multiplying: so many seconds may not fit a Duration
 		}
-		return min(time.Duration(s)*time.Second, limit)
+		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return min(max(t.Sub(now), 0), limit)
