@@ -177,14 +177,19 @@ type ctx struct {
 	out, errOut *tui.SafeWriter // io.Out and io.Err
 	dataDir     string
 	auditKey    string // --audit-key: "" is the data directory's
-	st          *store.Store
-	fs          *flag.FlagSet
-	args        []string // positional arguments
-	shared      bool     // st belongs to a server: do not close it
-	inUse       error    // why the store could not be opened here
-	sessions    Sessions // the server's sessions, for a forwarded command
-	ctx         context.Context
-	rawErr      io.Writer // the caller's stderr, for a progress line
+	storeURL    string // --store: "" is the bbolt file in the data directory
+	storeTLS    [3]string
+	// frontEnd: open an etcd store as a front end does (serve): reads
+	// from a local index in the data directory, kept current by a watch
+	frontEnd bool
+	st       *store.Store
+	fs       *flag.FlagSet
+	args     []string // positional arguments
+	shared   bool     // st belongs to a server: do not close it
+	inUse    error    // why the store could not be opened here
+	sessions Sessions // the server's sessions, for a forwarded command
+	ctx      context.Context
+	rawErr   io.Writer // the caller's stderr, for a progress line
 }
 
 // context is the run's: cancelled by SIGINT or SIGTERM on the command
@@ -243,7 +248,7 @@ func defaultData() string {
 }
 
 // storeFlagNames are the flags storeFlags registers, each with a value.
-var storeFlagNames = []string{"data", "audit-key"}
+var storeFlagNames = []string{"data", "audit-key", "store", "store-cacert", "store-cert", "store-key"}
 
 // storeFlags registers the flags that say where a store's parts are, the
 // same for every command and the console: this is the one place to add
@@ -251,13 +256,19 @@ var storeFlagNames = []string{"data", "audit-key"}
 // them: it runs on the server's store, with the server's key.
 func (c *ctx) storeFlags(fs *flag.FlagSet) {
 	if c.shared {
-		fs.String("data", "", "data directory")
-		fs.String("audit-key", "", "audit key file")
+		for _, name := range storeFlagNames {
+			fs.String(name, "", "the server's")
+		}
 		return
 	}
 	fs.StringVar(&c.dataDir, "data", defaultData(), "data directory")
 	fs.StringVar(&c.auditKey, "audit-key", os.Getenv("FRONTDOOR_AUDIT_KEY"),
 		"the audit key's file (default DATA/"+store.KeyFile+", or $FRONTDOOR_AUDIT_KEY): kept off the data directory, someone with the data alone cannot re-seal the audit trail")
+	fs.StringVar(&c.storeURL, "store", os.Getenv("FRONTDOOR_STORE"),
+		"where the store is: etcd://H1:2379,H2:2379,H3:2379[/PREFIX] (or $FRONTDOOR_STORE); default the bbolt file in --data")
+	fs.StringVar(&c.storeTLS[0], "store-cacert", "", "the etcd cluster's CA certificate (PEM)")
+	fs.StringVar(&c.storeTLS[1], "store-cert", "", "this client's certificate for the etcd cluster (PEM)")
+	fs.StringVar(&c.storeTLS[2], "store-key", "", "that certificate's key (PEM)")
 }
 
 // storeOptions is where the store's parts are, from the store flags.
@@ -324,16 +335,23 @@ func (c *ctx) parse() error {
 
 // store opens the store once, creating it if there is none (the
 // commands that write: import, user add, serve).
-func (c *ctx) store() (*store.Store, error) { return c.open(store.OpenWith) }
+func (c *ctx) store() (*store.Store, error) { return c.open(false) }
 
 // existingStore opens the store once; there must be one at --data (the
 // commands that only read: a mistyped --data must not answer "no account"
 // from a new, empty store).
-func (c *ctx) existingStore() (*store.Store, error) { return c.open(store.OpenExistingWith) }
+func (c *ctx) existingStore() (*store.Store, error) { return c.open(true) }
 
-func (c *ctx) open(open func(string, store.Options) (*store.Store, error)) (*store.Store, error) {
+func (c *ctx) open(existing bool) (*store.Store, error) {
 	if c.st != nil {
 		return c.st, nil
+	}
+	if c.storeURL != "" && !c.shared {
+		return c.openCluster(existing)
+	}
+	open := store.OpenWith
+	if existing {
+		open = store.OpenExistingWith
 	}
 	// a server holding the store answers on its socket: forward at once
 	// rather than wait out the store's lock timeout first (a forwarded

@@ -182,10 +182,12 @@ func runServe(c *ctx) error {
 			return err
 		}
 	}
+	c.frontEnd = true // on a cluster: a local index, kept current by a watch
 	st, err := c.store()
 	if err != nil {
 		return err
 	}
+	logger.Info("store", "on", st.Describe())
 	warnKeyBeside(logger, c.dataDir, st.KeyPath())
 	// practices make their sandboxes in the data directory, which this
 	// server holds alone; a crash's leftovers go now
@@ -255,7 +257,7 @@ func runServe(c *ctx) error {
 		defer stop()
 		logger.Info("metrics", "url", "http://"+bound+"/metrics")
 	}
-	logger.Info("serving", "addr", srv.Addr(), "store", st.Path(), "host_key", srv.HostKeyFingerprint())
+	logger.Info("serving", "addr", srv.Addr(), "store", st.Describe(), "host_key", srv.HostKeyFingerprint())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)

@@ -17,7 +17,7 @@ import (
 // runSync applies the platform's change stream (DOMAIN §8).
 func runSync(c *ctx) error {
 	follow := c.fs.Bool("follow", false, "at the end of FILE wait for more, like tail -f (until interrupted)")
-	batch := c.fs.Int("batch", 20000, "events applied per transaction")
+	batch := c.fs.Int("batch", 0, "events applied per transaction (default: the store's: 20000 on bbolt, a few on etcd)")
 	if err := c.parse(); err != nil {
 		return err
 	}

@@ -55,6 +55,9 @@ type SyncOptions struct {
 // before it are applied and the error names file, line and seq.
 func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ store.SyncCounts, err error) {
 	if o.Batch <= 0 {
+		o.Batch = st.Limits().BulkBatch // bbolt: 20000; etcd: a handful (its transactions are small)
+	}
+	if o.Batch <= 0 {
 		o.Batch = 20000
 	}
 	if o.Idle <= 0 {

@@ -66,3 +66,18 @@ func (h *hub) send(set map[chan string]struct{}, v string) {
 		}
 	}
 }
+
+// Changed tells the subscribers of a change another writer made (a
+// front end's watch of a cluster store): an account's screen reloads, a
+// user's sessions are checked again, a relay wakes for a queued message.
+// The store's own writes are told as they commit.
+func (s *Store) Changed(bucket string, key []byte) {
+	switch bucket {
+	case bAccounts:
+		s.hub.publish(string(key))
+	case bUsers:
+		s.hub.publishUser(string(key))
+	case bOutbox:
+		s.hub.publishQueued()
+	}
+}

@@ -117,6 +117,22 @@ func OpenFile(path, keyPath string) (*Store, error) {
 // over: Close closes it.
 func OpenBackend(kv KV, keyPath string) (*Store, error) { return openKV(kv, "", keyPath) }
 
+// OpenBackendExisting is OpenBackend for a store that must be there
+// already (a read command: a mistyped prefix must not answer from a new,
+// empty store). Without one it closes kv and returns ErrNoStore.
+func OpenBackendExisting(kv KV, keyPath string) (*Store, error) {
+	var there bool
+	err := kv.View(func(tx Tx) error { there = tx.Get(bMeta, []byte("schema")) != nil; return nil })
+	if err == nil && !there {
+		err = ErrNoStore
+	}
+	if err != nil {
+		kv.Close()
+		return nil, err
+	}
+	return openKV(kv, "", keyPath)
+}
+
 // openKV opens the store on kv; path is its file, if it has one.
 func openKV(kv KV, path, keyPath string) (*Store, error) {
 	s := &Store{kv: kv, path: path, keyPath: keyPath, hub: newHub()}

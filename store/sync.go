@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"frontdoor/model"
+	"frontdoor/store/backend"
 )
 
 // Snapshot is one event of the platform's change stream (DOMAIN §8): the
@@ -74,6 +76,29 @@ func (s *Store) Checkpoint() uint64 {
 // must come in rising seq order (the reader refuses any other), or in
 // SortByAccount's order. A demo store takes none.
 func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error) {
+	c, err := s.applySnapshots(evs, now)
+	if errors.Is(err, backend.ErrTxTooLarge) && len(evs) > 1 {
+		// larger than the backend takes in one transaction (etcd: 128
+		// writes): in halves, in stream order, each with its own
+		// checkpoint, so a crash between them skips no event (rule S1)
+		bySeq := slices.Clone(evs)
+		slices.SortStableFunc(bySeq, func(a, b Snapshot) int { return cmp.Compare(a.Seq, b.Seq) })
+		half := len(bySeq) / 2
+		c, err = s.ApplySnapshots(bySeq[:half], now)
+		if err == nil {
+			var d SyncCounts
+			d, err = s.ApplySnapshots(bySeq[half:], now)
+			c.Add(d)
+		}
+	}
+	return c, err
+}
+
+// Limits are the backend's bounds on one transaction: a bulk writer
+// sizes its batches by them.
+func (s *Store) Limits() backend.Limits { return s.kv.Limits() }
+
+func (s *Store) applySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error) {
 	if err := s.RefuseIfDemo(); err != nil {
 		return SyncCounts{}, err
 	}

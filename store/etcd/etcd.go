@@ -31,8 +31,9 @@ const (
 	DefaultMaxOps   = 128
 	DefaultMaxBytes = 1 << 20
 	// bulkBatch: change-stream events a sync puts in one transaction;
-	// each writes a record and a few index keys.
-	bulkBatch = 16
+	// each writes its record and a few index keys (a name's tokens, an
+	// email, a phone twice), and a larger batch is split in halves.
+	bulkBatch = 8
 	// scanPage is how many keys one range read of a scan fetches.
 	scanPage = 1000
 	// tries is how often Update runs its function before ErrConflict.
@@ -157,6 +158,15 @@ func (k *KV) wrap(err error) error {
 	return fmt.Errorf("%s: %w: %v", k.desc, known, err)
 }
 
+// present is a stored value as Get gives it: an empty one is not nil,
+// which means absent (gRPC decodes an empty value as nil).
+func present(v []byte) []byte {
+	if v == nil {
+		return []byte{}
+	}
+	return v
+}
+
 // remote reads from the cluster, every read at the revision of the first.
 type remote struct {
 	kv    *KV
@@ -191,7 +201,7 @@ func (r *remote) get(key string) ([]byte, int64, error) {
 	if err != nil || len(resp.Kvs) == 0 {
 		return nil, 0, err
 	}
-	return resp.Kvs[0].Value, resp.Kvs[0].ModRevision, nil
+	return present(resp.Kvs[0].Value), resp.Kvs[0].ModRevision, nil
 }
 
 func (r *remote) revision() (int64, error) {
@@ -216,7 +226,7 @@ func (r *remote) scan(start, end string, reverse bool, fn func(k string, v []byt
 			return err
 		}
 		for _, kv := range resp.Kvs {
-			if more, err := fn(string(kv.Key), kv.Value); err != nil || !more {
+			if more, err := fn(string(kv.Key), present(kv.Value)); err != nil || !more {
 				return err
 			}
 		}

@@ -1,7 +1,6 @@
 package etcd
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -95,7 +94,7 @@ func (t *tx) Put(bucket string, key, value []byte) error {
 	}
 	k := t.kv.DataKey(bucket, key)
 	delete(t.w.dels, k)
-	t.w.puts[k] = bytes.Clone(value)
+	t.w.puts[k] = append([]byte{}, value...) // never nil: an empty value is there
 	return nil
 }
 

@@ -80,6 +80,23 @@ func getPutDelete(t *testing.T, kv backend.KV) {
 	if absent != nil {
 		t.Fatalf("an absent key reads %q, want nil", absent)
 	}
+	// an empty value is there (an index entry holds nothing but its key)
+	must(t, kv.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("empty"), nil) }))
+	var empty []byte
+	var scanned int
+	must(t, kv.View(func(tx backend.Tx) error {
+		empty = tx.Get("a", []byte("empty"))
+		return tx.Scan("a", []byte("empty"), func(k, v []byte) (bool, error) {
+			if v == nil {
+				return false, fmt.Errorf("scan gives %q an absent value", k)
+			}
+			scanned++
+			return true, nil
+		})
+	}))
+	if empty == nil || len(empty) != 0 || scanned != 1 {
+		t.Fatalf("an empty value reads %v (nil: absent), scanned %d", empty, scanned)
+	}
 }
 
 // binary keys (sequence numbers) and prefixes that are each other's
