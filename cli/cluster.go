@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"frontdoor/store"
 	"frontdoor/store/backend"
@@ -53,7 +52,7 @@ func (c *ctx) openCluster(existing bool) (*store.Store, error) {
 		cached, err := etcd.OpenCached(remote, filepath.Join(c.dataDir, IndexFile), func(keys []string) {
 			if st != nil {
 				for _, k := range keys {
-					if bucket, key, ok := splitKey(remote.Prefix(), k); ok {
+					if bucket, key, ok := etcd.SplitKey(remote.Prefix(), k); ok {
 						st.Changed(bucket, key)
 					}
 				}
@@ -81,16 +80,6 @@ func (c *ctx) openCluster(existing bool) (*store.Store, error) {
 	}
 	c.st = st
 	return st, nil
-}
-
-// splitKey reads PREFIX b/BUCKET/KEY.
-func splitKey(prefix, k string) (bucket string, key []byte, ok bool) {
-	rest, ok := strings.CutPrefix(k, prefix+"b/")
-	if !ok {
-		return "", nil, false
-	}
-	bucket, key0, ok := strings.Cut(rest, "/")
-	return bucket, []byte(key0), ok
 }
 
 var _ backend.KV = (*etcd.Cached)(nil)

@@ -26,6 +26,7 @@ const addressSpaceEnv = "FRONTDOOR_ADDRESS_SPACE_DIR"
 // 3.8 GB, and practice sandboxes and sync failed with "cannot allocate
 // memory").
 func TestStoresFitACappedAddressSpace(t *testing.T) {
+	boltOnly(t)
 	if runtime.GOOS != "linux" {
 		t.Skip("ulimit -v is read as Linux reads it")
 	}

@@ -279,6 +279,7 @@ func TestImportWhileOthersWrite(t *testing.T) {
 // TestRebuildLeavesNoTemporaries: the run files are unlinked at once,
 // and the new store file is renamed into place.
 func TestRebuildLeavesNoTemporaries(t *testing.T) {
+	boltOnly(t)
 	smallSort(t)
 	s, dir := openTemp(t)
 	if _, err := s.Import(strings.NewReader(reversed(2000)), "a.jsonl", root, now); err != nil {

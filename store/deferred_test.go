@@ -140,6 +140,7 @@ func noMarker(t *testing.T, dir string) {
 // file's growth did, opening after the reboot gives exactly the durable
 // point's store, checked whole; the stream resumes from its checkpoint.
 func TestDeferralSurvivesAMachineCrash(t *testing.T) {
+	boltOnly(t)
 	dir, st, s, d := deferring(t, 3, 300)
 	s.apply(t, st, span(0, 150), 2)
 	s.apply(t, st, span(300, 400), 1)
@@ -208,6 +209,7 @@ func TestDeferralSurvivesAMachineCrash(t *testing.T) {
 // kill -9 of the process (the same boot): the kernel has every commit,
 // so the store is the last one, not the durable point's.
 func TestDeferralAfterAProcessCrashKeepsEverything(t *testing.T) {
+	boltOnly(t)
 	dir, st, s, _ := deferring(t, 4, 200)
 	s.apply(t, st, span(0, 200), 2)
 	path := filepath.Join(dir, FileName)
@@ -249,6 +251,7 @@ func freelistOf(t *testing.T, path string, page int) uint64 {
 // a tenth of a commit); End writes it, so the next open need not rebuild
 // it by reading the whole file.
 func TestDeferralWritesTheFreeListAtTheEnd(t *testing.T) {
+	boltOnly(t)
 	dir, st, s, d := deferring(t, 6, 100)
 	path := filepath.Join(dir, FileName)
 	if freelistOf(t, path, state(d).PageSize) == noFreelist {

@@ -475,18 +475,19 @@ func (s *Store) ExportProgress(w io.Writer, progress func(n int)) (int, error) {
 }
 
 // ErrNoBulkImport: the backend cannot put an import in place all at once.
-var ErrNoBulkImport = errors.New("this store cannot take an import all at once: import into a bbolt store and `frontdoor migrate --to` this one")
+var ErrNoBulkImport = errors.New("this store cannot take an import all at once")
 
 // SeedDemo fills an empty store with the demo accounts and marks it as a
 // demo store (the header shows DEMO).
 func (s *Store) SeedDemo(accs []model.Account, now time.Time) error {
-	return s.kv.Update(func(tx Tx) error {
-		empty := true
-		_ = tx.Scan(bAccounts, nil, func(_, _ []byte) (bool, error) { empty = false; return false, nil })
-		if !empty {
+	seed := func(tx Tx, empty Tx, spill func() error) error {
+		if !bucketEmpty(empty, bAccounts) {
 			return nil
 		}
 		for _, a := range accs {
+			if err := spill(); err != nil {
+				return err
+			}
 			if err := putRecord(tx, Record{Version: 1, UpdatedBy: "demo", UpdatedAt: now, Account: a, Demo: true}); err != nil {
 				return err
 			}
@@ -502,7 +503,17 @@ func (s *Store) SeedDemo(accs []model.Account, now time.Time) error {
 			return err
 		}
 		return tx.Put(bMeta, []byte("demo_anchor"), []byte(now.UTC().Format(time.RFC3339)))
-	})
+	}
+	if s.kv.Limits().MaxOps == 0 { // one transaction holds it all
+		return s.kv.Update(func(tx Tx) error { return seed(tx, tx, func() error { return nil }) })
+	}
+	// a store whose transactions are small (etcd): all at once, as an
+	// import is put in place
+	rb, ok := s.kv.(backend.Rebuilder)
+	if !ok {
+		return fmt.Errorf("seed the demo into %s: %w", s.kv.Describe(), ErrNoBulkImport)
+	}
+	return rb.Rebuild(0, func(tx BulkTx) error { return seed(tx, tx.Before(), tx.Spill) })
 }
 
 // ErrDemoStore: a store that began as the demo never takes real data.

@@ -54,6 +54,7 @@ var aheadNow = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 // byte, what the writer alone gives, and are used when nothing wrote
 // their accounts in between.
 func TestReadAheadWritesWhatTheWriterWould(t *testing.T) {
+	boltOnly(t)
 	plain, _ := openTemp(t)
 	ahead, _ := openTemp(t)
 	ps, as := &stream{gen: gen.New(8)}, &stream{gen: gen.New(8)}
@@ -144,6 +145,7 @@ func TestReadAheadNotTrustedAfterAnotherWrite(t *testing.T) {
 // that batch wrote are read again (a duplicate of it stays a duplicate,
 // rule S2); the others are used as read.
 func TestReadAheadAcrossSyncCommits(t *testing.T) {
+	boltOnly(t)
 	st, _ := openTemp(t)
 	s := &stream{gen: gen.New(10)}
 	s.apply(t, st, span(0, 10), 1)

@@ -67,6 +67,7 @@ func mustCheck(t *testing.T, s *Store) {
 }
 
 func TestFileModeAndInUse(t *testing.T) {
+	boltOnly(t)
 	s, dir := openTemp(t)
 	st, err := os.Stat(s.Path())
 	if err != nil {
@@ -287,6 +288,7 @@ func TestAuditChain(t *testing.T) {
 }
 
 func TestBackupIsHotAndChecks(t *testing.T) {
+	boltOnly(t)
 	s, _ := openTemp(t)
 	s.Import(strings.NewReader(lines(50)), "a", root, now)
 	dst := filepath.Join(t.TempDir(), "copy.db")
@@ -553,6 +555,7 @@ func TestCrashHalfwayThroughImportWrite(t *testing.T) {
 // with its new file complete but not yet renamed, leaves the store as it
 // was; the copy it left (PHI) is gone at the next open.
 func TestCrashBeforeImportSwap(t *testing.T) {
+	boltOnly(t)
 	dir := t.TempDir()
 	s, err := Open(dir)
 	if err != nil {

@@ -253,6 +253,7 @@ func TestTheAuditKeyStaysOutsideAndMustMatch(t *testing.T) {
 // as legacy is an operator's command, and check then says, every run,
 // that those entries are not keyed.
 func TestForgedLegacyChainIsNotSealedOnOpen(t *testing.T) {
+	boltOnly(t)
 	s, dir := trail(t, 3)
 	es := entries(t, s)
 	rewrite(t, s, es[:len(es)-1], func(e AuditEntry) string { return e.digest(nil) })
@@ -405,6 +406,7 @@ func TestDemoStoreTakesNoRealDataAndRetimesOnlyDemo(t *testing.T) {
 }
 
 func TestCrashMidBackup(t *testing.T) {
+	boltOnly(t)
 	dir := t.TempDir()
 	s, err := Open(dir)
 	if err != nil {

@@ -2,8 +2,12 @@
 // and values (package backend) kept in an etcd v3 cluster (Raft), so
 // several front ends share one store and survive the loss of a machine.
 //
-// Keys live under a prefix (two installations can share a cluster):
-// PREFIX b/BUCKET/KEY for data, PREFIX s/BUCKET for a bucket's sequence.
+// Keys live under a prefix (two installations can share a cluster), in
+// a generation: PREFIX gN/BUCKET/KEY for data, PREFIX gN/~seq/BUCKET for
+// a bucket's sequence, and PREFIX gen names the generation in use (none:
+// 0). An import writes a new generation beside the one in use and
+// switches to it in one Txn (Rebuild): readers see the old store or the
+// whole new one, never half an import.
 // A transaction reads at one revision and buffers its writes; commit is
 // one etcd Txn guarded by what it read — every key's mod revision (an
 // absent key's create revision 0) and, for a scanned range, no key in it
@@ -16,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,12 +75,28 @@ func (k *KV) Limits() backend.Limits { return k.limits }
 func (k *KV) Describe() string       { return k.desc }
 func (k *KV) Close() error           { return k.cli.Close() }
 
-// DataKey is where bucket's key lives in etcd.
-func (k *KV) DataKey(bucket string, key []byte) string {
-	return k.prefix + "b/" + bucket + "/" + string(key)
-}
+// genKey names the generation in use.
+func (k *KV) genKey() string { return k.prefix + "gen" }
 
-func (k *KV) seqKey(bucket string) string { return k.prefix + "s/" + bucket }
+// genPrefix is where generation gen's keys begin.
+func (k *KV) genPrefix(gen uint64) string { return k.prefix + "g" + strconv.FormatUint(gen, 10) + "/" }
+
+// SplitKey reads an etcd key of the store under prefix: its bucket and
+// key (a watch's change notices name etcd keys).
+func SplitKey(prefix, k string) (bucket string, key []byte, ok bool) {
+	rest, ok := strings.CutPrefix(k, prefix+"g")
+	if !ok {
+		return "", nil, false
+	}
+	if _, rest, ok = strings.Cut(rest, "/"); !ok {
+		return "", nil, false
+	}
+	bucket, key0, ok := strings.Cut(rest, "/")
+	if !ok || strings.HasPrefix(bucket, "~") {
+		return "", nil, false
+	}
+	return bucket, []byte(key0), true
+}
 
 func (k *KV) View(fn func(backend.Tx) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
@@ -117,6 +138,11 @@ func (k *KV) update(fn func(backend.Tx) error, open func(context.Context) (reade
 			return nil
 		case errors.Is(err, errRetry):
 			last = err
+			if held, werr := k.waitForImport(); werr != nil {
+				return k.wrap(werr)
+			} else if held {
+				continue // the import is in place: run again on it
+			}
 			// a short, growing, jittered wait: writers that collided
 			// come back apart
 			d := time.Duration(1+try) * time.Millisecond
@@ -206,7 +232,7 @@ func (r *remote) get(key string) ([]byte, int64, error) {
 
 func (r *remote) revision() (int64, error) {
 	if r.rev == 0 {
-		if _, err := r.fetch(r.kv.prefix + "s/"); err != nil {
+		if _, err := r.fetch(r.kv.genKey()); err != nil {
 			return 0, err
 		}
 	}

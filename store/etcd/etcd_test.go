@@ -91,7 +91,7 @@ func TestFrontEndsSeeEachOther(t *testing.T) {
 	}
 	select {
 	case k := <-changes:
-		if k != "/fe/b/a/acc_1" {
+		if k != "/fe/g0/a/acc_1" {
 			t.Fatalf("B was told of %q", k)
 		}
 	case <-time.After(5 * time.Second):
@@ -144,7 +144,7 @@ func TestIndexRefillsAfterCompactionAndCrash(t *testing.T) {
 	var last *clientv3.PutResponse
 	for i := range 20 {
 		var err error
-		if last, err = cli.Put(context.Background(), fmt.Sprintf("/cp/b/a/k%02d", i), "v"); err != nil {
+		if last, err = cli.Put(context.Background(), fmt.Sprintf("/cp/g0/a/k%02d", i), "v"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,10 +171,10 @@ func TestIndexRefillsAfterCompactionAndCrash(t *testing.T) {
 	<-b.done
 	// what a torn index might hold: a key the cluster never had
 	b.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bIndex).Put([]byte("b/a/torn"), indexValue(&mvccpb.KeyValue{Value: []byte("v")}))
+		return tx.Bucket(bIndex).Put([]byte("g0/a/torn"), indexValue(&mvccpb.KeyValue{Value: []byte("v")}))
 	})
 	b.db.Close()
-	cli.Put(context.Background(), "/cp/b/a/k99", "v")
+	cli.Put(context.Background(), "/cp/g0/a/k99", "v")
 	b = frontEnd(t, c, "/cp/", path, nil)
 	defer b.Close()
 	if n := count(b); n != 21 {

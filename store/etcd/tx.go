@@ -44,7 +44,42 @@ type tx struct {
 	r   reader
 	w   *writes // nil in a View
 	err error   // the first error Get or ID met (fail)
+	// gen is the generation's key prefix, read from the pointer the
+	// first time a key is named (and guarded: a write to a generation
+	// an import has since replaced runs again on the new one); set
+	// ahead for a rebuild's own generation
+	gen string
 }
+
+// prefix is the generation's key prefix ("" with t.err set).
+func (t *tx) prefix() string {
+	if t.gen != "" || t.err != nil {
+		return t.gen
+	}
+	v, mod, err := t.r.get(t.kv.genKey())
+	if err != nil {
+		t.fail(err)
+		return ""
+	}
+	var n uint64
+	if v != nil {
+		if n, err = strconv.ParseUint(string(v), 10, 64); err != nil {
+			t.fail(fmt.Errorf("%s: generation %q: %w", t.kv.desc, v, err))
+			return ""
+		}
+	}
+	if t.w != nil {
+		t.w.reads[t.kv.genKey()] = mod
+	}
+	t.gen = t.kv.genPrefix(n)
+	return t.gen
+}
+
+func (t *tx) dataKey(bucket string, key []byte) string {
+	return t.prefix() + bucket + "/" + string(key)
+}
+
+func (t *tx) seqKey(bucket string) string { return t.prefix() + "~seq/" + bucket }
 
 // run runs fn; an error a method without an error result met outranks
 // whatever fn decided from the nil it was given.
@@ -63,7 +98,7 @@ func (t *tx) fail(err error) {
 }
 
 func (t *tx) Get(bucket string, key []byte) []byte {
-	k := t.kv.DataKey(bucket, key)
+	k := t.dataKey(bucket, key)
 	if t.w != nil {
 		if v, ok := t.w.puts[k]; ok {
 			return v
@@ -92,7 +127,10 @@ func (t *tx) Put(bucket string, key, value []byte) error {
 	if t.w == nil {
 		return fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
 	}
-	k := t.kv.DataKey(bucket, key)
+	k := t.dataKey(bucket, key)
+	if t.err != nil {
+		return t.err
+	}
 	delete(t.w.dels, k)
 	t.w.puts[k] = append([]byte{}, value...) // never nil: an empty value is there
 	return nil
@@ -102,19 +140,22 @@ func (t *tx) Delete(bucket string, key []byte) error {
 	if t.w == nil {
 		return fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
 	}
-	k := t.kv.DataKey(bucket, key)
+	k := t.dataKey(bucket, key)
+	if t.err != nil {
+		return t.err
+	}
 	delete(t.w.puts, k)
 	t.w.dels[k] = true
 	return nil
 }
 
 func (t *tx) Scan(bucket string, prefix []byte, fn func(k, v []byte) (bool, error)) error {
-	start := t.kv.DataKey(bucket, prefix)
+	start := t.dataKey(bucket, prefix)
 	return t.scan(bucket, start, clientv3.GetPrefixRangeEnd(start), false, fn)
 }
 
 func (t *tx) ScanReverse(bucket string, fn func(k, v []byte) (bool, error)) error {
-	start := t.kv.DataKey(bucket, nil)
+	start := t.dataKey(bucket, nil)
 	return t.scan(bucket, start, clientv3.GetPrefixRangeEnd(start), true, fn)
 }
 
@@ -146,7 +187,7 @@ func (t *tx) scan(bucket, start, end string, reverse bool, fn func(k, v []byte) 
 	if t.err != nil {
 		return t.err
 	}
-	strip := len(t.kv.DataKey(bucket, nil))
+	strip := len(t.dataKey(bucket, nil))
 	if t.w == nil {
 		return t.r.scan(start, end, reverse, func(k string, v []byte) (bool, error) { return fn([]byte(k[strip:]), v) })
 	}
@@ -198,7 +239,10 @@ func (t *tx) NextSequence(bucket string) (uint64, error) {
 	if t.w == nil {
 		return 0, fmt.Errorf("%s: %w", t.kv.desc, backend.ErrReadOnly)
 	}
-	k := t.kv.seqKey(bucket)
+	k := t.seqKey(bucket)
+	if t.err != nil {
+		return 0, t.err
+	}
 	n, ok := t.w.seqs[k]
 	if !ok {
 		v, mod, err := t.r.get(k)
@@ -254,6 +298,9 @@ func (t *tx) commit(ctx context.Context) (int64, error) {
 		}
 		size += len(k)
 	}
+	// no import being put in place: writers wait for it (Rebuild), as
+	// bbolt's wait for its write lock
+	cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(t.kv.rebuildLock()), "=", 0).WithPrefix())
 	for _, r := range w.ranges {
 		// nothing in a scanned range changed after the reads' revision
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r[0]), "<", rev+1).WithRange(r[1]))

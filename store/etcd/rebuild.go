@@ -1,0 +1,210 @@
+package etcd
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"frontdoor/store/backend"
+)
+
+// rebuildTimeout bounds a whole import on a cluster.
+const rebuildTimeout = time.Hour
+
+// Rebuild puts a bulk load in place all at once (backend.Rebuilder), as
+// bbolt's rename does: under an etcd lock (one import at a time across
+// the cluster), the generation in use is copied at one revision into
+// the next, load writes there in transactions of the cluster's size,
+// and one Txn moves the pointer to it and deletes the old generation —
+// guarded on the old generation being unchanged since the copy. Until
+// then readers see the old store; after it, the whole new one. A writer
+// that changed the store meanwhile makes the import fail whole (run it
+// again); a crash leaves a generation nothing points to, removed by the
+// next import.
+func (k *KV) Rebuild(_ int64, load func(backend.BulkTx) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), rebuildTimeout)
+	defer cancel()
+	sess, err := concurrency.NewSession(k.cli, concurrency.WithTTL(30), concurrency.WithContext(ctx))
+	if err != nil {
+		return k.wrap(err)
+	}
+	defer sess.Close()
+	lock := concurrency.NewMutex(sess, k.rebuildLock())
+	if err := lock.Lock(ctx); err != nil {
+		return k.wrap(fmt.Errorf("the import lock: %w", err))
+	}
+	defer lock.Unlock(context.Background())
+
+	// the generation in use, at revision at
+	resp, err := k.cli.Get(ctx, k.genKey())
+	if err != nil {
+		return k.wrap(err)
+	}
+	at, genMod := resp.Header.Revision, int64(0)
+	var gen uint64
+	if len(resp.Kvs) > 0 {
+		genMod = resp.Kvs[0].ModRevision
+		if gen, err = strconv.ParseUint(string(resp.Kvs[0].Value), 10, 64); err != nil {
+			return fmt.Errorf("%s: generation %q: %w", k.desc, resp.Kvs[0].Value, err)
+		}
+	}
+	old, next := k.genPrefix(gen), k.genPrefix(gen+1)
+	// what a killed import left there
+	if _, err := k.cli.Delete(ctx, next, clientv3.WithPrefix()); err != nil {
+		return k.wrap(err)
+	}
+	abandon := func(err error) error {
+		k.cli.Delete(context.Background(), next, clientv3.WithPrefix())
+		return k.wrap(err)
+	}
+	bt := &bulkTx{tx: tx{kv: k, r: &remote{kv: k, ctx: ctx}, w: newWrites(), gen: next}, ctx: ctx,
+		before: &tx{kv: k, r: &remote{kv: k, ctx: ctx, rev: at}, gen: old}}
+	// the copy: the store as it is, in the new generation
+	src := &remote{kv: k, ctx: ctx, rev: at}
+	err = src.scanMeta(old, clientv3.GetPrefixRangeEnd(old), func(kv *mvccpb.KeyValue) error {
+		bt.w.puts[next+string(kv.Key[len(old):])] = present(kv.Value)
+		return bt.Spill()
+	})
+	if err == nil {
+		err = load(bt)
+	}
+	if err == nil {
+		err = bt.flush()
+	}
+	if err != nil {
+		return abandon(err)
+	}
+	// the switch: the pointer moves and the old generation goes, in one
+	// Txn, if nothing wrote the old one since the copy
+	sw, err := k.cli.Txn(ctx).If(
+		clientv3.Compare(clientv3.ModRevision(k.genKey()), "=", genMod),
+		clientv3.Compare(clientv3.ModRevision(old), "<", at+1).WithPrefix(),
+	).Then(
+		clientv3.OpPut(k.genKey(), strconv.FormatUint(gen+1, 10)),
+		clientv3.OpDelete(old, clientv3.WithPrefix()),
+	).Commit()
+	if err != nil {
+		return abandon(err)
+	}
+	if !sw.Succeeded {
+		return abandon(fmt.Errorf("%s: %w: the store was written to while the import ran; nothing of the import was written: run it again",
+			k.desc, backend.ErrConflict))
+	}
+	return nil
+}
+
+// rebuildLock is the etcd lock an import holds while it runs.
+func (k *KV) rebuildLock() string { return k.prefix + "lock/rebuild" }
+
+// importWait is how long a writer waits for an import to be put in
+// place before it gives up.
+const importWait = time.Minute
+
+// waitForImport waits while an import holds its lock, and says whether
+// one did.
+func (k *KV) waitForImport() (bool, error) {
+	held := false
+	for deadline := time.Now().Add(importWait); ; {
+		ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
+		resp, err := k.cli.Get(ctx, k.rebuildLock(), clientv3.WithPrefix(), clientv3.WithCountOnly())
+		cancel()
+		if err != nil {
+			return held, err
+		}
+		if resp.Count == 0 {
+			return held, nil
+		}
+		held = true
+		if time.Now().After(deadline) {
+			return held, fmt.Errorf("%s: %w: an import has been put in place on the cluster for over %s; try again when it ends", k.desc, backend.ErrConflict, importWait)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// bulkTx is a rebuild's transaction on the cluster: its writes go to
+// the new generation, committed in parts of the cluster's size (Spill)
+// without guards (nothing else writes there), and read back with what
+// is buffered laid over.
+type bulkTx struct {
+	tx
+	ctx    context.Context
+	before *tx
+}
+
+func (b *bulkTx) Before() backend.Tx { return b.before }
+
+// Spill commits what is buffered when it nears the cluster's limits.
+func (b *bulkTx) Spill() error {
+	l := b.kv.limits
+	n, size := len(b.w.puts)+len(b.w.dels), 0
+	if l.MaxOps > 0 && n < l.MaxOps-1 {
+		for k, v := range b.w.puts {
+			size += len(k) + len(v)
+		}
+		if l.MaxBytes == 0 || size < l.MaxBytes/2 {
+			return nil
+		}
+	}
+	return b.flush()
+}
+
+// flush commits everything buffered, in parts of the cluster's size.
+func (b *bulkTx) flush() error {
+	l := b.kv.limits
+	var ops []clientv3.Op
+	size := 0
+	commit := func() error {
+		if len(ops) == 0 {
+			return nil
+		}
+		_, err := b.kv.cli.Txn(b.ctx).Then(ops...).Commit()
+		ops, size = ops[:0], 0
+		return err
+	}
+	add := func(op clientv3.Op, n int) error {
+		if len(ops) > 0 && ((l.MaxOps > 0 && len(ops) >= l.MaxOps) || (l.MaxBytes > 0 && size+n > l.MaxBytes)) {
+			if err := commit(); err != nil {
+				return err
+			}
+		}
+		ops, size = append(ops, op), size+n
+		return nil
+	}
+	for k, v := range b.w.puts {
+		if err := add(clientv3.OpPut(k, string(v)), len(k)+len(v)); err != nil {
+			return err
+		}
+	}
+	for k := range b.w.dels {
+		if err := add(clientv3.OpDelete(k), len(k)); err != nil {
+			return err
+		}
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+	// later reads see what was committed: at the newest revision
+	b.w = newWrites()
+	b.r = &remote{kv: b.kv, ctx: b.ctx}
+	return nil
+}
+
+// Rebuild on a front end: on the cluster, then the index catches up.
+func (c *Cached) Rebuild(grow int64, load func(backend.BulkTx) error) error {
+	if err := c.kv.Rebuild(grow, load); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.kv.timeout)
+	defer cancel()
+	resp, err := c.kv.cli.Get(ctx, c.kv.genKey())
+	if err != nil {
+		return c.kv.wrap(err)
+	}
+	return c.caughtUp(ctx, resp.Header.Revision)
+}
