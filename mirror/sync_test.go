@@ -481,3 +481,86 @@ func FuzzSnapshotLine(f *testing.F) {
 		}
 	})
 }
+
+// Rules S3 and S6 through sync's read-ahead: accounts with a note, or an
+// action not yet confirmed, and nothing else of the console's, then newer
+// snapshots of them in a batch the parse workers read and spell ahead of
+// the writer (store.ReadAhead, store.SpellAhead). A spelled record is the
+// snapshot's bytes alone: had it been used for them, the note or the
+// pending action would be gone.
+func TestSyncKeepsTheConsolesOwnThroughReadAhead(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	const n = 600 // more than a parse chunk (256 lines): several workers read ahead
+	unsubscribed := now.Add(-48 * time.Hour).Format(time.RFC3339)
+	snapshot := func(i, v int) map[string]any {
+		d := account(i, fmt.Sprintf("user%d@example.com", i), v)
+		if i%5 == 0 { // the platform's snapshots all predate the lift
+			d["emails_unsubscribed_at"] = unsubscribed
+		}
+		if v > 1 {
+			d["logins"] = []any{map[string]any{"at": now.Format(time.RFC3339), "portal": "patient", "result": "ok"}}
+		}
+		return d
+	}
+	var text strings.Builder
+	for i := range n {
+		raw, _ := json.Marshal(snapshot(i, 1))
+		fmt.Fprintf(&text, `{"seq":%d,"version":1,"account":%s}`+"\n", i+1, raw)
+	}
+	if _, err := syncString(t, st, text.String(), SyncOptions{Batch: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	agent := store.Actor{Name: "sam", Role: model.RoleAgent}
+	act := func(id, action string, do func(model.Account, model.ActionInput) (model.Effect, error)) {
+		t.Helper()
+		rec, _ := st.Get(id)
+		_, err := st.Act(id, rec.Version, agent, now, action, func(a model.Account, by store.Actor) (model.Effect, error) {
+			return do(a, model.ActionInput{By: by.Name, Role: by.Role, Now: now, Reason: "caller asked"})
+		})
+		if err != nil {
+			t.Fatalf("%s %s: %v", action, id, err)
+		}
+	}
+	noted, lifted := map[string]bool{}, map[string]bool{}
+	for i := range n {
+		id := fmt.Sprintf("acc_%05d", i)
+		if i%7 == 0 {
+			act(id, model.ActAddNote, model.DefaultPolicy.AddNote)
+			noted[id] = true
+		}
+		if i%5 == 0 && i%3 == 0 { // a pending action, with or without a note
+			act(id, model.ActLiftSuppression, model.DefaultPolicy.LiftSuppression)
+			lifted[id] = true
+		}
+	}
+	text.Reset()
+	for i := range n {
+		raw, _ := json.Marshal(snapshot(i, 2))
+		fmt.Fprintf(&text, `{"seq":%d,"version":2,"account":%s}`+"\n", n+i+1, raw)
+	}
+	c, err := syncString(t, st, text.String(), SyncOptions{Batch: 1000})
+	if err != nil || c.Applied != n {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for i := range n {
+		id := fmt.Sprintf("acc_%05d", i)
+		rec, err := st.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := rec.Account
+		if len(a.Logins) != 1 || rec.PlatformVersion != 2 {
+			t.Fatalf("%s: the snapshot was not applied: version %d, %d logins", id, rec.PlatformVersion, len(a.Logins))
+		}
+		if want := noted[id]; want != (len(a.Notes) == 1) {
+			t.Fatalf("%s: %d notes after a newer snapshot, want %v (S3: notes are the console's own)", id, len(a.Notes), want)
+		}
+		if want := lifted[id]; want != (len(rec.Pending) == 1) || want && a.EmailsUnsubscribedAt != nil {
+			t.Fatalf("%s: pending %d, suppressed %v after a snapshot that predates the lift; lifted %v (S6)", id, len(rec.Pending), a.EmailsUnsubscribedAt, want)
+		}
+	}
+	if p, err := st.Check(); err != nil || len(p) > 0 {
+		t.Fatalf("check: %v %v", p, err)
+	}
+}
