@@ -379,8 +379,8 @@ func oneOf(field, v string, allowed []string) error {
 // Validate checks the rules a decoded account must meet. It reports the
 // first problem found.
 func (a *Account) Validate() error {
-	if err := validateID("id", a.ID); err != nil {
-		return err
+	if err := ValidateAccountID(a.ID); err != nil {
+		return &FieldError{Field: "id", Reason: err.Error()}
 	}
 	if err := ValidateEmail(a.Email); err != nil {
 		return fieldErr("email", "%s", err)
@@ -548,7 +548,40 @@ func (it item) id(sub, id string) error {
 	return validateID(it.at(sub), id)
 }
 
-// validateID accepts the short printable ids the platform uses.
+// MaxAccountIDLen is the longest account id accepted: the platform's are
+// acc_ and eight digits (internal/gen, the fixtures), so 64 bytes is room
+// to spare.
+const MaxAccountIDLen = 64
+
+// ValidateAccountID accepts the shape of the platform's account ids: a
+// letter, then letters, digits, _ or -, at most MaxAccountIDLen bytes. An
+// id is searched and listed beside emails, phone numbers and names, and
+// an exact id ranks first: one spelled as another account's email
+// (valentina.kelly10@outlook.com) was listed first and preselected when an
+// agent searched that email (attack review, issue 20). With this shape an
+// id is never an email (no @ or dot) nor a phone number (it starts with a
+// letter).
+func ValidateAccountID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("must not be empty")
+	case len(id) > MaxAccountIDLen:
+		return fmt.Errorf("longer than %d bytes", MaxAccountIDLen)
+	case !isASCIILetter(id[0]):
+		return fmt.Errorf("%q: an account id starts with a letter (acc_…)", clip(id))
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !isASCIILetter(c) && !('0' <= c && c <= '9') && c != '_' && c != '-' {
+			return fmt.Errorf("%q: an account id has only letters, digits, _ and - (acc_…), not %q", clip(id), rune(c))
+		}
+	}
+	return nil
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// validateID accepts the short printable ids the platform uses within an
+// account (factors, devices, resets, appointments).
 func validateID(field, id string) error {
 	switch {
 	case id == "":
