@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -18,8 +19,16 @@ import (
 func runSync(c *ctx) error {
 	follow := c.fs.Bool("follow", false, "at the end of FILE wait for more, like tail -f (until interrupted)")
 	batch := c.fs.Int("batch", 0, "events applied per transaction (default: the store's: 20000 on bbolt, a few on etcd)")
+	set := c.fs.String("set", "", "checkpoint: the seq to set the checkpoint to (audited)")
+	reason := c.fs.String("reason", "", "checkpoint --set: why (audited)")
 	if err := c.parse(); err != nil {
 		return err
+	}
+	if len(c.args) >= 1 && c.args[0] == "checkpoint" { // a file of that name: ./checkpoint
+		return syncCheckpoint(c, *set, *reason)
+	}
+	if *set != "" || *reason != "" {
+		return usagef("sync: --set and --reason are for `sync checkpoint`")
 	}
 	if len(c.args) != 1 {
 		return usagef("sync: want one FILE, or - for standard input")
@@ -68,6 +77,47 @@ func runSync(c *ctx) error {
 	if err != nil {
 		return fmt.Errorf("%w (everything before it was applied; fix the line and run sync again: it resumes after seq %d)", err, cp)
 	}
+	return nil
+}
+
+// syncCheckpoint prints the change stream's checkpoint, or sets it by
+// hand with a reason, audited (rule S1: a line that raised it too far
+// would otherwise freeze the mirror for good).
+func syncCheckpoint(c *ctx, set, reason string) error {
+	if len(c.args) != 1 {
+		return usagef("sync checkpoint: want no argument; --set N --reason R to set it")
+	}
+	if set == "" {
+		if reason != "" {
+			return usagef("sync checkpoint: --reason goes with --set N")
+		}
+		st, err := c.existingStore()
+		if err != nil {
+			return err
+		}
+		at := "no event applied yet"
+		if t, ok := st.LastSync(); ok {
+			at = "last event applied " + t.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(c.io.Out, "checkpoint seq %d (%s)\n", st.Checkpoint(), at)
+		return nil
+	}
+	seq, err := strconv.ParseUint(set, 10, 64)
+	if err != nil {
+		return usagef("sync checkpoint --set: %q is not a seq (a whole number, 0 or more)", set)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return usagef("sync checkpoint --set: --reason is required (it is audited)")
+	}
+	st, err := c.existingStore()
+	if err != nil {
+		return err
+	}
+	old, err := st.SetCheckpoint(seq, c.io.actor(), reason, c.io.now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.io.Out, "checkpoint seq %d (was %d): the next sync applies events after it\n", seq, old)
 	return nil
 }
 

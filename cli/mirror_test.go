@@ -143,3 +143,74 @@ func TestDeliverSecrets(t *testing.T) {
 		}
 	}
 }
+
+// One line with a seq no counter reaches had set the checkpoint past
+// every later event: "2 replayed", exit 0, check ok, and the mirror
+// frozen for good (rule S1). It is refused with its line named, the real
+// stream applies, and an operator can read and set the checkpoint, audited.
+func TestOneLineDoesNotFreezeTheMirror(t *testing.T) {
+	real := []string{
+		streamLine(t, 5, 1, "p001", func(m map[string]any) { m["name"] = "Maria L. Lopez" }),
+		streamLine(t, 9, 1, "p002", func(m map[string]any) { m["status"] = "deactivated" }),
+	}
+	for _, c := range []struct{ name, line, want string }{
+		{"seq past 2^53", strings.Replace(streamLine(t, 1, 1, "p003", func(map[string]any) {}), `"seq":1,`, `"seq":18446744073709551615,`, 1), "stdin:1: seq 18446744073709551615: seq: 18446744073709551615 is past 2^53"},
+		{"version past 2^53", strings.Replace(streamLine(t, 1, 1, "p003", func(map[string]any) {}), `"version":1,`, `"version":18446744073709551615,`, 1), "stdin:1: seq 1: version: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := importFixtures(t)
+			r := run(t, c.line+"\n", "sync", "-", "--data", dir)
+			if r.code != ExitFail || !strings.Contains(r.err, c.want) {
+				t.Fatalf("want exit 1 with %q: %+v", c.want, r)
+			}
+			if r := run(t, strings.Join(real, "\n"), "sync", "-", "--data", dir); r.code != 0 || !strings.Contains(r.out, "2 applied") {
+				t.Fatalf("the real stream after it: %+v", r)
+			}
+			if r := run(t, "", "check", "--data", dir); r.code != 0 {
+				t.Fatalf("check: %+v", r)
+			}
+		})
+	}
+}
+
+func TestSyncCheckpointCommand(t *testing.T) {
+	dir := importFixtures(t)
+	if r := run(t, streamLine(t, 12, 1, "p001", func(m map[string]any) { m["name"] = "Maria L. Lopez" }), "sync", "-", "--data", dir); r.code != 0 {
+		t.Fatalf("sync: %+v", r)
+	}
+	if r := run(t, "", "sync", "checkpoint", "--data", dir); r.code != 0 || !strings.HasPrefix(r.out, "checkpoint seq 12 (last event applied ") {
+		t.Fatalf("show: %+v", r)
+	}
+	for _, args := range [][]string{
+		{"--set", "40"},                   // no reason
+		{"--set", "40", "--reason", "  "}, // a blank one
+		{"--set", "-1", "--reason", "x"},  // not a seq
+		{"--reason", "x"},                 // a reason for nothing
+		{"extra", "--set", "40", "--reason", "x"},
+	} {
+		r := run(t, "", append([]string{"sync", "checkpoint", "--data", dir}, args...)...)
+		if r.code != ExitUsage {
+			t.Fatalf("%v: want usage, got %+v", args, r)
+		}
+	}
+	r := run(t, "", "sync", "checkpoint", "--set", "9007199254740992", "--reason", "x", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, "past 2^53") {
+		t.Fatalf("past 2^53: %+v", r)
+	}
+	if r := run(t, "", "sync", "checkpoint", "--data", dir); !strings.HasPrefix(r.out, "checkpoint seq 12 ") {
+		t.Fatalf("a refused set changed it: %+v", r)
+	}
+	r = run(t, "", "sync", "checkpoint", "--set", "7", "--reason", "INC-42: platform replays from 8", "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "checkpoint seq 7 (was 12)") {
+		t.Fatalf("set: %+v", r)
+	}
+	a := run(t, "", "audit", "--json", "--data", dir)
+	if !strings.Contains(a.out, `"actor":"oncall","role":"admin","action":"sync_checkpoint_set","reason":"INC-42: platform replays from 8","details":{"from_seq":"12","to_seq":"7"}`) {
+		t.Fatalf("not audited: %s", a.out)
+	}
+	// the events after it apply again
+	r = run(t, streamLine(t, 8, 2, "p001", func(m map[string]any) { m["name"] = "Maria Lopez-Diaz" }), "sync", "-", "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "1 applied") {
+		t.Fatalf("after the set: %+v", r)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,7 +85,8 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 		// too; a second End does nothing)
 		defer func() { err = errors.Join(err, deferral.End()) }()
 	}
-	sinceDurable := 0 // events applied since the last durable point
+	sinceDurable := 0             // events applied since the last durable point
+	checkpoint := st.Checkpoint() // a seq's first step is judged from it (rule S1)
 	var (
 		total   store.SyncCounts
 		batch   []store.Snapshot
@@ -136,7 +138,16 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 				return
 			}
 			c, err := st.ApplySnapshots(evs, now)
-			if err == nil && durable {
+			// an event the writer refused (a version jump) applied
+			// nothing of the batch: the events before it in the stream
+			// are applied without it, and the stream stops there (S7)
+			var refused, le *LineError
+			for errors.As(err, &le) {
+				refused = le
+				evs = slices.DeleteFunc(evs, func(ev store.Snapshot) bool { return ev.Seq >= le.Seq })
+				c, err = st.ApplySnapshots(evs, now)
+			}
+			if err == nil && (durable || refused != nil) {
 				err = deferral.Durable()
 			}
 			if err != nil {
@@ -146,6 +157,11 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 			total.Add(c)
 			if o.Progress != nil {
 				o.Progress(total, upTo)
+			}
+			if refused != nil {
+				refused.File = o.Name
+				done <- refused
+				return
 			}
 			done <- nil
 		}()
@@ -179,6 +195,11 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 			if err == nil && ev.Seq <= lastSeq {
 				err = fmt.Errorf("seq does not rise: line %d had %d", lastAt, lastSeq)
 			}
+			if err == nil {
+				if jump := model.CheckSeq(max(checkpoint, lastSeq), ev.Seq); jump != nil {
+					err = &model.FieldError{Field: "seq", Reason: jump.Error()}
+				}
+			}
 			if err != nil {
 				le := &LineError{File: o.Name, Line: lineNo, Seq: ev.Seq, Err: err}
 				var fe *model.FieldError
@@ -189,6 +210,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 				return total, errors.Join(err, le)
 			}
 			lastSeq, lastAt = ev.Seq, lineNo
+			ev.Line = lineNo
 			batch = append(batch, ev)
 			if len(batch) >= o.Batch {
 				if err := flush(false); err != nil {

@@ -564,3 +564,80 @@ func TestSyncKeepsTheConsolesOwnThroughReadAhead(t *testing.T) {
 		t.Fatalf("check: %v %v", p, err)
 	}
 }
+
+// Rules S1, S2, S7: a seq or version that jumps implausibly far over the
+// one held would freeze the mirror (every later event replayed, or every
+// later snapshot of the account stale). It stops the stream at its line,
+// named; the lines before it, in its batch too, stay applied; ordinary
+// gaps are fine.
+func TestImplausibleJumpsStopTheStream(t *testing.T) {
+	s := generate(t, 50, 400, 3) // gaps of 1 to 3 between seqs
+	var at struct {
+		Seq     uint64
+		Version uint64
+		Account struct{ ID string }
+	}
+	json.Unmarshal([]byte(s.lines[199]), &at)
+	jump := func(line string, field string, to uint64) string {
+		var ev map[string]json.RawMessage
+		json.Unmarshal([]byte(line), &ev)
+		ev[field] = json.RawMessage(fmt.Sprint(to))
+		b, _ := json.Marshal(ev)
+		return string(b)
+	}
+	for _, c := range []struct {
+		name, bad, want string
+	}{
+		{"seq past 2^53", jump(s.lines[200], "seq", model.MaxStreamNumber+1), "stream.jsonl:201: seq 9007199254740992: seq: "},
+		{"seq jumps", jump(s.lines[200], "seq", at.Seq+model.MaxStreamJump+1), fmt.Sprintf("stream.jsonl:201: seq %d: seq: jumps from %d", at.Seq+model.MaxStreamJump+1, at.Seq)},
+		// the account of line 200, a version far past the one line 200 set
+		{"version jumps", strings.Replace(jump(s.lines[199], "version", at.Version+model.MaxStreamJump+1), fmt.Sprintf(`"seq":%d`, at.Seq), fmt.Sprintf(`"seq":%d`, at.Seq+1), 1),
+			fmt.Sprintf("stream.jsonl:201: seq %d: version: account %s: jumps from %d", at.Seq+1, at.Account.ID, at.Version)},
+	} {
+		for _, batch := range []int{64, 1000} { // the bad line mid-batch, and in the one batch
+			t.Run(fmt.Sprintf("%s/batch %d", c.name, batch), func(t *testing.T) {
+				st := openStore(t, t.TempDir())
+				defer st.Close()
+				lines := append(append(append([]string(nil), s.lines[:200]...), c.bad), s.lines[200:]...)
+				_, err := syncString(t, st, strings.Join(lines, "\n"), SyncOptions{Batch: batch, DeferFsync: true})
+				var le *LineError
+				if !errors.As(err, &le) || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("err = %v, want %q", err, c.want)
+				}
+				if cp := st.Checkpoint(); cp != at.Seq {
+					t.Fatalf("checkpoint %d, want the line before the bad one's (seq %d)", cp, at.Seq)
+				}
+				if r, _ := st.Get(at.Account.ID); r.PlatformVersion != at.Version {
+					t.Fatalf("%s at version %d, want line 200's %d", at.Account.ID, r.PlatformVersion, at.Version)
+				}
+				// without it the stream resumes and ends where it should
+				if _, err := syncString(t, st, s.text(), SyncOptions{Batch: batch}); err != nil {
+					t.Fatal(err)
+				}
+				matches(t, st, s)
+			})
+		}
+	}
+}
+
+// A re-run's first line is judged from the checkpoint, not from nothing.
+func TestAJumpOverTheCheckpointIsRefused(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	raw, _ := json.Marshal(account(1, "a@example.com", 1))
+	if _, err := syncString(t, st, fmt.Sprintf(`{"seq":10,"version":1,"account":%s}`+"\n", raw), SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	far := uint64(10 + model.MaxStreamJump + 1)
+	_, err := syncString(t, st, fmt.Sprintf(`{"seq":%d,"version":2,"account":%s}`+"\n", far, raw), SyncOptions{})
+	if want := fmt.Sprintf("stream.jsonl:1: seq %d: seq: jumps from 10", far); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if cp := st.Checkpoint(); cp != 10 {
+		t.Fatalf("checkpoint %d", cp)
+	}
+	// the largest gap is a gap
+	if _, err := syncString(t, st, fmt.Sprintf(`{"seq":%d,"version":2,"account":%s}`+"\n", far-1, raw), SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"frontdoor/model"
@@ -58,6 +59,11 @@ func (s *Store) CheckHeadProgress(seq uint64, hash string, progress func(n int))
 					return false, nil
 				}
 			}
+			if err := model.CheckVersion(0, r.PlatformVersion); err != nil { // held, every later snapshot is stale
+				if !report("account %s: platform version: %v", k, err) {
+					return false, nil
+				}
+			}
 			for _, e := range indexEntries(r.Account) {
 				got := tx.Get(e.bucket, e.key)
 				if got != nil {
@@ -106,6 +112,16 @@ func (s *Store) CheckHeadProgress(seq uint64, hash string, progress func(n int))
 			})
 			if err != nil || len(problems) >= maxProblems {
 				return err
+			}
+		}
+		// held, a checkpoint no counter reaches skips every later event (S1)
+		if cp := tx.Get(bMeta, []byte(metaCheckpoint)); cp != nil {
+			n, err := strconv.ParseUint(string(cp), 10, 64)
+			if err == nil {
+				err = model.CheckSeq(0, n)
+			}
+			if err != nil {
+				report("sync checkpoint: %v; set it with `frontdoor sync checkpoint --set N --reason R`", err)
 			}
 		}
 		if err := checkCurrentEmails(tx, report); err != nil {

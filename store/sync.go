@@ -28,6 +28,9 @@ type Snapshot struct {
 	// record whose account is the snapshot's, untouched, is written from
 	// it instead of encoding the account again.
 	Raw json.RawMessage
+	// Line is the stream's line it came from, for an error ApplySnapshots
+	// finds (0: not known)
+	Line int
 
 	indexed []byte // indexedDigest of Account
 	ahead   *ahead // the record it replaces, read ahead of the writer (ReadAhead)
@@ -65,6 +68,41 @@ func (s *Store) Checkpoint() uint64 {
 	return v
 }
 
+// ErrNoReason: a change an operator makes by hand needs a reason, which
+// is audited.
+var ErrNoReason = errors.New("a reason is required (it is audited)")
+
+// SetCheckpoint sets the change stream's checkpoint by hand (rule S1): the
+// way out of a checkpoint a bad line or a mistaken stream left too high,
+// and the way to skip a stretch of a stream on purpose. The new value and
+// the one it replaces are audited, with by and reason, in the same
+// transaction. It returns the checkpoint it replaced. A seq past
+// model.MaxStreamNumber is refused, as it is from the stream.
+func (s *Store) SetCheckpoint(seq uint64, by Actor, reason string, now time.Time) (uint64, error) {
+	if err := s.RefuseIfDemo(); err != nil {
+		return 0, err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return 0, fmt.Errorf("setting the checkpoint: %w", ErrNoReason)
+	}
+	if err := model.CheckSeq(0, seq); err != nil {
+		return 0, fmt.Errorf("setting the checkpoint: %w", err)
+	}
+	var old uint64
+	err := s.kv.Update(func(tx Tx) error {
+		old, _ = strconv.ParseUint(string(tx.Get(bMeta, []byte(metaCheckpoint))), 10, 64)
+		if err := tx.Put(bMeta, []byte(metaCheckpoint), []byte(strconv.FormatUint(seq, 10))); err != nil {
+			return err
+		}
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "sync_checkpoint_set", Reason: reason,
+			Details: map[string]string{"from_seq": strconv.FormatUint(old, 10), "to_seq": strconv.FormatUint(seq, 10)}})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("setting the checkpoint: %w", err)
+	}
+	return old, nil
+}
+
 // ApplySnapshots applies a batch of change-stream events in one
 // transaction, with the checkpoint (rule S1): an event at or below it is
 // skipped, so a replay after a crash is free. Each snapshot applies only
@@ -74,7 +112,10 @@ func (s *Store) Checkpoint() uint64 {
 // indexes follow it (rule S4), and an address may be held twice for the
 // span of a stream (rule S5: check reports one left at the end). Events
 // must come in rising seq order (the reader refuses any other), or in
-// SortByAccount's order. A demo store takes none.
+// SortByAccount's order. A demo store takes none. A version implausibly
+// far over the one held (model.CheckVersion) applies nothing of the batch
+// and is returned as a *LineError naming the event's Line and seq: the
+// caller applies the events before it again, without it (rule S7).
 func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error) {
 	c, err := s.applySnapshots(evs, now)
 	if errors.Is(err, backend.ErrTxTooLarge) && len(evs) > 1 {
@@ -150,6 +191,11 @@ func (s *Store) applySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 			case exists && ev.Version < old.PlatformVersion:
 				c.Stale++
 				continue
+			}
+			if err := model.CheckVersion(old.PlatformVersion, ev.Version); err != nil {
+				// held, it would make every later snapshot of the
+				// account stale: refused, nothing of the batch applied
+				return &LineError{Line: ev.Line, Seq: ev.Seq, Field: "version", Err: fmt.Errorf("account %s: %w", id, err)}
 			}
 			acc := ev.Account // the batch's own: no copy needed
 			rec := Record{Version: 1, PlatformVersion: ev.Version, UpdatedBy: PlatformActor, UpdatedAt: now.UTC(), Account: acc}
@@ -543,6 +589,9 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 	// hand and its account decoded in one pass: what that cannot take
 	// goes the long way below, which words every error
 	if seq, version, acc, ok := snapshotEnvelope(line); ok {
+		if err := plausible(seq, version); err != nil {
+			return Snapshot{Seq: seq}, err
+		}
 		// the account's strings share the line's memory, which the
 		// snapshot keeps as Raw
 		if a, ok := model.DecodeAccountShared(acc); ok {
@@ -583,11 +632,27 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 	case len(raw.Account) == 0 || string(raw.Account) == "null":
 		return Snapshot{Seq: *raw.Seq}, &model.FieldError{Field: "account", Reason: "missing"}
 	}
+	if err := plausible(*raw.Seq, *raw.Version); err != nil {
+		return Snapshot{Seq: *raw.Seq}, err
+	}
 	acc, err := model.ParseAccount(raw.Account)
 	if err != nil {
 		return Snapshot{Seq: *raw.Seq}, accountField(err)
 	}
 	return Snapshot{Seq: *raw.Seq, Version: *raw.Version, Account: acc, Raw: raw.Account, indexed: indexedDigest(&acc)}, nil
+}
+
+// plausible refuses a seq or a version no counter reaches (rules S1,
+// S2): held, it would freeze the mirror. The jumps over what the mirror
+// holds are judged where that is known (mirror.Sync, ApplySnapshots).
+func plausible(seq, version uint64) error {
+	if err := model.CheckSeq(0, seq); err != nil {
+		return &model.FieldError{Field: "seq", Reason: err.Error()}
+	}
+	if err := model.CheckVersion(0, version); err != nil {
+		return &model.FieldError{Field: "version", Reason: err.Error()}
+	}
+	return nil
 }
 
 // accountField names a field error of a snapshot's account as

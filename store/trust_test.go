@@ -66,3 +66,44 @@ func TestCheckFlagsAnIDWithoutTheShape(t *testing.T) {
 		t.Fatalf("check did not flag the id:\n%s", got)
 	}
 }
+
+// A checkpoint or an account version no counter reaches (an older store,
+// which took them) freezes the mirror: check flags both.
+func TestCheckFlagsAnImplausibleCheckpointOrVersion(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(2)), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, s)
+	err := s.kv.Update(func(tx Tx) error {
+		if err := tx.Put(bMeta, []byte(metaCheckpoint), []byte("18446744073709551615")); err != nil {
+			return err
+		}
+		r, err := getRecord(tx, "acc_0002")
+		if err != nil {
+			return err
+		}
+		r.PlatformVersion = model.MaxStreamNumber + 1
+		return putRecord(tx, r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := problemsOf(t, s)
+	for _, want := range []string{"sync checkpoint: 18446744073709551615 is past 2^53", "account acc_0002: platform version: 9007199254740992 is past 2^53"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check did not report %q:\n%s", want, got)
+		}
+	}
+	// the way out: set it by hand, with a reason, audited
+	if _, err := s.SetCheckpoint(5, root, "", now); !errors.Is(err, ErrNoReason) {
+		t.Fatalf("set without a reason: %v", err)
+	}
+	old, err := s.SetCheckpoint(5, root, "INC-7: a bad line", now)
+	if err != nil || old != 18446744073709551615 || s.Checkpoint() != 5 {
+		t.Fatalf("set: was %d, %v; now %d", old, err, s.Checkpoint())
+	}
+	if got := problemsOf(t, s); strings.Contains(got, "checkpoint") {
+		t.Fatalf("still flagged:\n%s", got)
+	}
+}
