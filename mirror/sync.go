@@ -9,6 +9,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -32,6 +33,13 @@ type SyncOptions struct {
 	// fewer, larger batches write less per event; BENCHMARKS.md); the
 	// checkpoint moves with each.
 	Batch int
+	// BatchBytes is the most line bytes one batch holds (default 32 MiB:
+	// the default Batch of the usual events, about 1.5 KB each, fits, so
+	// a sync writes as before): cut by lines alone, a batch of the
+	// longest lines an account may have held 5 GB (attack review, issue
+	// 20). Two batches are in memory at a time, one read while the other
+	// is applied.
+	BatchBytes int
 	// Idle: while following, what was read is applied after this long
 	// without a new line (default 200 ms), so agents see it within a second.
 	Idle time.Duration
@@ -60,6 +68,9 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 	}
 	if o.Batch <= 0 {
 		o.Batch = 20000
+	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = 32 << 20
 	}
 	if o.Idle <= 0 {
 		o.Idle = 200 * time.Millisecond
@@ -90,6 +101,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 	var (
 		total   store.SyncCounts
 		batch   []store.Snapshot
+		size    int // the batch's line bytes
 		lastSeq uint64
 		lastAt  int
 		lineNo  int
@@ -126,7 +138,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 			return nil
 		}
 		evs, upTo, done := batch, lineNo, make(chan error, 1)
-		batch, inflight = make([]store.Snapshot, 0, len(evs)), done
+		batch, size, inflight = make([]store.Snapshot, 0, len(evs)), 0, done
 		sinceDurable += len(evs)
 		durable := paused || sinceDurable >= o.DurableEvery
 		if durable {
@@ -202,6 +214,10 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 			}
 			if err != nil {
 				le := &LineError{File: o.Name, Line: lineNo, Seq: ev.Seq, Err: err}
+				var long *longLine
+				if errors.As(err, &long) {
+					le.Seq = long.seq
+				}
 				var fe *model.FieldError
 				if errors.As(err, &fe) {
 					le.Field = fe.Field
@@ -212,7 +228,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 			lastSeq, lastAt = ev.Seq, lineNo
 			ev.Line = lineNo
 			batch = append(batch, ev)
-			if len(batch) >= o.Batch {
+			if size += len(ev.Raw); len(batch) >= o.Batch || size >= o.BatchBytes {
 				if err := flush(false); err != nil {
 					return total, err
 				}
@@ -267,7 +283,7 @@ func parseAhead(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions
 	go func() { // the reader
 		defer close(raw)
 		lines := newLineReader(r, o.Follow)
-		idx, n := 0, 0
+		idx, n, size := 0, 0, 0 // size: cur's line bytes
 		cur := chunk{first: 1}
 		emit := func(c chunk) bool {
 			c.idx, idx = idx, idx+1
@@ -279,7 +295,7 @@ func parseAhead(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions
 				if len(cur.raw) > 0 && !emit(cur) {
 					return
 				}
-				cur = chunk{first: n + 1}
+				cur, size = chunk{first: n + 1}, 0
 				if !o.Follow || !emit(chunk{idle: true}) {
 					return
 				}
@@ -300,11 +316,11 @@ func parseAhead(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions
 				return
 			}
 			cur.raw = append(cur.raw, line)
-			if len(cur.raw) == chunkLines {
+			if size += len(line); len(cur.raw) == chunkLines || size >= store.ChunkBytes {
 				if !emit(cur) {
 					return
 				}
-				cur = chunk{first: n + 1}
+				cur, size = chunk{first: n + 1}, 0
 			}
 		}
 	}()
@@ -371,6 +387,13 @@ type lineReader struct {
 	follow  bool
 }
 
+// longLine is a line past MaxLine, with its seq if it began with one.
+type longLine struct{ seq uint64 }
+
+func (e *longLine) Error() string {
+	return fmt.Sprintf("line longer than %d bytes: an account is smaller (model.MaxRecordBytes)", MaxLine)
+}
+
 func newLineReader(r io.Reader, follow bool) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), follow: follow}
 }
@@ -383,8 +406,11 @@ func (l *lineReader) next() ([]byte, error) {
 			for err == bufio.ErrBufferFull { // skip the rest of the line
 				_, err = l.br.ReadSlice('\n')
 			}
+			// the seq, when the line starts with it, for the error (S7)
+			seq, _, _ := bytes.Cut(bytes.TrimPrefix(bytes.TrimSpace(l.partial[:min(len(l.partial), 40)]), []byte(`{"seq":`)), []byte(","))
+			n, _ := strconv.ParseUint(string(seq), 10, 64)
 			l.partial = l.partial[:0]
-			return nil, fmt.Errorf("line longer than %d bytes", MaxLine)
+			return nil, &longLine{seq: n}
 		}
 		switch {
 		case err == bufio.ErrBufferFull:

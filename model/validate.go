@@ -379,6 +379,9 @@ func oneOf(field, v string, allowed []string) error {
 // Validate checks the rules a decoded account must meet. It reports the
 // first problem found.
 func (a *Account) Validate() error {
+	if err := a.checkBounds(); err != nil {
+		return err
+	}
 	if err := ValidateAccountID(a.ID); err != nil {
 		return &FieldError{Field: "id", Reason: err.Error()}
 	}
@@ -631,8 +634,8 @@ func ValidateEmail(s string) error {
 	if s != strings.TrimSpace(s) {
 		return errors.New("has spaces around it")
 	}
-	if len(s) > 254 {
-		return errors.New("longer than 254 bytes")
+	if len(s) > MaxEmailBytes {
+		return fmt.Errorf("longer than %d bytes", MaxEmailBytes)
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {

@@ -45,8 +45,15 @@ func (e *LineError) Error() string {
 
 func (e *LineError) Unwrap() error { return e.Err }
 
-// MaxLine is the longest import line accepted (one account).
-const MaxLine = 4 << 20
+// MaxLine is the longest import or change-stream line accepted (one
+// account): model.MaxRecordBytes.
+const MaxLine = model.MaxRecordBytes
+
+// ChunkBytes is about the most line bytes import and sync hand a parse
+// worker at once (besides a count of lines): with lines up to MaxLine, a
+// chunk cut by lines alone held up to a thousand times the usual (attack
+// review, issue 20), and a few are in flight.
+const ChunkBytes = 1 << 20
 
 // testHookMidImport runs when an import has written its records into the
 // new file and is about to write its index entries, so a test can kill
@@ -255,6 +262,7 @@ func readImport(r io.Reader, name string, by Actor, now time.Time, sorter *extSo
 			b = &importBatch{done: make(chan struct{})}
 			return true
 		}
+		size := 0 // the batch's line bytes
 		for ln := 1; ; ln++ {
 			line, err := readLine(br)
 			if err == io.EOF && line == nil {
@@ -271,8 +279,11 @@ func readImport(r io.Reader, name string, by Actor, now time.Time, sorter *extSo
 				continue
 			}
 			b.lines = append(b.lines, importLine{n: ln, line: line})
-			if len(b.lines) == importBatchLines && !send() {
-				return
+			if size += len(line); len(b.lines) == importBatchLines || size >= ChunkBytes {
+				if !send() {
+					return
+				}
+				size = 0
 			}
 		}
 		if len(b.lines) > 0 {

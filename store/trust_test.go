@@ -107,3 +107,35 @@ func TestCheckFlagsAnImplausibleCheckpointOrVersion(t *testing.T) {
 		t.Fatalf("still flagged:\n%s", got)
 	}
 }
+
+// 20 accounts with 230,000 unknown members each (3.8 MB a line) had
+// taken the server to 1.2 GB: a line past model.MaxRecordBytes, or an
+// account past a bound, is refused with the line and field named, and
+// nothing of the import is written.
+func TestImportRefusesWhatAnAccountDoesNotCarry(t *testing.T) {
+	flood := func(n int) string {
+		var b strings.Builder
+		b.WriteString(strings.TrimSuffix(line(2), "}"))
+		for i := range n {
+			fmt.Fprintf(&b, `,"zed%06d":0`, i)
+		}
+		return b.String() + "}"
+	}
+	for _, c := range []struct{ name, line, want string }{
+		{"230,000 unknown members", flood(230_000), "accounts.jsonl:2: line longer than 262144 bytes"},
+		{"65 unknown members", flood(65), "accounts.jsonl:2: zed000000: one of 65 unknown members"},
+		{"a name of 3.5 MB", strings.Replace(line(2), "User Number2", strings.Repeat("zed ", 900_000), 1), "accounts.jsonl:2: line longer than"},
+		{"a name of 201 characters", strings.Replace(line(2), "User Number2", strings.Repeat("z", 201), 1), "accounts.jsonl:2: name: 201 characters, more than 200"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := openTemp(t)
+			_, err := s.Import(strings.NewReader(line(1)+"\n"+c.line+"\n"+line(3)+"\n"), "accounts.jsonl", root, now)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Fatalf("import: %v, want %q", err, c.want)
+			}
+			if n := mustCount(t, s); n != 0 {
+				t.Fatalf("a refused import wrote %d accounts", n)
+			}
+		})
+	}
+}
