@@ -633,3 +633,113 @@ func ScanMembers(b []byte, member func(key, value []byte) bool) bool {
 	})
 	return ok && s.end()
 }
+
+// DecodeListed reads only what a search lists of an account (model's
+// look-up table: id, email and previous emails, name, role, status, phone,
+// created_at), passing over the rest, unknown members and notes included,
+// without decoding it: a search matching accounts that carried hundreds
+// of thousands of unknown members had decoded them all, at every
+// keystroke (attack review, issue 20). The account it gives has those
+// fields only. b must be valid JSON, as a stored record's account is
+// (import and sync checked it): what it passes over is not checked. ok
+// false (an escape in a field it reads, a repeated member, a member
+// encoding/json would take for a listed one) takes the long way.
+func DecodeListed(b []byte) (Account, bool) {
+	s := scanner{b: b}
+	var a Account
+	var seen uint32
+	ok := s.object(func(key []byte) bool {
+		k := string(key)
+		i := slices.Index(accountNames, k)
+		if i < 0 {
+			for _, n := range accountNames {
+				if strings.EqualFold(n, k) {
+					return false // encoding/json would take it for n
+				}
+			}
+			return s.skipAny() // unknown: not listed, not decoded
+		}
+		if seen&(1<<i) != 0 {
+			return false
+		}
+		seen |= 1 << i
+		switch k {
+		case "id":
+			return s.optString(&a.ID)
+		case "email":
+			return s.optString(&a.Email)
+		case "name":
+			return s.optString(&a.Name)
+		case "role":
+			return s.optString(&a.Role)
+		case "status":
+			return s.optString(&a.Status)
+		case "phone":
+			return s.optString(&a.Phone)
+		case "created_at":
+			return s.optTime(&a.CreatedAt)
+		case "previous_emails":
+			return list(&s, &a.PreviousEmails, func(v *string) bool { return s.reqString(v) })
+		}
+		return s.skipAny()
+	})
+	if !ok || !s.end() {
+		return Account{}, false
+	}
+	return a, true
+}
+
+// skipAny is skip for any JSON value: also numbers, true and false (an
+// unknown member may be one), and strings with escapes.
+func (s *scanner) skipAny() bool {
+	switch c := s.peek(); {
+	case c == 't' || c == 'f':
+		for _, lit := range []string{"true", "false"} {
+			if bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
+				s.i += len(lit)
+				return true
+			}
+		}
+		return false
+	case c == '-' || c >= '0' && c <= '9':
+		start := s.i
+		for s.i < len(s.b) && strings.IndexByte("+-.0123456789eE", s.b[s.i]) >= 0 {
+			s.i++
+		}
+		return s.i > start
+	case c == '"':
+		for j := s.i + 1; j < len(s.b); j++ {
+			switch s.b[j] {
+			case '\\':
+				j++
+			case '"':
+				s.i = j + 1
+				return true
+			}
+		}
+		return false
+	case c == '{':
+		return s.object(func([]byte) bool { return s.skipAny() })
+	case c == '[':
+		s.i++
+		if s.peek() == ']' {
+			s.i++
+			return true
+		}
+		for {
+			if !s.skipAny() {
+				return false
+			}
+			switch s.peek() {
+			case ',':
+				s.i++
+			case ']':
+				s.i++
+				return true
+			default:
+				return false
+			}
+		}
+	}
+	return s.null()
+}

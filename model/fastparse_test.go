@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"frontdoor/internal/corpus"
 	"frontdoor/internal/fixtures"
@@ -167,4 +168,64 @@ func FuzzDecodeIndexedFast(f *testing.F) {
 	f.Add(gen.New(1).Append(nil, 1, 1))
 	f.Add([]byte(`{"id":"a","logins":[{"at":"x"}],"notes":[{"at":"2026-01-01T00:00:00Z","text":"t"}]}`))
 	f.Fuzz(func(t *testing.T, line []byte) { agreeIndexed(t, line) })
+}
+
+// listedJSON is what encoding/json reads of the fields DecodeListed reads.
+type listedJSON struct {
+	ID             string     `json:"id"`
+	Email          string     `json:"email"`
+	Name           string     `json:"name"`
+	Role           string     `json:"role"`
+	Status         string     `json:"status"`
+	Phone          string     `json:"phone"`
+	CreatedAt      *time.Time `json:"created_at"`
+	PreviousEmails []string   `json:"previous_emails"`
+}
+
+// agreeListed: where DecodeListed takes a line of valid JSON (a stored
+// record's account), encoding/json reads the same fields.
+func agreeListed(t *testing.T, line []byte) bool {
+	t.Helper()
+	if !json.Valid(line) {
+		return false
+	}
+	a, ok := DecodeListed(line)
+	if !ok {
+		return false
+	}
+	var want listedJSON
+	if err := json.Unmarshal(line, &want); err != nil {
+		t.Fatalf("taken by hand, refused by encoding/json (%v):\n%s", err, line)
+	}
+	got := listedJSON{a.ID, a.Email, a.Name, a.Role, a.Status, a.Phone, a.CreatedAt, a.PreviousEmails}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("by hand %+v\njson    %+v\n%s", got, want, line)
+	}
+	return true
+}
+
+func TestDecodeListedAgrees(t *testing.T) {
+	g := gen.New(13)
+	base := string(g.Append(nil, 5, 0))
+	for i := range 2000 {
+		if !agreeListed(t, g.Append(nil, i, i%3)) {
+			t.Fatalf("refused generated account %d", i)
+		}
+	}
+	for _, e := range []struct{ from, to string }{
+		{`"notes":[]`, `"notes":[{"at":"2026-01-01T00:00:00Z","by":"ann","text":"h\"i"}]`}, {`"id":"`, `"zed":[1,-2.5e3,true,false,null,{"a":"\\u0041"}],"id":"`},
+		{`"id":"`, `"ID":"`}, {`"phone":"`, `"phone":null,"p":"`}, {`"name":"`, `"name":"\u0041`}, {`"name":"`, `"name":"\xff`},
+		{`"email":"`, `"email":"a","email":"`}, {`"zed":`, `"zed":tru`}, {`"created_at":"`, `"created_at":"x`}, {`"id":"`, `"z":01,"id":"`},
+	} {
+		agreeListed(t, []byte(strings.Replace(base, e.from, e.to, 1)))
+	}
+	for _, s := range corpus.Naughty(t) {
+		agreeListed(t, []byte(s))
+	}
+}
+
+func FuzzDecodeListed(f *testing.F) {
+	f.Add(gen.New(1).Append(nil, 1, 1))
+	f.Add([]byte(`{"id":"a","zed":[1,{"b":true}],"notes":[{"at":"2026-01-01T00:00:00Z","text":"t"}]}`))
+	f.Fuzz(func(t *testing.T, line []byte) { agreeListed(t, line) })
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -10,7 +12,9 @@ import (
 	"frontdoor/model"
 )
 
-// Hit is one search result.
+// Hit is one search result. Its record's account holds what a search
+// lists (model.DecodeListed): id, email and previous emails, name, role,
+// status, phone, created_at; open the account (Get) for the rest.
 type Hit struct {
 	Record
 	MatchedBy string // "id", "email", "previous email", "name", "phone"
@@ -129,7 +133,7 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 			return err
 		}
 		for _, c := range found[:min(limit, len(found))] {
-			r, err := getRecord(tx, c.id)
+			r, err := getListed(tx, c.id)
 			if err != nil {
 				return err
 			}
@@ -240,4 +244,48 @@ func splitKey(k []byte) (value, id string) {
 		}
 	}
 	return string(k), ""
+}
+
+// listedFields is the long way to what model.DecodeListed reads:
+// encoding/json passes over the members a struct does not name without
+// keeping them (model.Account's decoder keeps them all).
+type listedFields struct {
+	ID             string     `json:"id"`
+	Email          string     `json:"email"`
+	Name           string     `json:"name"`
+	Role           string     `json:"role"`
+	Status         string     `json:"status"`
+	Phone          string     `json:"phone"`
+	CreatedAt      *time.Time `json:"created_at"`
+	PreviousEmails []string   `json:"previous_emails"`
+}
+
+// getListed reads the record of id as a search lists it: its envelope,
+// and of its account only the listed fields; the rest (sign-ins, notes,
+// unknown members …) is not decoded.
+func getListed(tx Tx, id string) (Record, error) {
+	v := tx.Get(bAccounts, []byte(id))
+	if v == nil {
+		return Record{}, fmt.Errorf("%s: %w", id, ErrNotFound)
+	}
+	sh, ok := decodeShellFast(v)
+	if !ok {
+		// anew: sh.Account may point into the store's read-only pages,
+		// which json.RawMessage would append to
+		sh = recordShell{}
+		if err := json.Unmarshal(v, &sh); err != nil {
+			return Record{}, fmt.Errorf("account %s: corrupt record: %w", id, err)
+		}
+	}
+	r := Record{Version: sh.Version, UpdatedBy: sh.UpdatedBy, UpdatedAt: sh.UpdatedAt, Demo: sh.Demo, PlatformVersion: sh.PlatformVersion, Pending: sh.Pending}
+	if a, ok := model.DecodeListed(sh.Account); ok {
+		r.Account = a
+		return r, nil
+	}
+	var f listedFields
+	if err := json.Unmarshal(sh.Account, &f); err != nil {
+		return Record{}, fmt.Errorf("account %s: corrupt record: %w", id, err)
+	}
+	r.Account = model.Account{ID: f.ID, Email: f.Email, Name: f.Name, Role: f.Role, Status: f.Status, Phone: f.Phone, CreatedAt: f.CreatedAt, PreviousEmails: f.PreviousEmails}
+	return r, nil
 }
