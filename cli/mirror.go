@@ -17,7 +17,7 @@ import (
 
 // runSync applies the platform's change stream (DOMAIN §8).
 func runSync(c *ctx) error {
-	follow := c.fs.Bool("follow", false, "at the end of FILE wait for more, like tail -f (until interrupted)")
+	follow := c.fs.Bool("follow", false, "at the end of FILE wait for more, like tail -F: through log rotation, truncated or moved and made again (until interrupted; a FILE missing for a minute ends it)")
 	batch := c.fs.Int("batch", 0, "events applied per transaction (default: the store's: 20000 on bbolt, a few on etcd)")
 	set := c.fs.String("set", "", "checkpoint: the seq to set the checkpoint to (audited)")
 	reason := c.fs.String("reason", "", "checkpoint --set: why (audited)")
@@ -39,6 +39,13 @@ func runSync(c *ctx) error {
 		if *follow {
 			return usagef("sync: --follow is for a FILE that grows; standard input is read to its end")
 		}
+	} else if *follow { // as tail -F: through truncation and a new file at the path
+		f, err := mirror.OpenFollow(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
