@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -150,16 +149,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 				return
 			}
 			c, err := st.ApplySnapshots(evs, now)
-			// an event the writer refused (a version jump) applied
-			// nothing of the batch: the events before it in the stream
-			// are applied without it, and the stream stops there (S7)
-			var refused, le *LineError
-			for errors.As(err, &le) {
-				refused = le
-				evs = slices.DeleteFunc(evs, func(ev store.Snapshot) bool { return ev.Seq >= le.Seq })
-				c, err = st.ApplySnapshots(evs, now)
-			}
-			if err == nil && (durable || refused != nil) {
+			if err == nil && durable {
 				err = deferral.Durable()
 			}
 			if err != nil {
@@ -169,11 +159,6 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 			total.Add(c)
 			if o.Progress != nil {
 				o.Progress(total, upTo)
-			}
-			if refused != nil {
-				refused.File = o.Name
-				done <- refused
-				return
 			}
 			done <- nil
 		}()
@@ -226,7 +211,6 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 				return total, errors.Join(err, le)
 			}
 			lastSeq, lastAt = ev.Seq, lineNo
-			ev.Line = lineNo
 			batch = append(batch, ev)
 			if size += len(ev.Raw); len(batch) >= o.Batch || size >= o.BatchBytes {
 				if err := flush(false); err != nil {

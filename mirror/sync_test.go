@@ -565,11 +565,11 @@ func TestSyncKeepsTheConsolesOwnThroughReadAhead(t *testing.T) {
 	}
 }
 
-// Rules S1, S2, S7: a seq or version that jumps implausibly far over the
-// one held would freeze the mirror (every later event replayed, or every
-// later snapshot of the account stale). It stops the stream at its line,
-// named; the lines before it, in its batch too, stay applied; ordinary
-// gaps are fine.
+// Rules S1, S2, S7: a seq that jumps implausibly far over the one held, or
+// a version no account reaches, would freeze the mirror (every later
+// event replayed, or every later snapshot of the account stale). It stops
+// the stream at its line, named; the lines before it, in its batch too,
+// stay applied; ordinary gaps are fine.
 func TestImplausibleJumpsStopTheStream(t *testing.T) {
 	s := generate(t, 50, 400, 3) // gaps of 1 to 3 between seqs
 	var at struct {
@@ -585,6 +585,10 @@ func TestImplausibleJumpsStopTheStream(t *testing.T) {
 		b, _ := json.Marshal(ev)
 		return string(b)
 	}
+	newAccount := func(seq, version uint64) string {
+		raw, _ := json.Marshal(account(999, "new999@example.com", 1))
+		return fmt.Sprintf(`{"seq":%d,"version":%d,"account":%s}`, seq, version, raw)
+	}
 	for _, c := range []struct {
 		name, bad, want string
 	}{
@@ -592,7 +596,10 @@ func TestImplausibleJumpsStopTheStream(t *testing.T) {
 		{"seq jumps", jump(s.lines[200], "seq", at.Seq+model.MaxStreamJump+1), fmt.Sprintf("stream.jsonl:201: seq %d: seq: jumps from %d", at.Seq+model.MaxStreamJump+1, at.Seq)},
 		// the account of line 200, a version far past the one line 200 set
 		{"version jumps", strings.Replace(jump(s.lines[199], "version", at.Version+model.MaxStreamJump+1), fmt.Sprintf(`"seq":%d`, at.Seq), fmt.Sprintf(`"seq":%d`, at.Seq+1), 1),
-			fmt.Sprintf("stream.jsonl:201: seq %d: version: account %s: jumps from %d", at.Seq+1, at.Account.ID, at.Version)},
+			fmt.Sprintf("stream.jsonl:201: seq %d: version: %d is more than 2^32 changes of one account", at.Seq+1, at.Version+model.MaxStreamJump+1)},
+		// a new account's first version: every later snapshot of it stale
+		{"a new account's version past 2^32", newAccount(at.Seq+1, model.MaxStreamJump+1),
+			fmt.Sprintf("stream.jsonl:201: seq %d: version: 4294967297 is more than 2^32 changes of one account", at.Seq+1)},
 	} {
 		for _, batch := range []int{64, 1000} { // the bad line mid-batch, and in the one batch
 			t.Run(fmt.Sprintf("%s/batch %d", c.name, batch), func(t *testing.T) {

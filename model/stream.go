@@ -10,8 +10,8 @@ import "fmt"
 const MaxStreamNumber = 1<<53 - 1
 
 // MaxStreamJump is the most one step may raise a seq over the held one
-// (the checkpoint, or the line before), or a version over the one an
-// account holds (rules S1, S2): 2^32. Gaps are normal (S1: a stream
+// (the checkpoint, or the line before), and the largest version (rules S1,
+// S2): 2^32. Gaps are normal (S1: a stream
 // filtered to this console's accounts skips the rest), but 2^32 events
 // skipped at once is fifty days of a thousand events a second that all
 // belonged to others, and 2^32 versions of one account between two of its
@@ -29,10 +29,16 @@ func CheckSeq(held, seq uint64) error {
 	return checkStep("seq", held, seq)
 }
 
-// CheckVersion says whether a snapshot's version is plausible over held,
-// the version the mirror holds of the account (0: new, or imported).
-func CheckVersion(held, version uint64) error {
-	return checkStep("version", held, version)
+// CheckVersion says whether a snapshot's version is plausible (rule S2).
+// A version counts one account's changes from its first, so it is at most
+// MaxStreamJump whatever the mirror holds: held, a larger one (a first
+// snapshot at 2^53−1, say) would make every later snapshot of the account
+// stale. That bounds every step over a held version too.
+func CheckVersion(version uint64) error {
+	if version > MaxStreamJump {
+		return fmt.Errorf("%d is more than 2^32 changes of one account: no account's history (S2); held, it would make every later snapshot of the account stale", version)
+	}
+	return nil
 }
 
 func checkStep(what string, held, n uint64) error {

@@ -59,7 +59,7 @@ func (s *Store) CheckHeadProgress(seq uint64, hash string, progress func(n int))
 					return false, nil
 				}
 			}
-			if err := model.CheckVersion(0, r.PlatformVersion); err != nil { // held, every later snapshot is stale
+			if err := model.CheckVersion(r.PlatformVersion); err != nil { // held, every later snapshot is stale
 				if !report("account %s: platform version: %v", k, err) {
 					return false, nil
 				}

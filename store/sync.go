@@ -28,9 +28,6 @@ type Snapshot struct {
 	// record whose account is the snapshot's, untouched, is written from
 	// it instead of encoding the account again.
 	Raw json.RawMessage
-	// Line is the stream's line it came from, for an error ApplySnapshots
-	// finds (0: not known)
-	Line int
 
 	indexed []byte // indexedDigest of Account
 	ahead   *ahead // the record it replaces, read ahead of the writer (ReadAhead)
@@ -112,10 +109,7 @@ func (s *Store) SetCheckpoint(seq uint64, by Actor, reason string, now time.Time
 // indexes follow it (rule S4), and an address may be held twice for the
 // span of a stream (rule S5: check reports one left at the end). Events
 // must come in rising seq order (the reader refuses any other), or in
-// SortByAccount's order. A demo store takes none. A version implausibly
-// far over the one held (model.CheckVersion) applies nothing of the batch
-// and is returned as a *LineError naming the event's Line and seq: the
-// caller applies the events before it again, without it (rule S7).
+// SortByAccount's order. A demo store takes none.
 func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error) {
 	c, err := s.applySnapshots(evs, now)
 	if errors.Is(err, backend.ErrTxTooLarge) && len(evs) > 1 {
@@ -191,11 +185,6 @@ func (s *Store) applySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 			case exists && ev.Version < old.PlatformVersion:
 				c.Stale++
 				continue
-			}
-			if err := model.CheckVersion(old.PlatformVersion, ev.Version); err != nil {
-				// held, it would make every later snapshot of the
-				// account stale: refused, nothing of the batch applied
-				return &LineError{Line: ev.Line, Seq: ev.Seq, Field: "version", Err: fmt.Errorf("account %s: %w", id, err)}
 			}
 			acc := ev.Account // the batch's own: no copy needed
 			rec := Record{Version: 1, PlatformVersion: ev.Version, UpdatedBy: PlatformActor, UpdatedAt: now.UTC(), Account: acc}
@@ -643,13 +632,13 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 }
 
 // plausible refuses a seq or a version no counter reaches (rules S1,
-// S2): held, it would freeze the mirror. The jumps over what the mirror
-// holds are judged where that is known (mirror.Sync, ApplySnapshots).
+// S2): held, it would freeze the mirror (or an account). A seq's jump
+// over the one held is judged where that is known (mirror.Sync).
 func plausible(seq, version uint64) error {
 	if err := model.CheckSeq(0, seq); err != nil {
 		return &model.FieldError{Field: "seq", Reason: err.Error()}
 	}
-	if err := model.CheckVersion(0, version); err != nil {
+	if err := model.CheckVersion(version); err != nil {
 		return &model.FieldError{Field: "version", Reason: err.Error()}
 	}
 	return nil
