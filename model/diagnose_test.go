@@ -92,7 +92,7 @@ func TestStepsNeedingEmailSayLiftFirst(t *testing.T) {
 		{"bad password: the reset", base(sup, func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBadPassword, 5*time.Minute)} }), rep(SitePatient, ProblemCantLogIn), "Forgot your password"},
 		{"escalate: the follow-up email", base(sup), rep(SitePatient, ProblemNo2FACode), "follow up by email"},
 		{"login blocked: the follow-up email", base(sup, func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginBlocked, 5*time.Minute)} }), rep(SitePatient, ProblemCantLogIn), "follow up with you by email"},
-		{"email code (M3)", base(sup, withFactors(FactorPhone), func(a *Account) { a.Logins = []Login{login(PortalPatient, LoginMFAOK, 48*time.Hour)} }), rep(SitePatient, ProblemLost2FA), "the code goes to your login email"},
+		{"email code (M3)", base(sup, provider, withFactors(FactorPhone), func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginMFAOK, 48*time.Hour)} }), rep(SiteProvider, ProblemLost2FA), "the code goes to your login email"},
 		{"visit too early: the reminder", base(sup, visitIn(2*time.Hour)), rep(SitePatient, ProblemCantJoinSession), "reminder email"},
 		{"wrong portal: the reset", base(sup, provider), rep(SitePatient, ProblemCantLogIn), "Forgot your password"},
 	} {
@@ -360,5 +360,35 @@ func TestSuggestFromEvidence(t *testing.T) {
 	old := Account{ID: "d", Role: RoleClient, Logins: []Login{{At: at(-72 * time.Hour), Portal: PortalPatient, Result: LoginBadPassword}}}
 	if s := DefaultPolicy.Suggest(&old, now); s.Site != SiteUnknown || s.SiteWhy != "" || s.ProblemWhy != "" {
 		t.Errorf("evidence older than the look-back suggests nothing: %+v", s)
+	}
+}
+
+// TestClientsNeverGetEmailCodes: rule M3 (revised 2026-12-07) is a
+// provider option; a client, even one with a successful 2FA sign-in on
+// file, is never told to get a code by email, by any finding or by the
+// self-help list, whatever the site, problem and flags.
+func TestClientsNeverGetEmailCodes(t *testing.T) {
+	client := base(withFactors(FactorPhone, FactorBiometric), func(a *Account) {
+		a.Logins = []Login{login(PortalPatient, LoginMFAOK, 48*time.Hour), login(PortalPatient, LoginMFAFailed, time.Hour)}
+	})
+	for _, r := range propertyReports(client) {
+		for _, f := range Diagnose(client, r, now) {
+			all := strings.ToLower(joined(f) + "\n" + f.Title)
+			if f.Code == "mfa_email_code" || strings.Contains(all, "code by email") || strings.Contains(all, "login email address") || slices.Contains(f.Rules, "M3") {
+				t.Fatalf("%+v: a client is offered an email code by %s:\n%s", r, f.Code, all)
+			}
+		}
+	}
+	if EmailCodesAvailable(*client) {
+		t.Error("EmailCodesAvailable for a client")
+	}
+	for _, s := range SelfHelp(*client) {
+		if s.Rule == "M3" {
+			t.Errorf("self-help offers a client email codes: %s", s.Text)
+		}
+	}
+	prov := base(provider, withFactors(FactorPhone), func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginMFAOK, 48*time.Hour)} })
+	if !EmailCodesAvailable(*prov) {
+		t.Error("a provider with a successful 2FA sign-in has no email codes")
 	}
 }

@@ -362,10 +362,13 @@ var ladder = []rung{
 					"It works once; Headway then gives you a new one: print it or keep it in a secure note.",
 					"Once in, reset your methods and enroll at least two.")
 		}},
+	// Email codes are a provider option (rule M3, revised 2026-12-07): 001
+	// states them in its provider section only and 002's methods have
+	// none, so a client never gets this advice (EmailCodesAvailable).
 	{code: "mfa_email_code", title: "Get the code by email",
 		rules: []string{"M3"}, // rule M3
 		holds: func(d *facts, _ []Finding) bool {
-			return d.found() && d.mfa(ProblemNo2FACode, ProblemLost2FA) && d.mfaOK != nil
+			return d.found() && d.mfa(ProblemNo2FACode, ProblemLost2FA) && d.mfaOK != nil && EmailCodesAvailable(*d.acc)
 		},
 		explain: func(d *facts) ([]string, []step) {
 			return lines("a sign-in with 2FA succeeded " + d.ago(*d.mfaOK.At)),

@@ -85,8 +85,13 @@ func RecoveryCodeState(a Account) string {
 }
 
 // EmailCodesAvailable: after at least one successful 2FA sign-in, "Try
-// another method" sends the code to the login email (M3).
+// another method" sends the code to the login email (rule M3). Only for
+// providers: 001 states it in its provider section, 002's table of methods
+// has no email code, and clients need no 2FA by 001 (revised 2026-12-07).
 func EmailCodesAvailable(a Account) bool {
+	if a.Role != RoleProvider {
+		return false
+	}
 	for _, l := range a.Logins {
 		if l.Result == LoginMFAOK {
 			return true
