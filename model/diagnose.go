@@ -408,29 +408,49 @@ func latestLoginWhere(logins []Login, keep func(*Login) bool) *Login {
 	return best
 }
 
-// otherPortalEvidence is why, with the site unknown, the evidence shows
-// the caller on the other portal (rung wrong_portal), or "" when it does
-// not: the latest bad_password sign-in within 24 h was on the portal that
+// otherPortalEvidence is why the evidence shows the caller on the other
+// portal (rung wrong_portal, whatever site the caller names), or "" when
+// it does not. Of the failed (bad_password) sign-ins and the reset
+// requests within 24 h, the latest one decides: it was on the portal that
 // does not match the role, with no successful sign-in on the right portal
-// after it; or the latest reset, requested within 24 h, was requested on
-// the other portal.
+// after it (rule P5, revised 2026-12-07: evidence over the label, and a
+// newer reset from the right portal outranks an older wrong attempt).
 func (d *facts) otherPortalEvidence() string {
 	a := d.acc
 	right := PortalFor(a.Role)
-	bad := latestLoginWhere(a.Logins, func(l *Login) bool { return l.Result == LoginBadPassword && !l.At.After(d.now) })
-	if bad != nil && d.within(*bad.At, d.p.RecentSignInWindow) && bad.Portal != right {
-		okAfter := latestLoginWhere(a.Logins, func(l *Login) bool {
-			return l.Portal == right && (l.Result == LoginOK || l.Result == LoginMFAOK) && l.At.After(*bad.At) && !l.At.After(d.now)
-		})
-		if okAfter == nil {
-			return fmt.Sprintf("latest failed sign-in %s was on the %s portal (wrong password), with no successful sign-in on the %s portal since",
-				d.ago(*bad.At), bad.Portal, right)
+	bad := latestLoginWhere(a.Logins, func(l *Login) bool {
+		return l.Result == LoginBadPassword && d.within(*l.At, d.p.RecentSignInWindow)
+	})
+	var req *Reset
+	for i := range a.Resets {
+		r := &a.Resets[i]
+		if r.RequestedAt != nil && d.within(*r.RequestedAt, d.p.RecentResetWindow) && (req == nil || !r.RequestedAt.Before(*req.RequestedAt)) {
+			req = r
 		}
 	}
-	if d.hasLast && d.within(*d.latest.RequestedAt, d.p.RecentResetWindow) && d.latest.Portal != "" && d.latest.Portal != right {
-		return fmt.Sprintf("latest reset %s was requested %s on the %s portal", d.latest.ID, d.ago(*d.latest.RequestedAt), d.latest.Portal)
+	var when time.Time
+	var portal, why string
+	switch {
+	case req != nil && (bad == nil || !req.RequestedAt.Before(*bad.At)):
+		// a reset in the same second as a failed sign-in came after it
+		when, portal = *req.RequestedAt, req.Portal
+		why = fmt.Sprintf("latest reset %s was requested %s on the %s portal", req.ID, d.ago(when), portal)
+	case bad != nil:
+		when, portal = *bad.At, bad.Portal
+		why = fmt.Sprintf("latest failed sign-in %s was on the %s portal (wrong password)", d.ago(when), portal)
+	default:
+		return ""
 	}
-	return ""
+	if portal == "" || portal == right {
+		return ""
+	}
+	okAfter := latestLoginWhere(a.Logins, func(l *Login) bool {
+		return l.Portal == right && (l.Result == LoginOK || l.Result == LoginMFAOK) && l.At.After(when) && !l.At.After(d.now)
+	})
+	if okAfter != nil {
+		return ""
+	}
+	return why + ", with no successful sign-in on the " + right + " portal since"
 }
 
 // supersededBy explains why a link older than the latest reset's is the

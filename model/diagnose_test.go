@@ -392,3 +392,93 @@ func TestClientsNeverGetEmailCodes(t *testing.T) {
 		t.Error("a provider with a successful 2FA sign-in has no email codes")
 	}
 }
+
+// TestWrongPortalEvidenceOverTheLabel: rule P5 (DOMAIN §7 #8, revised
+// 2026-12-07). Whatever site the caller names, of the failed
+// (bad_password) sign-ins and the reset requests within 24 h the latest
+// decides: on the portal that does not match the role, with no successful
+// sign-in on the right portal after it, the caller is at the wrong door.
+// A site named as the other portal is wrong_portal whatever the evidence.
+func TestWrongPortalEvidenceOverTheLabel(t *testing.T) {
+	const min, hour = time.Minute, time.Hour
+	type ev struct {
+		name   string
+		logins func(right, wrong string) []Login
+		resets func(right, wrong string) []Reset
+		shows  bool // the evidence shows the other portal
+	}
+	rst := func(id, portal string, ago time.Duration) Reset {
+		r := reset(id, ago, ResetDelivered)
+		r.Portal = portal
+		return r
+	}
+	none := func(string, string) []Login { return nil }
+	noResets := func(string, string) []Reset { return nil }
+	evidence := []ev{
+		{"no evidence", none, noResets, false},
+		{"latest: failed sign-in on the wrong portal", func(r, w string) []Login { return []Login{login(w, LoginBadPassword, hour)} }, noResets, true},
+		{"latest: reset on the wrong portal", none, func(r, w string) []Reset { return []Reset{rst("r1", w, 30*min)} }, true},
+		{"latest: failed sign-in on the right portal", func(r, w string) []Login { return []Login{login(r, LoginBadPassword, hour)} }, noResets, false},
+		{"latest: reset on the right portal", none, func(r, w string) []Reset { return []Reset{rst("r1", r, 30*min)} }, false},
+		{"older wrong sign-in, newer reset from the right portal", func(r, w string) []Login { return []Login{login(w, LoginBadPassword, 2*hour)} },
+			func(r, w string) []Reset { return []Reset{rst("r1", r, hour)} }, false},
+		{"older reset from the right portal, newer wrong sign-in", func(r, w string) []Login { return []Login{login(w, LoginBadPassword, hour)} },
+			func(r, w string) []Reset { return []Reset{rst("r1", r, 2*hour)} }, true},
+		{"older wrong reset, newer failed sign-in on the right portal", func(r, w string) []Login { return []Login{login(r, LoginBadPassword, hour)} },
+			func(r, w string) []Reset { return []Reset{rst("r1", w, 2*hour)} }, false},
+		{"older right sign-in, newer wrong reset", func(r, w string) []Login { return []Login{login(r, LoginBadPassword, 2*hour)} },
+			func(r, w string) []Reset { return []Reset{rst("r1", w, hour)} }, true},
+		{"wrong sign-in, then ok on the right portal", func(r, w string) []Login {
+			return []Login{login(w, LoginBadPassword, 2*hour), login(r, LoginOK, hour)}
+		}, noResets, false},
+		{"wrong reset, then ok (2FA) on the right portal", func(r, w string) []Login { return []Login{login(r, LoginMFAOK, hour)} },
+			func(r, w string) []Reset { return []Reset{rst("r1", w, 2*hour)} }, false},
+		{"wrong sign-in, then ok on the wrong portal", func(r, w string) []Login {
+			return []Login{login(w, LoginBadPassword, 2*hour), login(w, LoginOK, hour)}
+		}, noResets, true},
+		{"ok on the right portal before the wrong sign-in", func(r, w string) []Login {
+			return []Login{login(r, LoginOK, 2*hour), login(w, LoginBadPassword, hour)}
+		}, noResets, true},
+		{"wrong sign-in exactly 24 h ago", func(r, w string) []Login { return []Login{login(w, LoginBadPassword, 24*hour)} }, noResets, true},
+		{"wrong sign-in 24 h 1 s ago: outside", func(r, w string) []Login { return []Login{login(w, LoginBadPassword, 24*hour+time.Second)} }, noResets, false},
+		{"wrong reset 25 h ago: outside", none, func(r, w string) []Reset { return []Reset{rst("r1", w, 25*hour)} }, false},
+		{"right reset 25 h ago does not outrank a newer wrong sign-in", func(r, w string) []Login { return []Login{login(w, LoginBadPassword, hour)} },
+			func(r, w string) []Reset { return []Reset{rst("r1", r, 25*hour)} }, true},
+	}
+	for _, role := range []string{RoleClient, RoleProvider} {
+		right := PortalFor(role)
+		wrong := PortalPatient
+		if right == PortalPatient {
+			wrong = PortalProvider
+		}
+		for _, site := range []string{SitePatient, SiteProvider, SiteUnknown} {
+			label := site == wrong // the caller names the other portal
+			for _, e := range evidence {
+				for _, problem := range []string{ProblemCantLogIn, ProblemNoResetEmail} {
+					name := role + "/names " + site + "/" + e.name + "/" + problem
+					t.Run(name, func(t *testing.T) {
+						acc := base(func(a *Account) {
+							a.Role = role
+							a.Logins = e.logins(right, wrong)
+							a.Resets = e.resets(right, wrong)
+						})
+						fs := Diagnose(acc, rep(site, problem), now)
+						got, want := codes(fs), label || e.shows
+						if has := slices.Contains(got, "wrong_portal"); has != want {
+							t.Fatalf("wrong_portal holds = %v, want %v: %v", has, want, got)
+						}
+						if want && got[0] != "wrong_portal" {
+							t.Fatalf("wrong_portal holds but does not lead: %v", got)
+						}
+						if want && e.shows {
+							f := find(t, fs, "wrong_portal")
+							if ev := strings.Join(f.Evidence, "\n"); !strings.Contains(ev, "on the "+wrong+" portal") {
+								t.Errorf("the evidence does not name the %s portal:\n%s", wrong, ev)
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}

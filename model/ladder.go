@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// ladder is DOMAIN §7's findings catalogue (revised 2026-11-25, 35 codes),
+// ladder is DOMAIN §7's findings catalogue (revised 2026-11-25 and 2026-12-07, 35 codes),
 // in the order a finding ranks: service, account, portal, email, 2FA, the
 // browser (P5). Titles and steps say policy durations through
 // placeholders (facts.words); steps carry what they need to be doable
@@ -95,25 +95,23 @@ var ladder = []rung{
 			if !d.found() || !d.problem(ProblemCantLogIn, ProblemNoResetEmail, ProblemResetLinkFailed) {
 				return false
 			}
-			switch d.r.Site {
-			case SitePatient:
-				return d.acc.Role == RoleProvider
-			case SiteProvider:
-				return d.acc.Role == RoleClient
-			case SiteUnknown:
-				return d.otherPortalEvidence() != ""
-			}
-			return false
+			return d.labelWrongPortal() || d.otherPortalEvidence() != ""
 		},
 		explain: func(d *facts) ([]string, []step) {
+			why := d.otherPortalEvidence()
 			var ev []string
-			if d.r.Site == SiteUnknown {
-				ev = lines(fmt.Sprintf("account is a %s (%s); the caller does not know the site", d.acc.Role, PortalLabel(d.acc.Role)), d.otherPortalEvidence())
-			} else {
+			switch {
+			case d.labelWrongPortal():
 				ev = lines(fmt.Sprintf("account is a %s; caller is on the %s portal", d.acc.Role, d.r.Site))
-				if l := latestLogin(d.acc.Logins, ""); l != nil && WrongPortal(d.acc.Role, *l) {
+				if why != "" {
+					ev = append(ev, why)
+				} else if l := latestLogin(d.acc.Logins, ""); l != nil && WrongPortal(d.acc.Role, *l) {
 					ev = append(ev, fmt.Sprintf("last sign-in attempt %s was on the %s portal: %s", d.ago(*l.At), l.Portal, l.Result))
 				}
+			case d.r.Site == SiteUnknown:
+				ev = lines(fmt.Sprintf("account is a %s (%s); the caller does not know the site", d.acc.Role, PortalLabel(d.acc.Role)), why)
+			default:
+				ev = lines(fmt.Sprintf("account is a %s (%s); the caller names the %s site, but the evidence shows the other portal", d.acc.Role, PortalLabel(d.acc.Role), d.r.Site), why)
 			}
 			if d.acc.Role == RoleProvider {
 				return ev, []step{
@@ -526,6 +524,12 @@ var ladder = []rung{
 }
 
 func lines(s ...string) []string { return s }
+
+// labelWrongPortal: the site the caller names is the portal that does not
+// match the account's role (rule P5).
+func (d *facts) labelWrongPortal() bool {
+	return d.r.Site == SitePatient && d.acc.Role == RoleProvider || d.r.Site == SiteProvider && d.acc.Role == RoleClient
+}
 
 // viaPrevious notes that the caller gave a previous email of the account
 // (its finding, login_email_changed, ranks below the account's status).

@@ -231,7 +231,9 @@ func TestLadder(t *testing.T) {
 		{"bad password/near later ok", base(func(a *Account) {
 			a.Logins = []Login{login(PortalPatient, LoginBadPassword, 50*min), login(PortalPatient, LoginOK, 5*min)}
 		}), rep(SitePatient, ProblemCantLogIn), "browser_session", "bad_password"},
-		{"bad password/near other portal", base(func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginBadPassword, 5*min)} }), rep(SitePatient, ProblemCantLogIn), "browser_session", "bad_password"},
+		// §7 #8 revised: a failure on the other portal is wrong_portal, whatever site the caller names
+		{"bad password/near other portal", base(func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginBadPassword, 5*min)} }), rep(SitePatient, ProblemCantLogIn), "wrong_portal", "bad_password"},
+		{"bad password/near other portal 25 h ago", base(func(a *Account) { a.Logins = []Login{login(PortalProvider, LoginBadPassword, 25*hour)} }), rep(SitePatient, ProblemCantLogIn), "browser_session", "bad_password"},
 		{"browser session", base(), rep(SitePatient, ProblemCantLogIn), "browser_session", ""},
 		{"browser session/near unverified", base(func(a *Account) { a.EmailVerifiedAt = nil }), rep(SitePatient, ProblemCantLogIn), "email_unverified", "browser_session"},
 		{"plus address by case", base(func(a *Account) { a.Email = "User@GMAIL.com" }), Report{Email: "User@GMAIL.com", Site: SitePatient, Problem: ProblemFamilyAccount}, "family_plus_address", ""},

@@ -143,9 +143,12 @@ func TestMistakesLoseMarks(t *testing.T) {
 	}
 	sc, _ := builtin(t).Find("provider-on-patient-portal")
 	tr := practise(t, sc)
-	wrongSite := sc.Report()
-	wrongSite.Site = model.SiteProvider
-	tr.diagnose(wrongSite) // guessed the site without asking
+	// guessed the problem without asking (a guessed site would not do: the
+	// account's sign-ins show the patient portal, and the evidence
+	// outranks the label, §7 #8 revised)
+	wrongGuess := sc.Report()
+	wrongGuess.Problem = model.ProblemNo2FACode
+	tr.diagnose(wrongGuess)
 	tr.diagnose(sc.Report())
 	tr.run.Hint()
 	res, _ := tr.run.Finish("done")
