@@ -293,6 +293,7 @@ func byEmail(s string) step { return step{text: s, email: true} }
 // The remedies doable adds.
 const (
 	liftFirst    = "Once we have lifted the email suppression on your address: "
+	afterVerify  = "Once your email is verified: "
 	verifyFirst  = "Verify your email first: new accounts cannot sign in until they do. Open the verification email from Headway (look in spam, junk and Gmail's Promotions tab) and click its link; if it is not there, we send a new one now."
 	nothingDoing = "(For the agent: no step is possible on this account: %s.)"
 )
@@ -304,32 +305,51 @@ const (
 //     refused only because emails are suppressed, it stays and says to
 //     lift the suppression first, like every step that needs an email
 //     from Headway (R6);
-//   - on an unverified account, a finding ranked above email_unverified,
-//     or one whose reset step was left out for it, ends with verifying
-//     the email first (R7), itself subject to the rules above.
+//   - on an unverified account, a finding ranked above email_unverified
+//     ends with verifying the email first (R7), itself subject to the
+//     rules above; its steps refused for it are left out, as
+//     email_unverified, which holds too, says what to do;
+//   - on an unverified account, a finding ranked below email_unverified
+//     keeps its steps refused only for it (a reset, say): verifying the
+//     email comes just before the first of them, and each says it waits
+//     for the verification (R7), so the reset steps are not lost.
 func (d *facts) doable(steps []step, aboveUnverified bool) []string {
 	var out []string
 	var refused []error
+	verifyAt := -1 // where the verification goes, below email_unverified
 	add := func(s step) {
 		lift := s.email && d.suppressed()
+		prefix := ""
 		if s.needs != nil && d.acc != nil {
 			err := s.needs(*d.acc)
-			if err != nil && !errors.Is(err, ErrSuppressed) {
+			switch {
+			case errors.Is(err, ErrUnverified) && !aboveUnverified:
+				if verifyAt < 0 {
+					verifyAt = len(out)
+				}
+				prefix = afterVerify
+				lift = false // verifying lifts the suppression first
+			case err != nil && !errors.Is(err, ErrSuppressed):
 				refused = append(refused, err)
 				return
 			}
-			lift = lift || err != nil
+			lift = lift || errors.Is(err, ErrSuppressed)
 		}
 		text := d.words(s.text)
 		if lift {
 			text = liftFirst + text
 		}
-		out = append(out, text)
+		out = append(out, prefix+text)
 	}
 	for _, s := range steps {
 		add(s)
 	}
-	if d.acc != nil && IsUnverified(*d.acc) && (aboveUnverified || anyIs(refused, ErrUnverified)) {
+	if verifyAt >= 0 {
+		rest := append([]string(nil), out[verifyAt:]...)
+		out = out[:verifyAt]
+		add(step{text: verifyFirst, email: true, needs: CanResendVerification})
+		out = append(out, rest...)
+	} else if d.acc != nil && IsUnverified(*d.acc) && (aboveUnverified || anyIs(refused, ErrUnverified)) {
 		add(step{text: verifyFirst, email: true, needs: CanResendVerification})
 	}
 	if len(out) == 0 && len(refused) > 0 {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 )
@@ -38,4 +39,25 @@ func PlusAddressBase(email string) (local, domain string) {
 	local, domain, _ = strings.Cut(strings.TrimSpace(email), "@")
 	local, _, _ = strings.Cut(local, "+")
 	return local, NormalizeEmail(domain)
+}
+
+// FamilyBase is what a family member's plus-address builds on (rule A2):
+// PlusAddressBase of an address that is an email and has a name before
+// its +tag. It refuses anything else, saying why without repeating the
+// address: a full-width ＠ (U+FF20) is not an @, so "kid＠gmail.com" has
+// no domain to read; and "+kid@gmail.com" would give "+1@gmail.com",
+// which is nobody's inbox.
+func FamilyBase(email string) (local, domain string, err error) {
+	e := strings.TrimSpace(email)
+	if ValidateEmail(e) != nil {
+		if strings.ContainsRune(e, '＠') {
+			return "", "", errors.New("not a valid email address: its @ is a full-width ＠ (U+FF20)")
+		}
+		return "", "", errors.New("not a valid email address")
+	}
+	local, domain = PlusAddressBase(e)
+	if local == "" {
+		return "", domain, errors.New("no name before its +tag")
+	}
+	return local, domain, nil
 }

@@ -214,7 +214,8 @@ var ladder = []rung{
 		},
 		explain: func(d *facts) ([]string, []step) {
 			return lines(fmt.Sprintf("latest reset %s sent %s; links last %s", d.latest.ID, d.ago(d.latest.SentTime()), Duration(d.p.ResetLinkLifetime))),
-				append([]step{{text: "The link has expired: a reset link works for {lifetime} after it is sent. Request one new reset and use it straight away.", needs: CanSendReset}},
+				append([]step{{text: "The link has expired: a reset link works for {lifetime} after it is sent."},
+					{text: "Request one new reset and use it straight away.", needs: CanSendReset}},
 					resetSteps(d.acc.Role)...)
 		}},
 	{code: "reset_link_used", title: "Reset link already used",
@@ -489,7 +490,16 @@ var ladder = []rung{
 			return d.problem(ProblemFamilyAccount) && SupportsPlusAddress(d.email)
 		},
 		explain: func(d *facts) ([]string, []step) {
-			local, domain := PlusAddressBase(d.reported)
+			local, domain, err := FamilyBase(d.reported)
+			if err != nil {
+				// rule A2 builds on the parent's own address: ask for it
+				// rather than suggest "+1@gmail.com" or an address with no domain
+				return lines(d.familyAddress(err), domain+" supports plus-addressing"),
+					say("Every person needs their own account, with a unique email.",
+						familyAskAgain,
+						fmt.Sprintf("Then create the family member's account with that address plus +1 or +name before the @%s: it is unique and still reaches your inbox.", domain),
+						"Use the family member's own name and date of birth, as on their insurance, even for a minor.")
+			}
 			if !d.r.Reveal {
 				local = MaskLocal(local)
 			}
@@ -504,7 +514,15 @@ var ladder = []rung{
 			return d.problem(ProblemFamilyAccount) && !SupportsPlusAddress(d.email)
 		},
 		explain: func(d *facts) ([]string, []step) {
-			_, domain := PlusAddressBase(d.reported)
+			_, domain, err := FamilyBase(d.reported)
+			if err != nil && domain == "" {
+				// not an email: there is no domain to say plus-addressing of
+				return lines(d.familyAddress(err)),
+					say("Every person needs their own account, with a unique email.",
+						familyAskAgain,
+						"Plus-addressing only works for Gmail, Hotmail, Outlook, Live, MSN and iCloud addresses; for any other, create a new email address for the family member.",
+						"Use the family member's own name and date of birth, as on their insurance, even for a minor.")
+			}
 			return lines(domain + " does not support plus-addressing"),
 				say("Every person needs their own account, with a unique email.",
 					"Plus-addressing only works for Gmail, Hotmail, Outlook, Live, MSN and iCloud addresses, so create a new email address for the family member.",
@@ -524,6 +542,15 @@ var ladder = []rung{
 }
 
 func lines(s ...string) []string { return s }
+
+// familyAskAgain is the step when the address given cannot be built on (A2).
+const familyAskAgain = "Ask for your own email address again, spelt out: the one given cannot be used as it is."
+
+// familyAddress says why the address the caller gave cannot be built on
+// (FamilyBase's error), masked unless revealed.
+func (d *facts) familyAddress(err error) string {
+	return "the address given, " + d.showEmail(d.reported) + ": " + err.Error()
+}
 
 // labelWrongPortal: the site the caller names is the portal that does not
 // match the account's role (rule P5).

@@ -304,6 +304,7 @@ func propertyAccounts() []*Account {
 			a.Logins = []Login{login(PortalProvider, LoginMFAOK, 50*hour), login(PortalProvider, LoginBadPassword, hour)}
 		}),
 		base(func(a *Account) { a.Email = "kid.parent@icloud.com"; a.Status = StatusDeactivated }),
+		base(provider, withResets(reset("r1", 2*hour, ResetDelivered)), func(a *Account) { a.EmailVerifiedAt = nil; a.EmailsUnsubscribedAt = at(-hour) }),
 	}
 }
 
