@@ -80,7 +80,7 @@ func runDiagnose(c *ctx) error {
 	}
 	if err := st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "diagnose", Account: id,
 		Details: map[string]string{"email": r.Email, "site": r.Site, "problem": r.Problem, "abroad": fmt.Sprint(r.Abroad),
-			"other_device": fmt.Sprint(r.OtherDevice), "top": out.Findings[0].Code, "via": "cli"}}); err != nil {
+			"other_device": fmt.Sprint(r.OtherDevice), "top": out.Findings[0].Code, "via": store.DiagnoseViaCLI}}); err != nil {
 		return fmt.Errorf("diagnosis not audited, not shown: %w", err)
 	}
 	if *asJSON {

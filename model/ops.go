@@ -15,6 +15,10 @@ func MaySeeOps(role string) bool { return role == RoleEngineer || role == RoleAd
 type LedWith struct {
 	At   time.Time
 	Code string
+	// Call groups the diagnoses of one call: the Diagnose screen audits
+	// every report the agent picks (each site or problem key), and all of
+	// one visit to it for one address share a Call. "": a call of its own.
+	Call string
 }
 
 // LeadCount is how many diagnoses led with one finding: in the last hour,
@@ -39,8 +43,10 @@ const LeadWeek = 7 * 24 * time.Hour
 
 // CountLeads counts, per finding code, the diagnoses of ds that led with
 // it, up to now: in the last hour, since midnight in loc, and in the last
-// seven days. Most today first, then most this week, then ladder order
-// (DOMAIN §7); a code the ladder does not know goes last.
+// seven days. A call counts once, with its last diagnosis up to now (the
+// answer the agent ended on; three keys pressed in one call are one
+// diagnosis, not three). Most today first, then most this week, then
+// ladder order (DOMAIN §7); a code the ladder does not know goes last.
 func CountLeads(ds []LedWith, now time.Time, loc *time.Location) []LeadCount {
 	if loc == nil {
 		loc = time.UTC
@@ -48,9 +54,21 @@ func CountLeads(ds []LedWith, now time.Time, loc *time.Location) []LeadCount {
 	n := now.In(loc)
 	midnight := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
 	hourAgo, weekAgo := now.Add(-time.Hour), now.Add(-LeadWeek)
+	last := map[string]int{} // a call's last diagnosis up to now (ties: the later in ds)
+	for i, d := range ds {
+		if d.Call == "" || d.At.After(now) {
+			continue
+		}
+		if j, ok := last[d.Call]; !ok || !d.At.Before(ds[j].At) {
+			last[d.Call] = i
+		}
+	}
 	by := map[string]*LeadCount{}
-	for _, d := range ds {
+	for i, d := range ds {
 		if d.At.After(now) || !d.At.After(weekAgo) {
+			continue
+		}
+		if d.Call != "" && last[d.Call] != i {
 			continue
 		}
 		c := by[d.Code]

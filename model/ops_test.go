@@ -19,6 +19,9 @@ func TestMaySeeOps(t *testing.T) {
 func TestCountLeads(t *testing.T) {
 	now := time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC)
 	at := func(ago time.Duration, code string) LedWith { return LedWith{At: now.Add(-ago), Code: code} }
+	call := func(ago time.Duration, code, id string) LedWith {
+		return LedWith{At: now.Add(-ago), Code: code, Call: id}
+	}
 	var spike []LedWith
 	for range 6 { // an email provider's incident: six in the last hour
 		spike = append(spike, at(10*time.Minute, "emails_suppressed"))
@@ -52,6 +55,25 @@ func TestCountLeads(t *testing.T) {
 		{"spike: six this hour on a quiet week", append(spike, at(3*24*time.Hour, "emails_suppressed")),
 			[]LeadCount{{Code: "emails_suppressed", Hour: 6, Today: 6, Week: 7, Spike: true}}},
 		{"no spike below the minimum", spike[:2], []LeadCount{{Code: "emails_suppressed", Hour: 2, Today: 2, Week: 2}}},
+		// issue 22, item 20: the keys pressed in one call are one diagnosis, its last
+		{"one call, three keys in 6 s: counted once, by its last answer", []LedWith{
+			call(6*time.Second, "wrong_portal", "c1"), call(3*time.Second, "bad_password", "c1"), call(0, "browser_session", "c1"),
+		}, []LeadCount{{Code: "browser_session", Hour: 1, Today: 1, Week: 1}}},
+		{"one call's last answer in the same second: the later stored", []LedWith{
+			call(time.Minute, "wrong_portal", "c1"), call(time.Minute, "bad_password", "c1"),
+		}, []LeadCount{{Code: "bad_password", Hour: 1, Today: 1, Week: 1}}},
+		{"calls apart, and diagnoses of no call each count", []LedWith{
+			call(2*time.Hour, "wrong_portal", "c1"), call(2*time.Hour-time.Minute, "bad_password", "c1"),
+			call(30*time.Minute, "bad_password", "c2"),
+			at(20*time.Minute, "bad_password"), at(10*time.Minute, "bad_password"),
+		}, []LeadCount{{Code: "bad_password", Hour: 3, Today: 4, Week: 4, Spike: true}}},
+		{"a call's answer after now does not count yet: its last up to now does", []LedWith{
+			call(time.Minute, "wrong_portal", "c1"), call(-time.Minute, "bad_password", "c1"),
+		}, []LeadCount{{Code: "wrong_portal", Hour: 1, Today: 1, Week: 1}}},
+		{"no spike from one call's keys", []LedWith{
+			call(5*time.Minute, "emails_suppressed", "c1"), call(4*time.Minute, "emails_suppressed", "c1"),
+			call(3*time.Minute, "emails_suppressed", "c1"), call(2*time.Minute, "emails_suppressed", "c1"),
+		}, []LeadCount{{Code: "emails_suppressed", Hour: 1, Today: 1, Week: 1}}},
 	}
 	// a steady 2 an hour all week: 6 in the hour is 3×, a spike; 5 is not
 	steady := func(lastHour int) []LedWith {

@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -41,8 +42,13 @@ type Diagnose struct {
 	skipped bool
 	suggest model.Suggestion
 	audited map[string]bool
-	scroll  tui.Scroller
-	keys    diagnoseKeys
+	// call names this visit's diagnoses of one address in the audit
+	// ("call"): Ops counts a call once, by its last answer, however many
+	// keys the agent pressed (model.CountLeads). Another address is
+	// another call.
+	call   string
+	scroll tui.Scroller
+	keys   diagnoseKeys
 }
 
 type diagnoseKeys struct {
@@ -76,7 +82,7 @@ var problemKeys = []struct{ key, label string }{
 // log in; with no email, it starts in the email field.
 func NewDiagnose(env *tui.Env, acc *model.Account, email string, revealed bool) *Diagnose {
 	d := &Diagnose{env: env, acc: acc, email: strings.TrimSpace(email), site: len(model.Sites) - 1, audited: map[string]bool{},
-		scroll: tui.NewScroller()}
+		call: rand.Text(), scroll: tui.NewScroller()}
 	d.typed = acc == nil
 	if revealed && acc != nil {
 		d.revealed = acc.ID
@@ -188,13 +194,18 @@ func (d *Diagnose) setEmail(email string) tea.Cmd {
 			return tui.ToastError(fmt.Errorf("look-up not audited, not shown: %w", err))
 		}
 	}
+	if model.NormalizeEmail(email) != model.NormalizeEmail(d.email) {
+		d.call = rand.Text() // another caller's address: another call
+	}
 	d.acc, d.email, d.typed, d.editing = acc, email, true, false
 	d.input.Blur()
 	d.ask()
 	return d.rediagnose()
 }
 
-// rediagnose runs the engine and audits each distinct report once.
+// rediagnose runs the engine and audits each distinct report once: every
+// one shown is an access to the account, audited; Ops counts the call's
+// last (its "call" detail), not each key pressed.
 func (d *Diagnose) rediagnose() tea.Cmd {
 	r := d.Report()
 	d.findings = d.env.Policy.Diagnose(d.acc, r, d.env.Now())
@@ -218,7 +229,8 @@ func (d *Diagnose) rediagnose() tea.Cmd {
 		answers = "skipped"
 	}
 	err := d.env.Audit("diagnose", id, "", map[string]string{"email": r.Email, "site": r.Site, "problem": r.Problem,
-		"abroad": fmt.Sprint(r.Abroad), "other_device": fmt.Sprint(r.OtherDevice), "top": d.findings[0].Code, "questions": answers})
+		"abroad": fmt.Sprint(r.Abroad), "other_device": fmt.Sprint(r.OtherDevice), "top": d.findings[0].Code, "questions": answers,
+		"via": "console", "call": d.call})
 	if err != nil {
 		return tui.ToastError(fmt.Errorf("diagnosis not audited: %w", err))
 	}

@@ -1,7 +1,9 @@
 package screens
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -98,4 +100,58 @@ func TestRevealCarriesIntoDiagnose(t *testing.T) {
 	h.key(tea.KeyEnter)
 	h.see("maria.lopez+1@gmail.com")
 	h.frame()
+}
+
+// TestOpsCountsOneDiagnosisPerCall: every report the agent picks on
+// Diagnose is audited (an access to the account), but they share the
+// visit's call, so the Ops tally counts the call once, by the answer the
+// agent ended on; a second visit is a second call (issue 22, item 20).
+func TestOpsCountsOneDiagnosisPerCall(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 100, 30)
+	h.open("maria", "Maria Lopez")
+	h.typ("d")
+	h.see("Ask the caller")
+	h.key(tea.KeyEnter)
+	h.see("Read to the caller")
+	h.typ("2") // the caller says sigmund
+	h.see("wrong_portal")
+	h.typ("m") // then: no reset email
+	h.typ("1") // on headway.co after all
+	h.see("reset_not_requested")
+	h.key(tea.KeyEsc)
+	h.see("Latest sign-ins")
+	h.typ("d") // the next call about the same account
+	h.see("Ask the caller")
+	h.typ("s")
+	h.see("Read to the caller")
+	h.frame()
+	log, err := st.AuditLog(store.AuditFilter{Actions: []string{"diagnose"}})
+	if err != nil || len(log) < 5 {
+		t.Fatalf("every report shown is audited: %d entries, %v", len(log), err)
+	}
+	calls := map[string]int{}
+	for _, e := range log {
+		if e.Details["via"] != "console" || e.Details["call"] == "" {
+			t.Fatalf("a console diagnosis without its source or call: %+v", e.Details)
+		}
+		calls[e.Details["call"]]++
+	}
+	if len(calls) != 2 {
+		t.Fatalf("%d calls in %d diagnoses, want 2: %v", len(calls), len(log), calls)
+	}
+	ds, _, err := st.Diagnoses(0, now.Add(-model.LeadWeek))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	counts := model.CountLeads(ds, now, time.UTC)
+	for _, c := range counts {
+		total += c.Week
+	}
+	// the first call ended on reset_not_requested; the second skipped the
+	// questions and stands on the pre-selected report
+	if total != 2 || !slices.ContainsFunc(counts, func(c model.LeadCount) bool { return c.Code == "reset_not_requested" }) {
+		t.Fatalf("Ops counts %d diagnoses for 2 calls: %+v", total, counts)
+	}
 }

@@ -8,10 +8,18 @@ import (
 	"frontdoor/model"
 )
 
-// Diagnoses reads the diagnoses audited after seq after (0: all) and no
-// earlier than since, oldest first: when each was, and the finding it led
-// with (the audit's "top"). It returns the newest seq it read past, to
-// pass as after next time: the Ops screen's tally reads only what is new.
+// DiagnoseViaCLI is the "via" detail of a diagnosis audited by the
+// diagnose command: counted apart from the console's calls.
+const DiagnoseViaCLI = "cli"
+
+// Diagnoses reads the console's diagnoses audited after seq after (0: all)
+// and no earlier than since, oldest first: when each was, the finding it
+// led with (the audit's "top") and the call it belongs to ("call": one
+// Diagnose screen visit for one address, which model.CountLeads counts
+// once). A `frontdoor diagnose` run (via "cli") is audited like any
+// diagnosis but is no caller's call, so it is left out. It returns the
+// newest seq it read past, to pass as after next time: the Ops screen's
+// tally reads only what is new.
 func (s *Store) Diagnoses(after uint64, since time.Time) ([]model.LedWith, uint64, error) {
 	var out []model.LedWith
 	last := after
@@ -22,7 +30,9 @@ func (s *Store) Diagnoses(after uint64, since time.Time) ([]model.LedWith, uint6
 				At      time.Time `json:"at"`
 				Action  string    `json:"action"`
 				Details struct {
-					Top string `json:"top"`
+					Top  string `json:"top"`
+					Via  string `json:"via"`
+					Call string `json:"call"`
 				} `json:"details"`
 			}
 			if err := json.Unmarshal(v, &e); err != nil {
@@ -32,8 +42,8 @@ func (s *Store) Diagnoses(after uint64, since time.Time) ([]model.LedWith, uint6
 				return false, nil
 			}
 			last = max(last, e.Seq)
-			if e.Action == "diagnose" && e.Details.Top != "" {
-				out = append(out, model.LedWith{At: e.At, Code: e.Details.Top})
+			if e.Action == "diagnose" && e.Details.Top != "" && e.Details.Via != DiagnoseViaCLI {
+				out = append(out, model.LedWith{At: e.At, Code: e.Details.Top, Call: e.Details.Call})
 			}
 			return true, nil
 		})

@@ -34,6 +34,29 @@ func TestDiagnosesReadsOnlyWhatIsNew(t *testing.T) {
 	}
 }
 
+// TestDiagnosesAreTheConsoles: a `frontdoor diagnose` run is audited like
+// every diagnosis but is no caller's call, so Ops leaves it out; a console
+// diagnosis carries its call (issue 22, item 20).
+func TestDiagnosesAreTheConsoles(t *testing.T) {
+	s, _ := openTemp(t)
+	for _, d := range []map[string]string{
+		{"top": "bad_password", "via": "console", "call": "c1"},
+		{"top": "escalate", "via": DiagnoseViaCLI},
+		{"top": "wrong_portal"}, // before calls were audited
+	} {
+		if err := s.Audit(AuditEntry{At: now, Actor: "sam", Action: "diagnose", Details: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _, err := s.Diagnoses(0, now.Add(-model.LeadWeek))
+	if err != nil || len(got) != 2 || got[0] != (model.LedWith{At: now, Code: "bad_password", Call: "c1"}) || got[1].Code != "wrong_portal" {
+		t.Fatalf("diagnoses %+v, %v", got, err)
+	}
+	if log, _ := s.AuditLog(AuditFilter{Actions: []string{"diagnose"}}); len(log) != 3 {
+		t.Fatalf("every diagnosis stays audited: %d", len(log))
+	}
+}
+
 // BenchmarkDiagnosesWeek is the Ops screen's first read of a busy week:
 // 200,000 audit entries (a diagnosis every fifth, look-ups between), all
 // within the week, written in one transaction for the set-up's sake.
