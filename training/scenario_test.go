@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -262,6 +264,99 @@ func TestScenarioEvidenceAgreesWithTheCaller(t *testing.T) {
 		}
 		if s.SiteWhy != "" && sc.Caller.Site.Value != model.SiteUnknown && s.Site != sc.Caller.Site.Value {
 			t.Errorf("%s: the evidence says site %s (%s), the caller %s", sc.Name, s.Site, s.SiteWhy, sc.Caller.Site.Value)
+		}
+	}
+}
+
+// Every finding of DOMAIN §7 leads at least one scenario, so a trainee
+// meets each answer the console can give.
+func TestEveryFindingHasAScenario(t *testing.T) {
+	covered := builtin(t).Covered()
+	for _, code := range model.Codes() {
+		if !slices.Contains(covered, code) {
+			t.Errorf("no scenario leads with %s", code)
+		}
+	}
+}
+
+// countWords are the ways a caller says how many times they asked.
+var countWords = regexp.MustCompile(`(?i)\b(once|twice|both|(\d+|one|two|three|four|five|six|seven|eight|nine|ten) times)\b`)
+
+func spokenCount(s string) int {
+	s = strings.ToLower(s)
+	switch s {
+	case "once":
+		return 1
+	case "twice", "both":
+		return 2
+	}
+	n := strings.TrimSuffix(s, " times")
+	for i, w := range []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"} {
+		if n == w || n == strconv.Itoa(i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// A caller's words agree with the scenario's data where a test can hold
+// them to it: a count of resets they say they asked for is the count
+// requested in the 24 h before now (R3: "five times today" with two on
+// file teaches trainees to distrust the account); and the data follows
+// the seeds: a used recovery code was replaced by a new one (002: "If you
+// use it, we will provide a new one").
+func TestScenarioWordsAgreeWithTheData(t *testing.T) {
+	sentence := regexp.MustCompile(`[^.!?]+`)
+	for _, sc := range builtin(t) {
+		sb, err := NewSandbox(sc, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := sb.CallerAccount(sc)
+		var accounts []model.Account
+		for _, line := range strings.Split(strings.TrimSpace(sc.Accounts), "\n") {
+			a, err := model.ParseAccount([]byte(line))
+			if err != nil {
+				t.Fatalf("%s: %v", sc.Name, err)
+			}
+			accounts = append(accounts, a)
+		}
+		sb.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := sc.Caller
+		words := []string{c.Opening, c.Email.Says, c.Site.Says, c.Problem.Says, c.Abroad.Says, c.OtherDevice.Says}
+		for _, w := range words {
+			for _, s := range sentence.FindAllString(w, -1) {
+				if !strings.Contains(strings.ToLower(s), "reset") {
+					continue
+				}
+				m := countWords.FindString(s)
+				if m == "" {
+					continue
+				}
+				if rec == nil {
+					t.Errorf("%s: the caller counts resets (%q) but has no account", sc.Name, s)
+					continue
+				}
+				if got, said := model.ResetsRequestedWithin(rec.Account.Resets, sc.Now, model.DefaultPolicy.RecentResetWindow), spokenCount(m); got != said {
+					t.Errorf("%s: the caller says %q (%d), the account has %d resets requested in the last 24 h", sc.Name, strings.TrimSpace(s), said, got)
+				}
+			}
+		}
+		for _, a := range accounts {
+			for _, used := range a.Factors {
+				if used.Type != model.FactorRecoveryCode || used.UsedAt == nil {
+					continue
+				}
+				replaced := slices.ContainsFunc(a.Factors, func(f model.Factor) bool {
+					return f.Type == model.FactorRecoveryCode && f.UsedAt == nil && f.EnrolledAt != nil && !f.EnrolledAt.Before(*used.UsedAt)
+				})
+				if !replaced {
+					t.Errorf("%s: %s's recovery code %s was used with no new one issued after it (M2; seed 002)", sc.Name, a.ID, used.ID)
+				}
+			}
 		}
 	}
 }
