@@ -3,7 +3,10 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -118,5 +121,47 @@ func TestFramesRoundTripAndRefuseBrokenStreams(t *testing.T) {
 	}
 	if _, err := readFrames(bytes.NewReader([]byte{'o', 0xff, 0xff, 0xff, 0xff}), io.Discard, io.Discard); err == nil {
 		t.Fatal("a 4 GB frame header was believed")
+	}
+}
+
+// `kcat … | frontdoor sync -` through a running server applies each
+// event as it arrives, not when the pipe closes (issue 20, item 6: five
+// events 0.5 s apart had all been applied only when stdin closed).
+func TestForwardedSyncAppliesAsLinesArrive(t *testing.T) {
+	dir, st := serveControl(t)
+	f, err := os.Open("../testdata/fixtures/accounts.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := bufio.NewReader(f).ReadBytes('\n')
+	f.Close()
+	var acc map[string]any
+	if err := json.Unmarshal(first, &acc); err != nil {
+		t.Fatal(err)
+	}
+	id := acc["id"].(string)
+	pr, pw := io.Pipe() // kcat: it writes, and does not close
+	done := make(chan int, 1)
+	go func() {
+		code, _ := forward(dir, []string{"sync", "-", "--data", dir}, IO{In: pr, Out: io.Discard, Err: io.Discard})
+		done <- code
+	}()
+	for v := 2; v <= 4; v++ {
+		acc["name"] = fmt.Sprintf("Renamed %d", v)
+		line, _ := json.Marshal(map[string]any{"seq": v, "version": v, "account": acc})
+		pw.Write(append(line, '\n'))
+		// applied while the pipe is still open (a liveness bound only)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if r, err := st.Get(id); err == nil && r.Account.Name == acc["name"] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("event %d not applied while the stream stayed open", v)
+			}
+		}
+	}
+	pw.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("sync - exited %d", code)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,8 +41,9 @@ type SyncOptions struct {
 	// 20). Two batches are in memory at a time, one read while the other
 	// is applied.
 	BatchBytes int
-	// Idle: while following, what was read is applied after this long
-	// without a new line (default 200 ms), so agents see it within a second.
+	// Idle: while following a file, or reading a pipe or a socket, what
+	// was read is applied after this long without a new line (default
+	// 200 ms), so agents see it within a second.
 	Idle time.Duration
 	// DeferFsync: commits do not wait for the disk; the work is made
 	// durable every DurableEvery events (default 200,000), whenever a
@@ -225,6 +228,21 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 	return total, finish()
 }
 
+// isStream: r is not a regular file (a pipe, a socket, a terminal), so
+// a read may wait on a writer that is still writing.
+func isStream(r io.Reader) bool {
+	switch r.(type) {
+	case *bytes.Reader, *strings.Reader, *bytes.Buffer: // all there already
+		return false
+	}
+	f, ok := r.(*os.File)
+	if !ok {
+		return true
+	}
+	fi, err := f.Stat()
+	return err != nil || !fi.Mode().IsRegular()
+}
+
 func rawBytes(evs []store.Snapshot) int {
 	n := 0
 	for _, ev := range evs {
@@ -273,38 +291,94 @@ func parseAhead(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions
 			c.idx, idx = idx, idx+1
 			return send(raw, c)
 		}
-		for {
-			line, err := lines.next()
+		// pause hands on what was read, then says the input paused
+		pause := func() bool {
+			if len(cur.raw) > 0 && !emit(cur) {
+				return false
+			}
+			cur, size = chunk{first: n + 1}, 0
+			return emit(chunk{idle: true})
+		}
+		// take adds one line read to the chunk; false: the reader stops
+		take := func(line []byte, err error) bool {
 			if errors.Is(err, io.EOF) {
 				if len(cur.raw) > 0 && !emit(cur) {
-					return
+					return false
 				}
 				cur, size = chunk{first: n + 1}, 0
 				if !o.Follow || !emit(chunk{idle: true}) {
-					return
+					return false
 				}
 				select { // tail -f: wait for the file to grow
 				case <-ctx.Done():
-					return
+					return false
 				case <-done:
-					return
+					return false
 				case <-time.After(o.Idle):
 				}
-				continue
+				return true
 			}
 			n++
 			if err != nil {
 				cur.raw, cur.errs = append(cur.raw, nil), make([]error, len(cur.raw)+1)
 				cur.errs[len(cur.raw)-1] = err
 				emit(cur)
-				return
+				return false
 			}
 			cur.raw = append(cur.raw, line)
 			if size += len(line); len(cur.raw) == chunkLines || size >= store.ChunkBytes {
 				if !emit(cur) {
-					return
+					return false
 				}
 				cur, size = chunk{first: n + 1}, 0
+			}
+			return true
+		}
+		if !isStream(r) || o.Follow {
+			for take(lines.next()) {
+			}
+			return
+		}
+		// a pipe or a socket (kcat | frontdoor sync -, or sync - through
+		// a server): a read waits for the writer, so lines are read on a
+		// goroutine of their own and what came is applied once the
+		// stream pauses for Idle, as --follow does, not when it ends
+		type read struct {
+			line []byte
+			err  error
+		}
+		reads := make(chan read, chunkLines)
+		go func() {
+			defer close(reads)
+			for {
+				line, err := lines.next()
+				select {
+				case reads <- read{line, err}:
+				case <-done:
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		idle := time.NewTimer(o.Idle)
+		defer idle.Stop()
+		for {
+			select {
+			case rd, ok := <-reads:
+				if !ok || !take(rd.line, rd.err) {
+					return
+				}
+				idle.Reset(o.Idle)
+			case <-idle.C:
+				if len(cur.raw) > 0 && !pause() {
+					return
+				}
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
 			}
 		}
 	}()
