@@ -94,7 +94,9 @@ func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error
 }
 
 func (c *Cached) Limits() backend.Limits { return c.kv.limits }
-func (c *Cached) Describe() string       { return c.kv.desc }
+func (c *Cached) Describe() string {
+	return fmt.Sprintf("%s (read through the local index %s, at revision %d)", c.kv.desc, c.db.Path(), c.Revision())
+}
 
 // Remote is the cluster behind the index.
 func (c *Cached) Remote() *KV { return c.kv }

@@ -147,7 +147,7 @@ func Dial(c Config) (*KV, error) {
 			cli.Close()
 			return nil, fmt.Errorf("store %s: member %s runs etcd %s; frontdoor needs etcd %s or later", c, ep, st.Version, MinVersion)
 		}
-		return New(cli, c.Prefix, "store "+c.String(), c.Timeout), nil
+		return New(cli, c.Prefix, c.String(), c.Timeout), nil
 	}
 	cli.Close()
 	return nil, fmt.Errorf("store %s: %w: no member answered within %s (%s): is the cluster up, and are the addresses in --store right?",

@@ -181,7 +181,7 @@ func (k *KV) wrap(err error) error {
 	if known == nil {
 		return err // the function's own error, or one etcd says plainly
 	}
-	return fmt.Errorf("%s: %w: %v", k.desc, known, err)
+	return fmt.Errorf("store %s: %w: %v", k.desc, known, err)
 }
 
 // present is a stored value as Get gives it: an empty one is not nil,
