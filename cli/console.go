@@ -246,7 +246,10 @@ func runServe(c *ctx) error {
 		defer cancel()
 		wake, unsub := st.OutboxQueued()
 		defer unsub()
-		go relay.Run(ctx, wake, func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) })
+		warn := func(f string, a ...any) { logger.Warn(fmt.Sprintf(f, a...)) }
+		// one relay across the store's front ends: this one delivers
+		// while it leads, and stands by to take over when it does not
+		go leading(ctx, st, store.RoleRelay, logger, func(ctx context.Context) { relay.Run(ctx, wake, warn) })
 		logger.Info("delivering the outbox", "to", mirror.RedactURL(*deliverTo))
 	}
 	if *metricsAddr != "" {
@@ -346,4 +349,33 @@ func startShipping(h *headShipper, st *store.Store, every time.Duration, logger 
 			logger.Warn("audit head not shipped", "to", h.where(), "err", err)
 		}
 	}, nil
+}
+
+// leading runs work while this process leads role across the store's
+// front ends, and campaigns again whenever it loses the lead, until ctx
+// ends. On a store in one file it leads at once, for good.
+func leading(ctx context.Context, st *store.Store, role string, logger *log.Logger, work func(context.Context)) {
+	for ctx.Err() == nil {
+		lead, err := st.Lead(ctx, role)
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("campaign for a role", "role", role, "err", err)
+				time.Sleep(time.Second)
+			}
+			continue
+		}
+		logger.Info("leading", "role", role)
+		held, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lead.Lost():
+				logger.Warn("lost the lead: another front end took over", "role", role)
+				cancel()
+			case <-held.Done():
+			}
+		}()
+		work(held)
+		cancel()
+		lead.Resign()
+	}
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -66,6 +68,30 @@ func runSync(c *ctx) error {
 		// about a fifth of sync's time (BENCHMARKS.md) for a few MB
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
+	ctx := c.context()
+	var lost chan struct{} // closed: another process took over the stream
+	if *follow {
+		// one follower across a store's front ends (etcd's election):
+		// this one waits its turn, and stops when another takes over,
+		// for a supervisor to start it again as a candidate
+		lead, err := st.Lead(ctx, store.RoleSyncFollower)
+		if err != nil {
+			return err
+		}
+		defer lead.Resign()
+		held, cancel := context.WithCancel(ctx)
+		defer cancel()
+		lost = make(chan struct{})
+		go func() {
+			select {
+			case <-lead.Lost():
+				close(lost)
+				cancel()
+			case <-held.Done():
+			}
+		}()
+		ctx = held
+	}
 	start := time.Now()
 	// this process is the store's only writer (a server would have
 	// taken the command): commits need not each wait for the disk
@@ -75,7 +101,7 @@ func runSync(c *ctx) error {
 		progress(fmt.Sprintf("line %d: %d applied (%d new), %d duplicate, %d stale, %d replayed; %s", line,
 			t.Applied, t.New, t.Duplicate, t.Stale, t.Replayed, rate(t.Applied+t.Duplicate+t.Stale+t.Replayed, start)))
 	}
-	total, err := mirror.Sync(c.context(), st, in, opts)
+	total, err := mirror.Sync(ctx, st, in, opts)
 	progress("")
 	events := total.Applied + total.Duplicate + total.Stale + total.Replayed
 	cp := st.Checkpoint()
@@ -83,6 +109,11 @@ func runSync(c *ctx) error {
 		name, total.Applied, total.New, total.Duplicate, total.Stale, total.Replayed, cp, rate(events, start))
 	if err != nil {
 		return fmt.Errorf("%w (everything before it was applied; fix the line and run sync again: it resumes after seq %d)", err, cp)
+	}
+	select {
+	case <-lost: // a nil channel (not following) never is
+		return errors.New("another process took over following the change stream; this one stops (a supervisor starts it again, to stand by)")
+	default:
 	}
 	return nil
 }

@@ -18,6 +18,7 @@
 package backend
 
 import (
+	"context"
 	"errors"
 )
 
@@ -149,4 +150,22 @@ type Deferrer interface {
 	// DeferFsync starts a deferral, or returns nil when this store
 	// cannot defer (commits then wait for the disk, as without).
 	DeferFsync() (Deferral, error)
+}
+
+// Elector chooses one process across a replicated store for a role of
+// which there must be one (the change-stream follower, the outbox
+// relay), as etcd's election does; a store in one file needs none (its
+// lock admits one process).
+type Elector interface {
+	// Lead waits until this process holds role, or ctx ends. who names
+	// the candidate in the cluster.
+	Lead(ctx context.Context, role, who string) (Leader, error)
+}
+
+// Leader is a held role.
+type Leader interface {
+	// Lost closes when the role is lost (another took over).
+	Lost() <-chan struct{}
+	// Resign gives the role up.
+	Resign()
 }

@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"frontdoor/internal/etcdtest"
+	"frontdoor/model"
+	"frontdoor/store"
+	"frontdoor/store/etcd"
+)
+
+// clusterStore opens the store on c under prefix, as a command does.
+func clusterStore(t *testing.T, c *etcdtest.Cluster, prefix, key string) *store.Store {
+	t.Helper()
+	kv, err := etcd.Dial(etcd.Config{Endpoints: c.Endpoints(), Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBackend(kv, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// startChild runs `frontdoor args…` in a child process (TestServeChild).
+func startChild(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
+	cmd.Env = append(os.Environ(), serveChildEnv+"="+strings.Join(args, "\x1f"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// eventually polls until ok, failing the test after a liveness bound.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(45 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+	}
+}
+
+// renames writes a change stream renaming account id, from seq/version
+// from to to.
+func renames(t *testing.T, path, id string, from, to int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for v := from; v <= to; v++ {
+		fmt.Fprintf(f, `{"seq":%d,"version":%d,"account":{"id":%q,"email":"renamed.%s@example.com","name":"Renamed %d","role":"client","status":"active","us_state":"NY","created_at":"2026-01-01T00:00:00Z","email_verified_at":"2026-01-01T00:05:00Z"}}`+"\n", 100+v, v, id, id, v)
+	}
+}
+
+// One change-stream follower across the cluster: a second `sync
+// --follow` stands by; the first killed mid-stream (kill -9), the second
+// takes over within seconds and resumes from the checkpoint, every
+// event applied once (issue 21, items 5 and 7).
+func TestFollowerFailsOverOnACluster(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	url, key := c.URL("/fo/"), filepath.Join(t.TempDir(), "audit.key")
+	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
+		t.Fatalf("fill: %+v", r)
+	}
+	st := clusterStore(t, c, "/fo/", key)
+	stream := filepath.Join(t.TempDir(), "stream.jsonl")
+	renames(t, stream, "p001", 2, 20)
+	args := []string{"sync", stream, "--follow", "--store", url, "--audit-key", key}
+	first := startChild(t, args...)
+	eventually(t, "the first follower applied the stream", func() bool { return st.Checkpoint() == 120 })
+	leader := func() string { // who the cluster's election says follows the stream
+		cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cli.Close()
+		r, err := cli.Get(context.Background(), "/fo/election/"+store.RoleSyncFollower+"/", clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend), clientv3.WithLimit(1))
+		if err != nil || len(r.Kvs) == 0 {
+			return ""
+		}
+		return string(r.Kvs[0].Value)
+	}
+	second := startChild(t, args...)
+	if l := leader(); !strings.HasSuffix(l, fmt.Sprint("pid ", first.Process.Pid)) {
+		t.Fatalf("the first follower does not lead: %q", l)
+	}
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+	renames(t, stream, "p001", 21, 40)
+	eventually(t, "the second follower took over and applied the rest", func() bool { return st.Checkpoint() == 140 })
+	if l := leader(); !strings.HasSuffix(l, fmt.Sprint("pid ", second.Process.Pid)) {
+		t.Fatalf("the second follower does not lead: %q", l)
+	}
+	r, err := st.Get("p001")
+	if err != nil || r.Account.Name != "Renamed 40" || r.PlatformVersion != 40 {
+		t.Fatalf("after the failover: %+v %v", r.Account.Name, err)
+	}
+	if problems, err := st.Check(); err != nil || len(problems) > 0 {
+		t.Fatalf("check: %v %v", problems, err)
+	}
+	second.Process.Signal(syscall.SIGTERM)
+}
+
+// Two front ends acting on one account at once: one wins, the other is
+// told of the conflict (the version it decided on is gone), never a
+// lost update; and a member stopped mid-actions loses nothing committed
+// and leaves no half action (issue 21, item 7).
+func TestActionsOnACluster(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	url, key := c.URL("/act/"), filepath.Join(t.TempDir(), "audit.key")
+	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
+		t.Fatalf("fill: %+v", r)
+	}
+	a, b := clusterStore(t, c, "/act/", key), clusterStore(t, c, "/act/", key)
+	by := store.Actor{Name: "oncall", Role: model.RoleAdmin}
+	note := func(text string) func(model.Account, store.Actor) (store.Change, error) {
+		return func(acc model.Account, _ store.Actor) (store.Change, error) {
+			acc.Notes = append(acc.Notes, model.Note{At: &fixedNow, By: "oncall", Text: text})
+			return store.Change{Account: acc, Audit: store.AuditEntry{Action: "add_note"}}, nil
+		}
+	}
+	rec, err := a.Get("p002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, st := range []*store.Store{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = st.Apply("p002", rec.Version, by, fixedNow, note(fmt.Sprint("from front end ", i)))
+		}()
+	}
+	wg.Wait()
+	var conflict *store.ConflictError
+	if (errs[0] == nil) == (errs[1] == nil) || !(errors.As(errs[0], &conflict) || errors.As(errs[1], &conflict)) {
+		t.Fatalf("two actions on one version: %v / %v, want one applied and one conflict", errs[0], errs[1])
+	}
+	if got, _ := b.Get("p002"); len(got.Account.Notes) != len(rec.Account.Notes)+1 {
+		t.Fatalf("%d notes, want the winner's only", len(got.Account.Notes))
+	}
+
+	// a member stopped while front ends act
+	before, err := a.Get("p003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done atomic.Int64
+	stop := make(chan struct{})
+	var acting sync.WaitGroup
+	for i, st := range []*store.Store{a, b} {
+		acting.Add(1)
+		go func() {
+			defer acting.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				cur, err := st.Get("p003")
+				if err != nil {
+					continue
+				}
+				if _, err := st.Apply("p003", cur.Version, by, fixedNow, note(fmt.Sprintf("%d-%d", i, n))); err == nil {
+					done.Add(1)
+				}
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	c.Stop(0)
+	time.Sleep(time.Second)
+	close(stop)
+	acting.Wait()
+	got, err := a.Get("p003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := int64(len(got.Account.Notes) - len(before.Account.Notes)); n != done.Load() || n == 0 {
+		t.Fatalf("%d actions reported done, %d notes kept: a committed action was lost or a half one kept", done.Load(), n)
+	}
+	if problems, err := a.Check(); err != nil || len(problems) > 0 {
+		t.Fatalf("check after a member stopped: %v %v", problems, err)
+	}
+}
