@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,4 +208,73 @@ func TestActionsOnACluster(t *testing.T) {
 	if problems, err := a.Check(); err != nil || len(problems) > 0 {
 		t.Fatalf("check after a member stopped: %v %v", problems, err)
 	}
+}
+
+// One outbox relay across the cluster: two front ends, each started
+// with --deliver-to; the leading one killed -9 mid-delivery, the other
+// takes over and every message is delivered, each under one key
+// (issue 21, items 5 and 7; rule S8).
+func TestRelayFailsOverOnACluster(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	url, key := c.URL("/relay/"), filepath.Join(t.TempDir(), "audit.key")
+	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
+		t.Fatalf("fill: %+v", r)
+	}
+	st := clusterStore(t, c, "/relay/", key)
+	var mu sync.Mutex
+	keys := map[string]map[string]bool{} // message id → the keys it came with
+	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m store.OutboxMessage
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		if keys[fmt.Sprint(m.ID)] == nil {
+			keys[fmt.Sprint(m.ID)] = map[string]bool{}
+		}
+		keys[fmt.Sprint(m.ID)][r.Header.Get("Idempotency-Key")] = true
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // a platform that takes its time: the kill lands mid-delivery
+	}))
+	defer platform.Close()
+	secret := filepath.Join(t.TempDir(), "relay.secret")
+	os.WriteFile(secret, []byte("s3cret-for-the-test"), 0o600)
+	start := func() (*exec.Cmd, *serveLog) {
+		return startServe(t, "--store", url, "--audit-key", key, "--data", t.TempDir(), "--listen", "127.0.0.1:0",
+			"--deliver-to", platform.URL, "--secret-file", secret, "--log-format", "json")
+	}
+	a, alog := start()
+	alog.wait(t, "leading", "relay")
+	b, blog := start()
+	alog.wait(t, "serving")
+	blog.wait(t, "serving")
+	by := store.Actor{Name: "oncall", Role: model.RoleAdmin}
+	const queued = 40
+	for i := range queued {
+		cur, err := st.Get("p004")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.Apply("p004", cur.Version, by, fixedNow, func(acc model.Account, _ store.Actor) (store.Change, error) {
+			return store.Change{Account: acc, Audit: store.AuditEntry{Action: "resend"},
+				Outbox: []store.OutboxMessage{{Kind: store.KindCommand, Type: "noop", Payload: map[string]string{"n": fmt.Sprint(i)}}}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the leading relay delivered some", func() bool { mu.Lock(); defer mu.Unlock(); return len(keys) > 0 })
+	a.Process.Signal(syscall.SIGKILL)
+	a.Wait()
+	blog.wait(t, "leading", "relay")
+	eventually(t, "every message delivered", func() bool {
+		counts, err := st.OutboxCounts()
+		return err == nil && counts[store.OutboxDelivered] >= queued && counts[store.OutboxPending] == 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for id, ks := range keys {
+		if len(ks) != 1 {
+			t.Errorf("message %s came with %d keys", id, len(ks))
+		}
+	}
+	_ = b
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"frontdoor/internal/etcdtest"
@@ -26,6 +27,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if code != 0 || os.Getenv(addressSpaceEnv) != "" || os.Getenv(crashEnv) != "" {
 		os.Exit(code)
+	}
+	if benchmarking() && os.Getenv("FRONTDOOR_BENCH_ETCD") == "" {
+		os.Exit(code) // the etcd figures are asked for: FRONTDOOR_BENCH_ETCD=1
 	}
 	fmt.Println("store: the same tests on a three-member etcd cluster")
 	cmd := exec.Command(os.Args[0], os.Args[1:]...)
@@ -64,6 +68,16 @@ func onCluster(m *testing.M) int {
 		return OpenBackend(cached, o.KeyPath(dir))
 	}
 	return m.Run()
+}
+
+// benchmarking: the run was asked for benchmarks.
+func benchmarking() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.bench=") && a != "-test.bench=" {
+			return true
+		}
+	}
+	return false
 }
 
 // onEtcd: this run is on the cluster.
