@@ -34,7 +34,7 @@ func TestContract(t *testing.T) {
 	})
 }
 
-func connect(t *testing.T, c *etcdtest.Cluster) *clientv3.Client {
+func connect(t testing.TB, c *etcdtest.Cluster) *clientv3.Client {
 	t.Helper()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second})
 	if err != nil {
@@ -45,7 +45,7 @@ func connect(t *testing.T, c *etcdtest.Cluster) *clientv3.Client {
 
 // frontEnd opens a front end's local index on prefix, telling changed
 // keys to changes (when not nil).
-func frontEnd(t *testing.T, c *etcdtest.Cluster, prefix, path string, changes chan<- string) *Cached {
+func frontEnd(t testing.TB, c *etcdtest.Cluster, prefix, path string, changes chan<- string) *Cached {
 	t.Helper()
 	var notify func([]string)
 	if changes != nil {
