@@ -72,7 +72,7 @@ func serveFixtures(t *testing.T) *fixture {
 func serveWith(t *testing.T, cfg Config, seed func(*store.Store) error) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(dir)
+	st, err := openStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
