@@ -95,6 +95,7 @@ func init() {
 		{"sync", "FILE|- [--follow] [--batch N] | checkpoint [--set N --reason R]", "apply the platform's change stream; checkpoint: show or set (audited) the last seq applied", runSync},
 		{"version", "", "say which frontdoor this is", runVersion},
 		{"act", "ACTION (--account ID | --accounts FILE|-) --reason R [--confirm] [--dry-run] [--json] | --list", "take a console action from the command line", runAct},
+		{"migrate", "--to etcd://…|bbolt:DIR", "copy the store to another backend, audit trail, outbox and checkpoint with it, and check both", runMigrate},
 		{"backup", "FILE [--with-key]", "write a hot, consistent copy of the store (and its audit key, if asked)", runBackup},
 		{"check", "[FILE] [--head SEQ:HASH | --head-from FILE] [--legacy-ok] [--json]", "verify indexes, records, users and the keyed audit chain", runCheck},
 		{"sessions", "[--json] | end NAME", "list the running server's sessions, or end a user's", runSessions},

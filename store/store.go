@@ -339,12 +339,13 @@ func (s *Store) Backup(path string, withKey bool) error {
 			return fmt.Errorf("backup to %s: %s is not a regular file", path, p)
 		}
 	}
-	b, ok := s.kv.(backend.FileBackuper)
-	if !ok {
-		return fmt.Errorf("backup to %s: %s cannot write a backup file", path, s.kv.Describe())
-	}
-	if err := b.Backup(path); err != nil {
-		return fmt.Errorf("backup to %s: %w", path, err)
+	if b, ok := s.kv.(backend.FileBackuper); ok {
+		err := b.Backup(path)
+		if err != nil {
+			return fmt.Errorf("backup to %s: %w", path, err)
+		}
+	} else if err := s.backupByCopy(path); err != nil { // a cluster's: a bbolt file at one revision
+		return fmt.Errorf("backup of %s to %s: %w", s.kv.Describe(), path, err)
 	}
 	if !withKey {
 		return nil

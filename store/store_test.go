@@ -288,7 +288,7 @@ func TestAuditChain(t *testing.T) {
 }
 
 func TestBackupIsHotAndChecks(t *testing.T) {
-	boltOnly(t)
+	boltOnly(t) // opens the backup as the data directory's file (a cluster's backup: TestMigrateBothWaysAndBackup)
 	s, _ := openTemp(t)
 	s.Import(strings.NewReader(lines(50)), "a", root, now)
 	dst := filepath.Join(t.TempDir(), "copy.db")

@@ -102,6 +102,9 @@ type BulkTx interface {
 	Spill() error
 	// Before reads the store as it was when the rebuild began.
 	Before() Tx
+	// SetSequence sets bucket's sequence (NextSequence's last number):
+	// a copy of a store carries its counters.
+	SetSequence(bucket string, n uint64) error
 }
 
 // Rebuilder puts a bulk load into place all at once: load writes into

@@ -458,6 +458,9 @@ type bulkTx struct {
 
 func (t *bulkTx) Before() backend.Tx { return t.before }
 
+// SetSequence sets bucket's sequence in the new file.
+func (t *bulkTx) SetSequence(bucket string, n uint64) error { return t.bucket(bucket).SetSequence(n) }
+
 func (t *bulkTx) begin() error {
 	tx, err := t.db.Begin(true)
 	if err != nil {

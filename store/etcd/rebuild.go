@@ -139,6 +139,14 @@ type bulkTx struct {
 
 func (b *bulkTx) Before() backend.Tx { return b.before }
 
+// SetSequence sets bucket's sequence in the new generation.
+func (b *bulkTx) SetSequence(bucket string, n uint64) error {
+	k := b.seqKey(bucket)
+	delete(b.w.seqs, k)
+	b.w.puts[k] = []byte(strconv.FormatUint(n, 10))
+	return nil
+}
+
 // Spill commits what is buffered when it nears the cluster's limits.
 func (b *bulkTx) Spill() error {
 	l := b.kv.limits
