@@ -2,7 +2,9 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -179,5 +181,47 @@ func TestIndexRefillsAfterCompactionAndCrash(t *testing.T) {
 	defer b.Close()
 	if n := count(b); n != 21 {
 		t.Fatalf("after a crash the index holds %d of 21 keys", n)
+	}
+}
+
+// A lost quorum mid-session: a front end's reads go on from its local
+// index, a write fails within its timeout naming the store and saying
+// it is unavailable (nothing written), and once the quorum is back the
+// next write goes through (issue 21: bad input, a lost quorum).
+func TestLostQuorumIsSaidAndHealed(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	fe, err := OpenCached(New(connect(t, c), "/q/", "etcd://test/q/", 2*time.Second), t.TempDir()+"/index.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fe.Close()
+	put := func(v string) error {
+		return fe.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte(v)) })
+	}
+	if err := put("before"); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop(1)
+	c.Stop(2)
+	err = put("during")
+	if !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "etcd://test/q/") {
+		t.Fatalf("a write without a quorum: %v, want ErrUnavailable naming the store", err)
+	}
+	var got string
+	if err := fe.View(func(tx backend.Tx) error { got = string(tx.Get("a", []byte("k"))); return nil }); err != nil || got != "before" {
+		t.Fatalf("a read from the local index without a quorum: %q %v", got, err)
+	}
+	c.Restart(1)
+	c.Restart(2)
+	deadline := time.Now().Add(30 * time.Second)
+	for err = put("after"); err != nil && time.Now().Before(deadline); err = put("after") {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("a write once the quorum is back: %v", err)
+	}
+	fe.View(func(tx backend.Tx) error { got = string(tx.Get("a", []byte("k"))); return nil })
+	if got != "after" {
+		t.Fatalf("read %q after the quorum came back", got)
 	}
 }
