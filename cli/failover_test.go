@@ -278,3 +278,51 @@ func TestRelayFailsOverOnACluster(t *testing.T) {
 	}
 	_ = b
 }
+
+// The audit chain stays one line across front ends: sessions on two
+// front ends auditing at once (look-ups, batched a front end at a
+// time) leave every entry in one chain that checks (issue 21, item 3).
+func TestAuditIsOneChainAcrossFrontEnds(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	url, key := c.URL("/aud/"), filepath.Join(t.TempDir(), "audit.key")
+	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
+		t.Fatalf("fill: %+v", r)
+	}
+	a, b := clusterStore(t, c, "/aud/", key), clusterStore(t, c, "/aud/", key)
+	before, err := a.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := store.Actor{Name: "oncall", Role: model.RoleAdmin}
+	const sessions, each = 8, 20
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range sessions {
+		st := a
+		if i%2 == 1 {
+			st = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range each {
+				if err := st.AuditAs(by, store.AuditEntry{At: fixedNow, Action: "lookup", Account: "p001",
+					Details: map[string]string{"via": fmt.Sprintf("session %d look-up %d", i, n)}}); err != nil {
+					failed.Add(1)
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	after, err := b.Head()
+	if err != nil || failed.Load() > 0 {
+		t.Fatal(err)
+	}
+	if after.Seq-before.Seq != sessions*each {
+		t.Fatalf("%d entries appended, want %d", after.Seq-before.Seq, sessions*each)
+	}
+	if problems, err := a.Check(); err != nil || len(problems) > 0 {
+		t.Fatalf("check: %v %v", problems, err)
+	}
+}

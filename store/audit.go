@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"frontdoor/store/backend"
 	"frontdoor/store/bolt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -217,14 +219,85 @@ func (s *Store) Audit(e AuditEntry) error {
 // from the registry, not taken from the caller; one who has been removed
 // may not record (and so may not see) anything: ErrRevoked.
 func (s *Store) AuditAs(actor Actor, e AuditEntry) error {
-	return s.kv.Update(func(tx Tx) error {
-		a, err := resolveActor(tx, actor)
-		if err != nil {
-			return err
+	if _, alone := s.kv.(backend.SingleWriter); !alone {
+		return s.audits.append(s, auditReq{actor: actor, e: e})
+	}
+	return s.kv.Update(func(tx Tx) error { return s.appendAuditAs(tx, actor, e) })
+}
+
+func (s *Store) appendAuditAs(tx Tx, actor Actor, e AuditEntry) error {
+	a, err := resolveActor(tx, actor)
+	if err != nil {
+		return err
+	}
+	e.Actor, e.Role = a.Name, a.Role
+	return s.appendAudit(tx, e)
+}
+
+// On a cluster every front end appends to the one chain, each append
+// guarded on the head: entries that agents' sessions on one front end
+// audit at once (look-ups, logins) go in one transaction, so the head
+// is contended by front ends, not by every session. Each caller still
+// waits until its entry is committed: nothing is shown unaudited.
+type auditBatch struct {
+	mu      sync.Mutex
+	queue   []auditReq
+	running bool
+}
+
+type auditReq struct {
+	actor Actor
+	e     AuditEntry
+	done  chan error
+}
+
+// auditBatchMax bounds one batch: a handful of puts and the head fit
+// in etcd's 128 operations a transaction.
+const auditBatchMax = 32
+
+func (b *auditBatch) append(s *Store, r auditReq) error {
+	r.done = make(chan error, 1)
+	b.mu.Lock()
+	b.queue = append(b.queue, r)
+	if !b.running {
+		b.running = true
+		go b.run(s)
+	}
+	b.mu.Unlock()
+	return <-r.done
+}
+
+// run commits what is queued, a batch at a time, until nothing is.
+func (b *auditBatch) run(s *Store) {
+	for {
+		b.mu.Lock()
+		n := min(len(b.queue), auditBatchMax)
+		if n == 0 {
+			b.running = false
+			b.mu.Unlock()
+			return
 		}
-		e.Actor, e.Role = a.Name, a.Role
-		return s.appendAudit(tx, e)
-	})
+		batch := append([]auditReq(nil), b.queue[:n]...)
+		b.queue = b.queue[n:]
+		b.mu.Unlock()
+		err := s.kv.Update(func(tx Tx) error {
+			for _, r := range batch {
+				if err := s.appendAuditAs(tx, r.actor, r.e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil && len(batch) > 1 { // one entry's error is its own: each alone
+			for _, r := range batch {
+				r.done <- s.kv.Update(func(tx Tx) error { return s.appendAuditAs(tx, r.actor, r.e) })
+			}
+			continue
+		}
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
 }
 
 // AuditHead is the chain's newest entry as SEQ:HASH, for on-call to keep

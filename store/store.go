@@ -46,6 +46,7 @@ type Store struct {
 	hub      *hub
 	rec      recorderBox   // where look-ups and actions are reported (SetRecorder)
 	recent   recentCommits // what sync's last commits wrote (ReadAhead)
+	audits   auditBatch    // entries audited at once, one transaction (on a cluster)
 }
 
 // ErrInUse: another process holds the store's file open.
