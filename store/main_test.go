@@ -13,8 +13,12 @@ import (
 	"frontdoor/store/etcd"
 )
 
-// backendEnv names the backend a run of the store's tests is on.
-const backendEnv = "FRONTDOOR_TEST_BACKEND"
+// backendEnv names the backend a run of the store's tests is on;
+// endpointsEnv, the cluster's members, for a crash test's child.
+const (
+	backendEnv   = "FRONTDOOR_TEST_BACKEND"
+	endpointsEnv = "FRONTDOOR_TEST_ETCD_ENDPOINTS"
+)
 
 // TestMain runs the store's tests on bbolt, then runs them all again on
 // a real three-member etcd cluster started in the process (issue 21:
@@ -45,14 +49,20 @@ func TestMain(m *testing.M) {
 // under a prefix of its own directory, read through a local index in
 // it, as a front end reads.
 func onCluster(m *testing.M) int {
-	c, stop, err := etcdtest.StartMain(3)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	// a crash test's child (this binary again) joins its parent's cluster
+	endpoints := strings.Split(os.Getenv(endpointsEnv), ",")
+	if endpoints[0] == "" {
+		c, stop, err := etcdtest.StartMain(3)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer stop()
+		endpoints = c.Endpoints()
+		os.Setenv(endpointsEnv, strings.Join(endpoints, ","))
 	}
-	defer stop()
 	testBackend = func(dir string, o Options, existing bool) (*Store, error) {
-		cfg := etcd.Config{Endpoints: c.Endpoints(), Prefix: fmt.Sprintf("/t%x/", sha256.Sum256([]byte(dir)))[:20] + "/"}
+		cfg := etcd.Config{Endpoints: endpoints, Prefix: fmt.Sprintf("/t%x/", sha256.Sum256([]byte(dir)))[:20] + "/"}
 		kv, err := etcd.Dial(cfg)
 		if err != nil {
 			return nil, err

@@ -611,6 +611,7 @@ func TestCrashMidApply(t *testing.T) {
 }
 
 func FuzzImportLine(f *testing.F) {
+	boltOnly(f) // the line's parsing and checks, not the backend's: once is enough
 	f.Add([]byte(line(1)))
 	f.Add([]byte(`{"id":"x","email":"a@b.co","name":"n","role":"client","status":"active","factors":[{"id":"f","type":"phone","phone":"+44"}]}`))
 	f.Add([]byte("{\"id\":\"\x1b[31m\"}"))

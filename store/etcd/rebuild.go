@@ -29,7 +29,7 @@ const rebuildTimeout = time.Hour
 func (k *KV) Rebuild(_ int64, load func(backend.BulkTx) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), rebuildTimeout)
 	defer cancel()
-	sess, err := concurrency.NewSession(k.cli, concurrency.WithTTL(30), concurrency.WithContext(ctx))
+	sess, err := concurrency.NewSession(k.cli, concurrency.WithTTL(int(LeaseTTL/time.Second)), concurrency.WithContext(ctx))
 	if err != nil {
 		return k.wrap(err)
 	}
