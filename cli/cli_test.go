@@ -296,6 +296,14 @@ func serveControl(t *testing.T) (string, *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	answerControl(t, dir, st)
+	return dir, st
+}
+
+// answerControl answers on dir's control socket against st, as a
+// server does, for the test's lifetime.
+func answerControl(t *testing.T, dir string, st *store.Store) {
+	t.Helper()
 	t.Cleanup(func() { st.Close() })
 	ln, err := ListenControl(dir)
 	if err != nil {
@@ -303,5 +311,4 @@ func serveControl(t *testing.T) (string, *store.Store) {
 	}
 	t.Cleanup(func() { ln.Close() })
 	go ServeControl(ln, st, func() time.Time { return fixedNow }, nil)
-	return dir, st
 }

@@ -40,6 +40,18 @@ func clusterStore(t *testing.T, c *etcdtest.Cluster, prefix, key string) *store.
 	return st
 }
 
+// filledCluster is a three-member cluster holding the reference
+// accounts under prefix (filled by sync), its store URL and audit key.
+func filledCluster(t *testing.T, prefix string) (*etcdtest.Cluster, string, string) {
+	t.Helper()
+	c := etcdtest.Start(t, 3)
+	url, key := c.URL(prefix), filepath.Join(t.TempDir(), "audit.key")
+	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
+		t.Fatalf("fill: %+v", r)
+	}
+	return c, url, key
+}
+
 // startChild runs `frontdoor args…` in a child process (TestServeChild).
 func startChild(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
@@ -81,11 +93,7 @@ func renames(t *testing.T, path, id string, from, to int) {
 // takes over within seconds and resumes from the checkpoint, every
 // event applied once (issue 21, items 5 and 7).
 func TestFollowerFailsOverOnACluster(t *testing.T) {
-	c := etcdtest.Start(t, 3)
-	url, key := c.URL("/fo/"), filepath.Join(t.TempDir(), "audit.key")
-	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
-		t.Fatalf("fill: %+v", r)
-	}
+	c, url, key := filledCluster(t, "/fo/")
 	st := clusterStore(t, c, "/fo/", key)
 	stream := filepath.Join(t.TempDir(), "stream.jsonl")
 	renames(t, stream, "p001", 2, 20)
@@ -130,11 +138,7 @@ func TestFollowerFailsOverOnACluster(t *testing.T) {
 // lost update; and a member stopped mid-actions loses nothing committed
 // and leaves no half action (issue 21, item 7).
 func TestActionsOnACluster(t *testing.T) {
-	c := etcdtest.Start(t, 3)
-	url, key := c.URL("/act/"), filepath.Join(t.TempDir(), "audit.key")
-	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
-		t.Fatalf("fill: %+v", r)
-	}
+	c, _, key := filledCluster(t, "/act/")
 	a, b := clusterStore(t, c, "/act/", key), clusterStore(t, c, "/act/", key)
 	by := store.Actor{Name: "oncall", Role: model.RoleAdmin}
 	note := func(text string) func(model.Account, store.Actor) (store.Change, error) {
@@ -215,11 +219,7 @@ func TestActionsOnACluster(t *testing.T) {
 // takes over and every message is delivered, each under one key
 // (issue 21, items 5 and 7; rule S8).
 func TestRelayFailsOverOnACluster(t *testing.T) {
-	c := etcdtest.Start(t, 3)
-	url, key := c.URL("/relay/"), filepath.Join(t.TempDir(), "audit.key")
-	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
-		t.Fatalf("fill: %+v", r)
-	}
+	c, url, key := filledCluster(t, "/relay/")
 	st := clusterStore(t, c, "/relay/", key)
 	var mu sync.Mutex
 	keys := map[string]map[string]bool{} // message id → the keys it came with
@@ -283,11 +283,7 @@ func TestRelayFailsOverOnACluster(t *testing.T) {
 // front ends auditing at once (look-ups, batched a front end at a
 // time) leave every entry in one chain that checks (issue 21, item 3).
 func TestAuditIsOneChainAcrossFrontEnds(t *testing.T) {
-	c := etcdtest.Start(t, 3)
-	url, key := c.URL("/aud/"), filepath.Join(t.TempDir(), "audit.key")
-	if r := run(t, "", "sync", fixtureStream(t), "--store", url, "--audit-key", key); r.code != 0 {
-		t.Fatalf("fill: %+v", r)
-	}
+	c, _, key := filledCluster(t, "/aud/")
 	a, b := clusterStore(t, c, "/aud/", key), clusterStore(t, c, "/aud/", key)
 	before, err := a.Head()
 	if err != nil {

@@ -34,13 +34,7 @@ func TestForwardedOutputStreamsInBoundedMemory(t *testing.T) {
 	if _, err := st.Import(&b, "big.jsonl", store.Actor{Name: "test", Role: store.RoleAdmin}, fixedNow); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	ln, err := ListenControl(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go ServeControl(ln, st, func() time.Time { return fixedNow }, nil)
+	answerControl(t, dir, st)
 
 	runtime.GC()
 	var before runtime.MemStats

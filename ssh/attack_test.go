@@ -398,9 +398,15 @@ func TestStalledClientResizingIsFreed(t *testing.T) {
 	if n := len(f.srv.Sessions()); n != 0 {
 		t.Fatalf("%d phantom sessions left", n)
 	}
-	log, _ := f.st.AuditLog(store.AuditFilter{Actions: []string{"ssh_logout"}})
-	if len(log) == 0 {
-		t.Fatal("the cut session's logout was not audited")
+	// the logout is audited as the handler ends, just after the session
+	// leaves the registry: waited for (a liveness bound only)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if log, _ := f.st.AuditLog(store.AuditFilter{Actions: []string{"ssh_logout"}}); len(log) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cut session's logout was not audited")
+		}
 	}
 }
 

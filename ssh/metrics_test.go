@@ -107,7 +107,7 @@ func TestMetricsOverHTTP(t *testing.T) {
 	if lag := sample(body, "frontdoor_sync_lag_seconds"); lag < 0 || lag > 60 {
 		t.Errorf("sync lag %v s just after a sync", lag)
 	}
-	if n := sample(body, "frontdoor_store_bytes"); (n <= 0) != (cluster != nil) { // a cluster's size is its own
+	if n := sample(body, "frontdoor_store_bytes"); (n <= 0) != (endpoints != nil) { // a cluster's size is its own
 		t.Errorf("store bytes %v", n)
 	}
 	if sample(body, `frontdoor_logins_total{result="ok"}`) != 0 || sample(body, "frontdoor_sessions_open") != 0 {

@@ -304,19 +304,11 @@ func (b *auditBatch) run(s *Store) {
 // outside this machine; `check --head` later proves that nothing up to it
 // changed.
 func (s *Store) AuditHead() (string, error) {
-	var out string
-	err := s.kv.View(func(tx Tx) error {
-		h, ok, err := readHead(tx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("%w: the store has no audit head", ErrAuditHead)
-		}
-		out = h.String()
-		return nil
-	})
-	return out, err
+	h, err := s.Head() // its time unset: SEQ:HASH alone
+	if err != nil {
+		return "", err
+	}
+	return h.String(), nil
 }
 
 // ParseHead reads SEQ:HASH as `audit head` prints it.

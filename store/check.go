@@ -130,6 +130,9 @@ func (s *Store) CheckHeadProgress(seq uint64, hash string, progress func(n int))
 		if err := checkUsers(tx, report); err != nil {
 			return err
 		}
+		if err := checkOutboxIndex(tx, report); err != nil {
+			return err
+		}
 		return s.checkAudit(tx, seq, hash, report)
 	})
 	return problems, err
@@ -320,3 +323,35 @@ func (r registryReplay) check(tx Tx, report func(string, ...any) bool) error {
 
 // printable shows index keys with their NUL separators visible.
 func printable(b []byte) string { return string(bytes.ReplaceAll(b, []byte{0}, []byte("␀"))) }
+
+// checkOutboxIndex holds the open index to the messages: every message
+// not delivered is in it with its state, and nothing else is (a message
+// missing from it would never be delivered).
+func checkOutboxIndex(tx Tx, report func(string, ...any) bool) error {
+	indexed := map[uint64]string{}
+	if err := scanOpen(tx, func(id uint64, state string) (bool, error) {
+		indexed[id] = state
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	err := tx.Scan(bOutbox, nil, func(k, v []byte) (bool, error) {
+		var m OutboxMessage
+		if err := json.Unmarshal(v, &m); err != nil {
+			return report("outbox %x: does not decode: %v", k, err), nil
+		}
+		state, in := indexed[m.ID]
+		delete(indexed, m.ID)
+		switch {
+		case m.State == OutboxDelivered && in:
+			return report("outbox index: message %d is delivered but listed as %s", m.ID, state), nil
+		case m.State != OutboxDelivered && state != m.State:
+			return report("outbox index: message %d is %s but listed as %q: the relay would not see it", m.ID, m.State, state), nil
+		}
+		return true, nil
+	})
+	for id := range indexed {
+		report("outbox index: lists message %d, which does not exist", id)
+	}
+	return err
+}

@@ -32,7 +32,10 @@ const (
 	bKeys     = "keys"     // SHA256 key fingerprint → user name
 	bAudit    = "audit"    // 8-byte sequence → AuditEntry JSON
 	bOutbox   = "outbox"   // 8-byte sequence → OutboxMessage JSON
-	bMeta     = "meta"     // schema version, dataset kind, demo anchor
+	// 8-byte sequence → "pending" or "dead": the messages not delivered,
+	// so the relay and the metrics never scan every message ever queued
+	bOutboxOpen = "outbox_open"
+	bMeta       = "meta" // schema version, dataset kind, demo anchor
 )
 
-var buckets = []string{bAccounts, bEmail, bName, bPhone, bUsers, bKeys, bAudit, bOutbox, bMeta}
+var buckets = []string{bAccounts, bEmail, bName, bPhone, bUsers, bKeys, bAudit, bOutbox, bOutboxOpen, bMeta}

@@ -1,8 +1,7 @@
 package store
 
 import (
-	"bytes"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"frontdoor/store/backend"
 	"sync/atomic"
@@ -67,23 +66,26 @@ func (s *Store) Size() (int64, error) {
 // second.
 func (s *Store) OutboxCounts() (map[string]int, error) {
 	counts := map[string]int{OutboxPending: 0, OutboxDelivered: 0, OutboxDead: 0}
-	marker := []byte(`"state":"`)
 	err := s.kv.View(func(tx Tx) error {
-		return tx.Scan(bOutbox, nil, func(k, v []byte) (bool, error) {
-			if i := bytes.Index(v, marker); i >= 0 {
-				rest := v[i+len(marker):]
-				if j := bytes.IndexByte(rest, '"'); j > 0 {
-					counts[string(rest[:j])]++
-					return true, nil
-				}
+		// ids are given one after another and no message is ever
+		// deleted: the newest id is how many were queued
+		var total uint64
+		if err := tx.ScanReverse(bOutbox, func(k, _ []byte) (bool, error) {
+			if len(k) == 8 {
+				total = binary.BigEndian.Uint64(k)
 			}
-			var m OutboxMessage // written before delivery states: decoded as one
-			if err := json.Unmarshal(v, &m); err != nil {
-				return false, fmt.Errorf("outbox: corrupt message: %w", err)
-			}
-			counts[m.State]++
+			return false, nil
+		}); err != nil {
+			return err
+		}
+		open := 0
+		err := scanOpen(tx, func(_ uint64, state string) (bool, error) {
+			counts[state]++
+			open++
 			return true, nil
 		})
+		counts[OutboxDelivered] = int(total) - open
+		return err
 	})
 	return counts, err
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -102,7 +103,30 @@ func putMessage(tx Tx, m OutboxMessage) error {
 	if err != nil {
 		return err
 	}
-	return tx.Put(bOutbox, seqKey(m.ID), b)
+	if err := tx.Put(bOutbox, seqKey(m.ID), b); err != nil {
+		return err
+	}
+	return indexMessage(tx, m.ID, m.State)
+}
+
+// indexMessage keeps the open index: a message in it while pending or
+// dead, out of it once delivered.
+func indexMessage(tx Tx, id uint64, state string) error {
+	if state == OutboxDelivered {
+		return tx.Delete(bOutboxOpen, seqKey(id))
+	}
+	return tx.Put(bOutboxOpen, seqKey(id), []byte(state))
+}
+
+// scanOpen calls fn for each message not delivered, oldest first, with
+// its state.
+func scanOpen(tx Tx, fn func(id uint64, state string) (bool, error)) error {
+	return tx.Scan(bOutboxOpen, nil, func(k, v []byte) (bool, error) {
+		if len(k) != 8 {
+			return false, fmt.Errorf("outbox index: key %x is not a message id", k)
+		}
+		return fn(binary.BigEndian.Uint64(k), string(v))
+	})
 }
 
 func getMessage(tx Tx, id uint64) (OutboxMessage, error) {
@@ -121,6 +145,13 @@ func getMessage(tx Tx, id uint64) (OutboxMessage, error) {
 func (s *Store) Outbox(all bool) ([]OutboxMessage, error) {
 	var out []OutboxMessage
 	err := s.kv.View(func(tx Tx) error {
+		if !all { // the open ones: from the index
+			return scanOpen(tx, func(id uint64, _ string) (bool, error) {
+				m, err := getMessage(tx, id)
+				out = append(out, m)
+				return err == nil, err
+			})
+		}
 		return tx.Scan(bOutbox, nil, func(_, v []byte) (bool, error) {
 			var m OutboxMessage
 			if err := json.Unmarshal(v, &m); err != nil {
@@ -142,10 +173,13 @@ func (s *Store) Outbox(all bool) ([]OutboxMessage, error) {
 func (s *Store) Due(now time.Time, limit int) (due []OutboxMessage, next time.Time, err error) {
 	waiting := map[string]bool{}
 	err = s.kv.View(func(tx Tx) error {
-		return tx.Scan(bOutbox, nil, func(_, v []byte) (bool, error) {
-			var m OutboxMessage
-			if err := json.Unmarshal(v, &m); err != nil {
-				return false, fmt.Errorf("outbox: corrupt message: %w", err)
+		return scanOpen(tx, func(id uint64, state string) (bool, error) {
+			if state != OutboxPending {
+				return true, nil
+			}
+			m, err := getMessage(tx, id)
+			if err != nil {
+				return false, err
 			}
 			if m.State != OutboxPending || waiting[m.Account] {
 				return true, nil

@@ -34,7 +34,7 @@ const BackupKeySuffix = ".audit-key"
 
 // SchemaVersion is written to meta on first open; an older store is
 // migrated when it is opened (migrate).
-const SchemaVersion = "2"
+const SchemaVersion = "3"
 
 // Store is frontdoor's data: the only way the rest of the program reads
 // or changes it.
@@ -209,8 +209,23 @@ func migrate(tx Tx) error {
 		if err := w.put(tx); err != nil {
 			return err
 		}
-	} else if v != "" {
+	} else if v != "" && v != "2" {
 		return fmt.Errorf("store schema %q is newer than this frontdoor (%s): use a newer frontdoor", v, SchemaVersion)
+	}
+	if v != "" { // 2 → 3: the open outbox index, from the messages
+		err := tx.Scan(bOutbox, nil, func(k, raw []byte) (bool, error) {
+			var m OutboxMessage
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return false, fmt.Errorf("migrate: outbox %x: %w", k, err)
+			}
+			if m.State == OutboxDelivered {
+				return true, nil
+			}
+			return true, tx.Put(bOutboxOpen, append([]byte(nil), k...), []byte(m.State))
+		})
+		if err != nil {
+			return err
+		}
 	}
 	return tx.Put(bMeta, []byte("schema"), []byte(SchemaVersion))
 }

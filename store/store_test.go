@@ -814,3 +814,63 @@ func TestDecodeRecordAgreesWithEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// The open outbox index (issue 21, item 5): the relay and the metrics
+// read the messages not delivered from it, not every message ever
+// queued; it follows every change of state; a store of schema 2 gets it
+// on open; and check catches an index that lost a message.
+func TestOutboxOpenIndex(t *testing.T) {
+	s, _ := openTemp(t)
+	s.Import(strings.NewReader(lines(3)), "a", root, now)
+	for range 5 {
+		r, err := s.Get("acc_0001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Apply("acc_0001", r.Version, root, now, noteChange("n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, _, err := s.Due(now, 100)
+	if err != nil || len(due) != 1 { // one account: its oldest only
+		t.Fatalf("due %d %v", len(due), err)
+	}
+	if err := s.RecordDeliveries([]Outcome{{ID: due[0].ID}}, now); err != nil {
+		t.Fatal(err)
+	}
+	due, _, _ = s.Due(now, 100)
+	if err := s.RecordDeliveries([]Outcome{{ID: due[0].ID, Status: 400, Err: "refused"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := s.OutboxCounts()
+	if err != nil || counts[OutboxDelivered] != 1 || counts[OutboxDead] != 1 || counts[OutboxPending] != 3 {
+		t.Fatalf("counts %v %v", counts, err)
+	}
+	if open, _ := s.Outbox(false); len(open) != 4 {
+		t.Fatalf("%d open messages listed, want 4", len(open))
+	}
+	if err := s.Retry(due[0].ID, root, now); err != nil {
+		t.Fatal(err)
+	}
+	if counts, _ := s.OutboxCounts(); counts[OutboxDead] != 0 || counts[OutboxPending] != 4 {
+		t.Fatalf("after a retry: %v", counts)
+	}
+	mustCheck(t, s)
+	// an index that lost a pending message: check says so
+	s.kv.Update(func(tx Tx) error { return tx.Delete(bOutboxOpen, seqKey(due[0].ID)) })
+	if problems, _ := s.Check(); len(problems) == 0 || !strings.Contains(strings.Join(problems, "\n"), "the relay would not see it") {
+		t.Fatalf("check with a message missing from the index: %v", problems)
+	}
+	// a store of schema 2: the index is made on open
+	s.kv.Update(func(tx Tx) error {
+		tx.Put(bMeta, []byte("schema"), []byte("2"))
+		return tx.Delete(bOutboxOpen, seqKey(due[0].ID+1))
+	})
+	if err := s.kv.Update(migrate); err != nil {
+		t.Fatal(err)
+	}
+	if counts, _ := s.OutboxCounts(); counts[OutboxPending] != 4 {
+		t.Fatalf("after the migration: %v", counts)
+	}
+	mustCheck(t, s)
+}

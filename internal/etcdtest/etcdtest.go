@@ -39,9 +39,10 @@ func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t}
 	var initial []string
+	ports := freePorts(t, 2*n)
 	for i := range n {
 		m := &member{name: fmt.Sprintf("m%d", i), dir: t.TempDir(),
-			peerURL: url.URL{Scheme: "http", Host: freePort(t)}, client: url.URL{Scheme: "http", Host: freePort(t)}}
+			peerURL: url.URL{Scheme: "http", Host: ports[2*i]}, client: url.URL{Scheme: "http", Host: ports[2*i+1]}}
 		c.members = append(c.members, m)
 		initial = append(initial, m.name+"="+m.peerURL.String())
 	}
@@ -62,14 +63,20 @@ func Start(t testing.TB, n int) *Cluster {
 	return c
 }
 
-// freePort is a loopback address no one listens on now.
-func freePort(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// freePorts are n loopback addresses no one listens on now, each a
+// different one (all held open until every one is chosen: one at a time,
+// the kernel had handed the same port out twice).
+func freePorts(t testing.TB, n int) []string {
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs
 }
 
 func (c *Cluster) startMember(m *member, state string) error {

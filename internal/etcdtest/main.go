@@ -3,6 +3,8 @@ package etcdtest
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -44,4 +46,56 @@ func StartMain(n int) (c *Cluster, stop func(), err error) {
 			os.RemoveAll(d)
 		}
 	}, nil
+}
+
+// Env names a package test run's backend (BackendEnv=etcd: the run on a
+// cluster) and the cluster it joins (EndpointsEnv: a child process of a
+// test, such as a crash test's, joins its parent's).
+const (
+	BackendEnv   = "FRONTDOOR_TEST_BACKEND"
+	EndpointsEnv = "FRONTDOOR_TEST_ETCD_ENDPOINTS"
+)
+
+// MainOnBoth is a package's TestMain that runs its tests on bbolt, then
+// runs the test binary again with BackendEnv=etcd; in that run it
+// starts a three-member cluster (or joins EndpointsEnv's), hands use its
+// members, and runs the tests again. Benchmarks run once, on bbolt,
+// unless FRONTDOOR_BENCH_ETCD is set.
+func MainOnBoth(m *testing.M, what string, use func(endpoints []string)) int {
+	if os.Getenv(BackendEnv) == "etcd" {
+		endpoints := strings.Split(os.Getenv(EndpointsEnv), ",")
+		if endpoints[0] == "" {
+			c, stop, err := StartMain(3)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			defer stop()
+			endpoints = c.Endpoints()
+			os.Setenv(EndpointsEnv, strings.Join(endpoints, ","))
+		}
+		use(endpoints)
+		return m.Run()
+	}
+	if code := m.Run(); code != 0 || (benchmarking() && os.Getenv("FRONTDOOR_BENCH_ETCD") == "") {
+		return code
+	}
+	fmt.Printf("%s: the same tests on a three-member etcd cluster\n", what)
+	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	cmd.Env = append(os.Environ(), BackendEnv+"=etcd")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// benchmarking: the run was asked for benchmarks.
+func benchmarking() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.bench=") && a != "-test.bench=" {
+			return true
+		}
+	}
+	return false
 }
