@@ -68,16 +68,17 @@ func runAct(c *ctx) error {
 			return err
 		}
 	}
-	ids := []string{*account}
-	if *accounts != "" {
-		var err error
-		if ids, err = readIDs(c, *accounts); err != nil {
-			return err
-		}
-	}
+	// the store first: one held by a server forwards the command, and
+	// standard input must still be there to go with it
 	st, err := c.existingStore()
 	if err != nil {
 		return err
+	}
+	ids := []string{*account}
+	if *accounts != "" {
+		if ids, err = readIDs(c, *accounts); err != nil {
+			return err
+		}
 	}
 	actor := c.io.actor()
 	var results []actResult

@@ -77,7 +77,8 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	req := controlRequest{Args: absolutePaths(args), Stdin: slices.Contains(args, "-") && io_.In != nil}
+	args, stdin := forwardPaths(args)
+	req := controlRequest{Args: args, Stdin: stdin && io_.In != nil}
 	if err := json.NewEncoder(conn).Encode(req); err != nil { // one line
 		return 0, err
 	}
@@ -95,17 +96,37 @@ func forward(dataDir string, args []string, io_ IO) (int, error) {
 var (
 	pathFlags  = []string{"key-file", "accounts", "secret-file", "head-from"}
 	valueFlags = []string{"data", "head", "email", "site", "problem", "now", "role", "key", "since", "account", "ack", "url",
-		"reason", "target", "checks", "batch", "backoff", "max-attempts", "timeout", "listen", "idle", "max-session", "conn-rate", "deliver-to"}
+		"reason", "target", "set", "trainee", "checks", "batch", "backoff", "max-attempts", "timeout", "listen", "idle", "max-session", "conn-rate", "deliver-to"}
 	// the commands whose first positional argument is a file
 	fileArgCommands = []string{"import", "backup", "sync", "check"}
 )
 
+// stdinNames are this process's standard input by name: the server
+// opening them would read its own, so they become "-", the caller's
+// input streamed over the socket.
+var stdinNames = []string{"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"}
+
 // absolutePaths rewrites the file arguments (import FILE, --key-file F,
 // …) to absolute paths, for the server to open.
 func absolutePaths(args []string) []string {
+	out, _ := forwardPaths(args)
+	return out
+}
+
+// forwardPaths is absolutePaths, and says whether a file argument is
+// standard input (import -, sync -, act --accounts -): the request then
+// streams the caller's input after it.
+func forwardPaths(args []string) ([]string, bool) {
 	out := slices.Clone(args)
-	abs := func(p string) string {
-		if p == "-" || p == "" {
+	stdin := false
+	// abs makes p absolute; a name of standard input, where the command
+	// reads the file (not backup's, which it writes), becomes "-"
+	abs := func(p string, reads bool) string {
+		if reads && slices.Contains(stdinNames, p) {
+			stdin = true
+			return "-"
+		}
+		if p == "" || p == "-" {
 			return p
 		}
 		if a, err := filepath.Abs(p); err == nil {
@@ -116,18 +137,19 @@ func absolutePaths(args []string) []string {
 	cmd, fileDone := "", false
 	for i := 0; i < len(out); i++ {
 		a := out[i]
-		if name, ok := strings.CutPrefix(strings.TrimPrefix(a, "-"), "-"); ok || strings.HasPrefix(a, "-") {
+		if name, ok := strings.CutPrefix(strings.TrimPrefix(a, "-"), "-"); a != "-" && (ok || strings.HasPrefix(a, "-")) {
 			if !ok {
 				name = strings.TrimPrefix(a, "-")
 			}
 			name, value, inline := strings.Cut(name, "=")
 			isPath := slices.Contains(pathFlags, name)
+			reads := name == "accounts"
 			switch {
 			case inline && isPath:
-				out[i] = a[:len(a)-len(value)] + abs(value)
+				out[i] = a[:len(a)-len(value)] + abs(value, reads)
 			case !inline && (isPath || slices.Contains(valueFlags, name)) && i+1 < len(out):
 				if isPath {
-					out[i+1] = abs(out[i+1])
+					out[i+1] = abs(out[i+1], reads)
 				}
 				i++ // the value is not a positional argument
 			}
@@ -136,11 +158,14 @@ func absolutePaths(args []string) []string {
 		switch {
 		case cmd == "":
 			cmd = a
+		case !fileDone && cmd == "sync" && a == "checkpoint":
+			fileDone = true // sync's subcommand, not a file
 		case !fileDone && slices.Contains(fileArgCommands, cmd):
-			out[i], fileDone = abs(a), true // only the first positional argument is a file
+			// only the first positional argument is a file
+			out[i], fileDone = abs(a, cmd == "import" || cmd == "sync"), true
 		}
 	}
-	return out
+	return out, stdin
 }
 
 // ServeControl answers forwarded commands on ln against st, and the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -159,3 +160,48 @@ func TestForwardedSyncAppliesAsLinesArrive(t *testing.T) {
 		t.Fatalf("sync - exited %d", code)
 	}
 }
+
+// A command reading standard input by any of its names takes the
+// caller's through a running server (issue 22, item 21: act --accounts -
+// said "no account ids": act had read stdin before finding the store
+// held, and /dev/stdin named the server's own input).
+func TestForwardedActReadsCallersStdin(t *testing.T) {
+	dir, _ := serveControl(t)
+	for _, name := range []string{"-", "/dev/stdin", "--accounts=-"} {
+		args := []string{"act", "send-reset", "--accounts", name, "--reason", "provider incident", "--dry-run", "--data", dir}
+		if strings.HasPrefix(name, "--") {
+			args = []string{"act", "send-reset", name, "--reason", "provider incident", "--dry-run", "--data", dir}
+		}
+		r := run(t, "p001\np002\n", args...)
+		if r.code != 0 || !strings.Contains(r.out, "p001\twould") || !strings.Contains(r.out, "p002\twould") {
+			t.Errorf("forwarded act --accounts %s: %+v", name, r)
+		}
+	}
+}
+
+func TestForwardPathsStdin(t *testing.T) {
+	wd, _ := os.Getwd()
+	for _, tc := range []struct {
+		args  []string
+		want  []string
+		stdin bool
+	}{
+		{[]string{"import", "-"}, []string{"import", "-"}, true},
+		{[]string{"sync", "/dev/stdin", "--batch", "5"}, []string{"sync", "-", "--batch", "5"}, true},
+		{[]string{"act", "x", "--accounts", "/dev/fd/0"}, []string{"act", "x", "--accounts", "-"}, true},
+		{[]string{"act", "x", "--accounts=/proc/self/fd/0"}, []string{"act", "x", "--accounts=-"}, true},
+		{[]string{"act", "x", "--accounts", "ids"}, []string{"act", "x", "--accounts", wd + "/ids"}, false},
+		// a dash that is not a file read: no stream
+		{[]string{"act", "x", "--account", "p1", "--reason", "-"}, []string{"act", "x", "--account", "p1", "--reason", "-"}, false},
+		// backup writes its file: /dev/stdin is not the caller's input
+		{[]string{"backup", "/dev/stdin"}, []string{"backup", "/dev/stdin"}, false},
+		// sync's subcommand is no file
+		{[]string{"sync", "checkpoint", "--set", "4", "--reason", "r"}, []string{"sync", "checkpoint", "--set", "4", "--reason", "r"}, false},
+	} {
+		got, stdin := forwardPaths(tc.args)
+		if !slices.Equal(got, tc.want) || stdin != tc.stdin {
+			t.Errorf("forwardPaths(%q) = %q, %v; want %q, %v", tc.args, got, stdin, tc.want, tc.stdin)
+		}
+	}
+}
+
