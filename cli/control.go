@@ -219,6 +219,9 @@ func ServeControl(ln net.Listener, st *store.Store, clock func() time.Time, sess
 			actor := store.Actor{Name: osUserName(uid), Role: store.RoleAdmin}
 			c := newCtx(IO{In: in, Out: funcWriter(out.stdout), Err: funcWriter(out.stderr), Clock: clock, Actor: &actor})
 			c.st, c.shared, c.sessions, c.ctx = st, true, sessions, ctx
+			// the server's data directory, for messages naming --data
+			// (the caller's --data is ignored here)
+			c.dataDir = filepath.Dir(ln.Addr().String())
 			code := c.finish(c.dispatch(req.Args))
 			out.exit(code)
 			<-sent

@@ -205,3 +205,29 @@ func TestForwardPathsStdin(t *testing.T) {
 	}
 }
 
+// A forwarded command's message names the server's data directory: the
+// caller's --data is not read there (issue 22, item 22: "--data  is a
+// DEMO store").
+func TestForwardedErrorNamesTheDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedIfEmpty(st, fixedNow)
+	t.Cleanup(func() { st.Close() })
+	ln, err := ListenControl(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go ServeControl(ln, st, func() time.Time { return fixedNow }, nil)
+	r := run(t, "", "import", "../testdata/fixtures/accounts.jsonl", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, "--data "+dir+" is a DEMO store") {
+		t.Fatalf("forwarded import into a demo store: %+v", r)
+	}
+	r = run(t, streamLine(t, 1, 1, "p001", func(map[string]any) {})+"\n", "sync", "-", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, "--data "+dir+" is a DEMO store") {
+		t.Fatalf("forwarded sync into a demo store: %+v", r)
+	}
+}
