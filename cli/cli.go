@@ -91,7 +91,7 @@ func init() {
 		{"diagnose", "--email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
 		{"user", "add NAME --role R (--key K | --key-file F) | list [--json] | role NAME ROLE | remove NAME", "manage who may connect", runUser},
 		{"audit", "[--account ID] [--since DUR] [--json] | head | seal-legacy", "show the audit log, newest first; head: its newest entry, to keep elsewhere; seal-legacy: key a trail written before audit keys", runAudit},
-		{"outbox", "[--ack ID] [--all] [--json] | deliver --url U --secret-file F [--backoff 1s] [--max-attempts 10] [--timeout 10s] | retry ID", "list, deliver or retry the messages for the platform", runOutbox},
+		{"outbox", "[--ack ID] [--all] [--json] | deliver --url U --secret-file F [--backoff 1s] [--max-attempts 10] [--timeout 10s] | retry ID|KEY | retry --dead", "list, deliver or retry the messages for the platform", runOutbox},
 		{"sync", "FILE|- [--follow] [--batch N] | checkpoint [--set N --reason R]", "apply the platform's change stream; checkpoint: show or set (audited) the last seq applied", runSync},
 		{"version", "", "say which frontdoor this is", runVersion},
 		{"act", "ACTION (--account ID | --accounts FILE|-) --reason R [--confirm] [--dry-run] [--json] | --list", "take a console action from the command line", runAct},

@@ -295,6 +295,7 @@ func runOutbox(c *ctx) error {
 	backoff := c.fs.Duration("backoff", time.Second, "deliver: the first retry's delay, doubled each time, with jitter")
 	attempts := c.fs.Int("max-attempts", 10, "deliver: attempts before a message is dead")
 	timeout := c.fs.Duration("timeout", 10*time.Second, "deliver: one attempt's time limit")
+	dead := c.fs.Bool("dead", false, "retry: every dead message (each audited)")
 	if err := c.parse(); err != nil {
 		return err
 	}
@@ -305,10 +306,19 @@ func runOutbox(c *ctx) error {
 	switch {
 	case len(c.args) == 1 && c.args[0] == "deliver":
 		return outboxDeliver(c, st, *url, *secretFile, *backoff, *attempts, *timeout)
-	case len(c.args) == 2 && c.args[0] == "retry":
+	case len(c.args) >= 1 && c.args[0] == "retry":
+		if (len(c.args) == 2) == *dead || len(c.args) > 2 {
+			return usagef("outbox retry: want one message ID or KEY, or --dead")
+		}
+		if *dead {
+			return outboxRetryDead(c, st)
+		}
 		return outboxRetry(c, st, c.args[1])
 	case len(c.args) > 0:
-		return usagef("outbox: want no argument, deliver --url U --secret-file F, or retry ID")
+		return usagef("outbox: want no argument, deliver --url U --secret-file F, or retry ID|KEY|--dead")
+	}
+	if *dead {
+		return usagef("outbox: --dead is for `outbox retry --dead`")
 	}
 	if *ack != "" {
 		id, err := strconv.ParseUint(*ack, 10, 64)

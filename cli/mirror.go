@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -237,7 +238,7 @@ func outboxDeliver(c *ctx, st *store.Store, url, secretFile string, backoff time
 		fmt.Fprintf(c.io.Out, "dead %d %s %s (account %s): %s after %d attempts\n", m.ID, m.Key, m.Type, m.Account, m.LastError, m.Attempts)
 	}
 	if len(dead) > 0 {
-		return fmt.Errorf("%d dead messages: fix the cause, then `frontdoor outbox retry ID`", len(dead))
+		return fmt.Errorf("%d dead messages: fix the cause, then `frontdoor outbox retry ID` (or KEY), or `outbox retry --dead` for all", len(dead))
 	}
 	return nil
 }
@@ -266,15 +267,47 @@ func newRelay(st *store.Store, rawURL, secretFile string, clock func() time.Time
 	return &mirror.Relay{Store: st, URL: rawURL, Secret: secret, Clock: clock}, nil
 }
 
-// outboxRetry re-queues a dead message.
+// outboxRetry re-queues a dead message, named by its id or by the key
+// that deliver prints (fd-…-N).
 func outboxRetry(c *ctx, st *store.Store, arg string) error {
 	id, err := strconv.ParseUint(arg, 10, 64)
 	if err != nil {
-		return usagef("outbox retry: %q is not a message id", arg)
+		msgs, err := st.Outbox(true)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(msgs, func(m store.OutboxMessage) bool { return m.Key == arg })
+		if i < 0 {
+			return fmt.Errorf("outbox retry: no message has the id or key %q (see `frontdoor outbox --all`)", arg)
+		}
+		id = msgs[i].ID
 	}
 	if err := st.Retry(id, c.io.actor(), c.io.now()); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.io.Out, "message %d is pending again\n", id)
+	return nil
+}
+
+// outboxRetryDead re-queues every dead message, each audited as one
+// retry is; a message settled meanwhile is named and the rest go on.
+func outboxRetryDead(c *ctx, st *store.Store) error {
+	_, _, dead, err := mirror.Summary(st)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, m := range dead {
+		if err := st.Retry(m.ID, c.io.actor(), c.io.now()); err != nil {
+			fmt.Fprintf(c.io.Err, "message %d (%s): %v\n", m.ID, m.Key, err)
+			failed++
+			continue
+		}
+		fmt.Fprintf(c.io.Out, "message %d (%s) is pending again\n", m.ID, m.Key)
+	}
+	if failed > 0 {
+		return fmt.Errorf("outbox retry --dead: %d of %d dead messages not retried", failed, len(dead))
+	}
+	fmt.Fprintf(c.io.Out, "%d dead %s queued again\n", len(dead), plural(len(dead), "message", "messages"))
 	return nil
 }

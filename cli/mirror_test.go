@@ -214,3 +214,57 @@ func TestSyncCheckpointCommand(t *testing.T) {
 		t.Fatalf("after the set: %+v", r)
 	}
 }
+
+// outbox retry takes the key deliver prints as well as the id, and
+// --dead retries every dead message, each audited (issue 22, item 23).
+func TestOutboxRetryByKeyAndDead(t *testing.T) {
+	dir := importFixtures(t)
+	for _, id := range []string{"p001", "p002", "p005"} {
+		if r := run(t, "", "act", "send-reset", "--account", id, "--reason", "incident", "--data", dir); r.code != 0 {
+			t.Fatalf("act %s: %+v", id, r)
+		}
+	}
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("0123456789abcdef0123\n"), 0o600)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
+	defer srv.Close()
+	r := run(t, "", "outbox", "deliver", "--url", srv.URL, "--secret-file", secret, "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, "retry --dead") {
+		t.Fatalf("deliver, all dead: %+v", r)
+	}
+	var msgs []store.OutboxMessage
+	if err := json.Unmarshal([]byte(run(t, "", "outbox", "--all", "--json", "--data", dir).out), &msgs); err != nil || len(msgs) != 3 {
+		t.Fatalf("outbox: %v %v", msgs, err)
+	}
+	if !strings.Contains(r.out, "dead 1 "+msgs[0].Key) {
+		t.Fatalf("deliver does not print the key %s: %s", msgs[0].Key, r.out)
+	}
+	if r := run(t, "", "outbox", "retry", msgs[0].Key, "--data", dir); r.code != 0 || !strings.Contains(r.out, "message 1 is pending again") {
+		t.Fatalf("retry KEY: %+v", r)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"retry", "fd-0000000000000000-9"}, ExitFail, `no message has the id or key "fd-0000000000000000-9"`},
+		{[]string{"retry"}, ExitUsage, "want one message ID or KEY, or --dead"},
+		{[]string{"retry", "2", "--dead"}, ExitUsage, "want one message ID or KEY, or --dead"},
+		{[]string{"--dead"}, ExitUsage, "--dead is for `outbox retry --dead`"},
+	} {
+		if r := run(t, "", append(append([]string{"outbox"}, tc.args...), "--data", dir)...); r.code != tc.code || !strings.Contains(r.err, tc.want) {
+			t.Errorf("outbox %q: %+v, want exit %d and %q", tc.args, r, tc.code, tc.want)
+		}
+	}
+	r = run(t, "", "outbox", "retry", "--dead", "--data", dir)
+	if r.code != 0 || !strings.Contains(r.out, "message 2 ("+msgs[1].Key+") is pending again") || !strings.Contains(r.out, "2 dead messages queued again") {
+		t.Fatalf("retry --dead: %+v", r)
+	}
+	a := run(t, "", "audit", "--json", "--data", dir).out
+	if n := strings.Count(a, `"action":"outbox_retry"`); n != 3 {
+		t.Fatalf("%d retries audited, want 3:\n%s", n, a)
+	}
+	if r := run(t, "", "outbox", "--json", "--data", dir); strings.Count(r.out, `"state": "pending"`) != 3 {
+		t.Fatalf("not all pending again: %s", r.out)
+	}
+}
