@@ -334,7 +334,7 @@ func startShipping(h *headShipper, st *store.Store, every time.Duration, logger 
 		}
 		logger.Warn("audit head not shipped", "to", h.where(), "err", err)
 	}
-	logger.Info("shipping the audit head", "to", h.where(), "every", every.String())
+	logger.Info("shipping the audit head", "to", h.where(), "every_s", fdssh.Seconds(every))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

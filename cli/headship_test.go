@@ -273,7 +273,15 @@ func TestServeShipsTheHeadAndWarnsOfTheKeyBeside(t *testing.T) {
 	if r := run(t, "", "check", "--data", dir, "--head-from", file); r.code != 0 {
 		t.Fatalf("check --head-from what serve shipped: %+v", r)
 	}
-
+	if m := log.wait(t, "shipping the audit head"); m["every_s"] != 0.02 {
+		t.Errorf("shipping the audit head: every_s %v, want 0.02 (seconds)", m["every_s"])
+	}
+	for _, line := range log.all() {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			checkLogNames(t, line, m)
+		}
+	}
 }
 
 // The key kept elsewhere is no warning; an audit.key left beside it is.

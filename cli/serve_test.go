@@ -190,6 +190,35 @@ func TestServeLogsJSONWithoutPII(t *testing.T) {
 				t.Errorf("the log has %q: %s", pii, line)
 			}
 		}
+		checkLogNames(t, line, m)
+	}
+	// sam's session: the address is "remote" as everywhere, its length
+	// a number of seconds (issue 22, item 24: wish's "remote-addr" and
+	// "duration":"1.2s")
+	d := log.wait(t, "disconnect", `"user":"sam"`)
+	if _, ok := d["duration_s"].(float64); !ok || d["remote"] == nil {
+		t.Errorf("disconnect: want remote and duration_s in seconds: %v", d)
+	}
+}
+
+// checkLogNames: one JSON log line names the address "remote" and gives
+// durations as seconds (a key ending _s, a number), never as strings.
+func checkLogNames(t *testing.T, line string, m map[string]any) {
+	t.Helper()
+	for k, v := range m {
+		if strings.Contains(k, "remote") && k != "remote" {
+			t.Errorf("the address is %q, not remote: %s", k, line)
+		}
+		if s, ok := v.(string); ok && k != "time" && k != "msg" {
+			if _, err := time.ParseDuration(s); err == nil {
+				t.Errorf("%s is a duration string %q, want seconds (%s_s): %s", k, s, k, line)
+			}
+		}
+		if strings.HasSuffix(k, "_s") {
+			if _, ok := v.(float64); !ok {
+				t.Errorf("%s is not a number: %s", k, line)
+			}
+		}
 	}
 }
 

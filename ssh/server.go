@@ -25,7 +25,6 @@ import (
 	"github.com/charmbracelet/log"
 	cssh "github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/wish"
-	"github.com/charmbracelet/wish/logging"
 	"github.com/charmbracelet/wish/ratelimiter"
 	rm "github.com/charmbracelet/wish/recover"
 	"github.com/muesli/termenv"
@@ -221,7 +220,7 @@ func New(cfg Config) (*Server, error) {
 				s.console,
 				s.identify,
 				ratelimiter.Middleware(ratelimiter.NewRateLimiter(rate.Limit(cfg.ConnRate), burst, 4096)),
-				logging.StructuredMiddlewareWithLogger(cfg.Logger, log.InfoLevel),
+				logSessions(cfg.Logger),
 			),
 		),
 	)
