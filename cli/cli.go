@@ -88,7 +88,7 @@ func init() {
 		{"import", "FILE.jsonl | -", "add accounts from JSONL, all or nothing", runImport},
 		{"export", "", "write every account as JSONL to stdout", runExport},
 		{"gen", "--accounts N [--seed S]", "write N synthetic accounts as import JSONL (the same seed, the same bytes)", runGen},
-		{"diagnose", "--email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
+		{"diagnose", "EMAIL | --email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
 		{"user", "add NAME --role R (--key K | --key-file F) | list [--json] | role NAME ROLE | remove NAME", "manage who may connect", runUser},
 		{"audit", "[--account ID] [--since DUR] [--json] | head | seal-legacy", "show the audit log, newest first; head: its newest entry, to keep elsewhere; seal-legacy: key a trail written before audit keys", runAudit},
 		{"outbox", "[--ack ID] [--all] [--json] | deliver --url U --secret-file F [--backoff 1s] [--max-attempts 10] [--timeout 10s] | retry ID|KEY | retry --dead", "list, deliver or retry the messages for the platform", runOutbox},

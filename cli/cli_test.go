@@ -103,7 +103,9 @@ func TestDiagnoseUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"diagnose", "--data", dir}, "--email is required"},
+		{[]string{"diagnose", "--data", dir}, "want the EMAIL the caller gives"},
+		{[]string{"diagnose", "a@b.co", "c@d.co", "--data", dir}, "want one EMAIL, got 2 arguments"},
+		{[]string{"diagnose", "a@b.co", "--email", "c@d.co", "--data", dir}, `the address twice, --email "c@d.co" and "a@b.co"`},
 		{[]string{"diagnose", "--email", "a@b.co", "--site", "mars", "--data", dir}, "allowed: patient, provider, careers, capital, unknown"},
 		{[]string{"diagnose", "--email", "a@b.co", "--problem", "sad", "--data", dir}, "allowed: cant_log_in, no_reset_email"},
 		{[]string{"diagnose", "--email", "a@b.co", "--now", "noon", "--data", dir}, "not an RFC 3339 time"},
@@ -119,6 +121,15 @@ func TestDiagnoseUsage(t *testing.T) {
 	r := run(t, "", "diagnose", "--email", "maria.lopez@gmail.com", "--data", dir)
 	if r.code != 0 || !strings.Contains(r.out, "browser_session") || !strings.Contains(r.out, "Read to the caller") {
 		t.Fatalf("default diagnose: %+v", r)
+	}
+	// the address as the one argument, flags either side (issue 22, item 24)
+	for _, args := range [][]string{
+		{"diagnose", "maria.lopez@gmail.com", "--data", dir},
+		{"diagnose", "--data", dir, "maria.lopez@gmail.com"},
+	} {
+		if p := run(t, "", args...); p.code != 0 || p.out != r.out {
+			t.Errorf("%q: %+v, want what --email prints", args, p)
+		}
 	}
 }
 

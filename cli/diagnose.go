@@ -18,7 +18,7 @@ type DiagnoseOutput struct {
 }
 
 func runDiagnose(c *ctx) error {
-	email := c.fs.String("email", "", "the email the caller gives (required)")
+	email := c.fs.String("email", "", "the email the caller gives (or as the one argument: diagnose EMAIL)")
 	site := c.fs.String("site", model.SiteUnknown, "where the caller is signing in: "+strings.Join(model.Sites, ", "))
 	problem := c.fs.String("problem", model.ProblemCantLogIn, "what the caller reports: "+strings.Join(model.Problems, ", "))
 	abroad := c.fs.Bool("abroad", false, "the caller is outside the US")
@@ -31,11 +31,17 @@ func runDiagnose(c *ctx) error {
 	if strings.HasPrefix(*email, "-") { // `--email --data d`: the flag took the next flag as its value
 		return usagef("diagnose: --email needs a value: the address the caller gives")
 	}
-	if len(c.args) > 0 {
-		return usagef("diagnose: unexpected argument %q", c.args[0])
+	// the address may be the one argument, as one types it: diagnose EMAIL
+	switch {
+	case len(c.args) == 1 && *email == "":
+		*email = c.args[0]
+	case len(c.args) == 1:
+		return usagef("diagnose: the address twice, --email %q and %q: give one", *email, c.args[0])
+	case len(c.args) > 1:
+		return usagef("diagnose: want one EMAIL, got %d arguments (quote an address with spaces)", len(c.args))
 	}
 	if strings.TrimSpace(*email) == "" {
-		return usagef("diagnose: --email is required: the address the caller gives")
+		return usagef("diagnose: want the EMAIL the caller gives (diagnose EMAIL, or --email EMAIL)")
 	}
 	if !slices.Contains(model.Sites, *site) {
 		return usagef("diagnose: unknown --site %q (allowed: %s)", *site, strings.Join(model.Sites, ", "))
