@@ -225,7 +225,18 @@ func (c *ctx) dispatch(args []string) error {
 			return usagef("the console cannot run through the server's control socket")
 		}
 		return runConsole(c, rest)
-	case "help", "-h", "--help":
+	case "help":
+		// help COMMAND: that command's usage and flags, as COMMAND --help
+		for i := 0; i < len(rest); i++ {
+			if a := rest[i]; slices.Contains(storeFlagNames, strings.TrimLeft(a, "-")) {
+				i++ // its value
+			} else if !strings.HasPrefix(a, "-") {
+				if !slices.ContainsFunc(commands, func(cmd command) bool { return cmd.name == a }) {
+					return usagef("help: unknown command %q", a)
+				}
+				return c.dispatch([]string{a, "--help"})
+			}
+		}
 		c.usage(c.io.Out)
 		return nil
 	}
@@ -393,17 +404,43 @@ func (c *ctx) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %18s %s\n", "", cmd.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Every command takes --data DIR (default ./data, or $FRONTDOOR_DATA) and")
-	fmt.Fprintln(w, "--audit-key FILE (default DIR/audit.key, or $FRONTDOOR_AUDIT_KEY).")
+	fmt.Fprintln(w, "Every command takes --data DIR (default ./data, or $FRONTDOOR_DATA),")
+	fmt.Fprintln(w, "--audit-key FILE (default DIR/audit.key, or $FRONTDOOR_AUDIT_KEY) and")
+	fmt.Fprintln(w, "--store URL (etcd://H1,H2,H3[/PREFIX], or $FRONTDOOR_STORE; default the bbolt file in DIR).")
+	fmt.Fprintln(w, "frontdoor help COMMAND (or COMMAND --help) lists a command's flags.")
 	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 usage error.")
 }
 
+// commandUsage is one command's help: its synopsis, then its own flags
+// (the store flags every command takes are named once, at the end).
 func (c *ctx) commandUsage(w io.Writer) {
 	for _, cmd := range commands {
 		if cmd.name == c.fs.Name() {
-			fmt.Fprintf(w, "Usage: frontdoor %s %s\n  %s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+			fmt.Fprintln(w, strings.TrimSpace("Usage: frontdoor "+cmd.name+" "+cmd.args))
+			fmt.Fprintf(w, "  %s\n", cmd.summary)
 		}
 	}
-	c.fs.SetOutput(w)
-	c.fs.PrintDefaults()
+	var own []*flag.Flag
+	c.fs.VisitAll(func(f *flag.Flag) {
+		if !slices.Contains(storeFlagNames, f.Name) {
+			own = append(own, f)
+		}
+	})
+	if len(own) > 0 {
+		fmt.Fprintln(w, "\nFlags:")
+	}
+	for _, f := range own {
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if kind != "" {
+			line += " " + strings.ToUpper(kind)
+		}
+		fmt.Fprintln(w, line)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "      %s\n", usage)
+	}
+	fmt.Fprintln(w, "\nEvery command also takes --data DIR, --audit-key FILE, --store URL and")
+	fmt.Fprintln(w, "--store-cacert/--store-cert/--store-key FILE (see frontdoor help).")
 }

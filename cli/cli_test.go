@@ -323,3 +323,42 @@ func answerControl(t *testing.T, dir string, st *store.Store) {
 	t.Cleanup(func() { ln.Close() })
 	go ServeControl(ln, st, func() time.Time { return fixedNow }, nil)
 }
+
+// Every command has its own help, the same by `help COMMAND` and
+// `COMMAND --help`: its synopsis and each of its flags (issue 22, item
+// 24: `help sync` printed the general help).
+func TestEveryCommandHasItsHelp(t *testing.T) {
+	wants := map[string][]string{
+		"sync":     {"--follow", "--batch INT", "--set STRING", "--reason STRING"},
+		"diagnose": {"--email STRING", "--site STRING", "--now STRING", "--json", "(default cant_log_in)"},
+		"outbox":   {"--dead", "--max-attempts INT", "(default 10)"},
+		"act":      {"--accounts STRING", "--dry-run"},
+	}
+	for _, cmd := range commands {
+		h := run(t, "", "help", cmd.name)
+		f := run(t, "", cmd.name, "--help")
+		if h.code != 0 || !strings.HasPrefix(h.out, "Usage: frontdoor "+cmd.name) || !strings.Contains(h.out, cmd.summary) {
+			t.Errorf("help %s: %+v", cmd.name, h)
+		}
+		if f != h {
+			t.Errorf("%s --help differs from help %s:\n%s\n---\n%s", cmd.name, cmd.name, f.out, h.out)
+		}
+		for _, w := range wants[cmd.name] {
+			if !strings.Contains(h.out, w) {
+				t.Errorf("help %s lacks %q:\n%s", cmd.name, w, h.out)
+			}
+		}
+		if strings.Contains(h.out, "--store-cacert STRING") {
+			t.Errorf("help %s lists the store flags as its own:\n%s", cmd.name, h.out)
+		}
+	}
+	if r := run(t, "", "help", "--data", "x", "sync"); !strings.HasPrefix(r.out, "Usage: frontdoor sync") {
+		t.Errorf("help --data x sync: %+v", r)
+	}
+	if r := run(t, "", "help", "nosuch"); r.code != ExitUsage || !strings.Contains(r.err, `unknown command "nosuch"`) {
+		t.Errorf("help nosuch: %+v", r)
+	}
+	if r := run(t, "", "help"); r.code != 0 || !strings.Contains(r.out, "frontdoor help COMMAND") {
+		t.Errorf("help: %+v", r)
+	}
+}
