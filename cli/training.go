@@ -42,6 +42,10 @@ func runScenarios(c *ctx) error {
 	if err != nil {
 		return err
 	}
+	where := dir
+	if dir == "" {
+		where = "the embedded scenarios"
+	}
 	if len(lib) == 0 && len(bad) == 0 {
 		return fmt.Errorf("%s: no scenarios (*%s)", dir, strings.Join(training.ScenarioExts, ", *"))
 	}
@@ -58,7 +62,7 @@ func runScenarios(c *ctx) error {
 			fmt.Fprintln(c.io.Err, e)
 		}
 		if len(bad) > 0 {
-			return fmt.Errorf("%d file(s) skipped", len(bad))
+			return fmt.Errorf("%s: %d %s skipped", where, len(bad), plural(len(bad), "file", "files"))
 		}
 		return nil
 	}
@@ -66,9 +70,12 @@ func runScenarios(c *ctx) error {
 		for _, e := range all {
 			fmt.Fprintln(c.io.Err, e)
 		}
-		return fmt.Errorf("%d scenario(s) invalid", len(all))
+		// each error is one file's: one that did not load, or one
+		// scenario that does not hold
+		files := len(lib) + len(bad)
+		return fmt.Errorf("%s: %d of %d scenario %s invalid", where, len(all), files, plural(files, "file", "files"))
 	}
-	fmt.Fprintf(c.io.Out, "%d scenarios valid; first findings covered: %s\n", len(lib), strings.Join(lib.Covered(), ", "))
+	fmt.Fprintf(c.io.Out, "%d %s valid; first findings covered: %s\n", len(lib), plural(len(lib), "scenario", "scenarios"), strings.Join(lib.Covered(), ", "))
 	return nil
 }
 

@@ -29,7 +29,7 @@ func TestScenariosValidate(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "typo.yaml"), []byte(strings.Replace(string(good), "hints:", "hint:", 1)), 0o600)
 	r = run(t, "", "scenarios", "validate", dir)
 	if r.code != ExitFail || !strings.Contains(r.err, "drift.yaml: expect.finding: the diagnosis leads with reset_link_expired") ||
-		!strings.Contains(r.err, "typo.yaml:") || !strings.Contains(r.err, "field hint not found") || !strings.Contains(r.err, "2 scenario(s) invalid") {
+		!strings.Contains(r.err, "typo.yaml:") || !strings.Contains(r.err, "field hint not found") || !strings.Contains(r.err, dir+": 2 of 3 scenario files invalid") {
 		t.Fatalf("broken scenarios: %+v", r)
 	}
 	// a trainer's folder of .yml scenarios, with a draft, a link to a
@@ -40,16 +40,17 @@ func TestScenariosValidate(t *testing.T) {
 	os.Symlink("/dev/zero", filepath.Join(dir, "zero.yaml"))
 	r = run(t, "", "scenarios", "validate", dir)
 	if r.code != ExitFail || strings.Contains(r.err, "no scenarios") || !strings.Contains(r.err, "draft.yml: difficulty") ||
-		!strings.Contains(r.err, "zero.yaml: not a regular file (a character device)") || !strings.Contains(r.err, "2 scenario(s) invalid") {
+		!strings.Contains(r.err, "zero.yaml: not a regular file (a character device)") || !strings.Contains(r.err, dir+": 2 of 3 scenario files invalid") {
 		t.Fatalf(".yml folder with bad files: %+v", r)
 	}
 	r = run(t, "", "scenarios", "list", dir)
-	if r.code != ExitFail || !strings.Contains(r.out, "ok ") || !strings.Contains(r.err, "draft.yml") || !strings.Contains(r.err, "zero.yaml") {
+	if r.code != ExitFail || !strings.Contains(r.out, "ok ") || !strings.Contains(r.err, "draft.yml") || !strings.Contains(r.err, "zero.yaml") ||
+		!strings.Contains(r.err, dir+": 2 files skipped") {
 		t.Fatalf("list of a folder with bad files: %+v", r)
 	}
 	os.Remove(filepath.Join(dir, "draft.yml"))
 	os.Remove(filepath.Join(dir, "zero.yaml"))
-	if r := run(t, "", "scenarios", "validate", dir); r.code != 0 || !strings.Contains(r.out, "1 scenarios valid") {
+	if r := run(t, "", "scenarios", "validate", dir); r.code != 0 || !strings.Contains(r.out, "1 scenario valid;") {
 		t.Fatalf("a folder of .yml: %+v", r)
 	}
 	if r := run(t, "", "scenarios", "validate", t.TempDir()); r.code != ExitFail || !strings.Contains(r.err, "no scenarios (*.yaml, *.yml)") {
