@@ -119,7 +119,7 @@ func runConsole(c *ctx, args []string) error {
 
 // newRegistry is a metrics registry reading st's figures at scrape time.
 func newRegistry(st *store.Store, clock func() time.Time) *metrics.Registry {
-	return metrics.New(metrics.Sources{Outbox: st.OutboxCounts, StoreBytes: st.Size, LastSync: st.LastSync, Clock: clock})
+	return metrics.New(metrics.Sources{Outbox: st.OutboxCounts, StoreBytes: st.Size, LastSync: st.LastSync, Checkpoint: st.Checkpoint, Clock: clock})
 }
 
 // runServe serves the console over SSH until SIGINT or SIGTERM.

@@ -83,6 +83,8 @@ type Sources struct {
 	// LastSync is when a change-stream event was last applied; false if
 	// none ever was.
 	LastSync func() (time.Time, bool)
+	// Checkpoint is the change stream's checkpoint: the last seq applied.
+	Checkpoint func() uint64
 	// Clock is now (nil: the wall clock).
 	Clock func() time.Time
 }
@@ -186,13 +188,22 @@ type storeCollector struct{ src Sources }
 var (
 	outboxDesc = prometheus.NewDesc("frontdoor_outbox_messages", "Outbox messages, by state (pending, delivered, dead).", []string{"state"}, nil)
 	syncDesc   = prometheus.NewDesc("frontdoor_sync_lag_seconds",
-		"Seconds since a change-stream event was last applied (events carry no time of their own: a quiet stream grows it too). Absent until one is.", nil, nil)
+		"Seconds since a change-stream event was last applied (events carry no time of their own: a quiet stream grows it too). Absent until one is: alert on frontdoor_sync_last_applied_timestamp_seconds.", nil, nil)
+	// Prometheus's guidance for "the last time X succeeded": a timestamp,
+	// there from the start (0: never), so that time() - it alerts on a
+	// stream that stalled and on one that never started alike
+	syncAtDesc = prometheus.NewDesc("frontdoor_sync_last_applied_timestamp_seconds",
+		"Unix time a change-stream event was last applied; 0 until one is.", nil, nil)
+	checkpointDesc = prometheus.NewDesc("frontdoor_sync_checkpoint_seq",
+		"The change stream's checkpoint: the seq of the last event applied (0 before any).", nil, nil)
 	bytesDesc = prometheus.NewDesc("frontdoor_store_bytes", "Size of the store file.", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxDesc
 	ch <- syncDesc
+	ch <- syncAtDesc
+	ch <- checkpointDesc
 	ch <- bytesDesc
 }
 
@@ -216,9 +227,16 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	if c.src.LastSync != nil {
-		if at, ok := c.src.LastSync(); ok {
+		at, ok := c.src.LastSync()
+		stamp := 0.0
+		if ok {
 			ch <- prometheus.MustNewConstMetric(syncDesc, prometheus.GaugeValue, max(c.src.Clock().Sub(at).Seconds(), 0))
+			stamp = float64(at.UnixNano()) / 1e9
 		}
+		ch <- prometheus.MustNewConstMetric(syncAtDesc, prometheus.GaugeValue, stamp)
+	}
+	if c.src.Checkpoint != nil {
+		ch <- prometheus.MustNewConstMetric(checkpointDesc, prometheus.GaugeValue, float64(c.src.Checkpoint()))
 	}
 	if c.src.StoreBytes != nil {
 		n, err := c.src.StoreBytes()

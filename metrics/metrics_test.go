@@ -89,10 +89,12 @@ func TestLabelsAreBounded(t *testing.T) {
 func TestStoreFiguresAtScrape(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	var synced time.Time
+	var seq uint64
 	r := New(Sources{
 		Outbox:     func() (map[string]int, error) { return map[string]int{"pending": 2, "dead": 1, "weird": 4}, nil },
 		StoreBytes: func() (int64, error) { return 4096, nil },
 		LastSync:   func() (time.Time, bool) { return synced, !synced.IsZero() },
+		Checkpoint: func() uint64 { return seq },
 		Clock:      func() time.Time { return now },
 	})
 	if got := series(t, r, "frontdoor_outbox_messages"); got["state=pending"] != 2 || got["state=dead"] != 1 || got["state=delivered"] != 0 || got["state=other"] != 4 {
@@ -104,9 +106,24 @@ func TestStoreFiguresAtScrape(t *testing.T) {
 	if got := series(t, r, "frontdoor_sync_lag_seconds"); len(got) != 0 {
 		t.Errorf("sync lag before any sync: %v", got)
 	}
-	synced = now.Add(-90 * time.Second)
+	// the last success and the checkpoint are there from the start, 0
+	// before any event, so a stream that never started can be alerted on
+	// (issue 22, item 25)
+	if got := series(t, r, "frontdoor_sync_last_applied_timestamp_seconds"); len(got) != 1 || got[""] != 0 {
+		t.Errorf("last applied before any sync: %v, want 0", got)
+	}
+	if got := series(t, r, "frontdoor_sync_checkpoint_seq"); len(got) != 1 || got[""] != 0 {
+		t.Errorf("checkpoint before any sync: %v, want 0", got)
+	}
+	synced, seq = now.Add(-90*time.Second), 4711
 	if got := series(t, r, "frontdoor_sync_lag_seconds"); got[""] != 90 {
 		t.Errorf("sync lag %v, want 90", got)
+	}
+	if got := series(t, r, "frontdoor_sync_last_applied_timestamp_seconds"); got[""] != float64(synced.Unix()) {
+		t.Errorf("last applied %v, want %d", got, synced.Unix())
+	}
+	if got := series(t, r, "frontdoor_sync_checkpoint_seq"); got[""] != 4711 {
+		t.Errorf("checkpoint %v, want 4711", got)
 	}
 }
 

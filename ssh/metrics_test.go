@@ -71,6 +71,7 @@ func TestMetricsOverHTTP(t *testing.T) {
 		Outbox:     func() (map[string]int, error) { return st.OutboxCounts() },
 		StoreBytes: func() (int64, error) { return st.Size() },
 		LastSync:   func() (time.Time, bool) { return st.LastSync() },
+		Checkpoint: func() uint64 { return st.Checkpoint() },
 	})
 	f := serveWith(t, Config{Metrics: reg}, func(s *store.Store) error {
 		in, err := os.Open("../testdata/fixtures/accounts.jsonl")
@@ -92,6 +93,11 @@ func TestMetricsOverHTTP(t *testing.T) {
 	if sample(body, "frontdoor_sync_lag_seconds") != -1 {
 		t.Error("sync lag reported before any change-stream event was applied")
 	}
+	// a stream never started: its last success is 0, there to alert on
+	if sample(body, "frontdoor_sync_last_applied_timestamp_seconds") != 0 || sample(body, "frontdoor_sync_checkpoint_seq") != 0 {
+		t.Errorf("before any sync: last applied %v, checkpoint %v; want 0 and 0",
+			sample(body, "frontdoor_sync_last_applied_timestamp_seconds"), sample(body, "frontdoor_sync_checkpoint_seq"))
+	}
 	line := fixtures.ChangeLine(t, 1, 1, "p001", func(m map[string]any) { m["name"] = "Maria Lopez-Ruiz" })
 	if _, err := mirror.Sync(context.Background(), st, strings.NewReader(line), mirror.SyncOptions{}); err != nil {
 		t.Fatal(err)
@@ -106,6 +112,12 @@ func TestMetricsOverHTTP(t *testing.T) {
 	}
 	if lag := sample(body, "frontdoor_sync_lag_seconds"); lag < 0 || lag > 60 {
 		t.Errorf("sync lag %v s just after a sync", lag)
+	}
+	if at := sample(body, "frontdoor_sync_last_applied_timestamp_seconds"); time.Since(time.Unix(int64(at), 0)) > time.Minute {
+		t.Errorf("last applied %v just after a sync", at)
+	}
+	if cp := sample(body, "frontdoor_sync_checkpoint_seq"); cp != 1 {
+		t.Errorf("checkpoint %v after seq 1", cp)
 	}
 	if n := sample(body, "frontdoor_store_bytes"); (n <= 0) != (endpoints != nil) { // a cluster's size is its own
 		t.Errorf("store bytes %v", n)
