@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"frontdoor/model"
 	"frontdoor/store"
@@ -108,6 +109,16 @@ func runTraining(c *ctx) error {
 	if err != nil {
 		return err
 	}
+	if *trainee != "" && len(results) == 0 {
+		// a misspelt name must not read as a trainee yet to practise
+		if _, err := st.User(*trainee); err != nil {
+			return fmt.Errorf("training report --trainee %q: no such trainee: no user of that name and no practice scores", *trainee)
+		}
+		if !*asJSON {
+			fmt.Fprintf(c.io.Out, "No practice scores for %s yet.\n", *trainee)
+			return nil
+		}
+	}
 	if *asJSON {
 		return printJSONList(c, results)
 	}
@@ -119,7 +130,7 @@ func runTraining(c *ctx) error {
 	fmt.Fprintln(tw, "WHEN (UTC)\tTRAINEE\tSCENARIO\tSCORE\tFINDING\tACTION\tWRONG\tHINTS\tTOOK")
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.At.UTC().Format("2006-01-02 15:04"), r.Trainee, r.Scenario, r.Score,
-			yesNo(r.RightFinding), yesNo(r.RightActions), len(r.WrongActions), r.Hints, r.Took)
+			yesNo(r.RightFinding), yesNo(r.RightActions), len(r.WrongActions), r.Hints, r.Took.Round(time.Second))
 	}
 	tw.Flush()
 	for _, by := range []struct {

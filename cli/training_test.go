@@ -2,11 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	gossh "golang.org/x/crypto/ssh"
 
 	"frontdoor/store"
 	"frontdoor/training"
@@ -90,5 +93,56 @@ func TestTrainingReport(t *testing.T) {
 	}
 	if r := run(t, "", "training", "report", "--data", t.TempDir()); r.code != ExitFail || !strings.Contains(r.err, "no store") {
 		t.Fatalf("no store: %+v", r)
+	}
+}
+
+// training report --json keeps what the score record holds: the actions
+// taken, the wrong ones with why, the time in seconds; a trainee no one
+// is called is an error (issue 22, item 15: "wrong_actions": [""],
+// "taken": null, "took" in nanoseconds, and --trainee nobody exit 0).
+func TestTrainingReportJSONKeepsTheActions(t *testing.T) {
+	dir := importFixtures(t)
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := training.Result{Scenario: "expired-link", Score: 40, RightFinding: true, Taken: []string{"send-reset", "clear-lockout"},
+		WrongActions: []string{"clear-lockout: wrong on this call"}, Missing: []string{"add-note"}, Took: 95 * time.Second, Ended: "done"}
+	if err := st.AuditAs(store.Actor{Name: "tess", Role: "agent"}, store.AuditEntry{At: fixedNow, Action: training.ScoreAction, Details: res.Details()}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if r := run(t, "", "user", "add", "ravi", "--role", "agent", "--key", string(gossh.MarshalAuthorizedKey(newSigner(t).PublicKey())), "--data", dir); r.code != 0 {
+		t.Fatalf("user add: %+v", r)
+	}
+	r := run(t, "", "training", "report", "--json", "--data", dir)
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil || len(got) != 1 {
+		t.Fatalf("json: %v %+v", err, r)
+	}
+	g := got[0]
+	for k, want := range map[string]string{
+		"taken": "[send-reset clear-lockout]", "wrong_actions": "[clear-lockout: wrong on this call]", "missing": "[add-note]", "took_s": "95",
+	} {
+		if fmt.Sprint(g[k]) != want {
+			t.Errorf("%s = %v, want %s", k, g[k], want)
+		}
+	}
+	if _, ok := g["took"]; ok {
+		t.Errorf("took in nanoseconds is still there: %v", g)
+	}
+	r = run(t, "", "training", "report", "--trainee", "nobody", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, `--trainee "nobody": no such trainee`) {
+		t.Errorf("--trainee nobody: %+v", r)
+	}
+	if r := run(t, "", "training", "report", "--trainee", "nobody", "--json", "--data", dir); r.code != ExitFail {
+		t.Errorf("--trainee nobody --json: %+v", r)
+	}
+	// a user who has not practised yet is no error
+	if r := run(t, "", "training", "report", "--trainee", "ravi", "--data", dir); r.code != 0 || !strings.Contains(r.out, "No practice scores for ravi yet.") {
+		t.Errorf("--trainee ravi: %+v", r)
+	}
+	if r := run(t, "", "training", "report", "--trainee", "ravi", "--json", "--data", dir); r.code != 0 || strings.TrimSpace(r.out) != "[]" {
+		t.Errorf("--trainee ravi --json: %+v", r)
 	}
 }

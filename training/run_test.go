@@ -1,8 +1,11 @@
 package training
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,4 +203,29 @@ func TestRunCloseDeletesSandbox(t *testing.T) {
 		t.Fatalf("sandbox %s left behind: %v", dir, err)
 	}
 	tr.run.Close() // twice is fine
+}
+
+// A score record read back is the result written: the actions taken,
+// the wrong ones with why, what was missing; an older record, which kept
+// only a count of wrong actions, reads as that many not recorded, never
+// as empty strings (issue 22, item 15).
+func TestScoreRecordRoundTrips(t *testing.T) {
+	res := Result{Scenario: "s", Score: 40, RightFinding: true, FirstFinding: "f", Taken: []string{"send-reset", "reset-2fa"},
+		WrongActions: []string{"reset-2fa: ticked “a, b” without asking the caller", "x: y"}, Missing: []string{"add-note"},
+		Hints: 1, Took: 95 * time.Second, Ended: "done"}
+	got, err := ResultFrom(store.AuditEntry{Actor: "tess", Details: res.Details()})
+	res.Trainee = "tess"
+	if err != nil || !reflect.DeepEqual(got, res) {
+		t.Fatalf("read back %+v, %v\nwant %+v", got, err, res)
+	}
+	old := res.Details()
+	old["wrong_actions"], old["taken"], old["missing"] = "2", "", ""
+	got, err = ResultFrom(store.AuditEntry{Details: old})
+	if err != nil || !slices.Equal(got.WrongActions, []string{"(not recorded)", "(not recorded)"}) || got.Taken != nil {
+		t.Fatalf("an older record: %+v %v", got, err)
+	}
+	b, _ := json.Marshal(Result{})
+	if !strings.Contains(string(b), `"taken":[],"wrong_actions":[],"missing":[]`) || !strings.Contains(string(b), `"took_s":0`) {
+		t.Fatalf("empty result's JSON: %s", b)
+	}
 }

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -38,7 +39,7 @@ type Result struct {
 	WrongActions   []string      `json:"wrong_actions"`   // wrong ones, with why
 	Missing        []string      `json:"missing"`         // expected actions not taken
 	Hints          int           `json:"hints"`
-	Took           time.Duration `json:"took"`
+	Took           time.Duration `json:"-"`     // JSON: took_s, seconds, as the logs give durations
 	Ended          string        `json:"ended"` // "done" or "expected action taken"
 	At             time.Time     `json:"at"`
 }
@@ -162,18 +163,54 @@ func ExpectedTaken(sc Scenario, trail []store.AuditEntry) bool {
 // record training writes to the live store.
 const ScoreAction = "training_score"
 
+// resultJSON is Result as JSON: the time it took in seconds (took_s, a
+// number, as the logs' duration_s), lists [] when empty, never null.
+type resultJSON struct {
+	resultFields
+	TookS float64 `json:"took_s"`
+}
+
+type resultFields Result // Result's fields without its methods
+
+// MarshalJSON implements json.Marshaler.
+func (r Result) MarshalJSON() ([]byte, error) {
+	for _, l := range []*[]string{&r.Taken, &r.WrongActions, &r.Missing} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	return json.Marshal(resultJSON{resultFields(r), r.Took.Seconds()})
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	var j resultJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = Result(j.resultFields)
+	r.Took = time.Duration(j.TookS * float64(time.Second))
+	return nil
+}
+
 // Details is the score as the live audit record's details: no account,
-// no PII, only the scenario and how it went.
+// no PII, only the scenario and how it went. The actions are names from
+// the catalog, comma-separated; the wrong ones, which say why, a JSON
+// list of strings.
 func (r Result) Details() map[string]string {
+	wrong, _ := json.Marshal(append([]string{}, r.WrongActions...))
 	return map[string]string{
 		"scenario": r.Scenario, "score": strconv.Itoa(r.Score), "right_finding": strconv.FormatBool(r.RightFinding),
 		"first_finding": r.FirstFinding, "wrong_diagnoses": strconv.Itoa(r.WrongDiagnoses),
-		"right_actions": strconv.FormatBool(r.RightActions), "wrong_actions": strconv.Itoa(len(r.WrongActions)),
+		"right_actions": strconv.FormatBool(r.RightActions), "wrong_actions": string(wrong),
+		"taken": strings.Join(r.Taken, ","), "missing": strings.Join(r.Missing, ","),
 		"hints": strconv.Itoa(r.Hints), "seconds": strconv.Itoa(int(r.Took.Seconds())), "ended": r.Ended,
 	}
 }
 
-// ResultFrom reads a score record back.
+// ResultFrom reads a score record back. A record written before the
+// actions were kept (wrong_actions a count, no taken) gives what it
+// holds: its wrong actions as "(not recorded)", and taken empty.
 func ResultFrom(e store.AuditEntry) (Result, error) {
 	d := e.Details
 	score, err := strconv.Atoi(d["score"])
@@ -181,13 +218,28 @@ func ResultFrom(e store.AuditEntry) (Result, error) {
 		return Result{}, fmt.Errorf("audit %d: score %q: %w", e.Seq, d["score"], err)
 	}
 	r := Result{Trainee: e.Actor, Scenario: d["scenario"], Score: score, RightFinding: d["right_finding"] == "true",
-		FirstFinding: d["first_finding"], RightActions: d["right_actions"] == "true", Ended: d["ended"], At: e.At}
+		FirstFinding: d["first_finding"], RightActions: d["right_actions"] == "true", Ended: d["ended"], At: e.At,
+		Taken: splitList(d["taken"]), Missing: splitList(d["missing"])}
 	r.WrongDiagnoses, _ = strconv.Atoi(d["wrong_diagnoses"])
 	r.Hints, _ = strconv.Atoi(d["hints"])
 	secs, _ := strconv.Atoi(d["seconds"])
 	r.Took = time.Duration(secs) * time.Second
-	if n, _ := strconv.Atoi(d["wrong_actions"]); n > 0 {
-		r.WrongActions = make([]string, n)
+	if n, err := strconv.Atoi(d["wrong_actions"]); err == nil { // an older record: a count
+		for range n {
+			r.WrongActions = append(r.WrongActions, "(not recorded)")
+		}
+	} else if w := d["wrong_actions"]; w != "" {
+		if err := json.Unmarshal([]byte(w), &r.WrongActions); err != nil {
+			return Result{}, fmt.Errorf("audit %d: wrong_actions %q: %w", e.Seq, w, err)
+		}
 	}
 	return r, nil
+}
+
+// splitList reads a comma-separated list; "" is none.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
