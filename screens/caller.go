@@ -24,9 +24,10 @@ type Caller struct {
 	scroll   tui.Scroller
 	keys     callerKeys
 	ending   bool // D pressed once: the next D ends the call
+	leaving  bool // esc pressed once: the next esc leaves without a score
 }
 
-type callerKeys struct{ Up, Down, Ask, Lookup, Hint, Done key.Binding }
+type callerKeys struct{ Up, Down, Ask, Lookup, Hint, Done, Leave key.Binding }
 
 // NewCaller builds the caller panel over a practice.
 func NewCaller(env *tui.Env, run *training.Run) *Caller {
@@ -37,6 +38,9 @@ func NewCaller(env *tui.Env, run *training.Run) *Caller {
 		Lookup: key.NewBinding(key.WithKeys("l", "/"), key.WithHelp("l", "look up the account")),
 		Hint:   key.NewBinding(key.WithKeys("h"), key.WithHelp("h", fmt.Sprintf("hint (−%d)", training.CostHint))),
 		Done:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "done: end the call and score it")),
+		// the shell's back key (remapped with it): the caller panel is the
+		// practice's first screen, where back has nowhere else to go
+		Leave: key.NewBinding(key.WithKeys(env.Keys.Back.Keys()...), key.WithHelp(env.Keys.Back.Help().Key, "leave without a score")),
 	}}
 	for _, q := range training.Questions { // a panel opened again shows what was asked already
 		if run.Asked(q.Key) {
@@ -66,9 +70,15 @@ func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return c, c.finish("expected action taken")
 		}
 	case tea.KeyMsg:
-		confirming := c.ending
-		c.ending = false
+		confirming, leaving := c.ending, c.leaving
+		c.ending, c.leaving = false, false
 		switch {
+		case key.Matches(msg, c.keys.Leave):
+			if !leaving {
+				c.leaving = true
+				return c, tui.Toast("Press " + c.keys.Leave.Help().Key + " again to leave the practice without a score; any other key goes on.")
+			}
+			return c, tui.Leave // OnLeave deletes the sandbox; nothing is recorded
 		case key.Matches(msg, c.keys.Up):
 			c.selected = max(c.selected-1, 0)
 		case key.Matches(msg, c.keys.Down):
@@ -155,17 +165,17 @@ func (c *Caller) View(width, height int) string {
 		b = append(b, st.Warn.Render(tui.Hang("  ", c.hint, width)))
 	}
 	if len(b)+3 <= height {
-		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D, pressed twice, ends the call and scores it.", width)))
+		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D, pressed twice, ends the call and scores it; "+c.keys.Leave.Help().Key+", twice, leaves without a score.", width)))
 	}
 	return c.scroll.View(strings.Join(b, "\n"), width, height)
 }
 
 // ShortHelp implements tui.Screen.
 func (c *Caller) ShortHelp() []key.Binding {
-	return []key.Binding{c.keys.Ask, c.keys.Lookup, c.keys.Hint, c.keys.Done}
+	return []key.Binding{c.keys.Ask, c.keys.Lookup, c.keys.Hint, c.keys.Done, c.keys.Leave}
 }
 
 // FullHelp implements tui.Screen.
 func (c *Caller) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{c.keys.Up, c.keys.Down, c.keys.Ask}, {c.keys.Lookup, c.keys.Hint, c.keys.Done}, c.scroll.PageBindings()}
+	return [][]key.Binding{{c.keys.Up, c.keys.Down, c.keys.Ask}, {c.keys.Lookup, c.keys.Hint, c.keys.Done, c.keys.Leave}, c.scroll.PageBindings()}
 }

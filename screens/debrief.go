@@ -71,6 +71,9 @@ func (d *Debrief) View(width, height int) string {
 		b = append(b, st.Bad.Render(tui.Hang("", d.err.Error(), width)))
 	}
 	b = append(b, "")
+	if r.NothingDone {
+		b = append(b, tui.Hang(mark(false)+" ", "Nothing was done on this call: no diagnosis, no action. Nothing to score.", width))
+	}
 	yours := "you ran no diagnosis."
 	if r.FirstFinding != "" {
 		yours = "your first diagnosis led with " + r.FirstFinding + "."
@@ -93,7 +96,7 @@ func (d *Debrief) View(width, height int) string {
 		taken = strings.Join(r.Taken, ", ")
 	}
 	b = append(b, tui.Hang(mark(r.RightActions)+" ", "Action: expected "+want+"; you took "+taken+".", width))
-	if len(r.WrongActions) == 0 {
+	if len(r.WrongActions) == 0 && !r.NothingDone { // no points for no work
 		b = append(b, mark(true)+" No wrong action.")
 	}
 	for _, w := range r.WrongActions {

@@ -173,3 +173,34 @@ func TestPracticeActionsSayTheSandbox(t *testing.T) {
 		}
 	}
 }
+
+// A practice can be left without a score: esc on the caller panel asks,
+// a second leaves for the picker, the sandbox goes and the live trail
+// has no score record; D D at once scores nothing done as 0 (issue 22,
+// item 13: no way out but a score, and 60/100 for doing nothing).
+func TestPracticeLeavesWithoutAScore(t *testing.T) {
+	live := newStore(t)
+	before := snapshot(t, live)
+	h := startPractice(t, newEnv(t, live, "tess", model.RoleAgent), room(t), "reset-bounced")
+	h.see("Grace Okafor")
+	h.key(tea.KeyEsc)
+	h.see("Press esc again to leave the practice without a score")
+	h.typ("1") // any other key goes on: asked, still on the call
+	h.see("grace.okafor@comcast.net")
+	h.key(tea.KeyEsc)
+	h.key(tea.KeyEsc)
+	h.see("Practice · pick a scenario")
+	if after := snapshot(t, live); !reflect.DeepEqual(before.audit, after.audit) {
+		t.Fatalf("leaving recorded something: %+v", after.audit[:len(after.audit)-len(before.audit)])
+	}
+
+	h.key(tea.KeyEnter) // the first scenario, at once ended
+	h.see("Ask the caller")
+	h.typ("D")
+	h.see("Press D again")
+	h.typ("D")
+	h.see("Nothing was done on this call")
+	if f := stripSGR(h.frame()); !strings.Contains(f, "Score 0 / 100") {
+		t.Fatalf("nothing done, not scored 0:\n%s", f)
+	}
+}

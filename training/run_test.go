@@ -229,3 +229,35 @@ func TestScoreRecordRoundTrips(t *testing.T) {
 		t.Fatalf("empty result's JSON: %s", b)
 	}
 }
+
+// A call not worked scores nothing: D D at once had scored 60 (the
+// action points of a call whose steps are the answer, and the points for
+// no wrong action). Work done, even a wrong diagnosis alone, is scored
+// as before (issue 22, item 13).
+func TestNothingDoneScoresNothing(t *testing.T) {
+	for _, sc := range builtin(t) {
+		t.Run(sc.Name, func(t *testing.T) {
+			tr := practise(t, sc)
+			tr.askAll() // asking is not working the call
+			res, err := tr.run.Finish("done")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Score != 0 || !res.NothingDone || res.RightActions {
+				t.Fatalf("nothing done scored %+v", res)
+			}
+			if len(tr.rec) != 1 || !tr.rec[0].NothingDone {
+				t.Fatalf("recorded %+v", tr.rec)
+			}
+		})
+	}
+	sc, _ := builtin(t).Find("provider-on-patient-portal")
+	tr := practise(t, sc)
+	wrong := sc.Report()
+	wrong.Problem = model.ProblemNo2FACode
+	tr.diagnose(wrong)
+	res, _ := tr.run.Finish("done")
+	if res.NothingDone || res.Score != PointsClean || res.RightActions {
+		t.Fatalf("a wrong diagnosis alone: %+v, want %d (no wrong action; the steps not found)", res, PointsClean)
+	}
+}

@@ -41,7 +41,10 @@ type Result struct {
 	Hints          int           `json:"hints"`
 	Took           time.Duration `json:"-"`     // JSON: took_s, seconds, as the logs give durations
 	Ended          string        `json:"ended"` // "done" or "expected action taken"
-	At             time.Time     `json:"at"`
+	// NothingDone: no diagnosis and no action taken or tried: the call
+	// was not worked, and scores 0 (D D at once had scored 60)
+	NothingDone bool      `json:"nothing_done"`
+	At          time.Time `json:"at"`
 }
 
 // Score reads what the trainee did from the sandbox's audit trail
@@ -60,6 +63,7 @@ func Score(sc Scenario, trail []store.AuditEntry, asked map[string]bool, hints i
 	for _, w := range sc.Expect.Wrong {
 		wrong[actionName(w)] = true
 	}
+	tried := false // an action refused is work done too
 	for _, e := range trail {
 		switch {
 		case e.Action == "diagnose":
@@ -84,6 +88,7 @@ func Score(sc Scenario, trail []store.AuditEntry, asked map[string]bool, hints i
 				r.WrongActions = append(r.WrongActions, name+": "+why)
 			}
 		case e.Action == store.ActionRefused && names[e.Details["action"]] != "":
+			tried = true
 			if name := names[e.Details["action"]]; wrong[name] {
 				r.WrongActions = append(r.WrongActions, name+": tried, wrong on this call (refused: "+e.Details["refusal"]+")")
 			}
@@ -94,9 +99,11 @@ func Score(sc Scenario, trail []store.AuditEntry, asked map[string]bool, hints i
 			r.Missing = append(r.Missing, actionName(want))
 		}
 	}
+	r.NothingDone = r.FirstFinding == "" && len(r.Taken) == 0 && !tried
 	if len(sc.Expect.Actions) == 0 {
-		// the steps were the answer: any action but a note was not needed
-		r.RightActions = !slices.ContainsFunc(r.Taken, func(n string) bool { return n != "add-note" })
+		// the steps were the answer, which only a diagnosis finds; any
+		// action but a note was not needed (no action alone is no answer)
+		r.RightActions = r.RightFinding && !slices.ContainsFunc(r.Taken, func(n string) bool { return n != "add-note" })
 	} else {
 		r.RightActions = len(r.Missing) == 0
 	}
@@ -107,7 +114,7 @@ func Score(sc Scenario, trail []store.AuditEntry, asked map[string]bool, hints i
 	if r.RightActions {
 		score += PointsAction
 	}
-	if len(r.WrongActions) == 0 {
+	if len(r.WrongActions) == 0 && !r.NothingDone { // no wrong action among work done
 		score += PointsClean
 	}
 	r.Score = min(max(score-CostHint*hints, 0), MaxScore)
@@ -205,6 +212,7 @@ func (r Result) Details() map[string]string {
 		"right_actions": strconv.FormatBool(r.RightActions), "wrong_actions": string(wrong),
 		"taken": strings.Join(r.Taken, ","), "missing": strings.Join(r.Missing, ","),
 		"hints": strconv.Itoa(r.Hints), "seconds": strconv.Itoa(int(r.Took.Seconds())), "ended": r.Ended,
+		"nothing_done": strconv.FormatBool(r.NothingDone),
 	}
 }
 
@@ -219,7 +227,8 @@ func ResultFrom(e store.AuditEntry) (Result, error) {
 	}
 	r := Result{Trainee: e.Actor, Scenario: d["scenario"], Score: score, RightFinding: d["right_finding"] == "true",
 		FirstFinding: d["first_finding"], RightActions: d["right_actions"] == "true", Ended: d["ended"], At: e.At,
-		Taken: splitList(d["taken"]), Missing: splitList(d["missing"])}
+		NothingDone: d["nothing_done"] == "true",
+		Taken:       splitList(d["taken"]), Missing: splitList(d["missing"])}
 	r.WrongDiagnoses, _ = strconv.Atoi(d["wrong_diagnoses"])
 	r.Hints, _ = strconv.Atoi(d["hints"])
 	secs, _ := strconv.Atoi(d["seconds"])
