@@ -2,6 +2,8 @@ package screens
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest"
+	gossh "golang.org/x/crypto/ssh"
 
 	"frontdoor/model"
 	"frontdoor/store"
@@ -146,6 +149,7 @@ func TestDebriefGolden(t *testing.T) {
 func TestWatchFollowsTrainee(t *testing.T) {
 	r := room(t)
 	live := newStore(t)
+	addUser(t, live, "tess", model.RoleAgent)
 	trainee := startPractice(t, newEnv(t, live, "tess", model.RoleAgent), r, "sms-filtered")
 	trainee.see("Rachel Stone")
 	env := newEnv(t, live, "tina", model.RoleTrainer)
@@ -203,4 +207,60 @@ func TestPracticeLeavesWithoutAScore(t *testing.T) {
 	if f := stripSGR(h.frame()); !strings.Contains(f, "Score 0 / 100") {
 		t.Fatalf("nothing done, not scored 0:\n%s", f)
 	}
+}
+
+// addUser registers name in st, as `frontdoor user add` does.
+func addUser(t *testing.T, st *store.Store, name, role string) {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := gossh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddUser(name, role, []string{string(gossh.MarshalAuthorizedKey(k))}, store.Actor{Name: "root", Role: model.RoleAdmin}, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// `ssh -t HOST watch NAME` starts a session on the watch: esc and q stop
+// watching and end the session, ? shows help and : the palette, as the
+// footer says; a name no user has is said at once, not waited for
+// (issue 22, item 14).
+func TestWatchAloneAnswersTheShellKeys(t *testing.T) {
+	r := room(t)
+	live := newStore(t)
+	addUser(t, live, "tess", model.RoleAgent)
+	start := func(trainee string) (*harness, *tui.App) {
+		env := newEnv(t, live, "tina", model.RoleTrainer)
+		app := tui.NewApp(env, NewWatchSession(env, r, trainee))
+		tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(100, 30))
+		t.Cleanup(func() { tm.Quit() })
+		return &harness{t: t, tm: tm, env: env}, app
+	}
+	w, _ := start("tess")
+	teatest.WaitFor(t, w.tm.Output(), func(b []byte) bool {
+		s := stripSGR(string(b))
+		return strings.Contains(s, "tess is not practising now") && strings.Contains(s, "? help") && strings.Contains(s, ": commands")
+	}, teatest.WithDuration(3*time.Second))
+	w.typ("?")
+	w.see("stop watching and log off")
+	w.typ("?") // closes help
+	w.typ(":")
+	w.see("Commands · Watching tess")
+	w.key(tea.KeyEsc) // closes the palette, not the watch
+	w.see("tess is not practising now")
+	for _, k := range []tea.KeyMsg{{Type: tea.KeyEsc}, {Type: tea.KeyRunes, Runes: []rune("q")}} {
+		w, app := start("tess")
+		w.see("tess is not practising now")
+		w.tm.Send(k)
+		w.tm.WaitFinished(t, teatest.WithFinalTimeout(3*time.Second))
+		if why := app.ExitReason(); !strings.Contains(why, "Stopped watching tess") {
+			t.Errorf("%s: the session did not end saying so: %q", k, why)
+		}
+	}
+	nobody, _ := start("nobody")
+	nobody.see("No user is called nobody")
 }

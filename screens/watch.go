@@ -26,9 +26,12 @@ type Watch struct {
 	frame   string
 	status  string
 	keys    watchKeys
+	// alone: the session's only screen (ssh -t HOST watch NAME), where
+	// stopping has nothing to go back to and ends the session
+	alone bool
 }
 
-type watchKeys struct{ Leave key.Binding }
+type watchKeys struct{ Leave, Help, Palette key.Binding }
 
 type (
 	watchFrameMsg struct{ w *Watch }
@@ -41,10 +44,33 @@ func MayWatch(role string) bool {
 	return role == model.RoleTrainer || role == model.RoleLead || role == model.RoleAdmin
 }
 
-// NewWatch builds the Watch screen for trainee's practice.
+// NewWatch builds the Watch screen for trainee's practice, opened over
+// another screen (the picker's practices): stopping goes back to it.
 func NewWatch(env *tui.Env, room *training.Room, trainee string) *Watch {
-	return &Watch{env: env, room: room, trainee: trainee, stop: func() {},
-		keys: watchKeys{Leave: key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "stop watching"))}}
+	return newWatch(env, room, trainee, false)
+}
+
+// NewWatchSession builds the Watch screen a session starts on (ssh -t
+// HOST watch NAME): stopping ends the session, as its footer says.
+func NewWatchSession(env *tui.Env, room *training.Room, trainee string) *Watch {
+	return newWatch(env, room, trainee, true)
+}
+
+func newWatch(env *tui.Env, room *training.Room, trainee string, alone bool) *Watch {
+	// the watch takes every key (nothing typed may reach the trainee, and
+	// the shell's back would drop it still sitting in): it answers the
+	// shell's own keys itself, as the shell would
+	k := env.Keys
+	leave := "stop watching"
+	if alone {
+		leave = "stop watching and log off"
+	}
+	keys := append(append([]string{}, k.Back.Keys()...), k.Quit.Keys()...)
+	return &Watch{env: env, room: room, trainee: trainee, stop: func() {}, alone: alone, keys: watchKeys{
+		Leave:   key.NewBinding(key.WithKeys(keys...), key.WithHelp(k.Back.Help().Key, leave)),
+		Help:    k.Help,
+		Palette: k.Palette,
+	}}
 }
 
 // Init starts watching.
@@ -56,10 +82,15 @@ func (w *Watch) join() tea.Cmd {
 		w.status = "Watching a practice is for trainers, leads and admins."
 		return nil
 	}
+	if _, err := w.env.Store.User(w.trainee); err != nil {
+		// no one of that name can start a practice: waiting would be forever
+		w.status = "No user is called " + w.trainee + ": there is no practice of theirs to watch."
+		return nil
+	}
 	d, stop, err := w.room.Watch(w.trainee, w.env.Actor.Name)
 	if err != nil {
 		if errors.Is(err, training.ErrNotPractising) {
-			w.status = "Waiting for " + w.trainee + " to start a practice…"
+			w.status = w.trainee + " is not practising now. Waiting for them to start a practice…"
 		} else {
 			w.status = err.Error()
 			return nil
@@ -98,7 +129,8 @@ func (w *Watch) Title() string {
 }
 
 // CapturingInput: nothing typed reaches the trainee; esc and q stop
-// watching (and are not taken by the shell, so the watch ends cleanly).
+// watching (and are not taken by the shell, so the watch ends cleanly);
+// ? and : open help and the palette as the shell's would.
 func (w *Watch) CapturingInput() bool { return true }
 
 // Update implements tui.Screen.
@@ -122,10 +154,18 @@ func (w *Watch) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		}
 		return w, w.next()
 	case tea.KeyMsg:
-		if key.Matches(msg, w.keys.Leave) {
+		switch {
+		case key.Matches(msg, w.keys.Leave):
 			w.stop()
 			w.desk = nil
+			if w.alone {
+				return w, func() tea.Msg { return tui.QuitMsg{Reason: "Stopped watching " + w.trainee + "."} }
+			}
 			return w, w.env.Pop()
+		case key.Matches(msg, w.keys.Help):
+			return w, tui.ShowHelp
+		case key.Matches(msg, w.keys.Palette):
+			return w, w.env.Push(tui.NewPalette(w.env, w.Title(), w.FullHelp()))
 		}
 	}
 	return w, nil
@@ -148,8 +188,13 @@ func (w *Watch) View(width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
-// ShortHelp implements tui.Screen.
-func (w *Watch) ShortHelp() []key.Binding { return []key.Binding{w.keys.Leave} }
+// ShortHelp implements tui.Screen: the shell's help and palette too,
+// which it leaves out of the footer of a screen that takes every key.
+func (w *Watch) ShortHelp() []key.Binding {
+	return []key.Binding{w.keys.Help, w.keys.Palette, w.keys.Leave}
+}
 
 // FullHelp implements tui.Screen.
-func (w *Watch) FullHelp() [][]key.Binding { return [][]key.Binding{{w.keys.Leave}} }
+func (w *Watch) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{w.keys.Leave, w.keys.Help, w.keys.Palette}}
+}

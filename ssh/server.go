@@ -457,6 +457,11 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			return
 		}
 		command, arg, err := sessionCommand(sess.Command(), u.Role, s.cfg.Room)
+		if err == nil && command == "watch" {
+			if _, uerr := s.cfg.Store.User(arg); uerr != nil { // no one to wait for
+				err = fmt.Errorf("no user is called %s: there is no practice of theirs to watch", cleanName(arg))
+			}
+		}
 		if err != nil {
 			wish.Fatalln(sess, "frontdoor: "+err.Error()+".")
 			return
@@ -564,7 +569,7 @@ func (s *Server) firstScreen(env *tui.Env, st *session) tui.Screen {
 	}
 	switch {
 	case st.command == "watch":
-		return screens.NewWatch(env, room, st.arg)
+		return screens.NewWatchSession(env, room, st.arg)
 	case st.command == "practice" || (room != nil && st.actor.Role == model.RoleTrainer):
 		return screens.NewPractice(env, room, st.arg)
 	}

@@ -147,21 +147,23 @@ func TestTrainerLandsOnPicker(t *testing.T) {
 	if strings.Contains(tina.text(), "Find an account") {
 		t.Fatalf("a trainer reached Lookup:\n%s", tina.text())
 	}
-	for command, want := range map[string]string{
-		"practice no-such-thing": "no scenario",
-		"watch ann":              "for trainers, leads and admins",
-		"rm -rf /":               "unknown command",
+	for _, tc := range []struct{ user, command, want string }{
+		{"sam", "practice no-such-thing", "no scenario"},
+		{"sam", "watch ann", "for trainers, leads and admins"},
+		{"sam", "rm -rf /", "unknown command"},
+		// no one of that name can practise: said, not waited for (issue 22, item 14)
+		{"tina", "watch nobody", "no user is called nobody"},
 	} {
-		c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+		c, err := f.dial(tc.user, gossh.PublicKeys(f.keys[tc.user]))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sess, _ := c.NewSession()
 		sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
-		out, _ := sess.CombinedOutput(command)
+		out, _ := sess.CombinedOutput(tc.command)
 		c.Close()
-		if !strings.Contains(string(out), want) {
-			t.Errorf("%s: got %q, want %q", command, out, want)
+		if !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s as %s: got %q, want %q", tc.command, tc.user, out, tc.want)
 		}
 	}
 }
