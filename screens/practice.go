@@ -3,10 +3,12 @@ package screens
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"frontdoor/model"
 	"frontdoor/training"
@@ -149,15 +151,29 @@ func (p *Practice) View(width, height int) string {
 		rows = append(rows, []string{"▶ watch " + d.Trainee, "now", d.Scenario + " · since " + model.RelTime(d.Since, now)})
 	}
 	for _, sc := range p.room.Library {
-		rows = append(rows, []string{sc.Name, sc.Difficulty, sc.Title, fmt.Sprintf("%s · rung %d", sc.Expect.Finding, training.Rung(sc.Expect.Finding))})
+		rows = append(rows, []string{sc.Name, sc.Difficulty, sc.Title})
 	}
 	intro := st.Muted.Render(tui.Clip("A scripted caller, the real screens, a sandbox: nothing here touches live data.", width))
-	cols := []tui.Column{tui.Col("scenario", 26), tui.Col("level", 6), tui.Col("the call", 0)}
-	if width >= 100 {
-		cols = append(cols, tui.Col("teaches", 34))
+	// the selected call as the caller puts it: the situation, never the
+	// finding it teaches, which is the answer and waits for the debrief
+	caller := ""
+	if i := p.selected - len(p.desks); i >= 0 && i < len(p.room.Library) {
+		sc := p.room.Library[i]
+		lines := strings.Split(tui.Hang("☎ ", sc.Caller.Name+": “"+sc.Caller.Opening+"”", width), "\n")
+		if len(lines) > callerLines {
+			lines = lines[:callerLines]
+			lines[callerLines-1] = tui.Clip(lines[callerLines-1]+" …", width)
+		}
+		caller = strings.Join(lines, "\n")
 	}
-	return intro + "\n\n" + tui.Table(st, cols, rows, p.selected, width, height-2)
+	head := intro + "\n" + caller
+	cols := []tui.Column{tui.Col("scenario", 26), tui.Col("level", 6), tui.Col("the call", 0)}
+	return head + "\n\n" + tui.Table(st, cols, rows, p.selected, width, height-lipgloss.Height(head)-1)
 }
+
+// callerLines: the most lines the selected caller's words take above the
+// list.
+const callerLines = 3
 
 // ShortHelp implements tui.Screen.
 func (p *Practice) ShortHelp() []key.Binding {

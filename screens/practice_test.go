@@ -264,3 +264,27 @@ func TestWatchAloneAnswersTheShellKeys(t *testing.T) {
 	nobody, _ := start("nobody")
 	nobody.see("No user is called nobody")
 }
+
+// The picker shows each call as the caller has it, never the finding it
+// teaches: that is the answer, kept for the debrief (issue 22, item 12:
+// "reset_link_superseded · rung 13" beside a description cut off).
+func TestPickerKeepsTheAnswer(t *testing.T) {
+	r := room(t)
+	env := newEnv(t, newStore(t), "tess", model.RoleAgent)
+	p := NewPractice(env, r, "")
+	for _, width := range []int{80, 100, 160} {
+		for i, sc := range r.Library {
+			p.selected = i
+			v := stripSGR(p.View(width, 60))
+			if strings.Contains(v, sc.Expect.Finding) || strings.Contains(v, "rung") {
+				t.Fatalf("width %d, %s selected: the picker shows the answer %s:\n%s", width, sc.Name, sc.Expect.Finding, v)
+			}
+			if !strings.Contains(v, sc.Caller.Name+": “") {
+				t.Fatalf("width %d: %s's caller is not shown:\n%s", width, sc.Name, v)
+			}
+			if width == 160 && !strings.Contains(v, sc.Title) {
+				t.Fatalf("width %d: %q is cut off:\n%s", width, sc.Title, v)
+			}
+		}
+	}
+}
