@@ -245,8 +245,10 @@ func TestAgentFindsAndOpensAccount(t *testing.T) {
 		t.Fatalf("audit: %s", joined)
 	}
 	s.typ("q")
+	s.see("End this session")
+	s.typ("y")
 	if !s.ended() {
-		t.Fatal("q did not end the session")
+		t.Fatal("q, y did not end the session")
 	}
 }
 

@@ -148,10 +148,13 @@ type App struct {
 	osc      string    // clipboard sequence to carry in frames for a moment
 	exit     string
 	ended    bool
-	changes  <-chan string
-	unsub    func()
-	help     help.Model
-	ops      Screen // the Ops screen last opened, so it is not opened on itself
+	// askQuit: q was pressed and the shell asks before ending the session
+	// (a q typed where no box had focus dropped an agent's caller)
+	askQuit bool
+	changes <-chan string
+	unsub   func()
+	help    help.Model
+	ops     Screen // the Ops screen last opened, so it is not opened on itself
 	// the header and footer as last drawn, with what they were drawn
 	// from: most frames change neither, and styling them was a tenth of
 	// the server's CPU with 100 agents typing (issue 14 profile)
@@ -550,6 +553,14 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		return a, a.oneByOne(msg)
 	}
+	if a.askQuit {
+		// only y ends it: any other key (the "u" of "quinn") stays
+		a.askQuit = false
+		if msg.String() == "y" || msg.String() == "Y" {
+			return a.quit("")
+		}
+		return a, nil
+	}
 	if a.showHelp {
 		if key.Matches(msg, k.Help, k.Back, k.Quit) {
 			a.showHelp = false
@@ -567,7 +578,8 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if c, ok := a.top().(InputCapturer); !ok || !c.CapturingInput() {
 		switch {
 		case key.Matches(msg, k.Quit):
-			return a.quit("")
+			a.askQuit = true
+			return a, nil
 		case key.Matches(msg, k.Help):
 			a.showHelp = true
 			return a, nil
@@ -682,8 +694,14 @@ func (a *App) header() string {
 	})
 }
 
+// quitQuestion is the footer while the shell asks before quitting.
+const quitQuestion = "End this session (and any call on screen)? y quits · any other key stays"
+
 func (a *App) footer() string {
 	st := a.env.Styles
+	if a.askQuit {
+		return st.ToastBad.Render(Clip(quitQuestion, a.w))
+	}
 	if a.toast.Text != "" {
 		return a.footerMemo.Get("toast\x00"+strconv.Itoa(a.w)+strconv.FormatBool(a.toast.Bad)+"\x00"+a.toast.Text, func() string {
 			s := st.Toast

@@ -137,8 +137,36 @@ func TestKeysRouting(t *testing.T) {
 	if !strings.Contains(app.View(), "page first") {
 		t.Fatal("esc did not go back")
 	}
-	if app.Update(keyMsg("q")); !app.Ended() {
-		t.Fatal("q did not quit")
+	if app.Update(keyMsg("q")); app.Ended() {
+		t.Fatal("q quit without asking")
+	}
+	if app.Update(keyMsg("y")); !app.Ended() {
+		t.Fatal("q then y did not quit")
+	}
+}
+
+// q asks before it ends the session: the "q" of "quinn" typed where no
+// box has focus drops nobody's call (issue 22, item 1).
+func TestQuitAsksFirst(t *testing.T) {
+	env, _ := testEnv(t)
+	first := &page{name: "first", env: env}
+	app := NewApp(env, first)
+	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	for _, k := range []string{"q", "u", "i", "n", "n"} {
+		app.Update(keyMsg(k))
+		if app.Ended() {
+			t.Fatalf("typing quinn ended the session at %q", k)
+		}
+		if k == "q" && !strings.Contains(app.View(), "End this session") {
+			t.Fatalf("q did not ask:\n%s", app.View())
+		}
+	}
+	if strings.Join(first.got, "") != "inn" || strings.Contains(app.View(), "End this session") {
+		t.Fatalf("the key that answered the question reached the screen, or it stayed: %q\n%s", first.got, app.View())
+	}
+	app.Update(keyMsg("q"))
+	if app.Update(keyMsg("y")); !app.Ended() {
+		t.Fatal("q, y did not quit")
 	}
 }
 
