@@ -33,8 +33,12 @@ type Lookup struct {
 	// on screen: a result that is not the latest asked is dropped, so a
 	// slow search for "mar" never replaces the answer for "maria".
 	asked, shown uint64
-	query        string   // what the results on screen answer
-	box, rows    tui.Memo // the search box and the table as last drawn
+	query        string // what the results on screen answer
+	// fresh: the agent came back from an account, so the query in the box
+	// is the last caller's; the next key typed starts a new search
+	// instead of appending to it (acc_00000003henry matched nothing)
+	fresh     bool
+	box, rows tui.Memo // the search box and the table as last drawn
 }
 
 // searchResult is a search's answer, tagged with the search that asked
@@ -75,7 +79,7 @@ func NewLookup(env *tui.Env) *Lookup {
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Diagnose: env.Keys.Bind("lookup.diagnose", "diagnose (type the caller's email there)", "ctrl+d"),
 		Leave:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave search box")),
-		Focus:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		Focus:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "new search")),
 		// the box's own key (textinput), listed so help shows it
 		Clear: key.NewBinding(key.WithKeys("ctrl+u"), key.WithHelp("ctrl+u", "clear the box")),
 	}}
@@ -86,6 +90,19 @@ func (l *Lookup) Init() tea.Cmd { return nil }
 
 // Title implements tui.Screen.
 func (l *Lookup) Title() string { return "Find an account" }
+
+// Resume implements tui.Resumer: back from an account, the next search
+// starts empty; the results stay for ↑/↓ and enter until it does.
+func (l *Lookup) Resume() tea.Cmd {
+	l.fresh = l.input.Value() != ""
+	return nil
+}
+
+// startFresh empties the box for a new search.
+func (l *Lookup) startFresh() {
+	l.fresh = false
+	l.input.SetValue("")
+}
 
 // CapturingInput: while the search box is focused, q and ? are typed.
 func (l *Lookup) CapturingInput() bool { return l.input.Focused() }
@@ -216,11 +233,19 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		l.input.Blur()
 		return l, nil
 	case !l.input.Focused() && key.Matches(k, l.keys.Focus):
+		// a fresh filter, as k9s's and lazygit's /
+		l.startFresh()
 		l.input.Focus()
-		return l, textinput.Blink
+		return l, tea.Batch(textinput.Blink, l.search())
 	}
 	if !l.input.Focused() {
 		return l, nil
+	}
+	if l.fresh && (k.Type == tea.KeyRunes || k.Type == tea.KeySpace || k.Type == tea.KeyBackspace) {
+		l.startFresh()
+		if k.Type == tea.KeyBackspace {
+			return l, l.search()
+		}
 	}
 	before := l.input.Value()
 	var cmd tea.Cmd
@@ -270,6 +295,10 @@ func (l *Lookup) View(width, height int) string {
 	var b strings.Builder
 	in := l.input.View()
 	b.WriteString(l.box.Get(fmt.Sprint(width, "\x00", in), func() string { return st.Input.Width(width - 2).Render(in) }) + "\n")
+	if l.fresh && l.input.Focused() {
+		b.WriteString(st.Muted.Render(tui.Clip("Typing starts a new search; ↑/↓ and enter still pick from these.", width)) + "\n")
+		height--
+	}
 	q := strings.TrimSpace(l.input.Value())
 	switch {
 	case l.err != nil:

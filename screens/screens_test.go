@@ -443,3 +443,30 @@ func TestLongQuerySurvivesResize(t *testing.T) {
 		t.Fatalf("the search box is not one line high at 60 columns:\n%s", strings.Join(box[:4], "\n"))
 	}
 }
+
+// Back from an account, the next caller's name starts a new search: it
+// had been appended to the last query ("james hillmaria", no match), and
+// / focuses an empty box (issue 22, item 2).
+func TestNextSearchStartsEmpty(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.open("james hill", "James Hill")
+	h.key(tea.KeyEsc)
+	h.see("Typing starts a new search")
+	h.typ("maria")
+	h.see("Maria Lopez")
+	f := stripSGR(h.frame())
+	if !strings.Contains(f, "Find: maria") || strings.Contains(f, "hillmaria") {
+		t.Fatalf("the next search did not start empty:\n%s", f)
+	}
+
+	h = start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.typ("maria")
+	h.see("Maria Lopez")
+	h.key(tea.KeyEsc) // leave the box
+	h.typ("/")
+	h.typ("james")
+	h.see("James Hill")
+	if f := stripSGR(h.frame()); !strings.Contains(f, "Find: james") {
+		t.Fatalf("/ did not focus an empty box:\n%s", f)
+	}
+}
