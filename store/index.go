@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"slices"
 	"strings"
-	"unicode"
 
 	"frontdoor/model"
 )
@@ -37,7 +36,7 @@ func indexEntries(a model.Account) []indexEntry {
 	}
 	// the value holds all the name's words, so a search for several words
 	// checks candidates from the index alone, without loading accounts
-	tokens := nameTokens(a.Name)
+	tokens := model.NameTokens(a.Name)
 	all := []byte(strings.Join(tokens, " "))
 	for _, t := range tokens {
 		es = append(es, indexEntry{bName, join0([]byte(t), a.ID), all})
@@ -53,23 +52,6 @@ func join0(a []byte, b string) []byte {
 	k = append(k, a...)
 	k = append(k, 0)
 	return append(k, b...)
-}
-
-// nameTokens splits a name into lower-case words for prefix search.
-func nameTokens(name string) []string {
-	fields := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-	var out []string
-	for _, f := range fields {
-		if len(f) > 64 {
-			f = f[:64]
-		}
-		if !slices.Contains(out, f) {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // digitsOf keeps only ASCII digits.

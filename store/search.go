@@ -175,7 +175,7 @@ func (sc *scratch) release() {
 // the accounts it keeps: a short prefix of a common name scans the most
 // entries a keystroke may (maxCandidates).
 func searchNames(tx Tx, sc *scratch, q string, limit int, add func(id, by string) (bool, error)) error {
-	words := nameTokens(q)
+	words := model.NameQueryWords(q)
 	if len(words) == 0 {
 		return nil
 	}

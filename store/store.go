@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -11,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +36,7 @@ const BackupKeySuffix = ".audit-key"
 
 // SchemaVersion is written to meta on first open; an older store is
 // migrated when it is opened (migrate).
-const SchemaVersion = "3"
+const SchemaVersion = "4"
 
 // Store is frontdoor's data: the only way the rest of the program reads
 // or changes it.
@@ -162,6 +164,9 @@ func openKV(kv KV, path, keyPath string) (*Store, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		err = s.reindexNames()
+	}
 	if err != nil {
 		kv.Close()
 		return nil, err
@@ -172,6 +177,11 @@ func openKV(kv KV, path, keyPath string) (*Store, error) {
 // migrate brings a store written by an older frontdoor to SchemaVersion.
 // 1 → 2: the email index holds every holder of an address (email \x00 id),
 // not one id per address (rule S5).
+// 2 → 3: the open outbox index (outbox_open), from the messages.
+// 3 → 4: names are indexed folded (model.NameTokens: Zoë is zoe, O'Brien
+// obrien); the name index is rebuilt after the open's transaction, in
+// transactions of the backend's size (reindexNames), as one would not
+// fit an etcd cluster's.
 func migrate(tx Tx) error {
 	v := string(tx.Get(bMeta, []byte("schema")))
 	if v == SchemaVersion {
@@ -209,10 +219,10 @@ func migrate(tx Tx) error {
 		if err := w.put(tx); err != nil {
 			return err
 		}
-	} else if v != "" && v != "2" {
+	} else if v != "" && v != "2" && v != "3" {
 		return fmt.Errorf("store schema %q is newer than this frontdoor (%s): use a newer frontdoor", v, SchemaVersion)
 	}
-	if v != "" { // 2 → 3: the open outbox index, from the messages
+	if v == "1" || v == "2" { // 2 → 3: the open outbox index, from the messages
 		err := tx.Scan(bOutbox, nil, func(k, raw []byte) (bool, error) {
 			var m OutboxMessage
 			if err := json.Unmarshal(raw, &m); err != nil {
@@ -227,7 +237,93 @@ func migrate(tx Tx) error {
 			return err
 		}
 	}
+	if v != "" { // 3 → 4: the name index, folded (reindexNames)
+		if err := tx.Put(bMeta, []byte(metaReindexNames), []byte("1")); err != nil {
+			return err
+		}
+	}
 	return tx.Put(bMeta, []byte("schema"), []byte(SchemaVersion))
+}
+
+// metaReindexNames marks a name index still to be rebuilt (schema 3):
+// an open that stopped half way goes on at the next.
+const metaReindexNames = "reindex_names"
+
+// reindexNames rebuilds the name index from the accounts, when a
+// migration asked for it: entries no account's NameTokens give are
+// deleted, then every account's are written (both idempotent), a batch a
+// transaction, and the mark removed last.
+func (s *Store) reindexNames() error {
+	var pending bool
+	if err := s.kv.View(func(tx Tx) error { pending = tx.Get(bMeta, []byte(metaReindexNames)) != nil; return nil }); err != nil || !pending {
+		return err
+	}
+	batch := 1000
+	if l := s.kv.Limits(); l.MaxOps > 0 {
+		batch = max(l.MaxOps/16, 1)
+	}
+	// the keys first, in one read (a transaction cannot seek, so batches
+	// of a scan would each scan from the start)
+	var names, ids [][]byte
+	if err := s.kv.View(func(tx Tx) error {
+		if err := tx.Scan(bName, nil, func(k, _ []byte) (bool, error) { names = append(names, bytes.Clone(k)); return true, nil }); err != nil {
+			return err
+		}
+		return tx.Scan(bAccounts, nil, func(k, _ []byte) (bool, error) { ids = append(ids, bytes.Clone(k)); return true, nil })
+	}); err != nil {
+		return err
+	}
+	account := func(tx Tx, id []byte) (model.Account, bool, error) {
+		v := tx.Get(bAccounts, id)
+		if v == nil {
+			return model.Account{}, false, nil
+		}
+		var r Record
+		if err := json.Unmarshal(v, &r); err != nil {
+			return model.Account{}, false, fmt.Errorf("reindex names: account %s: %w", id, err)
+		}
+		return r.Account, true, nil
+	}
+	for i := 0; i < len(names); i += batch {
+		if err := s.kv.Update(func(tx Tx) error {
+			for _, k := range names[i:min(i+batch, len(names))] {
+				tok, id := splitKey(k)
+				a, ok, err := account(tx, []byte(id))
+				if err != nil {
+					return err
+				}
+				if !ok || !slices.Contains(model.NameTokens(a.Name), tok) {
+					if err := tx.Delete(bName, k); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < len(ids); i += batch {
+		if err := s.kv.Update(func(tx Tx) error {
+			for _, id := range ids[i:min(i+batch, len(ids))] {
+				a, ok, err := account(tx, id)
+				if err != nil || !ok {
+					return err
+				}
+				for _, e := range indexEntries(a) {
+					if e.bucket == bName {
+						if err := tx.Put(e.bucket, e.key, e.value); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return s.kv.Update(func(tx Tx) error { return tx.Delete(bMeta, []byte(metaReindexNames)) })
 }
 
 const metaAuditKeyID = "audit_key_id"

@@ -874,3 +874,52 @@ func TestOutboxOpenIndex(t *testing.T) {
 	}
 	mustCheck(t, s)
 }
+
+// Names are found as callers spell them: without accents or punctuation
+// (issue 22, item 3), in a new store and in one whose name index was
+// written before names were folded (schema 3), rebuilt on open.
+func TestNamesFoundWithoutAccentsOrPunctuation(t *testing.T) {
+	s, dir := openTemp(t)
+	accs := `{"id":"acc_zoe","email":"zoe@example.com","name":"Zoë O'Brien-Núñez","role":"client","status":"active","created_at":"2026-01-01T00:00:00Z","email_verified_at":"2026-01-01T00:05:00Z"}
+{"id":"acc_ines","email":"ines@example.com","name":"Inês Søndergaard","role":"client","status":"active","created_at":"2026-01-01T00:00:00Z","email_verified_at":"2026-01-01T00:05:00Z"}
+` + lines(3)
+	if _, err := s.Import(strings.NewReader(accs), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	finds := func(s *Store, when string) {
+		t.Helper()
+		for q, id := range map[string]string{"zoe": "acc_zoe", "obrien": "acc_zoe", "nunez": "acc_zoe", "Zoe O": "acc_zoe",
+			"o'brien": "acc_zoe", "ZOË": "acc_zoe", "brien nun": "acc_zoe", "ines": "acc_ines", "sondergaard": "acc_ines", "Inês": "acc_ines"} {
+			hits, err := s.Search(q, 5)
+			if err != nil || len(hits) != 1 || hits[0].Account.ID != id {
+				t.Errorf("%s: %q found %v (%v), want %s", when, q, hits, err, id)
+			}
+		}
+	}
+	finds(s, "new store")
+	// the index as schema 3 wrote it: lower case, split at punctuation
+	s.kv.Update(func(tx Tx) error {
+		var keys [][]byte
+		tx.Scan(bName, nil, func(k, _ []byte) (bool, error) { keys = append(keys, append([]byte(nil), k...)); return true, nil })
+		for _, k := range keys {
+			tx.Delete(bName, k)
+		}
+		for id, toks := range map[string][]string{"acc_zoe": {"zoë", "o", "brien", "núñez"}, "acc_ines": {"inês", "søndergaard"}} {
+			for _, tok := range toks {
+				tx.Put(bName, join0([]byte(tok), id), []byte(strings.Join(toks, " ")))
+			}
+		}
+		return tx.Put(bMeta, []byte("schema"), []byte("3"))
+	})
+	s.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustCheck(t, s)
+	finds(s, "migrated store")
+	if hits, _ := s.Search("number2", 5); len(hits) != 1 {
+		t.Fatalf("the other accounts' names were not indexed again: %v", hits)
+	}
+}
