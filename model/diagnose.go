@@ -220,7 +220,7 @@ func (d *facts) showEmail(e string) string {
 
 func (d *facts) showPhone(p string) string {
 	if d.r.Reveal {
-		return p
+		return FormatPhone(p)
 	}
 	return MaskPhone(p)
 }
@@ -292,8 +292,9 @@ func byEmail(s string) step { return step{text: s, email: true} }
 
 // The remedies doable adds.
 const (
-	liftFirst    = "Once we have lifted the email suppression on your address: "
-	afterVerify  = "Once your email is verified: "
+	liftFirst    = "Once we have lifted the email suppression on your address"
+	afterVerify  = "Once your email is verified"
+	onlyIfFails  = "Only if that fails: "
 	verifyFirst  = "Verify your email first: new accounts cannot sign in until they do. Open the verification email from Headway (look in spam, junk and Gmail's Promotions tab) and click its link; if it is not there, we send a new one now."
 	nothingDoing = "(For the agent: no step is possible on this account: %s.)"
 )
@@ -337,9 +338,12 @@ func (d *facts) doable(steps []step, aboveUnverified bool) []string {
 		}
 		text := d.words(s.text)
 		if lift {
-			text = liftFirst + text
+			text = when(liftFirst, text)
 		}
-		out = append(out, prefix+text)
+		if prefix != "" {
+			text = when(prefix, text)
+		}
+		out = append(out, text)
 	}
 	for _, s := range steps {
 		add(s)
@@ -356,6 +360,16 @@ func (d *facts) doable(steps []step, aboveUnverified bool) []string {
 		out = append(out, fmt.Sprintf(nothingDoing, refused[0]))
 	}
 	return out
+}
+
+// when puts a condition before a step: "Once …: step", or, where the
+// step has a condition of its own, both in one sentence ("Once …, and
+// only if that fails: step"), not two colons.
+func when(cond, text string) string {
+	if rest, ok := strings.CutPrefix(text, onlyIfFails); ok {
+		return cond + ", and only if that fails: " + rest
+	}
+	return cond + ": " + text
 }
 
 func anyIs(errs []error, target error) bool {
@@ -634,7 +648,7 @@ func (d *facts) factorPhone() string {
 // factors lists the enrolled methods, phones as the reader may see them.
 func (d *facts) factors() string {
 	if d.r.Reveal {
-		return factorSummary(d.acc, func(p string) string { return p })
+		return factorSummary(d.acc, FormatPhone)
 	}
 	return factorSummary(d.acc, MaskPhone)
 }

@@ -222,7 +222,7 @@ func TestRevealMasksPII(t *testing.T) {
 		{"plus-address builds before an existing +tag", nil, Report{Email: "mike.obi+kid1@gmail.com", Problem: ProblemFamilyAccount}, "family_plus_address", "m***i+name@gmail.com", "mike.obi+name@gmail.com"},
 		{"no account", nil, Report{Email: "someone.else@example.org", Problem: ProblemCantLogIn}, "no_account", "s***e@example.org", "someone.else@example.org"},
 		{"old email", maria, Report{Email: "maria@oldmail.com", Problem: ProblemCantLogIn, Site: SitePatient}, "login_email_changed", "m***a@oldmail.com", "maria.lopez@gmail.com"},
-		{"phone factor", maria, Report{Email: "maria.lopez@gmail.com", Problem: ProblemNo2FACode, Site: SitePatient}, "mfa_sms_filtered", "+1 ***-***-0123", "+12125550123"},
+		{"phone factor", maria, Report{Email: "maria.lopez@gmail.com", Problem: ProblemNo2FACode, Site: SitePatient}, "mfa_sms_filtered", "+1 ***-***-0123", "+1 212-555-0123"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -540,5 +540,34 @@ func TestUnverifiedKeepsResetStepsAfterVerifying(t *testing.T) {
 				t.Errorf("the lead does not start by saying the link expired:\n%s", joined(f))
 			}
 		})
+	}
+}
+
+// A step's condition and the step's own read as one sentence: "Once we
+// have lifted … : Only if that fails: on sigmund…" had two colons and a
+// capital mid-sentence (issue 22, item 11).
+func TestConditionsReadAsOneSentence(t *testing.T) {
+	seen := false
+	suppressed := base(provider, withFactors(FactorPhone), func(a *Account) {
+		a.Logins = []Login{login(PortalPatient, LoginBadPassword, time.Hour)}
+		a.EmailsUnsubscribedAt = at(-24 * time.Hour)
+	})
+	for _, acc := range append(propertyAccounts(), suppressed) {
+		if acc == nil {
+			continue
+		}
+		for _, r := range propertyReports(acc) {
+			for _, f := range Diagnose(acc, r, now) {
+				for _, s := range f.Steps {
+					if strings.Count(s, ": ") > 1 && strings.Contains(s, ": Only if") {
+						t.Fatalf("%s: %q", f.Code, s)
+					}
+					seen = seen || strings.Contains(s, ", and only if that fails: ")
+				}
+			}
+		}
+	}
+	if !seen {
+		t.Fatal("no step had both conditions: the property set misses the case")
 	}
 }

@@ -66,3 +66,20 @@ func FuzzShapeRaw(f *testing.F) {
 		}
 	})
 }
+
+// Text read to a caller or shown to an agent says a thing once and
+// writes a phone as it is read (issue 22, item 11).
+func TestFactorTitleAndPhoneFormat(t *testing.T) {
+	f := Factor{Type: FactorTOTP, Label: "Authenticator app"}
+	if got := FactorTitle(f); got != "Authenticator app" {
+		t.Errorf("title %q", got)
+	}
+	if got := FactorSummary(Account{Factors: []Factor{f, {Type: FactorTOTP, Label: "Google Authenticator"}}}); got != "Authenticator app, Authenticator app (Google Authenticator)" {
+		t.Errorf("summary %q", got)
+	}
+	for in, want := range map[string]string{"+12125550132": "+1 212-555-0132", "+1 (212) 555-0132": "+1 212-555-0132", "+442079460958": "+44 20 7946 0958", "call me": "call me"} {
+		if got := FormatPhone(in); got != want {
+			t.Errorf("FormatPhone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

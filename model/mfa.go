@@ -31,10 +31,19 @@ func FactorName(t string) string {
 // fails outside the US (M11).
 func UsableAbroad(t string) bool { return t != FactorPhone }
 
-// FactorDetail is the label, device or masked phone of a factor.
+// FactorDetail is the label, device or masked phone of a factor; ""
+// where it only repeats the factor's name (an app labelled "Authenticator
+// app" had read "Authenticator app (Authenticator app)").
 func FactorDetail(f Factor) string { return factorDetail(f, MaskPhone) }
 
 func factorDetail(f Factor, phone func(string) string) string {
+	if d := strings.TrimSpace(factorDetailRaw(f, phone)); !strings.EqualFold(d, FactorName(f.Type)) {
+		return d
+	}
+	return ""
+}
+
+func factorDetailRaw(f Factor, phone func(string) string) string {
 	switch f.Type {
 	case FactorPhone:
 		return phone(f.Phone)
@@ -49,6 +58,19 @@ func factorDetail(f Factor, phone func(string) string) string {
 	return f.Label
 }
 
+// FactorTitle names a factor with its detail: "Phone (SMS or call)
+// (+1 ***-***-0132)"; a detail that only repeats the name is left out
+// ("Authenticator app (Authenticator app)").
+func FactorTitle(f Factor) string { return factorTitle(f, MaskPhone) }
+
+func factorTitle(f Factor, phone func(string) string) string {
+	name := FactorName(f.Type)
+	if d := factorDetail(f, phone); d != "" {
+		name += " (" + d + ")"
+	}
+	return name
+}
+
 // factorSummary lists the enrolled methods in one line, phones as phone says them.
 func factorSummary(a *Account, phone func(string) string) string {
 	if len(a.Factors) == 0 {
@@ -56,11 +78,7 @@ func factorSummary(a *Account, phone func(string) string) string {
 	}
 	var s []string
 	for _, f := range a.Factors {
-		name := FactorName(f.Type)
-		if d := factorDetail(f, phone); d != "" {
-			name += " (" + d + ")"
-		}
-		s = append(s, name)
+		s = append(s, factorTitle(f, phone))
 	}
 	return strings.Join(s, ", ")
 }

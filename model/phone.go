@@ -229,3 +229,19 @@ func NormalizeUSPhone(s string) (string, error) {
 	p, err := USPhone(s)
 	return p.E164, err
 }
+
+// FormatPhone writes a number as it is read aloud and as MaskPhone masks
+// it: "+1 212-555-0132" for the North American plan, the international
+// form of its plan elsewhere ("+44 20 7946 0958"); what is not a number
+// is returned as it is. A revealed phone had been "+12125550132".
+func FormatPhone(s string) string {
+	d := strings.TrimPrefix(phoneDigits(s), "+")
+	if len(d) == 11 && d[0] == '1' && strings.TrimFunc(d, isASCIIDigit) == "" {
+		return "+1 " + d[1:4] + "-" + d[4:7] + "-" + d[7:]
+	}
+	n, err := phonenumbers.Parse(phoneDigits(s), "ZZ")
+	if err != nil || !strings.HasPrefix(phoneDigits(s), "+") {
+		return s
+	}
+	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+}

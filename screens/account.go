@@ -141,7 +141,7 @@ func (s *Account) body(width int) string {
 		state = tui.Sanitize(a.USState)
 	}
 	add(row(st, "State", state+rule(st, "P2")))
-	add(row(st, "Phone", maskedOr(s.revealed, a.Phone, model.MaskPhone)))
+	add(row(st, "Phone", maskedOr(s.revealed, a.Phone, model.MaskPhone, model.FormatPhone)))
 	if a.DateOfBirth != "" {
 		add(row(st, "Born", maskedOr(s.revealed, a.DateOfBirth, model.MaskDate)+rule(st, "A1")))
 	}

@@ -129,12 +129,16 @@ func (p *accountPage) reload(id string) tea.Cmd {
 	return nil
 }
 
-// maskedOr shows PII masked unless revealed.
-func maskedOr(revealed bool, value string, mask func(string) string) string {
+// maskedOr shows PII masked unless revealed; revealed, written by
+// format where one is given (a phone's dashes).
+func maskedOr(revealed bool, value string, mask func(string) string, format ...func(string) string) string {
 	if value == "" {
 		return "—"
 	}
 	if revealed {
+		for _, f := range format {
+			value = f(value)
+		}
 		return tui.Sanitize(value)
 	}
 	return tui.Sanitize(mask(value))

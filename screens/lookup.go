@@ -3,6 +3,7 @@ package screens
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -325,19 +326,22 @@ func (l *Lookup) View(width, height int) string {
 }
 
 // table lists the hits with what tells two Maria Lopezes apart: the
-// masked email, role, status, the phone's last four digits and when the
-// account was made; the id is never cut.
+// masked email, role, status, the phone's last four digits and, from 100
+// columns, when the account was made; the id is never cut.
 func (l *Lookup) table(width, height int) string {
 	idW := 2
 	for _, h := range l.hits {
 		idW = max(idW, tui.Width(tui.Sanitize(h.Account.ID)))
 	}
-	created := 7 // 2026-03
-	if width >= 100 {
-		created = 10
-	}
+	// the name is what the caller said: below 100 columns the creation
+	// month gives way to it ("Liam Thomps…" beside a whole id column)
+	created := 10
 	cols := []tui.Column{tui.Col("Name", 0), tui.Col("Email", 21), tui.Col("Role", 8), tui.Col("Status", 7),
 		tui.Col("Ph", 4), tui.Col("Created", created), tui.Col("Id", idW)}
+	wide := width >= 100
+	if !wide {
+		cols = slices.Delete(cols, 5, 6)
+	}
 	if width < 76 {
 		cols = []tui.Column{tui.Col("Name", 0), tui.Col("Email", 18), tui.Col("Role", 8), tui.Col("Id", idW)}
 	}
@@ -346,7 +350,10 @@ func (l *Lookup) table(width, height int) string {
 		a := h.Account
 		email := model.MaskEmail(a.Email)
 		if h.MatchedBy == "previous email" {
-			email = "old: " + email
+			// the old address the caller gave, not the current one
+			if m, prev, ok := model.MatchedEmail(a, l.query); ok && prev {
+				email = "old: " + model.MaskEmail(m)
+			}
 		}
 		phone, made := "", ""
 		if d := model.PhoneLast4(a.Phone); d != "" {
@@ -355,9 +362,12 @@ func (l *Lookup) table(width, height int) string {
 		if a.CreatedAt != nil {
 			made = a.CreatedAt.UTC().Format("2006-01-02")[:created]
 		}
-		if width < 76 {
+		switch {
+		case width < 76:
 			rows[i] = []string{a.Name, email, a.Role, a.ID}
-		} else {
+		case !wide:
+			rows[i] = []string{a.Name, email, a.Role, model.StatusShort(a.Status), phone, a.ID}
+		default:
 			rows[i] = []string{a.Name, email, a.Role, model.StatusShort(a.Status), phone, made, a.ID}
 		}
 	}

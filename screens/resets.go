@@ -90,6 +90,9 @@ func (s *Resets) body(width int) string {
 			if ts.At != nil {
 				at = when(ts.At, now)
 			}
+			if at != "" && ts.Note != "" && !strings.HasPrefix(ts.Note, "(") {
+				at += " —" // two phrases, not one run-on ("no email yet a request that …")
+			}
 			add(fmt.Sprintf("  %-11s %s %s", ts.Label, at, st.Muted.Render(ts.Note)))
 		}
 		add("")

@@ -79,7 +79,7 @@ func (s *TwoFA) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			if s.cursor < len(a.Factors) {
 				f := a.Factors[s.cursor]
 				return s, s.verified(model.ActRemoveFactor, p.RemoveFactor, "Remove "+model.FactorName(f.Type), f.ID,
-					[]string{"Removes the " + model.FactorName(f.Type) + " (" + tui.Sanitize(model.FactorDetail(f)) + ") from the account.",
+					[]string{"Removes the " + tui.Sanitize(model.FactorTitle(f)) + " from the account.",
 						"The account holder is notified and must enroll again (M12: at least two methods)."}, "Factor removed")
 			}
 			d := a.RememberedDevices[s.cursor-len(a.Factors)]

@@ -1,0 +1,55 @@
+package screens
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"frontdoor/model"
+	"frontdoor/store"
+)
+
+// The look-up gives the name its room at 80 columns and shows the old
+// address a caller gave, not the current one under "old:" (issue 22,
+// item 11).
+func TestLookupShowsWholeNamesAndTheOldAddress(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.typ("zoe")
+	h.see("demo-")
+	if f := stripSGR(h.frame()); !strings.Contains(f, "Zoë O'Brien-Núñez ") {
+		t.Fatalf("the name was cut at 80 columns:\n%s", f)
+	}
+	h = start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.typ("dmoore@cityclinic.org")
+	h.see("Daniel Moore")
+	f := stripSGR(h.frame())
+	if !strings.Contains(f, "old: d***e@cityclini") || strings.Contains(f, "old: d***e@mooremind") {
+		t.Fatalf("old: did not show the old address:\n%s", f)
+	}
+}
+
+// A revealed phone is written as it is read aloud, and a reset that
+// sent nothing reads as two phrases (issue 22, item 11).
+func TestRevealedPhoneAndUnsentReset(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 30)
+	h.open("maria", "Maria Lopez")
+	h.typ("v")
+	h.see("Reveal personal details")
+	h.typ("caller asked")
+	h.key(tea.KeyEnter)
+	h.see("Revealed on this screen")
+	if f := stripSGR(h.frame()); !strings.Contains(f, "+1 212-555-0101") {
+		t.Fatalf("revealed phone not formatted:\n%s", f)
+	}
+
+	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
+	at := now.Add(-time.Hour)
+	rec := store.Record{Account: model.Account{ID: "x1", Name: "X", Role: model.RoleClient,
+		Resets: []model.Reset{{ID: "r1", RequestedAt: &at, Status: model.ResetRequested}}}}
+	v := stripSGR(NewResets(env, rec).View(80, 20))
+	if !strings.Contains(v, "no email yet — a request that sent nothing") {
+		t.Fatalf("timeline text runs on:\n%s", v)
+	}
+}
