@@ -77,6 +77,47 @@ type ResetState struct {
 	Status string // one of the Reset* statuses
 	Live   bool   // this is the one link that works now
 	Rule   string // the rule that explains the status
+	// Replaced: live, but a newer request is on its way: this link works
+	// until that email arrives, then stops (R3).
+	Replaced bool
+	// OnItsWay: the latest request, nothing sent yet: its email will
+	// be the one link that works (R3).
+	OnItsWay bool
+}
+
+// Mark is what a list of resets says beside this one, for the agent to
+// tell the caller: the live link, and whether a new one is on its way.
+func (st ResetState) Mark() string {
+	switch {
+	case st.Live && st.Replaced:
+		return "● works until the new link arrives"
+	case st.Live:
+		return "● live link"
+	case st.OnItsWay:
+		return "→ new link on its way"
+	}
+	return ""
+}
+
+// replacing marks the request on its way, if the latest reset is one,
+// and the live link it will replace (R3: the newest email's link is the
+// only one that works; until it is sent, the old link still does).
+func replacing(resets []Reset, out []ResetState) {
+	last := -1
+	for i, r := range resets {
+		if last < 0 || !r.RequestedAt.Before(*resets[last].RequestedAt) {
+			last = i
+		}
+	}
+	if last < 0 || out[last].Status != ResetRequested {
+		return
+	}
+	out[last].OnItsWay = true
+	for i := range out {
+		if out[i].Live {
+			out[i].Replaced = true
+		}
+	}
 }
 
 // newestLink is the index of the reset whose link is the newest: the one
@@ -125,6 +166,7 @@ func (p Policy) ResetStates(resets []Reset, now time.Time) []ResetState {
 		}
 		out[i] = st
 	}
+	replacing(resets, out)
 	return out
 }
 
@@ -139,7 +181,9 @@ func (p Policy) ResetWarnings(a Account, now time.Time) []Risk {
 	if a.EmailsUnsubscribedAt != nil {
 		w = append(w, Risk{"R6", "Emails suppressed since " + RelTime(*a.EmailsUnsubscribedAt, now) + ": nothing can arrive until the suppression is lifted"})
 	}
-	if n := ResetsRequestedWithin(a.Resets, now, p.RecentResetWindow); n >= 2 {
+	if states := p.ResetStates(a.Resets, now); slices.ContainsFunc(states, func(st ResetState) bool { return st.Replaced }) {
+		w = append(w, Risk{"R3", "Tell the caller: a new link is on its way; the old one works until it arrives, then stops. Use only the newest email's link"})
+	} else if n := ResetsRequestedWithin(a.Resets, now, p.RecentResetWindow); n >= 2 {
 		w = append(w, Risk{"R3", fmt.Sprintf("%d requests in %s: only the newest link works; ask for one at a time", n, Duration(p.RecentResetWindow))})
 	}
 	if IsUnverified(a) {
@@ -171,6 +215,8 @@ func (p Policy) ResetTimeline(r Reset, st ResetState, now time.Time) []TimelineS
 	switch {
 	case r.Status == ResetSuppressed && r.SentAt == nil:
 		add(TimelineStep{Label: "suppressed", Text: "nothing sent", Note: "address unsubscribed (R6)"})
+	case r.Status == ResetRequested && r.SentAt == nil && st.OnItsWay:
+		add(TimelineStep{Label: "not sent", Text: "on its way", Note: "once it arrives, only its link works (R3)"})
 	case r.Status == ResetRequested && r.SentAt == nil:
 		add(TimelineStep{Label: "not sent", Text: "no email yet", Note: "a request that sent nothing has no link (R6)"})
 	case r.SentAt != nil:
@@ -201,6 +247,9 @@ func (p Policy) ResetTimeline(r Reset, st ResetState, now time.Time) []TimelineS
 	}
 	if st.Live {
 		add(TimelineStep{Label: "works for", Text: Duration(p.LinkExpiry(r).Sub(now)) + " more", Note: "(R8)"})
+	}
+	if st.Replaced {
+		add(TimelineStep{Label: "then", Text: "stops", Note: "once the newer request's email arrives (R3)"})
 	}
 	return steps
 }

@@ -202,8 +202,12 @@ func (s *Account) body(width int) string {
 	for _, i := range idx {
 		r, rs := a.Resets[i], states[i]
 		live := ""
-		if rs.Live {
-			live = " " + st.Good.Render("● live link")
+		if m := rs.Mark(); m != "" {
+			style := st.Good
+			if rs.Replaced || rs.OnItsWay {
+				style = st.Warn
+			}
+			live = " " + style.Render(m)
 		}
 		add(fmt.Sprintf("  %-6s requested %-14s %s%s%s", tui.Clip(r.ID, 6), model.RelTime(*r.RequestedAt, now), rs.Status, live, rule(st, rs.Rule)))
 	}

@@ -58,7 +58,8 @@ func (s *Resets) body(width int) string {
 	b = append(b, pendingLines(st, s.rec, now, width)...)
 	// warnings first: they decide what the agent does next
 	for _, w := range p.ResetWarnings(a, now) {
-		add(st.Warn.Render("⚠ ") + tui.Clip(w.Text, width-10) + rule(st, w.Rule))
+		// wrapped, not cut: the end of a warning is often what to say
+		add(tui.Hang(st.Warn.Render("⚠ "), w.Text+" ["+w.Rule+"]", width))
 	}
 	if len(b) > 0 && b[len(b)-1] != "" {
 		add("")
@@ -78,8 +79,12 @@ func (s *Resets) body(width int) string {
 	for _, i := range order {
 		r, rs := a.Resets[i], states[i]
 		head := st.Title.Render(tui.Clip(r.ID, 12)) + "  " + strings.ToUpper(rs.Status) + rule(st, rs.Rule)
-		if rs.Live {
-			head += "  " + st.Good.Render("● the live link")
+		if m := rs.Mark(); m != "" {
+			style := st.Good
+			if rs.Replaced || rs.OnItsWay {
+				style = st.Warn
+			}
+			head += "  " + style.Render(m)
 		}
 		if r.RequestedBy != "" {
 			head += st.Muted.Render("  by " + tui.Clip(r.RequestedBy, 20))
@@ -93,7 +98,10 @@ func (s *Resets) body(width int) string {
 			if at != "" && ts.Note != "" && !strings.HasPrefix(ts.Note, "(") {
 				at += " —" // two phrases, not one run-on ("no email yet a request that …")
 			}
-			add(fmt.Sprintf("  %-11s %s %s", ts.Label, at, st.Muted.Render(ts.Note)))
+			if at != "" {
+				at += " "
+			}
+			add(fmt.Sprintf("  %-11s %s%s", ts.Label, at, st.Muted.Render(ts.Note)))
 		}
 		add("")
 	}

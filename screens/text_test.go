@@ -47,9 +47,38 @@ func TestRevealedPhoneAndUnsentReset(t *testing.T) {
 	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
 	at := now.Add(-time.Hour)
 	rec := store.Record{Account: model.Account{ID: "x1", Name: "X", Role: model.RoleClient,
-		Resets: []model.Reset{{ID: "r1", RequestedAt: &at, Status: model.ResetRequested}}}}
+		Resets: []model.Reset{{ID: "r1", RequestedAt: &at, Status: model.ResetRequested}, {ID: "r2", RequestedAt: &now, SentAt: &now, Status: model.ResetSent}}}}
 	v := stripSGR(NewResets(env, rec).View(80, 20))
 	if !strings.Contains(v, "no email yet — a request that sent nothing") {
 		t.Fatalf("timeline text runs on:\n%s", v)
+	}
+}
+
+// After a new reset is sent, the old link is not shown as simply live:
+// the screens say what to tell the caller, that the new link is on its
+// way and the old one stops once it arrives (R3; issue 22, item 5).
+func TestNewResetOnItsWay(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 40)
+	h.open("sofia", "Sofia Rossi")
+	h.typ("p")
+	h.see("still works")
+	h.key(tea.KeyEnter)
+	h.see("Tick")
+	h.typ(" ")
+	h.key(tea.KeyTab)
+	h.typ("caller deleted the email")
+	h.key(tea.KeyEnter)
+	h.see("Reset requested")
+	f := stripSGR(h.frame())
+	if strings.Contains(f, "● live link") || !strings.Contains(f, "works until the new link arrives") {
+		t.Fatalf("Account: the old link still reads live:\n%s", f)
+	}
+	h = start(t, newEnv(t, h.env.Store, "sam", model.RoleAgent), 80, 40)
+	h.open("sofia", "Sofia Rossi")
+	h.typ("r")
+	h.see("Links expire")
+	f = stripSGR(h.frame())
+	if !strings.Contains(f, "Tell the caller: a new link is on its way") || !strings.Contains(f, "once the newer request's email arrives") || strings.Contains(f, "only the newest link works") {
+		t.Fatalf("Resets does not say what to tell the caller:\n%s", f)
 	}
 }
