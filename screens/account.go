@@ -132,7 +132,7 @@ func (s *Account) body(width int) string {
 		add(row(st, "  previous", maskedOr(s.revealed, pe, model.MaskEmail)+st.Muted.Render(" (old login email)")+rule(st, "P4")))
 	}
 	if a.EmailsUnsubscribedAt != nil {
-		add(row(st, "Emails", st.Bad.Render("SUPPRESSED")+" since "+when(a.EmailsUnsubscribedAt, now)+": no reset or verification email can arrive"+rule(st, "R6")))
+		add(row(st, "Emails", st.Bad.Render("SUPPRESSED")+" since "+s.when(a.EmailsUnsubscribedAt)+": no reset or verification email can arrive"+rule(st, "R6")))
 	} else {
 		add(row(st, "Emails", "deliverable"+rule(st, "R6")))
 	}
@@ -154,13 +154,13 @@ func (s *Account) body(width int) string {
 	add(row(st, "2FA", need+rule(st, "M1")+" · "+tui.Clip(model.FactorSummary(a), w-30)))
 	if x := a.MFAExemption; x != nil {
 		if model.ExemptionActive(x, now) {
-			add(row(st, "  exemption", st.Warn.Render("ACTIVE")+" until "+when(x.ExpiresAt, now)+rule(st, "M7")))
+			add(row(st, "  exemption", st.Warn.Render("ACTIVE")+" until "+s.when(x.ExpiresAt)+rule(st, "M7")))
 		} else {
 			add(row(st, "  exemption", st.Muted.Render("expired "+model.RelTime(*x.ExpiresAt, now))+rule(st, "M7")))
 		}
 	}
 	if v := p.NextVisit(a.Appointments, now); v != nil {
-		line := fmt.Sprintf("telehealth%s, starts %s", withWhom(v), when(v.StartsAt, now))
+		line := fmt.Sprintf("telehealth%s, starts %s", withWhom(v), s.when(v.StartsAt))
 		open := ""
 		if p.InJoinWindow(*v, now) {
 			open = " — " + st.Good.Render("Join session is open")

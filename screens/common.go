@@ -13,13 +13,19 @@ import (
 	"frontdoor/tui"
 )
 
-// when shows a time absolutely and relatively: "Nov 10 17:31 UTC (29 min ago)".
-func when(t *time.Time, now time.Time) string {
+// when shows a time as the caller reads it and relatively: "7:46 PM EST
+// (29 min ago)", in the account's zone, or UTC while the agent asked for
+// it (tui.Env.CallerTime: one clock on every screen).
+func (p *accountPage) when(t *time.Time) string {
 	if t == nil {
 		return "—"
 	}
-	return t.UTC().Format("Jan 2 15:04 MST") + " (" + model.RelTime(*t, now) + ")"
+	return p.env.CallerTime(*t, p.rec.Account.USState) + " (" + model.RelTime(*t, p.env.Now()) + ")"
 }
+
+// CallerState implements tui.CallerZoner: the header's clock reads in
+// the caller's zone.
+func (p *accountPage) CallerState() (string, bool) { return p.rec.Account.USState, true }
 
 // rule tags a fact with the rule that explains it.
 func rule(st tui.Styles, ids ...string) string {

@@ -517,3 +517,12 @@ func (d *Diagnose) ShortHelp() []key.Binding {
 func (d *Diagnose) FullHelp() [][]key.Binding {
 	return [][]key.Binding{d.keys.Sites, d.keys.Problems, append([]key.Binding{d.keys.Confirm, d.keys.Skip, d.keys.Ask, d.keys.Email, d.keys.Abroad, d.keys.Other, d.keys.Copy}, d.scroll.Bindings()...)}
 }
+
+// CallerState implements tui.CallerZoner: the header's clock reads in
+// the caller's zone, as the steps do.
+func (d *Diagnose) CallerState() (string, bool) {
+	if d.acc == nil {
+		return "", false
+	}
+	return d.acc.USState, true
+}

@@ -93,7 +93,7 @@ func (s *Resets) body(width int) string {
 		for _, ts := range p.ResetTimeline(r, rs, now) {
 			at := ts.Text
 			if ts.At != nil {
-				at = when(ts.At, now)
+				at = s.when(ts.At)
 			}
 			if at != "" && ts.Note != "" && !strings.HasPrefix(ts.Note, "(") {
 				at += " —" // two phrases, not one run-on ("no email yet a request that …")

@@ -82,3 +82,27 @@ func TestNewResetOnItsWay(t *testing.T) {
 		t.Fatalf("Resets does not say what to tell the caller:\n%s", f)
 	}
 }
+
+// One clock: the times an agent may read aloud are in the caller's zone,
+// labelled, on Account, Resets and 2FA as on Diagnose, the header's
+// clock too; z shows UTC instead, and back (DOMAIN §7; issue 22, item 4).
+func TestTimesInTheCallersZone(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.open("tom.baker", "Tom Baker") // NY
+	h.typ("r")
+	h.see("requests in 24 h")
+	h.typ("z")
+	h.see("Times in UTC")
+	f := stripSGR(h.frame())
+	if !strings.Contains(f, "requested   09:10 UTC") || !strings.Contains(f, "09:30 UTC") {
+		t.Fatalf("z did not show UTC:\n%s", f)
+	}
+	h = start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.open("tom.baker", "Tom Baker")
+	h.typ("r")
+	h.see("requests in 24 h")
+	f = stripSGR(h.frame())
+	if !strings.Contains(f, "requested   4:10 AM EST") || !strings.Contains(f, "caller 4:30 AM EST") || strings.Contains(f, " UTC") {
+		t.Fatalf("times not in the caller's zone:\n%s", f)
+	}
+}

@@ -176,7 +176,7 @@ func (s *TwoFA) body(width int) string {
 	}
 	for i, d := range a.RememberedDevices {
 		exp := p.DeviceExpires(d)
-		state := st.Good.Render("active") + ", expires " + when(&exp, now)
+		state := st.Good.Render("active") + ", expires " + s.when(&exp)
 		if !p.DeviceActive(d, now) {
 			state = st.Muted.Render("expired " + model.RelTime(exp, now))
 		}
@@ -190,9 +190,9 @@ func (s *TwoFA) body(width int) string {
 	add("")
 	if x := a.MFAExemption; x != nil {
 		if model.ExemptionActive(x, now) {
-			add(row(st, "Exemption", st.Warn.Render("ACTIVE")+" — "+model.Duration(x.ExpiresAt.Sub(now))+" left, until "+when(x.ExpiresAt, now)+rule(st, "M7")))
+			add(row(st, "Exemption", st.Warn.Render("ACTIVE")+" — "+model.Duration(x.ExpiresAt.Sub(now))+" left, until "+s.when(x.ExpiresAt)+rule(st, "M7")))
 		} else {
-			add(row(st, "Exemption", "expired "+when(x.ExpiresAt, now)+rule(st, "M7")))
+			add(row(st, "Exemption", "expired "+s.when(x.ExpiresAt)+rule(st, "M7")))
 		}
 		add(row(st, "", st.Muted.Render("granted by "+tui.Clip(x.GrantedBy, 20)+": "+tui.Clip(x.Reason, width-40))))
 	} else {

@@ -586,6 +586,12 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, k.Palette):
 			a.env.Push(a.Palette())
 			return a, a.navigate()
+		case key.Matches(msg, k.Zone) && !a.topTakes(k.Zone):
+			a.env.UTC = !a.env.UTC
+			if a.env.UTC {
+				return a, Toast("Times in UTC; " + k.Zone.Help().Key + " again for the caller's zone.")
+			}
+			return a, Toast("Times in the caller's zone (DOMAIN §7).")
 		case key.Matches(msg, k.Ops) && a.opsOffered():
 			a.ops = a.env.OpenOps(a.env)
 			a.env.Push(a.ops)
@@ -635,11 +641,24 @@ func (a *App) Palette() *Palette {
 		return nil
 	}
 	k := a.env.Keys
-	shell := append(a.hotkeys(), k.Help, k.Quit) // "quit" and "help" are commands too
+	shell := append(a.hotkeys(), k.Help, k.Quit, k.Zone) // "quit" and "help" are commands too
 	if a.opsOffered() {
 		shell = append(shell, k.Ops)
 	}
 	return NewPalette(a.env, a.top().Title(), append(a.top().FullHelp(), shell))
+}
+
+// topTakes: the screen on top has a key of its own where b's is.
+func (a *App) topTakes(b key.Binding) bool {
+	press, _ := pressOf(b.Keys()[0])
+	for _, g := range a.top().FullHelp() {
+		for _, o := range g {
+			if key.Matches(press, o) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hotkeys are the current world's hotkey bindings, but the one that
@@ -672,6 +691,11 @@ func (a *App) header() string {
 		watched, _ = a.env.Watched()
 	}
 	title, clock := a.top().Title(), a.env.Now().UTC().Format("15:04 MST")
+	if z, ok := a.top().(CallerZoner); ok && !a.env.UTC {
+		if state, ok := z.CallerState(); ok {
+			clock = "caller " + model.CallerTime(a.env.Now(), a.env.Now(), state)
+		}
+	}
 	key := strings.Join([]string{string(a.env.Mode), strconv.Itoa(a.w), title, clock, a.osc, strings.Join(watched, ",")}, "\x00")
 	return a.headerMemo.Get(key, func() string {
 		st := a.env.Styles
@@ -754,7 +778,7 @@ func (a *App) footer() string {
 
 func (a *App) fullHelp() string {
 	k := a.env.Keys
-	everywhere := []key.Binding{k.Help, k.Palette, k.Back, k.Quit, k.ForceQuit}
+	everywhere := []key.Binding{k.Help, k.Palette, k.Back, k.Quit, k.ForceQuit, k.Zone}
 	if a.opsOffered() {
 		everywhere = append(everywhere, k.Ops)
 	}

@@ -69,6 +69,10 @@ type Env struct {
 	Ops     func() OpsSnapshot
 	OpenOps func(*Env) Screen
 
+	// UTC: the agent pressed the zone key: times are shown in UTC, not
+	// in the caller's zone (DOMAIN §7), until pressed again.
+	UTC bool
+
 	nav []Screen // pending navigation: a screen to push, or nil to pop
 
 	reports map[string]model.Report // the last diagnosis shown, per account, this session
@@ -87,6 +91,27 @@ func (e *Env) SetDiagnosed(id string, r model.Report) {
 		e.reports = map[string]model.Report{}
 	}
 	e.reports[id] = r
+}
+
+// CallerTime says t for the agent to read to a caller in usState: in
+// the caller's zone, labelled ("7:46 PM EST", the date when not today
+// there; DOMAIN §7), or in UTC while the agent asked for it (the zone
+// key). One clock for every screen.
+func (e *Env) CallerTime(t time.Time, usState string) string {
+	if e.UTC {
+		u, n := t.UTC(), e.Now().UTC()
+		if u.YearDay() == n.YearDay() && u.Year() == n.Year() {
+			return u.Format("15:04 UTC")
+		}
+		return u.Format("Mon Jan 2, 15:04 UTC")
+	}
+	return model.CallerTime(t, e.Now(), usState)
+}
+
+// CallerZoner is a screen about one caller's account: the header's clock
+// reads in that caller's zone there.
+type CallerZoner interface {
+	CallerState() (usState string, ok bool)
 }
 
 // Push opens s on top of the current screen. The shell applies it before

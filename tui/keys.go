@@ -20,6 +20,8 @@ import (
 // that really work.
 type KeyMap struct {
 	Quit, ForceQuit, Help, Back, Palette key.Binding
+	// Zone switches the times shown between the caller's zone and UTC.
+	Zone key.Binding
 	// Ops opens the Ops screen, for the roles that may see it; a screen's
 	// own binding on the same key wins there (Diagnose's "o").
 	Ops   key.Binding
@@ -30,7 +32,7 @@ type KeyMap struct {
 // are the keys one screen takes at once: no two in a group may share a
 // key after a remap.
 var (
-	shellKeys = map[string][]string{"quit": {"q"}, "help": {"?"}, "back": {"esc"}, "palette": {":", "ctrl+k"}}
+	shellKeys = map[string][]string{"quit": {"q"}, "help": {"?"}, "back": {"esc"}, "palette": {":", "ctrl+k"}, "zone": {"z"}}
 	keyGroups = map[string]map[string][]string{
 		"account": {"account.diagnose": {"d"}, "account.resets": {"r"}, "account.2fa": {"2"}, "account.history": {"h"},
 			"account.reveal": {"v"}, "email.send_reset": {"p"}, "email.resend_verification": {"e"},
@@ -55,11 +57,15 @@ func DefaultKeys() KeyMap {
 	k.Help = k.Bind("help", "help", shellKeys["help"]...)
 	k.Back = k.Bind("back", "back", shellKeys["back"]...)
 	k.Palette = k.Bind("palette", "commands", shellKeys["palette"]...)
+	k.Zone = k.Bind("zone", zoneDesc, shellKeys["zone"]...)
 	k.Ops = k.Bind("ops", opsDesc, keyGroups["ops"]["ops"]...)
 	return k
 }
 
-const opsDesc = "ops: sessions, latency, outbox, findings"
+const (
+	opsDesc  = "ops: sessions, latency, outbox, findings"
+	zoneDesc = "times: caller's zone / UTC"
+)
 
 // Bind makes binding id with its keys, or the keys the map remaps it to;
 // help shows the first.
@@ -135,6 +141,7 @@ func LoadKeys(path string) (KeyMap, error) {
 	d.Help = k.Bind("help", "help", shellKeys["help"]...)
 	d.Back = k.Bind("back", "back", shellKeys["back"]...)
 	d.Palette = k.Bind("palette", "commands", shellKeys["palette"]...)
+	d.Zone = k.Bind("zone", zoneDesc, shellKeys["zone"]...)
 	d.Ops = k.Bind("ops", opsDesc, keyGroups["ops"]["ops"]...)
 	return d, nil
 }
