@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzMembers: the one-pass member walk finds exactly what
@@ -80,6 +81,30 @@ func TestFactorTitleAndPhoneFormat(t *testing.T) {
 	for in, want := range map[string]string{"+12125550132": "+1 212-555-0132", "+1 (212) 555-0132": "+1 212-555-0132", "+442079460958": "+44 20 7946 0958", "call me": "call me"} {
 		if got := FormatPhone(in); got != want {
 			t.Errorf("FormatPhone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The Account screen's keys come in the order the account needs them:
+// the lead finding's action first, what it waits for before it (issue
+// 22, item 7).
+func TestNextActions(t *testing.T) {
+	suppressed := *base(func(a *Account) { a.EmailsUnsubscribedAt = at(-time.Hour) })
+	unverified := *base(func(a *Account) { a.EmailVerifiedAt, a.Status = nil, StatusPending })
+	for _, c := range []struct {
+		name string
+		a    Account
+		lead string
+		want string
+	}{
+		{"nothing found", *base(), "", "diagnose send_password_reset resets 2fa add_note"},
+		{"suppressed", suppressed, "emails_suppressed", "lift_email_suppression diagnose send_password_reset resets 2fa add_note"},
+		{"expired link, suppressed", suppressed, "reset_link_expired", "lift_email_suppression send_password_reset diagnose resets 2fa add_note"},
+		{"unverified", unverified, "email_unverified", "resend_verification diagnose send_password_reset resets 2fa add_note"},
+		{"2FA", *base(), "mfa_sms_filtered", "2fa diagnose send_password_reset resets add_note"},
+	} {
+		if got := strings.Join(DefaultPolicy.NextActions(c.a, c.lead, now), " "); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
 	}
 }

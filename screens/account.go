@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -22,6 +23,10 @@ type Account struct {
 	revealed bool
 	keys     accountKeys
 	acts     emailActions
+	// next is the footer's order (model.NextActions) and what it was
+	// worked out from: a diagnosis a frame was too much
+	next    []string
+	nextFor string
 }
 
 type accountKeys struct{ Diagnose, Resets, TwoFA, History, Reveal key.Binding }
@@ -239,9 +244,25 @@ func latest[T any](items []T, at func(T) int64, n int) []T {
 	return out
 }
 
-// ShortHelp implements tui.Screen.
+// ShortHelp implements tui.Screen: the keys in the order this account
+// needs them now (model.NextActions), the lead finding's action first.
 func (s *Account) ShortHelp() []key.Binding {
-	return []key.Binding{s.keys.Diagnose, s.keys.Resets, s.keys.TwoFA, s.acts.keys.SendReset, s.acts.keys.Note}
+	a := s.rec.Account
+	now := s.env.Now()
+	r, ok := s.env.Diagnosed(a.ID)
+	if sig := fmt.Sprint(s.rec.Version, r, ok, now.Truncate(time.Minute).Unix()); sig != s.nextFor || s.next == nil {
+		s.next, s.nextFor = s.env.Policy.NextActions(a, leadFinding(s.env, a), now), sig
+	}
+	byID := map[string]key.Binding{
+		model.NextDiagnose: s.keys.Diagnose, model.NextResets: s.keys.Resets, model.NextTwoFA: s.keys.TwoFA,
+		model.ActSendReset: s.acts.keys.SendReset, model.ActResendVerification: s.acts.keys.Verify,
+		model.ActLiftSuppression: s.acts.keys.Lift, model.ActAddNote: s.acts.keys.Note,
+	}
+	var out []key.Binding
+	for _, id := range s.next {
+		out = append(out, byID[id])
+	}
+	return out
 }
 
 // FullHelp implements tui.Screen.

@@ -214,6 +214,22 @@ func conflicts(env *tui.Env, a model.Account, action string) []model.Conflict {
 	return env.Policy.ActionConflicts(action, a, env.Policy.Diagnose(&a, r, now), now)
 }
 
+// leadFinding is the code of the account's first finding: on the
+// diagnosis last shown this session, else on what its evidence points
+// to (model.Suggest); "" for none.
+func leadFinding(env *tui.Env, a model.Account) string {
+	now := env.Now()
+	r, ok := env.Diagnosed(a.ID)
+	if !ok {
+		s := env.Policy.Suggest(&a, now)
+		r = model.Report{Email: a.Email, Site: s.Site, Problem: s.Problem}
+	}
+	if fs := env.Policy.Diagnose(&a, r, now); len(fs) > 0 {
+		return fs[0].Code
+	}
+	return ""
+}
+
 // confirmPast puts an action's conflicts in front of its dialog: each
 // named with its rule, a required tick to take it anyway, and a reason;
 // it returns what the audit records as the override ("" when none).

@@ -106,3 +106,18 @@ func TestTimesInTheCallersZone(t *testing.T) {
 		t.Fatalf("times not in the caller's zone:\n%s", f)
 	}
 }
+
+// The footer shows what this account needs now: on a suppressed
+// account, lifting the suppression comes first, at 80 columns too (it
+// had listed d r 2 p n, and at 80 columns only "d diagnose …") (issue
+// 22, item 7).
+func TestFooterLeadsWithWhatTheAccountNeeds(t *testing.T) {
+	for name, want := range map[string]string{"Paul Green": "u lift suppression", "Amy Chen": "e resend verification"} {
+		h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+		h.open(strings.ToLower(name), name)
+		lines := strings.Split(stripSGR(h.frame()), "\n")
+		if foot := lines[len(lines)-1]; !strings.HasPrefix(foot, "? help • esc back • "+want) {
+			t.Errorf("%s: footer %q, want %s first", name, foot, want)
+		}
+	}
+}

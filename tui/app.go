@@ -741,33 +741,42 @@ func (a *App) footer() string {
 			return s.Render(strings.Join(lines, "\n"))
 		})
 	}
-	// the shell's keys always show; the screen's give way when space is short
-	var shell []key.Binding
+	// "? help" and "esc back" first, on every screen; then the screen's
+	// own keys, which it orders by what matters now (an account's lead
+	// finding's action first); then the shell's others. When space is
+	// short the shell's others give way first, then the screen's from
+	// the end: at 80 columns an account showed only "d diagnose …"
+	var shell, later []key.Binding
 	capturing := a.capturing()
-	shell = append(shell, a.hotkeys()...) // they work while typing too
 	if !capturing {
-		shell = append(shell, a.env.Keys.Help, a.env.Keys.Palette)
+		shell = append(shell, a.env.Keys.Help)
 	}
 	if len(a.stack) > 1 && !capturing {
 		shell = append(shell, a.env.Keys.Back)
 	}
+	later = append(later, a.hotkeys()...) // they work while typing too
 	if !capturing {
-		shell = append(shell, a.env.Keys.Quit)
+		later = append(later, a.env.Keys.Palette, a.env.Keys.Quit)
 	}
-	// the shell's keys first, so "? help" and "esc back" keep their place
-	// on every screen; the screen's own give way from the end when short
 	own := a.top().ShortHelp()
 	var sig strings.Builder // what the footer is drawn from
-	sig.WriteString(strconv.Itoa(a.w) + "\x00" + strconv.Itoa(len(shell)))
-	for _, b := range append(append([]key.Binding{}, shell...), own...) {
+	sig.WriteString(strconv.Itoa(a.w) + "\x00" + strconv.Itoa(len(shell)) + "\x00" + strconv.Itoa(len(own)))
+	for _, b := range append(append(append([]key.Binding{}, shell...), own...), later...) {
 		sig.WriteString("\x00" + strconv.FormatBool(b.Enabled()) + b.Help().Key + "\x01" + b.Help().Desc)
 	}
 	return a.footerMemo.Get(sig.String(), func() string {
-		for n := len(own); n >= 0; n-- {
-			s := a.help.ShortHelpView(append(append([]key.Binding{}, shell...), own[:n]...))
-			if n < len(own) {
-				s += a.env.Styles.Muted.Render(" …") // more on ?
+		more := a.env.Styles.Muted.Render(" …") // more on ?
+		for n := len(later); n >= 0; n-- {
+			s := a.help.ShortHelpView(append(append(append([]key.Binding{}, shell...), own...), later[:n]...))
+			if n < len(later) {
+				s += more
 			}
+			if lipgloss.Width(s) <= a.w {
+				return s
+			}
+		}
+		for n := len(own); n >= 0; n-- {
+			s := a.help.ShortHelpView(append(append([]key.Binding{}, shell...), own[:n]...)) + more
 			if lipgloss.Width(s) <= a.w || n == 0 {
 				return ansi.Truncate(s, a.w, "…")
 			}
