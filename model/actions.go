@@ -117,8 +117,8 @@ const MinVerificationChecks = 2
 // actions (CISA AA23-320A: help-desk MFA resets are a takeover path).
 var VerificationChecks = []string{
 	"Caller answered from the account's email address (reply or email link)",
-	"Name and date of birth match the account",
-	"Caller gave a detail not on screen (last visit date, or U.S. state)",
+	"Name and date of birth match the account (above)",
+	"Caller gave a detail no screen shows (the date of their last visit)",
 	"Called back on the phone number on file",
 }
 

@@ -121,3 +121,27 @@ func TestFooterLeadsWithWhatTheAccountNeeds(t *testing.T) {
 		}
 	}
 }
+
+// The caller-verification checklist contradicts no screen: it does not
+// ask for a detail the Account shows (the state), and the birth date it
+// asks the lead to match is revealed inside it, audited, not by
+// cancelling and starting over (issue 22, item 9).
+func TestChecklistRevealsTheBirthDate(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "kay", model.RoleLead), 80, 30)
+	h.open("ava patel", "Ava Patel")
+	h.typ("2")
+	h.see("Remembered devices")
+	h.typ("g")
+	h.see("Verify the caller")
+	h.key(tea.KeyCtrlR)
+	h.see("born 19")
+	f := stripSGR(h.frame())
+	if strings.Contains(f, "U.S. state") || strings.Contains(f, "born 19*") || !strings.Contains(f, "Verify the caller") {
+		t.Fatalf("checklist:\n%s", f)
+	}
+	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-015", Actions: []string{model.ActReveal}})
+	if len(log) != 1 || !strings.Contains(log[0].Reason, "caller verification") {
+		t.Fatalf("the reveal was not audited: %+v", log)
+	}
+}

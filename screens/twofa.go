@@ -24,6 +24,7 @@ type TwoFA struct {
 
 type twofaKeys struct {
 	Up, Down, Grant, Revoke, Remove, ForgetAll, Recovery key.Binding
+	RevealDOB                                            key.Binding // in the checklist
 }
 
 // NewTwoFA builds the 2FA screen.
@@ -36,6 +37,8 @@ func NewTwoFA(env *tui.Env, rec store.Record) *TwoFA {
 		Remove:    env.Keys.Bind("twofa.remove", "remove chosen factor/device", "x"),
 		ForgetAll: env.Keys.Bind("twofa.forget_all", "forget all devices", "f"),
 		Recovery:  env.Keys.Bind("twofa.recovery", "issue recovery code", "i"),
+		// a control key: the checklist's typing goes to the reason
+		RevealDOB: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "reveal birth date")),
 	}}
 }
 
@@ -113,6 +116,23 @@ func (s *TwoFA) verified(action string, decide decision, title, target string, l
 		Title: title, Lines: append(lines, fmt.Sprintf("Verify the caller: tick what passed (at least %d).", model.MinVerificationChecks)),
 		Checks: checks, MinChecks: model.MinVerificationChecks,
 		TextLabel: "Reason", TextNeed: true, Confirm: "confirm",
+	}
+	// what the name and birth date check is checked against, the birth
+	// date revealed here (audited): a lead had to cancel, reveal on the
+	// Account and start over
+	a := rec.Account
+	onFile := func(revealed bool) []string {
+		return []string{"On file: " + tui.Sanitize(a.Name) + " · born " + maskedOr(revealed, a.DateOfBirth, model.MaskDate)}
+	}
+	spec.Detail = onFile(false)
+	if a.DateOfBirth != "" && model.Permit(env.Actor.Role, model.ActReveal) == nil {
+		spec.Detail[0] += " (" + s.keys.RevealDOB.Help().Key + " reveals it, audited)"
+		spec.Actions = []tui.FormAction{{Key: s.keys.RevealDOB, Do: func() ([]string, error) {
+			if err := env.Audit(model.ActReveal, a.ID, "caller verification for "+action, map[string]string{"field": "date_of_birth"}); err != nil {
+				return nil, err
+			}
+			return onFile(true), nil
+		}}}
 	}
 	override := confirmPast(conflicts(env, rec.Account, action), &spec)
 	spec.Submit = func(r tui.FormResult) tea.Cmd {

@@ -26,9 +26,23 @@ type FormSpec struct {
 	TextLabel string // "" for no text field
 	TextNeed  bool   // the text must not be empty
 	Confirm   string // the confirm key's description, e.g. "send reset"
+	// Detail is what the checks are checked against (the name and birth
+	// date on file), shown above them; an action may change it.
+	Detail []string
+	// Actions are keys the form takes besides its own (not printable ones:
+	// typing goes to the text field), e.g. revealing the birth date the
+	// checklist asks about without leaving it.
+	Actions []FormAction
 	// Submit turns the answers into the action. The form closes first, so
 	// the action's result lands on the screen below.
 	Submit func(r FormResult) tea.Cmd
+}
+
+// FormAction is a key a form takes that changes what it shows: Do
+// returns the new Detail, or an error the form shows.
+type FormAction struct {
+	Key key.Binding
+	Do  func() (detail []string, err error)
 }
 
 // FormResult is what the user answered.
@@ -131,6 +145,17 @@ func (f *Form) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		f.input, cmd = f.input.Update(msg)
 		return f, cmd
 	}
+	for _, a := range f.spec.Actions {
+		if key.Matches(k, a.Key) {
+			detail, err := a.Do()
+			if err != nil {
+				f.err = err.Error()
+				return f, nil
+			}
+			f.spec.Detail, f.err = detail, ""
+			return f, nil
+		}
+	}
 	switch {
 	case key.Matches(k, f.keys.Cancel):
 		return f, f.env.Pop()
@@ -213,6 +238,12 @@ func (f *Form) View(width, height int) string {
 	if len(f.spec.Lines) > 0 {
 		b.WriteString("\n")
 	}
+	for _, l := range f.spec.Detail {
+		b.WriteString(wrap(l, w) + "\n")
+	}
+	if len(f.spec.Detail) > 0 {
+		b.WriteString("\n")
+	}
 	for i, c := range f.spec.Checks {
 		box := "[ ] "
 		if f.ticked[i] {
@@ -251,10 +282,17 @@ func (f *Form) ShortHelp() []key.Binding {
 	if len(f.spec.Checks) > 0 {
 		keys = append(keys, f.keys.Toggle)
 	}
+	for _, a := range f.spec.Actions {
+		keys = append(keys, a.Key)
+	}
 	return keys
 }
 
 // FullHelp implements Screen.
 func (f *Form) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{f.keys.Submit, f.keys.Cancel, f.keys.Next, f.keys.Prev, f.keys.Toggle}}
+	own := []key.Binding{f.keys.Submit, f.keys.Cancel, f.keys.Next, f.keys.Prev, f.keys.Toggle}
+	for _, a := range f.spec.Actions {
+		own = append(own, a.Key)
+	}
+	return [][]key.Binding{own}
 }
