@@ -233,7 +233,8 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	case l.input.Focused() && key.Matches(k, l.keys.Leave):
 		l.input.Blur()
 		return l, nil
-	case !l.input.Focused() && key.Matches(k, l.keys.Focus):
+	case key.Matches(k, l.keys.Focus) && (!l.input.Focused() || l.fresh || l.input.Value() == ""):
+		// also from the palette, back from an account: never a typed "/"
 		// a fresh filter, as k9s's and lazygit's /
 		l.startFresh()
 		l.input.Focus()

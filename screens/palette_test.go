@@ -135,3 +135,52 @@ func TestEveryPaletteEntryPressesItsKey(t *testing.T) {
 		}
 	}
 }
+
+// The palette is the whole command list from where the agent is, found
+// by the words agents use: on an Account "email", "search", "find",
+// "back", "mask", "spam" and "reset link" found nothing; on Diagnose
+// the account's actions were missing (issue 22, item 6).
+func TestPaletteIsGlobalAndFoundByIntent(t *testing.T) {
+	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
+	app := tui.NewApp(env, NewLookup(env))
+	app.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	rec, _ := env.Store.ByEmail("paul.green@outlook.com")
+	acc := NewAccount(env, rec)
+	env.Push(acc)
+	app.Update(tea.KeyMsg{Type: tea.KeyCtrlU}) // any message applies the push
+	for q, want := range map[string]string{"email": "resend verification", "search": "new search", "find": "new search",
+		"back": "back", "mask": "reveal PII", "spam": "send reset", "reset link": "send reset"} {
+		p := app.Palette()
+		for _, r := range q {
+			p.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		}
+		found := false
+		for _, b := range p.Commands() {
+			found = found || b.Help().Desc == want
+		}
+		if !found {
+			t.Errorf("Account: %q does not find %q: %d commands", q, want, len(p.Commands()))
+		}
+	}
+}
+
+// From Diagnose the palette offers the account's actions; choosing one
+// goes back to the Account and takes it there (issue 22, item 6).
+func TestPaletteFromDiagnoseTakesTheAccountsAction(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 100, 30)
+	h.open("paul green", "Paul Green")
+	h.typ("d")
+	h.see("Ask the caller")
+	h.key(tea.KeyEnter)
+	h.see("emails_suppressed")
+	h.typ(":")
+	h.see("Commands")
+	h.typ("lift")
+	h.see("on Paul Green")
+	h.key(tea.KeyEnter)
+	h.see("Lift email suppression")
+	f := stripSGR(h.frame())
+	if !strings.Contains(f, "Removes the address from the unsubscribed list") {
+		t.Fatalf("the palette's lift suppression did something else:\n%s", f)
+	}
+}

@@ -645,7 +645,17 @@ func (a *App) Palette() *Palette {
 	if a.opsOffered() {
 		shell = append(shell, k.Ops)
 	}
-	return NewPalette(a.env, a.top().Title(), append(a.top().FullHelp(), shell))
+	if len(a.stack) > 1 {
+		shell = append(shell, k.Back)
+	}
+	// the top screen's and the shell's, then every screen's below it: what
+	// the agent can reach from here, not only this screen's keys
+	levels := []PaletteLevel{{Title: a.top().Title(), Groups: append(a.top().FullHelp(), shell)}}
+	for i := len(a.stack) - 2; i >= 0; i-- {
+		s := a.stack[i]
+		levels = append(levels, PaletteLevel{Title: s.Title(), Depth: len(a.stack) - 1 - i, Groups: s.FullHelp()})
+	}
+	return NewStackPalette(a.env, a.top().Title(), levels)
 }
 
 // topTakes: the screen on top has a key of its own where b's is.

@@ -453,7 +453,7 @@ func TestPaletteFindsAgentsWords(t *testing.T) {
 		p := NewPalette(env, "x", groups)
 		p.input.SetValue(q)
 		p.filter()
-		if len(p.shown) == 0 || p.shown[0].Help().Desc != want {
+		if len(p.shown) == 0 || p.Commands()[0].Help().Desc != want {
 			t.Errorf("%q finds %v, want %q", q, p.shown, want)
 		}
 	}

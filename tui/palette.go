@@ -9,77 +9,138 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
-// Palette lists the screen's own key bindings, searchable by what they
-// do; choosing one presses its key on the screen below. Built from the
-// same bindings as help, it can never offer what the keys do not.
+// Palette is the command list: what the agent can do from where they
+// are, searchable by what it does and by the words agents use for it.
+// It lists the screen's own key bindings, then those of the screens
+// under it (an account's actions from Diagnose: choosing one goes back
+// there, as esc would, and presses its key), then the shell's. Built
+// from the same bindings as help, it can never offer what the keys do
+// not.
 type Palette struct {
 	env      *Env
 	title    string
-	all      []key.Binding
-	shown    []key.Binding
+	all      []entry
+	shown    []entry
 	input    textinput.Model
 	selected int
 }
 
-// NewPalette builds a palette over bindings (disabled ones are left out).
+// entry is one command: a binding, and how many screens down it is.
+type entry struct {
+	b     key.Binding
+	depth int    // 0: the screen on top (or the shell)
+	where string // the title of the screen it is on, when below
+}
+
+// PaletteLevel is the bindings of one screen of the stack, depth screens
+// below the top (0: the top and the shell).
+type PaletteLevel struct {
+	Title  string
+	Depth  int
+	Groups [][]key.Binding
+}
+
+// NewPalette builds a palette over the top screen's bindings (disabled
+// ones are left out).
 func NewPalette(env *Env, title string, groups [][]key.Binding) *Palette {
+	return NewStackPalette(env, title, []PaletteLevel{{Title: title, Groups: groups}})
+}
+
+// NewStackPalette builds a palette over several screens' bindings, the
+// top's first: a description offered by a screen above is not offered
+// again from below.
+func NewStackPalette(env *Env, title string, levels []PaletteLevel) *Palette {
 	in := textinput.New()
 	in.Prompt = ": "
 	in.PromptStyle = env.Styles.Key
-	in.Placeholder = "what do you want to do?"
+	in.Placeholder = "what do you want to do? (reset link, email, search, back …)"
 	in.Focus()
 	p := &Palette{env: env, title: title, input: in}
 	seen := map[string]bool{}
-	for _, g := range groups {
-		for _, b := range g {
-			h := b.Help()
-			if !b.Enabled() || h.Desc == "" || len(b.Keys()) == 0 || seen[h.Desc] {
-				continue
+	for _, l := range levels {
+		for _, g := range l.Groups {
+			for _, b := range g {
+				h := b.Help()
+				if !b.Enabled() || h.Desc == "" || len(b.Keys()) == 0 || seen[h.Desc] {
+					continue
+				}
+				if press, ok := pressOf(b.Keys()[0]); !ok || !key.Matches(press, b) {
+					continue // a key no single press gives cannot be run from here
+				}
+				if l.Depth > 0 && moveKeys[b.Keys()[0]] {
+					continue // moving about a screen below is not a command here
+				}
+				seen[h.Desc] = true
+				e := entry{b: b, depth: l.Depth}
+				if l.Depth > 0 {
+					e.where = l.Title
+				}
+				p.all = append(p.all, e)
 			}
-			if press, ok := pressOf(b.Keys()[0]); !ok || !key.Matches(press, b) {
-				continue // a key no single press gives cannot be run from here
-			}
-			seen[h.Desc] = true
-			p.all = append(p.all, b)
 		}
 	}
 	p.filter()
 	return p
 }
 
+// moveKeys move about a screen rather than act: from a screen below they
+// would only move its cursor.
+var moveKeys = map[string]bool{"enter": true, "esc": true, "up": true, "down": true, "pgup": true, "pgdown": true,
+	"k": true, "j": true, "b": true, " ": true, "ctrl+u": true, "ctrl+p": true, "ctrl+n": true}
+
 // agentWords are the words agents type for what the bindings call by
-// another name: "unsubscribe" finds "lift suppression".
+// another name: "unsubscribe" finds "lift suppression", "spam" the emails
+// that may have gone there.
 var agentWords = map[string][]string{
 	"unsubscribe": {"suppression"}, "unsubscribed": {"suppression"}, "suppressed": {"suppression"},
 	"exempt": {"exemption"}, "verification": {"verif"}, "verify": {"verif"}, "confirm": {"verif"},
 	"password": {"reset"}, "forgot": {"reset"}, "link": {"reset"},
+	"email": {"reset", "verif", "suppression", "email"}, "mail": {"reset", "verif", "suppression", "email"},
+	"spam": {"reset", "verif", "suppression"}, "junk": {"reset", "verif", "suppression"}, "promotions": {"reset", "verif"},
 	"2fa": {"2fa", "factor", "exemption", "recovery"}, "mfa": {"2fa", "factor", "exemption", "recovery"},
 	"phone": {"2fa", "factor"}, "code": {"recovery", "2fa"}, "device": {"device"},
 	"quit": {"quit"}, "exit": {"quit"}, "logout": {"quit"}, "leave": {"quit", "back"},
-	"unmask": {"reveal"}, "show": {"reveal"}, "pii": {"reveal"}, "audit": {"history"}, "log": {"history"},
+	"back": {"back"}, "return": {"back"}, "previous": {"back"},
+	"search": {"search"}, "find": {"search"}, "lookup": {"search"}, "caller": {"search", "caller"}, "account": {"search"},
+	"unmask": {"reveal"}, "mask": {"reveal"}, "show": {"reveal"}, "pii": {"reveal"}, "birth": {"reveal"}, "dob": {"reveal"},
+	"audit": {"history"}, "log": {"history"}, "recent": {"recent"}, "jump": {"recent"},
 	"comment": {"note"}, "why": {"diagnose"}, "troubleshoot": {"diagnose"}, "timeline": {"reset"},
+	"clipboard": {"copy"}, "id": {"copy"}, "time": {"times"}, "zone": {"times"}, "utc": {"times"}, "clock": {"times"},
 }
 
 func (p *Palette) filter() {
 	q := strings.ToLower(strings.TrimSpace(p.input.Value()))
 	p.shown = p.shown[:0]
-	for _, b := range p.all {
-		if q == "" || matches(b, q) {
-			p.shown = append(p.shown, b)
+	for _, e := range p.all {
+		if q == "" || matches(e.b, q) {
+			p.shown = append(p.shown, e)
 		}
 	}
 	p.selected = min(p.selected, max(len(p.shown)-1, 0))
 }
 
-// matches: the binding's description or key has q, or q begins a word
-// agents use for what the description says.
+// matches: every word of q is in the binding's description or is its
+// key, or begins a word agents use for what the description says
+// ("reset link" finds "send reset").
 func matches(b key.Binding, q string) bool {
+	if strings.Contains(strings.ToLower(b.Help().Desc), q) {
+		return true
+	}
+	for _, w := range strings.Fields(q) {
+		if !matchesWord(b, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func matchesWord(b key.Binding, q string) bool {
 	desc := strings.ToLower(b.Help().Desc)
-	if strings.Contains(desc, q) || strings.Contains(b.Help().Key, q) {
+	if strings.Contains(desc, q) || b.Help().Key == q {
 		return true
 	}
 	for word, means := range agentWords {
-		if strings.HasPrefix(word, q) && len(q) >= 3 {
+		if strings.HasPrefix(word, q) && len(q) >= 3 || word == q {
 			for _, m := range means {
 				if strings.Contains(desc, m) {
 					return true
@@ -120,8 +181,12 @@ func (p *Palette) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		if len(p.shown) == 0 {
 			return p, nil
 		}
-		press, _ := pressOf(p.shown[p.selected].Keys()[0]) // ok: NewPalette kept only bindings it can press
+		e := p.shown[p.selected]
+		press, _ := pressOf(e.b.Keys()[0]) // ok: NewPalette kept only bindings it can press
 		p.env.Pop()
+		for range e.depth { // back to the screen the command is on, as esc would
+			p.env.Pop()
+		}
 		return p, func() tea.Msg { return press }
 	}
 	var cmd tea.Cmd
@@ -168,7 +233,13 @@ var keyTypes = func() map[string]tea.KeyType {
 }()
 
 // Commands are the palette's entries as filtered now, in order.
-func (p *Palette) Commands() []key.Binding { return p.shown }
+func (p *Palette) Commands() []key.Binding {
+	out := make([]key.Binding, len(p.shown))
+	for i, e := range p.shown {
+		out[i] = e.b
+	}
+	return out
+}
 
 // View implements Screen.
 func (p *Palette) View(width, height int) string {
@@ -179,14 +250,18 @@ func (p *Palette) View(width, height int) string {
 	if len(p.shown) == 0 {
 		b.WriteString(st.Muted.Render("No command matches."))
 	}
-	for i, k := range p.shown {
+	for i, e := range p.shown {
 		if i >= height-4 {
 			break
 		}
-		h := k.Help()
-		line := "  " + Fit(h.Desc, width-16) + " " + st.Key.Render(h.Key)
+		h := e.b.Help()
+		desc := h.Desc
+		if e.where != "" {
+			desc += " · on " + e.where // esc goes back there first
+		}
+		line := "  " + Fit(desc, width-16) + " " + st.Key.Render(h.Key)
 		if i == p.selected {
-			line = st.Selected.Render(Pointer+" "+Fit(h.Desc, width-16)+" "+h.Key) + ""
+			line = st.Selected.Render(Pointer+" "+Fit(desc, width-16)+" "+h.Key) + ""
 		}
 		b.WriteString(line + "\n")
 	}
