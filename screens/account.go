@@ -29,7 +29,7 @@ type Account struct {
 	nextFor string
 }
 
-type accountKeys struct{ Diagnose, Resets, TwoFA, History, Reveal key.Binding }
+type accountKeys struct{ Diagnose, Resets, TwoFA, History, Reveal, CopyID, CopyEmail key.Binding }
 
 // NewAccount builds the Account screen for a record already audited as
 // looked up.
@@ -46,6 +46,9 @@ func NewAccountFoundBy(env *tui.Env, rec store.Record, matched string) *Account 
 			TwoFA:    env.Keys.Bind("account.2fa", "2FA", "2"),
 			History:  env.Keys.Bind("account.history", "history", "h"),
 			Reveal:   env.Keys.Bind("account.reveal", "reveal PII", "v"),
+			// y as k9s and lazygit yank
+			CopyID:    env.Keys.Bind("account.copy_id", "copy account id", "y"),
+			CopyEmail: env.Keys.Bind("account.copy_email", "copy email (revealed)", "Y"),
 		}}
 }
 
@@ -76,6 +79,14 @@ func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return s, s.env.Push(NewHistory(s.env, *a))
 		case key.Matches(msg, s.keys.Reveal):
 			return s, reveal(s.env, a.ID, func() { s.revealed = true })
+		case key.Matches(msg, s.keys.CopyID):
+			return s, tea.Batch(tui.CopyToClipboard(a.ID), tui.Toast("Account id "+a.ID+" copied to your clipboard (OSC 52)"))
+		case key.Matches(msg, s.keys.CopyEmail):
+			// the whole address is PII: only once revealed (audited)
+			if !s.revealed {
+				return s, tui.ToastError(fmt.Errorf("reveal the email first (%s): a copy spells it out", s.keys.Reveal.Help().Key))
+			}
+			return s, tea.Batch(tui.CopyToClipboard(a.Email), tui.Toast("Email copied to your clipboard (OSC 52)"))
 		}
 		if cmd, ok := s.acts.handle(s.env, s.rec, msg); ok {
 			return s, cmd
@@ -267,5 +278,5 @@ func (s *Account) ShortHelp() []key.Binding {
 
 // FullHelp implements tui.Screen.
 func (s *Account) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{s.keys.Diagnose, s.keys.Resets, s.keys.TwoFA, s.keys.History, s.keys.Reveal}, s.acts.bindings(), s.scroll.Bindings()}
+	return [][]key.Binding{{s.keys.Diagnose, s.keys.Resets, s.keys.TwoFA, s.keys.History, s.keys.Reveal, s.keys.CopyID, s.keys.CopyEmail}, s.acts.bindings(), s.scroll.Bindings()}
 }

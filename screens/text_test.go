@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,32 @@ func TestChecklistRevealsTheBirthDate(t *testing.T) {
 	log, _ := st.AuditLog(store.AuditFilter{Account: "demo-015", Actions: []string{model.ActReveal}})
 	if len(log) != 1 || !strings.Contains(log[0].Reason, "caller verification") {
 		t.Fatalf("the reveal was not audited: %+v", log)
+	}
+}
+
+// y copies the account's id, Y its email once revealed, on the agent's
+// own clipboard (OSC 52), as steps are copied (issue 22, item 10).
+func TestCopyAccountIDAndEmail(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 100, 30)
+	h.open("james hill", "James Hill")
+	h.typ("Y")
+	h.see("reveal the email first")
+	h.typ("y")
+	h.see("copied to your clipboard")
+	if f := h.frame(); !strings.Contains(f, "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte("demo-006"))) {
+		t.Fatalf("the id is not in the frame's OSC 52:\n%q", f)
+	}
+	h = start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 100, 30)
+	h.open("james hill", "James Hill")
+	h.typ("v")
+	h.see("Reveal personal details")
+	h.typ("caller asked")
+	h.key(tea.KeyEnter)
+	h.see("Revealed on this screen")
+	h.typ("Y")
+	h.see("Email copied")
+	rec, _ := h.env.Store.Get("demo-006")
+	if f := h.frame(); !strings.Contains(f, base64.StdEncoding.EncodeToString([]byte(rec.Account.Email))) {
+		t.Fatalf("the email is not in the frame's OSC 52:\n%q", f)
 	}
 }

@@ -35,7 +35,7 @@ var (
 	shellKeys = map[string][]string{"quit": {"q"}, "help": {"?"}, "back": {"esc"}, "palette": {":", "ctrl+k"}, "zone": {"z"}}
 	keyGroups = map[string]map[string][]string{
 		"account": {"account.diagnose": {"d"}, "account.resets": {"r"}, "account.2fa": {"2"}, "account.history": {"h"},
-			"account.reveal": {"v"}, "email.send_reset": {"p"}, "email.resend_verification": {"e"},
+			"account.reveal": {"v"}, "account.copy_id": {"y"}, "account.copy_email": {"Y"}, "email.send_reset": {"p"}, "email.resend_verification": {"e"},
 			"email.lift_suppression": {"u"}, "email.add_note": {"n"},
 			"account.scroll": {"up", "k", "down", "j", "pgup", "b", "pgdown", " "}},
 		"twofa": {"twofa.grant": {"g"}, "twofa.revoke": {"R"}, "twofa.remove": {"x"}, "twofa.forget_all": {"f"},
