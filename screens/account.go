@@ -92,6 +92,8 @@ func (s *Account) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return s, cmd
 		}
 		s.scroll.Update(msg)
+	case tea.MouseMsg:
+		s.scroll.Update(msg)
 	}
 	return s, nil
 }

@@ -298,6 +298,8 @@ func (d *Diagnose) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return d, d.copySteps()
 		}
 		d.scroll.Update(msg)
+	case tea.MouseMsg:
+		d.scroll.Update(msg)
 	default:
 		if d.editing { // the cursor's blink
 			var cmd tea.Cmd

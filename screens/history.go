@@ -56,6 +56,8 @@ func (h *History) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		}
 	case tea.KeyMsg:
 		h.scroll.Update(msg)
+	case tea.MouseMsg:
+		h.scroll.Update(msg)
 	}
 	return h, nil
 }

@@ -202,6 +202,11 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		l.show(msg)
 		return l, nil
 	}
+	if m, ok := msg.(tea.MouseMsg); ok {
+		// the wheel moves the choice, as ↑/↓ do
+		l.selected = min(max(l.selected+tui.Wheel(m), 0), max(len(l.hits)-1, 0))
+		return l, nil
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		var cmd tea.Cmd

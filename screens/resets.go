@@ -42,6 +42,9 @@ func (s *Resets) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		}
 		s.scroll.Update(k)
 	}
+	if m, ok := msg.(tea.MouseMsg); ok {
+		s.scroll.Update(m)
+	}
 	return s, nil
 }
 

@@ -173,3 +173,33 @@ func TestCopyAccountIDAndEmail(t *testing.T) {
 		t.Fatalf("the email is not in the frame's OSC 52:\n%q", f)
 	}
 }
+
+// The mouse wheel scrolls a long screen and moves the Lookup's choice,
+// as in k9s and lazygit (issue 22, item 10).
+func TestMouseWheelScrolls(t *testing.T) {
+	wheel := func(h *harness, b tea.MouseButton, n int) {
+		for range n {
+			h.tm.Send(tea.MouseMsg{Button: b, Action: tea.MouseActionPress})
+		}
+	}
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 16)
+	h.open("james hill", "James Hill")
+	wheel(h, tea.MouseButtonWheelDown, 4)
+	h.typ("z") // a key after the wheel: its frame shows where the wheel left it
+	h.see("Times in UTC")
+	f := stripSGR(h.frame())
+	if lines := strings.Split(f, "\n"); strings.Contains(lines[1], "James Hill") || !strings.Contains(f, "Latest") {
+		t.Fatalf("the wheel did not scroll the Account:\n%s", f)
+	}
+
+	h = start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.typ("m")
+	h.see("Maria Lopez")
+	wheel(h, tea.MouseButtonWheelDown, 3)
+	wheel(h, tea.MouseButtonWheelUp, 1)
+	h.key(tea.KeyEnter) // the third row: Rosa Martinez
+	h.see("Latest sign-ins")
+	if f := stripSGR(h.frame()); !strings.Contains(strings.Split(f, "\n")[0], "Rosa Martinez") {
+		t.Fatalf("the wheel did not move the choice:\n%s", f)
+	}
+}

@@ -94,6 +94,8 @@ func (s *TwoFA) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		default:
 			s.scroll.Update(msg)
 		}
+	case tea.MouseMsg:
+		s.scroll.Update(msg)
 	}
 	return s, nil
 }

@@ -195,7 +195,9 @@ func (a *App) Close() {
 
 // Init starts the first screen, the clock and the change listener.
 func (a *App) Init() tea.Cmd {
-	return tea.Batch(a.top().Init(), a.nextTick(), a.listen(), a.watchWatchers())
+	// the wheel scrolls where a screen scrolls (k9s, lazygit); shift and a
+	// drag still select text in most terminals
+	return tea.Batch(a.top().Init(), a.nextTick(), a.listen(), a.watchWatchers(), tea.EnableMouseCellMotion)
 }
 
 // clock is the session's wall clock: the first world's. A training
@@ -385,6 +387,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.watchWatchers()
 	case tea.KeyMsg:
 		return a.key(msg)
+	case tea.MouseMsg:
+		if Wheel(msg) == 0 || a.tooSmallNow() || a.showHelp {
+			return a, nil // clicks and motion do nothing: every action has its key
+		}
+		a.lastKey = a.clock() // scrolling while reading to a caller is work
+		return a, a.updateTop(msg)
 	}
 	return a, a.updateTop(msg)
 }

@@ -47,8 +47,23 @@ func NewScroller() Scroller {
 	}}
 }
 
-// Update scrolls on the scroll keys; it reports whether it used the key.
+// wheelLines is how far one notch of a mouse wheel scrolls.
+const wheelLines = 3
+
+// Update scrolls on the scroll keys and the mouse wheel; it reports
+// whether it used the message.
 func (s *Scroller) Update(msg tea.Msg) bool {
+	if m, ok := msg.(tea.MouseMsg); ok {
+		switch Wheel(m) {
+		case -1:
+			s.vp.ScrollUp(wheelLines)
+		case 1:
+			s.vp.ScrollDown(wheelLines)
+		default:
+			return false
+		}
+		return true
+	}
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return false
@@ -94,6 +109,21 @@ func (s *Scroller) View(content string, w, h int) string {
 		rows[len(rows)-1] = Clip("↓ more below: "+s.Keys.Down.Help().Key+" or "+s.Keys.PageDown.Help().Key, w)
 	}
 	return strings.Join(rows, "\n")
+}
+
+// Wheel is -1 for a mouse wheel turned up, 1 down, 0 for any other
+// mouse message.
+func Wheel(m tea.MouseMsg) int {
+	if m.Action != tea.MouseActionPress {
+		return 0
+	}
+	switch m.Button {
+	case tea.MouseButtonWheelUp:
+		return -1
+	case tea.MouseButtonWheelDown:
+		return 1
+	}
+	return 0
 }
 
 // PageBindings lists only the page keys, for screens whose arrows choose.
