@@ -40,6 +40,11 @@ type Lookup struct {
 	// instead of appending to it (acc_00000003henry matched nothing)
 	fresh     bool
 	box, rows tui.Memo // the search box and the table as last drawn
+	// limit is how many results are loaded: SearchLimit, and a page more
+	// each time ↓ or pgdn goes past the last (k9s and gh-dash page on)
+	limit int
+	next  int // the row to select when the longer list comes, or -1
+	page  int // rows the table showed last
 }
 
 // searchResult is a search's answer, tagged with the search that asked
@@ -54,7 +59,7 @@ type searchResult struct {
 	query string
 }
 
-type lookupKeys struct{ Up, Down, Open, Diagnose, Leave, Focus, Clear key.Binding }
+type lookupKeys struct{ Up, Down, PageUp, PageDown, Open, Diagnose, Leave, Focus, Clear key.Binding }
 
 // SearchLimit is how many results the table holds: about a 24-line
 // window's worth, with "N more match" below. It was 50: at 200,000
@@ -74,9 +79,11 @@ func NewLookup(env *tui.Env) *Lookup {
 	// every idle session, and each blink is bytes down every agent's link
 	in.Cursor.SetMode(cursor.CursorStatic)
 	in.Focus()
-	return &Lookup{env: env, input: in, probes: rate.NewLimiter(probeRate, probeBurst), keys: lookupKeys{
+	return &Lookup{env: env, input: in, probes: rate.NewLimiter(probeRate, probeBurst), limit: SearchLimit, next: -1, keys: lookupKeys{
 		Up:       key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),
 		Down:     key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "next")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Diagnose: env.Keys.Bind("lookup.diagnose", "diagnose (type the caller's email there)", "ctrl+d"),
 		Leave:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave search box")),
@@ -138,9 +145,12 @@ func (l *Lookup) search() tea.Cmd {
 		}
 		return nil
 	}
-	seq, st := l.asked, l.env.Store
+	if q != l.query {
+		l.limit, l.next = SearchLimit, -1 // a new query starts at the first page
+	}
+	seq, st, limit := l.asked, l.env.Store, l.limit
 	return func() tea.Msg {
-		hits, more, err := st.SearchCount(q, SearchLimit)
+		hits, more, err := st.SearchCount(q, limit)
 		return tui.Addressed{To: l, Msg: searchResult{seq: seq, hits: hits, more: more, err: err, query: q}}
 	}
 }
@@ -165,6 +175,23 @@ func (l *Lookup) show(r searchResult) {
 			l.selected = i
 		}
 	}
+	if again && l.next >= 0 {
+		l.selected = min(l.next, max(len(l.hits)-1, 0))
+	}
+	l.next = -1
+}
+
+// moveDown moves the choice n rows down; past the last row, when more
+// match, it loads the next page and moves on into it.
+func (l *Lookup) moveDown(n int) tea.Cmd {
+	last := max(len(l.hits)-1, 0)
+	if l.selected+n > last && l.more > 0 {
+		l.limit += SearchLimit
+		l.next = l.selected + n
+		return l.search()
+	}
+	l.selected = min(l.selected+n, last)
+	return nil
 }
 
 // settle makes the screen answer what is in the box now, searching in
@@ -220,7 +247,11 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		l.selected = max(l.selected-1, 0)
 		return l, nil
 	case key.Matches(k, l.keys.Down):
-		l.selected = min(l.selected+1, max(len(l.hits)-1, 0))
+		return l, l.moveDown(1)
+	case key.Matches(k, l.keys.PageDown):
+		return l, l.moveDown(max(l.page-1, 1))
+	case key.Matches(k, l.keys.PageUp):
+		l.selected = max(l.selected-max(l.page-1, 1), 0)
 		return l, nil
 	case key.Matches(k, l.keys.Open):
 		l.settle()
@@ -323,9 +354,10 @@ func (l *Lookup) View(width, height int) string {
 	default:
 		// a key's echo is drawn before its results come: the table it
 		// shows is the last one, not styled again
+		l.page = height - 5 // the rows the table shows
 		b.WriteString(l.rows.Get(fmt.Sprint(l.shown, " ", l.selected, " ", width, " ", height), func() string { return l.table(width, height-4) }))
 		if l.more > 0 {
-			b.WriteString("\n" + st.Muted.Render(fmt.Sprintf("%d more match — type more to narrow.", l.more)))
+			b.WriteString("\n" + st.Muted.Render(tui.Clip(fmt.Sprintf("%d more match — ↓ past the last shows %d more, or type more to narrow.", l.more, min(l.more, SearchLimit)), width)))
 		}
 	}
 	return b.String()
@@ -390,5 +422,5 @@ func (l *Lookup) ShortHelp() []key.Binding {
 
 // FullHelp implements tui.Screen.
 func (l *Lookup) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{l.keys.Open, l.keys.Up, l.keys.Down}, {l.keys.Diagnose, l.keys.Leave, l.keys.Focus, l.keys.Clear}}
+	return [][]key.Binding{{l.keys.Open, l.keys.Up, l.keys.Down, l.keys.PageUp, l.keys.PageDown}, {l.keys.Diagnose, l.keys.Leave, l.keys.Focus, l.keys.Clear}}
 }

@@ -2,6 +2,7 @@ package screens
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +202,34 @@ func TestMouseWheelScrolls(t *testing.T) {
 	h.see("Latest sign-ins")
 	if f := stripSGR(h.frame()); !strings.Contains(strings.Split(f, "\n")[0], "Rosa Martinez") {
 		t.Fatalf("the wheel did not move the choice:\n%s", f)
+	}
+}
+
+// Past the first 20 results, ↓ at the last row (or pgdn) loads the next
+// page and moves on into it (issue 22, item 10).
+func TestLookupPagesPastTheFirstResults(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var b strings.Builder
+	for i := 1; i <= 45; i++ {
+		fmt.Fprintf(&b, `{"id":"acc_%04d","email":"user%d@example.com","name":"Pat Number%02d","role":"client","status":"active","created_at":"2026-01-01T00:00:00Z","email_verified_at":"2026-01-01T00:05:00Z"}`+"\n", i, i, i)
+	}
+	if _, err := st.Import(strings.NewReader(b.String()), "test", store.Actor{Name: "t", Role: model.RoleAdmin}, now); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 30)
+	h.typ("pat")
+	h.see("25 more match")
+	for range 20 {
+		h.key(tea.KeyDown)
+	}
+	h.see("5 more match")
+	h.key(tea.KeyEnter)
+	h.see("Latest sign-ins")
+	if f := stripSGR(h.frame()); !strings.Contains(strings.Split(f, "\n")[0], "Pat Number21") {
+		t.Fatalf("↓ past the 20th did not reach the 21st:\n%s", f)
 	}
 }
