@@ -93,8 +93,15 @@ func NewLookup(env *tui.Env) *Lookup {
 	}}
 }
 
-// Init implements tui.Screen.
-func (l *Lookup) Init() tea.Cmd { return nil }
+// Init implements tui.Screen: the empty box lists the agent's recent
+// accounts.
+func (l *Lookup) Init() tea.Cmd { return l.search() }
+
+// Recent accounts: how many the empty box lists, and how far back.
+const (
+	recentAccounts = 10
+	recentWindow   = 7 * 24 * time.Hour
+)
 
 // Title implements tui.Screen.
 func (l *Lookup) Title() string { return "Find an account" }
@@ -103,6 +110,9 @@ func (l *Lookup) Title() string { return "Find an account" }
 // starts empty; the results stay for ↑/↓ and enter until it does.
 func (l *Lookup) Resume() tea.Cmd {
 	l.fresh = l.input.Value() != ""
+	if !l.fresh {
+		return l.search() // the recent accounts, the one just left first
+	}
 	return nil
 }
 
@@ -149,6 +159,15 @@ func (l *Lookup) search() tea.Cmd {
 		l.limit, l.next = SearchLimit, -1 // a new query starts at the first page
 	}
 	seq, st, limit := l.asked, l.env.Store, l.limit
+	if strings.TrimSpace(q) == "" {
+		// the box is empty: the accounts this agent opened last, to jump
+		// back to (a caller who rings again, the call that dropped)
+		actor, now := l.env.Actor.Name, l.env.Now()
+		return func() tea.Msg {
+			hits, err := st.Recent(actor, recentAccounts, now, recentWindow)
+			return tui.Addressed{To: l, Msg: searchResult{seq: seq, hits: hits, err: err, query: q}}
+		}
+	}
 	return func() tea.Msg {
 		hits, more, err := st.SearchCount(q, limit)
 		return tui.Addressed{To: l, Msg: searchResult{seq: seq, hits: hits, more: more, err: err, query: q}}
@@ -263,6 +282,9 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			}
 			return l, openAccount(l.env, h.Account.ID, "search: "+h.MatchedBy, matched)
 		}
+		if strings.TrimSpace(l.input.Value()) == "" {
+			return l, nil
+		}
 		return l, l.diagnoseAnyway()
 	case key.Matches(k, l.keys.Diagnose):
 		return l, l.diagnoseDirect()
@@ -341,6 +363,9 @@ func (l *Lookup) View(width, height int) string {
 	switch {
 	case l.err != nil:
 		b.WriteString(st.Bad.Render(tui.Clip(l.err.Error(), width)))
+	case q == "" && len(l.hits) > 0:
+		b.WriteString(st.Label.Render(tui.Clip("Your recent accounts — ↑/↓ and enter to open one again, or type to search:", width)) + "\n")
+		b.WriteString(l.rows.Get(fmt.Sprint("recent ", l.shown, " ", l.selected, " ", width, " ", height), func() string { return l.table(width, height-5) }))
 	case q == "":
 		b.WriteString(st.Muted.Render("Type the caller's name, account id, whole email, or phone (or its last 4).") + "\n" +
 			st.Muted.Render("Results narrow as you type; ↑/↓ to choose, enter to open."))

@@ -233,3 +233,33 @@ func TestLookupPagesPastTheFirstResults(t *testing.T) {
 		t.Fatalf("↓ past the 20th did not reach the 21st:\n%s", f)
 	}
 }
+
+// The empty box lists the accounts this agent opened last, in this
+// session and the ones before, to jump back to; another agent's are not
+// there (issue 22, item 10).
+func TestRecentAccounts(t *testing.T) {
+	st := newStore(t)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h.open("james hill", "James Hill")
+	h.key(tea.KeyEsc)
+	h.see("Typing starts a new search")
+	h.typ("maria")
+	h.see("Maria Lopez")
+	h.key(tea.KeyEnter)
+	h.see("Latest sign-ins")
+	h.frame()
+
+	h = start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24) // the next session
+	h.see("Your recent accounts")
+	h.key(tea.KeyDown)
+	h.key(tea.KeyEnter) // the second: James Hill
+	h.see("Latest sign-ins")
+	if f := stripSGR(h.frame()); !strings.Contains(strings.Split(f, "\n")[0], "James Hill") {
+		t.Fatalf("the recent list did not open James Hill:\n%s", f)
+	}
+	h = start(t, newEnv(t, st, "ann", model.RoleAgent), 80, 24)
+	h.see("Type the caller's name")
+	if f := stripSGR(h.frame()); strings.Contains(f, "recent") {
+		t.Fatalf("another agent's history shown:\n%s", f)
+	}
+}

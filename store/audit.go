@@ -327,6 +327,7 @@ func ParseHead(s string) (seq uint64, hash string, err error) {
 // AuditFilter selects entries; zero fields select everything.
 type AuditFilter struct {
 	Account string
+	Actor   string   // only this actor's
 	Actions []string // only these actions
 	Since   time.Time
 	Limit   int // newest first; 0 for all
@@ -344,7 +345,8 @@ func (s *Store) AuditLog(f AuditFilter) ([]AuditEntry, error) {
 			if !f.Since.IsZero() && e.At.Before(f.Since) {
 				return false, nil
 			}
-			if (f.Account == "" || e.Account == f.Account) && (len(f.Actions) == 0 || slices.Contains(f.Actions, e.Action)) {
+			if (f.Account == "" || e.Account == f.Account) && (f.Actor == "" || e.Actor == f.Actor) &&
+				(len(f.Actions) == 0 || slices.Contains(f.Actions, e.Action)) {
 				out = append(out, e)
 			}
 			return f.Limit == 0 || len(out) < f.Limit, nil

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -288,4 +289,37 @@ func getListed(tx Tx, id string) (Record, error) {
 	}
 	r.Account = model.Account{ID: f.ID, Email: f.Email, Name: f.Name, Role: f.Role, Status: f.Status, Phone: f.Phone, CreatedAt: f.CreatedAt, PreviousEmails: f.PreviousEmails}
 	return r, nil
+}
+
+// Recent lists the accounts actor opened most recently (looked up, by
+// the audit trail), newest first, each once, up to n, within the window
+// before now: an agent's history to jump back to (k9s, lazygit). Their
+// records are as a search lists them; an account since removed is left
+// out.
+func (s *Store) Recent(actor string, n int, now time.Time, window time.Duration) ([]Hit, error) {
+	log, err := s.AuditLog(AuditFilter{Actor: actor, Actions: []string{"lookup"}, Since: now.Add(-window), Limit: 20 * n})
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range log {
+		if e.Account != "" && !slices.Contains(ids, e.Account) && len(ids) < n {
+			ids = append(ids, e.Account)
+		}
+	}
+	var hits []Hit
+	err = s.kv.View(func(tx Tx) error {
+		for _, id := range ids {
+			r, err := getListed(tx, id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			hits = append(hits, Hit{Record: r, MatchedBy: "recent"})
+		}
+		return nil
+	})
+	return hits, err
 }

@@ -923,3 +923,24 @@ func TestNamesFoundWithoutAccentsOrPunctuation(t *testing.T) {
 		t.Fatalf("the other accounts' names were not indexed again: %v", hits)
 	}
 }
+
+// Recent lists an actor's looked-up accounts, newest first, each once;
+// another actor's are not there.
+func TestRecentAccounts(t *testing.T) {
+	s, _ := openTemp(t)
+	s.Import(strings.NewReader(lines(3)), "a", root, now)
+	for i, e := range []AuditEntry{{Actor: "sam", Account: "acc_0001"}, {Actor: "ann", Account: "acc_0003"}, {Actor: "sam", Account: "acc_0002"}, {Actor: "sam", Account: "acc_0001"}} {
+		e.At, e.Action = now.Add(time.Duration(i)*time.Second), "lookup"
+		if err := s.Audit(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits, err := s.Recent("sam", 10, now.Add(time.Minute), time.Hour)
+	var ids []string
+	for _, h := range hits {
+		ids = append(ids, h.Account.ID)
+	}
+	if err != nil || strings.Join(ids, " ") != "acc_0001 acc_0002" {
+		t.Fatalf("recent %v %v", ids, err)
+	}
+}
