@@ -25,7 +25,11 @@ type Ops struct {
 	gen    int // the refresh chain's; a resumed screen starts a new one
 	snap   tui.OpsSnapshot
 	loaded bool
+	sel    int // the leading finding chosen, to open (enter)
+	keys   opsKeys
 }
+
+type opsKeys struct{ Up, Down, Open key.Binding }
 
 // OpsRefresh is how often the Ops screen reads its figures again.
 const OpsRefresh = time.Second
@@ -43,7 +47,13 @@ type (
 )
 
 // NewOps builds the Ops screen.
-func NewOps(env *tui.Env) *Ops { return &Ops{env: env} }
+func NewOps(env *tui.Env) *Ops {
+	return &Ops{env: env, keys: opsKeys{
+		Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "finding")),
+		Down: key.NewBinding(key.WithKeys("down", "j")),
+		Open: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "drill in: who, when")),
+	}}
+}
 
 // OpenOps is NewOps as the shell's Env.OpenOps wants it.
 func OpenOps(env *tui.Env) tui.Screen { return NewOps(env) }
@@ -86,6 +96,16 @@ func (o *Ops) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return o, nil
 		}
 		return o, o.read()
+	case tea.KeyMsg:
+		n := len(o.snap.Leads)
+		switch {
+		case key.Matches(msg, o.keys.Up):
+			o.sel = max(o.sel-1, 0)
+		case key.Matches(msg, o.keys.Down):
+			o.sel = min(o.sel+1, max(n-1, 0))
+		case key.Matches(msg, o.keys.Open) && o.sel < n:
+			return o, o.env.Push(NewOpsFinding(o.env, o.snap.Leads[o.sel].Code))
+		}
 	}
 	return o, nil
 }
@@ -212,8 +232,12 @@ func (o *Ops) findings(width, room int, narrow bool) []string {
 	if len(leads) > room {
 		shown = leads[:max(room-1, 0)]
 	}
-	for _, c := range shown {
-		row := tui.Fit(c.Code, codeW) + fmt.Sprintf("%5d %6d %5d", c.Hour, c.Today, c.Week)
+	for i, c := range shown {
+		mark := "  "
+		if i == o.sel {
+			mark = tui.Pointer + " " // enter opens it
+		}
+		row := mark + tui.Fit(c.Code, codeW-2) + fmt.Sprintf("%5d %6d %5d", c.Hour, c.Today, c.Week)
 		if c.Spike {
 			row = st.Bad.Render(row + spike)
 		}
@@ -282,8 +306,8 @@ func bytesIEC(n int64) string {
 	return fmt.Sprintf("%.2f GiB", float64(n)/(k*k*k))
 }
 
-// ShortHelp implements tui.Screen: the screen has no keys of its own.
-func (o *Ops) ShortHelp() []key.Binding { return nil }
+// ShortHelp implements tui.Screen.
+func (o *Ops) ShortHelp() []key.Binding { return []key.Binding{o.keys.Open, o.keys.Up} }
 
 // FullHelp implements tui.Screen.
-func (o *Ops) FullHelp() [][]key.Binding { return nil }
+func (o *Ops) FullHelp() [][]key.Binding { return [][]key.Binding{{o.keys.Open, o.keys.Up}} }

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"frontdoor/model"
+	"frontdoor/store"
 	"frontdoor/tui"
 )
 
@@ -189,5 +190,34 @@ func TestOpsRefreshStopsWhenClosed(t *testing.T) {
 	}
 	if calls.Load() != before {
 		t.Fatalf("reads after close: %d → %d", before, calls.Load())
+	}
+}
+
+// An Ops figure opens: the chosen finding's diagnoses of the week, when,
+// by whom and on which account, the CLI's left out (issue 22, item 10).
+func TestOpsFindingDrillsIn(t *testing.T) {
+	env := opsEnv(t, model.RoleEngineer, nil)
+	for i, e := range []store.AuditEntry{
+		{Actor: "sam", Account: "demo-004", Details: map[string]string{"top": "bad_password"}},
+		{Actor: "ann", Account: "demo-009", Details: map[string]string{"top": "bad_password"}},
+		{Actor: "sam", Account: "demo-007", Details: map[string]string{"top": "emails_suppressed"}},
+		{Actor: "cli", Account: "demo-005", Details: map[string]string{"top": "bad_password", "via": store.DiagnoseViaCLI}},
+	} {
+		e.At, e.Action = now.Add(-time.Duration(i+1)*time.Hour), "diagnose"
+		if err := env.Store.Audit(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := start(t, env, 80, 24)
+	h.key(tea.KeyEsc)
+	h.typ("o")
+	h.see("Leading findings")
+	h.key(tea.KeyDown) // emails_suppressed, then bad_password
+	h.key(tea.KeyEnter)
+	h.see("diagnoses led with bad_password")
+	f := stripSGR(h.frame())
+	if !strings.Contains(f, "2 diagnoses led with bad_password") || !strings.Contains(f, "demo-004") || !strings.Contains(f, "demo-009") ||
+		strings.Contains(f, "demo-007") || strings.Contains(f, "demo-005") {
+		t.Fatalf("drill-in:\n%s", f)
 	}
 }
