@@ -103,7 +103,11 @@ func (d *Debrief) View(width, height int) string {
 		b = append(b, tui.Hang(mark(false)+" ", "Wrong: "+w, width))
 	}
 	if r.Hints > 0 {
-		b = append(b, tui.Hang(st.Warn.Render("•")+" ", fmt.Sprintf("%d hint(s) used (−%d each).", r.Hints, training.CostHint), width))
+		used := fmt.Sprintf("%d hints used (−%d each).", r.Hints, training.CostHint)
+		if r.Hints == 1 {
+			used = fmt.Sprintf("1 hint used (−%d).", training.CostHint)
+		}
+		b = append(b, tui.Hang(st.Warn.Render("•")+" ", used, width))
 	}
 	b = append(b, "", st.Label.Render("The case"))
 	for i, f := range d.findings {
