@@ -291,13 +291,17 @@ func getListed(tx Tx, id string) (Record, error) {
 	return r, nil
 }
 
+// recentScan bounds the audit entries Recent reads: an agent's last
+// look-ups are among the newest on any server.
+const recentScan = 20000
+
 // Recent lists the accounts actor opened most recently (looked up, by
 // the audit trail), newest first, each once, up to n, within the window
 // before now: an agent's history to jump back to (k9s, lazygit). Their
 // records are as a search lists them; an account since removed is left
 // out.
 func (s *Store) Recent(actor string, n int, now time.Time, window time.Duration) ([]Hit, error) {
-	log, err := s.AuditLog(AuditFilter{Actor: actor, Actions: []string{"lookup"}, Since: now.Add(-window), Limit: 20 * n})
+	log, err := s.AuditLog(AuditFilter{Actor: actor, Actions: []string{"lookup"}, Since: now.Add(-window), Limit: 20 * n, Scan: recentScan})
 	if err != nil {
 		return nil, err
 	}
