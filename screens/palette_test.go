@@ -161,6 +161,9 @@ func TestPaletteIsGlobalAndFoundByIntent(t *testing.T) {
 		if !found {
 			t.Errorf("Account: %q does not find %q: %d commands", q, want, len(p.Commands()))
 		}
+		if first := p.Commands()[0].Help().Desc; q == "email" && !strings.Contains(first, "email") {
+			t.Errorf("%q lists %q first, before what says email", q, first)
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -116,7 +118,21 @@ func (p *Palette) filter() {
 			p.shown = append(p.shown, e)
 		}
 	}
+	// what says the words itself first, then what agents' words lead to;
+	// within each, this screen's before the ones below
+	slices.SortStableFunc(p.shown, func(a, b entry) int {
+		return cmp.Compare(rank(a, q), rank(b, q))
+	})
 	p.selected = min(p.selected, max(len(p.shown)-1, 0))
+}
+
+// rank orders a match: 0 when its description has q itself, 1 when
+// only agents' words lead there.
+func rank(e entry, q string) int {
+	if q == "" || strings.Contains(strings.ToLower(e.b.Help().Desc), q) {
+		return 0
+	}
+	return 1
 }
 
 // matches: every word of q is in the binding's description or is its
