@@ -18,6 +18,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	gossh "golang.org/x/crypto/ssh"
 
 	"frontdoor/internal/etcdtest"
 	"frontdoor/model"
@@ -320,5 +321,73 @@ func TestAuditIsOneChainAcrossFrontEnds(t *testing.T) {
 	}
 	if problems, err := a.Check(); err != nil || len(problems) > 0 {
 		t.Fatalf("check: %v %v", problems, err)
+	}
+}
+
+// `sessions end NAME` on a cluster reaches every front end: an agent
+// connected to front end B is cut off when on-call ends their sessions
+// through the cluster, and logs in again afterwards (issue 21, item 4:
+// session ends follow the watch).
+func TestSessionsEndOnEveryFrontEnd(t *testing.T) {
+	_, url, key := filledCluster(t, "/ends/")
+	sam := newSigner(t)
+	if r := run(t, "", "user", "add", "sam", "--role", "agent", "--key", string(gossh.MarshalAuthorizedKey(sam.PublicKey())),
+		"--store", url, "--audit-key", key); r.code != 0 {
+		t.Fatalf("user add: %+v", r)
+	}
+	_, blog := startServe(t, "--store", url, "--audit-key", key, "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--log-format", "json")
+	addr, _ := blog.wait(t, "serving")["addr"].(string)
+	login := func() (*gossh.Client, *gossh.Session, *strings.Builder, *sync.Mutex) {
+		cl, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "sam", Auth: []gossh.AuthMethod{gossh.PublicKeys(sam)},
+			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, _ := cl.NewSession()
+		sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{})
+		var out strings.Builder
+		var mu sync.Mutex
+		w := funcWriter(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(b) })
+		sess.Stdout = w
+		if err := sess.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		return cl, sess, &out, &mu
+	}
+	cl, sess, out, mu := login()
+	defer cl.Close()
+	eventually(t, "sam's console drew", func() bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(out.String(), "Find an account") })
+	time.Sleep(50 * time.Millisecond) // the session began before the order
+	// on-call's command, on the wall clock the front ends' sessions run on
+	var endOut, endErr strings.Builder
+	actor := store.Actor{Name: "oncall", Role: model.RoleAdmin}
+	if code := Run([]string{"sessions", "end", "sam", "--store", url, "--audit-key", key},
+		IO{Out: &endOut, Err: &endErr, Clock: time.Now, Actor: &actor}); code != 0 || !strings.Contains(endOut.String(), "every front end") {
+		t.Fatalf("sessions end through the cluster: %d %s %s", code, endOut.String(), endErr.String())
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- sess.Wait() }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("front end B kept sam's session after it was ended through the cluster")
+	}
+	mu.Lock()
+	said := out.String()
+	mu.Unlock()
+	if !strings.Contains(said, "ended by") {
+		t.Errorf("the session ended without saying why: %q", said)
+	}
+	// a new login afterwards is not ended
+	cl2, sess2, out2, mu2 := login()
+	defer cl2.Close()
+	eventually(t, "sam's new console drew", func() bool { mu2.Lock(); defer mu2.Unlock(); return strings.Contains(out2.String(), "Find an account") })
+	time.Sleep(300 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- sess2.Wait() }()
+	select {
+	case <-done:
+		t.Fatal("a login after the order was ended too")
+	default:
 	}
 }

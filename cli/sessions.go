@@ -7,7 +7,6 @@ import (
 	"time"
 
 	fdssh "frontdoor/ssh"
-	"frontdoor/store"
 )
 
 // Sessions is what a running server lists and ends; a command forwarded
@@ -28,8 +27,18 @@ func runSessions(c *ctx) error {
 	}
 	if c.sessions == nil {
 		// not forwarded: if the store opens here, no server holds it
-		if _, err := c.existingStore(); err != nil {
+		st, err := c.existingStore()
+		if err != nil {
 			return err
+		}
+		if len(c.args) == 2 && c.storeURL != "" {
+			// a cluster's front ends each end the sessions they hold
+			name, actor := c.args[1], c.io.actor()
+			if err := st.EndSessions(name, actor, c.io.now()); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.io.Out, "every front end of %s ends %s's sessions begun before now\n", st.Describe(), name)
+			return nil
 		}
 		if len(c.args) == 2 {
 			return errors.New("no server is running on --data " + c.dataDir + ": no sessions to end")
@@ -48,8 +57,9 @@ func runSessions(c *ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "sessions_end",
-			Details: map[string]string{"user": name, "sessions": fmt.Sprint(n)}}); err != nil {
+		// recorded in the store too: on a cluster, every other front end
+		// ends the sessions it holds
+		if err := st.EndSessions(name, actor, c.io.now()); err != nil {
 			return fmt.Errorf("ended %d session(s) of %s, but not audited: %w", n, name, err)
 		}
 		fmt.Fprintf(c.io.Out, "ended %d session(s) of %s\n", n, name)

@@ -175,6 +175,10 @@ func (s *Server) stillAllowed(l *live) string {
 	case u.Role != l.Role:
 		return "Your role changed from " + l.Role + " to " + u.Role + ": this session has ended; log in again."
 	}
+	// `sessions end NAME`, on this front end or another of the store's
+	if at, by, ok := s.cfg.Store.SessionsEnded(l.User); ok && l.Started.Before(at) {
+		return "Your session was ended by " + by + "."
+	}
 	return ""
 }
 

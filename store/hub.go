@@ -75,7 +75,7 @@ func (s *Store) Changed(bucket string, key []byte) {
 	switch bucket {
 	case bAccounts:
 		s.hub.publish(string(key))
-	case bUsers:
+	case bUsers, bSessionEnds:
 		s.hub.publishUser(string(key))
 	case bOutbox:
 		s.hub.publishQueued()

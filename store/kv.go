@@ -35,7 +35,10 @@ const (
 	// 8-byte sequence → "pending" or "dead": the messages not delivered,
 	// so the relay and the metrics never scan every message ever queued
 	bOutboxOpen = "outbox_open"
+	// user name → when and by whom their sessions were ended: every
+	// front end ends that user's sessions begun before then
+	bSessionEnds = "session_ends"
 	bMeta       = "meta" // schema version, dataset kind, demo anchor
 )
 
-var buckets = []string{bAccounts, bEmail, bName, bPhone, bUsers, bKeys, bAudit, bOutbox, bOutboxOpen, bMeta}
+var buckets = []string{bAccounts, bEmail, bName, bPhone, bUsers, bKeys, bAudit, bOutbox, bOutboxOpen, bSessionEnds, bMeta}

@@ -298,3 +298,44 @@ func resolveActor(tx Tx, a Actor) (Actor, error) {
 	a.Role = u.Role
 	return a, nil
 }
+
+// sessionEnd is an operator's order to end a user's sessions.
+type sessionEnd struct {
+	At time.Time `json:"at"`
+	By string    `json:"by"`
+}
+
+// EndSessions orders every front end of the store to end the sessions
+// of user name begun before now (`sessions end NAME`), audited: a front
+// end ends those it holds as it hears of it (its own write, or on a
+// cluster the watch), and one that starts later ends nothing.
+func (s *Store) EndSessions(name string, by Actor, now time.Time) error {
+	b, err := json.Marshal(sessionEnd{At: now.UTC(), By: by.Name})
+	if err != nil {
+		return err
+	}
+	err = s.kv.Update(func(tx Tx) error {
+		if err := tx.Put(bSessionEnds, []byte(name), b); err != nil {
+			return err
+		}
+		return s.appendAudit(tx, AuditEntry{At: now, Actor: by.Name, Role: by.Role, Action: "sessions_end",
+			Details: map[string]string{"user": name}})
+	})
+	if err == nil {
+		s.hub.publishUser(name)
+	}
+	return err
+}
+
+// SessionsEnded says when user name's sessions were last ordered ended,
+// and by whom.
+func (s *Store) SessionsEnded(name string) (at time.Time, by string, ok bool) {
+	var e sessionEnd
+	_ = s.kv.View(func(tx Tx) error {
+		if v := tx.Get(bSessionEnds, []byte(name)); v != nil && json.Unmarshal(v, &e) == nil {
+			ok = true
+		}
+		return nil
+	})
+	return e.At, e.By, ok
+}
