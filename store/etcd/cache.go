@@ -166,10 +166,13 @@ func (c *Cached) Update(fn func(backend.Tx) error) error {
 	}, c.caughtUp)
 }
 
-// caughtUp waits until the index holds rev (a progress request makes
-// the cluster say when nothing under the prefix changed meanwhile).
+// caughtUp waits until the index holds rev. A revision may be another
+// prefix's commit (a shared cluster), which this prefix's watch never
+// delivers: progress requests, sent while waiting, make the cluster say
+// how far the watch has come.
 func (c *Cached) caughtUp(ctx context.Context, rev int64) error {
-	asked := false
+	ask := time.NewTicker(50 * time.Millisecond)
+	defer ask.Stop()
 	for {
 		c.mu.Lock()
 		applied, moved, watched := c.applied, c.moved, c.watched
@@ -182,11 +185,8 @@ func (c *Cached) caughtUp(ctx context.Context, rev int64) error {
 		}
 		select {
 		case <-moved:
-		case <-time.After(50 * time.Millisecond):
-			if !asked {
-				asked = true
-				c.kv.cli.RequestProgress(ctx)
-			}
+		case <-ask.C:
+			c.kv.cli.RequestProgress(ctx)
 		case <-ctx.Done():
 			return fmt.Errorf("the local index did not reach revision %d (it holds %d): %w", rev, applied, ctx.Err())
 		}
