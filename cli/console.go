@@ -71,14 +71,23 @@ func runConsole(c *ctx, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unknown command %q", fs.Arg(0))
 	}
-	st, err := c.store()
+	open := c.store
+	if c.storeURL != "" {
+		// a cluster's store: read through a local index as any front
+		// end, and never seeded with the demo (an empty prefix is a
+		// mistyped one, not a first run)
+		c.frontEnd, open = true, c.existingStore
+	}
+	st, err := open()
 	if err != nil {
 		return err
 	}
-	if seeded, err := seedIfEmpty(st, c.io.now()); err != nil {
-		return err
-	} else if seeded {
-		fmt.Fprintf(c.io.Err, "Empty store: loaded the built-in DEMO accounts into %s.\n", st.Path())
+	if c.storeURL == "" {
+		if seeded, err := seedIfEmpty(st, c.io.now()); err != nil {
+			return err
+		} else if seeded {
+			fmt.Fprintf(c.io.Err, "Empty store: loaded the built-in DEMO accounts into %s.\n", st.Path())
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
