@@ -180,14 +180,16 @@ func (c *Cached) caughtUp(ctx context.Context, rev int64) error {
 		if applied >= rev {
 			return nil
 		}
-		if watched != nil {
-			return watched
-		}
 		select {
 		case <-moved:
 		case <-ask.C:
 			c.kv.cli.RequestProgress(ctx)
 		case <-ctx.Done():
+			// a broken watch is followed again after a moment: what
+			// broke it is said only if it has not come back by now
+			if watched != nil {
+				return fmt.Errorf("the local index did not reach revision %d (it holds %d): %w", rev, applied, watched)
+			}
 			return fmt.Errorf("the local index did not reach revision %d (it holds %d): %w", rev, applied, ctx.Err())
 		}
 	}
