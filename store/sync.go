@@ -143,6 +143,13 @@ func (s *Store) applySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 	err := s.kv.Update(func(tx Tx) error {
 		c = SyncCounts{}
 		changed = changed[:0]
+		if p, ok := tx.(backend.Prefetcher); ok { // a cluster: the batch's records in one round trip
+			ids := make([][]byte, 0, len(evs))
+			for i := range evs {
+				ids = append(ids, []byte(evs[i].Account.ID))
+			}
+			p.Prefetch(bAccounts, ids)
+		}
 		commit = tx.ID()
 		check := s.recent.since(commit)
 		prev := "" // the account applied last: a second event of it reads what the first wrote

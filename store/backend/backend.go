@@ -172,3 +172,9 @@ type Leader interface {
 	// Resign gives the role up.
 	Resign()
 }
+
+// Prefetcher is a transaction that can read many keys in one round trip
+// (a cluster's), before the function asks for them one at a time.
+type Prefetcher interface {
+	Prefetch(bucket string, keys [][]byte)
+}

@@ -199,6 +199,46 @@ type remote struct {
 	ctx   context.Context
 	write bool
 	rev   int64
+	// fetched are keys read ahead in one round trip (Prefetch): value
+	// (nil: absent) and mod revision
+	fetched map[string]fetchedKey
+}
+
+type fetchedKey struct {
+	value []byte
+	mod   int64
+}
+
+// prefetch reads keys in one Txn of gets, at the reads' revision.
+func (r *remote) prefetch(keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ops := make([]clientv3.Op, 0, len(keys))
+	for _, k := range keys {
+		ops = append(ops, clientv3.OpGet(k, r.at()...))
+	}
+	resp, err := r.kv.cli.Txn(r.ctx).Then(ops...).Commit()
+	if err != nil {
+		if errors.Is(err, rpctypes.ErrCompacted) && r.write {
+			return errRetry
+		}
+		return err
+	}
+	if r.rev == 0 {
+		r.rev = resp.Header.Revision
+	}
+	if r.fetched == nil {
+		r.fetched = map[string]fetchedKey{}
+	}
+	for i, op := range resp.Responses {
+		var f fetchedKey
+		if g := op.GetResponseRange(); g != nil && len(g.Kvs) > 0 {
+			f = fetchedKey{present(g.Kvs[0].Value), g.Kvs[0].ModRevision}
+		}
+		r.fetched[keys[i]] = f
+	}
+	return nil
 }
 
 func (r *remote) at(opts ...clientv3.OpOption) []clientv3.OpOption {
@@ -223,6 +263,9 @@ func (r *remote) fetch(key string, opts ...clientv3.OpOption) (*clientv3.GetResp
 }
 
 func (r *remote) get(key string) ([]byte, int64, error) {
+	if f, ok := r.fetched[key]; ok {
+		return f.value, f.mod, nil
+	}
 	resp, err := r.fetch(key)
 	if err != nil || len(resp.Kvs) == 0 {
 		return nil, 0, err

@@ -329,3 +329,25 @@ func (t *tx) commit(ctx context.Context) (int64, error) {
 	}
 	return resp.Header.Revision, nil
 }
+
+// Prefetch reads keys of bucket from the cluster in round trips of the
+// cluster's size, where the transaction reads the cluster (a front
+// end's index needs none): a sync batch's records, one round trip
+// instead of one a record.
+func (t *tx) Prefetch(bucket string, keys [][]byte) {
+	r, ok := t.r.(*remote)
+	if !ok || t.err != nil {
+		return
+	}
+	var ks []string
+	for _, k := range keys {
+		ks = append(ks, t.dataKey(bucket, k))
+	}
+	for len(ks) > 0 && t.err == nil {
+		n := min(len(ks), max(t.kv.limits.MaxOps, 1))
+		if err := r.prefetch(ks[:n]); err != nil {
+			t.fail(err)
+		}
+		ks = ks[n:]
+	}
+}
