@@ -269,10 +269,13 @@ func runServe(c *ctx) error {
 		defer stop()
 		logger.Info("metrics", "url", "http://"+bound+"/metrics")
 	}
-	logger.Info("serving", "addr", srv.Addr(), "store", st.Describe(), "host_key", srv.HostKeyFingerprint())
+	// the signals are ours before "serving" is said: a supervisor (or a
+	// test) that stops the server as soon as it reads that line gets a
+	// clean shutdown, not the default death
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
+	logger.Info("serving", "addr", srv.Addr(), "store", st.Describe(), "host_key", srv.HostKeyFingerprint())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
 	select {
