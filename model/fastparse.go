@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -575,25 +576,7 @@ func (s *scanner) skip() bool {
 	case '{':
 		return s.object(func([]byte) bool { return s.skip() })
 	case '[':
-		s.i++
-		if s.peek() == ']' {
-			s.i++
-			return true
-		}
-		for {
-			if !s.skip() {
-				return false
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return true
-			default:
-				return false
-			}
-		}
+		return s.skipList(s.skip)
 	}
 	return false
 }
@@ -689,6 +672,57 @@ func DecodeListed(b []byte) (Account, bool) {
 	return a, true
 }
 
+// ParseListed is DecodeListed, or where it declines, the long way:
+// encoding/json into the listed fields alone, which passes over the
+// members the struct does not name without keeping them (Account's own
+// decoder keeps them all).
+func ParseListed(b []byte) (Account, error) {
+	if a, ok := DecodeListed(b); ok {
+		return a, nil
+	}
+	var f listedJSON
+	if err := json.Unmarshal(b, &f); err != nil {
+		return Account{}, err
+	}
+	return Account{ID: f.ID, Email: f.Email, Name: f.Name, Role: f.Role, Status: f.Status, Phone: f.Phone,
+		CreatedAt: f.CreatedAt, PreviousEmails: f.PreviousEmails}, nil
+}
+
+// listedJSON is what encoding/json reads of the fields DecodeListed reads.
+type listedJSON struct {
+	ID             string     `json:"id"`
+	Email          string     `json:"email"`
+	Name           string     `json:"name"`
+	Role           string     `json:"role"`
+	Status         string     `json:"status"`
+	Phone          string     `json:"phone"`
+	CreatedAt      *time.Time `json:"created_at"`
+	PreviousEmails []string   `json:"previous_emails"`
+}
+
+// skipList passes over a list whose elements elem passes over.
+func (s *scanner) skipList(elem func() bool) bool {
+	s.i++ // [
+	if s.peek() == ']' {
+		s.i++
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
 // skipAny is skip for any JSON value: also numbers, true and false (an
 // unknown member may be one), and strings with escapes.
 func (s *scanner) skipAny() bool {
@@ -721,25 +755,7 @@ func (s *scanner) skipAny() bool {
 	case c == '{':
 		return s.object(func([]byte) bool { return s.skipAny() })
 	case c == '[':
-		s.i++
-		if s.peek() == ']' {
-			s.i++
-			return true
-		}
-		for {
-			if !s.skipAny() {
-				return false
-			}
-			switch s.peek() {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return true
-			default:
-				return false
-			}
-		}
+		return s.skipList(s.skipAny)
 	}
 	return s.null()
 }

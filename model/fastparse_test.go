@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"frontdoor/internal/corpus"
 	"frontdoor/internal/fixtures"
@@ -168,18 +167,6 @@ func FuzzDecodeIndexedFast(f *testing.F) {
 	f.Add(gen.New(1).Append(nil, 1, 1))
 	f.Add([]byte(`{"id":"a","logins":[{"at":"x"}],"notes":[{"at":"2026-01-01T00:00:00Z","text":"t"}]}`))
 	f.Fuzz(func(t *testing.T, line []byte) { agreeIndexed(t, line) })
-}
-
-// listedJSON is what encoding/json reads of the fields DecodeListed reads.
-type listedJSON struct {
-	ID             string     `json:"id"`
-	Email          string     `json:"email"`
-	Name           string     `json:"name"`
-	Role           string     `json:"role"`
-	Status         string     `json:"status"`
-	Phone          string     `json:"phone"`
-	CreatedAt      *time.Time `json:"created_at"`
-	PreviousEmails []string   `json:"previous_emails"`
 }
 
 // agreeListed: where DecodeListed takes a line of valid JSON (a stored

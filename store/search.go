@@ -247,20 +247,6 @@ func splitKey(k []byte) (value, id string) {
 	return string(k), ""
 }
 
-// listedFields is the long way to what model.DecodeListed reads:
-// encoding/json passes over the members a struct does not name without
-// keeping them (model.Account's decoder keeps them all).
-type listedFields struct {
-	ID             string     `json:"id"`
-	Email          string     `json:"email"`
-	Name           string     `json:"name"`
-	Role           string     `json:"role"`
-	Status         string     `json:"status"`
-	Phone          string     `json:"phone"`
-	CreatedAt      *time.Time `json:"created_at"`
-	PreviousEmails []string   `json:"previous_emails"`
-}
-
 // getListed reads the record of id as a search lists it: its envelope,
 // and of its account only the listed fields; the rest (sign-ins, notes,
 // unknown members …) is not decoded.
@@ -279,15 +265,11 @@ func getListed(tx Tx, id string) (Record, error) {
 		}
 	}
 	r := Record{Version: sh.Version, UpdatedBy: sh.UpdatedBy, UpdatedAt: sh.UpdatedAt, Demo: sh.Demo, PlatformVersion: sh.PlatformVersion, Pending: sh.Pending}
-	if a, ok := model.DecodeListed(sh.Account); ok {
-		r.Account = a
-		return r, nil
-	}
-	var f listedFields
-	if err := json.Unmarshal(sh.Account, &f); err != nil {
+	a, err := model.ParseListed(sh.Account)
+	if err != nil {
 		return Record{}, fmt.Errorf("account %s: corrupt record: %w", id, err)
 	}
-	r.Account = model.Account{ID: f.ID, Email: f.Email, Name: f.Name, Role: f.Role, Status: f.Status, Phone: f.Phone, CreatedAt: f.CreatedAt, PreviousEmails: f.PreviousEmails}
+	r.Account = a
 	return r, nil
 }
 
