@@ -242,6 +242,11 @@ func runServe(c *ctx) error {
 	}
 	defer ctl.Close()
 	go ServeControl(ctl, st, c.io.Clock, srv)
+	if st.Replicated() {
+		// who is on here, for `sessions` on every front end; on the wall
+		// clock, as the heartbeats that keep it believed are
+		defer publishFrontEnd(st, srv, time.Now, logger)()
+	}
 	if shipper != nil {
 		stop, err := startShipping(shipper, st, *headEvery, logger)
 		if err != nil {

@@ -357,6 +357,24 @@ func TestSessionsEndOnEveryFrontEnd(t *testing.T) {
 	cl, sess, out, mu := login()
 	defer cl.Close()
 	eventually(t, "sam's console drew", func() bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(out.String(), "Find an account") })
+	// who is on is listed on every front end: through the cluster, and
+	// forwarded to front end A, which holds no session of its own
+	dataA := t.TempDir()
+	_, alog := startServe(t, "--store", url, "--audit-key", key, "--data", dataA, "--listen", "127.0.0.1:0", "--log-format", "json")
+	alog.wait(t, "serving")
+	for _, args := range [][]string{{"--store", url}, {"--data", dataA}} {
+		eventually(t, "sam listed by `sessions "+strings.Join(args, " ")+"`", func() bool {
+			r := run(t, "", append([]string{"sessions", "--json", "--audit-key", key}, args...)...)
+			var rows []struct {
+				User     string `json:"user"`
+				FrontEnd string `json:"front_end"`
+			}
+			if r.code != 0 || json.Unmarshal([]byte(r.out), &rows) != nil {
+				t.Fatalf("sessions %v: %+v", args, r)
+			}
+			return len(rows) == 1 && rows[0].User == "sam" && strings.Contains(rows[0].FrontEnd, "pid")
+		})
+	}
 	time.Sleep(50 * time.Millisecond) // the session began before the order
 	// on-call's command, on the wall clock the front ends' sessions run on
 	var endOut, endErr strings.Builder
@@ -378,6 +396,10 @@ func TestSessionsEndOnEveryFrontEnd(t *testing.T) {
 	if !strings.Contains(said, "ended by") {
 		t.Errorf("the session ended without saying why: %q", said)
 	}
+	eventually(t, "sam's ended session gone from `sessions`", func() bool {
+		r := run(t, "", "sessions", "--json", "--store", url, "--audit-key", key)
+		return r.code == 0 && strings.TrimSpace(r.out) == "[]"
+	})
 	// a new login afterwards is not ended
 	cl2, sess2, out2, mu2 := login()
 	defer cl2.Close()

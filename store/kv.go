@@ -38,7 +38,10 @@ const (
 	// user name → when and by whom their sessions were ended: every
 	// front end ends that user's sessions begun before then
 	bSessionEnds = "session_ends"
-	bMeta        = "meta" // schema version, dataset kind, demo anchor
+	// front end id → FrontEnd JSON: who each `serve` of a cluster holds,
+	// rewritten every few seconds (store/frontends.go)
+	bFrontEnds = "front_ends"
+	bMeta      = "meta" // schema version, dataset kind, demo anchor
 )
 
-var buckets = []string{bAccounts, bEmail, bName, bPhone, bUsers, bKeys, bAudit, bOutbox, bOutboxOpen, bSessionEnds, bMeta}
+var buckets = []string{bAccounts, bEmail, bName, bPhone, bUsers, bKeys, bAudit, bOutbox, bOutboxOpen, bSessionEnds, bFrontEnds, bMeta}

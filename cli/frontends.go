@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"slices"
+	"time"
+
+	fdssh "frontdoor/ssh"
+	"frontdoor/store"
+
+	"github.com/charmbracelet/log"
+)
+
+// frontEndHeartbeat is how often a front end of a cluster says which
+// sessions it holds even when none began or ended (store.FrontEndStale
+// is three of them), and frontEndLook how often it looks for a change.
+const (
+	frontEndHeartbeat = 10 * time.Second
+	frontEndLook      = time.Second
+)
+
+// publishFrontEnd keeps this front end's entry in a cluster's store
+// current — its sessions within a second of a login or logout, and a
+// heartbeat — so `frontdoor sessions` on any front end lists who is on
+// everywhere (issue 21). stop takes the entry out (a clean shutdown);
+// a killed front end's entry goes stale and drops out of the list.
+func publishFrontEnd(st *store.Store, srv *fdssh.Server, clock func() time.Time, logger *log.Logger) (stop func()) {
+	id := store.ThisFrontEnd()
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		var last []store.SessionPresent
+		var lastAt time.Time
+		var lastErr string
+		tick := time.NewTicker(frontEndLook)
+		defer tick.Stop()
+		for {
+			now := clock()
+			cur := presentSessions(srv.Sessions())
+			if lastAt.IsZero() || !slices.Equal(cur, last) || now.Sub(lastAt) >= frontEndHeartbeat {
+				err := st.PublishFrontEnd(store.FrontEnd{ID: id, Addr: srv.Addr(), Seen: now.UTC(), Sessions: cur})
+				switch {
+				case err == nil:
+					last, lastAt, lastErr = cur, now, ""
+				case err.Error() != lastErr: // said once, not every second of an outage
+					lastErr = err.Error()
+					logger.Warn("saying this front end's sessions to the cluster", "err", err)
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		if err := st.RemoveFrontEnd(id); err != nil {
+			logger.Warn("taking this front end out of the cluster's list", "err", err)
+		}
+	}
+}
+
+func presentSessions(list []fdssh.SessionInfo) []store.SessionPresent {
+	out := make([]store.SessionPresent, len(list))
+	for i, s := range list {
+		out[i] = store.SessionPresent{ID: s.ID, User: s.User, Role: s.Role, Remote: s.Remote, Key: s.Key, Started: s.Started.UTC()}
+	}
+	return out
+}
