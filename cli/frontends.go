@@ -62,10 +62,10 @@ func publishFrontEnd(st *store.Store, srv *fdssh.Server, clock func() time.Time,
 	}
 }
 
+// presentSessions is list with times in UTC, as the store keeps them.
 func presentSessions(list []fdssh.SessionInfo) []store.SessionPresent {
-	out := make([]store.SessionPresent, len(list))
-	for i, s := range list {
-		out[i] = store.SessionPresent{ID: s.ID, User: s.User, Role: s.Role, Remote: s.Remote, Key: s.Key, Started: s.Started.UTC()}
+	for i := range list {
+		list[i].Started = list[i].Started.UTC()
 	}
-	return out
+	return list
 }

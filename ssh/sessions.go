@@ -16,15 +16,10 @@ import (
 	"frontdoor/tui"
 )
 
-// SessionInfo is one live session, as `frontdoor sessions` lists it.
-type SessionInfo struct {
-	ID      uint64    `json:"id"`
-	User    string    `json:"user"`
-	Role    string    `json:"role"`
-	Remote  string    `json:"remote"`
-	Key     string    `json:"key"`
-	Started time.Time `json:"started"`
-}
+// SessionInfo is one live session, as `frontdoor sessions` lists it:
+// the store's record of it, which a front end of a cluster publishes for
+// the others to list (store.FrontEnd).
+type SessionInfo = store.SessionPresent
 
 // live is a running session: what the server needs to list it, to tell
 // its program something, and to cut it off.
