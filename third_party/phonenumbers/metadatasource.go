@@ -3,7 +3,11 @@
 // Last reconciled against: v9.0.32
 package phonenumbers
 
-import "google.golang.org/protobuf/proto"
+import (
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+)
 
 // metadataContainer bundles all of the metadata-derived lookup state used by
 // the library. The package keeps a single active container (currentMetadata),
@@ -41,9 +45,21 @@ type metadataContainer struct {
 }
 
 // currentMetadata is the active metadata container. It is populated from the
-// embedded metadata by initMetadata during package initialization. Tests may
+// embedded metadata by initMetadata on first use (metadata). Tests may
 // swap it via useMetadata to exercise the library against alternate metadata.
 var currentMetadata *metadataContainer
+
+// frontdoor patch: the metadata is parsed on first use, not in package init
+// (upstream v1.8.1 parses it in init: ~8-11 ms and 2.5 MB at every start of
+// every program that links the package, whether it reads a number or not).
+var loadMetadata = sync.OnceFunc(initMetadata)
+
+// metadata is the active container, the embedded metadata's unless a test
+// swapped it (useMetadata).
+func metadata() *metadataContainer {
+	loadMetadata()
+	return currentMetadata
+}
 
 func initMetadata() {
 	// load our regions
@@ -53,10 +69,11 @@ func initMetadata() {
 	}
 
 	// then our metadata
-	coll, err := MetadataCollection()
+	coll, err := parseMetadataCollection()
 	if err != nil {
 		panic(err)
 	}
+	currMetadataColl = coll
 
 	currentMetadata, err = newMetadataContainer(coll, regionMap.Map)
 	if err != nil {
@@ -132,39 +149,39 @@ func newMetadataContainer(coll *PhoneMetadataCollection, countryCodeToRegion map
 // returned restore function (typically via t.Cleanup) and must not run such
 // tests in parallel, since the active container is process-global.
 func useMetadata(mc *metadataContainer) (restore func()) {
+	loadMetadata() // not later, over mc
 	prev := currentMetadata
 	currentMetadata = mc
 	return func() { currentMetadata = prev }
 }
 
 func readFromNanpaRegions(key string) (struct{}, bool) {
-	v, ok := currentMetadata.nanpaRegions[key]
+	v, ok := metadata().nanpaRegions[key]
 	return v, ok
 }
 
 func readFromRegionToMetadataMap(key string) (*PhoneMetadata, bool) {
-	v, ok := currentMetadata.regionToMetadataMap[key]
+	v, ok := metadata().regionToMetadataMap[key]
 	return v, ok
 }
 
 func readFromCountryCodeToNonGeographicalMetadataMap(key int) (*PhoneMetadata, bool) {
-	v, ok := currentMetadata.countryCodeToNonGeographicalMetadataMap[key]
+	v, ok := metadata().countryCodeToNonGeographicalMetadataMap[key]
 	return v, ok
 }
 
-var (
-	currMetadataColl *PhoneMetadataCollection
-	reloadMetadata   = true
-)
+var currMetadataColl *PhoneMetadataCollection
 
 // MetadataCollection returns the embedded territory metadata collection. The
 // result is parsed once and cached; it always reflects the embedded data and
 // is independent of any container swapped in via useMetadata.
+// (frontdoor patch: parsed on first use, with the rest, by loadMetadata.)
 func MetadataCollection() (*PhoneMetadataCollection, error) {
-	if !reloadMetadata {
-		return currMetadataColl, nil
-	}
+	loadMetadata()
+	return currMetadataColl, nil
+}
 
+func parseMetadataCollection() (*PhoneMetadataCollection, error) {
 	rawBytes, err := decodeUnzip(numberData)
 	if err != nil {
 		return nil, err
@@ -174,7 +191,5 @@ func MetadataCollection() (*PhoneMetadataCollection, error) {
 	if err = proto.Unmarshal(rawBytes, metadataCollection); err != nil {
 		return nil, err
 	}
-	currMetadataColl = metadataCollection
-	reloadMetadata = false
 	return metadataCollection, nil
 }

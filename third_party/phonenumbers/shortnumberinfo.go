@@ -2,6 +2,7 @@ package phonenumbers
 
 import (
 	"slices"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 )
@@ -11,6 +12,7 @@ var (
 )
 
 func readFromShortNumberRegionToMetadataMap(key string) (*PhoneMetadata, bool) {
+	loadShortNumberMetadata()
 	v, ok := shortNumberRegionToMetadataMap[key]
 	return v, ok
 }
@@ -19,23 +21,24 @@ func writeToShortNumberRegionToMetadataMap(key string, val *PhoneMetadata) {
 	shortNumberRegionToMetadataMap[key] = val
 }
 
-func init() {
+// frontdoor patch: parsed on first use, not in package init (as metadata()).
+var loadShortNumberMetadata = sync.OnceFunc(func() {
 	err := loadShortNumberMetadataFromFile()
 	if err != nil {
 		panic(err)
 	}
+})
+
+var currShortNumberMetadataColl *PhoneMetadataCollection
+
+// ShortNumberMetadataCollection returns the embedded short-number metadata
+// (frontdoor patch: parsed on first use, by loadShortNumberMetadata).
+func ShortNumberMetadataCollection() (*PhoneMetadataCollection, error) {
+	loadShortNumberMetadata()
+	return currShortNumberMetadataColl, nil
 }
 
-var (
-	currShortNumberMetadataColl *PhoneMetadataCollection
-	shortNumberReloadMetadata   = true
-)
-
-func ShortNumberMetadataCollection() (*PhoneMetadataCollection, error) {
-	if !shortNumberReloadMetadata {
-		return currShortNumberMetadataColl, nil
-	}
-
+func parseShortNumberMetadataCollection() (*PhoneMetadataCollection, error) {
 	rawBytes, err := decodeUnzip(shortNumberData)
 	if err != nil {
 		return nil, err
@@ -43,17 +46,15 @@ func ShortNumberMetadataCollection() (*PhoneMetadataCollection, error) {
 
 	metadataCollection := &PhoneMetadataCollection{}
 	err = proto.Unmarshal(rawBytes, metadataCollection)
-	shortNumberReloadMetadata = false
 	return metadataCollection, err
 }
 
 func loadShortNumberMetadataFromFile() error {
-	metadataCollection, err := ShortNumberMetadataCollection()
+	metadataCollection, err := parseShortNumberMetadataCollection()
 	if err != nil {
 		return err
-	} else if currShortNumberMetadataColl == nil {
-		currShortNumberMetadataColl = metadataCollection
 	}
+	currShortNumberMetadataColl = metadataCollection
 
 	metadataList := metadataCollection.GetMetadata()
 	if len(metadataList) == 0 {
