@@ -150,7 +150,36 @@ func OpenBackendExisting(kv KV, keyPath string) (*Store, error) {
 // openKV opens the store on kv; path is its file, if it has one.
 func openKV(kv KV, path, keyPath string) (*Store, error) {
 	s := &Store{kv: kv, path: path, keyPath: keyPath, hub: newHub()}
-	err := kv.Update(func(tx Tx) error { // may run again: loadAuditKey finds the key it made
+	// The usual open changes nothing (the schema current, the key's id
+	// recorded and its file there): it reads in a read transaction, as a
+	// commit would cost two fdatasyncs on bbolt, a Txn on a cluster, for
+	// nothing (one of diagnose's three commits at 1M).
+	known := false
+	err := kv.View(func(tx Tx) error {
+		if string(tx.Get(bMeta, []byte("schema"))) != SchemaVersion || tx.Get(bMeta, []byte(metaAuditKeyID)) == nil {
+			return nil // a migration or a key to record: the write below
+		}
+		key, _, err := loadAuditKey(tx, keyPath) // the id is recorded: it only reads
+		s.auditKey, known = key, err == nil
+		return err
+	})
+	if err == nil && !known {
+		err = s.openWrite(kv, keyPath)
+	}
+	if err == nil {
+		err = s.reindexNames()
+	}
+	if err != nil {
+		kv.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openWrite is the open that writes: a migration, a new key's id, the
+// keyed chain's first head.
+func (s *Store) openWrite(kv KV, keyPath string) error {
+	return kv.Update(func(tx Tx) error { // may run again: loadAuditKey finds the key it made
 		if err := migrate(tx); err != nil {
 			return err
 		}
@@ -164,14 +193,6 @@ func openKV(kv KV, path, keyPath string) (*Store, error) {
 		}
 		return nil
 	})
-	if err == nil {
-		err = s.reindexNames()
-	}
-	if err != nil {
-		kv.Close()
-		return nil, err
-	}
-	return s, nil
 }
 
 // migrate brings a store written by an older frontdoor to SchemaVersion.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -67,15 +68,7 @@ func Open(path string, buckets []string, timeout time.Duration) (*KV, error) {
 		db.Close()
 		return nil, err
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range buckets {
-			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := createBuckets(db, buckets); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -83,6 +76,28 @@ func Open(path string, buckets []string, timeout time.Duration) (*KV, error) {
 	k.cur.Store(&dbFile{DB: db})
 	removeRebuilds(filepath.Dir(path))
 	return k, nil
+}
+
+// createBuckets makes the buckets a store has, in a write transaction
+// only when one is missing: a bbolt commit writes the freelist and a meta
+// page, two fdatasyncs, even when nothing changed, and every command's
+// open would pay for it (diagnose at 1M: one of its three commits).
+func createBuckets(db *bbolt.DB, buckets []string) error {
+	missing := false
+	if err := db.View(func(tx *bbolt.Tx) error {
+		missing = slices.ContainsFunc(buckets, func(b string) bool { return tx.Bucket([]byte(b)) == nil })
+		return nil
+	}); err != nil || !missing {
+		return err
+	}
+	return db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range buckets {
+			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // ReserveMap reopens the file with at least size bytes mapped, when
