@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Family accounts (A1, A2): every person needs their own account with a
@@ -21,14 +22,17 @@ var plusDomains = map[string]bool{
 // Live (rule A2): hotmail.com, hotmail.co.uk, outlook.fr, live.com.au …
 // The part after the brand is a country suffix (a two-letter code,
 // optionally under co/com/net/org), or com/net; so a company's own
-// outlook.example.com is not one of them.
-var microsoftDomain = regexp.MustCompile(`^(hotmail|outlook|live)\.(com|net|[a-z]{2}|(co|com|net|org)\.[a-z]{2})$`)
+// outlook.example.com is not one of them. Compiled on first use: every
+// command would pay for it before main (issue 23).
+var microsoftDomain = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(hotmail|outlook|live)\.(com|net|[a-z]{2}|(co|com|net|org)\.[a-z]{2})$`)
+})
 
 // SupportsPlusAddress reports whether email's provider delivers
 // name+tag@domain to name@domain (rule A2). Case and spaces do not matter.
 func SupportsPlusAddress(email string) bool {
 	_, domain, ok := strings.Cut(NormalizeEmail(email), "@")
-	return ok && (plusDomains[domain] || microsoftDomain.MatchString(domain))
+	return ok && (plusDomains[domain] || microsoftDomain().MatchString(domain))
 }
 
 // PlusAddressBase is what a plus-address suggestion builds on: the part

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -37,8 +38,9 @@ type User struct {
 }
 
 // userName is what a user may be called: it is printed in audits, lists
-// and headers, so nothing a terminal could act on.
-var userName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`)
+// and headers, so nothing a terminal could act on. Compiled on first
+// use: only the commands that name a user need it (issue 23).
+var userName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,31}$`) })
 
 // Errors from user management.
 var (
@@ -106,7 +108,7 @@ func fingerprints(keys []string) []string {
 
 // AddUser adds a user with one or more OpenSSH public keys.
 func (s *Store) AddUser(name, role string, keys []string, by Actor, now time.Time) error {
-	if !userName.MatchString(name) {
+	if !userName().MatchString(name) {
 		return fmt.Errorf("%w: name %q: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, at most 32", ErrInvalidUser, model.CleanText(name))
 	}
 	if !slices.Contains(Roles, role) {
