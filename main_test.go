@@ -1,0 +1,174 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// initCost is one package's package-level initialisation, as the runtime
+// reports it under GODEBUG=inittrace=1:
+//
+//	init frontdoor/model @15 ms, 0.10 ms clock, 36464 bytes, 232 allocs
+type initCost struct {
+	pkg    string
+	clock  float64 // ms: what it took this time (noisy on a shared box)
+	bytes  int64   // heap allocated: the same from run to run
+	allocs int64
+}
+
+// parseInitTrace reads the runtime's init lines from a process's stderr;
+// other lines are the program's own.
+func parseInitTrace(stderr string) ([]initCost, error) {
+	var out []initCost
+	for line := range strings.Lines(stderr) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "init ") {
+			continue
+		}
+		f := strings.Fields(strings.ReplaceAll(line, ",", ""))
+		if len(f) != 11 || f[3] != "ms" || f[5] != "ms" || f[6] != "clock" || f[8] != "bytes" || f[10] != "allocs" {
+			return nil, fmt.Errorf("not an inittrace line: %q", line)
+		}
+		pkg, err := url.PathUnescape(f[1]) // gopkg.in/yaml%2ev3
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", line, err)
+		}
+		c := initCost{pkg: pkg}
+		c.clock, err = strconv.ParseFloat(f[4], 64)
+		if err == nil {
+			c.bytes, err = strconv.ParseInt(f[7], 10, 64)
+		}
+		if err == nil {
+			c.allocs, err = strconv.ParseInt(f[9], 10, 64)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", line, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func TestParseInitTrace(t *testing.T) {
+	tests := []struct {
+		name    string
+		stderr  string
+		want    []initCost
+		wantErr bool
+	}{
+		{"lines and the program's own", "init runtime @0.068 ms, 0.079 ms clock, 0 bytes, 0 allocs\n" +
+			"init gopkg.in/yaml%2ev3 @18 ms, 0.095 ms clock, 25736 bytes, 276 allocs\nfrontdoor (devel)\n",
+			[]initCost{{"runtime", 0.079, 0, 0}, {"gopkg.in/yaml.v3", 0.095, 25736, 276}}, false},
+		{"none", "frontdoor (devel)\n", nil, false},
+		{"a changed format", "init frontdoor/model @15 ms, 0.10 ms clock, 36464 bytes\n", nil, true},
+		{"not a number", "init frontdoor/model @15 ms, 0.10 ms clock, many bytes, 232 allocs\n", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseInitTrace(tt.stderr)
+			if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, %v; want %v (error %v)", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// initBudget bounds what packages may allocate before main. Bytes and
+// allocations are the same from run to run, so they are the hard
+// budget; clock time on this shared machine is not, and is only named
+// in a failure. Every command pays for every linked package's init, so
+// what one command alone needs is made on first use, not here (issue 23:
+// `diagnose` at 1M in ≤ 10 ms, whole process).
+var initBudget = struct {
+	totalBytes, totalAllocs int64
+	// per package: the first pattern that matches (a prefix, or the
+	// whole path) gives its budget
+	each []pkgBudget
+}{
+	// after issue 23: 1.65 MB and 11,530 allocations; before it, with
+	// libphonenumber's metadata parsed in init, 3.85 MB and 45,305
+	totalBytes: 2 << 20, totalAllocs: 15000,
+	each: []pkgBudget{
+		// our own: small tables, nothing parsed or compiled (regexps on first
+		// use): 18 KB and 81 allocations at most today (model)
+		{"frontdoor/", 32 << 10, 200},
+		// its regexps and tables; its metadata (2.48 MB, 35,493
+		// allocations) on first use (third_party/phonenumbers/FRONTDOOR.md)
+		{"github.com/nyaruka/phonenumbers", 384 << 10, 2500},
+		// anything else linked: the heaviest today are x/text's display
+		// names (198 KB, 3,020 allocations, through phonenumbers'
+		// geocoding), protobuf's descriptors (164 KB) and etcd's (120 KB)
+		{"", 256 << 10, 3500},
+	},
+}
+
+type pkgBudget struct {
+	prefix        string
+	bytes, allocs int64
+}
+
+func budgetFor(pkg string) pkgBudget {
+	for _, b := range initBudget.each {
+		if strings.HasPrefix(pkg, b.prefix) {
+			return b
+		}
+	}
+	panic("the last budget matches every package")
+}
+
+// TestInitBudget builds frontdoor and runs it with GODEBUG=inittrace=1:
+// it fails when package-level initialisation, ours or a dependency's,
+// grows past its budget, naming the package and what it cost.
+func TestInitBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "frontdoor")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	run := exec.Command(bin, "version")
+	run.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var stderr strings.Builder
+	run.Stderr = &stderr
+	if err := run.Run(); err != nil {
+		t.Fatalf("frontdoor version: %v\n%s", err, stderr.String())
+	}
+	costs, err := parseInitTrace(stderr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(costs) < 50 { // a binary that links bbolt, Bubble Tea and etcd's client has hundreds
+		t.Fatalf("only %d init lines: is GODEBUG=inittrace=1 still what reports them?\n%s", len(costs), stderr.String())
+	}
+	var total initCost
+	for _, c := range costs {
+		total.clock += c.clock
+		total.bytes += c.bytes
+		total.allocs += c.allocs
+		if b := budgetFor(c.pkg); c.bytes > b.bytes || c.allocs > b.allocs {
+			t.Errorf("%s: init allocates %d bytes in %d allocations (%.2f ms this run); its budget is %d bytes, %d allocations: "+
+				"make what only some commands use on first use (sync.OnceValue), not at package level",
+				c.pkg, c.bytes, c.allocs, c.clock, b.bytes, b.allocs)
+		}
+	}
+	if total.bytes > initBudget.totalBytes || total.allocs > initBudget.totalAllocs {
+		slices.SortFunc(costs, func(a, b initCost) int { return cmp.Compare(b.bytes, a.bytes) })
+		var top strings.Builder
+		for _, c := range costs[:5] {
+			fmt.Fprintf(&top, "\n  %s: %d bytes, %d allocs, %.2f ms", c.pkg, c.bytes, c.allocs, c.clock)
+		}
+		t.Errorf("all packages' init: %d bytes in %d allocations (%.1f ms this run); the budget is %d bytes, %d allocations. The largest:%s",
+			total.bytes, total.allocs, total.clock, initBudget.totalBytes, initBudget.totalAllocs, top.String())
+	}
+	t.Logf("%d packages: %d bytes, %d allocations, %.1f ms this run", len(costs), total.bytes, total.allocs, total.clock)
+}
