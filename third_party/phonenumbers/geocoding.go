@@ -3,13 +3,15 @@
 // Last reconciled against: v9.0.32
 package phonenumbers
 
-import (
-	"golang.org/x/text/language"
-	"golang.org/x/text/language/display"
-)
-
 // GetGeocodingForNumber returns the location we think the number was first acquired in. This is
 // just our best guess, there is no guarantee to its accuracy.
+//
+// frontdoor patch: where neither the language asked nor English has an
+// entry for the number, upstream falls back to the name of the number's
+// region in that language (golang.org/x/text/language/display). That
+// package builds its tables in init() (198 KB, 3,020 allocations, ~0.7
+// ms at every start of every program that links it); frontdoor never
+// geocodes, so the fallback is left out and the answer there is "".
 func GetGeocodingForNumber(number *PhoneNumber, lang string) (string, error) {
 	geocoding, _, err := getValueForNumber(geocodingPrefixMap, geocodingData, geocodingDataPath, lang, 10, number)
 	if err != nil || geocoding != "" {
@@ -18,19 +20,5 @@ func GetGeocodingForNumber(number *PhoneNumber, lang string) (string, error) {
 
 	// fallback to english
 	geocoding, _, err = getValueForNumber(geocodingPrefixMap, geocodingData, geocodingDataPath, "en", 10, number)
-	if err != nil || geocoding != "" {
-		return geocoding, err
-	}
-
-	// fallback to locale
-	var reg language.Region
-	if reg, err = language.ParseRegion(GetRegionCodeForNumber(number)); err != nil {
-		return "", err
-	}
-
-	var langT language.Tag
-	if langT, err = language.Parse(lang); err != nil {
-		langT = language.English // fallback to english
-	}
-	return display.Regions(langT).Name(reg), nil
+	return geocoding, err
 }
