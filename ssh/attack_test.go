@@ -2,6 +2,9 @@ package ssh
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -518,5 +521,187 @@ func TestOneUsersPastesAreBoundedForEveryone(t *testing.T) {
 		if !ended(r, 30*time.Second) {
 			t.Fatal("a session that flooded its input stopped answering ctrl+c")
 		}
+	}
+}
+
+// kexInit is a client's KEXINIT packet in plaintext, well formed, padded
+// past kexBytes as a real one is (OpenSSH's is about 1.5 KB).
+func kexInit() []byte {
+	var p []byte
+	p = append(p, 20) // SSH_MSG_KEXINIT
+	p = append(p, make([]byte, 16)...)
+	for _, l := range []string{"curve25519-sha256,x-pad-1@flood,x-pad-2@flood,x-pad-3@flood,x-pad-4@flood,x-pad-5@flood", "ssh-ed25519",
+		"aes128-ctr", "aes128-ctr", "hmac-sha2-256", "hmac-sha2-256", "none", "none", "", ""} {
+		p = binary.BigEndian.AppendUint32(p, uint32(len(l)))
+		p = append(p, l...)
+	}
+	p = append(p, 0, 0, 0, 0, 0) // first_kex_packet_follows, reserved
+	pad := 8 - (5+len(p))%8 + 64
+	out := binary.BigEndian.AppendUint32(nil, uint32(1+len(p)+pad))
+	out = append(out, byte(pad))
+	out = append(out, p...)
+	return append(out, make([]byte, pad)...)
+}
+
+// flood keeps n connections of one kind open from ip until the test
+// ends, opening another 100 ms after the server closes one: "silent"
+// sends nothing, "banner" its version line only, "kex" its version and
+// KEXINIT and then stalls in the key exchange.
+func flood(t *testing.T, addr string, ip net.IP, kind string, n int) {
+	t.Helper()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	t.Cleanup(func() { close(stop); wg.Wait() })
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 2 * time.Second}
+				if c, err := d.Dial("tcp", addr); err == nil {
+					switch kind {
+					case "banner":
+						c.Write([]byte("SSH-2.0-flood\r\n"))
+					case "kex":
+						c.Write(append([]byte("SSH-2.0-flood\r\n"), kexInit()...))
+					}
+					closed := make(chan struct{})
+					go func() { io.Copy(io.Discard, c); close(closed) }()
+					select {
+					case <-stop:
+						c.Close()
+						return
+					case <-closed:
+						c.Close()
+					}
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}()
+	}
+}
+
+// A whole floor reconnecting at once from one address (after a deploy
+// or a network blip) all get in at the default caps, while floods of
+// silent, banner-only and stalled key-exchange connections from other
+// addresses hold more slots than there are (issue 23: at 64 slots for
+// connections authenticating, 100 agents at once dropped 36 of their own
+// handshakes; the load tool does the 300).
+func TestReconnectStormWhileFlooded(t *testing.T) {
+	const agents = 100
+	f := serve(t, Config{ConnRate: 10000}) // one address's rate raised, as a floor behind NAT needs
+	users := make([]string, 0, agents/MaxSessionsPerUser+1)
+	for i := range cap(users) {
+		name := fmt.Sprintf("floor%d", i)
+		k := newKey(t)
+		f.keys[name] = k
+		if err := f.st.AddUser(name, model.RoleAgent, []string{string(gossh.MarshalAuthorizedKey(k.PublicKey()))},
+			store.Actor{Name: "test", Role: model.RoleAdmin}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, name)
+	}
+	for i, kind := range []string{"silent", "banner", "kex"} {
+		flood(t, f.srv.Addr(), net.IPv4(127, 0, 0, byte(2+i)), kind, 150)
+	}
+	held := min(400, f.srv.guard.maxPending)
+	for deadline := time.Now().Add(10 * time.Second); f.srv.guard.pendingCount() < held; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) { // the floods are in before the floor comes back
+			t.Fatalf("floods hold %d slots", f.srv.guard.pendingCount())
+		}
+	}
+	go_ := make(chan struct{})
+	errs := make(chan error, agents)
+	var wg sync.WaitGroup
+	for i := range agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-go_
+			errs <- agentLogsIn(f, users[i%len(users)])
+		}()
+	}
+	close(go_)
+	wg.Wait()
+	close(errs)
+	var failed []error
+	for err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		t.Fatalf("of %d agents reconnecting at once, %d did not get in; the first: %v", agents, len(failed), failed[0])
+	}
+}
+
+// agentLogsIn connects as user with a PTY and waits for the console's
+// first frame.
+func agentLogsIn(f *fixture, user string) error {
+	c, err := f.dial(user, gossh.PublicKeys(f.keys[user]))
+	if err != nil {
+		return fmt.Errorf("handshake: %w", err)
+	}
+	f.t.Cleanup(func() { c.Close() })
+	sess, err := c.NewSession()
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+		return fmt.Errorf("pty: %w", err)
+	}
+	out, err := sess.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("session: %w", err)
+	}
+	if err := sess.Shell(); err != nil {
+		return fmt.Errorf("shell: %w", err)
+	}
+	r := &rawSession{client: c, sess: sess, out: out}
+	var seen strings.Builder
+	buf := make([]byte, 32<<10)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		n, err := r.out.Read(buf)
+		seen.Write(buf[:n])
+		if strings.Contains(seen.String(), "Find an account") {
+			go io.Copy(io.Discard, out)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("first frame: %w", err)
+		}
+	}
+	return errors.New("first frame: timed out")
+}
+
+// Before its key exchange is done a client's packets are plaintext; one
+// claiming more than a key exchange needs is closed at once, before the
+// SSH library allocates its 256 KiB, so a slot held costs little.
+func TestOversizedPlainPacketIsClosed(t *testing.T) {
+	f := serve(t, Config{})
+	for _, tc := range []struct {
+		name   string
+		send   []byte
+		closed bool
+	}{
+		{"a 256 KiB packet claimed after the banner", append([]byte("SSH-2.0-x\r\n"), 0, 4, 0, 0, 4), true},
+		{"after a lead-in line, as the library allows", append([]byte("hello\r\nSSH-2.0-x\r\n"), 0, 1, 0, 0), true},
+		{"a real KEXINIT, then silence", append([]byte("SSH-2.0-x\r\n"), kexInit()...), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := silent(t, f.srv.Addr())
+			c.Write(tc.send)
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			_, err := io.Copy(io.Discard, c)
+			var ne net.Error
+			timedOut := errors.As(err, &ne) && ne.Timeout()
+			if closed := !timedOut; closed != tc.closed {
+				t.Fatalf("closed by the server %v, want %v (%v)", closed, tc.closed, err)
+			}
+		})
 	}
 }

@@ -2,6 +2,9 @@ package ssh
 
 import (
 	"container/list"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -19,12 +22,28 @@ import (
 //     slowly it trickles bytes;
 //   - a cap on connections still authenticating, separate from the cap on
 //     sessions; when it is full, one is dropped to admit the new one: the
-//     oldest of those that got least far (nothing sent, then no key
-//     offered), so a flood of silent or stalled connections only pushes
-//     out its own, and an agent's handshake, which offers its key within
+//     oldest of those that got least far (nothing sent, then a banner,
+//     then a key exchange under way, then one finished, then a key of
+//     the user's offered), so a flood of silent, banner-only or stalled
+//     connections only pushes out its own, and an agent's handshake,
+//     which gets through its key exchange and offers its key within
 //     milliseconds, is the last to go (attack review: oldest-first let a
 //     fast flood push out real handshakes);
 //   - a cap on authenticated connections.
+//
+// The cap on connections authenticating exists for what each one costs
+// before anyone knows who it is: memory (its goroutines, buffers, and
+// whatever packet it claims to be sending) and the key exchange's CPU.
+// It was 64, as if it were OpenSSH's process per connection; a whole
+// floor reconnecting after a deploy is hundreds of real handshakes at
+// once, and past 64 they dropped one another (issue 23: 136 of 200
+// refused). So the cap is now the size of a floor (512, as many as the
+// sessions the server takes), and what a connection may cost is bounded
+// instead: until its key exchange is done its packets are plaintext, and
+// one claiming more than maxPlainPacket is closed before the SSH library
+// allocates for it (it would make a 256 KiB buffer for a 5-byte header);
+// after that the client has paid for a key exchange of its own. The CPU
+// is bounded by the per-address rate, not by this cap.
 type guard struct {
 	limiter     *ipLimiter
 	grace       time.Duration
@@ -110,8 +129,10 @@ type guardConn struct {
 	// deadlocked the two (second attack review: the server stopped
 	// accepting connections for good)
 	read     atomic.Int64 // bytes the client sent
+	kexDone  atomic.Bool  // the client's NEWKEYS came
 	accepted atomic.Bool  // a key was offered that belongs to the user
 	start    time.Time
+	plain    plainPackets // read by Read alone
 }
 
 // identified notes a session reached identify: the login or refusal is
@@ -187,16 +208,24 @@ func (c *guardConn) authenticate() bool {
 const (
 	stalledAfter = 5 * time.Second
 	kexBytes     = 256 // a client's key exchange sends more than a banner
+	// maxPlainPacket is the most a packet before NEWKEYS may claim: RFC
+	// 4253 §6.1's 35,000 bytes every implementation takes. A client's
+	// KEXINIT is about 1.5 KB, a post-quantum key share 1.2 KB.
+	maxPlainPacket = 35000
+	msgNewKeys     = 21
 )
 
 // progress is how far the handshake got: 0 nothing sent (or stalled), 1
-// a banner, 2 a key exchange under way, 3 a key of the user's offered.
-// Lock-free: admit reads it under g.mu.
+// a banner, 2 a key exchange under way, 3 the key exchange done (the
+// client paid for its own), 4 a key of the user's offered. Lock-free:
+// admit reads it under g.mu.
 func (c *guardConn) progress(now time.Time) int {
 	switch {
 	case now.Sub(c.start) > stalledAfter:
 		return 0
 	case c.accepted.Load():
+		return 4
+	case c.kexDone.Load():
 		return 3
 	case c.read.Load() >= kexBytes:
 		return 2
@@ -206,10 +235,78 @@ func (c *guardConn) progress(now time.Time) int {
 	return 0
 }
 
+var errPlainPacketTooLarge = errors.New("ssh guard: a packet before the key exchange is done claims more than a key exchange needs")
+
 func (c *guardConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.read.Add(int64(n))
+	if n > 0 && !c.kexDone.Load() {
+		// only the SSH library's one reader calls Read, one call at a time
+		done, ferr := c.plain.feed(b[:n])
+		if ferr != nil {
+			return 0, fmt.Errorf("%w (from %s)", ferr, c.host)
+		}
+		if done {
+			c.kexDone.Store(true)
+		}
+	}
 	return n, err
+}
+
+// plainPackets follows a client's bytes before its key exchange is done,
+// while they are plaintext: the version line (after any other lines, as
+// the SSH library allows), then packets, until the client's NEWKEYS.
+type plainPackets struct {
+	banner bool    // the version line has ended
+	line   [4]byte // the start of the current line before that
+	nline  int
+	hdr    [6]byte // a packet's length, padding length and message type
+	nhdr   int
+	skip   uint32 // the rest of the current packet
+}
+
+// feed takes the next bytes the client sent; done says its NEWKEYS came
+// (what follows is encrypted), and a packet claiming more than
+// maxPlainPacket is an error as soon as its length is read.
+func (p *plainPackets) feed(b []byte) (done bool, err error) {
+	for len(b) > 0 {
+		switch {
+		case !p.banner:
+			c := b[0]
+			b = b[1:]
+			if c == '\n' {
+				p.banner = p.nline == 4 && string(p.line[:]) == "SSH-"
+				p.nline = 0
+			} else if p.nline < len(p.line) {
+				p.line[p.nline] = c
+				p.nline++
+			}
+		case p.skip > 0:
+			n := min(uint32(len(b)), p.skip)
+			p.skip -= n
+			b = b[n:]
+		default:
+			n := copy(p.hdr[p.nhdr:], b)
+			p.nhdr += n
+			b = b[n:]
+			if p.nhdr < 4 {
+				return false, nil
+			}
+			length := binary.BigEndian.Uint32(p.hdr[:4])
+			if length > maxPlainPacket {
+				return false, fmt.Errorf("%w: %d bytes", errPlainPacketTooLarge, length)
+			}
+			if p.nhdr < len(p.hdr) {
+				return false, nil
+			}
+			p.nhdr = 0
+			if p.hdr[5] == msgNewKeys {
+				return true, nil
+			}
+			p.skip = max(length, 2) - 2 // the SSH library refuses a length under 2 itself
+		}
+	}
+	return false, nil
 }
 
 // offered notes a public key offered at login, for the refusal audit,

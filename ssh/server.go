@@ -58,7 +58,9 @@ type Config struct {
 	// authenticate (OpenSSH's LoginGraceTime). 0 means DefaultLoginGrace.
 	LoginGrace time.Duration
 	// MaxUnauthenticated caps connections still authenticating, apart from
-	// sessions (OpenSSH's MaxStartups); when full, the oldest is dropped.
+	// sessions (OpenSSH's MaxStartups); when full, the least advanced is
+	// dropped (see guard). 0 means DefaultMaxUnauthenticated: a floor's
+	// worth, since a deploy sends every agent's reconnect at once.
 	MaxUnauthenticated int
 	// MaxSessions caps authenticated connections.
 	MaxSessions int
@@ -80,7 +82,7 @@ type Config struct {
 const (
 	DefaultConnRate           = 5
 	DefaultLoginGrace         = 30 * time.Second
-	DefaultMaxUnauthenticated = 64
+	DefaultMaxUnauthenticated = 512 // issue 23: at 64 a floor reconnecting dropped itself
 	DefaultMaxSessions        = 512
 	DefaultWriteTimeout       = 10 * time.Second
 )
