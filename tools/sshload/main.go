@@ -98,6 +98,11 @@ type config struct {
 	hold       time.Duration
 	out        io.Writer // progress lines; nil: none
 	trace      io.Writer // every key's latency and bytes; nil: none
+	// storm sessions connect within stormWithin before the load (0: no
+	// storm); flood connections of each kind run all along (0: none)
+	storm       int
+	stormWithin time.Duration
+	flood       int
 }
 
 // target is a server to load.
@@ -137,6 +142,9 @@ func main() {
 	hold := fs.Duration("hold", 0, "how long each session stays open at the end")
 	metricsURL := fs.String("metrics", "", "the server's Prometheus metrics, e.g. http://127.0.0.1:9464/metrics (frontdoor serve --metrics): heap per idle session")
 	serverPID := fs.Int("server-pid", 0, "the server's process id: its RssAnon per idle session, from /proc")
+	storm := fs.Int("storm", 0, "before the load, a reconnect storm: this many sessions connecting within --storm-within, all from this address, each waiting for its first frame; then all close (0: none)")
+	stormWithin := fs.Duration("storm-within", 5*time.Second, "the storm's dials spread evenly over this (0: all at once)")
+	floodN := fs.Int("flood", 0, "connections of each kind of flood (silent from 127.0.0.2, banner-only from .3, a stalled key exchange from .4) kept open against each target through the storm and the load, each reopened 100 ms after the server closes it (0: none)")
 	baseline := fs.Bool("baseline", false, "also run the smallest Bubble Tea program over Wish (a child process) and load it the same way, for the ratio")
 	order := fs.String("order", "baseline-first", "with --baseline: baseline-first or target-first")
 	serveBaseline := fs.String("serve-baseline", "", "") // hidden: be the baseline server
@@ -165,12 +173,15 @@ func main() {
 		usagef("--order is baseline-first or target-first")
 	case !*baseline && *order != "baseline-first":
 		usagef("--order goes with --baseline")
+	case *storm < 0 || *storm > 5000 || *stormWithin < 0 || *floodN < 0:
+		usagef("--storm from 0 to 5000, --storm-within and --flood not negative")
 	}
 	if len(names) == 0 {
 		names = []string{"load"}
 	}
 	cfg := config{users: names, sessions: *n, rate: *perSecond, pace: *pace, rounds: *rounds, query: *query,
-		ready: *ready, idle: *idle, keyTimeout: *keyTimeout, hold: *hold, out: os.Stderr}
+		ready: *ready, idle: *idle, keyTimeout: *keyTimeout, hold: *hold, out: os.Stderr,
+		storm: *storm, stormWithin: *stormWithin, flood: *floodN}
 	if *trace {
 		cfg.trace = os.Stderr
 	}
@@ -184,7 +195,7 @@ func main() {
 		fatal(err)
 	}
 
-	if per := (*n + len(names) - 1) / len(names); *addr != "" && per > 8 {
+	if per := (max(*n, *storm) + len(names) - 1) / len(names); *addr != "" && per > 8 {
 		fmt.Fprintf(os.Stderr, "sshload: note: %d sessions a user; frontdoor refuses a user's 9th (give more --users)\n", per)
 	}
 	var targets []target
@@ -374,10 +385,15 @@ type report struct {
 	idleBytes            int64 // output during the idle phase, all sessions
 	idleFor, total       time.Duration
 	idleSessions         int
+	storm                *stormResult // nil: no storm
+	flood                string       // what the floods did ("": none)
 }
 
 func (r *report) errorCount() int {
 	n := 0
+	if r.storm != nil {
+		n += r.storm.failed()
+	}
 	for _, c := range r.errs {
 		n += c
 	}
@@ -419,6 +435,15 @@ func runLoad(ctx context.Context, cfg config, t target) *report {
 				*rss = v
 			}
 		}
+	}
+	if cfg.flood > 0 {
+		st, stop := startFlood(ctx, t.addr, cfg.flood)
+		defer func() { stop(); rep.flood = st.String() }()
+		time.Sleep(2 * time.Second) // the floods are in before the agents come
+	}
+	if cfg.storm > 0 {
+		rep.storm = runStorm(cfg, t, progress)
+		time.Sleep(2 * time.Second) // the storm's sessions are gone before the load's open
 	}
 	readServer(&rep.heapBefore, &rep.rssBefore)
 
@@ -491,56 +516,14 @@ func session(r *sessionResult, cfg config, t target, user string, received *atom
 			opened()
 		}
 	}()
-	t0 := time.Now()
-	nc, err := net.DialTimeout("tcp", t.addr, setupLimit)
+	a, err := connect(cfg, t, user, received)
 	if err != nil {
-		r.err = fail("dial", err)
+		r.err = err
 		return
 	}
-	defer nc.Close()
-	// bounds the handshake, the PTY and shell requests, and the first frame
-	_ = nc.SetDeadline(t0.Add(setupLimit))
-	cc, chans, reqs, err := gossh.NewClientConn(nc, t.addr, &gossh.ClientConfig{User: user,
-		Auth: []gossh.AuthMethod{gossh.PublicKeys(cfg.signers[user])}, HostKeyCallback: gossh.InsecureIgnoreHostKey()})
-	if err != nil {
-		r.err = fail("handshake", err)
-		return
-	}
-	c := gossh.NewClient(cc, chans, reqs)
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		r.err = fail("session", err)
-		return
-	}
-	defer s.Close()
-	var stderr limitedBuffer
-	s.Stderr = &stderr
-	if err := s.RequestPty("xterm-256color", 24, 80, gossh.TerminalModes{}); err != nil {
-		r.err = fail("pty", err)
-		return
-	}
-	in, err := s.StdinPipe()
-	if err != nil {
-		r.err = fail("session", err)
-		return
-	}
-	out, err := s.StdoutPipe()
-	if err != nil {
-		r.err = fail("session", err)
-		return
-	}
-	if err := s.Shell(); err != nil {
-		r.err = fail("shell", err)
-		return
-	}
-	w := newStream(out, received)
-	if err := w.waitFor(cfg.ready, t0.Add(setupLimit)); err != nil {
-		r.err = fail("first frame", explain(err, &stderr))
-		return
-	}
-	r.connect, r.ready = time.Since(t0), true
-	_ = nc.SetDeadline(time.Time{})
+	defer a.close()
+	in, w, stderr := a.in, a.w, &a.stderr
+	r.connect, r.ready = a.connect, true
 	isOpen = true
 	opened()
 
@@ -552,7 +535,7 @@ func session(r *sessionResult, cfg config, t target, user string, received *atom
 	}
 	r.latency, r.bytes, r.err = typeRounds(cfg, t, in, w)
 	if r.err != nil {
-		r.err.err = explain(r.err.err, &stderr)
+		r.err.err = explain(r.err.err, stderr)
 		return
 	}
 	if t.open != "" {
@@ -564,7 +547,7 @@ func session(r *sessionResult, cfg config, t target, user string, received *atom
 		}
 		if t.expect != "" {
 			if err := w.waitFor(t.expect, t1.Add(stepLimit)); err != nil {
-				r.err = fail("look-up", explain(err, &stderr))
+				r.err = fail("look-up", explain(err, stderr))
 				return
 			}
 			r.lookup = time.Since(t1)
@@ -575,12 +558,79 @@ func session(r *sessionResult, cfg config, t target, user string, received *atom
 			return
 		}
 		if err := w.waitFor(t.open, t2.Add(stepLimit)); err != nil {
-			r.err = fail("open", explain(err, &stderr))
+			r.err = fail("open", explain(err, stderr))
 			return
 		}
 		r.open = time.Since(t2)
 	}
 	time.Sleep(cfg.hold)
+}
+
+// agentConn is a session with its first frame in.
+type agentConn struct {
+	nc      net.Conn
+	c       *gossh.Client
+	s       *gossh.Session
+	in      io.Writer
+	w       *stream
+	stderr  limitedBuffer
+	connect time.Duration // dial → first frame
+}
+
+func (a *agentConn) close() {
+	a.s.Close()
+	a.c.Close()
+	a.nc.Close()
+}
+
+// connect dials t as user with a PTY, starts the shell and waits for the
+// first frame (cfg.ready), all within setupLimit.
+func connect(cfg config, t target, user string, received *atomic.Int64) (*agentConn, *loadError) {
+	t0 := time.Now()
+	nc, err := net.DialTimeout("tcp", t.addr, setupLimit)
+	if err != nil {
+		return nil, fail("dial", err)
+	}
+	a := &agentConn{nc: nc}
+	ok := false
+	defer func() {
+		if !ok {
+			nc.Close()
+		}
+	}()
+	// bounds the handshake, the PTY and shell requests, and the first frame
+	_ = nc.SetDeadline(t0.Add(setupLimit))
+	cc, chans, reqs, err := gossh.NewClientConn(nc, t.addr, &gossh.ClientConfig{User: user,
+		Auth: []gossh.AuthMethod{gossh.PublicKeys(cfg.signers[user])}, HostKeyCallback: gossh.InsecureIgnoreHostKey()})
+	if err != nil {
+		return nil, fail("handshake", err)
+	}
+	a.c = gossh.NewClient(cc, chans, reqs)
+	if a.s, err = a.c.NewSession(); err != nil {
+		return nil, fail("session", err)
+	}
+	a.s.Stderr = &a.stderr
+	if err := a.s.RequestPty("xterm-256color", 24, 80, gossh.TerminalModes{}); err != nil {
+		return nil, fail("pty", err)
+	}
+	if a.in, err = a.s.StdinPipe(); err != nil {
+		return nil, fail("session", err)
+	}
+	out, err := a.s.StdoutPipe()
+	if err != nil {
+		return nil, fail("session", err)
+	}
+	if err := a.s.Shell(); err != nil {
+		return nil, fail("shell", err)
+	}
+	a.w = newStream(out, received)
+	if err := a.w.waitFor(cfg.ready, t0.Add(setupLimit)); err != nil {
+		return nil, fail("first frame", explain(err, &a.stderr))
+	}
+	a.connect = time.Since(t0)
+	_ = nc.SetDeadline(time.Time{})
+	ok = true
+	return a, nil
 }
 
 // typeRounds types the query a key at a time and clears it with
@@ -1020,7 +1070,7 @@ func (r *report) figures() []figure {
 	if r.idleSessions > 0 && r.idleFor > 0 {
 		idleRate = float64(r.idleBytes) / float64(r.idleSessions) / r.idleFor.Seconds()
 	}
-	return []figure{
+	f := []figure{
 		{"sessions ready", float64(r.ready), "n"},
 		{"connect → first frame p50", ms(r.connect, .5), "ms"},
 		{"connect → first frame p99", ms(r.connect, .99), "ms"},
@@ -1041,10 +1091,24 @@ func (r *report) figures() []figure {
 		{"errors", float64(r.errorCount()), "n"},
 		{"wall time", float64(r.total) / float64(time.Millisecond), "ms"},
 	}
+	if st := r.storm; st != nil {
+		allIn := -1.0
+		if st.in > 0 {
+			allIn = float64(st.allIn) / float64(time.Millisecond)
+		}
+		f = append([]figure{
+			{"storm: in", float64(st.in), "n"},
+			{"storm: refused or failed", float64(st.failed()), "n"},
+			{"storm: first dial → all in", allIn, "ms"},
+			{"storm: connect p50", ms(st.connect, .5), "ms"},
+			{"storm: connect p99", ms(st.connect, .99), "ms"},
+		}, f...)
+	}
+	return f
 }
 
 // ratioRows are the rows given as target/baseline.
-var ratioRows = []string{"connect → first frame p50", "connect → first frame p99", "keystroke → frame p50",
+var ratioRows = []string{"storm: connect p50", "storm: connect p99", "connect → first frame p50", "connect → first frame p99", "keystroke → frame p50",
 	"keystroke → frame p99", "bytes per key (mean)", "heap per idle session", "RssAnon per idle session"}
 
 func format(f figure) string {
@@ -1133,7 +1197,7 @@ func printReports(out io.Writer, reps []*report) {
 		fmt.Fprintln(out)
 	}
 	if withRatio {
-		fmt.Fprintln(out, "\nissue 14 limits (frontdoor against the baseline):")
+		fmt.Fprintln(out, "\nissue 14 and 23 limits (frontdoor against the baseline):")
 		check := func(what string, ok bool, got string) {
 			verdict := "ok"
 			if !ok {
@@ -1150,6 +1214,10 @@ func printReports(out io.Writer, reps []*report) {
 		if h := tf["heap per idle session"]; h >= 0 {
 			check("heap per idle session < 1 MiB", h < 1<<20, formatBytes(h))
 		}
+		if st := tgt.storm; st != nil {
+			check(fmt.Sprintf("storm: all %d in", tgt.cfg.storm), st.in == tgt.cfg.storm, strconv.Itoa(st.in))
+			check(fmt.Sprintf("storm: all in within %v", tgt.cfg.stormWithin+time.Second), st.in > 0 && st.allIn <= tgt.cfg.stormWithin+time.Second, format(figure{v: float64(st.allIn) / float64(time.Millisecond), unit: "ms"}))
+		}
 		check("errors: 0", tgt.errorCount() == 0, strconv.Itoa(tgt.errorCount()))
 	}
 	for _, r := range reps {
@@ -1160,6 +1228,19 @@ func printReports(out io.Writer, reps []*report) {
 		sort.Strings(kinds)
 		for _, k := range kinds {
 			fmt.Fprintf(out, "%s error ×%d %s (e.g. %s)\n", r.target.name, r.errs[k], k, r.examples[k])
+		}
+		if st := r.storm; st != nil {
+			kinds = kinds[:0]
+			for k := range st.errs {
+				kinds = append(kinds, k)
+			}
+			sort.Strings(kinds)
+			for _, k := range kinds {
+				fmt.Fprintf(out, "%s storm error ×%d %s (e.g. %s)\n", r.target.name, st.errs[k], k, st.example[k])
+			}
+		}
+		if r.flood != "" {
+			fmt.Fprintf(out, "%s floods: %s\n", r.target.name, r.flood)
 		}
 		if r.errs["handshake"] > 0 && r.target.name != "baseline" {
 			fmt.Fprintln(out, "  (handshakes cut short: frontdoor refuses over --conn-rate new connections a second from one address; raise it on the server under test)")

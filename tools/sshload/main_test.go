@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -132,5 +133,51 @@ go_memstats_heap_inuse_bytes 4.5056e+06
 	}
 	if _, err := findMetric(strings.NewReader("other 1\n"), "go_memstats_heap_inuse_bytes"); err == nil {
 		t.Error("a missing metric is an error")
+	}
+}
+
+// TestStormAndFlood: the storm's sessions are counted in or refused, the
+// floods run beside it, and a target that lets no one in reports every
+// storm session as failed.
+func TestStormAndFlood(t *testing.T) {
+	b, err := startBaselineServer("127.0.0.1:0", "127.0.0.1:0", "Find an account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	closer, err := net.Listen("tcp", "127.0.0.1:0") // accepts and hangs up: nobody gets in
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	go func() {
+		for {
+			c, err := closer.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	for _, tc := range []struct {
+		name   string
+		addr   string
+		in     int
+		failed int
+	}{
+		{"baseline", b.sshAddr, 6, 0},
+		{"hangs up", closer.Addr().String(), 0, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.storm, cfg.stormWithin, cfg.flood = 6, 200*time.Millisecond, 2
+			rep := runLoad(context.Background(), cfg, target{name: tc.name, addr: tc.addr, expect: "Find: ab"})
+			if rep.storm == nil || rep.storm.in != tc.in || rep.storm.failed() != tc.failed || len(rep.storm.connect) != tc.in {
+				t.Fatalf("storm %+v; want %d in, %d failed", rep.storm, tc.in, tc.failed)
+			}
+			if !strings.Contains(rep.flood, "flood connections opened") || strings.HasPrefix(rep.flood, "0 ") {
+				t.Errorf("floods: %q", rep.flood)
+			}
+		})
 	}
 }
