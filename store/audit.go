@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -336,14 +337,31 @@ type AuditFilter struct {
 	Scan int
 }
 
-// AuditLog returns matching entries, newest first.
+// AuditLog returns matching entries, newest first. An entry is decoded
+// only if its bytes can match f: decoding every entry was 82% of a
+// server's CPU under a floor of agents (issue 23: Recent, run at each
+// empty search box, decoded up to 20,000 entries; 300 agents reconnecting
+// took 14.5 s to all see their first frame at 1M accounts).
 func (s *Store) AuditLog(f AuditFilter) ([]AuditEntry, error) {
 	var out []AuditEntry
 	read := 0
+	need, anyOf := f.needles()
 	err := s.kv.View(func(tx Tx) error {
 		return tx.ScanReverse(bAudit, func(_, v []byte) (bool, error) {
 			if read++; f.Scan > 0 && read > f.Scan {
 				return false, nil
+			}
+			// an entry that cannot match is skipped undecoded; the time
+			// bound is read from every 32nd of those (entries are in time
+			// order: the scan stops at most 31 entries late) and from every
+			// entry decoded
+			if !mayMatch(v, need, anyOf) {
+				if !f.Since.IsZero() && read%32 == 0 {
+					if at, ok := rawAuditTime(v); ok && at.Before(f.Since) {
+						return false, nil
+					}
+				}
+				return true, nil
 			}
 			var e AuditEntry
 			if err := json.Unmarshal(v, &e); err != nil {
@@ -360,4 +378,77 @@ func (s *Store) AuditLog(f AuditFilter) ([]AuditEntry, error) {
 		})
 	})
 	return out, err
+}
+
+// needles are what an entry's JSON holds if it matches f: each of need,
+// and one of anyOf (none: any). A value is a needle only when JSON writes
+// it as itself between quotes, whatever the encoder (an escaped one is
+// left to the decoded check); a needle found in the wrong field only
+// costs a decode.
+func (f AuditFilter) needles() (need, anyOf [][]byte) {
+	for _, v := range []string{f.Actor, f.Account} {
+		if q, ok := plainJSON(v); ok {
+			need = append(need, q)
+		}
+	}
+	for _, a := range f.Actions {
+		q, ok := plainJSON(a)
+		if !ok {
+			return need, nil
+		}
+		anyOf = append(anyOf, q)
+	}
+	return need, anyOf
+}
+
+func plainJSON(v string) ([]byte, bool) {
+	if v == "" {
+		return nil, false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return nil, false
+		}
+	}
+	return []byte(`"` + v + `"`), true
+}
+
+func mayMatch(v []byte, need, anyOf [][]byte) bool {
+	for _, n := range need {
+		if !bytes.Contains(v, n) {
+			return false
+		}
+	}
+	if len(anyOf) == 0 {
+		return true
+	}
+	for _, n := range anyOf {
+		if bytes.Contains(v, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// rawAuditTime reads an entry's time from its bytes as json.Marshal
+// writes an AuditEntry, {"seq":N,"at":"…", …; false if they are not in
+// that shape (the entry is then decoded whole).
+func rawAuditTime(v []byte) (time.Time, bool) {
+	rest, ok := bytes.CutPrefix(v, []byte(`{"seq":`))
+	if !ok {
+		return time.Time{}, false
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if rest, ok = bytes.CutPrefix(rest[i:], []byte(`,"at":"`)); !ok || i == 0 {
+		return time.Time{}, false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return time.Time{}, false
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(rest[:end]))
+	return at, err == nil
 }
