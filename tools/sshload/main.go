@@ -29,6 +29,14 @@
 // deadline; a key that gets no output within --key-timeout is an error
 // ("no frame for key").
 //
+// With --storm N, before that load, N sessions connect within
+// --storm-within (a floor reconnecting after a deploy, issue 23): how
+// many got in, what refused the rest, connect → first frame, and first
+// dial → all in. With --flood N, N connections of each kind the attack
+// reviews used (silent, banner-only, a stalled key exchange), from
+// 127.0.0.2-4, are kept open against each target throughout (see
+// storm.go).
+//
 // # Connection rate
 //
 // frontdoor serve limits new connections per remote address (--conn-rate,
