@@ -80,7 +80,8 @@ func seqs(es []AuditEntry) string {
 }
 
 // Recent at an empty search box, on a trail of 20,000 entries (the most
-// it reads), a tenth of them the agent's own look-ups.
+// it reads), a tenth of them the agent's own look-ups, with an entry
+// audited between calls.
 func BenchmarkRecent(b *testing.B) {
 	dir := b.TempDir()
 	s, err := Open(dir)
@@ -108,9 +109,92 @@ func BenchmarkRecent(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	for range b.N {
+	for i := range b.N {
+		b.StopTimer() // as on a server: something else was audited since the last call
+		if err := s.Audit(AuditEntry{At: now.Add(time.Hour), Actor: fmt.Sprintf("load%d", i%40), Action: "ssh_login"}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
 		if hits, err := s.Recent("sam", 10, now.Add(time.Hour), 7*24*time.Hour); err != nil || len(hits) != 10 {
 			b.Fatalf("%d hits, %v", len(hits), err)
 		}
 	}
+}
+
+// Recent remembers what it read and reads only what was audited since;
+// after every step it lists what a reading of the whole trail lists.
+func TestRecentReadsOnlyWhatIsNew(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(50)), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	at := now
+	look := func(actor string, accounts ...int) {
+		for _, a := range accounts {
+			at = at.Add(time.Second)
+			if err := s.Audit(AuditEntry{At: at, Actor: actor, Action: "lookup", Account: fmt.Sprintf("acc_%04d", a)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	many := make([]int, 40)
+	for i := range many {
+		many[i] = 1 + i
+	}
+	for _, step := range []struct {
+		name   string
+		do     func()
+		n      int
+		window time.Duration
+	}{
+		{"first look-ups", func() { look("sam", 1, 2); look("ann", 3) }, 10, time.Hour},
+		{"one looked up again goes first", func() { look("sam", 1) }, 10, time.Hour},
+		{"another agent's do not count", func() { look("ann", 2, 4) }, 10, time.Hour},
+		{"more accounts than are kept", func() { look("sam", many...) }, 10, time.Hour},
+		{"then a few more", func() { look("sam", 45, 3, 46) }, 10, time.Hour},
+		{"more asked for than are kept", func() {}, 45, time.Hour},
+		{"a window that leaves some out", func() {}, 10, at.Sub(now) - 39*time.Second},
+		{"nothing new", func() {}, 10, time.Hour},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			step.do()
+			got, err := s.Recent("sam", step.n, at, step.window)
+			if err != nil {
+				t.Fatal(err)
+			}
+			log, err := s.AuditLog(AuditFilter{Actor: "sam", Actions: []string{"lookup"}, Since: at.Add(-step.window)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, e := range log {
+				if !slices.Contains(want, e.Account) && len(want) < step.n {
+					want = append(want, e.Account)
+				}
+			}
+			var ids []string
+			for _, h := range got {
+				ids = append(ids, h.Account.ID)
+			}
+			if strings.Join(ids, " ") != strings.Join(want, " ") {
+				t.Fatalf("recent %v, want %v", ids, want)
+			}
+			if memo, ok := s.lookups.get("sam"); step.n <= recentKeep && (!ok || memo.seq != s.auditSeq(t)) {
+				t.Fatalf("what was read is not remembered: %+v, %v (trail at %d)", memo, ok, s.auditSeq(t))
+			}
+		})
+	}
+}
+
+func (s *Store) auditSeq(t *testing.T) uint64 {
+	t.Helper()
+	var seq uint64
+	if err := s.kv.View(func(tx Tx) error {
+		h, _, err := readHead(tx)
+		seq = h.Seq
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return seq
 }

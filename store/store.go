@@ -49,6 +49,7 @@ type Store struct {
 	rec      recorderBox   // where look-ups and actions are reported (SetRecorder)
 	recent   recentCommits // what sync's last commits wrote (ReadAhead)
 	audits   auditBatch    // entries audited at once, one transaction (on a cluster)
+	lookups  recentLookups // each agent's recent look-ups, as Recent last read them
 }
 
 // ErrInUse: another process holds the store's file open.
