@@ -733,6 +733,13 @@ func TestSearchRanksExactFirstAndCounts(t *testing.T) {
 	if err != nil || len(hits) != 5 || more == 0 {
 		t.Fatalf("%d hits, %d more, %v", len(hits), more, err)
 	}
+	// counted, each account once: Number1, Number10–19, Number100–120
+	for q, want := range map[string]int{"number1": 1 + 10 + 21, "user": 120, "number11": 1 + 10, "user number2": 1 + 10} {
+		hits, more, err := s.SearchCount(q, 5)
+		if err != nil || len(hits)+more != want {
+			t.Errorf("%q: %d hits and %d more, want %d in all (%v)", q, len(hits), more, want, err)
+		}
+	}
 	hits, _, _ = s.SearchCount("user12@example.com", 5)
 	if len(hits) == 0 || hits[0].Account.ID != "acc_0012" || !hits[0].Exact {
 		t.Fatalf("exact email not first: %+v", hits)
@@ -744,6 +751,36 @@ func TestSearchRanksExactFirstAndCounts(t *testing.T) {
 	hits, _, _ = s.SearchCount("acc_0011", 5)
 	if hits[0].Account.ID != "acc_0011" || !hits[0].Exact {
 		t.Fatalf("exact id not first: %+v", hits[0].Account.ID)
+	}
+}
+
+// A name with two words of one prefix ("Mara Marsh" for "mar") is one
+// account, counted once, and an account found by its id is not counted
+// again by its name (ids acc_m000–acc_m003 are one prefix).
+func TestSearchCountsEachAccountOnce(t *testing.T) {
+	s, _ := openTemp(t)
+	var b strings.Builder
+	for i, name := range []string{"Mara Marsh", "Marc Mar", "Omar Marr", "Ann Lee"} {
+		fmt.Fprintf(&b, `{"id":"acc_m%03d","email":"m%d@example.com","name":%q,"role":"client","status":"active","created_at":"2026-01-01T00:00:00Z"}`+"\n", i, i, name)
+	}
+	if _, err := s.Import(strings.NewReader(b.String()), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{1, 2, 20} {
+		hits, more, err := s.SearchCount("mar", limit)
+		if err != nil || len(hits)+more != 3 {
+			t.Errorf("mar, limit %d: %d hits and %d more, want 3 in all (%v)", limit, len(hits), more, err)
+		}
+		seen := map[string]bool{}
+		for _, h := range hits {
+			if seen[h.Account.ID] {
+				t.Errorf("mar, limit %d: %s listed twice", limit, h.Account.ID)
+			}
+			seen[h.Account.ID] = true
+		}
+	}
+	if hits, more, _ := s.SearchCount("acc_m00", 20); len(hits)+more != 4 {
+		t.Errorf("acc_m00: %d hits and %d more, want 4", len(hits), more)
 	}
 }
 
