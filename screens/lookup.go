@@ -35,6 +35,11 @@ type Lookup struct {
 	// slow search for "mar" never replaces the answer for "maria".
 	asked, shown uint64
 	query        string // what the results on screen answer
+	// running counts the searches asked and not yet answered; behind
+	// says a key was typed meanwhile and its search waits for them
+	// (searchTyped)
+	running int
+	behind  bool
 	// fresh: the agent came back from an account, so the query in the box
 	// is the last caller's; the next key typed starts a new search
 	// instead of appending to it (acc_00000003henry matched nothing)
@@ -159,6 +164,8 @@ func (l *Lookup) search() tea.Cmd {
 		l.limit, l.next = SearchLimit, -1 // a new query starts at the first page
 	}
 	seq, st, limit := l.asked, l.env.Store, l.limit
+	l.running++
+	l.behind = false // this search answers what is in the box now
 	if strings.TrimSpace(q) == "" {
 		// the box is empty: the accounts this agent opened last, to jump
 		// back to (a caller who rings again, the call that dropped)
@@ -179,6 +186,7 @@ func (l *Lookup) search() tea.Cmd {
 // cursor stays on its account when the same query is searched again (a
 // refresh after a change), else goes to the top.
 func (l *Lookup) show(r searchResult) {
+	l.running = max(l.running-1, 0)
 	if r.seq != l.asked {
 		return
 	}
@@ -217,7 +225,7 @@ func (l *Lookup) moveDown(n int) tea.Cmd {
 // place if the latest search's result has not come yet: enter must open
 // the account the agent sees the query for, not one a key behind.
 func (l *Lookup) settle() {
-	if l.shown == l.asked {
+	if l.shown == l.asked && !l.behind {
 		return
 	}
 	if cmd := l.search(); cmd != nil {
@@ -246,6 +254,9 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		return l, l.refresh(msg.ID)
 	case searchResult:
 		l.show(msg)
+		if l.behind && l.running == 0 {
+			return l, l.search() // what was typed while it ran
+		}
 		return l, nil
 	}
 	if m, ok := msg.(tea.MouseMsg); ok {
@@ -304,16 +315,29 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	if l.fresh && (k.Type == tea.KeyRunes || k.Type == tea.KeySpace || k.Type == tea.KeyBackspace) {
 		l.startFresh()
 		if k.Type == tea.KeyBackspace {
-			return l, l.search()
+			return l, l.searchTyped()
 		}
 	}
 	before := l.input.Value()
 	var cmd tea.Cmd
 	l.input, cmd = l.input.Update(msg)
 	if l.input.Value() != before {
-		return l, tea.Batch(cmd, l.search())
+		return l, tea.Batch(cmd, l.searchTyped())
 	}
 	return l, cmd
+}
+
+// searchTyped searches for what a key left in the box, unless a search
+// is still running: then the box's query is searched once that answers.
+// Keys typed faster than the server searches (a floor of agents typing
+// at once on a busy server, issue 23) start one search, not one each
+// whose answers nobody would see; a server keeping up searches every key.
+func (l *Lookup) searchTyped() tea.Cmd {
+	if l.running > 0 {
+		l.behind = true
+		return nil
+	}
+	return l.search()
 }
 
 // diagnoseAnyway opens Diagnose for an email no account has: the caller

@@ -407,6 +407,70 @@ func TestLookupStaleResultNeverWins(t *testing.T) {
 	}
 }
 
+// Keys typed while a search runs start none of their own: once it
+// answers, one search asks for what the box says then (issue 23: a
+// floor typing faster than the server searches), and enter before that
+// answer opens what the box says, not the older answer.
+func TestLookupTypedWhileSearchingSearchesOnce(t *testing.T) {
+	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
+	l := NewLookup(env)
+	l.Update(l.Init()().(tui.Addressed).Msg) // the recent accounts
+	typ := func(r rune) tea.Cmd {
+		_, cmd := l.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		return cmd
+	}
+	first := typ('a')
+	if first == nil {
+		t.Fatal("the first key started no search")
+	}
+	asked := l.asked
+	for _, r := range "va pat" {
+		typ(r)
+	}
+	if l.asked != asked {
+		t.Fatalf("%d searches started while one ran, want none", l.asked-asked)
+	}
+	// the first answers: one search for the whole box follows
+	var next tea.Cmd
+	for _, m := range collect(first) {
+		if a, ok := m.(tui.Addressed); ok {
+			_, next = l.Update(a.Msg)
+		}
+	}
+	if next == nil || l.asked != asked+1 {
+		t.Fatalf("after the answer: %d more searches asked, cmd %v; want one", l.asked-asked, next)
+	}
+	l.Update(next().(tui.Addressed).Msg)
+	if len(l.hits) == 0 || l.hits[0].Account.Name != "Ava Patel" || l.query != "ava pat" {
+		t.Fatalf("the box says %q, the results answer %q: %+v", l.input.Value(), l.query, l.hits)
+	}
+	// typed while one runs, then enter before it answers: enter searches
+	// what the box says
+	typ(' ')
+	typ('x')
+	l.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if l.query != "ava pat x" || len(l.hits) != 0 {
+		t.Fatalf("enter acted on the answer to %q (%d hits), not on what the box says", l.query, len(l.hits))
+	}
+}
+
+// collect runs cmd and the batches it returns, giving their messages.
+func collect(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	switch m := cmd().(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range m {
+			out = append(out, collect(c)...)
+		}
+		return out
+	default:
+		return []tea.Msg{m}
+	}
+}
+
 // Help at the smallest window: no key group is cut to "…" sideways, and
 // what does not fit below is said to be there.
 func TestHelpAtMinimumSize(t *testing.T) {
