@@ -387,3 +387,79 @@ func TestRawSyncHeadAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestExtSorterOrder: whatever the arena's size (all in memory, one
+// spill, a spill every few entries), entries come out by kind then key,
+// equal ones in the order they were added, every one once.
+func TestExtSorterOrder(t *testing.T) {
+	type ent struct {
+		kind     byte
+		key, val string
+	}
+	var in []ent
+	for i := range 5000 {
+		// few distinct keys, so equal keys meet across runs and halves;
+		// long shared prefixes, so compares go past the first 8 bytes
+		k := fmt.Sprintf("key-prefix-%03d", (i*7919)%211)
+		in = append(in, ent{byte(i % 3), k, fmt.Sprint(i)})
+	}
+	want := slices.Clone(in)
+	slices.SortStableFunc(want, func(a, b ent) int {
+		if a.kind != b.kind {
+			return int(a.kind) - int(b.kind)
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	for _, limit := range []int{64 << 20, 100 << 10, 4 << 10, 64} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			s := newExtSorter(t.TempDir(), limit)
+			defer s.close()
+			for _, e := range in {
+				if err := s.add(e.kind, []byte(e.key), []byte(e.val)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			it, err := s.iter()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []ent
+			for {
+				kind, k, v, ok, err := it.next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				got = append(got, ent{kind, string(k), string(v)})
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%d entries out of order or lost (%d runs); first: %v, want %v", len(got), len(s.runs), got[:min(3, len(got))], want[:3])
+			}
+		})
+	}
+}
+
+// TestExtSorterStopsEarly: a reader that stops part way (a bad line
+// found in the checks) leaves no goroutine or run file behind.
+func TestExtSorterStopsEarly(t *testing.T) {
+	dir := t.TempDir()
+	s := newExtSorter(dir, 4<<10)
+	for i := range 20000 {
+		if err := s.add(0, fmt.Appendf(nil, "k%06d", 19999-i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, err := s.iter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, k, _, ok, err := it.next(); !ok || err != nil || string(k) != "k000000" {
+		t.Fatalf("first = %q %v %v", k, ok, err)
+	}
+	s.close() // must return: the merge ahead is stopped
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Fatalf("left %v", left)
+	}
+}
