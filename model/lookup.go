@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -50,6 +51,17 @@ func SearchesMasked(q string) bool {
 // letters that do not decompose spelled in ASCII (ø o, ß ss). Names
 // only: emails keep P7's ASCII-only folding.
 func foldName(s string) string {
+	if isASCII(s) {
+		// ASCII is its own NFD, has no marks and none of nameLetters:
+		// lowered is folded, without the normaliser's copy (a name's
+		// folding was a tenth of an import's parse)
+		return strings.ToLower(s)
+	}
+	return foldNameSlow(s)
+}
+
+// foldNameSlow is foldName of any string.
+func foldNameSlow(s string) string {
 	var b strings.Builder
 	for _, r := range norm.NFD.String(strings.ToLower(s)) {
 		if unicode.Is(unicode.Mn, r) {
@@ -62,6 +74,15 @@ func foldName(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 var nameLetters = map[rune]string{'ø': "o", 'æ': "ae", 'œ': "oe", 'ß': "ss", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'ı': "i"}

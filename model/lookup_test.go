@@ -3,6 +3,7 @@ package model
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestMatchedEmail(t *testing.T) {
@@ -40,5 +41,24 @@ func TestNameTokensFold(t *testing.T) {
 	}
 	if NormalizeEmail("Zoë@x.com") == NormalizeEmail("zoe@x.com") {
 		t.Error("an email was folded past ASCII (P7)")
+	}
+}
+
+// TestFoldNameASCII: an ASCII name is folded by lowering it alone, as the
+// whole folding would fold it, every ASCII byte included.
+func TestFoldNameASCII(t *testing.T) {
+	var every []byte
+	for c := range byte(utf8.RuneSelf) {
+		every = append(every, c)
+	}
+	for _, s := range []string{"", "Linh Flores", "O'BRIEN-Smith", "  Mary,  Ann / Lee;x ", "A1b2\tC3\n", string(every)} {
+		if got, want := foldName(s), foldNameSlow(s); got != want {
+			t.Errorf("foldName(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for _, s := range []string{"Zoë", "Søren Straße", "ÀB"} {
+		if isASCII(s) {
+			t.Errorf("%q taken for ASCII", s)
+		}
 	}
 }

@@ -346,13 +346,14 @@ func (b *importBatch) add(kind byte, key, val []byte) {
 // as sync writes them) and its index entries.
 func parseBatch(b *importBatch, name string, by Actor, now time.Time) {
 	rec := Record{Version: 1, UpdatedBy: by.Name, UpdatedAt: now}
+	sp := spellOf(rec) // who and when, spelled once a batch
 	var scratch []byte
 	for _, l := range b.lines {
 		if l.err != nil {
 			b.bad = &LineError{File: name, Line: l.n, Err: l.err}
 			return
 		}
-		acc, perr := model.ParseAccount(l.line)
+		acc, perr := parseImportLine(l.line)
 		if perr != nil {
 			le := &LineError{File: name, Line: l.n, Err: perr}
 			var fe *model.FieldError
@@ -367,12 +368,26 @@ func parseBatch(b *importBatch, name string, by Actor, now time.Time) {
 		scratch = append(append(append(ln, acc.ID...), 0), acc.Email...)
 		b.add(kindEmailCheck, []byte(model.NormalizeEmail(acc.Email)), scratch)
 		rec.Account.ID = acc.ID
-		scratch = appendRecordRaw(scratch[:0], rec, bytes.TrimSpace(l.line), indexedDigest(&acc))
+		scratch = sp.append(scratch[:0], rec, bytes.TrimSpace(l.line), indexedDigest(&acc))
 		b.add(kindAccount, []byte(acc.ID), scratch)
 		for _, e := range indexEntries(acc) {
 			b.add(bucketKinds[e.bucket], e.key, e.value)
 		}
 	}
+}
+
+// parseImportLine is model.ParseAccount, the account's strings sharing
+// the line's memory rather than copied (a line is read into memory of its
+// own, kept while the batch is): copying them was a twentieth of the
+// import's time.
+func parseImportLine(line []byte) (model.Account, error) {
+	if a, ok := model.DecodeAccountShared(line); ok {
+		if err := a.Validate(); err != nil {
+			return model.Account{}, err
+		}
+		return a, nil
+	}
+	return model.ParseAccount(line)
 }
 
 // checkImport walks the duplicate checks' entries at the head of it: an
