@@ -49,3 +49,41 @@ func TestSearchDecodesOnlyWhatItLists(t *testing.T) {
 		}
 	}
 }
+
+// A search lists a record as it is now: one listed before and changed
+// since (its status, a listed field no index holds) is not shown as it
+// was, and what a caller does to a hit's lists reaches no other caller.
+func TestSearchListsTheRecordAsItIsNow(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(3)), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	first, _, err := s.SearchCount("acc_0002", 5)
+	if err != nil || len(first) != 1 || first[0].Account.Status != "active" {
+		t.Fatalf("before: %+v %v", first, err)
+	}
+	first[0].Account.PreviousEmails = append(first[0].Account.PreviousEmails, "mine@example.com")
+	_, err = s.Apply("acc_0002", first[0].Version, root, now, func(a model.Account, _ Actor) (Change, error) {
+		a.Status = "deactivated"
+		return Change{Account: a, Audit: AuditEntry{Action: "test"}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := s.SearchCount("acc_0002", 5)
+	if err != nil || len(again) != 1 {
+		t.Fatalf("after: %+v %v", again, err)
+	}
+	if again[0].Account.Status != "deactivated" || again[0].Version == first[0].Version {
+		t.Fatalf("listed as it was: status %q version %d", again[0].Account.Status, again[0].Version)
+	}
+	if len(again[0].Account.PreviousEmails) != 0 {
+		t.Fatalf("another caller's change to a hit reached this one: %v", again[0].Account.PreviousEmails)
+	}
+	// unchanged, listed again: the same as a fresh decode
+	third, _, _ := s.SearchCount("acc_0002", 5)
+	fresh, err := s.Get("acc_0002")
+	if err != nil || third[0].Account.Status != fresh.Account.Status || third[0].Version != fresh.Version || third[0].Account.Email != fresh.Account.Email {
+		t.Fatalf("listed %+v, stored %+v", third[0].Record, fresh)
+	}
+}

@@ -144,7 +144,7 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 		}
 		total = exact + named
 		for _, c := range found[:min(limit, len(found))] {
-			r, err := getListed(tx, c.id)
+			r, err := s.getListed(tx, c.id)
 			if err != nil {
 				return err
 			}
@@ -261,11 +261,15 @@ func splitKey(k []byte) (value, id string) {
 
 // getListed reads the record of id as a search lists it: its envelope,
 // and of its account only the listed fields; the rest (sign-ins, notes,
-// unknown members …) is not decoded.
-func getListed(tx Tx, id string) (Record, error) {
+// unknown members …) is not decoded. A record listed before and not
+// changed since is not decoded again (listedCache).
+func (s *Store) getListed(tx Tx, id string) (Record, error) {
 	v := tx.Get(bAccounts, []byte(id))
 	if v == nil {
 		return Record{}, fmt.Errorf("%s: %w", id, ErrNotFound)
+	}
+	if r, ok := s.listed.get(id, v); ok {
+		return r, nil
 	}
 	sh, ok := decodeShellFast(v)
 	if !ok {
@@ -282,6 +286,7 @@ func getListed(tx Tx, id string) (Record, error) {
 		return Record{}, fmt.Errorf("account %s: corrupt record: %w", id, err)
 	}
 	r.Account = a
+	s.listed.put(id, v, r)
 	return r, nil
 }
 
@@ -397,7 +402,7 @@ func (s *Store) Recent(actor string, n int, now time.Time, window time.Duration)
 			}
 		}
 		for _, id := range ids {
-			r, err := getListed(tx, id)
+			r, err := s.getListed(tx, id)
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}

@@ -50,6 +50,7 @@ type Store struct {
 	recent   recentCommits // what sync's last commits wrote (ReadAhead)
 	audits   auditBatch    // entries audited at once, one transaction (on a cluster)
 	lookups  recentLookups // each agent's recent look-ups, as Recent last read them
+	listed   listedCache   // records as searches list them, kept while unchanged
 }
 
 // ErrInUse: another process holds the store's file open.
