@@ -406,7 +406,11 @@ func (l *Lookup) View(width, height int) string {
 		l.page = height - 5 // the rows the table shows
 		b.WriteString(l.rows.Get(fmt.Sprint(l.shown, " ", l.selected, " ", width, " ", height), func() string { return l.table(width, height-4) }))
 		if l.more > 0 {
-			b.WriteString("\n" + st.Muted.Render(tui.Clip(fmt.Sprintf("%d more match — ↓ past the last shows %d more, or type more to narrow.", l.more, min(l.more, SearchLimit)), width)))
+			more := fmt.Sprintf("%d more match", l.more)
+			if len(l.hits)+l.more >= store.SearchBound {
+				more = fmt.Sprintf("over %d more match", l.more) // counting stopped there
+			}
+			b.WriteString("\n" + st.Muted.Render(tui.Clip(more+fmt.Sprintf(" — ↓ past the last shows %d more, or type more to narrow.", min(l.more, SearchLimit)), width)))
 		}
 	}
 	return b.String()

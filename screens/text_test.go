@@ -205,6 +205,32 @@ func TestMouseWheelScrolls(t *testing.T) {
 	}
 }
 
+// A search counts matches up to its bound; past it the screen says
+// "over", not a count that reads as exact (at 1M accounts "m" matched
+// tens of thousands and the screen said "1980 more match").
+func TestLookupSaysOverWhenCountingStopped(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var b strings.Builder
+	for i := 1; i <= store.SearchBound+30; i++ {
+		fmt.Fprintf(&b, `{"id":"acc_%05d","email":"user%d@example.com","name":"Pat Number%05d","role":"client","status":"active","created_at":"2026-01-01T00:00:00Z"}`+"\n", i, i, i)
+	}
+	if _, err := st.Import(strings.NewReader(b.String()), "test", store.Actor{Name: "t", Role: model.RoleAdmin}, now); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 100, 30)
+	h.typ("pat")
+	h.see(fmt.Sprintf("over %d more match", store.SearchBound-20))
+	h.typ(" number001")
+	h.see("80 more match") // Number00100–00199: a whole count
+	if strings.Contains(stripSGR(h.frame()), "over") {
+		t.Fatalf("a whole count said over:\n%s", stripSGR(h.frame()))
+	}
+}
+
 // Past the first 20 results, ↓ at the last row (or pgdn) loads the next
 // page and moves on into it (issue 22, item 10).
 func TestLookupPagesPastTheFirstResults(t *testing.T) {

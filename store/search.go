@@ -27,6 +27,10 @@ type Hit struct {
 // maxCandidates bounds the work one keystroke may cause.
 const maxCandidates = 2000
 
+// SearchBound is how many matches a search counts at most: a count of
+// hits and more that reaches it means at least that many match.
+const SearchBound = maxCandidates
+
 // Search finds accounts by any of email (the part before the @ whole, the
 // domain a prefix), name words (prefixes, all must match), phone (the
 // whole number, or its last four digits) or id (prefix).
