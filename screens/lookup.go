@@ -43,8 +43,9 @@ type Lookup struct {
 	// fresh: the agent came back from an account, so the query in the box
 	// is the last caller's; the next key typed starts a new search
 	// instead of appending to it (acc_00000003henry matched nothing)
-	fresh     bool
-	box, rows tui.Memo // the search box and the table as last drawn
+	fresh bool
+	box   tui.InputFrame // the search box
+	rows  tui.Memo       // the table as last drawn
 	// limit is how many results are loaded: SearchLimit, and a page more
 	// each time ↓ or pgdn goes past the last (k9s and gh-dash page on)
 	limit int
@@ -378,7 +379,7 @@ func (l *Lookup) View(width, height int) string {
 	}
 	var b strings.Builder
 	in := l.input.View()
-	b.WriteString(l.box.Get(fmt.Sprint(width, "\x00", in), func() string { return st.Input.Width(width - 2).Render(in) }) + "\n")
+	b.WriteString(l.box.Render(st, width, in) + "\n")
 	if l.fresh && l.input.Focused() {
 		b.WriteString(st.Muted.Render(tui.Clip("Typing starts a new search; ↑/↓ and enter still pick from these.", width)) + "\n")
 		height--

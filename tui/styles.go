@@ -1,11 +1,15 @@
 package tui
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
 
 // Styles are built per session from its renderer. Colours are adaptive
-// (light and dark backgrounds); the renderer drops them for NO_COLOR and
-// ASCII terminals and downsamples for 16- and 256-colour ones, so every
-// meaning also has a word or a symbol, never colour alone.
+// (light and dark backgrounds), chosen for the renderer's and dropped for
+// NO_COLOR and ASCII terminals and downsampled for 16- and 256-colour
+// ones as the styles are made, so every meaning also has a word or a
+// symbol, never colour alone.
 type Styles struct {
 	Header, HeaderDim lipgloss.Style
 	BadgeLive         lipgloss.Style
@@ -20,13 +24,33 @@ type Styles struct {
 	Key, KeyDesc      lipgloss.Style
 	Box, Lead         lipgloss.Style
 	Input             lipgloss.Style
+	InputEdge         lipgloss.Style // Input's border, for InputFrame
 	Toast, ToastBad   lipgloss.Style
 }
 
 // NewStyles builds the styles for one renderer.
 func NewStyles(r *lipgloss.Renderer) Styles {
-	c := func(light, dark string) lipgloss.AdaptiveColor {
-		return lipgloss.AdaptiveColor{Light: light, Dark: dark}
+	// Each colour is chosen for r's background and converted to r's
+	// profile here, once: an adaptive hex colour is chosen and converted
+	// at every Render, and the conversion to 256 colours is a search for
+	// the nearest of them, a sixth of a keystroke's drawing with a floor
+	// typing (issue 23). The renderer's background and profile are set
+	// before its styles are made (ssh.Server, the local console).
+	c := func(light, dark string) lipgloss.TerminalColor {
+		hex := light
+		if r.HasDarkBackground() {
+			hex = dark
+		}
+		switch col := r.ColorProfile().Color(hex).(type) {
+		case termenv.ANSIColor:
+			return lipgloss.ANSIColor(col)
+		case termenv.ANSI256Color:
+			return lipgloss.ANSIColor(col)
+		case termenv.RGBColor:
+			return lipgloss.Color(col)
+		default: // no colour: NO_COLOR, an ASCII terminal
+			return lipgloss.NoColor{}
+		}
 	}
 	accent := c("#5A3FD6", "#A393FF")
 	muted := c("#6B6B6B", "#8A8A8A")
@@ -49,6 +73,7 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 		Box:           r.NewStyle().Border(lipgloss.NormalBorder()).BorderForeground(muted).Padding(0, 1),
 		Lead:          r.NewStyle().Border(lipgloss.ThickBorder()).BorderForeground(accent).Padding(0, 1),
 		Input:         r.NewStyle().Border(lipgloss.NormalBorder()).BorderForeground(accent).Padding(0, 1),
+		InputEdge:     r.NewStyle().Foreground(accent),
 		Toast:         r.NewStyle().Bold(true).Foreground(c("#1A7F37", "#57D27A")),
 		ToastBad:      r.NewStyle().Bold(true).Foreground(c("#B42318", "#FF7B72")),
 	}
