@@ -3,6 +3,7 @@ package screens
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -177,10 +178,20 @@ func (l *Lookup) search() tea.Cmd {
 		}
 	}
 	return func() tea.Msg {
+		searchSlots <- struct{}{}
 		hits, more, err := st.SearchCount(q, limit)
+		<-searchSlots
 		return tui.Addressed{To: l, Msg: searchResult{seq: seq, hits: hits, more: more, err: err, query: q}}
 	}
 }
+
+// searchSlots bounds the look-ups running at once across a server's
+// sessions to one core less than it has: a floor of agents pressing keys
+// at the same moment then has a core left to echo their keys and draw
+// their frames while the look-ups queue, instead of every echo waiting
+// behind every look-up (issue 23: 200 agents typing at once on 2 cores);
+// keys typed while a session's look-up waits start none (searchTyped).
+var searchSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
 
 // show puts a search's result on screen if it answers the latest search
 // asked for; any other is stale (commands finish in any order). The
