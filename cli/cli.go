@@ -87,7 +87,7 @@ func init() {
 		{"serve", "[--listen ADDR] [--demo] [--conn-rate N] [--idle DUR] [--max-session DUR] [--deliver-to URL --secret-file F] [--scenarios DIR] [--metrics ADDR] [--head-to FILE|URL [--head-every 1m]] " + logFlagsHelp, "serve the console over SSH", runServe},
 		{"import", "FILE.jsonl | -", "add accounts from JSONL, all or nothing", runImport},
 		{"export", "", "write every account as JSONL to stdout", runExport},
-		{"gen", "--accounts N [--seed S]", "write N synthetic accounts as import JSONL (the same seed, the same bytes)", runGen},
+		{"gen", "--accounts N [--seed S] | --updates N --accounts M [--seed S] [--after SEQ]", "write N synthetic accounts as import JSONL (the same seed, the same bytes); --updates: N change-stream events updating those M accounts, for timing sync", runGen},
 		{"diagnose", "EMAIL | --email E [--site S] [--problem P] [--abroad] [--other-device] [--now T] [--json]", "diagnose a caller's report", runDiagnose},
 		{"user", "add NAME --role R (--key K | --key-file F) | list [--json] | role NAME ROLE | remove NAME", "manage who may connect", runUser},
 		{"audit", "[--account ID] [--since DUR] [--json] | head | seal-legacy", "show the audit log, newest first; head: its newest entry, to keep elsewhere; seal-legacy: key a trail written before audit keys", runAudit},

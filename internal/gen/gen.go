@@ -306,3 +306,36 @@ func appendTime(dst []byte, t time.Time) []byte {
 	dst = t.UTC().AppendFormat(dst, time.RFC3339)
 	return append(dst, '"')
 }
+
+// WriteUpdates writes n change-stream events (DOMAIN §8) to w, each an
+// update of one of accounts 0 … accounts-1 chosen at random (from the
+// seed): the account again with one sign-in more for each update it has
+// had in the stream, at version k for its k-th (an imported account
+// holds version 0, so each applies: rule S2), seq rising by one from
+// after+1 (rule S1). As BenchmarkSync in mirror makes its updates, so the
+// operator's `frontdoor sync FILE` can be timed on the same events.
+func (g *Generator) WriteUpdates(w io.Writer, accounts, n int, after uint64) error {
+	if accounts <= 0 && n > 0 {
+		return fmt.Errorf("updates need accounts to update (got %d)", accounts)
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	// its own source, apart from the accounts' (each has its own)
+	pick := rand.New(rand.NewPCG(mix(g.seed^0x5eed), mix(g.seed+uint64(accounts))))
+	versions := make([]uint32, accounts)
+	var buf []byte
+	for k := range n {
+		i := pick.IntN(accounts)
+		versions[i]++
+		buf = append(buf[:0], `{"seq":`...)
+		buf = strconv.AppendUint(buf, after+uint64(k)+1, 10)
+		buf = append(buf, `,"version":`...)
+		buf = strconv.AppendUint(buf, uint64(versions[i]), 10)
+		buf = append(buf, `,"account":`...)
+		buf = g.Append(buf, i, int(versions[i]))
+		buf = append(buf, "}\n"...)
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}

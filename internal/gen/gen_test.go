@@ -3,10 +3,12 @@ package gen_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
 	"frontdoor/internal/gen"
+	"frontdoor/mirror"
 	"frontdoor/model"
 	"frontdoor/store"
 )
@@ -112,5 +114,74 @@ func TestUpdateAppendsSignIns(t *testing.T) {
 		if len(b.Logins) != len(a.Logins)+2 || b.Email != a.Email || len(b.Resets) != len(a.Resets) {
 			t.Fatalf("account %d: update is not the account with two sign-ins more", i)
 		}
+	}
+}
+
+// TestUpdatesApply: the updates gen writes for an imported store are a
+// stream sync takes whole: seq rising from after+1 (S1), each applied
+// (versions from 1 over the import's 0: S2), each account ending with
+// one sign-in more per update it had; the same seed, the same bytes.
+func TestUpdatesApply(t *testing.T) {
+	const accounts, updates, after = 300, 2000, 41
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Import(bytes.NewReader(write(t, 4, accounts)), "gen.jsonl", store.Actor{Name: "test", Role: store.RoleAdmin}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	if err := gen.New(4).WriteUpdates(&a, accounts, updates, after); err != nil {
+		t.Fatal(err)
+	}
+	gen.New(4).WriteUpdates(&b, accounts, updates, after)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("the same seed wrote different updates")
+	}
+	per := map[string]int{} // updates each account had
+	seq := uint64(after)
+	sc := bufio.NewScanner(bytes.NewReader(a.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		ev, err := store.ParseSnapshot(bytes.Clone(sc.Bytes())) // its strings share the line
+		if err != nil {
+			t.Fatalf("line %d: %v", seq-after+1, err)
+		}
+		if ev.Seq != seq+1 {
+			t.Fatalf("seq %d after %d", ev.Seq, seq)
+		}
+		seq = ev.Seq
+		per[ev.Account.ID]++
+		if ev.Version != uint64(per[ev.Account.ID]) {
+			t.Fatalf("seq %d: version %d for the account's update %d", ev.Seq, ev.Version, per[ev.Account.ID])
+		}
+	}
+	if seq != after+updates || len(per) < accounts/2 {
+		t.Fatalf("%d events, %d accounts updated", seq-after, len(per))
+	}
+	if _, err := st.SetCheckpoint(after, store.Actor{Name: "test", Role: store.RoleAdmin}, "the stream starts after it", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := mirror.Sync(context.Background(), st, bytes.NewReader(a.Bytes()), mirror.SyncOptions{})
+	if err != nil || c.Applied != updates || c.Duplicate+c.Stale+c.Replayed+c.New != 0 {
+		t.Fatalf("sync: %+v %v", c, err)
+	}
+	if st.Checkpoint() != after+updates {
+		t.Fatalf("checkpoint %d, want %d", st.Checkpoint(), after+updates)
+	}
+	g := gen.New(4)
+	for i := range accounts {
+		base, _ := model.ParseAccount(g.Append(nil, i, 0))
+		rec, err := st.Get(gen.ID(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(rec.Account.Logins), len(base.Logins)+per[gen.ID(i)]; got != want {
+			t.Fatalf("%s: %d sign-ins, want %d", gen.ID(i), got, want)
+		}
+	}
+	if problems, err := st.Check(); err != nil || len(problems) > 0 {
+		t.Fatalf("check: %v %v", problems, err)
 	}
 }
