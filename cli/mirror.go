@@ -94,9 +94,12 @@ func runSync(c *ctx) error {
 		ctx = held
 	}
 	start := time.Now()
-	// this process is the store's only writer (a server would have
-	// taken the command): commits need not each wait for the disk
-	opts := mirror.SyncOptions{Name: name, Follow: *follow, Batch: *batch, Clock: c.io.Clock, DeferFsync: !c.shared}
+	// the batches' commits need not each wait for the disk: each holds
+	// its checkpoint (S1) and becomes durable at the next durable point,
+	// the last before this returns; through serve, an agent's action
+	// meanwhile still waits for the disk, and takes the batches before it
+	// there with it (store.Deferral)
+	opts := mirror.SyncOptions{Name: name, Follow: *follow, Batch: *batch, Clock: c.io.Clock, DeferFsync: true}
 	progress := c.progress("sync")
 	opts.Progress = func(t store.SyncCounts, line int) {
 		progress(fmt.Sprintf("line %d: %d applied (%d new), %d duplicate, %d stale, %d replayed; %s", line,

@@ -151,7 +151,7 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 				done <- fmt.Errorf("%s: %w", o.Name, err)
 				return
 			}
-			c, err := st.ApplySnapshots(evs, now)
+			c, err := deferral.ApplySnapshots(st, evs, now)
 			if err == nil && durable {
 				err = deferral.Durable()
 			}

@@ -19,11 +19,12 @@ import (
 type stream struct {
 	seq uint64
 	gen *gen.Generator
+	d   *Deferral // when set, batches commit through it, deferred
 }
 
 func (s *stream) apply(t *testing.T, st *Store, ids []int, version int) {
 	t.Helper()
-	if _, err := st.ApplySnapshots(s.events(t, ids, version), time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)); err != nil {
+	if _, err := s.d.ApplySnapshots(st, s.events(t, ids, version), time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -124,6 +125,7 @@ func deferring(t *testing.T, seed uint64, n int) (string, *Store, *stream, *Defe
 		t.Fatalf("no deferral: %v", err)
 	}
 	t.Cleanup(func() { d.End(); st.Close() })
+	s.d = d
 	return dir, st, s, d
 }
 
@@ -292,5 +294,66 @@ func TestNoDeferralWithoutABootID(t *testing.T) {
 	}
 	if err := d.End(); err != nil { // a nil deferral does nothing
 		t.Fatal(err)
+	}
+}
+
+// Through serve, an agent's action commits while sync defers: the action
+// is durable when it returns, and so are the batches before it, whose
+// checkpoint it carries to the disk (group commit); after a reboot the
+// store holds the action and that checkpoint whatever part of the later
+// deferred batch reached the disk, and checks whole.
+func TestActionWhileDeferringSurvivesAReboot(t *testing.T) {
+	boltOnly(t)
+	dir, st, s, d := deferring(t, 8, 300)
+	if err := d.Durable(); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(t, st, span(0, 150), 2) // deferred: no durable point after it
+	wantSeq := st.Checkpoint()
+	id := gen.ID(7)
+	rec, err := st.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	if _, err := st.Apply(id, rec.Version, Actor{Name: "test", Role: RoleAdmin}, now, noteChange("called back")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, FileName)
+	atAction, _ := os.ReadFile(path) // on the disk: the action waited for it
+	marker, err := os.ReadFile(path + bolt.UnsyncedSuffix)
+	if err != nil {
+		t.Fatal("no marker: the deferral ended", err)
+	}
+	s.apply(t, st, span(100, 300), 3) // deferred again, after the action
+	later, _ := os.ReadFile(path)
+	if bytes.Equal(later, atAction) {
+		t.Fatal("the later batch wrote nothing: the test proves nothing")
+	}
+	const page = 4096
+	for i := range 6 {
+		rng := rand.New(rand.NewPCG(uint64(i), 9))
+		img := bytes.Clone(later)
+		for p := 0; p*page < len(img); p++ {
+			if i == 0 || (i > 1 && rng.IntN(2) == 0) { // i 0: none of the later pages reached the disk; 1: all
+				old := make([]byte, page)
+				if p*page < len(atAction) {
+					copy(old, atAction[p*page:])
+				}
+				copy(img[p*page:], old)
+			}
+		}
+		crashed := crashCopy(t, dir, img, marker)
+		t.Run(fmt.Sprint("image ", i), func(t *testing.T) {
+			stageBoot(t, "boot-2")
+			got, seq := exportDir(t, crashed)
+			if !bytes.Contains([]byte(got), []byte("called back")) {
+				t.Error("the action that returned is gone after the reboot")
+			}
+			if seq != wantSeq {
+				t.Errorf("checkpoint %d, want %d: the batches before the action, durable with it", seq, wantSeq)
+			}
+			noMarker(t, crashed)
+		})
 	}
 }

@@ -41,16 +41,17 @@ const SchemaVersion = "4"
 // Store is frontdoor's data: the only way the rest of the program reads
 // or changes it.
 type Store struct {
-	kv       KV
-	path     string
-	keyPath  string
-	auditKey []byte
-	hub      *hub
-	rec      recorderBox   // where look-ups and actions are reported (SetRecorder)
-	recent   recentCommits // what sync's last commits wrote (ReadAhead)
-	audits   auditBatch    // entries audited at once, one transaction (on a cluster)
-	lookups  recentLookups // each agent's recent look-ups, as Recent last read them
-	listed   listedCache   // records as searches list them, kept while unchanged
+	kv        KV
+	path      string
+	keyPath   string
+	auditKey  []byte
+	hub       *hub
+	rec       recorderBox   // where look-ups and actions are reported (SetRecorder)
+	recent    recentCommits // what sync's last commits wrote (ReadAhead)
+	audits    auditBatch    // entries audited at once, one transaction (on a cluster)
+	lookups   recentLookups // each agent's recent look-ups, as Recent last read them
+	listed    listedCache   // records as searches list them, kept while unchanged
+	deferring deferralShare // sync's deferred durability under way (DeferFsync)
 }
 
 // ErrInUse: another process holds the store's file open.

@@ -111,7 +111,13 @@ func (s *Store) SetCheckpoint(seq uint64, by Actor, reason string, now time.Time
 // must come in rising seq order (the reader refuses any other), or in
 // SortByAccount's order. A demo store takes none.
 func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error) {
-	c, err := s.applySnapshots(evs, now)
+	return s.applyVia(s.kv.Update, evs, now)
+}
+
+// applyVia is ApplySnapshots committing through update: the store's, or
+// a deferral's, whose commits need not wait for the disk.
+func (s *Store) applyVia(update func(func(Tx) error) error, evs []Snapshot, now time.Time) (SyncCounts, error) {
+	c, err := s.applySnapshots(update, evs, now)
 	if errors.Is(err, backend.ErrTxTooLarge) && len(evs) > 1 {
 		// larger than the backend takes in one transaction (etcd: 128
 		// writes): in halves, in stream order, each with its own
@@ -119,10 +125,10 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 		bySeq := slices.Clone(evs)
 		slices.SortStableFunc(bySeq, func(a, b Snapshot) int { return cmp.Compare(a.Seq, b.Seq) })
 		half := len(bySeq) / 2
-		c, err = s.ApplySnapshots(bySeq[:half], now)
+		c, err = s.applyVia(update, bySeq[:half], now)
 		if err == nil {
 			var d SyncCounts
-			d, err = s.ApplySnapshots(bySeq[half:], now)
+			d, err = s.applyVia(update, bySeq[half:], now)
 			c.Add(d)
 		}
 	}
@@ -133,14 +139,14 @@ func (s *Store) ApplySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error
 // sizes its batches by them.
 func (s *Store) Limits() backend.Limits { return s.kv.Limits() }
 
-func (s *Store) applySnapshots(evs []Snapshot, now time.Time) (SyncCounts, error) {
+func (s *Store) applySnapshots(update func(func(Tx) error) error, evs []Snapshot, now time.Time) (SyncCounts, error) {
 	if err := s.RefuseIfDemo(); err != nil {
 		return SyncCounts{}, err
 	}
 	var c SyncCounts
 	var changed []string
 	var commit uint64
-	err := s.kv.Update(func(tx Tx) error {
+	err := update(func(tx Tx) error {
 		c = SyncCounts{}
 		changed = changed[:0]
 		if p, ok := tx.(backend.Prefetcher); ok { // a cluster: the batch's records in one round trip

@@ -138,8 +138,17 @@ type SingleWriter interface {
 
 // Deferral is a bulk writer's run of commits that do not each wait for
 // the disk, made durable at points the writer chooses (bbolt: see
-// store/bolt). Its methods are called between commits.
+// store/bolt). Its methods are called between commits. Only commits
+// through its Update defer: any other writer's commit meanwhile is
+// durable when it returns (KV.Update), and makes the deferred commits
+// before it durable too.
 type Deferral interface {
+	// Update commits fn without waiting for the disk; the next durable
+	// point makes it durable.
+	Update(fn func(Tx) error) error
+	// Sync makes every commit so far durable before it returns and goes
+	// on deferring.
+	Sync() error
 	// Room makes room for a batch of about n events and raw bytes.
 	Room(n, raw int) error
 	// Durable starts a durable point for every commit so far.

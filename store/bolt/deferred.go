@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -35,10 +36,12 @@ import (
 //     other one: the store is exactly as it was at the durable point, and
 //     sync resumes from its checkpoint (rule S1).
 //
-// Only a process that is the store's only writer may defer (the file lock
-// makes a standalone `frontdoor sync` one); another writer's commit
-// would not be covered by the marker.
+// One bulk writer defers at a time. Another writer's commit (KV.Update:
+// through serve, an agent's action, the relay's outcomes) is not left to
+// the bulk writer's durable points: it is made durable, and the marker
+// moved to a state that holds it, before it returns.
 type Deferral struct {
+	mu   sync.Mutex // the bulk writer's calls and other writers' durableUpTo
 	k    *KV
 	db   *bbolt.DB
 	boot string
@@ -80,18 +83,35 @@ var errNoDeferral = errors.New("deferred durability is not available here")
 // DeferFsync starts a deferral: from now until End, commits do not wait
 // for the disk; Durable makes everything so far durable. Where that is
 // not available it returns nil: commits wait as before. On error
-// nothing changed either. Only for the store's only writer (sync).
+// nothing changed either. One bulk writer defers at a time; other
+// writers may commit meanwhile (through serve: agents' actions, the
+// relay), and each of their commits is made durable before it returns
+// (KV.Update), which makes the bulk writer's commits before it durable
+// too.
 func (k *KV) DeferFsync() (backend.Deferral, error) {
 	d := &Deferral{k: k, boot: BootID()}
 	if d.boot == "" {
 		return nil, nil
 	}
+	if old := k.deferral.Load(); old != nil && old.State().Deferring {
+		return nil, errors.New("a deferral is under way on this store already")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if err := d.begin(0); errors.Is(err, errNoDeferral) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
+	k.deferral.Store(d)
 	return d, nil
+}
+
+// Update commits fn as the deferral's own: it need not wait for the
+// disk, and is made durable at the next durable point (group commit:
+// a sync batch with its checkpoint, rule S1).
+func (d *Deferral) Update(fn func(backend.Tx) error) error {
+	return d.k.update(fn, true)
 }
 
 // begin maps the file with room to grow by at least need bytes and then
@@ -112,6 +132,14 @@ func (d *Deferral) begin(need int64) error {
 		return err
 	}
 	d.db = d.k.cur.Load().DB
+	// under the writer's lock, so no commit comes between the pinned
+	// state the marker names and commits not waiting: one made there
+	// would wait for the disk, return, and be undone after a reboot
+	w, err := d.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer w.Rollback()
 	pin, m, err := d.capture()
 	if err == nil {
 		err = writeMarker(d.k.path, m)
@@ -128,7 +156,8 @@ func (d *Deferral) begin(need int64) error {
 	// (a tenth of a sync's commit, sorting and writing every free and
 	// pending page id): bbolt keeps it in memory, End writes it, and an
 	// open that finds none (after a crash) rebuilds it from the pages
-	// the newest state reaches.
+	// the newest state reaches. Set under the writer's lock (w), where a
+	// commit reads them.
 	d.db.NoSync, d.db.NoGrowSync, d.db.NoFreelistSync = true, true, true
 	return nil
 }
@@ -139,7 +168,12 @@ func (d *Deferral) begin(need int64) error {
 // forever), so when the batch might outgrow it, everything so far is
 // made durable and the file mapped again, larger.
 func (d *Deferral) Room(n, raw int) error {
-	if d == nil || d.pin == nil {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pin == nil {
 		return nil
 	}
 	need := int64(n)*3*int64(d.db.Info().PageSize) + 2*int64(raw) + 64<<20
@@ -150,7 +184,7 @@ func (d *Deferral) Room(n, raw int) error {
 	if size+need < d.k.mapped {
 		return nil
 	}
-	if err := d.End(); err != nil {
+	if err := d.end(); err != nil {
 		return err
 	}
 	if err := d.begin(need); !errors.Is(err, errNoDeferral) {
@@ -167,13 +201,22 @@ const deferralHeadroom = 256 << 20
 // names the newest of them. One point is under way at a time: Durable
 // first waits for the last. Call it between commits.
 func (d *Deferral) Durable() error {
-	if d == nil || d.pin == nil {
+	if d == nil {
 		return nil
 	}
-	if err := d.Settle(); err != nil {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.durable()
+}
+
+func (d *Deferral) durable() error {
+	if d.pin == nil {
+		return nil
+	}
+	if err := d.settle(); err != nil {
 		return fmt.Errorf("sync the store: %w", err)
 	}
-	next, m, err := d.capture()
+	next, m, err := d.captureLocked()
 	if err != nil {
 		return err
 	}
@@ -188,9 +231,55 @@ func (d *Deferral) Durable() error {
 	return nil
 }
 
+// Sync makes every commit so far durable before it returns, and goes on
+// deferring (a second bulk writer's end: store.Deferral).
+func (d *Deferral) Sync() error {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pin == nil {
+		return d.k.cur.Load().Sync()
+	}
+	if err := d.durable(); err != nil {
+		return err
+	}
+	return d.settle()
+}
+
+// durableUpTo returns once commit txid, made by another writer while
+// commits skip the disk, is durable and named by the marker: an agent's
+// action (KV.Update) is on the disk before its toast, and a reboot does
+// not take the store back before it. The sync's commits before it
+// become durable with it.
+func (d *Deferral) durableUpTo(txid uint64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pin == nil { // ended: End synced what was before it; this may be after
+		return d.k.cur.Load().Sync()
+	}
+	if uint64(d.pin.ID()) >= txid {
+		return nil // a durable point since covered it
+	}
+	if d.syncing != nil && uint64(d.next.ID()) >= txid {
+		return d.settle() // the point under way covers it
+	}
+	if err := d.durable(); err != nil {
+		return err
+	}
+	return d.settle()
+}
+
 // Settle waits for the durable point under way, if any; then the marker
 // names its state, which stays pinned, and the older pin goes.
 func (d *Deferral) Settle() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.settle()
+}
+
+func (d *Deferral) settle() error {
 	if d.syncing == nil {
 		return nil
 	}
@@ -216,9 +305,20 @@ type DeferralState struct {
 
 // State says what the deferral is doing.
 func (d *Deferral) State() DeferralState {
-	if d == nil || d.db == nil {
+	if d == nil {
 		return DeferralState{}
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.db == nil {
+		return DeferralState{}
+	}
+	// the flags are set under the writer's lock
+	w, err := d.db.Begin(true)
+	if err != nil {
+		return DeferralState{Deferring: d.pin != nil, Mapped: d.k.mapped}
+	}
+	defer w.Rollback()
 	return DeferralState{Deferring: d.pin != nil, Mapped: d.k.mapped, NoSync: d.db.NoSync,
 		NoFreelistSync: d.db.NoFreelistSync, PageSize: d.db.Info().PageSize}
 }
@@ -226,10 +326,19 @@ func (d *Deferral) State() DeferralState {
 // End makes everything durable, removes the marker and goes back to
 // commits that wait for the disk.
 func (d *Deferral) End() error {
-	if d == nil || d.pin == nil {
+	if d == nil {
 		return nil
 	}
-	err := d.Settle()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.end()
+}
+
+func (d *Deferral) end() error {
+	if d.pin == nil {
+		return nil
+	}
+	err := d.settle()
 	if err == nil {
 		err = d.db.Sync()
 	}
@@ -239,7 +348,17 @@ func (d *Deferral) End() error {
 	if err != nil { // the marker stays: the next open settles it
 		return fmt.Errorf("sync the store: %w", err)
 	}
+	// commits wait for the disk again, set under the writer's lock; one
+	// made since the sync above and before this is synced by its writer
+	// (durableUpTo finds the deferral ended)
+	w, err := d.db.Begin(true)
+	if err != nil {
+		return err
+	}
 	d.db.NoSync, d.db.NoGrowSync, d.db.NoFreelistSync = false, false, false
+	if err := w.Rollback(); err != nil {
+		return err
+	}
 	pin := d.pin
 	d.pin = nil
 	if err := pin.Rollback(); err != nil {
@@ -250,7 +369,20 @@ func (d *Deferral) End() error {
 	return d.db.Update(func(*bbolt.Tx) error { return nil })
 }
 
-// capture pins the current state and reads its meta page for a marker.
+// captureLocked is capture under the writer's lock: through serve other
+// writers commit meanwhile, and two commits between the pin and the
+// read of its meta page would have overwritten that page.
+func (d *Deferral) captureLocked() (*bbolt.Tx, unsynced, error) {
+	w, err := d.db.Begin(true)
+	if err != nil {
+		return nil, unsynced{}, err
+	}
+	defer w.Rollback()
+	return d.capture()
+}
+
+// capture pins the current state and reads its meta page for a marker;
+// the caller holds the writer's lock.
 func (d *Deferral) capture() (*bbolt.Tx, unsynced, error) {
 	pin, err := d.db.Begin(false)
 	if err != nil {

@@ -36,6 +36,13 @@ type KV struct {
 	// Deferral much more (reserveMap).
 	mapped  int64
 	buckets []string // made at open; a rebuild's copy has them all
+	// deferral is the bulk writer's, if one has begun (DeferFsync): a
+	// commit of any other writer made while it defers is made durable
+	// through it before that commit returns (update)
+	deferral atomic.Pointer[Deferral]
+	// reserving: ReserveMap has closed the file to map it again; a
+	// transaction that found it closed begins again on the new map
+	reserving atomic.Bool
 }
 
 // dbFile is the open file, and which one it is: Rebuild's new file is
@@ -112,6 +119,10 @@ func (k *KV) ReserveMap(size int64) error {
 	}
 	k.rebuild.Lock()
 	defer k.rebuild.Unlock()
+	// through serve, other readers and writers run meanwhile: theirs
+	// wait for the new map (View, update), not fail
+	k.reserving.Store(true)
+	defer k.reserving.Store(false)
 	old := k.cur.Load()
 	if err := old.Close(); err != nil {
 		return err
@@ -165,27 +176,72 @@ func (k *KV) View(fn func(backend.Tx) error) error {
 	for {
 		db := k.cur.Load()
 		err := db.View(func(tx *bbolt.Tx) error { return fn(fileTx{tx, db.gen}) })
-		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) && k.cur.Load() != db {
-			continue // closed by a rebuild as this began: read the new file
+		if k.again(db, err) {
+			continue // closed by a rebuild or a new map as this began: read the new one
 		}
 		return err
 	}
 }
 
-func (k *KV) Update(fn func(backend.Tx) error) error {
+// again: a transaction on db failed because db was closed for a new
+// file or a new map; it begins again on the new one.
+func (k *KV) again(db *dbFile, err error) bool {
+	if errors.Is(err, errSwapped) {
+		return true
+	}
+	if !errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return false
+	}
+	if k.cur.Load() != db {
+		return true
+	}
+	if k.reserving.Load() { // the new map is being made
+		time.Sleep(time.Millisecond)
+		return true
+	}
+	return false
+}
+
+// Update commits fn durably: when a deferral has commits skip the disk
+// (DeferFsync), this one is made durable before Update returns (an
+// agent's action is on the disk before its toast).
+func (k *KV) Update(fn func(backend.Tx) error) error { return k.update(fn, false) }
+
+// update commits fn; deferred: it is the deferral's own commit (a sync
+// batch), made durable at the deferral's next durable point, not now.
+func (k *KV) update(fn func(backend.Tx) error, deferred bool) error {
 	for {
 		db := k.cur.Load()
+		var unsynced bool // committed without waiting for the disk
+		var txid uint64
 		err := db.Update(func(tx *bbolt.Tx) error {
 			if k.cur.Load() != db {
 				return errSwapped // the old file: a write there would be lost
 			}
+			// the deferral sets NoSync under the writer's lock: read
+			// here, it is what this commit does
+			unsynced, txid = db.NoSync, uint64(tx.ID())
 			return fn(fileTx{tx, db.gen})
 		})
-		if errors.Is(err, errSwapped) || (errors.Is(err, bolterrors.ErrDatabaseNotOpen) && k.cur.Load() != db) {
+		if k.again(db, err) {
 			continue
+		}
+		if err == nil && unsynced && !deferred {
+			err = k.durableUpTo(db, txid)
 		}
 		return err
 	}
+}
+
+// durableUpTo makes commit txid, made without waiting for the disk,
+// durable: through the deferral (a durable point the marker names, so
+// a reboot does not take the store back before it), or, the deferral
+// having ended meanwhile, by syncing the file.
+func (k *KV) durableUpTo(db *dbFile, txid uint64) error {
+	if d := k.deferral.Load(); d != nil {
+		return d.durableUpTo(txid)
+	}
+	return db.Sync()
 }
 
 func (k *KV) Close() error { return k.cur.Load().Close() }
