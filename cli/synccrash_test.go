@@ -32,29 +32,7 @@ func TestServeKilledMidSyncKeepsActionsAndAPrefix(t *testing.T) {
 		t.Skip("a real server, killed")
 	}
 	const accounts, updates = 3000, 60000
-	dir := t.TempDir()
-	imp := filepath.Join(t.TempDir(), "accounts.jsonl")
-	stream := filepath.Join(t.TempDir(), "updates.jsonl")
-	write := func(path string, fn func(*bufio.Writer) error) {
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := bufio.NewWriter(f)
-		if err := fn(w); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	}
-	write(imp, func(w *bufio.Writer) error { return gen.New(1).Write(w, accounts) })
-	write(stream, func(w *bufio.Writer) error { return gen.New(1).WriteUpdates(w, accounts, updates, 0) })
-	if r := run(t, "", "import", imp, "--data", dir); r.code != 0 {
-		t.Fatalf("import: %+v", r)
-	}
-
+	dir, stream := syncSetup(t, accounts, updates)
 	serve, log := startServe(t, "--data", dir, "--listen", "127.0.0.1:0", "--log-format", "json")
 	log.wait(t, "serving")
 	synced := make(chan result, 1)
@@ -183,6 +161,81 @@ func TestServeKilledMidSyncKeepsActionsAndAPrefix(t *testing.T) {
 	// resumed from the checkpoint (S1): the rest applied, none twice
 	r := run(t, "", "sync", stream, "--data", dir)
 	if r.code != 0 || !strings.Contains(r.out, fmt.Sprintf("%d applied", updates-int(cp))) || !strings.Contains(r.out, fmt.Sprintf("checkpoint seq %d", updates)) {
+		t.Fatalf("sync again: %+v", r)
+	}
+}
+
+// syncSetup imports accounts generated accounts into a new data
+// directory and writes a stream of updates to them.
+func syncSetup(t *testing.T, accounts, updates int) (dir, stream string) {
+	t.Helper()
+	dir = t.TempDir()
+	imp := filepath.Join(t.TempDir(), "accounts.jsonl")
+	stream = filepath.Join(t.TempDir(), "updates.jsonl")
+	write := func(path string, fn func(*bufio.Writer) error) {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		if err := fn(w); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	write(imp, func(w *bufio.Writer) error { return gen.New(1).Write(w, accounts) })
+	write(stream, func(w *bufio.Writer) error { return gen.New(1).WriteUpdates(w, accounts, updates, 0) })
+	if r := run(t, "", "import", imp, "--data", dir); r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+
+	return dir, stream
+}
+
+// A serve stopped (SIGTERM) while a forwarded sync defers ends the
+// deferral, everything durable, and exits: bbolt's close had waited
+// forever for the deferral's pinned reader. The sync fails; the store
+// checks whole, with no marker left, and a sync run again resumes.
+func TestServeStoppedMidSyncEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real server")
+	}
+	dir, stream := syncSetup(t, 3000, 60000)
+	serve, log := startServe(t, "--data", dir, "--listen", "127.0.0.1:0", "--log-format", "json")
+	log.wait(t, "serving")
+	synced := make(chan result, 1)
+	go func() { synced <- run(t, "", "sync", stream, "--batch", "200", "--data", dir) }()
+	marker := filepath.Join(dir, store.FileName+bolt.UnsyncedSuffix)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sync never deferred")
+		}
+	}
+	serve.Process.Signal(syscall.SIGTERM)
+	exited := make(chan error, 1)
+	go func() { exited <- serve.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(time.Minute): // a hang, not a speed: it exits in well under a second
+		serve.Process.Kill()
+		t.Fatal("serve did not exit on SIGTERM during a sync")
+	}
+	if r := <-synced; r.code == 0 {
+		t.Fatalf("the sync ended well though its server stopped: %+v", r)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Errorf("the marker is left: %v", err)
+	}
+	if r := run(t, "", "check", "--data", dir); r.code != 0 {
+		t.Fatalf("check: %+v", r)
+	}
+	if r := run(t, "", "sync", stream, "--data", dir); r.code != 0 || !strings.Contains(r.out, "checkpoint seq 60000") {
 		t.Fatalf("sync again: %+v", r)
 	}
 }

@@ -244,7 +244,17 @@ func (k *KV) durableUpTo(db *dbFile, txid uint64) error {
 	return db.Sync()
 }
 
-func (k *KV) Close() error { return k.cur.Load().Close() }
+// Close ends a deferral under way first (everything durable, its marker
+// gone): bbolt's Close waits for every reader, and the deferral's pinned
+// one would be waited for forever (serve stopped during a sync hung so).
+// The bulk writer's next commit then fails: the store is closed.
+func (k *KV) Close() error {
+	var err error
+	if d := k.deferral.Load(); d != nil {
+		err = d.End()
+	}
+	return errors.Join(err, k.cur.Load().Close())
+}
 
 // Limits: a bbolt transaction is bounded by memory only; a bulk writer
 // does best with large ones (a commit rewrites every page it touched).
