@@ -880,7 +880,7 @@ func fitBlock(s string, w, h int) string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
-		if ansi.StringWidth(l) > w {
+		if len(l) > w && Width(l) > w { // a cell takes a byte or more
 			lines[i] = ansi.Truncate(l, w, "…")
 		}
 	}

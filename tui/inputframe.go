@@ -1,10 +1,6 @@
 package tui
 
-import (
-	"strings"
-
-	"github.com/charmbracelet/x/ansi"
-)
+import "strings"
 
 // InputFrame draws a one-line input as Styles.Input does (a box, one
 // space of padding), with the box's edges drawn once for a width: a key
@@ -21,7 +17,7 @@ type InputFrame struct {
 // content.
 func (f *InputFrame) Render(st Styles, width int, content string) string {
 	inner := width - 4 // the borders and the padding
-	w := ansi.StringWidth(content)
+	w := Width(content)
 	if w > inner {
 		// a text input pads its view with spaces to its width (and one
 		// for the cursor): lipgloss's wrapping drops them at the edge

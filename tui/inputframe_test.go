@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 )
 
@@ -61,4 +62,29 @@ func TestStylesDrawAsAdaptiveColoursDid(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Width's quick way counts what ansi.StringWidth counts.
+func TestWidthIsStringWidth(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.ANSI256)
+	st := NewStyles(r)
+	for _, s := range []string{
+		"", "maria", st.Key.Render("enter") + " open", st.Selected.Render("› Pat Number00010") + "  u***0@example.com",
+		"zoë o'brien", "李小龍", "\x1b[38;5;141m│\x1b[0m Find: maria", "tab\there", "\x1b]8;;http://x\x07link\x1b]8;;\x07",
+		"\x1b[", "\x1b[31", "\x1b[31m", "a\x1bb", "\x7f", "e\u0301", "👩‍⚕️ nurse",
+	} {
+		if got, want := Width(s), ansi.StringWidth(s); got != want {
+			t.Errorf("Width(%q) = %d, ansi.StringWidth %d", s, got, want)
+		}
+	}
+}
+
+func FuzzWidth(f *testing.F) {
+	f.Add("\x1b[1;38;5;141mFind\x1b[0m: ma")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Width(s), ansi.StringWidth(s); got != want {
+			t.Fatalf("Width(%q) = %d, ansi.StringWidth %d", s, got, want)
+		}
+	})
 }

@@ -74,7 +74,7 @@ func Fit(s string, w int) string {
 		return ""
 	}
 	s = ansi.Truncate(Sanitize(s), w, "…")
-	if pad := w - ansi.StringWidth(s); pad > 0 {
+	if pad := w - Width(s); pad > 0 {
 		s += strings.Repeat(" ", pad)
 	}
 	return s
@@ -88,8 +88,35 @@ func Clip(s string, w int) string {
 	return ansi.Truncate(Sanitize(s), w, "…")
 }
 
-// Width is the number of cells s takes on screen.
-func Width(s string) int { return ansi.StringWidth(s) }
+// Width is the number of cells s takes on screen: ansi.StringWidth,
+// with a quick way for what most of a frame is — printable ASCII and SGR
+// colour sequences (ESC [ digits and semicolons m) — where each byte is a cell or part of a sequence.
+// ansi.StringWidth walks grapheme clusters; on every line of every frame
+// (fitting the screen to the window) it was a fifth of drawing a
+// keystroke's frame (issue 23). Anything else takes the long way.
+func Width(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			n++
+		case c == 0x1b && i+1 < len(s) && s[i+1] == '[':
+			// SGR: digits and semicolons, then m
+			j := i + 2
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';') {
+				j++
+			}
+			if j >= len(s) || s[j] != 'm' {
+				return ansi.StringWidth(s)
+			}
+			i = j
+		default:
+			return ansi.StringWidth(s)
+		}
+	}
+	return n
+}
 
 // TextWriter passes text to w through Sanitize, line by line: what the
 // command line prints from accounts, audits or arguments cannot act on

@@ -89,7 +89,7 @@ func (s *Scroller) View(content string, w, h int) string {
 	// the viewport cuts long lines without a mark: cut them here, with "…"
 	lines := strings.Split(content, "\n")
 	for i, l := range lines {
-		if ansi.StringWidth(l) > s.vp.Width {
+		if Width(l) > s.vp.Width {
 			lines[i] = ansi.Truncate(l, s.vp.Width, "…")
 		}
 	}
