@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,9 +45,10 @@ type Lookup struct {
 	// fresh: the agent came back from an account, so the query in the box
 	// is the last caller's; the next key typed starts a new search
 	// instead of appending to it (acc_00000003henry matched nothing)
-	fresh bool
-	box   tui.InputFrame // the search box
-	rows  tui.Memo       // the table as last drawn
+	fresh     bool
+	box       tui.InputFrame // the search box
+	inputView tui.Memo       // the input's own view, by its value and cursor
+	rows      tui.Memo       // the table as last drawn
 	// limit is how many results are loaded: SearchLimit, and a page more
 	// each time ↓ or pgdn goes past the last (k9s and gh-dash page on)
 	limit int
@@ -389,7 +391,9 @@ func (l *Lookup) View(width, height int) string {
 		l.input.SetCursor(l.input.Position())
 	}
 	var b strings.Builder
-	in := l.input.View()
+	// the box is drawn twice a key (the echo, then the results): the
+	// input's view, a styled run per part, is made once
+	in := l.inputView.Get(l.input.Value()+"\x00"+strconv.Itoa(l.input.Position())+"\x00"+strconv.FormatBool(l.input.Focused())+"\x00"+strconv.Itoa(l.input.Width), l.input.View)
 	b.WriteString(l.box.Render(st, width, in) + "\n")
 	if l.fresh && l.input.Focused() {
 		b.WriteString(st.Muted.Render(tui.Clip("Typing starts a new search; ↑/↓ and enter still pick from these.", width)) + "\n")
