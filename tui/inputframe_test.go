@@ -82,9 +82,25 @@ func TestWidthIsStringWidth(t *testing.T) {
 
 func FuzzWidth(f *testing.F) {
 	f.Add("\x1b[1;38;5;141mFind\x1b[0m: ma")
+	f.Add("› Zoë — “x” …│e\u0301↑")
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := Width(s), ansi.StringWidth(s); got != want {
 			t.Fatalf("Width(%q) = %d, ansi.StringWidth %d", s, got, want)
 		}
 	})
+}
+
+// Each rune the quick Width counts as one cell is one cell to
+// ansi.StringWidth, alone, between letters, and after a colour.
+func TestWidthOfOneCellRunes(t *testing.T) {
+	for r := rune(0x80); r < 0x3000; r++ {
+		if !oneCell(r) {
+			continue
+		}
+		for _, s := range []string{string(r), "a" + string(r) + "b", "\x1b[1m" + string(r) + "\x1b[0m" + string(r)} {
+			if got, want := Width(s), ansi.StringWidth(s); got != want {
+				t.Errorf("Width(%q) = %d, ansi.StringWidth %d", s, got, want)
+			}
+		}
+	}
 }

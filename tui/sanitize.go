@@ -111,11 +111,39 @@ func Width(s string) int {
 				return ansi.StringWidth(s)
 			}
 			i = j
+		case c >= 0x80:
+			// a letter with its accent, a dash, a quote, an arrow, a box
+			// line: one cell each, and none joins what is next to it
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !oneCell(r) {
+				return ansi.StringWidth(s)
+			}
+			n++
+			i += size - 1
 		default:
 			return ansi.StringWidth(s)
 		}
 	}
 	return n
+}
+
+// oneCell: r takes one cell on its own and starts its own grapheme
+// cluster whatever comes before it (so what the quick Width counts is
+// what ansi.StringWidth counts; TestWidthOfOneCellRunes checks each).
+func oneCell(r rune) bool {
+	switch {
+	case r >= 0xC0 && r <= 0x24F: // Latin letters with accents
+		return true
+	case r >= 0x2010 && r <= 0x2027: // dashes, quotes, bullets, ellipsis
+		return true
+	case r >= 0x2030 && r <= 0x203B: // ‰ ′ ″ ‹ › ※
+		return true
+	case r >= 0x2190 && r <= 0x2193: // ← ↑ → ↓
+		return true
+	case r >= 0x2500 && r <= 0x257F: // box drawing
+		return true
+	}
+	return false
 }
 
 // TextWriter passes text to w through Sanitize, line by line: what the
