@@ -633,7 +633,26 @@ func (a *App) View() string {
 	} else {
 		body = a.top().View(a.w, bodyH)
 	}
-	frame := a.header() + "\n" + fitBlock(body, a.w, bodyH) + "\n" + foot
+	head := a.header()
+	var frame string
+	if fits(body, a.w, bodyH) {
+		// the frame written once, padded where the body is short: not
+		// fitted, then copied again into the frame (a keystroke's garbage)
+		var b strings.Builder
+		pad := bodyH - 1 - strings.Count(body, "\n")
+		b.Grow(len(head) + len(body) + pad + len(foot) + 2)
+		b.WriteString(head)
+		b.WriteByte('\n')
+		b.WriteString(body)
+		for range pad {
+			b.WriteByte('\n')
+		}
+		b.WriteByte('\n')
+		b.WriteString(foot)
+		frame = b.String()
+	} else {
+		frame = head + "\n" + fitBlock(body, a.w, bodyH) + "\n" + foot
+	}
 	if a.env.Publish != nil {
 		a.env.Publish(frame)
 	}
@@ -871,9 +890,36 @@ func (a *App) wrapKeys(label string, keys []key.Binding) string {
 // padded with spaces: the renderer ends a short line by erasing the rest
 // of it (3 bytes), where padding sent up to a whole line of spaces for
 // every line a keystroke changed.
+// fits: s has at most h lines, none wider than w.
+func fits(s string, w, h int) bool {
+	n := 0
+	for rest := s; ; {
+		n++
+		if n > h {
+			return false
+		}
+		line := rest
+		i := strings.IndexByte(rest, '\n')
+		if i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		}
+		if len(line) > w && Width(line) > w { // a cell takes a byte or more
+			return false
+		}
+		if i < 0 {
+			return true
+		}
+	}
+}
+
 func fitBlock(s string, w, h int) string {
 	if w <= 0 || h <= 0 {
 		return ""
+	}
+	if fits(s, w, h) {
+		// a screen's body nearly always fits: padded with the lines it
+		// lacks, not split and joined again (a frame's copy a keystroke)
+		return s + strings.Repeat("\n", h-1-strings.Count(s, "\n"))
 	}
 	lines := strings.Split(s, "\n")
 	if len(lines) > h {

@@ -3,6 +3,7 @@ package tui
 import (
 	"cmp"
 	"context"
+	"github.com/charmbracelet/x/ansi"
 	"io"
 	"strings"
 	"testing"
@@ -527,6 +528,35 @@ func TestFitBlockCutsButDoesNotPad(t *testing.T) {
 	}
 	if got := fitBlock("ab", 10, 3); got != "ab\n\n" {
 		t.Fatalf("short block = %q", got)
+	}
+}
+
+// fitBlock's quick way (a block that fits, padded) gives what splitting,
+// cutting and joining it gives.
+func TestFitBlockQuickWayIsTheLongWay(t *testing.T) {
+	long := func(s string, w, h int) string {
+		lines := strings.Split(s, "\n")
+		if len(lines) > h {
+			lines = lines[:h]
+		}
+		for i, l := range lines {
+			if ansi.StringWidth(l) > w {
+				lines[i] = ansi.Truncate(l, w, "…")
+			}
+		}
+		for len(lines) < h {
+			lines = append(lines, "")
+		}
+		return strings.Join(lines, "\n")
+	}
+	for _, s := range []string{"", "\n", "ab", "ab\n", "ab\ncd", "a\nb\nc\nd", "\x1b[1mbold\x1b[0m\n› Zoë — …│", "李小龍李小龍", strings.Repeat("x", 11), "x\n\n\n"} {
+		for _, w := range []int{1, 4, 10, 80} {
+			for _, h := range []int{1, 2, 4, 6} {
+				if got, want := fitBlock(s, w, h), long(s, w, h); got != want {
+					t.Errorf("fitBlock(%q, %d, %d) = %q, want %q", s, w, h, got, want)
+				}
+			}
+		}
 	}
 }
 
