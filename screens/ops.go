@@ -90,7 +90,7 @@ func (o *Ops) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		}
 		o.snap, o.loaded = msg.snap, true
 		gen := o.gen
-		return o, tea.Tick(OpsRefresh, func(time.Time) tea.Msg { return opsTickMsg{o: o, gen: gen} })
+		return o, tui.Tick(o.env.Ctx, OpsRefresh, func(time.Time) tea.Msg { return opsTickMsg{o: o, gen: gen} })
 	case opsTickMsg:
 		if msg.o != o || msg.gen != o.gen {
 			return o, nil

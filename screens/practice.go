@@ -66,7 +66,7 @@ func (p *Practice) Init() tea.Cmd {
 }
 
 func (p *Practice) tick() tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return practiceTick{p} })
+	return tui.Tick(p.env.Ctx, time.Second, func(time.Time) tea.Msg { return practiceTick{p} })
 }
 
 // Title implements tui.Screen.

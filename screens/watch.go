@@ -95,7 +95,7 @@ func (w *Watch) join() tea.Cmd {
 			w.status = err.Error()
 			return nil
 		}
-		return tea.Tick(time.Second, func(time.Time) tea.Msg { return watchRetryMsg{w} })
+		return tui.Tick(w.env.Ctx, time.Second, func(time.Time) tea.Msg { return watchRetryMsg{w} })
 	}
 	w.desk, w.stop = d, stop
 	context.AfterFunc(w.env.Ctx, stop) // the watcher's session ended
@@ -150,7 +150,7 @@ func (w *Watch) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			w.stop()
 			w.desk, w.frame = nil, ""
 			w.status = w.trainee + "'s practice has ended. Waiting for the next one…"
-			return w, tea.Tick(time.Second, func(time.Time) tea.Msg { return watchRetryMsg{w} })
+			return w, tui.Tick(w.env.Ctx, time.Second, func(time.Time) tea.Msg { return watchRetryMsg{w} })
 		}
 		return w, w.next()
 	case tea.KeyMsg:

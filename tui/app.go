@@ -278,7 +278,7 @@ func listenTo(w world) tea.Cmd {
 // idle deadline or the session's end, whichever comes first. Redrawing no
 // more often keeps hundreds of idle sessions cheap.
 func (a *App) nextTick() tea.Cmd {
-	return tea.Tick(a.tickDelay(), func(time.Time) tea.Msg { return tickMsg{} })
+	return Tick(a.env.Ctx, a.tickDelay(), func(time.Time) tea.Msg { return tickMsg{} })
 }
 
 // tickDelay is how long until the shell must next wake.
@@ -350,7 +350,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case clipboardMsg:
 		a.osc = osc52.New(msg.text).String()
-		return a, tea.Tick(time.Second, func(time.Time) tea.Msg { return clipboardClearMsg{} })
+		return a, Tick(a.env.Ctx, time.Second, func(time.Time) tea.Msg { return clipboardClearMsg{} })
 	case clipboardClearMsg:
 		a.osc = ""
 		return a, nil
