@@ -2,7 +2,6 @@ package ssh
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"frontdoor/internal/sshwire"
 	"frontdoor/model"
 	"frontdoor/store"
 )
@@ -524,25 +524,6 @@ func TestOneUsersPastesAreBoundedForEveryone(t *testing.T) {
 	}
 }
 
-// kexInit is a client's KEXINIT packet in plaintext, well formed, padded
-// past kexBytes as a real one is (OpenSSH's is about 1.5 KB).
-func kexInit() []byte {
-	var p []byte
-	p = append(p, 20) // SSH_MSG_KEXINIT
-	p = append(p, make([]byte, 16)...)
-	for _, l := range []string{"curve25519-sha256,x-pad-1@flood,x-pad-2@flood,x-pad-3@flood,x-pad-4@flood,x-pad-5@flood", "ssh-ed25519",
-		"aes128-ctr", "aes128-ctr", "hmac-sha2-256", "hmac-sha2-256", "none", "none", "", ""} {
-		p = binary.BigEndian.AppendUint32(p, uint32(len(l)))
-		p = append(p, l...)
-	}
-	p = append(p, 0, 0, 0, 0, 0) // first_kex_packet_follows, reserved
-	pad := 8 - (5+len(p))%8 + 64
-	out := binary.BigEndian.AppendUint32(nil, uint32(1+len(p)+pad))
-	out = append(out, byte(pad))
-	out = append(out, p...)
-	return append(out, make([]byte, pad)...)
-}
-
 // flood keeps n connections of one kind open from ip until the test
 // ends, opening another 100 ms after the server closes one: "silent"
 // sends nothing, "banner" its version line only, "kex" its version and
@@ -563,7 +544,7 @@ func flood(t *testing.T, addr string, ip net.IP, kind string, n int) {
 					case "banner":
 						c.Write([]byte("SSH-2.0-flood\r\n"))
 					case "kex":
-						c.Write(append([]byte("SSH-2.0-flood\r\n"), kexInit()...))
+						c.Write(append([]byte("SSH-2.0-flood\r\n"), sshwire.KexInit()...))
 					}
 					closed := make(chan struct{})
 					go func() { io.Copy(io.Discard, c); close(closed) }()
@@ -690,7 +671,7 @@ func TestOversizedPlainPacketIsClosed(t *testing.T) {
 	}{
 		{"a 256 KiB packet claimed after the banner", append([]byte("SSH-2.0-x\r\n"), 0, 4, 0, 0, 4), true},
 		{"after a lead-in line, as the library allows", append([]byte("hello\r\nSSH-2.0-x\r\n"), 0, 1, 0, 0), true},
-		{"a real KEXINIT, then silence", append([]byte("SSH-2.0-x\r\n"), kexInit()...), false},
+		{"a real KEXINIT, then silence", append([]byte("SSH-2.0-x\r\n"), sshwire.KexInit()...), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := silent(t, f.srv.Addr())

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"frontdoor/internal/sshwire"
 )
 
 // A reconnect storm (--storm N --storm-within D) is a whole floor's ssh
@@ -114,7 +115,7 @@ func startFlood(ctx context.Context, addr string, n int) (*floodStats, func()) {
 		case "banner-only":
 			hello = []byte("SSH-2.0-flood\r\n")
 		case "stalled key exchange":
-			hello = append([]byte("SSH-2.0-flood\r\n"), kexInit()...)
+			hello = append([]byte("SSH-2.0-flood\r\n"), sshwire.KexInit()...)
 		}
 		for range n {
 			wg.Add(1)
@@ -153,25 +154,6 @@ func floodConn(ctx context.Context, addr string, ip net.IP, hello []byte, st *fl
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// kexInit is a client's KEXINIT packet in plaintext, well formed (the
-// server answers it and waits for the key exchange to go on), padded past
-// 256 bytes as a real one is.
-func kexInit() []byte {
-	p := []byte{20} // SSH_MSG_KEXINIT
-	p = append(p, make([]byte, 16)...)
-	for _, l := range []string{"curve25519-sha256,x-pad-1@flood,x-pad-2@flood,x-pad-3@flood,x-pad-4@flood,x-pad-5@flood", "ssh-ed25519",
-		"aes128-ctr", "aes128-ctr", "hmac-sha2-256", "hmac-sha2-256", "none", "none", "", ""} {
-		p = binary.BigEndian.AppendUint32(p, uint32(len(l)))
-		p = append(p, l...)
-	}
-	p = append(p, 0, 0, 0, 0, 0) // first_kex_packet_follows, reserved
-	pad := 8 - (5+len(p))%8 + 64
-	out := binary.BigEndian.AppendUint32(nil, uint32(1+len(p)+pad))
-	out = append(out, byte(pad))
-	out = append(out, p...)
-	return append(out, make([]byte, pad)...)
 }
 
 func (f *floodStats) String() string {
