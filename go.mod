@@ -109,3 +109,5 @@ require (
 )
 
 replace github.com/nyaruka/phonenumbers => ./third_party/phonenumbers
+
+replace github.com/charmbracelet/bubbletea => ./third_party/bubbletea

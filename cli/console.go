@@ -115,7 +115,7 @@ func runConsole(c *ctx, args []string) error {
 	defer app.Close()
 	actor := env.Actor
 	_ = st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "console_login"})
-	_, err = tea.NewProgram(tui.TimeFrames(app, reg.Frame), tea.WithAltScreen(), tea.WithFPS(tui.FPS), tea.WithContext(ctx)).Run()
+	_, err = tea.NewProgram(tui.TimeFrames(app, reg.Frame), tea.WithAltScreen(), tea.WithFPS(tui.FPS), tea.WithFramesOnChange(), tea.WithContext(ctx)).Run()
 	_ = st.Audit(store.AuditEntry{At: c.io.now(), Actor: actor.Name, Role: actor.Role, Action: "console_logout"})
 	if reason := app.ExitReason(); reason != "" {
 		fmt.Fprintln(c.io.Out, reason)

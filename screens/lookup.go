@@ -145,8 +145,8 @@ const (
 )
 
 // search starts a look-up of what is in the box, as a command: the
-// update loop only echoes the key, and the result, when it comes, is
-// drawn in the same frame if it comes within one (8 ms at 120 fps).
+// update loop only echoes the key (its frame is written at once), and
+// the result, when it comes, is drawn in the next frame (tui.FPS).
 // Throttling is decided here, at once, so a throttled guess is never
 // searched at all.
 func (l *Lookup) search() tea.Cmd {

@@ -308,8 +308,8 @@ func TestNoKeysBehindTooSmallOverSSH(t *testing.T) {
 	if msgs, _ := f.st.Outbox(true); len(msgs) != 0 {
 		t.Fatalf("keys behind the too-small view queued %+v", msgs)
 	}
+	s.term.Resize(80, 24) // the window first, as a terminal (TestSmallTerminalOverSSH)
 	s.sess.WindowChange(24, 80)
-	s.term.Resize(80, 24)
 	s.see("Find an account")
 	if strings.Contains(s.text(), "hill") {
 		t.Fatal("keys typed behind the too-small view reached the search box")

@@ -548,7 +548,7 @@ func (s *Server) program(sess cssh.Session) *tea.Program {
 	in := &pasteLimit{r: sess, budget: budget, over: func() {
 		s.cfg.Logger.Warn("session input over the user's budget: the excess is dropped", "user", st.actor.Name)
 	}}
-	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithFPS(tui.FPS), tea.WithoutSignalHandler())
+	p := tea.NewProgram(tui.TimeFrames(st.app, s.rec.Frame), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithFPS(tui.FPS), tea.WithFramesOnChange(), tea.WithoutSignalHandler())
 	st.live.program = p
 	if !s.live.add(st.live) {
 		return nil // shutting down

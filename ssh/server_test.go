@@ -488,10 +488,13 @@ func TestSmallTerminalOverSSH(t *testing.T) {
 	f := serve(t, Config{})
 	s := f.connect("sam", 40, 10)
 	s.see("Terminal too small")
+	// as a terminal does: its window is larger first, then the client
+	// says so (the frame for the new size comes at once, and would be
+	// drawn into the old width otherwise)
+	s.term.Resize(80, 24)
 	if err := s.sess.WindowChange(24, 80); err != nil {
 		t.Fatal(err)
 	}
-	s.term.Resize(80, 24)
 	s.see("Find an account")
 }
 

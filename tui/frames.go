@@ -38,9 +38,10 @@ func (t *timedModel) View() string {
 	return v
 }
 
-// FPS is the most frames a second a program draws. At Bubble Tea's
-// default 60 a key and the search it starts could land in two frames
-// 16 ms apart; at 120 a look-up answered within 8 ms is drawn in the
-// same frame as the key's echo (issue 14, item 3). A frame is drawn only
-// when the view changed, so an idle session costs nothing more.
+// FPS is the most frames a second a program draws. Programs run with
+// tea.WithFramesOnChange (third_party/bubbletea/FRONTDOOR.md): a frame
+// is written as soon as the view changes, a key's echo at once, and the
+// next no sooner than 1/FPS after it, so a look-up answered within 8 ms
+// lands in the frame after the echo; an idle session wakes for nothing
+// (issue 23: upstream's ticker woke each session 120 times a second).
 const FPS = 120
