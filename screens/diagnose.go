@@ -87,7 +87,7 @@ func NewDiagnose(env *tui.Env, acc *model.Account, email string, revealed bool) 
 	if revealed && acc != nil {
 		d.revealed = acc.ID
 	}
-	d.input = textinput.New()
+	d.input = tui.NewTextInput()
 	d.input.Prompt = ""
 	d.input.Placeholder = "the caller's email address"
 	d.input.CharLimit = 254

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -79,14 +78,11 @@ const SearchLimit = 20
 
 // NewLookup builds the Lookup screen.
 func NewLookup(env *tui.Env) *Lookup {
-	in := textinput.New()
+	in := tui.NewTextInput()
 	in.Placeholder = "name, id, whole email, phone or its last 4 digits"
 	in.Prompt = "Find: "
 	in.PromptStyle = env.Styles.Key
 	in.CharLimit = 254
-	// a steady cursor: a blinking one redraws the box twice a second in
-	// every idle session, and each blink is bytes down every agent's link
-	in.Cursor.SetMode(cursor.CursorStatic)
 	in.Focus()
 	return &Lookup{env: env, input: in, probes: rate.NewLimiter(probeRate, probeBurst), limit: SearchLimit, next: -1, keys: lookupKeys{
 		Up:       key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "previous")),

@@ -79,7 +79,7 @@ type formKeys struct{ Next, Prev, Toggle, Submit, Cancel key.Binding }
 
 // NewForm builds a dialog.
 func NewForm(env *Env, spec FormSpec) *Form {
-	in := textinput.New()
+	in := NewTextInput()
 	in.CharLimit = 500
 	in.Prompt = ""
 	in.PromptStyle = env.Styles.Key

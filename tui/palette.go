@@ -52,7 +52,7 @@ func NewPalette(env *Env, title string, groups [][]key.Binding) *Palette {
 // top's first: a description offered by a screen above is not offered
 // again from below.
 func NewStackPalette(env *Env, title string, levels []PaletteLevel) *Palette {
-	in := textinput.New()
+	in := NewTextInput()
 	in.Prompt = ": "
 	in.PromptStyle = env.Styles.Key
 	in.Placeholder = "what do you want to do? (reset link, email, search, back …)"
