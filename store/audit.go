@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"frontdoor/store/backend"
-	"frontdoor/store/bolt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,7 +116,7 @@ func SealLegacy(dir string, o Options, by Actor, now time.Time) (sealed uint64, 
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("%w at %s", ErrNoStore, dir)
 	}
-	kv, err := bolt.Open(path, buckets, time.Second)
+	kv, err := openBolt(path)
 	if err != nil {
 		return 0, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"frontdoor/store/backend"
 	"frontdoor/store/bolt"
@@ -84,7 +83,7 @@ func (s *Store) backupByCopy(path string) error {
 	tmp.Close()
 	os.Remove(name) // bbolt makes it anew, 0600
 	defer os.Remove(name)
-	kv, err := bolt.Open(name, buckets, time.Second)
+	kv, err := openBolt(name)
 	if err != nil {
 		return err
 	}
@@ -107,4 +106,4 @@ func (s *Store) backupByCopy(path string) error {
 
 // OpenBoltKV opens (creating, 0600) a bbolt file with the store's
 // buckets, as a destination for CopyTo.
-func OpenBoltKV(path string) (KV, error) { return bolt.Open(path, buckets, time.Second) }
+func OpenBoltKV(path string) (KV, error) { return openBolt(path) }

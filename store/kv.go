@@ -10,7 +10,12 @@
 // to back up) the store asks for where it would use it.
 package store
 
-import "frontdoor/store/backend"
+import (
+	"time"
+
+	"frontdoor/store/backend"
+	"frontdoor/store/bolt"
+)
 
 // KV is what the store stands on: the backend seam (store/backend),
 // kept by bbolt (store/bolt, the default) and by etcd (store/etcd).
@@ -45,3 +50,26 @@ const (
 )
 
 var buckets = []string{bAccounts, bEmail, bName, bPhone, bUsers, bKeys, bAudit, bOutbox, bOutboxOpen, bSessionEnds, bFrontEnds, bMeta}
+
+// accountsFill is how full an import (a bbolt Rebuild) packs the
+// accounts bucket's leaves; the other buckets' are packed full (the
+// audit trail and the outbox are only appended to, index entries do not
+// change in place). An account's record grows after its import: a sync
+// update or an agent's action adds a sign-in or a note (~115 bytes).
+// Records are ~1 KB, so a full leaf holds 3–4 of them, and bbolt never
+// splits a leaf of four or fewer: packed full, a leaf one update grows
+// past its page becomes a node of two pages for good. At 1M accounts and
+// 500,000 updates (BENCHMARKS.md, 2026-12-07): full, 70,000 of 270,000
+// leaves turn two-page; at 0.8, 13 of 346,000 (at least 800 bytes free
+// a leaf, about seven sign-ins), the file 5% larger.
+const accountsFill = 0.8
+
+// openBolt opens the bbolt file at path with the store's buckets.
+func openBolt(path string) (*bolt.KV, error) {
+	kv, err := bolt.Open(path, buckets, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	kv.LeaveRoom(map[string]float64{bAccounts: accountsFill})
+	return kv, nil
+}

@@ -121,7 +121,7 @@ func OpenExistingWith(dir string, o Options) (*Store, error) {
 // to open without the same one: a store written on with another key
 // would have a trail no check can verify.
 func OpenFile(path, keyPath string) (*Store, error) {
-	kv, err := bolt.Open(path, buckets, time.Second)
+	kv, err := openBolt(path)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,10 @@ type KV struct {
 	// reserving: ReserveMap has closed the file to map it again; a
 	// transaction that found it closed begins again on the new map
 	reserving atomic.Bool
+	// fill: how full a rebuild packs the pages of a bucket it loads from
+	// empty, for the buckets whose records grow after they are loaded
+	// (LeaveRoom); every other one is packed full
+	fill map[string]float64
 }
 
 // dbFile is the open file, and which one it is: Rebuild's new file is
@@ -173,6 +177,15 @@ func mapReserve(path string) int64 {
 
 // minMapHeadroom is the least room to grow a map is opened with.
 const minMapHeadroom = 64 << 20
+
+// LeaveRoom has a rebuild pack the leaves of each bucket named in fill,
+// loaded from empty, only that full (bbolt's FillPercent, 0.1–1), not
+// full: for buckets whose records grow where they are after the load.
+// A bbolt leaf of up to four records never splits; packed full, one
+// that grows is a node of two pages from then on (more written a
+// commit, a contiguous pair the free list must find). Set at open,
+// before any Rebuild.
+func (k *KV) LeaveRoom(fill map[string]float64) { k.fill = fill }
 
 // errSwapped: the file a writer locked was replaced by Rebuild meanwhile.
 var errSwapped = errors.New("store file replaced")
@@ -484,7 +497,7 @@ func (k *KV) Rebuild(grow int64, load func(tx backend.BulkTx) error) error {
 		return fmt.Errorf("rebuild: %w", err)
 	}
 	gen := old.gen + 1
-	bt := &bulkTx{db: db, gen: gen, empty: map[string]bool{}, before: fileTx{live, old.gen}}
+	bt := &bulkTx{db: db, gen: gen, empty: map[string]bool{}, fill: k.fill, before: fileTx{live, old.gen}}
 	if err = bt.begin(); err == nil {
 		for _, b := range k.buckets {
 			k, _ := bt.tx.Bucket([]byte(b)).Cursor().First()
@@ -535,7 +548,8 @@ type bulkTx struct {
 	fileTx
 	db      *bbolt.DB
 	gen     uint64
-	empty   map[string]bool // buckets empty when the rebuild began
+	empty   map[string]bool    // buckets empty when the rebuild began
+	fill    map[string]float64 // KV.LeaveRoom
 	handles map[string]*bbolt.Bucket
 	written int
 	slab    []byte // copies of what was put: bbolt holds on to them until the commit
@@ -568,6 +582,9 @@ func (t *bulkTx) Put(bucket string, key, value []byte) error {
 		b = t.tx.Bucket([]byte(bucket))
 		if t.empty[bucket] {
 			b.FillPercent = 1 // loaded in key order: pack each page full
+			if f, ok := t.fill[bucket]; ok {
+				b.FillPercent = f // unless its records will grow in place
+			}
 		}
 		t.handles[bucket] = b
 	}
