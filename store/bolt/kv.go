@@ -83,6 +83,7 @@ func Open(path string, buckets []string, timeout time.Duration) (*KV, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	writeInRuns(db)
 	k := &KV{path: path, mapped: mapped, buckets: buckets}
 	k.cur.Store(&dbFile{DB: db})
 	removeRebuilds(filepath.Dir(path))
@@ -142,6 +143,7 @@ func (k *KV) ReserveMap(size int64) error {
 		fallback := mapReserve(k.path)
 		db, err = bbolt.Open(k.path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: int(fallback)})
 		if err == nil {
+			writeInRuns(db)
 			k.cur.Store(&dbFile{DB: db, gen: old.gen})
 			k.mapped = fallback
 			return fmt.Errorf("%w: %d MiB asked", ErrMapTooLarge, size>>20)
@@ -150,6 +152,7 @@ func (k *KV) ReserveMap(size int64) error {
 	if err != nil {
 		return fmt.Errorf("reopen %s: %w", k.path, err)
 	}
+	writeInRuns(db)
 	k.cur.Store(&dbFile{DB: db, gen: old.gen}) // the same file: its ids go on
 	k.mapped = size
 	return nil
@@ -496,6 +499,7 @@ func (k *KV) Rebuild(grow int64, load func(tx backend.BulkTx) error) error {
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
+	writeInRuns(db)
 	gen := old.gen + 1
 	bt := &bulkTx{db: db, gen: gen, empty: map[string]bool{}, fill: k.fill, before: fileTx{live, old.gen}}
 	if err = bt.begin(); err == nil {
