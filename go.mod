@@ -111,3 +111,5 @@ require (
 replace github.com/nyaruka/phonenumbers => ./third_party/phonenumbers
 
 replace github.com/charmbracelet/bubbletea => ./third_party/bubbletea
+
+replace github.com/atotto/clipboard => ./third_party/clipboard
