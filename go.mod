@@ -113,3 +113,5 @@ replace github.com/nyaruka/phonenumbers => ./third_party/phonenumbers
 replace github.com/charmbracelet/bubbletea => ./third_party/bubbletea
 
 replace github.com/atotto/clipboard => ./third_party/clipboard
+
+replace github.com/prometheus/client_golang => ./third_party/client_golang
