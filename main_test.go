@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -10,7 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/creack/pty"
 )
 
 // initCost is one package's package-level initialisation, as the runtime
@@ -174,4 +178,50 @@ func TestInitBudget(t *testing.T) {
 			total.bytes, total.allocs, total.clock, initBudget.totalBytes, initBudget.totalAllocs, top.String())
 	}
 	t.Logf("%d packages: %d bytes, %d allocations, %.1f ms this run", len(costs), total.bytes, total.allocs, total.clock)
+}
+
+// TestNoTerminalQueryAtStart runs a command on a terminal (a pty): it
+// must write its output and nothing else. Bubble Tea's init asked the
+// terminal its background colour (OSC 11, then a cursor report to know
+// whether it answers), so every command run by hand — `diagnose` on an
+// on-call's box over ssh — waited one round trip to the terminal, or
+// termenv's timeout where it did not answer, before main.
+func TestNoTerminalQueryAtStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "frontdoor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pty here: %v", err)
+	}
+	defer ptmx.Close()
+	cmd := exec.Command(bin, "version")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "COLORTERM=truecolor")
+	// its own session with the pty as its controlling terminal, in the
+	// foreground, as a command typed at a shell is: termenv asks only a
+	// terminal it is in the foreground of
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	out := make(chan []byte, 1)
+	go func() { b, _ := io.ReadAll(ptmx); out <- b }() // ends when the process's side closes
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("frontdoor version on a terminal: %v", err)
+	}
+	got := <-out
+	for _, query := range []string{"\x1b]11;?", "\x1b]10;?", "\x1b[6n"} {
+		if strings.Contains(string(got), query) {
+			t.Fatalf("frontdoor version asked the terminal %q before answering: %q", query, got)
+		}
+	}
+	if !strings.Contains(string(got), "frontdoor") {
+		t.Fatalf("frontdoor version wrote %q", got)
+	}
 }

@@ -97,7 +97,11 @@ func runConsole(c *ctx, args []string) error {
 	}
 	// Ask the terminal's background now, while nothing else reads stdin: asked
 	// later, from a View, the answer races the program's input reader.
-	r.SetHasDarkBackground(r.HasDarkBackground())
+	dark := r.HasDarkBackground()
+	r.SetHasDarkBackground(dark)
+	// and for the default renderer, which bubbles' own styles use: Bubble
+	// Tea asked for it in its init (our copy does not: third_party/bubbletea)
+	lipgloss.SetHasDarkBackground(dark)
 	env := tui.NewEnv(ctx, c.io.actor(), st, r)
 	env.IdleTimeout = *idle
 	if env.Keys, err = tui.LoadKeys(userKeysFile()); err != nil {

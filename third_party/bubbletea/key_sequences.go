@@ -3,6 +3,7 @@ package tea
 import (
 	"bytes"
 	"sort"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -11,7 +12,11 @@ import (
 // prefixed, plus the control chars, plus the space.
 // It does not contain the NUL character, which is handled specially
 // by detectOneMsg.
-var extSequences = func() map[string]Key {
+//
+// frontdoor patch: built on first use (a Program's first input), not in
+// init: ~600 map entries at the start of every program linking Bubble
+// Tea, though most frontdoor commands never read a key.
+var extSequences = sync.OnceValue(func() map[string]Key {
 	s := map[string]Key{}
 	for seq, key := range sequences {
 		key := key
@@ -35,13 +40,13 @@ var extSequences = func() map[string]Key {
 	s["\x1b "] = Key{Type: KeySpace, Alt: true, Runes: spaceRunes}
 	s["\x1b\x1b"] = Key{Type: KeyEscape, Alt: true}
 	return s
-}()
+})
 
 // seqLengths is the sizes of valid sequences, starting with the
-// largest size.
-var seqLengths = func() []int {
+// largest size. frontdoor patch: on first use, as extSequences.
+var seqLengths = sync.OnceValue(func() []int {
 	sizes := map[int]struct{}{}
-	for seq := range extSequences {
+	for seq := range extSequences() {
 		sizes[len(seq)] = struct{}{}
 	}
 	lsizes := make([]int, 0, len(sizes))
@@ -50,13 +55,13 @@ var seqLengths = func() []int {
 	}
 	sort.Slice(lsizes, func(i, j int) bool { return lsizes[i] > lsizes[j] })
 	return lsizes
-}()
+})
 
 // detectSequence uses a longest prefix match over the input
 // sequence and a hash map.
 func detectSequence(input []byte) (hasSeq bool, width int, msg Msg) {
-	seqs := extSequences
-	for _, sz := range seqLengths {
+	seqs := extSequences()
+	for _, sz := range seqLengths() {
 		if sz > len(input) {
 			continue
 		}

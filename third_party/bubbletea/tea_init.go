@@ -1,22 +1,13 @@
 package tea
 
-import (
-	"github.com/charmbracelet/lipgloss"
-)
-
-func init() {
-	// XXX: This is a workaround to make assure that Lip Gloss and Termenv
-	// query the terminal before any Bubble Tea Program runs and acquires the
-	// terminal. Without this, Programs that use Lip Gloss/Termenv might hang
-	// while waiting for a a [termenv.OSCTimeout] while querying the terminal
-	// for its background/foreground colors.
-	//
-	// This happens because Bubble Tea acquires the terminal before termenv
-	// reads any responses.
-	//
-	// Note that this will only affect programs running on the default IO i.e.
-	// [os.Stdout] and [os.Stdin].
-	//
-	// This workaround will be removed in v2.
-	_ = lipgloss.HasDarkBackground()
-}
+// frontdoor patch: upstream's init called lipgloss.HasDarkBackground(),
+// so that Lip Gloss's default renderer had asked the terminal on
+// os.Stdout its background colour before any Program took the terminal
+// ("This workaround will be removed in v2"). It ran in every program
+// linking Bubble Tea, whatever it was about to do: a command run at a
+// shell wrote an OSC 11 query and a cursor report request to the
+// terminal and waited for the answers — one round trip, or termenv's
+// five-second timeout on a terminal that does not answer — before main.
+// A program that renders with the default renderer on the terminal
+// Bubble Tea reads asks before it starts its Program (frontdoor's local
+// console does: cli/console.go).
