@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,11 +63,12 @@ func runSync(c *ctx) error {
 	if err := st.RefuseIfDemo(); err != nil {
 		return fmt.Errorf("--data %s %w; sync into a new --data directory", c.dataDir, store.ErrDemoStore)
 	}
-	if !c.shared {
-		// a batch is small and short-lived: collecting less often buys
-		// about a fifth of sync's time (BENCHMARKS.md) for a few MB
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
+	// GOGC is left at Go's default (or the operator's): 400 bought a fifth
+	// of BenchmarkSync's time, whose heap had grown while the store was
+	// loaded, but end to end a heap five times the live one is ~350,000
+	// first-touch page faults (1.4 GB), dearer here than the collections
+	// saved: 500,000 updates at 1M, 11.9-12.4 s at 400 against 11.0-12.0 s
+	// at 100 (BENCHMARKS.md, 2026-12-07)
 	ctx := c.context()
 	var lost chan struct{} // closed: another process took over the stream
 	if *follow {

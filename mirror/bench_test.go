@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -83,7 +82,6 @@ func BenchmarkSync(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("FRONTDOOR_BENCH_ACCOUNTS")); err == nil && v > 0 {
 		accounts = v
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as `frontdoor sync` runs
 	// loaded once per process: the framework calls this with b.N = 1
 	// before the real run, and a million new accounts take a while
 	if loaded.st == nil || loaded.accounts != accounts {
