@@ -556,7 +556,18 @@ func rawSyncHead(v []byte, want []byte) (syncHead, bool) {
 		return syncHead{}, false
 	}
 	acc := b[len(`,"account":`) : len(b)-1]
-	if i := bytes.LastIndex(acc, []byte(`,"platform_version":`)); i >= 0 {
+	// the platform's version is the record's last member, after the
+	// account, when it has one: looked for in the tail only (a backward
+	// search over the whole record was 3% of a sync's CPU). The bytes
+	// cannot appear inside a string (its quotes would be escaped); a
+	// member of that name in an object within the account is followed by
+	// that object's brace at least, and fails the length check below, or
+	// is further in and not looked at: the record has no version of its
+	// own then, as the long way would find.
+	const pv = `,"platform_version":`
+	tail := max(0, len(acc)-len(pv)-20) // 20: the digits of a uint64
+	if i := bytes.LastIndex(acc[tail:], []byte(pv)); i >= 0 {
+		i += tail
 		b = acc[i:]
 		if h.PlatformVersion, ok = num(`,"platform_version":`); !ok || len(b) != 0 {
 			return syncHead{}, false
