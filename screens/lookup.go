@@ -263,10 +263,23 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	case tui.AccountChangedMsg:
 		return l, l.refresh(msg.ID)
 	case searchResult:
+		if msg.seq == l.asked && msg.query != l.input.Value() {
+			// typed past: the box changed while this search ran. Its
+			// answer is for a query the agent no longer sees; drawn, it
+			// is a frame (~1.4 KB at 1M) that flickers before the box's
+			// own answer. The box is searched instead; the list on screen
+			// stays until that answers.
+			l.running = max(l.running-1, 0)
+			if l.running == 0 {
+				return l, l.search()
+			}
+			return l, nil
+		}
 		l.show(msg)
-		if l.behind && l.running == 0 {
+		if l.behind && l.running == 0 && l.query != l.input.Value() {
 			return l, l.search() // what was typed while it ran
 		}
+		l.behind = l.behind && l.query != l.input.Value()
 		return l, nil
 	}
 	if m, ok := msg.(tea.MouseMsg); ok {
@@ -395,7 +408,11 @@ func (l *Lookup) View(width, height int) string {
 		b.WriteString(st.Muted.Render(tui.Clip("Typing starts a new search; ↑/↓ and enter still pick from these.", width)) + "\n")
 		height--
 	}
-	q := strings.TrimSpace(l.input.Value())
+	// what the list shows is said by the query it answers, not by the
+	// box: a key's echo comes before its results, and the box emptied
+	// over the last results had them labelled "Your recent accounts"
+	// (and redrawn a line lower) until the recent ones came
+	q := strings.TrimSpace(l.query)
 	switch {
 	case l.err != nil:
 		b.WriteString(st.Bad.Render(tui.Clip(l.err.Error(), width)))

@@ -430,7 +430,10 @@ func TestLookupTypedWhileSearchingSearchesOnce(t *testing.T) {
 	if l.asked != asked {
 		t.Fatalf("%d searches started while one ran, want none", l.asked-asked)
 	}
-	// the first answers: one search for the whole box follows
+	// the first answers: it is not drawn (it answers "a", the box says
+	// "ava pat": a frame for nothing), and one search for the whole box
+	// follows
+	recent := l.hits
 	var next tea.Cmd
 	for _, m := range collect(first) {
 		if a, ok := m.(tui.Addressed); ok {
@@ -439,6 +442,9 @@ func TestLookupTypedWhileSearchingSearchesOnce(t *testing.T) {
 	}
 	if next == nil || l.asked != asked+1 {
 		t.Fatalf("after the answer: %d more searches asked, cmd %v; want one", l.asked-asked, next)
+	}
+	if l.query != "" || !slices.EqualFunc(l.hits, recent, func(a, b store.Hit) bool { return a.Account.ID == b.Account.ID }) {
+		t.Fatalf("the answer to %q was drawn under a box that says %q", l.query, l.input.Value())
 	}
 	l.Update(next().(tui.Addressed).Msg)
 	if len(l.hits) == 0 || l.hits[0].Account.Name != "Ava Patel" || l.query != "ava pat" {
@@ -532,5 +538,29 @@ func TestNextSearchStartsEmpty(t *testing.T) {
 	h.see("James Hill")
 	if f := stripSGR(h.frame()); !strings.Contains(f, "Find: james") {
 		t.Fatalf("/ did not focus an empty box:\n%s", f)
+	}
+}
+
+// The list is labelled by the query it answers, not by the box: the key
+// that empties the box is echoed before the recent accounts come, and
+// until then the list on screen is the last search's, not "Your recent
+// accounts" (it was, and redrawn a line lower: a frame of every row).
+func TestLookupListSaysWhatItAnswers(t *testing.T) {
+	env := newEnv(t, newStore(t), "sam", model.RoleAgent)
+	l := NewLookup(env)
+	l.input.Focus()
+	l.input.SetValue("maria")
+	l.Update(l.search()().(tui.Addressed).Msg)
+	if len(l.hits) == 0 || l.query != "maria" {
+		t.Fatalf("no results for maria: %+v", l.hits)
+	}
+	l.input.SetValue("")
+	pending := l.search() // the recent accounts, not answered yet
+	if v := l.View(80, 24); strings.Contains(v, "Your recent accounts") || !strings.Contains(v, "Maria") {
+		t.Fatalf("the box emptied over maria's results:\n%s", v)
+	}
+	l.Update(pending().(tui.Addressed).Msg)
+	if v := l.View(80, 24); !strings.Contains(v, "Your recent accounts") && !strings.Contains(v, "Type the caller") {
+		t.Fatalf("the recent accounts' answer did not change the list:\n%s", v)
 	}
 }
