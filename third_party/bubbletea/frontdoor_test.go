@@ -113,3 +113,42 @@ func TestWithFramesOnChange(t *testing.T) {
 		}
 	}
 }
+
+// flushed renders frames one after another through flush, as the
+// renderer's goroutine would, and returns what the last one wrote.
+func flushed(r *standardRenderer, out *syncBuffer, frames ...string) string {
+	var before int
+	for _, f := range frames {
+		before = len(out.String())
+		r.write(f)
+		r.flush()
+	}
+	return out.String()[before:]
+}
+
+// In the alternate screen, a frame whose last changed line is above the
+// bottom writes no newline past it: the cursor is parked by position.
+func TestFramesOnChangeStopAtTheLastChangedLine(t *testing.T) {
+	out := &syncBuffer{}
+	r := onChangeRenderer(out)
+	r.altScreenActive = true
+	r.width, r.height = 20, 6
+	got := flushed(r, out, "top\nbox: m\na\nb\nc\nfooter", "top\nbox: ma\na\nb\nc\nfooter")
+	want := "\x1b[H" + "\n" + "box: ma\x1b[K" + "\x1b[6;H"
+	if got != want {
+		t.Fatalf("second frame wrote %q, want %q", got, want)
+	}
+	// a change on the last line is written as upstream does
+	got = flushed(r, out, "top\nbox: ma\na\nb\nc\nfooter 2")
+	want = "\x1b[H" + "\n\n\n\n\n" + "footer 2\x1b[K" + "\x1b[6;H"
+	if got != want {
+		t.Fatalf("a change on the last line wrote %q, want %q", got, want)
+	}
+	// a frame shorter than the last goes upstream's way, every line
+	// stepped over and the rest erased (the patch is not applied)
+	got = flushed(r, out, "top\nbox: mar\na")
+	want = "\x1b[H" + "\n" + "box: mar\x1b[K" + "\r\n" + "\x1b[J" + "\x1b[3;H"
+	if got != want {
+		t.Fatalf("a shorter frame wrote %q, want %q", got, want)
+	}
+}

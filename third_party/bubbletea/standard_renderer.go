@@ -267,8 +267,25 @@ func (r *standardRenderer) flush() {
 		r.queuedMessageLines = []string{}
 	}
 
+	// frontdoor patch: with frames on change in the alternate screen, the
+	// unchanged lines below the last changed one are not stepped over
+	// with a newline each: the cursor is put at the last line by position
+	// below in any case. A key's echo (one line near the top of 24) was
+	// ~40 of its ~170 bytes in newlines.
+	paintTo := len(newLines)
+	if r.onChange && r.altScreenActive && !flushQueuedMessages && r.lastLinesRendered() <= len(newLines) {
+		for paintTo > 0 {
+			i := paintTo - 1
+			_, ignore := r.ignoreLines[i]
+			if !ignore && !(len(r.lastRenderedLines) > i && r.lastRenderedLines[i] == newLines[i]) {
+				break
+			}
+			paintTo--
+		}
+	}
+
 	// Paint new lines.
-	for i := 0; i < len(newLines); i++ {
+	for i := 0; i < paintTo; i++ {
 		canSkip := !flushQueuedMessages && // Queuing messages triggers repaint -> we don't have access to previous frame content.
 			len(r.lastRenderedLines) > i && r.lastRenderedLines[i] == newLines[i] // Previously rendered line is the same.
 
@@ -311,7 +328,7 @@ func (r *standardRenderer) flush() {
 
 		_, _ = buf.WriteString(line)
 
-		if i < len(newLines)-1 {
+		if i < paintTo-1 { // frontdoor patch: paintTo, upstream len(newLines)
 			_, _ = buf.WriteString("\r\n")
 		}
 	}
