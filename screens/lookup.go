@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
 	"frontdoor/model"
@@ -176,11 +177,41 @@ func (l *Lookup) search() tea.Cmd {
 		}
 	}
 	return func() tea.Msg {
-		searchSlots <- struct{}{}
-		hits, more, err := st.SearchCount(q, limit)
-		<-searchSlots
+		hits, more, err := searchShared(st, q, limit)
 		return tui.Addressed{To: l, Msg: searchResult{seq: seq, hits: hits, more: more, err: err, query: q}}
 	}
+}
+
+// searches makes identical look-ups asked at once one look-up
+// (singleflight): after a deploy a floor comes back and types, and the
+// first letters of names are few, so many sessions ask for "m" or "ma"
+// at the same moment, each once the heaviest look-up there is at 1M
+// (the most matches to count). A look-up joins one under way only for
+// the same store, query and page, while the store has told of no account
+// change since it began (Store.AccountsChanged): a screen told of a
+// change asks again and starts its own.
+var searches singleflight.Group
+
+type searchAnswer struct {
+	hits []store.Hit
+	more int
+}
+
+// searchShared answers a look-up, with any identical one under way; the
+// one that runs holds a search slot, those that join it hold none.
+func searchShared(st *store.Store, q string, limit int) ([]store.Hit, int, error) {
+	key := fmt.Sprintf("%p\x00%d\x00%d\x00%s", st, st.AccountsChanged(), limit, q)
+	v, err, shared := searches.Do(key, func() (any, error) {
+		searchSlots <- struct{}{}
+		defer func() { <-searchSlots }()
+		hits, more, err := st.SearchCount(q, limit)
+		return searchAnswer{hits, more}, err
+	})
+	a, _ := v.(searchAnswer)
+	if shared {
+		a.hits = slices.Clone(a.hits) // each session's own slice of the same records
+	}
+	return a.hits, a.more, err
 }
 
 // searchSlots bounds the look-ups running at once across a server's

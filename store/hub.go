@@ -3,6 +3,7 @@ package store
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // hub tells subscribers what changed, so a screen showing an account can
@@ -10,10 +11,12 @@ import (
 // whose access changed. A subscriber that is not keeping up loses
 // notifications rather than blocking a writer.
 type hub struct {
-	mu     sync.Mutex
-	subs   map[chan string]struct{}
-	users  map[chan string]struct{}
-	queued map[chan string]struct{}
+	// accounts counts publishes of account changes (AccountsChanged)
+	accounts atomic.Uint64
+	mu       sync.Mutex
+	subs     map[chan string]struct{}
+	users    map[chan string]struct{}
+	queued   map[chan string]struct{}
 }
 
 func newHub() *hub {
@@ -29,6 +32,12 @@ func (s *Store) OutboxQueued() (<-chan string, func()) { return s.hub.subscribe(
 // notification, so a stream of thousands of changes a second does not
 // overflow a screen's channel and lose the one it shows.
 func (s *Store) Subscribe() (<-chan string, func()) { return s.hub.subscribe(s.hub.subs, 64) }
+
+// AccountsChanged counts the account changes told to subscribers so
+// far, each counted before it is told. Two look-ups asked while it reads
+// the same may share one answer: a change committed since is told, and
+// a screen told of it asks again under the next count.
+func (s *Store) AccountsChanged() uint64 { return s.hub.accounts.Load() }
 
 // UserChanges returns a channel of user names whose role, keys or
 // existence changed, and a cancel func.
@@ -48,6 +57,7 @@ func (h *hub) subscribe(set map[chan string]struct{}, size int) (<-chan string, 
 
 func (h *hub) publish(ids ...string) {
 	if len(ids) > 0 {
+		h.accounts.Add(1) // before the subscribers hear of it
 		h.send(h.subs, strings.Join(ids, "\n"))
 	}
 }
