@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench23.sh: issue 23's figures in one sitting (BENCHMARKS.md), a
 # binary before a change against one after, runs alternating. Needs:
-#   BEFORE, AFTER   the two frontdoor binaries
+#   BEFORE, AFTER   the two frontdoor binaries; AFTER_STATIC, if set, the
+#                   release build of AFTER (CGO_ENABLED=0), timed too in item 2
 #   DATA            a directory holding 200k.jsonl and 1m.jsonl (frontdoor gen
 #                   --accounts N), d1m (1m.jsonl imported) and for the SSH load
 #                   d1m-users (a copy of d1m with agents load1…load40 added) and
@@ -27,8 +28,9 @@ say "# sitting $(date -u +%FT%TZ) $(nproc) cores, $(grep MemTotal /proc/meminfo)
 # --- item 2: diagnose, whole process, at 1M (diagnose audits: a copy)
 rm -rf $DATA/sit/dd; cp -r $DATA/d1m $DATA/sit/dd
 say "## item 2 load $(ld)"
-$TOOLS/proctime -n 100 -bins $B,$A -emails $DATA/1m.jsonl -- --data $DATA/sit/dd diagnose --json {email} 2>&1 | tee -a $OUT
-$TOOLS/proctime -n 100 -bins $B,$A -- version 2>&1 | tee -a $OUT
+BINS=$B,$A; [ -n "${AFTER_STATIC:-}" ] && BINS=$BINS,$AFTER_STATIC
+$TOOLS/proctime -n 200 -bins $BINS -emails $DATA/1m.jsonl -- --data $DATA/sit/dd diagnose --json {email} 2>&1 | tee -a $OUT
+$TOOLS/proctime -n 200 -bins $BINS -- version 2>&1 | tee -a $OUT
 rm -rf $DATA/sit/dd
 # --- item 3: import against the raw loop, 200k and 1M
 for N in 200k 1m; do
@@ -40,7 +42,10 @@ for N in 200k 1m; do
         after)  x=$( { T $A --data $DATA/sit/imp import $DATA/$N.jsonl >/dev/null; } 2>&1 | tail -1);;
         raw)    x=$( { T $TOOLS/rawimport $DATA/$N.jsonl $DATA/sit/imp/raw.db >/dev/null; } 2>&1 | tail -1);;
       esac
-      say "import $N $who run $r: $x (load $(ld))"
+      say "import $N $who run $r: $x file $(du -b $DATA/sit/imp | cut -f1) (load $(ld))"
+      # item 4 syncs into the 1M store as each binary imported it (after:
+      # leaves left room for updates)
+      if [ $N = 1m ] && [ $r = 1 ] && [ $who != raw ]; then rm -rf $DATA/sit/imp-$who; cp -r $DATA/sit/imp $DATA/sit/imp-$who; fi
     done
   done
 done
@@ -50,10 +55,10 @@ rm -rf $DATA/sit/imp
 for r in 1 2; do
   for who in before after; do
     BIN=$B; [ $who = after ] && BIN=$A
-    rm -rf $DATA/sit/s; cp -r $DATA/d1m $DATA/sit/s; sync
+    rm -rf $DATA/sit/s; cp -r $DATA/sit/imp-$who $DATA/sit/s; sync
     x=$( { T $BIN sync $DATA/sit/upd.jsonl --data $DATA/sit/s >/dev/null; } 2>&1 | tail -1)
     say "sync standalone $who run $r: $x (load $(ld))"
-    rm -rf $DATA/sit/s; cp -r $DATA/d1m $DATA/sit/s; sync
+    rm -rf $DATA/sit/s; cp -r $DATA/sit/imp-$who $DATA/sit/s; sync
     $BIN --data $DATA/sit/s serve --listen 127.0.0.1:0 --log-level warn 2>$DATA/sit/serve.log & P=$!
     for i in $(seq 100); do [ -S $DATA/sit/s/frontdoor.sock ] && break; sleep 0.1; done; sleep 0.5
     x=$( { T $BIN sync $DATA/sit/upd.jsonl --data $DATA/sit/s >/dev/null; } 2>&1 | tail -1)
@@ -61,7 +66,10 @@ for r in 1 2; do
     kill -TERM $P; wait $P
   done
 done
-rm -rf $DATA/sit/s
+rm -rf $DATA/sit/s $DATA/sit/imp-before $DATA/sit/imp-after
+# the benchmark in the same sitting, for the command's ratio to it
+say "BenchmarkSync at 1M, 500,000 updates (load $(ld))"
+(cd "$(dirname "$0")/.." && FRONTDOOR_BENCH_ACCOUNTS=1000000 go test -p 1 ./mirror -run '^$' -bench 'BenchmarkSync$' -benchtime 500000x 2>&1 | grep -E '^Benchmark|loaded') | tee -a $OUT
 # --- item 1: the storm and 200 typing, with the floods, against the baseline
 for r in 1 2; do
   for who in before after; do
