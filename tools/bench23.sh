@@ -26,7 +26,7 @@ say() { echo "$@" | tee -a $OUT; }
 T() { /usr/bin/time -f '%e s %M KB cpu %U+%S s' "$@"; }
 say "# sitting $(date -u +%FT%TZ) $(nproc) cores, $(grep MemTotal /proc/meminfo)"
 # --- item 2: diagnose, whole process, at 1M (diagnose audits: a copy)
-rm -rf $DATA/sit/dd; cp -r $DATA/d1m $DATA/sit/dd
+rm -rf $DATA/sit/dd; mkdir -p $DATA/sit/dd; cp -r $DATA/d1m/. $DATA/sit/dd/ # d1m may be a link: its contents
 say "## item 2 load $(ld)"
 BINS=$B,$A; [ -n "${AFTER_STATIC:-}" ] && BINS=$BINS,$AFTER_STATIC
 $TOOLS/proctime -n 200 -bins $BINS -emails $DATA/1m.jsonl -- --data $DATA/sit/dd diagnose --json {email} 2>&1 | tee -a $OUT
