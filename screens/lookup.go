@@ -307,10 +307,12 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			return l, nil
 		}
 		l.show(msg)
-		if l.behind && l.running == 0 && l.query != l.input.Value() {
+		if l.query == l.input.Value() {
+			l.behind = false // keys typed while it ran came back to its query
+		}
+		if l.behind && l.running == 0 {
 			return l, l.search() // what was typed while it ran
 		}
-		l.behind = l.behind && l.query != l.input.Value()
 		return l, nil
 	}
 	if m, ok := msg.(tea.MouseMsg); ok {

@@ -67,7 +67,7 @@ func Open(path string, buckets []string, timeout time.Duration) (*KV, error) {
 		return nil, err
 	}
 	mapped := mapReserve(path)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, InitialMmapSize: int(mapped)})
+	db, err := openFile(path, &bbolt.Options{Timeout: timeout, InitialMmapSize: int(mapped)})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` running on this data directory?)", path, ErrInUse)
 	}
@@ -83,7 +83,6 @@ func Open(path string, buckets []string, timeout time.Duration) (*KV, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	writeInRuns(db)
 	k := &KV{path: path, mapped: mapped, buckets: buckets}
 	k.cur.Store(&dbFile{DB: db})
 	removeRebuilds(filepath.Dir(path))
@@ -138,13 +137,12 @@ func (k *KV) ReserveMap(size int64) error {
 	// two-page nodes, and the array found each pair by a scan and a copy
 	// of the rest of the list: 5.5 s of a 500,000-update sync's writer
 	// at 1M, against 1.1 s this way (BENCHMARKS.md, 2026-12-07)
-	db, err := bbolt.Open(k.path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: int(size), MmapFlags: mapPopulate, FreelistType: bbolt.FreelistMapType})
+	db, err := openFile(k.path, &bbolt.Options{Timeout: time.Second, InitialMmapSize: int(size), MmapFlags: mapPopulate, FreelistType: bbolt.FreelistMapType})
 	if errors.Is(err, syscall.ENOMEM) {
 		fallback := mapReserve(k.path)
-		db, err = bbolt.Open(k.path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: int(fallback)})
+		db, err = openFile(k.path, &bbolt.Options{Timeout: time.Second, InitialMmapSize: int(fallback)})
 		if err == nil {
-			writeInRuns(db)
-			k.cur.Store(&dbFile{DB: db, gen: old.gen})
+					k.cur.Store(&dbFile{DB: db, gen: old.gen})
 			k.mapped = fallback
 			return fmt.Errorf("%w: %d MiB asked", ErrMapTooLarge, size>>20)
 		}
@@ -152,7 +150,6 @@ func (k *KV) ReserveMap(size int64) error {
 	if err != nil {
 		return fmt.Errorf("reopen %s: %w", k.path, err)
 	}
-	writeInRuns(db)
 	k.cur.Store(&dbFile{DB: db, gen: old.gen}) // the same file: its ids go on
 	k.mapped = size
 	return nil
@@ -176,6 +173,16 @@ func mapReserve(path string) int64 {
 		size = fi.Size()
 	}
 	return min(size+max(size, minMapHeadroom), 1<<40)
+}
+
+// openFile opens a bbolt file as every store file is opened: writing a
+// deferred commit's pages in runs (runs.go).
+func openFile(path string, o *bbolt.Options) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o600, o)
+	if err == nil {
+		writeInRuns(db)
+	}
+	return db, err
 }
 
 // minMapHeadroom is the least room to grow a map is opened with.
@@ -495,11 +502,10 @@ func (k *KV) Rebuild(grow int64, load func(tx backend.BulkTx) error) error {
 	// mapped large enough from the start: each time bbolt grows its map
 	// it copies every node of the transaction out of the old one
 	size := live.Size() + 2*grow + 64<<20
-	db, err := bbolt.Open(name, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true, InitialMmapSize: int(min(size, 1<<40))})
+	db, err := openFile(name, &bbolt.Options{Timeout: time.Second, NoSync: true, InitialMmapSize: int(min(size, 1<<40))})
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
-	writeInRuns(db)
 	gen := old.gen + 1
 	bt := &bulkTx{db: db, gen: gen, empty: map[string]bool{}, fill: k.fill, before: fileTx{live, old.gen}}
 	if err = bt.begin(); err == nil {
