@@ -142,7 +142,7 @@ func (k *KV) ReserveMap(size int64) error {
 		fallback := mapReserve(k.path)
 		db, err = openFile(k.path, &bbolt.Options{Timeout: time.Second, InitialMmapSize: int(fallback)})
 		if err == nil {
-					k.cur.Store(&dbFile{DB: db, gen: old.gen})
+			k.cur.Store(&dbFile{DB: db, gen: old.gen})
 			k.mapped = fallback
 			return fmt.Errorf("%w: %d MiB asked", ErrMapTooLarge, size>>20)
 		}
