@@ -46,7 +46,7 @@ type SyncOptions struct {
 	// 200 ms), so agents see it within a second.
 	Idle time.Duration
 	// DeferFsync: commits do not wait for the disk; the work is made
-	// durable every DurableEvery events (default 200,000), whenever a
+	// durable every DurableEvery events (default 50,000), whenever a
 	// followed stream pauses, and at the end (store.Deferral: a crash
 	// loses at most the work since the last durable point, and sync
 	// resumes from its checkpoint). Only for the store's only writer.
@@ -84,7 +84,12 @@ func Sync(ctx context.Context, st *store.Store, r io.Reader, o SyncOptions) (_ s
 		o.Name = "stream"
 	}
 	if o.DurableEvery <= 0 {
-		o.DurableEvery = 200_000
+		// not more: until a durable point, the pages commits free are
+		// held for it (store.Deferral), so the file grows by what they
+		// wrote, and an agent's action waits for all of it to reach the
+		// disk. At 1M, 500,000 updates: 200,000 grew the file 1.7 GB
+		// and ran 10-20% slower than 50,000 (BENCHMARKS.md, 2026-12-07)
+		o.DurableEvery = 50_000
 	}
 	if err := st.RefuseIfDemo(); err != nil {
 		return store.SyncCounts{}, err
