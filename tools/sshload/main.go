@@ -139,7 +139,7 @@ func main() {
 	n := fs.Int("sessions", 100, "sessions to open")
 	perSecond := fs.Float64("rate", 4, "new sessions a second, all from this one address: past 5/s (after a burst of 20) frontdoor refuses them unless it runs with --conn-rate raised (e.g. 1000) for the test; a real deployment keeps its default 5/s")
 	pace := fs.Duration("pace", 150*time.Millisecond, "time between keys, each gap jittered ±25%")
-	trace := fs.Bool("trace", false, "print every key to stderr: its index, the key, ms to its frame and its bytes (to find which keys are slow)")
+	trace := fs.Bool("trace", false, "print every key to stderr: its index, the key, ms to its frame, its bytes and when it was written (UTC, to find which keys are slow, and match them to the server's trace)")
 	rounds := fs.Int("rounds", 3, "times each session types the query and clears it with backspaces")
 	query := fs.String("query", "maria", "what each session types in Lookup")
 	expect := fs.String("expect", "Maria Lopez", "what frontdoor's look-up shows once the query is typed (\"\": not checked)")
@@ -390,11 +390,16 @@ type report struct {
 	examples             map[string]string
 	heapBefore, heapIdle float64 // bytes; < 0: not read
 	rssBefore, rssIdle   float64
-	idleBytes            int64 // output during the idle phase, all sessions
-	idleFor, total       time.Duration
-	idleSessions         int
-	storm                *stormResult // nil: no storm
-	flood                string       // what the floods did ("": none)
+	// the server's allocation and GC cycles from the typing's start to
+	// the load's end (the rounds, then each session's look-up and open);
+	// < 0: not read. A collection while 200 sessions type is the tail
+	// of keystroke → frame: its assists stall whoever allocates.
+	allocTyping, gcTyping float64
+	idleBytes             int64 // output during the idle phase, all sessions
+	idleFor, total        time.Duration
+	idleSessions          int
+	storm                 *stormResult // nil: no storm
+	flood                 string       // what the floods did ("": none)
 }
 
 func (r *report) errorCount() int {
@@ -420,7 +425,7 @@ func (r *report) addError(e *loadError) {
 // them type.
 func runLoad(ctx context.Context, cfg config, t target) *report {
 	rep := &report{target: t, cfg: cfg, sessions: cfg.sessions, errs: map[string]int{}, examples: map[string]string{},
-		heapBefore: -1, heapIdle: -1, rssBefore: -1, rssIdle: -1}
+		heapBefore: -1, heapIdle: -1, rssBefore: -1, rssIdle: -1, allocTyping: -1, gcTyping: -1}
 	progress := func(format string, args ...any) {
 		if cfg.out != nil {
 			fmt.Fprintf(cfg.out, "sshload %s: "+format+"\n", append([]any{t.name}, args...)...)
@@ -489,10 +494,14 @@ func runLoad(ctx context.Context, cfg config, t target) *report {
 	time.Sleep(cfg.idle)
 	rep.idleBytes, rep.idleFor = received.Load()-before, time.Since(idleStart)
 	readServer(&rep.heapIdle, &rep.rssIdle)
+	alloc0, gc0, counted := allocAndGC(ctx, t.metricsURL)
 	progress("typing")
 	close(start)
 	done.Wait()
 	rep.total = time.Since(began)
+	if alloc1, gc1, ok := allocAndGC(ctx, t.metricsURL); ok && counted {
+		rep.allocTyping, rep.gcTyping = alloc1-alloc0, gc1-gc0
+	}
 
 	for _, r := range results {
 		if r.ready {
@@ -692,7 +701,7 @@ func typeRounds(cfg config, t target, in io.Writer, w *stream) ([]time.Duration,
 	lat, b := perKey(writes, chunks, end)
 	if cfg.trace != nil {
 		for i := range lat {
-			fmt.Fprintf(cfg.trace, "key %d %q %.2f ms %d B\n", i, keys[i], float64(lat[i].Microseconds())/1000, b[i])
+			fmt.Fprintf(cfg.trace, "key %d %q %.2f ms %d B at %s\n", i, keys[i], float64(lat[i].Microseconds())/1000, b[i], writes[i].UTC().Format("15:04:05.000000"))
 		}
 	}
 	if err != nil && len(lat) > 0 && len(lat) == len(writes) && err.kind == "no frame for key" {
@@ -940,6 +949,15 @@ func explain(err error, stderr *limitedBuffer) error {
 	return err
 }
 
+// perKeyTyped is what the typing phase allocated per key timed (the
+// phase also holds each session's look-up and open: a little over).
+func perKeyTyped(total float64, keys int) float64 {
+	if total < 0 || keys == 0 {
+		return -1
+	}
+	return total / float64(keys)
+}
+
 // heapInuse reads go_memstats_heap_inuse_bytes from a Prometheus text
 // exposition: the least of three reads 200 ms apart, since the figure
 // also counts garbage not yet collected and a read may fall just before
@@ -959,6 +977,21 @@ func heapInuse(ctx context.Context, url string) (float64, error) {
 		}
 	}
 	return best, nil
+}
+
+// allocAndGC reads the server's bytes allocated so far and its GC
+// cycles so far; ok is false without --metrics or on an error (the
+// figures are then not reported).
+func allocAndGC(ctx context.Context, url string) (alloc, cycles float64, ok bool) {
+	if url == "" {
+		return 0, 0, false
+	}
+	alloc, err := scrapeMetric(ctx, url, "go_memstats_alloc_bytes_total")
+	if err != nil {
+		return 0, 0, false
+	}
+	cycles, err = scrapeMetric(ctx, url, "go_gc_duration_seconds_count")
+	return alloc, cycles, err == nil
 }
 
 // scrapeMetric reads one unlabelled metric's value from a Prometheus text
@@ -1086,6 +1119,8 @@ func (r *report) figures() []figure {
 		{"keystroke → frame p99", ms(r.latency, .99), "ms"},
 		{"keystroke → frame max", ms(r.latency, 1), "ms"},
 		{"keys timed", float64(len(r.latency)), "n"},
+		{"server allocated per key typed", perKeyTyped(r.allocTyping, len(r.latency)), "B"},
+		{"server GC cycles while typing", r.gcTyping, "n"},
 		{"bytes per key (mean)", meanBytes, "B"},
 		{"heap in use before", r.heapBefore, "B"},
 		{"heap in use, all idle", r.heapIdle, "B"},
