@@ -90,7 +90,11 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 		}
 		return len(found) < SearchBound
 	}
+	cached := false
 	err = s.kv.View(func(tx Tx) error {
+		if hits, more, cached = s.answers.get(tx.ID(), q, limit); cached {
+			return nil
+		}
 		if err := tx.Scan(bAccounts, []byte(q), func(k, _ []byte) (bool, error) {
 			return add(candidate{string(k), "id", string(k) == q}), nil
 		}); err != nil {
@@ -150,6 +154,7 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 			found = append(found, candidate{id, "name", false})
 		}
 		total = exact + named
+		hits = make([]Hit, 0, min(limit, len(found)))
 		for _, c := range found[:min(limit, len(found))] {
 			r, err := s.getListed(tx, c.id)
 			if err != nil {
@@ -157,13 +162,15 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 			}
 			hits = append(hits, Hit{Record: r, MatchedBy: c.by, Exact: c.exact})
 		}
+		more = max(total-limit, 0)
+		s.answers.put(tx.ID(), q, limit, hits, more)
 		return nil
 	})
 	sc.found = found // grown, kept for the next search
 	if err != nil {
 		return nil, 0, err
 	}
-	return hits, max(total-limit, 0), nil
+	return hits, more, nil
 }
 
 // scratch is one search's working set, up to maxCandidates ids in maps

@@ -51,6 +51,7 @@ type Store struct {
 	audits    auditBatch    // entries audited at once, one transaction (on a cluster)
 	lookups   recentLookups // each agent's recent look-ups, as Recent last read them
 	listed    listedCache   // records as searches list them, kept while unchanged
+	answers   answerCache   // searches' answers at the latest commit
 	deferring deferralShare // sync's deferred durability under way (DeferFsync)
 }
 
