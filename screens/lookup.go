@@ -433,6 +433,7 @@ func (l *Lookup) View(width, height int) string {
 		l.input.SetCursor(l.input.Position())
 	}
 	var b strings.Builder
+	b.Grow((width + 24) * height) // the screen and its styling, grown once
 	// the box is drawn twice a key (the echo, then the results): the
 	// input's view, a styled run per part, is made once
 	in := l.inputView.Get(l.input.Value()+"\x00"+strconv.Itoa(l.input.Position())+"\x00"+strconv.FormatBool(l.input.Focused())+"\x00"+strconv.Itoa(l.input.Width), l.input.View)

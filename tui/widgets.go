@@ -174,9 +174,10 @@ func Table(st Styles, cols []Column, rows [][]string, selected, width, height in
 	for i, c := range cols {
 		head[i] = c.Title
 	}
-	var b strings.Builder
-	b.WriteString(st.Label.Render(line(head, "  ")))
 	room := max(height-1, 1)
+	var b strings.Builder
+	b.Grow((width + 24) * (min(len(rows), room) + 1)) // a line each and its styling: grown once, not doubled a row at a time
+	b.WriteString(st.Label.Render(line(head, "  ")))
 	first := 0
 	if selected >= room {
 		first = selected - room + 1

@@ -220,7 +220,7 @@ func (r *standardRenderer) flush() {
 	r.mtx.Lock()
 	defer r.mtx.Unlock()
 
-	if r.buf.Len() == 0 || r.buf.String() == r.lastRender {
+	if r.buf.Len() == 0 || string(r.buf.Bytes()) == r.lastRender { // frontdoor patch: compared without a copy
 		// Nothing to do.
 		return
 	}
@@ -235,7 +235,10 @@ func (r *standardRenderer) flush() {
 		buf.WriteString(ansi.CursorUp(r.linesRendered - 1))
 	}
 
-	newLines := strings.Split(r.buf.String(), "\n")
+	// frontdoor patch: the view copied out of the buffer once, for its
+	// lines and as lastRender (it was copied for each)
+	view := r.buf.String()
+	newLines := strings.Split(view, "\n")
 
 	// If we know the output's height, we can use it to determine how many
 	// lines we can render. We drop lines from the top of the render buffer if
@@ -356,7 +359,7 @@ func (r *standardRenderer) flush() {
 	}
 
 	_, _ = r.out.Write(buf.Bytes())
-	r.lastRender = r.buf.String()
+	r.lastRender = view
 
 	// Save previously rendered lines for comparison in the next render. If we
 	// don't do this, we can't skip rendering lines that haven't changed.
