@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"frontdoor/store/backend"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,10 +218,7 @@ func (s *Store) Audit(e AuditEntry) error {
 // from the registry, not taken from the caller; one who has been removed
 // may not record (and so may not see) anything: ErrRevoked.
 func (s *Store) AuditAs(actor Actor, e AuditEntry) error {
-	if _, alone := s.kv.(backend.SingleWriter); !alone {
-		return s.audits.append(s, auditReq{actor: actor, e: e})
-	}
-	return s.kv.Update(func(tx Tx) error { return s.appendAuditAs(tx, actor, e) })
+	return s.audits.append(s, auditReq{actor: actor, e: e})
 }
 
 func (s *Store) appendAuditAs(tx Tx, actor Actor, e AuditEntry) error {
@@ -234,11 +230,14 @@ func (s *Store) appendAuditAs(tx Tx, actor Actor, e AuditEntry) error {
 	return s.appendAudit(tx, e)
 }
 
-// On a cluster every front end appends to the one chain, each append
-// guarded on the head: entries that agents' sessions on one front end
-// audit at once (look-ups, logins) go in one transaction, so the head
-// is contended by front ends, not by every session. Each caller still
-// waits until its entry is committed: nothing is shown unaudited.
+// Entries that agents' sessions audit at once (look-ups, logins) go in
+// one transaction: group commit. On a cluster every front end appends
+// to the one chain, each append guarded on the head, so the head is
+// contended by front ends, not by every session; on one bbolt file each
+// commit waits for the disk twice, and 200 agents opening accounts at
+// once had queued 200 commits (issue 23: enter → account p50 68–116 ms
+// under the typing load). Each caller still waits until its entry is
+// committed: nothing is shown unaudited.
 type auditBatch struct {
 	mu      sync.Mutex
 	queue   []auditReq

@@ -981,3 +981,65 @@ func TestRecentAccounts(t *testing.T) {
 		t.Fatalf("recent %v %v", ids, err)
 	}
 }
+
+// Sessions auditing at once on one bbolt file share commits (group
+// commit): while one commit holds the writer, the entries asked for
+// queue and go in as a few transactions, not one each, and every caller
+// returns only once its own entry is in the chain. (On a cluster:
+// TestAuditIsOneChainAcrossFrontEnds.)
+func TestAuditsAtOnceShareCommits(t *testing.T) {
+	boltOnly(t) // the blocking writer below holds bbolt's one writer lock
+	s, _ := openTemp(t)
+	key := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl sam@laptop"
+	if err := s.AddUser("sam", RoleAgent, []string{key}, root, now); err != nil {
+		t.Fatal(err)
+	}
+	commitID := func() (id uint64) {
+		_ = s.kv.View(func(tx Tx) error { id = tx.ID(); return nil })
+		return id
+	}
+	hold, held := make(chan struct{}), make(chan struct{})
+	go s.kv.Update(func(Tx) error { close(held); <-hold; return nil })
+	<-held
+	before := commitID()
+	const n = 64
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- s.AuditAs(Actor{Name: "sam"}, AuditEntry{At: now, Action: "lookup", Account: fmt.Sprintf("acc_%04d", i)})
+		}()
+	}
+	// all asked: one taken by the batcher, blocked behind the writer, the
+	// rest queued behind it
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.audits.mu.Lock()
+		queued := len(s.audits.queue)
+		s.audits.mu.Unlock()
+		if queued == n-1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(hold)
+			t.Fatalf("%d of %d entries queued: each went to the writer on its own", queued, n)
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("a caller returned before its entry could commit: %v", err)
+	default:
+	}
+	close(hold)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if commits := commitID() - before; commits > 1+1+(n-1+auditBatchMax-1)/auditBatchMax {
+		t.Fatalf("%d entries took %d commits; want them batched (%d a commit)", n, commits, auditBatchMax)
+	}
+	log, err := s.AuditLog(AuditFilter{Actor: "sam"})
+	if err != nil || len(log) != n {
+		t.Fatalf("%d entries by sam in the trail, want %d (%v)", len(log), n, err)
+	}
+	mustCheck(t, s)
+}
