@@ -90,10 +90,10 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 		}
 		return len(found) < SearchBound
 	}
-	cached := false
 	err = s.kv.View(func(tx Tx) error {
-		if hits, more, cached = s.answers.get(tx.ID(), q, limit); cached {
-			return nil
+		var kept bool
+		if hits, more, kept = s.answers.get(tx.ID(), q, limit); kept {
+			return nil // asked already at this commit
 		}
 		if err := tx.Scan(bAccounts, []byte(q), func(k, _ []byte) (bool, error) {
 			return add(candidate{string(k), "id", string(k) == q}), nil
