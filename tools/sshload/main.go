@@ -100,6 +100,7 @@ type config struct {
 	pace       time.Duration
 	rounds     int
 	query      string
+	queries    []string // non-empty: session i types queries[i%len] instead of query
 	ready      string
 	idle       time.Duration
 	keyTimeout time.Duration
@@ -142,6 +143,7 @@ func main() {
 	trace := fs.Bool("trace", false, "print every key to stderr: its index, the key, ms to its frame, its bytes and when it was written (UTC, to find which keys are slow, and match them to the server's trace)")
 	rounds := fs.Int("rounds", 3, "times each session types the query and clears it with backspaces")
 	query := fs.String("query", "maria", "what each session types in Lookup")
+	queries := fs.String("queries", "", "comma-separated: session i types the i-th, in turn, instead of --query, so agents' searches differ (no answer shared or kept); --expect and the baseline's echo check are then off")
 	expect := fs.String("expect", "Maria Lopez", "what frontdoor's look-up shows once the query is typed (\"\": not checked)")
 	ready := fs.String("ready", "Find an account", "text of the first frame")
 	open := fs.String("open", "Latest sign-ins", "after the rounds, frontdoor only: type the query at once, enter, and wait for this (\"\": skip)")
@@ -167,7 +169,7 @@ func main() {
 		}
 		return
 	}
-	names := splitUsers(*user, *users)
+	names := splitNames(*user, *users)
 	switch {
 	case *n < 1 || *n > 5000:
 		usagef("--sessions from 1 to 5000")
@@ -187,7 +189,7 @@ func main() {
 	if len(names) == 0 {
 		names = []string{"load"}
 	}
-	cfg := config{users: names, sessions: *n, rate: *perSecond, pace: *pace, rounds: *rounds, query: *query,
+	cfg := config{users: names, sessions: *n, rate: *perSecond, pace: *pace, rounds: *rounds, query: *query, queries: splitNames("", *queries),
 		ready: *ready, idle: *idle, keyTimeout: *keyTimeout, hold: *hold, out: os.Stderr,
 		storm: *storm, stormWithin: *stormWithin, flood: *floodN}
 	if *trace {
@@ -208,6 +210,9 @@ func main() {
 	}
 	var targets []target
 	if *addr != "" {
+		if len(cfg.queries) > 0 {
+			*expect = "" // each session's answer is its own
+		}
 		targets = append(targets, target{name: "frontdoor", addr: *addr, metricsURL: *metricsURL, pid: *serverPID, expect: *expect, open: *open})
 	}
 	if *baseline {
@@ -224,6 +229,9 @@ func main() {
 		}()
 		b := target{name: "baseline", addr: child.sshAddr, metricsURL: "http://" + child.metricsAddr + "/metrics",
 			pid: child.cmd.Process.Pid, expect: "Find: " + *query}
+		if len(cfg.queries) > 0 {
+			b.expect = ""
+		}
 		if *order == "baseline-first" {
 			targets = append([]target{b}, targets...)
 		} else {
@@ -231,9 +239,13 @@ func main() {
 		}
 	}
 
-	fmt.Printf("sshload: %d sessions (%g a second, users %s), %d rounds of %q (%d keys a session) at %v ±25%%\n",
-		cfg.sessions, cfg.rate, strings.Join(shortList(cfg.users), ","), cfg.rounds, cfg.query,
-		2*len([]rune(cfg.query))*cfg.rounds, cfg.pace)
+	typed := strconv.Quote(cfg.query)
+	if len(cfg.queries) > 0 {
+		typed = fmt.Sprintf("%d queries (%s)", len(cfg.queries), strings.Join(shortList(cfg.queries), ","))
+	}
+	fmt.Printf("sshload: %d sessions (%g a second, users %s), %d rounds of %s (%d keys a session) at %v ±25%%\n",
+		cfg.sessions, cfg.rate, strings.Join(shortList(cfg.users), ","), cfg.rounds, typed,
+		2*len([]rune(cfg.queryOf(0)))*cfg.rounds, cfg.pace)
 	var reports []*report
 	for i, t := range targets {
 		if i > 0 {
@@ -300,12 +312,13 @@ brake on a client opening connections in a loop.
 	})
 }
 
-func splitUsers(user, users string) []string {
+// splitNames is first (if any) and then the comma-separated rest, each once.
+func splitNames(first, rest string) []string {
 	var names []string
-	if user != "" {
-		names = append(names, user)
+	if first != "" {
+		names = append(names, first)
 	}
-	for _, u := range strings.Split(users, ",") {
+	for _, u := range strings.Split(rest, ",") {
 		if u = strings.TrimSpace(u); u != "" && !slices.Contains(names, u) {
 			names = append(names, u)
 		}
@@ -478,7 +491,7 @@ func runLoad(ctx context.Context, cfg config, t target) *report {
 		user := cfg.users[i%len(cfg.users)]
 		go func() {
 			defer done.Done()
-			session(&results[i], cfg, t, user, &received, opened.Done, start, startLimit)
+			session(&results[i], cfg, cfg.queryOf(i), t, user, &received, opened.Done, start, startLimit)
 		}()
 	}
 	tick.Stop()
@@ -526,7 +539,7 @@ func runLoad(ctx context.Context, cfg config, t target) *report {
 // session plays one agent and puts its figures in r. opened is called
 // once the first frame is in (r.connect and r.ready set) or the session
 // failed; typing starts when start closes.
-func session(r *sessionResult, cfg config, t target, user string, received *atomic.Int64, opened func(), start <-chan struct{}, startLimit time.Duration) {
+func session(r *sessionResult, cfg config, query string, t target, user string, received *atomic.Int64, opened func(), start <-chan struct{}, startLimit time.Duration) {
 	isOpen := false
 	defer func() {
 		if !isOpen {
@@ -550,7 +563,7 @@ func session(r *sessionResult, cfg config, t target, user string, received *atom
 		r.err = fail("waiting for the other sessions", errors.New("timed out"))
 		return
 	}
-	r.latency, r.bytes, r.err = typeRounds(cfg, t, in, w)
+	r.latency, r.bytes, r.err = typeRounds(cfg, query, t, in, w)
 	if r.err != nil {
 		r.err.err = explain(r.err.err, stderr)
 		return
@@ -558,7 +571,7 @@ func session(r *sessionResult, cfg config, t target, user string, received *atom
 	if t.open != "" {
 		w.discardText() // the rounds showed the result already
 		t1 := time.Now()
-		if _, err := io.WriteString(in, cfg.query); err != nil {
+		if _, err := io.WriteString(in, query); err != nil {
 			r.err = fail("look-up", err)
 			return
 		}
@@ -654,9 +667,9 @@ func connect(cfg config, t target, user string, received *atomic.Int64) (*agentC
 // backspaces, cfg.rounds times, and times each key: latency from its write
 // to the first output after it, bytes from its write to the next key's
 // (the last key's: until the output has been quiet for two paces).
-func typeRounds(cfg config, t target, in io.Writer, w *stream) ([]time.Duration, []int, *loadError) {
+func typeRounds(cfg config, query string, t target, in io.Writer, w *stream) ([]time.Duration, []int, *loadError) {
 	var keys []string
-	q := []rune(cfg.query)
+	q := []rune(query)
 	for range cfg.rounds {
 		for _, c := range q {
 			keys = append(keys, string(c))
@@ -708,6 +721,14 @@ func typeRounds(cfg config, t target, in io.Writer, w *stream) ([]time.Duration,
 		lat, b = lat[:len(lat)-1], b[:len(b)-1] // the key without a frame is not a figure
 	}
 	return lat, b, err
+}
+
+// queryOf is what session i types.
+func (c config) queryOf(i int) string {
+	if len(c.queries) > 0 {
+		return c.queries[i%len(c.queries)]
+	}
+	return c.query
 }
 
 // jitter is d ±25%.

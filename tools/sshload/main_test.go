@@ -69,6 +69,29 @@ func TestLoadBaseline(t *testing.T) {
 	}
 }
 
+// TestLoadQueries: with queries, each session types its own (in turn),
+// so the keys timed are each query's, not the first one's twice.
+func TestLoadQueries(t *testing.T) {
+	b, err := startBaselineServer("127.0.0.1:0", "127.0.0.1:0", "Find an account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cfg := testConfig(t)
+	cfg.queries = splitNames("", "ab, xyz,ab")
+	if want := []string{"ab", "xyz"}; strings.Join(cfg.queries, "|") != strings.Join(want, "|") {
+		t.Fatalf("queries %q, want %q", cfg.queries, want)
+	}
+	rep := runLoad(context.Background(), cfg, target{name: "baseline", addr: b.sshAddr})
+	if n := rep.errorCount(); n != 0 {
+		t.Fatalf("%d errors: %v", n, rep.examples)
+	}
+	const keys = 2*2*2 + 2*3*2 // rounds × letters × 2 (typed, then cleared), "ab" then "xyz"
+	if len(rep.latency) != keys {
+		t.Fatalf("%d keys timed, want %d", len(rep.latency), keys)
+	}
+}
+
 // deafModel draws its first frame and never another: keys get no frame.
 type deafModel struct{}
 
