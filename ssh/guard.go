@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -72,7 +73,7 @@ func (g *guard) admit(conn net.Conn) (gc *guardConn, why string, dropped *guardC
 		return nil, "rate", nil
 	}
 	now := time.Now()
-	gc = &guardConn{Conn: conn, g: g, host: host, deadline: now.Add(g.grace), start: now, onClose: g.onClose}
+	gc = &guardConn{Conn: conn, g: g, host: host, deadline: now.Add(g.graceOf()), start: now, onClose: g.onClose}
 	var evict *guardConn
 	g.mu.Lock()
 	if g.pending.Len() >= g.maxPending {
@@ -92,6 +93,21 @@ func (g *guard) admit(conn net.Conn) (gc *guardConn, why string, dropped *guardC
 	}
 	_ = conn.SetDeadline(gc.deadline)
 	return gc, "", evict
+}
+
+// graceOf is one connection's login grace: the grace less up to a
+// quarter, at random. Connections that came together (a flood opened at
+// once, a floor's reconnects) so end apart: with one grace, 300 flood
+// connections closed in the same instant and came back in the next,
+// 300 accepts and key exchange starts at once, and the agents typing
+// then waited up to 20 ms for their echoes (issue 23: the storm runs'
+// keystroke tail, once a run, 30 s after the floods began). An agent's
+// handshake takes milliseconds of the 22.5 s it then has at least.
+func (g *guard) graceOf() time.Duration {
+	if g.grace < 4 {
+		return g.grace
+	}
+	return g.grace - rand.N(g.grace/4)
 }
 
 // pendingCount is how many connections are still authenticating.

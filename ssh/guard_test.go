@@ -91,3 +91,28 @@ func admit(g *guard, c net.Conn) (*guardConn, string) {
 	gc, why, _ := g.admit(c)
 	return gc, why
 }
+
+// Connections admitted together are closed apart: each one's login grace
+// is the grace less up to a quarter, so a flood opened at once does not
+// come back at once.
+func TestGuardGracesEndApart(t *testing.T) {
+	const grace = time.Minute
+	g := newGuard(1e9, 1e9, grace, 1000, 10)
+	before := time.Now()
+	first, last := time.Time{}, time.Time{}
+	for range 200 {
+		c, _ := admit(g, pipe(t))
+		if d := c.deadline.Sub(before); d < grace*3/4 || d > grace+time.Second {
+			t.Fatalf("a login grace of %v, want %v less at most a quarter", d, grace)
+		}
+		if first.IsZero() || c.deadline.Before(first) {
+			first = c.deadline
+		}
+		if c.deadline.After(last) {
+			last = c.deadline
+		}
+	}
+	if spread := last.Sub(first); spread < grace/8 {
+		t.Fatalf("200 connections admitted together end within %v of each other", spread)
+	}
+}
