@@ -23,14 +23,21 @@ func testConfig(t *testing.T) config {
 		rounds: 2, query: "ab", ready: "Find an account", idle: 200 * time.Millisecond, keyTimeout: 2 * time.Second}
 }
 
-// TestLoadBaseline puts a real load over SSH on the baseline server: every
-// key must get a frame, timed, with its bytes, and the heap must be read.
-func TestLoadBaseline(t *testing.T) {
+// testBaseline is the baseline server on loopback, closed with the test.
+func testBaseline(t *testing.T) *baselineServer {
+	t.Helper()
 	b, err := startBaselineServer("127.0.0.1:0", "127.0.0.1:0", "Find an account")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(b.Close)
+	return b
+}
+
+// TestLoadBaseline puts a real load over SSH on the baseline server: every
+// key must get a frame, timed, with its bytes, and the heap must be read.
+func TestLoadBaseline(t *testing.T) {
+	b := testBaseline(t)
 	cfg := testConfig(t)
 	rep := runLoad(context.Background(), cfg, target{name: "baseline", addr: b.sshAddr,
 		metricsURL: "http://" + b.metricsAddr + "/metrics", expect: "Find: ab"})
@@ -72,11 +79,7 @@ func TestLoadBaseline(t *testing.T) {
 // TestLoadQueries: with queries, each session types its own (in turn),
 // so the keys timed are each query's, not the first one's twice.
 func TestLoadQueries(t *testing.T) {
-	b, err := startBaselineServer("127.0.0.1:0", "127.0.0.1:0", "Find an account")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := testBaseline(t)
 	cfg := testConfig(t)
 	cfg.queries = splitNames("", "ab, xyz,ab")
 	if want := []string{"ab", "xyz"}; strings.Join(cfg.queries, "|") != strings.Join(want, "|") {
@@ -163,11 +166,7 @@ go_memstats_heap_inuse_bytes 4.5056e+06
 // floods run beside it, and a target that lets no one in reports every
 // storm session as failed.
 func TestStormAndFlood(t *testing.T) {
-	b, err := startBaselineServer("127.0.0.1:0", "127.0.0.1:0", "Find an account")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := testBaseline(t)
 	closer, err := net.Listen("tcp", "127.0.0.1:0") // accepts and hangs up: nobody gets in
 	if err != nil {
 		t.Fatal(err)
