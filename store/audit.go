@@ -241,6 +241,7 @@ func (s *Store) appendAuditAs(tx Tx, actor Actor, e AuditEntry) error {
 type auditBatch struct {
 	mu      sync.Mutex
 	queue   []auditReq
+	taken   int // entries of the batch being committed
 	running bool
 }
 
@@ -271,6 +272,7 @@ func (b *auditBatch) run(s *Store) {
 	for {
 		b.mu.Lock()
 		n := min(len(b.queue), auditBatchMax)
+		b.taken = n
 		if n == 0 {
 			b.running = false
 			b.mu.Unlock()
