@@ -104,10 +104,11 @@ func (g *guard) admit(conn net.Conn) (gc *guardConn, why string, dropped *guardC
 // keystroke tail, once a run, 30 s after the floods began). An agent's
 // handshake takes milliseconds of the 22.5 s it then has at least.
 func (g *guard) graceOf() time.Duration {
-	if g.grace < 4 {
+	quarter := g.grace / 4
+	if quarter <= 0 { // rand.N takes only a positive bound
 		return g.grace
 	}
-	return g.grace - rand.N(g.grace/4)
+	return g.grace - rand.N(quarter)
 }
 
 // pendingCount is how many connections are still authenticating.

@@ -48,7 +48,7 @@ type Store struct {
 	hub       *hub
 	rec       recorderBox   // where look-ups and actions are reported (SetRecorder)
 	recent    recentCommits // what sync's last commits wrote (ReadAhead)
-	audits    auditBatch    // entries audited at once, one transaction (on a cluster)
+	audits    auditBatch    // entries audited at once, one transaction (group commit)
 	lookups   recentLookups // each agent's recent look-ups, as Recent last read them
 	listed    listedCache   // records as searches list them, kept while unchanged
 	answers   answerCache   // searches' answers at the latest commit

@@ -208,11 +208,12 @@ func main() {
 	if per := (max(*n, *storm) + len(names) - 1) / len(names); *addr != "" && per > 8 {
 		fmt.Fprintf(os.Stderr, "sshload: note: %d sessions a user; frontdoor refuses a user's 9th (give more --users)\n", per)
 	}
+	baselineExpect := "Find: " + *query
+	if len(cfg.queries) > 0 {
+		*expect, baselineExpect = "", "" // each session's answer is its own
+	}
 	var targets []target
 	if *addr != "" {
-		if len(cfg.queries) > 0 {
-			*expect = "" // each session's answer is its own
-		}
 		targets = append(targets, target{name: "frontdoor", addr: *addr, metricsURL: *metricsURL, pid: *serverPID, expect: *expect, open: *open})
 	}
 	if *baseline {
@@ -228,10 +229,7 @@ func main() {
 			exit(130)
 		}()
 		b := target{name: "baseline", addr: child.sshAddr, metricsURL: "http://" + child.metricsAddr + "/metrics",
-			pid: child.cmd.Process.Pid, expect: "Find: " + *query}
-		if len(cfg.queries) > 0 {
-			b.expect = ""
-		}
+			pid: child.cmd.Process.Pid, expect: baselineExpect}
 		if *order == "baseline-first" {
 			targets = append([]target{b}, targets...)
 		} else {
@@ -239,13 +237,17 @@ func main() {
 		}
 	}
 
-	typed := strconv.Quote(cfg.query)
+	typed, keys := strconv.Quote(cfg.query), fmt.Sprint(2*len([]rune(cfg.query))*cfg.rounds)
 	if len(cfg.queries) > 0 {
+		lens := make([]int, len(cfg.queries))
+		for i, q := range cfg.queries {
+			lens[i] = len([]rune(q))
+		}
 		typed = fmt.Sprintf("%d queries (%s)", len(cfg.queries), strings.Join(shortList(cfg.queries), ","))
+		keys = fmt.Sprintf("%d–%d", 2*slices.Min(lens)*cfg.rounds, 2*slices.Max(lens)*cfg.rounds)
 	}
-	fmt.Printf("sshload: %d sessions (%g a second, users %s), %d rounds of %s (%d keys a session) at %v ±25%%\n",
-		cfg.sessions, cfg.rate, strings.Join(shortList(cfg.users), ","), cfg.rounds, typed,
-		2*len([]rune(cfg.queryOf(0)))*cfg.rounds, cfg.pace)
+	fmt.Printf("sshload: %d sessions (%g a second, users %s), %d rounds of %s (%s keys a session) at %v ±25%%\n",
+		cfg.sessions, cfg.rate, strings.Join(shortList(cfg.users), ","), cfg.rounds, typed, keys, cfg.pace)
 	var reports []*report
 	for i, t := range targets {
 		if i > 0 {
