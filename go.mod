@@ -116,3 +116,5 @@ replace github.com/charmbracelet/bubbletea => ./third_party/bubbletea
 replace github.com/atotto/clipboard => ./third_party/clipboard
 
 replace github.com/prometheus/client_golang => ./third_party/client_golang
+
+replace google.golang.org/protobuf => ./third_party/protobuf
