@@ -183,7 +183,7 @@ func (c *Cached) caughtUp(ctx context.Context, rev int64) error {
 		select {
 		case <-moved:
 		case <-ask.C:
-			c.kv.cli.RequestProgress(ctx)
+			c.kv.cli.RequestProgress(onWatchStream(ctx))
 		case <-ctx.Done():
 			// a broken watch is followed again after a moment: what
 			// broke it is said only if it has not come back by now
@@ -347,7 +347,7 @@ func (c *Cached) advance(rev int64) {
 func (c *Cached) follow(ctx context.Context) {
 	defer close(c.done)
 	for ctx.Err() == nil {
-		wctx := clientv3.WithRequireLeader(ctx)
+		wctx := onWatchStream(ctx)
 		ch := c.kv.cli.Watch(wctx, c.kv.prefix, clientv3.WithPrefix(), clientv3.WithRev(c.Revision()+1), clientv3.WithProgressNotify())
 		for resp := range ch {
 			if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
@@ -370,6 +370,17 @@ func (c *Cached) follow(ctx context.Context) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// onWatchStream marks ctx as the follow watch's is marked (require a
+// leader). The client keys its gRPC watch streams by a context's
+// metadata, and the cluster answers a progress request on the stream it
+// came on: asked with an unmarked context, the answer went to a stream
+// of its own, no watch heard it, and a writer waiting for another
+// prefix's revision waited out its timeout
+// (TestCatchesUpToAnotherPrefixsRevision).
+func onWatchStream(ctx context.Context) context.Context {
+	return clientv3.WithRequireLeader(ctx)
 }
 
 // stopped records why the watch broke, for writers waiting on it; the

@@ -225,3 +225,32 @@ func TestLostQuorumIsSaidAndHealed(t *testing.T) {
 		t.Fatalf("read %q after the quorum came back", got)
 	}
 }
+
+// A front end waits for a revision that is not its prefix's (another
+// installation's write on a shared cluster, as a failed guard or a
+// rebuild reports the cluster's newest revision): its watch never
+// delivers that revision, so the wait ends by asking the cluster how
+// far the watch has come. Without an answer on the watch's own stream
+// it would last until the writer's timeout.
+func TestCatchesUpToAnotherPrefixsRevision(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	fe := frontEnd(t, c, "/mine/", t.TempDir()+"/index.db", nil)
+	defer fe.Close()
+	if err := fe.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("acc_1"), []byte("ours")) }); err != nil {
+		t.Fatal(err)
+	}
+	cli := connect(t, c)
+	defer cli.Close()
+	for i := range 3 {
+		resp, err := cli.Put(context.Background(), fmt.Sprintf("/theirs/%d", i), "another installation's")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = fe.caughtUp(ctx, resp.Header.Revision)
+		cancel()
+		if err != nil {
+			t.Fatalf("waiting for revision %d, another prefix's: %v", resp.Header.Revision, err)
+		}
+	}
+}
