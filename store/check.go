@@ -11,11 +11,15 @@ import (
 	"strings"
 
 	"frontdoor/model"
+	"frontdoor/store/backend"
 	gossh "golang.org/x/crypto/ssh"
 )
 
 // maxProblems keeps a badly broken store's report readable.
 const maxProblems = 100
+
+// checkChunk is how many accounts' index entries Check looks up at once.
+const checkChunk = 256
 
 // Check verifies the store: every account decodes and is valid, every
 // index entry an account should have is there with the right value, no
@@ -41,8 +45,49 @@ func (s *Store) CheckHeadProgress(seq uint64, hash string, progress func(n int))
 		return len(problems) < maxProblems
 	}
 	err := s.kv.View(func(tx Tx) error {
-		// accounts → indexes
+		// accounts → indexes. Each account's expected entries are looked
+		// up a chunk of accounts at a time: on a cluster, read ahead in a
+		// few round trips (Prefetch), not one per entry (2,000 accounts
+		// took 9 s that way, and a 1M store over an hour)
 		found := map[string]int{} // expected entries present, per index
+		type expected struct {
+			id      string
+			entries []indexEntry
+		}
+		var chunk []expected
+		lookUp := func() bool {
+			if p, ok := tx.(backend.Prefetcher); ok && len(chunk) > 0 {
+				keys := map[string][][]byte{}
+				for _, a := range chunk {
+					for _, e := range a.entries {
+						keys[e.bucket] = append(keys[e.bucket], e.key)
+					}
+				}
+				for _, b := range slices.Sorted(maps.Keys(keys)) {
+					p.Prefetch(b, keys[b])
+				}
+			}
+			defer func() { chunk = chunk[:0] }()
+			for _, a := range chunk {
+				for _, e := range a.entries {
+					got := tx.Get(e.bucket, e.key)
+					if got != nil {
+						found[e.bucket]++
+					}
+					switch {
+					case got == nil:
+						if !report("index %s: missing %q for account %s", e.bucket, printable(e.key), a.id) {
+							return false
+						}
+					case !bytes.Equal(got, e.value):
+						if !report("index %s: %q holds %q, want %q", e.bucket, printable(e.key), printable(got), printable(e.value)) {
+							return false
+						}
+					}
+				}
+			}
+			return true
+		}
 		err := tx.Scan(bAccounts, nil, func(k, v []byte) (bool, error) {
 			if checked++; checked%10_000 == 0 && progress != nil {
 				progress(checked)
@@ -64,24 +109,15 @@ func (s *Store) CheckHeadProgress(seq uint64, hash string, progress func(n int))
 					return false, nil
 				}
 			}
-			for _, e := range indexEntries(r.Account) {
-				got := tx.Get(e.bucket, e.key)
-				if got != nil {
-					found[e.bucket]++
-				}
-				switch {
-				case got == nil:
-					if !report("index %s: missing %q for account %s", e.bucket, printable(e.key), k) {
-						return false, nil
-					}
-				case !bytes.Equal(got, e.value):
-					if !report("index %s: %q holds %q, want %q", e.bucket, printable(e.key), printable(got), printable(e.value)) {
-						return false, nil
-					}
-				}
+			chunk = append(chunk, expected{r.Account.ID, indexEntries(r.Account)})
+			if len(chunk) < checkChunk {
+				return true, nil
 			}
-			return true, nil
+			return lookUp(), nil
 		})
+		if err == nil && len(problems) < maxProblems {
+			lookUp()
+		}
 		if err != nil || len(problems) >= maxProblems {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 // itself says so (boltOnly) and is skipped there.
 func TestMain(m *testing.M) {
 	os.Exit(etcdtest.MainOnBoth(m, "store", func(endpoints []string) {
+		clusterEndpoints = endpoints
 		testBackend = func(dir string, o Options, existing bool) (*Store, error) {
 			cfg := etcd.Config{Endpoints: endpoints, Prefix: fmt.Sprintf("/t%x/", sha256.Sum256([]byte(dir)))[:20] + "/"}
 			kv, err := etcd.Dial(cfg)
@@ -37,6 +38,9 @@ func TestMain(m *testing.M) {
 		}
 	}))
 }
+
+// clusterEndpoints: the cluster's, on the cluster run.
+var clusterEndpoints []string
 
 // onEtcd: this run is on the cluster.
 func onEtcd() bool { return testBackend != nil }

@@ -266,9 +266,9 @@ func (f failing) revision() (int64, error) { return 0, f.err }
 // index, in one transaction (readers see the old index, or the new
 // whole one).
 func (c *Cached) refill() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*c.kv.timeout)
-	defer cancel()
-	r := &remote{kv: c.kv, ctx: ctx}
+	// each page with the store's timeout, the whole with none: a 1M
+	// store is ~7M keys, 7,000 pages (View says why)
+	r := &remote{kv: c.kv, ctx: context.Background(), each: c.kv.timeout}
 	start := c.kv.prefix
 	var changed []string
 	err := c.db.Update(func(tx *bolt.Tx) error {

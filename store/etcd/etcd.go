@@ -98,10 +98,13 @@ func SplitKey(prefix, k string) (bucket string, key []byte, ok bool) {
 	return bucket, []byte(key0), true
 }
 
+// View reads at one revision, each request with the store's timeout and
+// the whole with none: a read of the whole store (check, export, migrate's
+// check) takes as long as its size asks. Under a single deadline it
+// failed past ~1,000 accounts ("store unavailable: context deadline
+// exceeded") while every request was answered in milliseconds.
 func (k *KV) View(fn func(backend.Tx) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
-	defer cancel()
-	t := &tx{kv: k, r: &remote{kv: k, ctx: ctx}}
+	t := &tx{kv: k, r: &remote{kv: k, ctx: context.Background(), each: k.timeout}}
 	return k.wrap(t.run(fn))
 }
 
@@ -197,12 +200,19 @@ func present(v []byte) []byte {
 type remote struct {
 	kv    *KV
 	ctx   context.Context
+	each  time.Duration // each request's deadline, within ctx's (0: ctx's alone)
 	write bool
 	rev   int64
 	// fetched are keys read ahead in one round trip (Prefetch): value
-	// (nil: absent) and mod revision
-	fetched map[string]fetchedKey
+	// (nil: absent) and mod revision. A read that goes on (check's walk
+	// over every account) keeps the latest ones only: past fetchedKeep,
+	// they become older and the older before them are dropped.
+	fetched, older map[string]fetchedKey
 }
+
+// fetchedKeep bounds what a long read keeps read ahead: two
+// generations of it, a few MB.
+const fetchedKeep = 1 << 15
 
 type fetchedKey struct {
 	value []byte
@@ -218,7 +228,9 @@ func (r *remote) prefetch(keys []string) error {
 	for _, k := range keys {
 		ops = append(ops, clientv3.OpGet(k, r.at()...))
 	}
-	resp, err := r.kv.cli.Txn(r.ctx).Then(ops...).Commit()
+	ctx, cancel := r.request()
+	resp, err := r.kv.cli.Txn(ctx).Then(ops...).Commit()
+	cancel()
 	if err != nil {
 		if errors.Is(err, rpctypes.ErrCompacted) && r.write {
 			return errRetry
@@ -227,6 +239,9 @@ func (r *remote) prefetch(keys []string) error {
 	}
 	if r.rev == 0 {
 		r.rev = resp.Header.Revision
+	}
+	if !r.write && len(r.fetched) >= fetchedKeep {
+		r.older, r.fetched = r.fetched, nil
 	}
 	if r.fetched == nil {
 		r.fetched = map[string]fetchedKey{}
@@ -248,8 +263,18 @@ func (r *remote) at(opts ...clientv3.OpOption) []clientv3.OpOption {
 	return opts
 }
 
+// request is the context for one request to the cluster.
+func (r *remote) request() (context.Context, context.CancelFunc) {
+	if r.each > 0 {
+		return context.WithTimeout(r.ctx, r.each)
+	}
+	return r.ctx, func() {}
+}
+
 func (r *remote) fetch(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	resp, err := r.kv.cli.Get(r.ctx, key, r.at(opts...)...)
+	ctx, cancel := r.request()
+	resp, err := r.kv.cli.Get(ctx, key, r.at(opts...)...)
+	cancel()
 	if err != nil {
 		if errors.Is(err, rpctypes.ErrCompacted) && r.write {
 			return nil, errRetry
@@ -264,6 +289,9 @@ func (r *remote) fetch(key string, opts ...clientv3.OpOption) (*clientv3.GetResp
 
 func (r *remote) get(key string) ([]byte, int64, error) {
 	if f, ok := r.fetched[key]; ok {
+		return f.value, f.mod, nil
+	}
+	if f, ok := r.older[key]; ok {
 		return f.value, f.mod, nil
 	}
 	resp, err := r.fetch(key)

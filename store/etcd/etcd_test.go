@@ -254,3 +254,67 @@ func TestCatchesUpToAnotherPrefixsRevision(t *testing.T) {
 		}
 	}
 }
+
+// A view's deadline is each request's, not the whole read's: a read of
+// the whole store (check, export) outlasts the store's timeout. Under
+// one deadline for the view, `check --store etcd://` and migrate's
+// check failed past ~1,000 accounts.
+func TestAViewOutlastsTheTimeout(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	kv := New(connect(t, c), fmt.Sprintf("/long%d/", prefixes.Add(1)), "etcd test", time.Second)
+	defer kv.Close()
+	if err := kv.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("acc_1"), []byte("one")) }); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := kv.View(func(tx backend.Tx) error {
+		for range 3 {
+			got = append(got, string(tx.Get("a", []byte("acc_1"))))
+			time.Sleep(800 * time.Millisecond) // 2.4 s in all: past the 1 s timeout
+		}
+		return nil
+	})
+	if err != nil || strings.Join(got, ",") != "one,one,one" {
+		t.Fatalf("a view of 2.4 s with a 1 s timeout: %q, %v", got, err)
+	}
+}
+
+// A long read keeps what it read ahead within bounds, and still answers
+// from it: the chunk before the last is kept with the last.
+func TestPrefetchKeepsTheLatest(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	cli := connect(t, c)
+	kv := New(cli, fmt.Sprintf("/ahead%d/", prefixes.Add(1)), "etcd test", 5*time.Second)
+	if err := kv.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k0"), []byte("v0")) }); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(from, n int) [][]byte {
+		var ks [][]byte
+		for i := range n {
+			ks = append(ks, []byte(fmt.Sprint("k", from+i)))
+		}
+		return ks
+	}
+	err := kv.View(func(btx backend.Tx) error {
+		p := btx.(backend.Prefetcher)
+		p.Prefetch("a", keys(0, fetchedKeep))           // fills the first generation
+		p.Prefetch("a", keys(fetchedKeep, fetchedKeep)) // becomes older when the next comes
+		p.Prefetch("a", keys(2*fetchedKeep, 10))
+		t0 := btx.(*tx)
+		r := t0.r.(*remote)
+		if n := len(r.fetched) + len(r.older); n > 2*fetchedKeep {
+			t.Errorf("%d keys kept read ahead, more than %d", n, 2*fetchedKeep)
+		}
+		cli.Close() // from here only what was read ahead answers
+		if _, ok := r.older[t0.dataKey("a", []byte(fmt.Sprint("k", fetchedKeep)))]; !ok {
+			t.Error("the chunk before the last was dropped")
+		}
+		if v := btx.Get("a", []byte(fmt.Sprint("k", 2*fetchedKeep+3))); v != nil {
+			t.Errorf("an absent key read ahead is %q", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("answered from what was read ahead: %v", err)
+	}
+}
