@@ -131,7 +131,14 @@ func (k *KV) update(fn func(backend.Tx) error, open func(context.Context) (reade
 		}
 		done()
 		if caughtUp != nil && rev > 0 && (err == nil || errors.Is(err, errRetry)) {
-			if werr := caughtUp(ctx, rev); err == nil {
+			if werr := caughtUp(ctx, rev); werr != nil && err == nil {
+				// written: not ErrUnavailable (which says nothing was,
+				// and a caller would run it again)
+				cancel()
+				return fmt.Errorf("%s: the transaction was written (revision %d), but the local index has not caught up with it: %v", k.desc, rev, werr)
+			} else if werr != nil {
+				// nothing written, and the index is stuck: another try
+				// would read the same stale state and wait again
 				err = werr
 			}
 		}

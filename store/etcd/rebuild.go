@@ -82,6 +82,9 @@ func (k *KV) Rebuild(_ int64, load func(backend.BulkTx) error) error {
 	// the switch: the pointer moves and the old generation goes, in one
 	// Txn, if nothing wrote the old one since the copy
 	sw, err := k.cli.Txn(ctx).If(
+		// the lock still held: once its lease is lost writers go on, and
+		// the range guard below does not see a key they delete
+		lock.IsOwner(),
 		clientv3.Compare(clientv3.ModRevision(k.genKey()), "=", genMod),
 		clientv3.Compare(clientv3.ModRevision(old), "<", at+1).WithPrefix(),
 	).Then(

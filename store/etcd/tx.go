@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	bolt "go.etcd.io/bbolt"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"frontdoor/store/backend"
@@ -130,6 +131,11 @@ func (t *tx) Put(bucket string, key, value []byte) error {
 	k := t.dataKey(bucket, key)
 	if t.err != nil {
 		return t.err
+	}
+	// a front end's index (bbolt) holds keys of at most MaxKeySize: a
+	// longer one would stop every front end's watch for good
+	if n := len(k) - len(t.kv.prefix); n > bolt.MaxKeySize {
+		return fmt.Errorf("%s: %w: a key of %d bytes (at most %d)", t.kv.desc, backend.ErrTxTooLarge, n, bolt.MaxKeySize)
 	}
 	delete(t.w.dels, k)
 	t.w.puts[k] = append([]byte{}, value...) // never nil: an empty value is there
