@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -37,6 +37,7 @@ type Cached struct {
 	moved   chan struct{} // closed and replaced whenever applied moves
 	watched error         // why the watch stopped, when it has
 
+	owner  []byte              // whose index it is: the cluster's id and the prefix
 	notify func(keys []string) // told of every changed key, any writer's
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -52,6 +53,8 @@ var (
 	// not wait for the disk (a writer waits for its write to reach the
 	// index), so after a crash it may be torn: it is made again.
 	kClean = []byte("clean")
+	// kOwner names the cluster (its id) and the prefix the index holds
+	kOwner = []byte("owner")
 )
 
 // OpenCached opens (creating) the local index at path for kv, brings it
@@ -64,6 +67,7 @@ func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error
 		return nil, err
 	}
 	c := &Cached{kv: kv, db: db, moved: make(chan struct{}), notify: notify, done: make(chan struct{})}
+	var held []byte // the owner the index names
 	err = db.Update(func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(bIndex); err != nil {
 			return err
@@ -75,10 +79,27 @@ func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error
 		if v := st.Get(kRev); len(v) == 8 {
 			c.applied = int64(binary.BigEndian.Uint64(v))
 		}
+		held = slices.Clone(st.Get(kOwner))
 		return st.Delete(kClean)
 	})
 	if err == nil {
 		err = db.Sync()
+	}
+	if err == nil {
+		// an index of another prefix or cluster (a data directory used
+		// again with another --store), or ahead of the cluster (one
+		// restored from a backup), is filled again whole: followed from
+		// its revision it served another installation's records, or
+		// stale ones
+		ctx, cancel := context.WithTimeout(context.Background(), kv.timeout)
+		var resp *clientv3.GetResponse
+		if resp, err = kv.cli.Get(ctx, kv.genKey()); err == nil {
+			c.owner = fmt.Appendf(nil, "%x %s", resp.Header.ClusterId, kv.prefix)
+			if !bytes.Equal(held, c.owner) || resp.Header.Revision < c.applied {
+				c.applied = 0
+			}
+		}
+		cancel()
 	}
 	if err == nil && c.applied == 0 {
 		err = c.refill()
@@ -262,9 +283,11 @@ func (f failing) scan(string, string, bool, func(string, []byte) (bool, error)) 
 }
 func (f failing) revision() (int64, error) { return 0, f.err }
 
-// refill reads every key under the prefix at one revision into a fresh
+// refill reads every key under the prefix at one revision into the
 // index, in one transaction (readers see the old index, or the new
-// whole one).
+// whole one). The keys it held that the cluster no longer has are
+// deleted and told as changed too: a user removed while this front end
+// was behind a compaction must still end their sessions here.
 func (c *Cached) refill() error {
 	// each page with the store's timeout, the whole with none: a 1M
 	// store is ~7M keys, 7,000 pages (View says why)
@@ -272,19 +295,48 @@ func (c *Cached) refill() error {
 	start := c.kv.prefix
 	var changed []string
 	err := c.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bIndex); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-			return err
-		}
-		b, err := tx.CreateBucket(bIndex)
+		b, err := tx.CreateBucketIfNotExists(bIndex)
 		if err != nil {
 			return err
 		}
 		b.FillPercent = 1 // keys arrive in order
+		// the cluster's keys and the index's, both in order, side by
+		// side; the cursor is placed again after every change (a bbolt
+		// cursor is not to be trusted across a Put or Delete)
+		cur := b.Cursor()
+		held, _ := cur.First()
+		drop := func(upTo []byte) error { // the held keys before upTo (nil: all)
+			for held != nil && (upTo == nil || bytes.Compare(held, upTo) < 0) {
+				k := slices.Clone(held)
+				changed = append(changed, c.kv.prefix+string(k))
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				held, _ = cur.Seek(k)
+			}
+			return nil
+		}
 		err = r.scanMeta(start, clientv3.GetPrefixRangeEnd(start), func(kv *mvccpb.KeyValue) error {
+			k := kv.Key[len(c.kv.prefix):]
+			if err := drop(k); err != nil {
+				return err
+			}
 			changed = append(changed, string(kv.Key))
-			return b.Put(kv.Key[len(c.kv.prefix):], indexValue(kv))
+			if err := b.Put(k, indexValue(kv)); err != nil {
+				return err
+			}
+			if held, _ = cur.Seek(k); held != nil && bytes.Equal(held, k) {
+				held, _ = cur.Next()
+			}
+			return nil
 		})
+		if err == nil {
+			err = drop(nil)
+		}
 		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bState).Put(kOwner, c.owner); err != nil {
 			return err
 		}
 		return tx.Bucket(bState).Put(kRev, revBytes(r.rev))

@@ -97,3 +97,74 @@ func TestAnImportThatLostItsLockIsNotPutInPlace(t *testing.T) {
 		t.Fatal("a record deleted while the import ran is back")
 	}
 }
+
+// A front end that refills its index after falling behind a compaction
+// tells the keys deleted meanwhile as changed, not only those still
+// there: a user removed then must still lose their sessions on it.
+func TestARefillTellsTheKeysDeletedMeanwhile(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	prefix := fmt.Sprintf("/refill%d/", prefixes.Add(1))
+	path := t.TempDir() + "/index.db"
+	fe := frontEnd(t, c, prefix, path, nil)
+	if err := fe.Update(func(tx backend.Tx) error {
+		tx.Put("users", []byte("mallory"), []byte("{}"))
+		return tx.Put("users", []byte("sam"), []byte("{}"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fe.Close()
+	cli := connect(t, c)
+	defer cli.Close()
+	if _, err := cli.Delete(context.Background(), prefix+"g0/users/mallory"); err != nil {
+		t.Fatal(err)
+	}
+	last, err := cli.Put(context.Background(), prefix+"g0/a/other", "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Compact(context.Background(), last.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	changes := make(chan string, 100)
+	fe = frontEnd(t, c, prefix, path, changes) // behind the compaction: refills
+	defer fe.Close()
+	told := map[string]bool{}
+	deadline := time.After(5 * time.Second)
+	for !told[prefix+"g0/users/mallory"] {
+		select {
+		case k := <-changes:
+			told[k] = true
+		case <-deadline:
+			t.Fatalf("told %v; not the deleted %susers/mallory", told, prefix+"g0/")
+		}
+	}
+	var mallory, sam []byte
+	fe.View(func(tx backend.Tx) error {
+		mallory, sam = tx.Get("users", []byte("mallory")), tx.Get("users", []byte("sam"))
+		return nil
+	})
+	if mallory != nil || string(sam) != "{}" {
+		t.Fatalf("after the refill the index holds mallory %q, sam %q", mallory, sam)
+	}
+}
+
+// An index is of one cluster and one prefix: a data directory used
+// again with another --store fills it again whole, and does not serve
+// the other installation's records.
+func TestAnIndexOfAnotherPrefixIsFilledAgain(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	path := t.TempDir() + "/index.db"
+	one, two := fmt.Sprintf("/one%d/", prefixes.Add(1)), fmt.Sprintf("/two%d/", prefixes.Add(1))
+	a := frontEnd(t, c, one, path, nil)
+	if err := a.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte("prefix one's")) }); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b := frontEnd(t, c, two, path, nil)
+	defer b.Close()
+	var got []byte
+	b.View(func(tx backend.Tx) error { got = tx.Get("a", []byte("k")); return nil })
+	if got != nil {
+		t.Fatalf("a front end on %s reads %q, written under %s", two, got, one)
+	}
+}
