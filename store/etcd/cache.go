@@ -243,7 +243,7 @@ func (r *indexReader) get(k string) ([]byte, int64, error) {
 
 func (r *indexReader) revision() (int64, error) { return r.rev, nil }
 
-func (r *indexReader) scan(start, end string, reverse bool, fn func(k string, v []byte) (bool, error)) error {
+func (r *indexReader) scan(start, end string, reverse bool, fn func(k string, v []byte, mod int64) (bool, error)) error {
 	lo, hi := r.key(start), r.key(end)
 	cur := r.btx.Bucket(bIndex).Cursor()
 	var k, v []byte
@@ -260,7 +260,7 @@ func (r *indexReader) scan(start, end string, reverse bool, fn func(k string, v 
 		if bytes.Compare(k, lo) < 0 || bytes.Compare(k, hi) >= 0 {
 			return nil
 		}
-		if more, err := fn(r.c.kv.prefix+string(k), v[8:]); err != nil || !more {
+		if more, err := fn(r.c.kv.prefix+string(k), v[8:], int64(binary.BigEndian.Uint64(v))); err != nil || !more {
 			return err
 		}
 	}
@@ -278,7 +278,7 @@ func step(c *bolt.Cursor, reverse bool) ([]byte, []byte) {
 type failing struct{ err error }
 
 func (f failing) get(string) ([]byte, int64, error) { return nil, 0, f.err }
-func (f failing) scan(string, string, bool, func(string, []byte) (bool, error)) error {
+func (f failing) scan(string, string, bool, func(string, []byte, int64) (bool, error)) error {
 	return f.err
 }
 func (f failing) revision() (int64, error) { return 0, f.err }

@@ -318,7 +318,7 @@ func (r *remote) revision() (int64, error) {
 }
 
 // scan reads [start, end) a page at a time.
-func (r *remote) scan(start, end string, reverse bool, fn func(k string, v []byte) (bool, error)) error {
+func (r *remote) scan(start, end string, reverse bool, fn func(k string, v []byte, mod int64) (bool, error)) error {
 	lo, hi := start, end
 	for {
 		opts := []clientv3.OpOption{clientv3.WithRange(hi), clientv3.WithLimit(scanPage)}
@@ -330,7 +330,7 @@ func (r *remote) scan(start, end string, reverse bool, fn func(k string, v []byt
 			return err
 		}
 		for _, kv := range resp.Kvs {
-			if more, err := fn(string(kv.Key), present(kv.Value)); err != nil || !more {
+			if more, err := fn(string(kv.Key), present(kv.Value), kv.ModRevision); err != nil || !more {
 				return err
 			}
 		}

@@ -19,8 +19,9 @@ type reader interface {
 	// get is key's value and mod revision (nil, 0: absent).
 	get(key string) ([]byte, int64, error)
 	// scan calls fn for each key in [start, end), in key order or
-	// reversed, until fn returns false or an error.
-	scan(start, end string, reverse bool, fn func(k string, v []byte) (bool, error)) error
+	// reversed, with its mod revision, until fn returns false or an
+	// error.
+	scan(start, end string, reverse bool, fn func(k string, v []byte, mod int64) (bool, error)) error
 	// revision is the revision the reads see.
 	revision() (int64, error)
 }
@@ -195,7 +196,7 @@ func (t *tx) scan(bucket, start, end string, reverse bool, fn func(k, v []byte) 
 	}
 	strip := len(t.dataKey(bucket, nil))
 	if t.w == nil {
-		return t.r.scan(start, end, reverse, func(k string, v []byte) (bool, error) { return fn([]byte(k[strip:]), v) })
+		return t.r.scan(start, end, reverse, func(k string, v []byte, _ int64) (bool, error) { return fn([]byte(k[strip:]), v) })
 	}
 	mine := t.w.mine(start, end, reverse)
 	// call passes a key on as the transaction sees it
@@ -210,7 +211,14 @@ func (t *tx) scan(bucket, start, end string, reverse bool, fn func(k, v []byte) 
 	}
 	before := func(a, b string) bool { return a != b && (a < b) != reverse }
 	stopped := false
-	err := t.r.scan(start, end, reverse, func(k string, v []byte) (bool, error) {
+	err := t.r.scan(start, end, reverse, func(k string, v []byte, mod int64) (bool, error) {
+		// the range guard (below) sees a key changed or added in the
+		// range, not one deleted: etcd compares only the keys there at
+		// commit. So each stored key the function is shown is guarded as
+		// a Get's is: another writer deleting it fails this commit
+		if _, seen := t.w.reads[k]; !seen {
+			t.w.reads[k] = mod
+		}
 		for len(mine) > 0 && before(mine[0], k) { // the transaction's own, before this one
 			more, err := call(mine[0], nil)
 			mine = mine[1:]
