@@ -2,11 +2,13 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"frontdoor/store/backend"
@@ -336,12 +338,29 @@ func (t *tx) commit(ctx context.Context) (int64, error) {
 	}
 	resp, err := t.kv.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
-		return 0, err
+		if refusedWhole(err) {
+			return 0, err
+		}
+		// a deadline or a lost connection after the request went out:
+		// the cluster may have applied it (the contract: say so)
+		return 0, fmt.Errorf("the outcome is unknown, the transaction may have been written: %w", err)
 	}
 	if !resp.Succeeded {
 		return resp.Header.Revision, errRetry
 	}
 	return resp.Header.Revision, nil
+}
+
+// refusedWhole: the cluster refused the transaction before applying
+// any of it (too large, too many operations, no leader to take it).
+func refusedWhole(err error) bool {
+	for _, e := range []error{rpctypes.ErrTooManyOps, rpctypes.ErrGRPCTooManyOps, rpctypes.ErrRequestTooLarge,
+		rpctypes.ErrGRPCRequestTooLarge, rpctypes.ErrNoLeader, rpctypes.ErrGRPCNoLeader} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Prefetch reads keys of bucket from the cluster in round trips of the

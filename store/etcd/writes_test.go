@@ -219,3 +219,38 @@ func TestAScanSeesADeleteBeforeItsCommit(t *testing.T) {
 		t.Fatalf("count %s with %d keys: T1 committed over T2's delete", count, keys)
 	}
 }
+
+// A write the cluster may have applied is not reported as one nothing
+// of was written: the quorum lost between the reads and the commit, the
+// commit goes out and is not answered, and the error says the outcome
+// is unknown (the contract's words), still as ErrUnavailable.
+func TestAnUnansweredCommitSaysTheOutcomeIsUnknown(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	kv := New(connect(t, c), fmt.Sprintf("/unknown%d/", prefixes.Add(1)), "etcd test", 2*time.Second)
+	defer kv.Close()
+	if err := kv.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte("before")) }); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	defer func() {
+		if stopped {
+			c.Restart(1)
+			c.Restart(2)
+		}
+	}()
+	err := kv.Update(func(tx backend.Tx) error {
+		tx.Get("a", []byte("k")) // read while the cluster answers
+		if !stopped {            // then the quorum goes, before the commit
+			stopped = true
+			c.Stop(1)
+			c.Stop(2)
+		}
+		return tx.Put("a", []byte("k"), []byte("during"))
+	})
+	if !errors.Is(err, backend.ErrUnavailable) {
+		t.Fatalf("a write without a quorum: %v, want ErrUnavailable", err)
+	}
+	if !strings.Contains(err.Error(), "outcome is unknown") {
+		t.Errorf("a write without a quorum: %v; it does not say the outcome is unknown", err)
+	}
+}
