@@ -102,7 +102,7 @@ func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error
 		cancel()
 	}
 	if err == nil && c.applied == 0 {
-		err = c.refill()
+		err = c.refill(context.Background())
 	}
 	if err != nil {
 		db.Close()
@@ -288,10 +288,11 @@ func (f failing) revision() (int64, error) { return 0, f.err }
 // whole one). The keys it held that the cluster no longer has are
 // deleted and told as changed too: a user removed while this front end
 // was behind a compaction must still end their sessions here.
-func (c *Cached) refill() error {
-	// each page with the store's timeout, the whole with none: a 1M
-	// store is ~7M keys, 7,000 pages (View says why)
-	r := &remote{kv: c.kv, ctx: context.Background(), each: c.kv.timeout}
+func (c *Cached) refill(ctx context.Context) error {
+	// each page with the store's timeout, the whole with none but ctx's
+	// (Close ends the follower's): a 1M store is ~7M keys, 7,000 pages
+	// (View says why)
+	r := &remote{kv: c.kv, ctx: ctx, each: c.kv.timeout}
 	start := c.kv.prefix
 	var changed []string
 	err := c.db.Update(func(tx *bolt.Tx) error {
@@ -403,7 +404,7 @@ func (c *Cached) follow(ctx context.Context) {
 		ch := c.kv.cli.Watch(wctx, c.kv.prefix, clientv3.WithPrefix(), clientv3.WithRev(c.Revision()+1), clientv3.WithProgressNotify())
 		for resp := range ch {
 			if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
-				if err := c.refill(); err != nil {
+				if err := c.refill(ctx); err != nil {
 					c.stopped(err)
 				}
 				break // watch again from the new revision
