@@ -91,9 +91,11 @@ func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error
 		// restored from a backup), is filled again whole: followed from
 		// its revision it served another installation's records, or
 		// stale ones
+		// (a serializable read: one member answers it, so a front end
+		// with an index still starts while the cluster lacks a quorum)
 		ctx, cancel := context.WithTimeout(context.Background(), kv.timeout)
 		var resp *clientv3.GetResponse
-		if resp, err = kv.cli.Get(ctx, kv.genKey()); err == nil {
+		if resp, err = kv.cli.Get(ctx, kv.genKey(), clientv3.WithSerializable()); err == nil {
 			c.owner = fmt.Appendf(nil, "%x %s", resp.Header.ClusterId, kv.prefix)
 			if !bytes.Equal(held, c.owner) || resp.Header.Revision < c.applied {
 				c.applied = 0

@@ -254,3 +254,31 @@ func TestAnUnansweredCommitSaysTheOutcomeIsUnknown(t *testing.T) {
 		t.Errorf("a write without a quorum: %v; it does not say the outcome is unknown", err)
 	}
 }
+
+// A front end with an index of this store starts while the cluster
+// lacks a quorum (one member answering): it reads from its index, and
+// the check of whose index it is asks one member, not the quorum.
+func TestAFrontEndStartsOnItsIndexWithoutAQuorum(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	prefix := fmt.Sprintf("/noquorum%d/", prefixes.Add(1))
+	path := t.TempDir() + "/index.db"
+	fe := frontEnd(t, c, prefix, path, nil)
+	if err := fe.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	fe.Close()
+	c.Stop(1)
+	c.Stop(2)
+	defer c.Restart(1)
+	defer c.Restart(2)
+	fe, err := OpenCached(New(connect(t, c), prefix, "etcd test", 2*time.Second), path, nil)
+	if err != nil {
+		t.Fatalf("a front end on its index, the cluster without a quorum: %v", err)
+	}
+	defer fe.Close()
+	var got []byte
+	fe.View(func(tx backend.Tx) error { got = tx.Get("a", []byte("k")); return nil })
+	if string(got) != "v" {
+		t.Fatalf("reads %q from its index", got)
+	}
+}
