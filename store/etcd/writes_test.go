@@ -64,12 +64,7 @@ func TestACommittedWriteIsNotReportedUnavailable(t *testing.T) {
 // place: writers went on once the lock was gone, and the switch's range
 // guard does not see a key they deleted (it came back with the import).
 func TestAnImportThatLostItsLockIsNotPutInPlace(t *testing.T) {
-	c := etcdtest.Start(t, 3)
-	prefix := fmt.Sprintf("/lock%d/", prefixes.Add(1))
-	kv := New(connect(t, c), prefix, "etcd test", 5*time.Second)
-	defer kv.Close()
-	other := New(connect(t, c), prefix, "etcd test", 5*time.Second)
-	defer other.Close()
+	kv, other := twoWriters(t, "/lock")
 	if err := kv.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("gone"), []byte("v")) }); err != nil {
 		t.Fatal(err)
 	}
@@ -175,12 +170,7 @@ func TestAnIndexOfAnotherPrefixIsFilledAgain(t *testing.T) {
 // between T1's scan and its commit, deletes a key and lowers the count:
 // either order serially leaves the count matching the keys.
 func TestAScanSeesADeleteBeforeItsCommit(t *testing.T) {
-	c := etcdtest.Start(t, 3)
-	prefix := fmt.Sprintf("/skew%d/", prefixes.Add(1))
-	kv := New(connect(t, c), prefix, "etcd test", 5*time.Second)
-	defer kv.Close()
-	other := New(connect(t, c), prefix, "etcd test", 5*time.Second)
-	defer other.Close()
+	kv, other := twoWriters(t, "/skew")
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -281,4 +271,15 @@ func TestAFrontEndStartsOnItsIndexWithoutAQuorum(t *testing.T) {
 	if string(got) != "v" {
 		t.Fatalf("reads %q from its index", got)
 	}
+}
+
+// twoWriters starts a cluster and gives two writers on one fresh prefix
+// (two front ends, each talking to the cluster), closed at the test's end.
+func twoWriters(t *testing.T, name string) (*KV, *KV) {
+	c := etcdtest.Start(t, 3)
+	prefix := fmt.Sprintf("%s%d/", name, prefixes.Add(1))
+	kv := New(connect(t, c), prefix, "etcd test", 5*time.Second)
+	other := New(connect(t, c), prefix, "etcd test", 5*time.Second)
+	t.Cleanup(func() { kv.Close(); other.Close() })
+	return kv, other
 }
