@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"frontdoor/model"
+	"frontdoor/store/backend"
 )
 
 // Outbox message kinds: a command for the platform to carry out, or a
@@ -210,8 +211,22 @@ type Outcome struct {
 
 // RecordDeliveries writes a batch of delivery outcomes in one transaction: each
 // message delivered, rescheduled or dead, and the account's pending
-// action with it (rule S6: a dead command shows as failed).
+// action with it (rule S6: a dead command shows as failed). A batch
+// larger than the backend takes in one (etcd: 128 writes, and a command
+// delivered is three) is written in halves: the relay had delivered
+// them all, and a batch never recorded was sent again every few seconds.
 func (s *Store) RecordDeliveries(outcomes []Outcome, now time.Time) error {
+	err := s.recordDeliveries(outcomes, now)
+	if errors.Is(err, backend.ErrTxTooLarge) && len(outcomes) > 1 {
+		half := len(outcomes) / 2
+		if err = s.RecordDeliveries(outcomes[:half], now); err == nil {
+			err = s.RecordDeliveries(outcomes[half:], now)
+		}
+	}
+	return err
+}
+
+func (s *Store) recordDeliveries(outcomes []Outcome, now time.Time) error {
 	var touched []string
 	err := s.kv.Update(func(tx Tx) error {
 		touched = touched[:0]

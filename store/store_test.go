@@ -1044,3 +1044,41 @@ func TestAuditsAtOnceShareCommits(t *testing.T) {
 	}
 	mustCheck(t, s)
 }
+
+// A relay's batch of outcomes larger than the backend takes in one
+// transaction (a cluster: 128 writes; a command delivered is two or
+// three) is recorded whole, in parts: on a cluster a batch of 43 or more
+// failed as too large, stayed pending, and was sent again every few
+// seconds.
+func TestALargeBatchOfDeliveriesIsRecorded(t *testing.T) {
+	s, _ := openTemp(t)
+	const n = 100
+	if _, err := s.Import(strings.NewReader(lines(n)), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("acc_%04d", i)
+		r, err := s.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Apply(id, r.Version, root, now, noteChange("n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, _, err := s.Due(now, 256)
+	if err != nil || len(due) != n {
+		t.Fatalf("due %d %v", len(due), err)
+	}
+	var outcomes []Outcome
+	for _, m := range due {
+		outcomes = append(outcomes, Outcome{ID: m.ID, Status: 200})
+	}
+	if err := s.RecordDeliveries(outcomes, now); err != nil {
+		t.Fatalf("recording %d deliveries: %v", n, err)
+	}
+	if counts, err := s.OutboxCounts(); err != nil || counts[OutboxDelivered] != n || counts[OutboxPending] != 0 {
+		t.Fatalf("after recording %d deliveries: %v %v", n, counts, err)
+	}
+	mustCheck(t, s)
+}
