@@ -121,9 +121,12 @@ func actOn(c *ctx, st *store.Store, actor store.Actor, spec model.ActionSpec, id
 		res.Result, res.Detail = "would", describe(e)
 		return res
 	}
+	var took model.Effect // the decision committed (the last one made: a conflict decides again)
 	_, err = st.Act(id, rec.Version, actor, in.Now, spec.Action, func(a model.Account, by store.Actor) (model.Effect, error) {
 		in.Role = by.Role
-		return spec.Decide(model.DefaultPolicy, a, in)
+		e, err := spec.Decide(model.DefaultPolicy, a, in)
+		took = e
+		return e, err
 	})
 	var ce *store.ConflictError
 	switch {
@@ -133,8 +136,10 @@ func actOn(c *ctx, st *store.Store, actor store.Actor, spec model.ActionSpec, id
 		res.Result, res.Detail = "error", err.Error()
 	case err != nil:
 		res.Result, res.Detail = "refused", err.Error()
-	default:
-		res.Result, res.Detail = "done", "queued for the platform"
+	case len(took.Commands)+len(took.Notify) > 0:
+		res.Result, res.Detail = "done", "queued for the platform: "+describe(took)
+	default: // a note, say: nothing goes to the platform
+		res.Result, res.Detail = "done", describe(took)
 	}
 	return res
 }

@@ -62,8 +62,13 @@ func TestActAndDeliver(t *testing.T) {
 		t.Fatalf("a dry run queued: %s", o.out)
 	}
 	r = run(t, "", "act", "send-reset", "--accounts", ids, "--reason", "email provider incident", "--json", "--data", dir)
-	if r.code != ExitFail || !strings.Contains(r.out, `{"account":"p001","result":"done"`) || !strings.Contains(r.err, "2 of 3 accounts not done") {
+	if r.code != ExitFail || !strings.Contains(r.out, `{"account":"p001","result":"done","detail":"queued for the platform: command send_password_reset"`) || !strings.Contains(r.err, "2 of 3 accounts not done") {
 		t.Fatalf("act: %+v", r)
+	}
+	// a note queues nothing for the platform, and says so
+	r = run(t, "", "act", "add-note", "--account", "p001", "--reason", "called about the incident", "--data", dir)
+	if r.code != 0 || strings.Contains(r.out, "queued") || !strings.Contains(r.out, "p001\tdone") {
+		t.Fatalf("act add-note: %+v", r)
 	}
 	a := run(t, "", "audit", "--json", "--data", dir)
 	if !strings.Contains(a.out, `"actor":"oncall","role":"admin","action":"send_password_reset","account":"p001"`) || !strings.Contains(a.out, `"action":"action_refused","account":"p003"`) {
