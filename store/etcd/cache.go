@@ -357,8 +357,8 @@ func (c *Cached) refill(ctx context.Context) error {
 // scanMeta is scan with each key's metadata (its mod revision).
 func (r *remote) scanMeta(start, end string, fn func(*mvccpb.KeyValue) error) error {
 	lo := start
-	for {
-		resp, err := r.fetch(lo, clientv3.WithRange(end), clientv3.WithLimit(scanPage))
+	for page := int64(scanPageFirst); ; page = min(2*page, scanPageMax) {
+		resp, err := r.fetch(lo, clientv3.WithRange(end), clientv3.WithLimit(page))
 		if err != nil {
 			return err
 		}

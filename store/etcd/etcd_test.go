@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,8 +12,10 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 
 	"frontdoor/internal/etcdtest"
 	"frontdoor/store/backend"
@@ -316,5 +319,63 @@ func TestPrefetchKeepsTheLatest(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("answered from what was read ahead: %v", err)
+	}
+}
+
+// A scan reads its first page small and each next twice the last: a
+// scan that stops at its first key fetches few, and a whole bucket takes
+// few reads. etcd counts every key left in the range on every read, so
+// a store read in fixed pages of 1,000 cost n²/1,000 key visits (a fresh
+// front end's fill of 100k accounts: 85 s).
+func TestScanPagesGrow(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	var limits []int64
+	var mu sync.Mutex
+	watch := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if r, ok := req.(*etcdserverpb.RangeRequest); ok && len(r.RangeEnd) > 0 {
+			mu.Lock()
+			limits = append(limits, r.Limit)
+			mu.Unlock()
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second,
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(watch)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := New(cli, fmt.Sprintf("/pages%d/", prefixes.Add(1)), "etcd test", 10*time.Second)
+	defer kv.Close()
+	const n = 30_000
+	for i := 0; i < n; i += 100 {
+		if err := kv.Update(func(tx backend.Tx) error {
+			for j := i; j < i+100; j++ {
+				tx.Put("a", fmt.Appendf(nil, "k%06d", j), []byte("v"))
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scan := func(stopAfter int) []int64 {
+		mu.Lock()
+		limits = nil
+		mu.Unlock()
+		seen := 0
+		if err := kv.View(func(tx backend.Tx) error {
+			return tx.Scan("a", nil, func(_, _ []byte) (bool, error) { seen++; return seen < stopAfter, nil })
+		}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(limits)
+	}
+	if got := scan(1); len(got) != 1 || got[0] != scanPageFirst {
+		t.Errorf("a scan stopping at its first key read pages of %v, want one of %d", got, scanPageFirst)
+	}
+	got := scan(n + 1)
+	if len(got) > 10 || slices.Max(got) != scanPageMax {
+		t.Errorf("a scan of %d keys read pages of %v: want at most 10 reads, growing to %d", n, got, scanPageMax)
 	}
 }
