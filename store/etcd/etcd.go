@@ -26,6 +26,7 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"golang.org/x/sync/errgroup"
 
 	"frontdoor/store/backend"
 )
@@ -231,41 +232,73 @@ type fetchedKey struct {
 	mod   int64
 }
 
-// prefetch reads keys in one Txn of gets, at the reads' revision.
-func (r *remote) prefetch(keys []string) error {
+// prefetch reads keys ahead, in Txns of gets of at most per keys, at
+// the reads' revision (fixed first, so every part sees one). The parts
+// go out a few at once: check reads a whole store's index entries ahead,
+// and one Txn after another was most of its time on a cluster.
+func (r *remote) prefetch(keys []string, per int) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	ops := make([]clientv3.Op, 0, len(keys))
-	for _, k := range keys {
-		ops = append(ops, clientv3.OpGet(k, r.at()...))
+	if _, err := r.revision(); err != nil {
+		return r.retryable(err)
 	}
-	ctx, cancel := r.request()
-	resp, err := r.kv.cli.Txn(ctx).Then(ops...).Commit()
-	cancel()
-	if err != nil {
-		if errors.Is(err, rpctypes.ErrCompacted) && r.write {
-			return errRetry
+	var parts [][]string
+	for len(keys) > 0 {
+		n := min(len(keys), max(per, 1))
+		parts, keys = append(parts, keys[:n]), keys[n:]
+	}
+	got := make([][]fetchedKey, len(parts))
+	var g errgroup.Group
+	g.SetLimit(prefetchAtOnce)
+	for i, part := range parts {
+		g.Go(func() error {
+			ops := make([]clientv3.Op, 0, len(part))
+			for _, k := range part {
+				ops = append(ops, clientv3.OpGet(k, r.at()...))
+			}
+			ctx, cancel := r.request()
+			resp, err := r.kv.cli.Txn(ctx).Then(ops...).Commit()
+			cancel()
+			if err != nil {
+				return err
+			}
+			got[i] = make([]fetchedKey, len(part))
+			for j, op := range resp.Responses {
+				if rr := op.GetResponseRange(); rr != nil && len(rr.Kvs) > 0 {
+					got[i][j] = fetchedKey{present(rr.Kvs[0].Value), rr.Kvs[0].ModRevision}
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return r.retryable(err)
+	}
+	for i, part := range parts {
+		if !r.write && len(r.fetched) >= fetchedKeep {
+			r.older, r.fetched = r.fetched, nil
 		}
-		return err
-	}
-	if r.rev == 0 {
-		r.rev = resp.Header.Revision
-	}
-	if !r.write && len(r.fetched) >= fetchedKeep {
-		r.older, r.fetched = r.fetched, nil
-	}
-	if r.fetched == nil {
-		r.fetched = map[string]fetchedKey{}
-	}
-	for i, op := range resp.Responses {
-		var f fetchedKey
-		if g := op.GetResponseRange(); g != nil && len(g.Kvs) > 0 {
-			f = fetchedKey{present(g.Kvs[0].Value), g.Kvs[0].ModRevision}
+		if r.fetched == nil {
+			r.fetched = map[string]fetchedKey{}
 		}
-		r.fetched[keys[i]] = f
+		for j, k := range part {
+			r.fetched[k] = got[i][j]
+		}
 	}
 	return nil
+}
+
+// prefetchAtOnce is how many of a prefetch's Txns are out at once.
+const prefetchAtOnce = 4
+
+// retryable is a read's error as an update sees it: a revision
+// compacted away means run again on the new state.
+func (r *remote) retryable(err error) error {
+	if errors.Is(err, rpctypes.ErrCompacted) && r.write {
+		return errRetry
+	}
+	return err
 }
 
 func (r *remote) at(opts ...clientv3.OpOption) []clientv3.OpOption {

@@ -376,11 +376,7 @@ func (t *tx) Prefetch(bucket string, keys [][]byte) {
 	for _, k := range keys {
 		ks = append(ks, t.dataKey(bucket, k))
 	}
-	for len(ks) > 0 && t.err == nil {
-		n := min(len(ks), max(t.kv.limits.MaxOps, 1))
-		if err := r.prefetch(ks[:n]); err != nil {
-			t.fail(err)
-		}
-		ks = ks[n:]
+	if err := r.prefetch(ks, t.kv.limits.MaxOps); err != nil {
+		t.fail(err)
 	}
 }
