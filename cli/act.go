@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"frontdoor/model"
 	"frontdoor/store"
@@ -122,13 +124,29 @@ func actOn(c *ctx, st *store.Store, actor store.Actor, spec model.ActionSpec, id
 		return res
 	}
 	var took model.Effect // the decision committed (the last one made: a conflict decides again)
-	_, err = st.Act(id, rec.Version, actor, in.Now, spec.Action, func(a model.Account, by store.Actor) (model.Effect, error) {
-		in.Role = by.Role
-		e, err := spec.Decide(model.DefaultPolicy, a, in)
-		took = e
-		return e, err
-	})
 	var ce *store.ConflictError
+	// An agent's action on the same account between this read and the
+	// commit is a conflict: no one here decided on what they saw, so the
+	// account is read again and the rules decide on it again, a few times
+	// (a bulk run while the floor works failed on every account an agent
+	// touched at that moment).
+	for try := 0; ; try++ {
+		_, err = st.Act(id, rec.Version, actor, in.Now, spec.Action, func(a model.Account, by store.Actor) (model.Effect, error) {
+			in.Role = by.Role
+			e, err := spec.Decide(model.DefaultPolicy, a, in)
+			took = e
+			return e, err
+		})
+		if !errors.As(err, &ce) || try == actTries-1 {
+			break
+		}
+		// apart: writers that collided come back at different moments
+		time.Sleep(time.Duration(1+try)*time.Millisecond + rand.N(time.Duration(5*(1+try))*time.Millisecond))
+		if rec, err = st.Get(id); err != nil {
+			res.Result, res.Detail = "error", err.Error()
+			return res
+		}
+	}
 	switch {
 	case errors.As(err, &ce):
 		res.Result, res.Detail = "error", err.Error()
@@ -143,6 +161,9 @@ func actOn(c *ctx, st *store.Store, actor store.Actor, spec model.ActionSpec, id
 	}
 	return res
 }
+
+// actTries is how often act runs an action that met a conflict.
+const actTries = 10
 
 // describe says what an effect would do.
 func describe(e model.Effect) string {

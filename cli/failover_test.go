@@ -413,3 +413,38 @@ func TestSessionsEndOnEveryFrontEnd(t *testing.T) {
 	default:
 	}
 }
+
+// act on an account another writer changes at that moment runs again on
+// the new state: no one decided on what they saw, the rules decide on
+// the account as it is. Six add-notes on one account at once: six notes.
+func TestActRunsAgainOnAConflict(t *testing.T) {
+	c, url, key := filledCluster(t, "/conc/")
+	var wg sync.WaitGroup
+	results := make([]result, 6)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = run(t, "", "act", "add-note", "--account", "p002", "--reason", fmt.Sprint("at once ", i), "--store", url, "--audit-key", key)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 {
+			t.Errorf("act %d: %+v", i, r)
+		}
+	}
+	got, err := clusterStore(t, c, "/conc/", key).Get("p002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := 0
+	for _, n := range got.Account.Notes {
+		if strings.HasPrefix(n.Text, "at once ") {
+			notes++
+		}
+	}
+	if notes != len(results) {
+		t.Fatalf("%d of %d notes taken", notes, len(results))
+	}
+}
