@@ -390,7 +390,9 @@ func leading(ctx context.Context, st *store.Store, role string, logger *log.Logg
 		go func() {
 			select {
 			case <-lead.Lost():
-				logger.Warn("lost the lead: another front end took over", "role", role)
+				// the lease ended (the cluster unreachable for its 5 s, or
+				// this process stalled): another front end may take over
+				logger.Warn("lost the lead: its lease ended; standing by", "role", role)
 				cancel()
 			case <-held.Done():
 			}
