@@ -35,6 +35,7 @@ import (
 	"frontdoor/model"
 	"frontdoor/screens"
 	"frontdoor/store"
+	"frontdoor/store/backend"
 	"frontdoor/training"
 	"frontdoor/tui"
 )
@@ -306,6 +307,37 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// auditThroughOutage writes a session's login or logout entry, again
+// while the store is unavailable (a cluster's outage: the session goes
+// on, read from the front end's index), every few seconds for up to
+// outageAuditFor or until shutdown; what still fails is logged. A login
+// during an outage was in no trail, its logout in it alone. An entry
+// whose first commit went unanswered and was applied may be written
+// twice: one too many, not one missing.
+func (s *Server) auditThroughOutage(e store.AuditEntry, what string) {
+	wait, until := 100*time.Millisecond, time.Now().Add(outageAuditFor)
+	for {
+		err := s.cfg.Store.Audit(e)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, backend.ErrUnavailable) || time.Now().After(until) {
+			s.cfg.Logger.Error(what+" not audited", "user", e.Actor, "err", err)
+			return
+		}
+		select {
+		case <-s.stop:
+			s.cfg.Logger.Error(what+" not audited: the server stopped first", "user", e.Actor, "err", err)
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// outageAuditFor bounds how long a session's entry is tried again.
+var outageAuditFor = 2 * time.Minute
+
 // authorize only says yes or no: the key must belong to the user named
 // at login. Who the session is comes from the key the handshake actually
 // verified, read again in identify (CVE-2024-45337). A panic here would
@@ -491,13 +523,16 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 		loginAudited := make(chan struct{})
 		go func() {
 			defer close(loginAudited)
-			if err := s.cfg.Store.Audit(login); err != nil {
-				s.cfg.Logger.Error("login not audited", "user", u.Name, "err", err)
-			}
+			s.auditThroughOutage(login, "login")
 		}()
 		start := time.Now()
 		next(sess)
-		<-loginAudited
+		loginIn := true
+		select { // at once but in an outage, when it is tried again for minutes
+		case <-loginAudited:
+		case <-time.After(2 * time.Second):
+			loginIn = false
+		}
 		close(st.live.finished)
 		s.live.remove(st.live)
 		reason := ""
@@ -510,7 +545,14 @@ func (s *Server) identify(next cssh.Handler) cssh.Handler {
 			details["reason"] = reason
 			fmt.Fprintln(sess, reason)
 		}
-		_ = s.cfg.Store.Audit(store.AuditEntry{At: s.cfg.Clock(), Actor: u.Name, Role: u.Role, Action: "ssh_logout", Details: details})
+		logout := store.AuditEntry{At: s.cfg.Clock(), Actor: u.Name, Role: u.Role, Action: "ssh_logout", Details: details}
+		if !loginIn { // after the login, in order, not keeping the client waiting
+			go func() { <-loginAudited; s.auditThroughOutage(logout, "logout") }()
+		} else if err := s.cfg.Store.Audit(logout); errors.Is(err, backend.ErrUnavailable) {
+			go s.auditThroughOutage(logout, "logout")
+		} else if err != nil {
+			s.cfg.Logger.Error("logout not audited", "user", u.Name, "err", err)
+		}
 		if st.live.revoked.Load() {
 			// a revoked user does not keep the connection to open another session
 			time.AfterFunc(endGrace, func() { gc.Close() })
