@@ -12,7 +12,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -319,19 +318,19 @@ func (c *Cached) refill(ctx context.Context) error {
 			}
 			return nil
 		}
-		err = r.scanMeta(start, clientv3.GetPrefixRangeEnd(start), func(kv *mvccpb.KeyValue) error {
-			k := kv.Key[len(c.kv.prefix):]
+		err = r.scan(start, clientv3.GetPrefixRangeEnd(start), false, func(key string, v []byte, mod int64) (bool, error) {
+			k := []byte(key[len(c.kv.prefix):])
 			if err := drop(k); err != nil {
-				return err
+				return false, err
 			}
-			changed = append(changed, string(kv.Key))
-			if err := b.Put(k, indexValue(kv)); err != nil {
-				return err
+			changed = append(changed, key)
+			if err := b.Put(k, indexValue(mod, v)); err != nil {
+				return false, err
 			}
 			if held, _ = cur.Seek(k); held != nil && bytes.Equal(held, k) {
 				held, _ = cur.Next()
 			}
-			return nil
+			return true, nil
 		})
 		if err == nil {
 			err = drop(nil)
@@ -354,30 +353,12 @@ func (c *Cached) refill(ctx context.Context) error {
 	return nil
 }
 
-// scanMeta is scan with each key's metadata (its mod revision).
-func (r *remote) scanMeta(start, end string, fn func(*mvccpb.KeyValue) error) error {
-	lo := start
-	for page := int64(scanPageFirst); ; page = min(2*page, scanPageMax) {
-		resp, err := r.fetch(lo, clientv3.WithRange(end), clientv3.WithLimit(page))
-		if err != nil {
-			return err
-		}
-		for _, kv := range resp.Kvs {
-			if err := fn(kv); err != nil {
-				return err
-			}
-		}
-		if !resp.More || len(resp.Kvs) == 0 {
-			return nil
-		}
-		lo = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
-	}
-}
-
-func indexValue(kv *mvccpb.KeyValue) []byte {
-	v := make([]byte, 8+len(kv.Value))
-	binary.BigEndian.PutUint64(v, uint64(kv.ModRevision))
-	copy(v[8:], kv.Value)
+// indexValue is a key's entry in the index: its mod revision, then its
+// value.
+func indexValue(mod int64, value []byte) []byte {
+	v := make([]byte, 8+len(value))
+	binary.BigEndian.PutUint64(v, uint64(mod))
+	copy(v[8:], value)
 	return v
 }
 
@@ -467,7 +448,7 @@ func (c *Cached) apply(resp clientv3.WatchResponse) error {
 			if ev.Type == clientv3.EventTypeDelete {
 				err = b.Delete(k)
 			} else {
-				err = b.Put(k, indexValue(ev.Kv))
+				err = b.Put(k, indexValue(ev.Kv.ModRevision, ev.Kv.Value))
 			}
 			if err != nil {
 				return err

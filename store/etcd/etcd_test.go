@@ -13,7 +13,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 
@@ -176,7 +175,7 @@ func TestIndexRefillsAfterCompactionAndCrash(t *testing.T) {
 	<-b.done
 	// what a torn index might hold: a key the cluster never had
 	b.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bIndex).Put([]byte("g0/a/torn"), indexValue(&mvccpb.KeyValue{Value: []byte("v")}))
+		return tx.Bucket(bIndex).Put([]byte("g0/a/torn"), indexValue(0, []byte("v")))
 	})
 	b.db.Close()
 	cli.Put(context.Background(), "/cp/g0/a/k99", "v")

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
@@ -66,9 +65,9 @@ func (k *KV) Rebuild(_ int64, load func(backend.BulkTx) error) error {
 		before: &tx{kv: k, r: &remote{kv: k, ctx: ctx, rev: at}, gen: old}}
 	// the copy: the store as it is, in the new generation
 	src := &remote{kv: k, ctx: ctx, rev: at}
-	err = src.scanMeta(old, clientv3.GetPrefixRangeEnd(old), func(kv *mvccpb.KeyValue) error {
-		bt.w.puts[next+string(kv.Key[len(old):])] = present(kv.Value)
-		return bt.Spill()
+	err = src.scan(old, clientv3.GetPrefixRangeEnd(old), false, func(key string, v []byte, _ int64) (bool, error) {
+		bt.w.puts[next+key[len(old):]] = v
+		return true, bt.Spill()
 	})
 	if err == nil {
 		err = load(bt)
