@@ -250,6 +250,7 @@ func runServe(c *ctx) error {
 		// who is on here, for `sessions` on every front end; on the wall
 		// clock, as the heartbeats that keep it believed are
 		defer publishFrontEnd(st, srv, time.Now, logger)()
+		defer logHealth(st, logger)()
 	}
 	if shipper != nil {
 		stop, err := startShipping(shipper, st, *headEvery, logger)

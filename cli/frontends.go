@@ -69,3 +69,30 @@ func presentSessions(list []fdssh.SessionInfo) []store.SessionPresent {
 	}
 	return list
 }
+
+// logHealth writes to the server's log when the cluster stops
+// answering this front end, and when it is back: what sessions are told
+// in plain words (tui.StoreDown), with the cause, for whoever fixes it.
+func logHealth(st *store.Store, logger *log.Logger) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			_, changed := st.Health()
+			if changed == nil {
+				return
+			}
+			select {
+			case <-done:
+				return
+			case <-changed:
+			}
+			if h, _ := st.Health(); h.Down != nil {
+				logger.Error("the store is not answering: sessions read from the local index, and writes fail until it is back", "store", st.Describe(), "err", h.Down)
+			} else {
+				logger.Info("the store answers again", "store", st.Describe())
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

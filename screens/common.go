@@ -1,7 +1,6 @@
 package screens
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -84,7 +83,7 @@ func queued(env *tui.Env) string {
 // they tried (issue 9: refusals left no trace).
 func refused(env *tui.Env, id, action string, err error) tea.Cmd {
 	if aerr := env.Audit(store.ActionRefused, id, "", map[string]string{"action": action, "refusal": model.CleanText(err.Error())}); aerr != nil {
-		err = errors.Join(err, fmt.Errorf("refusal not audited: %w", aerr))
+		err = &store.UnauditedRefusal{Refusal: err, Audit: aerr}
 	}
 	return tui.ToastError(err)
 }

@@ -145,7 +145,7 @@ func (s *Store) Act(id string, version uint64, by Actor, now time.Time, action s
 		aerr := s.AuditAs(by, AuditEntry{At: now, Action: ActionRefused, Account: id,
 			Details: map[string]string{"action": action, "refusal": model.CleanText(refused.Error())}})
 		if aerr != nil {
-			return Record{}, errors.Join(err, fmt.Errorf("refusal not audited: %w", aerr))
+			return Record{}, &UnauditedRefusal{Refusal: err, Audit: aerr}
 		}
 	}
 	if err == nil {
@@ -153,3 +153,14 @@ func (s *Store) Act(id string, version uint64, by Actor, now time.Time, action s
 	}
 	return rec, err
 }
+
+// UnauditedRefusal is a refusal whose audit entry could not be written
+// (the store did not answer): the refusal is still the answer, and the
+// agent is told both.
+type UnauditedRefusal struct{ Refusal, Audit error }
+
+func (e *UnauditedRefusal) Error() string {
+	return e.Refusal.Error() + "; refusal not audited: " + e.Audit.Error()
+}
+
+func (e *UnauditedRefusal) Unwrap() []error { return []error{e.Refusal, e.Audit} }

@@ -446,6 +446,16 @@ func (s *Store) Path() string { return s.path }
 // Describe names what the store is kept in ("bbolt FILE", "etcd …").
 func (s *Store) Describe() string { return s.kv.Describe() }
 
+// Health says whether the store answers now (a cluster can be out of
+// reach; a file is not), and gives a channel closed when that changes;
+// nil, never closed, for a store that cannot go.
+func (s *Store) Health() (backend.Health, <-chan struct{}) {
+	if h, ok := s.kv.(backend.Healther); ok {
+		return h.Health()
+	}
+	return backend.Health{}, nil
+}
+
 // KeyPath is the audit key's file the store was opened with.
 func (s *Store) KeyPath() string { return s.keyPath }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"frontdoor/model"
+	"frontdoor/store/backend"
 )
 
 // Screen is one page of the console: a small model the shell stacks.
@@ -85,6 +86,12 @@ type (
 	}
 	leaveMsg   struct{}
 	watchedMsg struct{ env *Env }
+	// healthMsg: the store of env began or stopped answering (changed
+	// closed).
+	healthMsg struct {
+		env     *Env
+		changed <-chan struct{}
+	}
 	// QuitMsg ends the session, saying why afterwards.
 	QuitMsg struct{ Reason string }
 
@@ -110,7 +117,7 @@ func Toast(text string) tea.Cmd { return func() tea.Msg { return ToastMsg{Text: 
 
 // ToastError shows an error in the footer.
 func ToastError(err error) tea.Cmd {
-	return func() tea.Msg { return ToastMsg{Text: err.Error(), Bad: true} }
+	return func() tea.Msg { return ToastMsg{Text: Explain(err), Bad: true} }
 }
 
 // Enter continues the session in another world, env, starting on first:
@@ -142,12 +149,16 @@ type App struct {
 	showHelp bool
 	toast    ToastMsg
 	toastEnd time.Time
-	start    time.Time
-	lastKey  time.Time
-	warned   time.Time // the lastKey the idle warning was given for
-	osc      string    // clipboard sequence to carry in frames for a moment
-	exit     string
-	ended    bool
+	// healthWait is the health channel a command waits on; storeDown,
+	// the outage the session was last told of (watchHealth)
+	healthWait <-chan struct{}
+	storeDown  bool
+	start      time.Time
+	lastKey    time.Time
+	warned     time.Time // the lastKey the idle warning was given for
+	osc        string    // clipboard sequence to carry in frames for a moment
+	exit       string
+	ended      bool
 	// askQuit: q was pressed and the shell asks before ending the session
 	// (a q typed where no box had focus dropped an agent's caller)
 	askQuit bool
@@ -173,6 +184,7 @@ func NewApp(env *Env, first Screen) *App {
 	now := env.Now()
 	a := &App{env: env, stack: []Screen{first}, w: 80, h: 24, start: now, lastKey: now, help: h}
 	a.changes, a.unsub = env.Store.Subscribe()
+	a.storeDown = a.health().Down != nil // a login during an outage: the header says it
 	return a
 }
 
@@ -197,7 +209,7 @@ func (a *App) Close() {
 func (a *App) Init() tea.Cmd {
 	// the wheel scrolls where a screen scrolls (k9s, lazygit); shift and a
 	// drag still select text in most terminals
-	return tea.Batch(a.top().Init(), a.nextTick(), a.listen(), a.watchWatchers(), tea.EnableMouseCellMotion)
+	return tea.Batch(a.top().Init(), a.nextTick(), a.listen(), a.watchWatchers(), a.watchHealth(), tea.EnableMouseCellMotion)
 }
 
 // clock is the session's wall clock: the first world's. A training
@@ -217,7 +229,7 @@ func (a *App) enter(env *Env, first Screen) tea.Cmd {
 	a.changes, a.unsub = env.Store.Subscribe()
 	a.showHelp = false
 	a.toast, a.toastEnd = ToastMsg{}, time.Time{}
-	return tea.Batch(first.Init(), a.listen(), a.watchWatchers())
+	return tea.Batch(first.Init(), a.listen(), a.watchWatchers(), a.watchHealth())
 }
 
 // leave ends the current world and restores the one it was entered from.
@@ -253,6 +265,40 @@ func (a *App) watchWatchers() tea.Cmd {
 			return nil
 		}
 	}
+}
+
+// watchHealth waits for this world's store to begin or stop answering,
+// so the header says so at once, on a screen nobody is typing in too.
+// One wait at a time: a world left and come back to keeps its own.
+func (a *App) watchHealth() tea.Cmd {
+	env := a.env
+	if env.Health == nil {
+		return nil
+	}
+	_, changed := env.Health()
+	if changed == nil || changed == a.healthWait {
+		return nil // a store that cannot go, or a wait under way
+	}
+	a.healthWait = changed
+	done := env.Ctx.Done()
+	return func() tea.Msg {
+		select {
+		case <-changed:
+			return healthMsg{env, changed}
+		case <-done:
+			return nil
+		}
+	}
+}
+
+// health is the store's health now; the zero value (answering) when
+// the world cannot say.
+func (a *App) health() backend.Health {
+	if a.env.Health == nil {
+		return backend.Health{}
+	}
+	h, _ := a.env.Health()
+	return h
 }
 
 func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
@@ -379,12 +425,30 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.enter(msg.env, msg.first)
 	case leaveMsg:
 		a.leave()
-		return a, a.listen()
+		return a, tea.Batch(a.listen(), a.watchHealth())
 	case watchedMsg:
 		if msg.env != a.env {
 			return a, nil
 		}
 		return a, a.watchWatchers()
+	case healthMsg:
+		if msg.changed == a.healthWait {
+			a.healthWait = nil
+		}
+		if msg.env != a.env {
+			return a, nil // a world left: watched again on return (leave)
+		}
+		h := a.health()
+		if down := h.Down != nil; down != a.storeDown {
+			// said once a change: the header keeps saying it
+			a.storeDown = down
+			text := StoreBack
+			if down {
+				text = StoreDown(h)
+			}
+			a.toast, a.toastEnd = ToastMsg{Text: text, Bad: down}, a.clock().Add(6*time.Second)
+		}
+		return a, tea.Batch(a.watchHealth(), a.nextTick())
 	case tea.KeyMsg:
 		return a.key(msg)
 	case tea.MouseMsg:
@@ -733,7 +797,11 @@ func (a *App) header() string {
 			clock = "caller " + model.CallerTime(a.env.Now(), a.env.Now(), state)
 		}
 	}
-	key := strings.Join([]string{string(a.env.Mode), strconv.Itoa(a.w), title, clock, a.osc, strings.Join(watched, ",")}, "\x00")
+	down := ""
+	if h := a.health(); h.Down != nil {
+		down = "STORE DOWN " + h.Since.UTC().Format("15:04")
+	}
+	key := strings.Join([]string{string(a.env.Mode), strconv.Itoa(a.w), title, clock, a.osc, strings.Join(watched, ","), down}, "\x00")
 	return a.headerMemo.Get(key, func() string {
 		st := a.env.Styles
 		badge := st.BadgeLive
@@ -744,6 +812,10 @@ func (a *App) header() string {
 			badge = st.BadgeTraining
 		}
 		left := st.Header.Render("frontdoor") + " " + badge.Render(string(a.env.Mode)) + " "
+		if down != "" {
+			// before the title: at 40 columns it is what must show
+			left += st.BadgeDown.Render(down) + " "
+		}
 		right := " " + a.env.Actor.Name + " · " + a.env.Actor.Role + " · " + clock
 		if len(watched) > 0 {
 			left += st.Warn.Render("watched by "+strings.Join(watched, ", ")) + " "

@@ -16,6 +16,7 @@ import (
 
 	"frontdoor/model"
 	"frontdoor/store"
+	"frontdoor/store/backend"
 )
 
 // Mode says what data a session is on; the header shows it.
@@ -59,6 +60,10 @@ type Env struct {
 	// Watched, when set, says who is watching this world's frames, and
 	// gives a channel closed when that changes; the header shows them.
 	Watched func() (names []string, changed <-chan struct{})
+	// Health says whether the store answers now (a cluster can be out of
+	// reach), and gives a channel closed when that changes; the header
+	// shows an outage (store.Store.Health).
+	Health func() (backend.Health, <-chan struct{})
 	// OnLeave runs when the shell leaves this world (tui.Leave): a
 	// practice deletes its sandbox.
 	OnLeave func()
@@ -144,6 +149,7 @@ func NewEnv(ctx context.Context, actor store.Actor, st *store.Store, r *lipgloss
 		Actor: actor, Store: st, Mode: mode, Clock: time.Now, Policy: model.DefaultPolicy,
 		Renderer: r, Styles: NewStyles(r), Keys: DefaultKeys(),
 		IdleTimeout: 15 * time.Minute, MaxSession: 12 * time.Hour, Ctx: ctx,
+		Health: st.Health,
 	}
 }
 

@@ -15,6 +15,7 @@ type Styles struct {
 	BadgeLive         lipgloss.Style
 	BadgeDemo         lipgloss.Style
 	BadgeTraining     lipgloss.Style
+	BadgeDown         lipgloss.Style // the store does not answer
 	Title             lipgloss.Style
 	Label             lipgloss.Style
 	Muted             lipgloss.Style
@@ -60,6 +61,7 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 		BadgeLive:     r.NewStyle().Bold(true).Foreground(c("#FFFFFF", "#FFFFFF")).Background(c("#B42318", "#B42318")).Padding(0, 1),
 		BadgeDemo:     r.NewStyle().Bold(true).Foreground(c("#000000", "#000000")).Background(c("#F5C518", "#F5C518")).Padding(0, 1),
 		BadgeTraining: r.NewStyle().Bold(true).Foreground(c("#FFFFFF", "#FFFFFF")).Background(c("#1D5FD6", "#1D5FD6")).Padding(0, 1),
+		BadgeDown:     r.NewStyle().Bold(true).Reverse(true).Padding(0, 1),
 		Title:         r.NewStyle().Bold(true),
 		Label:         r.NewStyle().Foreground(muted),
 		Muted:         r.NewStyle().Foreground(muted),

@@ -6,6 +6,7 @@
 package etcdtest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -132,10 +133,18 @@ func (c *Cluster) Stop(i int) {
 	}
 }
 
-// Restart starts a stopped member i again on its data.
-func (c *Cluster) Restart(i int) {
+// Restart starts stopped members again on their data, all at once: a
+// member is ready only once a quorum is, so members restarted one after
+// another after all stopped would each wait for the next.
+func (c *Cluster) Restart(is ...int) {
 	c.t.Helper()
-	if err := c.startMember(c.members[i], "existing"); err != nil {
+	errs := make([]error, len(is))
+	var wg sync.WaitGroup
+	for j, i := range is {
+		wg.Go(func() { errs[j] = c.startMember(c.members[i], "existing") })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		c.t.Fatal(err)
 	}
 }

@@ -20,6 +20,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // KV is transactions over named buckets of ordered keys and values.
@@ -84,6 +85,9 @@ var (
 	// a lost quorum); nothing of the transaction was written, unless the
 	// error says the outcome is unknown.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrOutcomeUnknown comes with ErrUnavailable when a commit went out
+	// and no answer came back: the cluster may have applied it.
+	ErrOutcomeUnknown = errors.New("the outcome is unknown")
 	// ErrReadOnly: a write in a View.
 	ErrReadOnly = errors.New("write in a read-only transaction")
 )
@@ -180,6 +184,22 @@ type Leader interface {
 	Lost() <-chan struct{}
 	// Resign gives the role up.
 	Resign()
+}
+
+// Health is whether a store answers now.
+type Health struct {
+	// Down says why the store does not answer; nil when it does.
+	Down error
+	// Since is when it stopped answering.
+	Since time.Time
+}
+
+// Healther is a store that can be out of reach (a cluster): Health
+// says whether it answers now, and gives a channel closed when that
+// changes, so a screen can say so at once. A store in one file is
+// always within reach and need not implement it.
+type Healther interface {
+	Health() (Health, <-chan struct{})
 }
 
 // Prefetcher is a transaction that can read many keys in one round trip

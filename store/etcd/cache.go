@@ -36,10 +36,12 @@ type Cached struct {
 	moved   chan struct{} // closed and replaced whenever applied moves
 	watched error         // why the watch stopped, when it has
 
+	reach reach // whether the cluster answers (health.go)
+
 	owner  []byte              // whose index it is: the cluster's id and the prefix
 	notify func(keys []string) // told of every changed key, any writer's
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // closed when follow and watchHealth have returned
 }
 
 // The index's buckets: the keys under the store's prefix, each value
@@ -66,6 +68,7 @@ func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error
 		return nil, err
 	}
 	c := &Cached{kv: kv, db: db, moved: make(chan struct{}), notify: notify, done: make(chan struct{})}
+	c.reach.changed = make(chan struct{})
 	var held []byte // the owner the index names
 	err = db.Update(func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(bIndex); err != nil {
@@ -111,7 +114,10 @@ func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	go c.follow(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { c.follow(ctx) })
+	wg.Go(func() { c.watchHealth(ctx) })
+	go func() { wg.Wait(); close(c.done) }()
 	return c, nil
 }
 
@@ -179,6 +185,9 @@ func (c *Cached) View(fn func(backend.Tx) error) error {
 }
 
 func (c *Cached) Update(fn func(backend.Tx) error) error {
+	if err := c.refuseWhileDown(); err != nil {
+		return err
+	}
 	return c.kv.update(fn, func(context.Context) (reader, func()) {
 		btx, err := c.db.Begin(false)
 		if err != nil {
@@ -381,11 +390,19 @@ func (c *Cached) advance(rev int64) {
 // together, so no half action is ever seen). Revisions compacted away
 // before the watch reached them: the index is filled again whole.
 func (c *Cached) follow(ctx context.Context) {
-	defer close(c.done)
 	for ctx.Err() == nil {
 		wctx := onWatchStream(ctx)
-		ch := c.kv.cli.Watch(wctx, c.kv.prefix, clientv3.WithPrefix(), clientv3.WithRev(c.Revision()+1), clientv3.WithProgressNotify())
+		ch := c.kv.cli.Watch(wctx, c.kv.prefix, clientv3.WithPrefix(), clientv3.WithRev(c.Revision()+1), clientv3.WithProgressNotify(), clientv3.WithCreatedNotify())
 		for resp := range ch {
+			if resp.Created {
+				// the cluster took the watch: it answers again (a quiet
+				// store sends nothing else, and a write refused while the
+				// watch was broken would never come to clear it)
+				c.mu.Lock()
+				c.watched = nil
+				c.mu.Unlock()
+				continue
+			}
 			if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
 				if err := c.refill(ctx); err != nil {
 					c.stopped(err)

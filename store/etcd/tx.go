@@ -343,7 +343,7 @@ func (t *tx) commit(ctx context.Context) (int64, error) {
 		}
 		// a deadline or a lost connection after the request went out:
 		// the cluster may have applied it (the contract: say so)
-		return 0, fmt.Errorf("the outcome is unknown, the transaction may have been written: %w", err)
+		return 0, fmt.Errorf("%w, the transaction may have been written: %w", backend.ErrOutcomeUnknown, err)
 	}
 	if !resp.Succeeded {
 		return resp.Header.Revision, errRetry
