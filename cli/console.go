@@ -154,14 +154,6 @@ func runServe(c *ctx) error {
 	if err := c.parse(); err != nil {
 		return err
 	}
-	if os.Getenv("GOGC") == "" {
-		// A keystroke's look-up and frames are short-lived garbage and the
-		// live heap is small (~15 MB with 100 sessions): collecting a
-		// quarter as often costs tens of MB and took the 100-agent
-		// keystroke p99 from 16.9 to 14.9 ms (BENCHMARKS.md). An operator's
-		// GOGC wins.
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
 	logger, err := c.newLogger(*logFormat, *logLevel)
 	if err != nil {
 		return err
@@ -199,6 +191,16 @@ func runServe(c *ctx) error {
 	st, err := c.store()
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// A keystroke's look-up and frames are short-lived garbage and the
+		// live heap is small (~15 MB with 100 sessions): collecting a
+		// quarter as often costs tens of MB and took the 100-agent
+		// keystroke p99 from 16.9 to 14.9 ms (BENCHMARKS.md). Set once the
+		// store is open: a cluster front end's first fill has pages in
+		// flight, and at 400 it peaked at five times them. An operator's
+		// GOGC wins.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	logger.Info("store", "on", st.Describe())
 	warnKeyBeside(logger, c.dataDir, st.KeyPath())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -106,7 +107,7 @@ func OpenCached(kv *KV, path string, notify func(keys []string)) (*Cached, error
 		cancel()
 	}
 	if err == nil && c.applied == 0 {
-		err = c.refill(context.Background())
+		err = c.fill(context.Background())
 	}
 	if err != nil {
 		db.Close()
@@ -293,11 +294,14 @@ func (f failing) scan(string, string, bool, func(string, []byte, int64) (bool, e
 }
 func (f failing) revision() (int64, error) { return 0, f.err }
 
-// refill reads every key under the prefix at one revision into the
-// index, in one transaction (readers see the old index, or the new
-// whole one). The keys it held that the cluster no longer has are
-// deleted and told as changed too: a user removed while this front end
-// was behind a compaction must still end their sessions here.
+// refill brings the index to the cluster's keys at one revision, in
+// one transaction (readers see the old index, or the new whole one),
+// after the revisions it lacks were compacted away. What the cluster
+// holds as the index does (the same value at the same mod revision) is
+// left alone; what differs, and what the index held that the cluster no
+// longer has, is written and told as changed: a user removed while this
+// front end was behind must still end their sessions here. Only the
+// changes are kept in memory until the commit, not the store.
 func (c *Cached) refill(ctx context.Context) error {
 	// each page with the store's timeout, the whole with none but ctx's
 	// (Close ends the follower's): a 1M store is ~7M keys, 7,000 pages
@@ -310,12 +314,11 @@ func (c *Cached) refill(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.FillPercent = 1 // keys arrive in order
 		// the cluster's keys and the index's, both in order, side by
 		// side; the cursor is placed again after every change (a bbolt
 		// cursor is not to be trusted across a Put or Delete)
 		cur := b.Cursor()
-		held, _ := cur.First()
+		held, heldValue := cur.First()
 		drop := func(upTo []byte) error { // the held keys before upTo (nil: all)
 			for held != nil && (upTo == nil || bytes.Compare(held, upTo) < 0) {
 				k := slices.Clone(held)
@@ -323,7 +326,7 @@ func (c *Cached) refill(ctx context.Context) error {
 				if err := b.Delete(k); err != nil {
 					return err
 				}
-				held, _ = cur.Seek(k)
+				held, heldValue = cur.Seek(k)
 			}
 			return nil
 		}
@@ -332,12 +335,17 @@ func (c *Cached) refill(ctx context.Context) error {
 			if err := drop(k); err != nil {
 				return false, err
 			}
+			value := indexValue(mod, v)
+			if bytes.Equal(held, k) && bytes.Equal(heldValue, value) {
+				held, heldValue = cur.Next() // as held: nothing to write or tell
+				return true, nil
+			}
 			changed = append(changed, key)
-			if err := b.Put(k, indexValue(mod, v)); err != nil {
+			if err := b.Put(k, value); err != nil {
 				return false, err
 			}
-			if held, _ = cur.Seek(k); held != nil && bytes.Equal(held, k) {
-				held, _ = cur.Next()
+			if held, heldValue = cur.Seek(k); held != nil && bytes.Equal(held, k) {
+				held, heldValue = cur.Next()
 			}
 			return true, nil
 		})
@@ -359,6 +367,75 @@ func (c *Cached) refill(ctx context.Context) error {
 	if c.notify != nil && len(changed) > 0 {
 		c.notify(changed)
 	}
+	return nil
+}
+
+// fillChunk is how many bytes of entries a first fill commits at once.
+var fillChunk = 16 << 20
+
+// filled is told of each commit a fill makes before its last (tests).
+var filled = func(*bolt.DB) {}
+
+// fill reads every key under the prefix at one revision into an index
+// no session reads yet (OpenCached: a new one, or one of another
+// cluster or prefix, or ahead of the cluster), committing as it goes.
+// In one transaction its memory grew with the store: bbolt holds every
+// entry written until the commit, and copied them all again each time
+// the file outgrew its map (a 20k-account store's fresh front end
+// peaked at ~0.4 GB; BENCHMARKS.md). Until the last commit the index
+// names no revision or owner, and it is not marked clean: a fill cut
+// short is made again at the next start.
+func (c *Cached) fill(ctx context.Context) error {
+	r := &remote{kv: c.kv, ctx: ctx, each: c.kv.timeout}
+	tx, err := c.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer func() { tx.Rollback() }()
+	st := tx.Bucket(bState)
+	for _, k := range [][]byte{kRev, kOwner} {
+		if err := st.Delete(k); err != nil {
+			return err
+		}
+	}
+	if err := tx.DeleteBucket(bIndex); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return err
+	}
+	b, err := tx.CreateBucket(bIndex)
+	if err != nil {
+		return err
+	}
+	b.FillPercent = 1 // keys arrive in order
+	size := 0
+	err = r.scan(c.kv.prefix, clientv3.GetPrefixRangeEnd(c.kv.prefix), false, func(key string, v []byte, mod int64) (bool, error) {
+		if size >= fillChunk {
+			if err := tx.Commit(); err != nil {
+				return false, err
+			}
+			filled(c.db)
+			size = 0
+			if tx, err = c.db.Begin(true); err != nil {
+				return false, err
+			}
+			b = tx.Bucket(bIndex)
+			b.FillPercent = 1
+		}
+		size += len(key) + 8 + len(v)
+		return true, b.Put([]byte(key[len(c.kv.prefix):]), indexValue(mod, v))
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bState).Put(kOwner, c.owner); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bState).Put(kRev, revBytes(r.rev)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	c.advance(r.rev)
 	return nil
 }
 

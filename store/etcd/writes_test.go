@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +283,104 @@ func twoWriters(t *testing.T, name string) (*KV, *KV) {
 	other := New(connect(t, c), prefix, "etcd test", 5*time.Second)
 	t.Cleanup(func() { kv.Close(); other.Close() })
 	return kv, other
+}
+
+// A first fill commits as it goes (its memory no longer grows with the
+// store), and names its revision and owner only at its last commit: a
+// fill cut short is not taken for a whole index at the next start. The
+// index it leaves holds every key, and a clean restart keeps it.
+func TestAFirstFillCommitsAsItGoes(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	prefix := fmt.Sprintf("/fill%d/", prefixes.Add(1))
+	cli := connect(t, c)
+	defer cli.Close()
+	for i := range 300 {
+		if _, err := cli.Put(context.Background(), fmt.Sprintf("%sg0/a/k%03d", prefix, i), strings.Repeat("v", 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func(chunk int, told func(*bolt.DB)) { fillChunk, filled = chunk, told }(fillChunk, filled)
+	fillChunk = 2000 // ~17 keys a commit
+	commits := 0
+	filled = func(db *bolt.DB) {
+		commits++
+		db.View(func(tx *bolt.Tx) error {
+			if st := tx.Bucket(bState); st.Get(kRev) != nil || st.Get(kOwner) != nil {
+				t.Errorf("commit %d of a fill names a revision or owner", commits)
+			}
+			return nil
+		})
+	}
+	path := t.TempDir() + "/index.db"
+	fe := frontEnd(t, c, prefix, path, nil)
+	keys := func(fe *Cached) (n int) {
+		fe.View(func(tx backend.Tx) error {
+			return tx.Scan("a", nil, func(k, v []byte) (bool, error) { n++; return true, nil })
+		})
+		return n
+	}
+	if n := keys(fe); n != 300 || commits < 10 {
+		t.Fatalf("the fill holds %d of 300 keys after %d commits before its last", n, commits)
+	}
+	rev := fe.Revision()
+	fe.Close()
+	commits = 0
+	fe = frontEnd(t, c, prefix, path, nil)
+	defer fe.Close()
+	if fe.Revision() < rev || keys(fe) != 300 || commits != 0 {
+		t.Fatalf("after a clean restart: revision %d (was %d), %d keys, filled again: %v", fe.Revision(), rev, keys(fe), commits > 0)
+	}
+}
+
+// A refill after a compaction writes and tells what changed, not every
+// key: a key the cluster holds as the index does is left alone.
+func TestARefillTellsOnlyWhatChanged(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	prefix := fmt.Sprintf("/refill%d/", prefixes.Add(1))
+	cli := connect(t, c)
+	defer cli.Close()
+	for i := range 50 {
+		if _, err := cli.Put(context.Background(), fmt.Sprintf("%sg0/a/k%02d", prefix, i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := t.TempDir() + "/index.db"
+	fe := frontEnd(t, c, prefix, path, nil)
+	fe.Close()
+	cli.Put(context.Background(), prefix+"g0/a/k07", "changed")
+	cli.Put(context.Background(), prefix+"g0/a/new", "v")
+	last, err := cli.Delete(context.Background(), prefix+"g0/a/k30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Compact(context.Background(), last.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	changes := make(chan string, 100)
+	fe = frontEnd(t, c, prefix, path, changes) // behind the compaction: refills
+	defer fe.Close()
+	want := []string{prefix + "g0/a/k07", prefix + "g0/a/k30", prefix + "g0/a/new"}
+	var told []string
+	for len(told) < len(want) {
+		select {
+		case k := <-changes:
+			told = append(told, k)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("told %v, want %v", told, want)
+		}
+	}
+	select {
+	case k := <-changes:
+		told = append(told, k)
+	case <-time.After(200 * time.Millisecond): // what else it would tell is told with these
+	}
+	slices.Sort(told)
+	if !slices.Equal(told, want) {
+		t.Fatalf("the refill told %v, want %v", told, want)
+	}
+	var got string
+	fe.View(func(tx backend.Tx) error { got = string(tx.Get("a", []byte("k07"))); return nil })
+	if got != "changed" {
+		t.Fatalf("k07 after the refill: %q", got)
+	}
 }
