@@ -65,6 +65,10 @@ func (o *OpsSource) Snapshot() tui.OpsSnapshot {
 	if s.StoreBytes, err = o.st.Size(); err != nil {
 		problem("store", err)
 	}
+	if h, _ := o.st.Health(); h.Down != nil {
+		// the header says STORE DOWN; here, with the cause, for on-call
+		problem("store not answering since "+h.Since.UTC().Format("15:04:05 MST"), h.Down)
+	}
 	if at, ok := o.st.LastSync(); ok {
 		s.LastSync = at
 	}

@@ -71,8 +71,15 @@ func serveFixtures(t *testing.T) *fixture {
 
 func serveWith(t *testing.T, cfg Config, seed func(*store.Store) error) *fixture {
 	t.Helper()
+	return serveOn(t, cfg, openStore, seed)
+}
+
+// serveOn is serveWith on the store open makes in the server's data
+// directory.
+func serveOn(t *testing.T, cfg Config, open func(dir string) (*store.Store, error), seed func(*store.Store) error) *fixture {
+	t.Helper()
 	dir := t.TempDir()
-	st, err := openStore(dir)
+	st, err := open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +199,12 @@ func (s *screen) text() string { return s.term.String() }
 
 func (s *screen) see(want string) {
 	s.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	s.seeWithin(want, 5*time.Second)
+}
+
+func (s *screen) seeWithin(want string, d time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if strings.Contains(s.text(), want) {
 			return

@@ -1,0 +1,59 @@
+package ssh
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"frontdoor/demo"
+	"frontdoor/internal/etcdtest"
+	"frontdoor/store"
+	"frontdoor/store/etcd"
+)
+
+// A cluster's outage over SSH, with nothing typed: the agent's header
+// says STORE DOWN and a toast says what still works; the Ops figures
+// name the cause; when the quorum is back, both clear and the agent is
+// told.
+func TestAnOutageIsShownOverSSH(t *testing.T) {
+	if endpoints != nil {
+		t.Skip("runs once, on a cluster of its own, in the bbolt pass")
+	}
+	c := etcdtest.Start(t, 3)
+	f := serveOn(t, Config{}, func(dir string) (*store.Store, error) {
+		kv, err := etcd.Dial(etcd.Config{Endpoints: c.Endpoints(), Prefix: "/outage/", Timeout: 2 * time.Second})
+		if err != nil {
+			return nil, err
+		}
+		cached, err := etcd.OpenCached(kv, filepath.Join(dir, "etcd-index.db"), nil)
+		if err != nil {
+			kv.Close()
+			return nil, err
+		}
+		return store.OpenBackend(cached, filepath.Join(dir, store.KeyFile))
+	}, func(st *store.Store) error {
+		accs, _ := demo.Data(time.Now())
+		return st.SeedDemo(accs, time.Now())
+	})
+	sam := f.connect("sam", 80, 24)
+	sam.see("Find an account")
+	if strings.Contains(sam.text(), "STORE DOWN") {
+		t.Fatalf("a healthy store shown down:\n%s", sam.text())
+	}
+
+	c.Stop(1)
+	c.Stop(2)
+	sam.seeWithin("STORE DOWN", 60*time.Second)
+	sam.see("Search still works")
+	ops := NewOpsSource(f.st, nil, nil, nil).Snapshot()
+	if !strings.Contains(strings.Join(ops.Problems, "\n"), "store not answering since") {
+		t.Fatalf("Ops problems during the outage: %q", ops.Problems)
+	}
+
+	c.Restart(1, 2)
+	sam.seeWithin("store answers again", 60*time.Second)
+	if head := strings.SplitN(sam.text(), "\n", 2)[0]; strings.Contains(head, "STORE DOWN") {
+		t.Fatalf("header after the store came back: %q", head)
+	}
+}
