@@ -29,7 +29,13 @@ func openStore(dir string) (*store.Store, error) {
 	if endpoints == nil {
 		return store.Open(dir)
 	}
-	kv, err := etcd.Dial(etcd.Config{Endpoints: endpoints, Prefix: fmt.Sprintf("/s%x/", sha256.Sum256([]byte(dir)))[:20] + "/"})
+	return openOnCluster(etcd.Config{Endpoints: endpoints, Prefix: fmt.Sprintf("/s%x/", sha256.Sum256([]byte(dir)))[:20] + "/"}, dir)
+}
+
+// openOnCluster opens a front end's store on the cluster cfg names,
+// its local index in dir.
+func openOnCluster(cfg etcd.Config, dir string) (*store.Store, error) {
+	kv, err := etcd.Dial(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package ssh
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,16 +21,7 @@ func TestAnOutageIsShownOverSSH(t *testing.T) {
 	}
 	c := etcdtest.Start(t, 3)
 	f := serveOn(t, Config{}, func(dir string) (*store.Store, error) {
-		kv, err := etcd.Dial(etcd.Config{Endpoints: c.Endpoints(), Prefix: "/outage/", Timeout: 2 * time.Second})
-		if err != nil {
-			return nil, err
-		}
-		cached, err := etcd.OpenCached(kv, filepath.Join(dir, "etcd-index.db"), nil)
-		if err != nil {
-			kv.Close()
-			return nil, err
-		}
-		return store.OpenBackend(cached, filepath.Join(dir, store.KeyFile))
+		return openOnCluster(etcd.Config{Endpoints: c.Endpoints(), Prefix: "/outage/", Timeout: 2 * time.Second}, dir)
 	}, func(st *store.Store) error {
 		accs, _ := demo.Data(time.Now())
 		return st.SeedDemo(accs, time.Now())

@@ -118,11 +118,8 @@ func TestARefillTellsTheKeysDeletedMeanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cli.Compact(context.Background(), last.Header.Revision); err != nil {
-		t.Fatal(err)
-	}
 	changes := make(chan string, 100)
-	fe = frontEnd(t, c, prefix, path, changes) // behind the compaction: refills
+	fe = behindACompaction(t, c, cli, last.Header.Revision, prefix, path, changes)
 	defer fe.Close()
 	told := map[string]bool{}
 	deadline := time.After(5 * time.Second)
@@ -353,11 +350,8 @@ func TestARefillTellsOnlyWhatChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cli.Compact(context.Background(), last.Header.Revision); err != nil {
-		t.Fatal(err)
-	}
 	changes := make(chan string, 100)
-	fe = frontEnd(t, c, prefix, path, changes) // behind the compaction: refills
+	fe = behindACompaction(t, c, cli, last.Header.Revision, prefix, path, changes)
 	defer fe.Close()
 	want := []string{prefix + "g0/a/k07", prefix + "g0/a/k30", prefix + "g0/a/new"}
 	var told []string
@@ -383,4 +377,15 @@ func TestARefillTellsOnlyWhatChanged(t *testing.T) {
 	if got != "changed" {
 		t.Fatalf("k07 after the refill: %q", got)
 	}
+}
+
+// behindACompaction compacts the cluster's history up to rev, then
+// opens the front end's index at path again: it is behind the
+// compaction, and refills.
+func behindACompaction(t *testing.T, c *etcdtest.Cluster, cli *clientv3.Client, rev int64, prefix, path string, changes chan<- string) *Cached {
+	t.Helper()
+	if _, err := cli.Compact(context.Background(), rev); err != nil {
+		t.Fatal(err)
+	}
+	return frontEnd(t, c, prefix, path, changes)
 }
