@@ -60,6 +60,7 @@ type diagnoseKeys struct {
 	Email    key.Binding
 	Apply    key.Binding
 	Cancel   key.Binding
+	Back     key.Binding // esc while no email is set: leave
 	Confirm  key.Binding
 	Skip     key.Binding
 	Ask      key.Binding
@@ -103,6 +104,7 @@ func NewDiagnose(env *tui.Env, acc *model.Account, email string, revealed bool) 
 	d.keys.Email = env.Keys.Bind("diagnose.email", "caller's email", "e")
 	d.keys.Apply = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "diagnose this email"))
 	d.keys.Cancel = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "keep the email"))
+	d.keys.Back = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
 	d.keys.Confirm = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "answered"))
 	d.keys.Skip = env.Keys.Bind("diagnose.skip", "skip questions", "s")
 	d.keys.Ask = env.Keys.Bind("diagnose.ask", "ask again", "i")
@@ -256,6 +258,11 @@ func (d *Diagnose) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 				d.editing = false
 				d.input.Blur()
 				return d, nil
+			case key.Matches(msg, d.keys.Back) && d.email == "":
+				// no email yet (ctrl+d from Find): nothing to keep, so esc
+				// goes back; it did nothing, and only ctrl+c, ending the
+				// session, left (newcomer walkthrough)
+				return d, d.env.Pop()
 			}
 			var cmd tea.Cmd
 			d.input, cmd = d.input.Update(msg)
@@ -500,6 +507,9 @@ func wrapChips(s string, width, indent int) string {
 
 // ShortHelp implements tui.Screen.
 func (d *Diagnose) ShortHelp() []key.Binding {
+	if d.editing && d.email == "" {
+		return []key.Binding{d.keys.Apply, d.keys.Back}
+	}
 	if d.editing {
 		return []key.Binding{d.keys.Apply, d.keys.Cancel}
 	}

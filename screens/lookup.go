@@ -366,7 +366,15 @@ func (l *Lookup) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		return l, tea.Batch(textinput.Blink, l.search())
 	}
 	if !l.input.Focused() {
-		return l, nil
+		if k.Type != tea.KeyRunes || k.Paste {
+			return l, nil
+		}
+		// typing after esc starts a new search, as back from an account
+		// (it was ignored, and enter then opened the last search's pick:
+		// an audited look-up of the wrong caller; newcomer walkthrough);
+		// the shell's own keys (q, ?, :) never reach here
+		l.startFresh()
+		l.input.Focus()
 	}
 	if l.fresh && (k.Type == tea.KeyRunes || k.Type == tea.KeySpace || k.Type == tea.KeyBackspace) {
 		l.startFresh()

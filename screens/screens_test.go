@@ -564,3 +564,36 @@ func TestLookupListSaysWhatItAnswers(t *testing.T) {
 		t.Fatalf("the recent accounts' answer did not change the list:\n%s", v)
 	}
 }
+
+// Typing after esc left the search box starts a new search: it was
+// ignored, and enter then opened the last search's pick, an audited
+// look-up of the wrong caller (newcomer walkthrough).
+func TestTypingAfterEscSearchesAgain(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.typ("james hill")
+	h.see("James Hill")
+	h.key(tea.KeyEsc) // leave the box
+	h.typ("maria")
+	h.see("Maria Lopez")
+	h.key(tea.KeyEnter)
+	h.see("Latest sign-ins")
+	if f := stripSGR(h.frame()); !strings.Contains(strings.SplitN(f, "\n", 2)[0], "Maria Lopez") {
+		t.Fatalf("enter after typing opened another account:\n%s", f)
+	}
+}
+
+// Diagnose opened from Find with no email (ctrl+d) is left with esc:
+// there is no email to keep, and esc did nothing; only ctrl+c, ending
+// the session, left it (newcomer walkthrough).
+func TestDiagnoseWithoutAnEmailIsLeftWithEsc(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.see("Find")
+	h.tm.Send(tea.KeyMsg{Type: tea.KeyCtrlD})
+	h.see("esc back")
+	h.key(tea.KeyEsc)
+	h.typ("maria")
+	h.see("Maria Lopez")
+	if f := stripSGR(h.frame()); !strings.Contains(strings.SplitN(f, "\n", 2)[0], "Find an account") {
+		t.Fatalf("esc did not leave Diagnose:\n%s", f)
+	}
+}
