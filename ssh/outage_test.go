@@ -35,7 +35,7 @@ func TestAnOutageIsShownOverSSH(t *testing.T) {
 	c.Stop(1)
 	c.Stop(2)
 	sam.seeWithin("STORE DOWN", 60*time.Second)
-	sam.see("Search still works")
+	sam.see("search works")
 	ops := NewOpsSource(f.st, nil, nil, nil).Snapshot()
 	if !strings.Contains(strings.Join(ops.Problems, "\n"), "store not answering since") {
 		t.Fatalf("Ops problems during the outage: %q", ops.Problems)

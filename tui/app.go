@@ -184,7 +184,10 @@ func NewApp(env *Env, first Screen) *App {
 	now := env.Now()
 	a := &App{env: env, stack: []Screen{first}, w: 80, h: 24, start: now, lastKey: now, help: h}
 	a.changes, a.unsub = env.Store.Subscribe()
-	a.storeDown = a.health().Down != nil // a login during an outage: the header says it
+	if h := a.health(); h.Down != nil { // a login during an outage is told too
+		a.storeDown = true
+		a.toast, a.toastEnd = ToastMsg{Text: StoreDown(h), Bad: true}, now.Add(storeDownFor)
+	}
 	return a
 }
 
@@ -442,11 +445,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if down := h.Down != nil; down != a.storeDown {
 			// said once a change: the header keeps saying it
 			a.storeDown = down
-			text := StoreBack
+			text, stay := StoreBack, 6*time.Second
 			if down {
-				text = StoreDown(h)
+				text, stay = StoreDown(h), storeDownFor
 			}
-			a.toast, a.toastEnd = ToastMsg{Text: text, Bad: down}, a.clock().Add(6*time.Second)
+			a.toast, a.toastEnd = ToastMsg{Text: text, Bad: down}, a.clock().Add(stay)
 		}
 		return a, tea.Batch(a.watchHealth(), a.nextTick())
 	case tea.KeyMsg:
@@ -799,7 +802,7 @@ func (a *App) header() string {
 	}
 	down := ""
 	if h := a.health(); h.Down != nil {
-		down = "STORE DOWN " + h.Since.UTC().Format("15:04")
+		down = "STORE DOWN " + h.Since.UTC().Format("15:04") // since
 	}
 	key := strings.Join([]string{string(a.env.Mode), strconv.Itoa(a.w), title, clock, a.osc, strings.Join(watched, ","), down}, "\x00")
 	return a.headerMemo.Get(key, func() string {
@@ -813,8 +816,9 @@ func (a *App) header() string {
 		}
 		left := st.Header.Render("frontdoor") + " " + badge.Render(string(a.env.Mode)) + " "
 		if down != "" {
-			// before the title: at 40 columns it is what must show
-			left += st.BadgeDown.Render(down) + " "
+			// in the mode's place (LIVE beside it read as a contradiction,
+			// and at 60 columns the title had no room left)
+			left = st.Header.Render("frontdoor") + " " + st.BadgeDown.Render(down) + " "
 		}
 		right := " " + a.env.Actor.Name + " · " + a.env.Actor.Role + " · " + clock
 		if len(watched) > 0 {

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"frontdoor/store/backend"
 )
@@ -16,11 +17,16 @@ import (
 // StoreBack is said when the store answers again.
 const StoreBack = "The store answers again: opening accounts and actions work as before."
 
-// StoreDown says what works while the store is out of reach.
+// StoreDown says what works while the store is out of reach: two
+// lines at the narrowest window.
 func StoreDown(h backend.Health) string {
-	return "The store is not answering (since " + h.Since.UTC().Format("15:04:05 MST") +
-		"). Search still works on this front end's copy; opening an account and every action fail until it is back."
+	return "Store not answering since " + h.Since.UTC().Format("15:04:05 MST") +
+		": search works; opening accounts and actions fail until it is back."
 }
+
+// storeDownFor is how long the outage's toast stays (the header keeps
+// saying it): longer than a toast's 6 s, as a caller may be talking.
+const storeDownFor = 20 * time.Second
 
 // Explain words an error for the footer: a store's outage in plain
 // words (whether anything was written, what to do), kept in place

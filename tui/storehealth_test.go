@@ -90,15 +90,19 @@ func TestTheHeaderSaysTheStoreIsDown(t *testing.T) {
 	_, cmd := app.Update(msg)
 	v := app.View()
 	lines := strings.Split(v, "\n")
-	if !strings.Contains(lines[0], "LIVE") || !strings.Contains(lines[0], "STORE DOWN 19:10") {
+	if strings.Contains(lines[0], "LIVE") || !strings.Contains(lines[0], "STORE DOWN 19:10") || !strings.Contains(lines[0], "Find an account") {
 		t.Fatalf("header during an outage: %q", lines[0])
 	}
-	if !strings.Contains(v, "not answering (since 19:10:13 UTC)") || !strings.Contains(v, "Search still works") {
+	if !strings.Contains(v, "not answering since 19:10:13 UTC") || !strings.Contains(v, "search works") {
 		t.Fatalf("no toast saying the outage:\n%s", v)
 	}
 	app.Update(WindowSizeFor(MinWidth, MinHeight))
-	if head := strings.SplitN(app.View(), "\n", 2)[0]; !strings.Contains(head, "STORE DOWN") || lipgloss.Width(head) > MinWidth {
+	narrow := app.View()
+	if head := strings.SplitN(narrow, "\n", 2)[0]; !strings.Contains(head, "STORE DOWN") || !strings.Contains(head, "Find") || lipgloss.Width(head) > MinWidth {
 		t.Fatalf("header at the narrowest: %q", head)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(narrow), " "), "fail until it is back.") {
+		t.Fatalf("the outage's toast is cut at the narrowest:\n%s", narrow)
 	}
 	if cmd == nil {
 		t.Fatal("the session stopped listening after the outage began")
@@ -113,15 +117,20 @@ func TestTheHeaderSaysTheStoreIsDown(t *testing.T) {
 	}
 }
 
-// A session that logs in during an outage sees it in the header.
+// A session that logs in during an outage sees it in the header, and
+// is told what still works.
 func TestALoginDuringAnOutageSeesIt(t *testing.T) {
 	env, _ := testEnv(t)
 	h := &health{now: backend.Health{Down: errors.New("no member answers"), Since: time.Date(2026, 12, 7, 19, 10, 0, 0, time.UTC)}, changed: make(chan struct{})}
 	env.Health = h.get
 	app := NewApp(env, &page{name: "a"})
 	app.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-	if head := strings.SplitN(app.View(), "\n", 2)[0]; !strings.Contains(head, "STORE DOWN 19:10") {
+	v := app.View()
+	if head := strings.SplitN(v, "\n", 2)[0]; !strings.Contains(head, "STORE DOWN 19:10") {
 		t.Fatalf("header: %q", head)
+	}
+	if !strings.Contains(v, "search works") {
+		t.Fatalf("a login during an outage is not told what works:\n%s", v)
 	}
 }
 
