@@ -219,6 +219,15 @@ func (f *Form) submit() (Screen, tea.Cmd) {
 		}
 		return f, nil
 	}
+	if f.env.Health != nil {
+		if h, _ := f.env.Health(); h.Down != nil {
+			// kept open with what was typed: the action would fail at once,
+			// and the agent retyped the reason and the checks after it
+			// (newcomer walkthrough)
+			f.err = "STORE DOWN: nothing sent. Enter again once it is back."
+			return f, nil
+		}
+	}
 	f.env.Pop() // close first, so the action's result lands on the screen below
 	return f, f.spec.Submit(r)
 }

@@ -136,3 +136,27 @@ func TestALoginDuringAnOutageSeesIt(t *testing.T) {
 
 // WindowSizeFor is a resize to w×h.
 func WindowSizeFor(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+// A form submitted while the store is down stays open with what was
+// typed, saying why; once the store is back, enter sends it.
+func TestAFormWaitsOutAnOutage(t *testing.T) {
+	env, _ := testEnv(t)
+	h := &health{now: backend.Health{Down: errors.New("no member answers"), Since: time.Now()}, changed: make(chan struct{})}
+	env.Health = h.get
+	var got *FormResult
+	f := NewForm(env, FormSpec{Title: "Send a reset", Checks: []Check{{Label: "name", Required: true}}, TextLabel: "Reason", TextNeed: true,
+		Submit: func(r FormResult) tea.Cmd { got = &r; return nil }})
+	f.Update(keyMsg(" "))
+	f.Update(tea.KeyMsg{Type: tea.KeyTab})
+	for _, k := range []string{"r", "e", "t", "r", "y", "enter"} {
+		f.Update(keyMsg(k))
+	}
+	if v := f.View(80, 24); got != nil || !strings.Contains(v, "nothing sent") || !strings.Contains(v, "retry") {
+		t.Fatalf("submitted while the store is down (%+v):\n%s", got, v)
+	}
+	h.set(backend.Health{})
+	f.Update(keyMsg("enter"))
+	if got == nil || got.Text != "retry" || !got.Ticked[0] {
+		t.Fatalf("once back, the kept answers were not sent: %+v", got)
+	}
+}
