@@ -14,6 +14,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"frontdoor/store/backend"
 )
@@ -122,7 +124,18 @@ func Dial(c Config) (*KV, error) {
 		c.Timeout = 5 * time.Second
 	}
 	cfg := clientv3.Config{Endpoints: c.Endpoints, DialTimeout: c.Timeout, Username: c.Username, Password: c.Password,
-		Logger: zap.NewNop(), AutoSyncInterval: time.Minute}
+		Logger: zap.NewNop(), AutoSyncInterval: time.Minute,
+		// a member gone silently (a partition, no reset) is found by
+		// keepalive, not by the next request's timeout
+		DialKeepAliveTime: 10 * time.Second, DialKeepAliveTimeout: 5 * time.Second,
+		// reconnecting after an outage waits at most 2 s between tries:
+		// gRPC's default backoff grows to 120 s, and front ends stayed
+		// STORE DOWN 7-11 s after the cluster was back (newcomer
+		// walkthrough), longer the longer the outage
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+			MinConnectTimeout: c.Timeout,
+		})}}
 	if c.CACert != "" || c.Cert != "" || c.Key != "" {
 		t, err := tlsConfig(c)
 		if err != nil {
