@@ -499,6 +499,22 @@ func TestHelpAtMinimumSize(t *testing.T) {
 	if !strings.Contains(frame, "site: patient") || !strings.Contains(frame, "no reset email") {
 		t.Fatalf("a key group is missing:\n%s", frame)
 	}
+
+	// it scrolls: the keys that work everywhere, at its end, are reached
+	h = start(t, env, 60, 16)
+	h.open("ava patel", "Ava Patel")
+	h.typ("d")
+	h.see("Ask the caller")
+	h.typ("?")
+	h.see("Keys on Diagnose")
+	h.key(tea.KeyPgDown)
+	h.key(tea.KeyPgDown)
+	h.key(tea.KeyPgDown)
+	h.see("more keys above")
+	frame = stripSGR(h.frame())
+	if !strings.Contains(frame, "Everywhere") || strings.Contains(frame, "more keys below") {
+		t.Fatalf("help scrolled to its end does not show the last keys:\n%s", frame)
+	}
 }
 
 // A query longer than the box keeps the box one line high when the

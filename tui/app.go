@@ -147,6 +147,7 @@ type App struct {
 	outer    []world // the worlds entered from, innermost last
 	w, h     int
 	showHelp bool
+	helpTop  int // the first line of help shown, when it scrolls
 	toast    ToastMsg
 	toastEnd time.Time
 	// healthWait is the health channel a command waits on; storeDown,
@@ -395,7 +396,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case QuitMsg:
 		return a.quit(msg.Reason)
 	case showHelpMsg:
-		a.showHelp = true
+		a.showHelp, a.helpTop = true, 0
 		return a, nil
 	case clipboardMsg:
 		a.osc = osc52.New(msg.text).String()
@@ -637,6 +638,19 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return a, nil
 	}
 	if a.showHelp {
+		switch msg.String() {
+		case "down", "j":
+			a.helpTop++
+		case "up", "k":
+			a.helpTop--
+		case "pgdown", " ":
+			a.helpTop += max(a.h-4, 1)
+		case "pgup":
+			a.helpTop -= max(a.h-4, 1)
+		case "home", "g":
+			a.helpTop = 0
+		}
+		a.helpTop = max(a.helpTop, 0) // the end is clamped where it is drawn
 		if key.Matches(msg, k.Help, k.Back, k.Quit) {
 			a.showHelp = false
 		}
@@ -656,7 +670,7 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			a.askQuit = true
 			return a, nil
 		case key.Matches(msg, k.Help):
-			a.showHelp = true
+			a.showHelp, a.helpTop = true, 0
 			return a, nil
 		case key.Matches(msg, k.Palette):
 			a.env.Push(a.Palette())
@@ -694,8 +708,18 @@ func (a *App) View() string {
 	if a.showHelp {
 		body = a.fullHelp()
 		if lines := strings.Split(body, "\n"); len(lines) > bodyH && bodyH > 1 {
-			// help does not scroll: say that something is below the edge
-			body = strings.Join(lines[:bodyH-1], "\n") + "\n" + a.env.Styles.Warn.Render(Clip("… more keys below: a taller window shows them", a.w))
+			// taller than the window: it scrolls, a line kept to say so
+			// (at 60×16 the keys that work everywhere were out of reach)
+			a.helpTop = min(a.helpTop, len(lines)-(bodyH-1))
+			shown := lines[a.helpTop : a.helpTop+bodyH-1]
+			more := "↓ more keys below"
+			switch {
+			case a.helpTop+bodyH-1 >= len(lines):
+				more = "↑ more keys above"
+			case a.helpTop > 0:
+				more = "↑/↓ more keys above and below"
+			}
+			body = strings.Join(shown, "\n") + "\n" + a.env.Styles.Warn.Render(Clip(more+" · esc or ? closes help", a.w))
 		}
 	} else {
 		body = a.top().View(a.w, bodyH)
