@@ -43,7 +43,7 @@ func publishFrontEnd(st *store.Store, srv *fdssh.Server, clock func() time.Time,
 					last, lastAt, lastErr = cur, now, ""
 				case err.Error() != lastErr: // said once, not every second of an outage
 					lastErr = err.Error()
-					logger.Warn("saying this front end's sessions to the cluster", "err", err)
+					logger.Warn("could not publish this front end's sessions to the cluster (tried again within a second)", "err", err)
 				}
 			}
 			select {
@@ -57,7 +57,7 @@ func publishFrontEnd(st *store.Store, srv *fdssh.Server, clock func() time.Time,
 		close(done)
 		<-finished
 		if err := st.RemoveFrontEnd(id); err != nil {
-			logger.Warn("taking this front end out of the cluster's list", "err", err)
+			logger.Warn("could not take this front end out of the cluster's list (it drops out once stale)", "err", err)
 		}
 	}
 }

@@ -447,7 +447,7 @@ func (l *Lookup) View(width, height int) string {
 	in := l.inputView.Get(l.input.Value()+"\x00"+strconv.Itoa(l.input.Position())+"\x00"+strconv.FormatBool(l.input.Focused())+"\x00"+strconv.Itoa(l.input.Width), l.input.View)
 	b.WriteString(l.box.Render(st, width, in) + "\n")
 	if l.fresh && l.input.Focused() {
-		b.WriteString(st.Muted.Render(tui.Clip("Typing starts a new search; ↑/↓ and enter still pick from these.", width)) + "\n")
+		b.WriteString(st.Muted.Render(tui.Clip("Typing starts a new search; ↑/↓ and enter pick from these.", width)) + "\n")
 		height--
 	}
 	// what the list shows is said by the query it answers, not by the

@@ -861,7 +861,8 @@ const quitQuestion = "End this session (and any call on screen)? y quits · any 
 func (a *App) footer() string {
 	st := a.env.Styles
 	if a.askQuit {
-		return st.ToastBad.Render(Clip(quitQuestion, a.w))
+		// wrapped, not cut: at 60 columns "any other key stays" was lost
+		return st.ToastBad.Render(wrap(quitQuestion, a.w))
 	}
 	if a.toast.Text != "" {
 		return a.footerMemo.Get("toast\x00"+strconv.Itoa(a.w)+strconv.FormatBool(a.toast.Bad)+"\x00"+a.toast.Text, func() string {
