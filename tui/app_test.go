@@ -613,3 +613,18 @@ func TestToastExpiresInAStillWorld(t *testing.T) {
 		t.Fatal("the toast stayed in a world whose clock stands still")
 	}
 }
+
+// The hint under the checks follows the focus: once typing has gone to
+// the reason, no check has the pointer, and the hint says how back.
+func TestFormHintFollowsTheFocus(t *testing.T) {
+	env, _ := testEnv(t)
+	f := NewForm(env, FormSpec{Title: "t", Checks: []Check{{Label: "a"}}, TextLabel: "Reason",
+		Submit: func(FormResult) tea.Cmd { return nil }})
+	if v := f.View(80, 24); !strings.Contains(v, "space ticks the check at") {
+		t.Fatalf("on a check:\n%s", v)
+	}
+	f.Update(keyMsg("x"))
+	if v := f.View(80, 24); strings.Contains(v, "space ticks the check at") || !strings.Contains(v, "back to the checks") {
+		t.Fatalf("on the reason:\n%s", v)
+	}
+}

@@ -272,7 +272,13 @@ func (f *Form) View(width, height int) string {
 		f.input.Width = max(w-6, 1) // inside the field's own border and padding, and the cursor
 		if len(f.spec.Checks) > 0 {
 			// how the reason is reached from the checks, in no key at all
-			b.WriteString(st.Muted.Render(Clip("space ticks the check at "+Pointer+"; typing goes to "+strings.ToLower(f.spec.TextLabel), w)) + "\n")
+			hint := "space ticks the check at " + Pointer + "; typing goes to " + strings.ToLower(f.spec.TextLabel)
+			if f.onText() {
+				// no check has the pointer now: space is typed (newcomer
+				// walkthrough: the hint sent them looking for it)
+				hint = "↑ or shift+tab back to the checks (space ticks there)"
+			}
+			b.WriteString(st.Muted.Render(Clip(hint, w)) + "\n")
 		}
 		b.WriteString(st.Label.Render(label) + "\n" + st.Input.Width(w-2).Render(f.input.View()) + "\n")
 	}
