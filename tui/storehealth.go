@@ -53,9 +53,9 @@ func outageWords(e error) string {
 	}
 	switch {
 	case errors.Is(e, backend.ErrOutcomeUnknown):
-		return "the store did not confirm it in time, so it may have been done: reopen the account to see before you try again"
+		return "the store did not confirm it, so it may have been done: reopen the account before trying again"
 	case errors.Is(e, backend.ErrUnavailable):
-		return "the store is not answering (nothing was written): try again once the header no longer says STORE DOWN"
+		return "the store is not answering (nothing written): try again when STORE DOWN clears"
 	}
 	return ""
 }

@@ -27,9 +27,9 @@ func TestExplainSaysAnOutagePlainly(t *testing.T) {
 		want, not []string
 	}{
 		{"an action while down", fmt.Errorf("not done: %w", storeError()),
-			[]string{"not done: the store is not answering (nothing was written)", "STORE DOWN"}, []string{"etcd://", "10.0.0.1"}},
+			[]string{"not done: the store is not answering (nothing written)", "STORE DOWN"}, []string{"etcd://", "10.0.0.1"}},
 		{"a commit without an answer", fmt.Errorf("not done: %w", storeError(backend.ErrOutcomeUnknown)),
-			[]string{"not done: the store did not confirm it in time, so it may have been done", "reopen the account"}, []string{"etcd://", "nothing was written"}},
+			[]string{"not done: the store did not confirm it, so it may have been done", "reopen the account"}, []string{"etcd://", "nothing written"}},
 		{"a refusal whose audit failed keeps the refusal", fmt.Errorf("not done: %w", &store.UnauditedRefusal{Refusal: refusal, Audit: storeError()}),
 			[]string{"account is deactivated (A3): no emails; refusal not audited: the store is not answering"}, []string{"etcd://", "\n", `\x0a`}},
 		{"a look-up not shown", fmt.Errorf("look-up not audited, not shown: %w", storeError()),
@@ -40,6 +40,9 @@ func TestExplainSaysAnOutagePlainly(t *testing.T) {
 			[]string{"not done: account is deactivated (A3): no emails"}, []string{"store is not answering"}},
 	} {
 		got := Explain(c.err)
+		if n := len([]rune(got)); strings.Contains(c.name, "look-up") && n > 2*MinWidth-4 {
+			t.Errorf("%s: %d characters: cut in the footer's two lines at %d columns: %q", c.name, n, MinWidth, got)
+		}
 		for _, w := range c.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: %q lacks %q", c.name, got, w)
