@@ -367,7 +367,9 @@ func (d *Diagnose) View(width, height int) string {
 	f := d.findings[0]
 	inner := min(width-4, 100)
 	var lead strings.Builder
-	lead.WriteString(st.Title.Render(tui.Clip(f.Title, inner-20)) + rule(st, f.Rules...) + st.Muted.Render("  "+f.Code) + "\n")
+	// the lead finding whole, not cut: the box wraps it ("No known cause:
+	// collect details and…" at 60 columns; newcomer walkthrough)
+	lead.WriteString(st.Title.Render(f.Title) + rule(st, f.Rules...) + st.Muted.Render("  "+f.Code) + "\n")
 	for _, e := range f.Evidence {
 		lead.WriteString(st.Muted.Render(tui.Wrap("• "+e, inner)) + "\n")
 	}
