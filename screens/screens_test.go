@@ -613,3 +613,19 @@ func TestDiagnoseWithoutAnEmailIsLeftWithEsc(t *testing.T) {
 		t.Fatalf("esc did not leave Diagnose:\n%s", f)
 	}
 }
+
+// The lead finding is shown whole at the narrowest window, wrapped by
+// its box: it was cut to "An older reset link was used: only…" at 60.
+func TestDiagnoseLeadIsWholeAt60(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 60, 24)
+	h.open("sofia", "Sofia Rossi")
+	h.typ("d")
+	h.see("Ask the caller")
+	h.typ("1k")
+	h.key(tea.KeyEnter)
+	h.see("reset_link_superseded")
+	words := strings.Join(strings.Fields(strings.ReplaceAll(stripSGR(h.frame()), "┃", " ")), " ")
+	if !strings.Contains(words, "An older reset link was used: only the newest works") {
+		t.Fatalf("the lead finding is cut at 60 columns: %s", words)
+	}
+}
