@@ -122,13 +122,20 @@ func TestAccountGolden(t *testing.T) {
 
 func TestDiagnoseGolden(t *testing.T) {
 	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.diagnoseSofia()
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+// diagnoseSofia diagnoses Sofia Rossi's reset link that failed on the
+// patient portal: its lead finding is reset_link_superseded.
+func (h *harness) diagnoseSofia() {
+	h.t.Helper()
 	h.open("sofia", "Sofia Rossi")
 	h.typ("d")
 	h.see("Ask the caller")
 	h.typ("1k")
 	h.key(tea.KeyEnter)
 	h.see("reset_link_superseded")
-	golden.RequireEqual(t, []byte(h.frame()))
 }
 
 // The interview asks before it answers: where the account's evidence
@@ -618,12 +625,7 @@ func TestDiagnoseWithoutAnEmailIsLeftWithEsc(t *testing.T) {
 // its box: it was cut to "An older reset link was used: only…" at 60.
 func TestDiagnoseLeadIsWholeAt60(t *testing.T) {
 	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 60, 24)
-	h.open("sofia", "Sofia Rossi")
-	h.typ("d")
-	h.see("Ask the caller")
-	h.typ("1k")
-	h.key(tea.KeyEnter)
-	h.see("reset_link_superseded")
+	h.diagnoseSofia()
 	words := strings.Join(strings.Fields(strings.ReplaceAll(stripSGR(h.frame()), "┃", " ")), " ")
 	if !strings.Contains(words, "An older reset link was used: only the newest works") {
 		t.Fatalf("the lead finding is cut at 60 columns: %s", words)
