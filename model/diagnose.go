@@ -384,6 +384,22 @@ func anyIs(errs []error, target error) bool {
 // resetSteps are the reset instructions for the account's portal (R1,
 // R2), doable only where policy allows a reset (CanSendReset).
 func resetSteps(role string) []step {
+	return resetStepsLed(role, "")
+}
+
+// resetStepsLed is resetSteps with a lead-in said as part of the first
+// step ("Request one now: go to headway.co, …"), so the lead-in is not a
+// numbered step of its own that only makes sense with the next one.
+func resetStepsLed(role, lead string) []step {
+	s := portalResetSteps(role)
+	if lead != "" {
+		first := s[0].text
+		s[0].text = lead + " " + strings.ToLower(first[:1]) + first[1:]
+	}
+	return s
+}
+
+func portalResetSteps(role string) []step {
 	if role == RoleProvider {
 		return []step{
 			{text: "Go to sigmund.headway.co, enter your email, then click \"Forgot your password\".", needs: CanSendReset},

@@ -571,3 +571,34 @@ func TestConditionsReadAsOneSentence(t *testing.T) {
 		t.Fatal("no step had both conditions: the property set misses the case")
 	}
 }
+
+// TestEveryStepStandsAlone: a step read to a caller is a whole
+// instruction. One ending in a colon ("Request one now from the right
+// portal:") only makes sense run on into the next, yet screens number
+// them apart; a lead-in is said as part of the step it leads into.
+func TestEveryStepStandsAlone(t *testing.T) {
+	held := base(func(a *Account) {
+		a.Resets = []Reset{{ID: "r1", Portal: PortalPatient, Status: ResetSuppressed, RequestedAt: at(-2 * time.Hour)}}
+	})
+	seen := map[string]bool{}
+	for _, acc := range append(propertyAccounts(), held) {
+		if acc == nil {
+			continue
+		}
+		for _, r := range propertyReports(acc) {
+			for _, f := range Diagnose(acc, r, now) {
+				seen[f.Code] = true
+				for i, s := range f.Steps {
+					if strings.HasSuffix(strings.TrimSpace(s), ":") {
+						t.Errorf("%s step %d ends in a colon, leaning on the next:\n%s", f.Code, i+1, joined(f))
+					}
+				}
+			}
+		}
+	}
+	for _, code := range []string{"reset_not_requested", "reset_held_back"} {
+		if !seen[code] {
+			t.Errorf("no account in the set led to %s: the test misses the case it was written for", code)
+		}
+	}
+}

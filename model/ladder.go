@@ -173,9 +173,8 @@ var ladder = []rung{
 		explain: func(d *facts) ([]string, []step) {
 			return lines(fmt.Sprintf("latest reset %s, requested %s, was suppressed: nothing was sent", d.latest.ID, d.ago(*d.latest.RequestedAt)),
 					"emails are no longer suppressed: the address was taken off the unsubscribed list since"),
-				append(append(say("Your last reset request was made while your address was on the unsubscribed list, so no email was sent. That is fixed now."),
-					step{text: "Request one new reset now, from the right portal:", needs: CanSendReset}),
-					resetSteps(d.acc.Role)...)
+				append(say("Your last reset request was made while your address was on the unsubscribed list, so no email was sent. That is fixed now."),
+					resetStepsLed(d.acc.Role, "Request one new reset now, from the right portal:")...)
 		}},
 	{code: "reset_bounced", title: "Reset email bounced",
 		rules: []string{},
@@ -259,8 +258,7 @@ var ladder = []rung{
 			if d.hasLast {
 				ev = append(ev, "last request "+d.ago(*d.latest.RequestedAt))
 			}
-			return ev, append([]step{{text: "No reset has been requested for this account recently. Request one now from the right portal:", needs: CanSendReset}},
-				resetSteps(d.acc.Role)...)
+			return ev, resetStepsLed(d.acc.Role, "No reset has been requested for this account recently. Request one now, from the right portal:")
 		}},
 	{code: "too_many_resets", title: "Several resets requested: only the newest link works",
 		rules: []string{"R3"},
