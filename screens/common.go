@@ -195,7 +195,17 @@ func pendingLines(st tui.Styles, rec store.Record, now time.Time, width int) []s
 			mark, style = "✗ FAILED", st.Bad
 		}
 		head := fmt.Sprintf("%s %s by %s %s: ", mark, p.Action, p.By, model.RelTime(p.At, now))
-		b = append(b, style.Render(tui.Clip(head, width))+tui.Clip(model.PendingLabel(p), max(width-tui.Width(head), 10))+rule(st, "S6"))
+		label, tag := model.PendingLabel(p), rule(st, "S6")
+		if tui.Width(head)+tui.Width(label)+tui.Width(tag) <= width {
+			b = append(b, style.Render(head)+label+tag)
+			continue
+		}
+		// too wide for one line: the label is read whole under its head,
+		// not cut ("queued for t…" at 60 columns)
+		b = append(b, style.Render(tui.Clip(strings.TrimSuffix(head, " "), width-tui.Width(tag)))+tag)
+		for _, l := range strings.Split(tui.Wrap(label, width-2), "\n") {
+			b = append(b, "  "+l)
+		}
 	}
 	return append(b, "")
 }

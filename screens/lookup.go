@@ -77,10 +77,16 @@ type lookupKeys struct{ Up, Down, PageUp, PageDown, Open, Diagnose, Leave, Focus
 // results).
 const SearchLimit = 20
 
+// What the search box says it takes, long and short.
+const (
+	findHint      = "name, id, whole email, phone or its last 4 digits"
+	findHintShort = "name, id, email, phone, last 4 digits"
+)
+
 // NewLookup builds the Lookup screen.
 func NewLookup(env *tui.Env) *Lookup {
 	in := tui.NewTextInput()
-	in.Placeholder = "name, id, whole email, phone or its last 4 digits"
+	in.Placeholder = findHint
 	in.Prompt = "Find: "
 	in.PromptStyle = env.Styles.Key
 	in.CharLimit = 254
@@ -439,6 +445,12 @@ func (l *Lookup) View(width, height int) string {
 		// next key (newcomer walkthrough); setting the cursor works it out
 		l.input.Width = w
 		l.input.SetCursor(l.input.Position())
+		// the box's hint is read whole: the short one where the long one
+		// would be cut ("…or its last 4 …" at 60 columns)
+		l.input.Placeholder = findHint
+		if tui.Width(findHint) > w-tui.Width(l.input.Prompt) { // the box's width holds its prompt
+			l.input.Placeholder = findHintShort
+		}
 	}
 	var b strings.Builder
 	b.Grow((width + 24) * height) // the screen and its styling, grown once

@@ -631,3 +631,40 @@ func TestDiagnoseLeadIsWholeAt60(t *testing.T) {
 		t.Fatalf("the lead finding is cut at 60 columns: %s", words)
 	}
 }
+
+// A pending action's label is read whole at the narrowest window, under
+// its head when both do not fit one line: it was cut to "queued for t…"
+// at 60 columns. No line is wider than the window.
+func TestPendingLabelWholeAt60(t *testing.T) {
+	st := tui.NewStyles(lipgloss.NewRenderer(io.Discard))
+	for _, state := range []string{model.PendingQueued, model.PendingDelivered, model.PendingFailed} {
+		p := model.Pending{Action: "send_password_reset", By: "samantha.k", At: now.Add(-3 * time.Minute), State: state}
+		rec := store.Record{Pending: []model.Pending{p}}
+		for _, width := range []int{60, 80, 200} {
+			lines := pendingLines(st, rec, now, width)
+			for _, l := range lines {
+				if w := tui.Width(stripSGR(l)); w > width {
+					t.Errorf("%s at %d columns: a line of %d: %q", state, width, w, l)
+				}
+			}
+			words := strings.Join(strings.Fields(stripSGR(strings.Join(lines, " "))), " ")
+			if !strings.Contains(words, model.PendingLabel(p)) || !strings.Contains(words, "send_password_reset by samantha.k") {
+				t.Errorf("%s at %d columns, not whole: %s", state, width, words)
+			}
+		}
+	}
+}
+
+// The search box's hint is whole at every width the console runs at: the
+// long one at 80 columns, a short one where the long one would be cut.
+func TestFindHintWhole(t *testing.T) {
+	for _, c := range []struct {
+		width int
+		want  string
+	}{{80, findHint}, {60, findHintShort}} {
+		l := NewLookup(newEnv(t, newStore(t), "sam", model.RoleAgent))
+		if f := stripSGR(l.View(c.width, 24)); !strings.Contains(f, c.want) {
+			t.Errorf("at %d columns the hint is not %q:\n%s", c.width, c.want, f)
+		}
+	}
+}
