@@ -203,6 +203,11 @@ func (k *KV) wrap(err error) error {
 	if known == nil {
 		return err // the function's own error, or one etcd says plainly
 	}
+	if errors.Is(err, backend.ErrOutcomeUnknown) {
+		// a commit that went out unanswered: kept in the chain, so that no
+		// caller reads it as "nothing written" and does it again
+		return fmt.Errorf("store %s: %w: %w", k.desc, known, err)
+	}
 	return fmt.Errorf("store %s: %w: %v", k.desc, known, err)
 }
 

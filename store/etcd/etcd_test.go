@@ -378,3 +378,45 @@ func TestScanPagesGrow(t *testing.T) {
 		t.Errorf("a scan of %d keys read pages of %v: want at most 10 reads, growing to %d", n, got, scanPageMax)
 	}
 }
+
+// A commit that went out to a member that then answered nothing (its
+// connection open: a member stopped with SIGSTOP, a link black-holed)
+// may have been applied: the error says the outcome is unknown — a
+// caller must not be told "nothing written" and take the action twice —
+// and the cluster did apply it. It was said as plain ErrUnavailable,
+// "nothing written", until wrap kept what the commit said.
+func TestUnansweredCommitSaysTheOutcomeIsUnknown(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	relay := etcdtest.NewRelay(t, c.Endpoints()[0])
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{relay.Addr()}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	fe, err := OpenCached(New(cli, "/u/", "etcd://test/u/", time.Second), t.TempDir()+"/index.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fe.Close()
+	put := func(v string) error {
+		return fe.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte(v)) })
+	}
+	if err := put("before"); err != nil {
+		t.Fatal(err)
+	}
+	relay.Silence()
+	err = put("during")
+	relay.Speak()
+	if !errors.Is(err, backend.ErrOutcomeUnknown) || !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "etcd://test/u/") {
+		t.Fatalf("a commit left unanswered: %v, want ErrOutcomeUnknown with ErrUnavailable, naming the store", err)
+	}
+	direct := New(connect(t, c), "/u/", "etcd://test/u/", 5*time.Second)
+	defer direct.Close()
+	var got string
+	if err := direct.View(func(tx backend.Tx) error { got = string(tx.Get("a", []byte("k"))); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got != "during" {
+		t.Fatalf("the cluster holds %q: the unanswered commit was not applied, so this test shows nothing", got)
+	}
+}
