@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/metadata"
 
 	"frontdoor/store/backend"
 )
@@ -36,6 +38,7 @@ type Cached struct {
 	applied int64         // the revision the index holds everything up to
 	moved   chan struct{} // closed and replaced whenever applied moves
 	watched error         // why the watch stopped, when it has
+	stream  uint64        // the follow watch's number, which names its stream (watchStream)
 
 	reach reach // whether the cluster answers (health.go)
 
@@ -215,7 +218,7 @@ func (c *Cached) caughtUp(ctx context.Context, rev int64) error {
 		select {
 		case <-moved:
 		case <-ask.C:
-			c.kv.cli.RequestProgress(onWatchStream(ctx))
+			c.kv.cli.RequestProgress(c.onWatchStream(ctx))
 		case <-ctx.Done():
 			// a broken watch is followed again after a moment: what
 			// broke it is said only if it has not come back by now
@@ -467,33 +470,9 @@ func (c *Cached) advance(rev int64) {
 // together, so no half action is ever seen). Revisions compacted away
 // before the watch reached them: the index is filled again whole.
 func (c *Cached) follow(ctx context.Context) {
-	for ctx.Err() == nil {
-		wctx := onWatchStream(ctx)
-		ch := c.kv.cli.Watch(wctx, c.kv.prefix, clientv3.WithPrefix(), clientv3.WithRev(c.Revision()+1), clientv3.WithProgressNotify(), clientv3.WithCreatedNotify())
-		for resp := range ch {
-			if resp.Created {
-				// the cluster took the watch: it answers again (a quiet
-				// store sends nothing else, and a write refused while the
-				// watch was broken would never come to clear it)
-				c.mu.Lock()
-				c.watched = nil
-				c.mu.Unlock()
-				continue
-			}
-			if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
-				if err := c.refill(ctx); err != nil {
-					c.stopped(err)
-				}
-				break // watch again from the new revision
-			}
-			if err := resp.Err(); err != nil {
-				c.stopped(err)
-				break
-			}
-			if err := c.apply(resp); err != nil {
-				c.stopped(err)
-				return
-			}
+	for n := uint64(1); ctx.Err() == nil; n++ {
+		if !c.watchOnce(ctx, n) {
+			return
 		}
 		select { // a broken watch: a moment, then again
 		case <-ctx.Done():
@@ -502,15 +481,107 @@ func (c *Cached) follow(ctx context.Context) {
 	}
 }
 
-// onWatchStream marks ctx as the follow watch's is marked (require a
-// leader). The client keys its gRPC watch streams by a context's
-// metadata, and the cluster answers a progress request on the stream it
-// came on: asked with an unmarked context, the answer went to a stream
-// of its own, no watch heard it, and a writer waiting for another
-// prefix's revision waited out its timeout
-// (TestCatchesUpToAnotherPrefixsRevision).
-func onWatchStream(ctx context.Context) context.Context {
-	return clientv3.WithRequireLeader(ctx)
+// watchOnce follows one watch, the nth, on a gRPC stream of its own,
+// until it breaks; false when the index cannot go on.
+func (c *Cached) watchOnce(ctx context.Context, n uint64) bool {
+	wctx, stall := context.WithCancel(c.watchStream(ctx, n))
+	defer stall()
+	heard := make(chan struct{}, 1)
+	go c.watchdog(wctx, stall, heard)
+	ch := c.kv.cli.Watch(wctx, c.kv.prefix, clientv3.WithPrefix(), clientv3.WithRev(c.Revision()+1), clientv3.WithProgressNotify(), clientv3.WithCreatedNotify())
+	for resp := range ch {
+		select {
+		case heard <- struct{}{}:
+		default:
+		}
+		if resp.Created {
+			// the cluster took the watch: it answers again (a quiet
+			// store sends nothing else, and a write refused while the
+			// watch was broken would never come to clear it)
+			c.mu.Lock()
+			c.watched = nil
+			c.mu.Unlock()
+			continue
+		}
+		if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
+			if err := c.refill(ctx); err != nil {
+				c.stopped(err)
+			}
+			return true // watch again from the new revision
+		}
+		if err := resp.Err(); err != nil {
+			if wctx.Err() == nil || ctx.Err() != nil {
+				c.stopped(err)
+			}
+			return true
+		}
+		if err := c.apply(resp); err != nil {
+			c.stopped(err)
+			return false
+		}
+	}
+	return true
+}
+
+// The watchdog asks the watch's member how far the watch has come
+// (a progress request) every probeEvery; after probesUnanswered asks
+// with nothing heard, the member has gone silent with its connection
+// open (stopped with SIGSTOP, a link black-holed one way), and the watch
+// is dropped for a new one on a new stream, which the client places on
+// the next member. Without it the index went stale until gRPC's
+// keepalive gave the connection up, 15 s later, while every screen
+// said LIVE.
+var (
+	probeEvery       = 2 * time.Second
+	probesUnanswered = 2
+)
+
+func (c *Cached) watchdog(wctx context.Context, stall context.CancelFunc, heard <-chan struct{}) {
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	for quiet := 0; ; {
+		select {
+		case <-wctx.Done():
+			return
+		case <-heard:
+			quiet = 0
+		case <-t.C:
+			if quiet >= probesUnanswered {
+				stall()
+				return
+			}
+			quiet++
+			c.kv.cli.RequestProgress(wctx)
+		}
+	}
+}
+
+// watchStream marks ctx for the nth watch's own gRPC stream: the client
+// keys its watch streams by a context's metadata, so a new watch with
+// the old one's metadata could join the old one's silent stream. It
+// also requires a leader: a member that lost the quorum cancels the
+// watch (health.go).
+func (c *Cached) watchStream(ctx context.Context, n uint64) context.Context {
+	c.mu.Lock()
+	c.stream = n
+	c.mu.Unlock()
+	return streamCtx(ctx, n)
+}
+
+func streamCtx(ctx context.Context, n uint64) context.Context {
+	return metadata.AppendToOutgoingContext(clientv3.WithRequireLeader(ctx), "frontdoor-watch", strconv.FormatUint(n, 10))
+}
+
+// onWatchStream marks ctx as the current follow watch's is marked. The
+// cluster answers a progress request on the stream it came on: asked
+// with an unmarked context, the answer went to a stream of its own, no
+// watch heard it, and a writer waiting for another prefix's revision
+// waited out its timeout (TestCatchesUpToAnotherPrefixsRevision).
+func (c *Cached) onWatchStream(ctx context.Context) context.Context {
+	c.mu.Lock()
+	n := c.stream
+	c.mu.Unlock()
+	return streamCtx(ctx, n)
 }
 
 // stopped records why the watch broke, for writers waiting on it; the

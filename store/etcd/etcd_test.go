@@ -420,3 +420,57 @@ func TestUnansweredCommitSaysTheOutcomeIsUnknown(t *testing.T) {
 		t.Fatalf("the cluster holds %q: the unanswered commit was not applied, so this test shows nothing", got)
 	}
 }
+
+// A front end whose watch is on a member gone silent — its connection
+// open, nothing answered (SIGSTOP, a link black-holed one way) — follows
+// the cluster again through another member within a few probes, not
+// when gRPC's keepalive gives the connection up (15 s; never, here,
+// where the client sets none): the watchdog drops the silent watch for
+// one on a new stream.
+func TestWatchLeavesASilentMember(t *testing.T) {
+	defer func(every time.Duration) { probeEvery = every }(probeEvery)
+	probeEvery = 200 * time.Millisecond
+	c := etcdtest.Start(t, 3)
+	relay := etcdtest.NewRelay(t, c.Endpoints()[0])
+	// the watch is made while the relay is the only way in, so it is
+	// on the member that goes silent
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{relay.Addr()}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	fe, err := OpenCached(New(cli, "/s/", "etcd://test/s/", 2*time.Second), t.TempDir()+"/index.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fe.Close()
+	cli.SetEndpoints(relay.Addr(), c.Endpoints()[1], c.Endpoints()[2])
+	other := New(connect(t, c), "/s/", "etcd://test/s/", 5*time.Second)
+	defer other.Close()
+	put := func(v string) {
+		t.Helper()
+		if err := other.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte(v)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := func(v string, within time.Duration) bool {
+		for end := time.Now().Add(within); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			var got string
+			fe.View(func(tx backend.Tx) error { got = string(tx.Get("a", []byte("k"))); return nil })
+			if got == v {
+				return true
+			}
+		}
+		return false
+	}
+	put("before")
+	if !seen("before", 5*time.Second) {
+		t.Fatal("the front end never saw the first write")
+	}
+	relay.Silence()
+	defer relay.Speak()
+	put("while silent")
+	if !seen("while silent", 8*time.Second) {
+		t.Fatal("8 s after a write, the front end whose watch member went silent has not seen it")
+	}
+}
