@@ -532,7 +532,7 @@ func (c *Cached) watchOnce(ctx context.Context, n uint64) bool {
 // keepalive gave the connection up, 15 s later, while every screen
 // said LIVE.
 var (
-	probeEvery       = 2 * time.Second
+	probeEvery       = time.Second
 	probesUnanswered = 2
 )
 
