@@ -602,3 +602,55 @@ func TestEveryStepStandsAlone(t *testing.T) {
 		}
 	}
 }
+
+// A reset the platform has not sent yet (requested, no send time: one an
+// agent just queued, most often) matches no rung, so the ladder still
+// escalates (§7) — but the finding says what it saw, and a fresh one is
+// given its minutes before the caller is handed over. Its wait step
+// needs an email, so a suppression still comes first (R6).
+func TestEscalateTellsOfAnUnsentReset(t *testing.T) {
+	unsent := func(ago time.Duration) func(*Account) {
+		return func(a *Account) {
+			a.Resets = []Reset{{ID: "r9", Portal: PortalPatient, Status: ResetRequested, RequestedAt: at(-ago)}}
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		acc      *Account
+		wait     bool // the steps open with waiting for it
+		evidence bool
+	}{
+		{"queued 2 min ago", base(unsent(2 * time.Minute)), true, true},
+		{"queued 14 min ago", base(unsent(14 * time.Minute)), true, true},
+		{"requested 3 h ago, never sent", base(unsent(3 * time.Hour)), false, true},
+		{"sent 2 min ago", base(func(a *Account) {
+			a.Resets = []Reset{{ID: "r9", Portal: PortalPatient, Status: ResetSent, RequestedAt: at(-2 * time.Minute), SentAt: at(-2 * time.Minute)}}
+		}), false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fs := Diagnose(c.acc, rep(SitePatient, ProblemNoResetEmail), now)
+			lead := fs[0]
+			if c.evidence && lead.Code != "escalate" {
+				t.Fatalf("lead %s, want escalate (§7 has no rung for an unsent reset): %v", lead.Code, codes(fs))
+			}
+			said := strings.Contains(strings.Join(lead.Evidence, "\n"), "r9, requested") && strings.Contains(strings.Join(lead.Evidence, "\n"), "has not been sent yet")
+			if said != c.evidence {
+				t.Errorf("evidence tells of the unsent reset: %v, want %v: %q", said, c.evidence, lead.Evidence)
+			}
+			waits := len(lead.Steps) > 0 && strings.Contains(lead.Steps[0], "has not gone out yet")
+			if waits != c.wait {
+				t.Errorf("steps open with the wait: %v, want %v:\n%s", waits, c.wait, joined(lead))
+			}
+		})
+	}
+	t.Run("suppressed: lift first", func(t *testing.T) {
+		acc := base(unsent(2*time.Minute), func(a *Account) { a.EmailsUnsubscribedAt = at(-time.Hour) })
+		for _, f := range Diagnose(acc, rep(SitePatient, ProblemNoResetEmail), now) {
+			for _, s := range f.Steps {
+				if strings.Contains(s, "Promotions tab") && !strings.HasPrefix(s, liftFirst) {
+					t.Errorf("%s: %q needs an email but does not say to lift the suppression first", f.Code, s)
+				}
+			}
+		}
+	})
+}

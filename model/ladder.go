@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ladder is DOMAIN §7's findings catalogue (revised 2026-11-25 and 2026-12-07, 35 codes),
@@ -530,16 +531,46 @@ var ladder = []rung{
 		rules: []string{"R5"},
 		holds: func(d *facts, above []Finding) bool { return len(above) == 0 },
 		explain: func(d *facts) ([]string, []step) {
-			return lines("no rule in the catalogue matched this report"),
-				[]step{
-					{text: "Collect: the email tried, the exact page address, the exact error message, when it happened, browser and device."},
-					{text: "Hand over to a support investigation with those details."},
-					byEmail("Tell the caller support will follow up by email."),
+			ev := lines("no rule in the catalogue matched this report")
+			steps := []step{
+				{text: "Collect: the email tried, the exact page address, the exact error message, when it happened, browser and device."},
+				{text: "Hand over to a support investigation with those details."},
+				byEmail("Tell the caller support will follow up by email."),
+			}
+			if r, ok := d.unsentReset(); ok {
+				// no rung holds for a reset the platform has not sent
+				// yet (one an agent just queued, most often): the ladder
+				// still escalates, but the agent is told what it saw,
+				// and a fresh one is given its minutes first
+				ev = append(ev, fmt.Sprintf("latest reset %s, requested %s, has not been sent yet", r.ID, d.ago(*r.RequestedAt)))
+				if d.within(*r.RequestedAt, unsentWait) {
+					steps = append([]step{
+						{text: fmt.Sprintf("Your reset request from %s has not gone out yet: it can take a few minutes.", d.clock(*r.RequestedAt))},
+						byEmail(fmt.Sprintf("Wait up to %s, then look in spam or junk, and in Gmail's Promotions tab.", Duration(unsentWait))),
+						{text: "If it has still not come by then, collect the details below and hand over."},
+					}, steps...)
 				}
+			}
+			return ev, steps
 		}},
 }
 
 func lines(s ...string) []string { return s }
+
+// unsentWait is how long a reset the platform has not sent yet is
+// given before a caller is escalated over it (a console reset reaches
+// the platform through the outbox relay, in seconds to minutes).
+const unsentWait = 15 * time.Minute
+
+// unsentReset is the latest reset when the caller reports no reset email
+// and the platform has not sent it: requested, with no send time (§7:
+// it "sent nothing").
+func (d *facts) unsentReset() (Reset, bool) {
+	if !d.found() || !d.problem(ProblemNoResetEmail) || !d.hasLast || d.latest.Status != ResetRequested || d.latest.WasSent() {
+		return Reset{}, false
+	}
+	return d.latest, true
+}
 
 // familyAskAgain is the step when the address given cannot be built on (A2).
 const familyAskAgain = "Ask for your own email address again, spelt out: the one given cannot be used as it is."
