@@ -370,12 +370,14 @@ func (d *Diagnose) View(width, height int) string {
 	// the lead finding whole, not cut: the box wraps it ("No known cause:
 	// collect details and…" at 60 columns; newcomer walkthrough)
 	lead.WriteString(st.Title.Render(f.Title) + rule(st, f.Rules...) + st.Muted.Render("  "+f.Code) + "\n")
+	// a wrapped line hangs under its text, not under its bullet or
+	// number, so where each step begins is seen at a glance
 	for _, e := range f.Evidence {
-		lead.WriteString(st.Muted.Render(tui.Wrap("• "+e, inner)) + "\n")
+		lead.WriteString(st.Muted.Render(tui.Hang("• ", e, inner)) + "\n")
 	}
 	lead.WriteString(st.Label.Render("Read to the caller:") + "\n")
 	for i, s := range f.Steps {
-		lead.WriteString(tui.Wrap(fmt.Sprintf("%d. %s", i+1, s), inner) + "\n")
+		lead.WriteString(tui.Hang(fmt.Sprintf("%d. ", i+1), s, inner) + "\n")
 	}
 	body := st.Lead.Width(inner + 2).Render(strings.TrimRight(lead.String(), "\n"))
 	if len(d.findings) > 1 {
