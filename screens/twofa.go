@@ -226,13 +226,13 @@ func (s *TwoFA) body(width int) string {
 		add(st.Title.Render("Risks"))
 		for _, r := range risks {
 			// style the mark after wrapping: the sanitiser must never see a styled string
-			add(st.Warn.Render("⚠ ") + tui.Wrap(r.Text, width-10) + rule(st, r.Rule))
+			add(tui.Hang(st.Warn.Render("⚠ "), r.Text, width-8) + rule(st, r.Rule))
 		}
 	}
 	add("")
 	add(st.Title.Render("What the caller can do themselves"))
 	for _, h := range model.SelfHelp(a) {
-		add(tui.Wrap("• "+h.Text, width-8) + rule(st, h.Rule))
+		add(tui.Hang("• ", h.Text, width-8) + rule(st, h.Rule))
 	}
 
 	add("")
