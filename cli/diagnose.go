@@ -102,7 +102,11 @@ func runDiagnose(c *ctx) error {
 		if i == 1 {
 			fmt.Fprintln(w, "Also holds:")
 		}
-		fmt.Fprintf(w, "%s [%s] %s\n", f.Code, strings.Join(f.Rules, " "), f.Title)
+		rules := "—" // §7 names no rule for it (reset_bounced)
+		if len(f.Rules) > 0 {
+			rules = strings.Join(f.Rules, " ")
+		}
+		fmt.Fprintf(w, "%s [%s] %s\n", f.Code, rules, f.Title)
 		for _, e := range f.Evidence {
 			fmt.Fprintf(w, "    · %s\n", model.CleanText(e))
 		}

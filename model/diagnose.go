@@ -367,10 +367,25 @@ func (d *facts) doable(steps []step, aboveUnverified bool) []string {
 // only if that fails: step"), not two colons.
 func when(cond, text string) string {
 	if rest, ok := strings.CutPrefix(text, onlyIfFails); ok {
-		return cond + ", and only if that fails: " + rest
+		return cond + ", and only if that fails: " + sentenceOn(rest)
 	}
-	return cond + ": " + text
+	return cond + ": " + sentenceOn(text)
 }
+
+// sentenceOn is text run on after a condition's colon: its first word
+// in lower case ("…on your address: look for the email"), unless it is
+// a name ("…: Gmail's Promotions tab") or an acronym.
+func sentenceOn(text string) string {
+	word, _, _ := strings.Cut(text, " ")
+	if len(word) < 2 || word[0] < 'A' || word[0] > 'Z' || word[1] < 'a' || word[1] > 'z' || properNoun[strings.TrimRight(word, ".,:;'s")] {
+		return text
+	}
+	return string(word[0]+'a'-'A') + text[1:]
+}
+
+// properNoun are the names a step may begin with.
+var properNoun = map[string]bool{"Headway": true, "Gmail": true, "Google": true, "Chrome": true, "Safari": true,
+	"Firefox": true, "Edge": true, "Apple": true, "Android": true, "Settings": true, "Sigmund": true, "Capital": true}
 
 func anyIs(errs []error, target error) bool {
 	for _, e := range errs {

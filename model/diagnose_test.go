@@ -35,7 +35,7 @@ func TestMultiProblemLeadSteps(t *testing.T) {
 		}
 		steps := fs[0].Steps
 		last := steps[len(steps)-1]
-		if !strings.HasPrefix(last, liftFirst) || !strings.Contains(last, "Verify your email first") {
+		if !strings.HasPrefix(last, liftFirst) || !strings.Contains(strings.ToLower(last), "verify your email first") {
 			t.Errorf("the lead does not end with verifying the email, after lifting the suppression:\n%s", joined(fs[0]))
 		}
 		if strings.Contains(joined(fs[0]), "Forgot your password") {
@@ -514,7 +514,7 @@ func TestUnverifiedKeepsResetStepsAfterVerifying(t *testing.T) {
 			}
 			verify := -1
 			for i, s := range f.Steps {
-				if strings.HasSuffix(s, verifyFirst) {
+				if strings.HasSuffix(strings.ToLower(s), strings.ToLower(verifyFirst)) {
 					verify = i
 					if c.lift != strings.HasPrefix(s, liftFirst) {
 						t.Errorf("verify step %q: lift first = %v, want %v", s, !c.lift, c.lift)
@@ -526,7 +526,7 @@ func TestUnverifiedKeepsResetStepsAfterVerifying(t *testing.T) {
 			}
 			resets := 0
 			for i, s := range f.Steps {
-				if strings.Contains(s, "Forgot your password") || strings.Contains(s, "Request one new reset") {
+				if strings.Contains(s, "Forgot your password") || strings.Contains(strings.ToLower(s), "request one new reset") {
 					resets++
 					if i < verify || !strings.HasPrefix(s, afterVerify) {
 						t.Errorf("reset step %d %q is not after verifying the email (step %d)", i, s, verify)
@@ -653,4 +653,28 @@ func TestEscalateTellsOfAnUnsentReset(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A step run on after a condition ("Once we have lifted …: look for")
+// goes on in lower case, but names and acronyms keep their capitals.
+func TestSentenceOn(t *testing.T) {
+	for in, want := range map[string]string{
+		"Look for the verification email.":    "look for the verification email.",
+		"Verify your email first: new users.": "verify your email first: new users.",
+		"Gmail's Promotions tab hides it.":    "Gmail's Promotions tab hides it.",
+		"Headway support will email you.":     "Headway support will email you.",
+		"OK is what it says.":                 "OK is what it says.",
+		"I will stay on the line.":            "I will stay on the line.",
+		"":                                    "",
+	} {
+		if got := sentenceOn(in); got != want {
+			t.Errorf("sentenceOn(%q) = %q, want %q", in, got, want)
+		}
+	}
+	f := Diagnose(base(func(a *Account) { a.EmailsUnsubscribedAt = at(-time.Hour) }), rep(SitePatient, ProblemNoResetEmail), now)[0]
+	for _, s := range f.Steps {
+		if rest, ok := strings.CutPrefix(s, liftFirst+": "); ok && rest[0] >= 'A' && rest[0] <= 'Z' && !strings.HasPrefix(rest, "Headway") && !strings.HasPrefix(rest, "Gmail") {
+			t.Errorf("%s: %q runs on into a capital", f.Code, s)
+		}
+	}
 }

@@ -188,7 +188,7 @@ var ladder = []rung{
 					"Check the address is spelt right and the mailbox is not full or closed.",
 					"If the mailbox is gone, collect the details and escalate: support must verify identity before changing the email.")
 		}},
-	{code: "reset_link_superseded", title: "An older reset link was used: only the newest works",
+	{code: "reset_link_superseded", title: "Only the newest reset link works: an older one was sent or opened",
 		rules: []string{"R3"}, // rule R3
 		holds: func(d *facts, _ []Finding) bool {
 			if !d.found() || !d.problem(ProblemResetLinkFailed) || !d.hasLast {
@@ -424,7 +424,7 @@ var ladder = []rung{
 		},
 		explain: func(d *facts) ([]string, []step) {
 			v := d.visit
-			return lines(fmt.Sprintf("telehealth visit%s starts %s", with(v), d.ago(*v.StartsAt))),
+			return lines(fmt.Sprintf("telehealth visit%s %s %s", with(v), Starts(*v.StartsAt, d.now), d.ago(*v.StartsAt))),
 				[]step{
 					{text: "Your visit starts at " + d.clock(*v.StartsAt) + "."},
 					{text: "The Join session button appears on the Appointments page {join} before the start."},
@@ -439,7 +439,7 @@ var ladder = []rung{
 		},
 		explain: func(d *facts) ([]string, []step) {
 			v := d.open
-			return lines(fmt.Sprintf("telehealth visit%s starts %s: the join window is open", with(v), d.ago(*v.StartsAt))),
+			return lines(fmt.Sprintf("telehealth visit%s %s %s: the join window is open", with(v), Starts(*v.StartsAt, d.now), d.ago(*v.StartsAt))),
 				[]step{
 					{text: "Join from the Appointments page (Join session)."},
 					byEmail("Or use the join link in the reminder email."),

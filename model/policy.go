@@ -44,6 +44,15 @@ var DefaultPolicy = Policy{
 	VisitHorizon:           24 * time.Hour,
 }
 
+// Starts is the verb for a visit's start at t, seen at now: "starts"
+// ahead of it, "started" after ("started 33 min ago", not "starts").
+func Starts(t, now time.Time) string {
+	if t.After(now) {
+		return "starts"
+	}
+	return "started"
+}
+
 // RelTime says when t is relative to now, in the words an agent reads
 // out: "just now", "3 min ago", "in 2 h", "5 d ago".
 func RelTime(t, now time.Time) string {

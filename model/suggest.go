@@ -56,7 +56,7 @@ func (p Policy) Suggest(acc *Account, now time.Time) Suggestion {
 		}
 	}
 	if v := d.visit; v != nil && !v.StartsAt.After(now.Add(p.ReminderLead)) {
-		s.Problem, s.ProblemWhy = ProblemCantJoinSession, fmt.Sprintf("from the visits: a telehealth visit starts %s", d.ago(*v.StartsAt))
+		s.Problem, s.ProblemWhy = ProblemCantJoinSession, fmt.Sprintf("from the visits: a telehealth visit %s %s", Starts(*v.StartsAt, now), d.ago(*v.StartsAt))
 	}
 	return s
 }

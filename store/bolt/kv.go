@@ -62,14 +62,14 @@ type dbFile struct {
 // rather than hanging.
 func Open(path string, buckets []string, timeout time.Duration) (*KV, error) {
 	if err := settleUnsynced(path, timeout); errors.Is(err, ErrInUse) {
-		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` running on this data directory?)", path, ErrInUse)
+		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` or the console running on this data directory?)", path, ErrInUse)
 	} else if err != nil {
 		return nil, err
 	}
 	mapped := mapReserve(path)
 	db, err := openFile(path, &bbolt.Options{Timeout: timeout, InitialMmapSize: int(mapped)})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` running on this data directory?)", path, ErrInUse)
+		return nil, fmt.Errorf("%s: %w (is `frontdoor serve` or the console running on this data directory?)", path, ErrInUse)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
