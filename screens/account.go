@@ -178,13 +178,14 @@ func (s *Account) body(width int) string {
 		}
 	}
 	if v := p.NextVisit(a.Appointments, now); v != nil {
-		line := fmt.Sprintf("telehealth%s, starts %s", withWhom(v), s.when(v.StartsAt))
+		line := fmt.Sprintf("telehealth%s, %s %s", withWhom(v), model.Starts(*v.StartsAt, now), s.when(v.StartsAt))
 		open := ""
 		if p.InJoinWindow(*v, now) {
 			open = " — " + st.Good.Render("Join session is open")
 		}
 		// clip the account's text, then style: the sanitiser never sees a styled string
-		add(row(st, "Next visit", tui.Clip(line, w-tui.Width(open))+open+rule(st, "T1")))
+		tag := rule(st, "T1") // the rule too is room taken: the window clipped the line again ("……")
+		add(row(st, "Next visit", tui.Clip(line, w-tui.Width(open)-tui.Width(tag))+open+tag))
 	} else {
 		add(row(st, "Next visit", "no telehealth visit "+p.VisitWindow()+rule(st, "T1")))
 	}

@@ -622,12 +622,13 @@ func TestDiagnoseWithoutAnEmailIsLeftWithEsc(t *testing.T) {
 }
 
 // The lead finding is shown whole at the narrowest window, wrapped by
-// its box: it was cut to "An older reset link was used: only…" at 60.
+// its box: it was cut to "An older reset link was used: only…" at 60
+// (the title since reworded).
 func TestDiagnoseLeadIsWholeAt60(t *testing.T) {
 	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 60, 24)
 	h.diagnoseSofia()
 	words := strings.Join(strings.Fields(strings.ReplaceAll(stripSGR(h.frame()), "┃", " ")), " ")
-	if !strings.Contains(words, "An older reset link was used: only the newest works") {
+	if !strings.Contains(words, "Only the newest reset link works: an older one was sent or opened") {
 		t.Fatalf("the lead finding is cut at 60 columns: %s", words)
 	}
 }
@@ -665,6 +666,24 @@ func TestFindHintWhole(t *testing.T) {
 		l := NewLookup(newEnv(t, newStore(t), "sam", model.RoleAgent))
 		if f := stripSGR(l.View(c.width, 24)); !strings.Contains(f, c.want) {
 			t.Errorf("at %d columns the hint is not %q:\n%s", c.width, c.want, f)
+		}
+	}
+}
+
+// The Next visit line is clipped to leave room for its rule tag: the
+// window clipped it a second time ("starts 3:40 PM ……", "[…").
+func TestNextVisitFitsWithItsRule(t *testing.T) {
+	for _, width := range []int{60, 70, 80} {
+		h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), width, 24)
+		h.open("lucas", "Lucas Brown")
+		var line string
+		for _, l := range strings.Split(stripSGR(h.frame()), "\n") {
+			if strings.HasPrefix(l, "Next visit") {
+				line = l
+			}
+		}
+		if line == "" || strings.Contains(line, "……") || !strings.HasSuffix(line, "[T1]") || tui.Width(line) > width {
+			t.Errorf("at %d columns: %q", width, line)
 		}
 	}
 }
