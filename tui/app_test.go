@@ -628,3 +628,30 @@ func TestFormHintFollowsTheFocus(t *testing.T) {
 		t.Fatalf("on the reason:\n%s", v)
 	}
 }
+
+// What the agent fills in is always in the window: in one too short for
+// the whole form, the explanation above is cut with a line saying so,
+// and the required reason box stays (at 60×20 it fell below the window).
+func TestFormKeepsItsFieldsInAShortWindow(t *testing.T) {
+	env, _ := testEnv(t)
+	long := strings.Repeat("an explanation of what this does and why ", 6)
+	f := NewForm(env, FormSpec{Title: "Remove the authenticator app", Lines: []string{long, long},
+		Detail:    []string{"Name on file: Priya Shah", "Born: 1990-**-**"},
+		Checks:    []Check{{Label: "I checked the name"}, {Label: "I checked the birth date"}},
+		TextLabel: "Reason", TextNeed: true, Submit: func(FormResult) tea.Cmd { return nil }})
+	f.input.SetValue("lost app")
+	for _, c := range []struct{ w, h int }{{60, 16}, {60, 18}, {80, 18}, {80, 40}} {
+		v := f.View(c.w, c.h)
+		if got := lipgloss.Height(v); got > c.h {
+			t.Errorf("%d×%d: the form is %d lines:\n%s", c.w, c.h, got, v)
+		}
+		for _, want := range []string{"Remove the authenticator app", "I checked the birth date", "Reason (required)", "lost app", "Name on file: Priya Shah", "Born: 1990"} {
+			if !strings.Contains(v, want) {
+				t.Errorf("%d×%d: %q is not shown:\n%s", c.w, c.h, want, v)
+			}
+		}
+		if cut := strings.Contains(v, "cut to fit"); cut != (c.h < 40) {
+			t.Errorf("%d×%d: said to be cut: %v:\n%s", c.w, c.h, cut, v)
+		}
+	}
+}

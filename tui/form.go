@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // Check is one tick box on a form.
@@ -232,27 +233,26 @@ func (f *Form) submit() (Screen, tea.Cmd) {
 	return f, f.spec.Submit(r)
 }
 
-// View implements Screen.
+// View implements Screen. What the agent must fill in — the checks, the
+// text box, the error — is always shown; in a window too short for the
+// whole form the explanation above it is cut, with a line saying so (at
+// 60×20 the required reason box fell below the window, and enter sent
+// a reason never seen: newcomer walkthrough).
 func (f *Form) View(width, height int) string {
 	st := f.env.Styles
 	// lipgloss Width counts padding, not the border: the box is outer+2
 	// wide on screen and holds outer-2 cells of text.
 	outer := min(width-2, 80)
 	w := outer - 2
-	var b strings.Builder
-	b.WriteString(st.Title.Render(Clip(f.spec.Title, w)) + "\n\n")
+	// the effect and warnings, then what the checks are checked against
+	var effect, detail []string
 	for _, l := range f.spec.Lines {
-		b.WriteString(wrap(l, w) + "\n")
-	}
-	if len(f.spec.Lines) > 0 {
-		b.WriteString("\n")
+		effect = append(effect, strings.Split(wrap(l, w), "\n")...)
 	}
 	for _, l := range f.spec.Detail {
-		b.WriteString(wrap(l, w) + "\n")
+		detail = append(detail, strings.Split(wrap(l, w), "\n")...)
 	}
-	if len(f.spec.Detail) > 0 {
-		b.WriteString("\n")
-	}
+	var b strings.Builder
 	for i, c := range f.spec.Checks {
 		box := "[ ] "
 		if f.ticked[i] {
@@ -283,9 +283,43 @@ func (f *Form) View(width, height int) string {
 		b.WriteString(st.Label.Render(label) + "\n" + st.Input.Width(w-2).Render(f.input.View()) + "\n")
 	}
 	if f.err != "" {
-		b.WriteString(st.Bad.Render(Clip(f.err, w)) + "\n")
+		b.WriteString(st.Bad.Render(wrap(f.err, w)) + "\n") // read whole: it says what to do
 	}
-	return st.Box.Width(outer).Render(strings.TrimRight(b.String(), "\n"))
+	title := st.Title.Render(Clip(f.spec.Title, w)) + "\n\n"
+	controls := strings.TrimRight(b.String(), "\n")
+	// the box's border and padding, the title and its blank line, the
+	// controls, and a blank line before them and between the parts
+	room := height - (lipgloss.Height(st.Box.Render("x")) - 1) - 2 - lipgloss.Height(controls) - 1
+	if len(effect) > 0 && len(detail) > 0 {
+		room--
+	}
+	if len(effect)+len(detail) > max(room, 0) {
+		// the effect is cut first: the detail is what the checks ask about
+		cut := st.Muted.Render(Clip("… (cut to fit: a taller window shows it all)", w))
+		keep := max(room-len(detail)-1, 0)
+		if keep > 0 && keep < len(effect) {
+			effect = append(effect[:keep:keep], cut)
+		} else if keep == 0 {
+			effect = []string{cut}
+			if len(detail) > room-1 { // the cut line takes one (the blank after it is counted)
+				detail = detail[:max(room-1, 0)]
+			}
+		}
+	}
+	var lines []string
+	for _, part := range [][]string{effect, detail} {
+		if len(part) > 0 {
+			if len(lines) > 0 {
+				lines = append(lines, "")
+			}
+			lines = append(lines, part...)
+		}
+	}
+	body := title
+	if len(lines) > 0 {
+		body += strings.Join(lines, "\n") + "\n\n"
+	}
+	return st.Box.Width(outer).Render(strings.TrimRight(body+controls, "\n"))
 }
 
 // ShortHelp implements Screen.
