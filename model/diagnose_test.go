@@ -385,7 +385,7 @@ func TestClientsNeverGetEmailCodes(t *testing.T) {
 	if EmailCodesAvailable(*client) {
 		t.Error("EmailCodesAvailable for a client")
 	}
-	for _, s := range SelfHelp(*client) {
+	for _, s := range SelfHelp(*client, now) {
 		if s.Rule == "M3" {
 			t.Errorf("self-help offers a client email codes: %s", s.Text)
 		}
@@ -677,4 +677,27 @@ func TestSentenceOn(t *testing.T) {
 			t.Errorf("%s: %q runs on into a capital", f.Code, s)
 		}
 	}
+}
+
+// A provider whose exemption is running is told to use it, not that a
+// lead can grant one (M7).
+func TestSelfHelpWithAnActiveExemption(t *testing.T) {
+	prov := base(provider, withFactors(FactorPhone))
+	says := func(a *Account, want string) {
+		t.Helper()
+		for _, h := range SelfHelp(*a, now) {
+			if h.Rule == "M7" {
+				if !strings.Contains(h.Text, want) {
+					t.Errorf("M7 self-help %q, want it to say %q", h.Text, want)
+				}
+				return
+			}
+		}
+		t.Errorf("no M7 self-help for a provider")
+	}
+	says(prov, "a lead can grant an exemption")
+	prov.MFAExemption = &Exemption{GrantedAt: at(-time.Hour), ExpiresAt: at(6 * 24 * time.Hour)}
+	says(prov, "An exemption is active")
+	prov.MFAExemption.ExpiresAt = at(-time.Minute) // over
+	says(prov, "a lead can grant an exemption")
 }

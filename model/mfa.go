@@ -182,12 +182,17 @@ func Risks(a Account) []Risk {
 	return r
 }
 
-// SelfHelp is what the caller can do without support (M6, M9, M10, M11).
-func SelfHelp(a Account) []Risk {
+// SelfHelp is what the caller can do without support at now (M6, M7,
+// M9, M10, M11).
+func SelfHelp(a Account, now time.Time) []Risk {
 	var s []Risk
-	if a.Role == RoleClient {
+	switch {
+	case a.Role == RoleClient:
 		s = append(s, Risk{"M6", "Can still sign in: Account page → Login → Reset 2FA, re-enter the current password; they are signed out and set 2FA up again."})
-	} else {
+	case ExemptionActive(a.MFAExemption, now):
+		// not "a lead can grant one": one is running (walkthrough)
+		s = append(s, Risk{"M7", "An exemption is active: sign in without a code before it ends, then provider portal, Settings → Login tab → Reset."})
+	default:
 		s = append(s, Risk{"M7", "Signed in: provider portal, Settings → Login tab → Reset. Locked out: a lead can grant an exemption of " + Words(ExemptionLength) + "."})
 	}
 	has := map[string]bool{}

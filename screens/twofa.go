@@ -231,7 +231,7 @@ func (s *TwoFA) body(width int) string {
 	}
 	add("")
 	add(st.Title.Render("What the caller can do themselves"))
-	for _, h := range model.SelfHelp(a) {
+	for _, h := range model.SelfHelp(a, now) {
 		add(tui.Hang("• ", h.Text, width-8) + rule(st, h.Rule))
 	}
 
