@@ -109,6 +109,8 @@ func TestDiagnoseUsage(t *testing.T) {
 		{[]string{"diagnose", "--email", "a@b.co", "--site", "mars", "--data", dir}, "allowed: patient, provider, careers, capital, unknown"},
 		{[]string{"diagnose", "--email", "a@b.co", "--problem", "sad", "--data", dir}, "allowed: cant_log_in, no_reset_email"},
 		{[]string{"diagnose", "--email", "a@b.co", "--now", "noon", "--data", dir}, "not an RFC 3339 time"},
+		{[]string{"diagnose", "notanemail", "--data", dir}, `"notanemail" is not an email address`},
+		{[]string{"diagnose", "--email", "Maria Lopez", "--data", dir}, `"Maria Lopez" is not an email address`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 	}
 	for _, c := range cases {

@@ -43,6 +43,11 @@ func runDiagnose(c *ctx) error {
 	if strings.TrimSpace(*email) == "" {
 		return usagef("diagnose: want the EMAIL the caller gives (diagnose EMAIL, or --email EMAIL)")
 	}
+	if !strings.Contains(*email, "@") {
+		// a typo or a name answered no_account with exit 0: a script could
+		// not tell it from a caller who has no account (walkthrough)
+		return usagef("diagnose: %q is not an email address: give the address the caller uses", *email)
+	}
 	if !slices.Contains(model.Sites, *site) {
 		return usagef("diagnose: unknown --site %q (allowed: %s)", *site, strings.Join(model.Sites, ", "))
 	}

@@ -347,7 +347,7 @@ var ladder = []rung{
 			return lines("enrolled: " + d.factors()),
 				say("On the verification screen choose \"Try another method\".",
 					"Pick one you still have: "+otherMethods(d)+".",
-					"Once in, enroll a second method so this cannot lock you out again.")
+					"Once in, replace the method you could not use (remove it, then enroll a new one), so a lost device cannot lock you out again.")
 		}},
 	{code: "mfa_recovery_code", title: "Use the recovery code",
 		rules: []string{"M8"}, // rule M8
