@@ -75,6 +75,11 @@ func (p Policy) Diagnose(acc *Account, r Report, now time.Time) []Finding {
 			continue
 		}
 		f := Finding{Code: rung.code, Title: d.words(rung.title), Rules: rung.rules}
+		if rung.retitle != nil {
+			if t := rung.retitle(d); t != "" {
+				f.Title = d.words(t)
+			}
+		}
 		var steps []step
 		f.Evidence, steps = rung.explain(d)
 		f.Steps = d.doable(steps, i < unverifiedRank)
@@ -259,6 +264,9 @@ type rung struct {
 	rules       []string
 	holds       func(d *facts, above []Finding) bool
 	explain     func(d *facts) (evidence []string, steps []step)
+	// retitle, when set, may name what this case is better than the
+	// title does ("" keeps the title)
+	retitle func(d *facts) string
 }
 
 func has(fs []Finding, code string) bool {

@@ -637,6 +637,9 @@ func TestEscalateTellsOfAnUnsentReset(t *testing.T) {
 			if said != c.evidence {
 				t.Errorf("evidence tells of the unsent reset: %v, want %v: %q", said, c.evidence, lead.Evidence)
 			}
+			if c.evidence == strings.HasPrefix(lead.Title, "No known cause") {
+				t.Errorf("title %q: it should name the unsent reset exactly when the evidence does", lead.Title)
+			}
 			waits := len(lead.Steps) > 0 && strings.Contains(lead.Steps[0], "has not gone out yet")
 			if waits != c.wait {
 				t.Errorf("steps open with the wait: %v, want %v:\n%s", waits, c.wait, joined(lead))

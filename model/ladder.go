@@ -529,6 +529,17 @@ var ladder = []rung{
 		}},
 	{code: "escalate", title: "No known cause: collect details and escalate",
 		rules: []string{"R5"},
+		retitle: func(d *facts) string {
+			// "no known cause" over evidence naming one read as a
+			// contradiction (walkthrough)
+			if r, ok := d.unsentReset(); ok {
+				if d.within(*r.RequestedAt, unsentWait) {
+					return "The reset has not gone out yet: give it a few minutes, then escalate"
+				}
+				return "A reset was requested but never sent: collect details and escalate"
+			}
+			return ""
+		},
 		holds: func(d *facts, above []Finding) bool { return len(above) == 0 },
 		explain: func(d *facts) ([]string, []step) {
 			ev := lines("no rule in the catalogue matched this report")
