@@ -197,9 +197,7 @@ func TestLostQuorumIsSaidAndHealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fe.Close()
-	put := func(v string) error {
-		return fe.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte(v)) })
-	}
+	put := func(v string) error { return putK(fe, v) }
 	if err := put("before"); err != nil {
 		t.Fatal(err)
 	}
@@ -387,25 +385,13 @@ func TestScanPagesGrow(t *testing.T) {
 // "nothing written", until wrap kept what the commit said.
 func TestUnansweredCommitSaysTheOutcomeIsUnknown(t *testing.T) {
 	c := etcdtest.Start(t, 3)
-	relay := etcdtest.NewRelay(t, c.Endpoints()[0])
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{relay.Addr()}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	fe, err := OpenCached(New(cli, "/u/", "etcd://test/u/", time.Second), t.TempDir()+"/index.db", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fe.Close()
-	put := func(v string) error {
-		return fe.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte(v)) })
-	}
+	relay, _, fe := relayedFrontEnd(t, c, "/u/", time.Second)
+	put := func(v string) error { return putK(fe, v) }
 	if err := put("before"); err != nil {
 		t.Fatal(err)
 	}
 	relay.Silence()
-	err = put("during")
+	err := put("during")
 	relay.Speak()
 	if !errors.Is(err, backend.ErrOutcomeUnknown) || !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "etcd://test/u/") {
 		t.Fatalf("a commit left unanswered: %v, want ErrOutcomeUnknown with ErrUnavailable, naming the store", err)
@@ -431,25 +417,15 @@ func TestWatchLeavesASilentMember(t *testing.T) {
 	defer func(every time.Duration) { probeEvery = every }(probeEvery)
 	probeEvery = 200 * time.Millisecond
 	c := etcdtest.Start(t, 3)
-	relay := etcdtest.NewRelay(t, c.Endpoints()[0])
 	// the watch is made while the relay is the only way in, so it is
 	// on the member that goes silent
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{relay.Addr()}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	fe, err := OpenCached(New(cli, "/s/", "etcd://test/s/", 2*time.Second), t.TempDir()+"/index.db", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fe.Close()
+	relay, cli, fe := relayedFrontEnd(t, c, "/s/", 2*time.Second)
 	cli.SetEndpoints(relay.Addr(), c.Endpoints()[1], c.Endpoints()[2])
 	other := New(connect(t, c), "/s/", "etcd://test/s/", 5*time.Second)
 	defer other.Close()
 	put := func(v string) {
 		t.Helper()
-		if err := other.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte(v)) }); err != nil {
+		if err := putK(other, v); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -473,4 +449,29 @@ func TestWatchLeavesASilentMember(t *testing.T) {
 	if !seen("while silent", 8*time.Second) {
 		t.Fatal("8 s after a write, the front end whose watch member went silent has not seen it")
 	}
+}
+
+// putK writes v at bucket a, key k: the one key the outage tests move.
+func putK(kv interface {
+	Update(func(backend.Tx) error) error
+}, v string) error {
+	return kv.Update(func(tx backend.Tx) error { return tx.Put("a", []byte("k"), []byte(v)) })
+}
+
+// relayedFrontEnd is a front end on prefix whose only way to the cluster
+// is a relay to its first member, which the test can silence.
+func relayedFrontEnd(t *testing.T, c *etcdtest.Cluster, prefix string, timeout time.Duration) (*etcdtest.Relay, *clientv3.Client, *Cached) {
+	t.Helper()
+	relay := etcdtest.NewRelay(t, c.Endpoints()[0])
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{relay.Addr()}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	fe, err := OpenCached(New(cli, prefix, "etcd://test"+prefix, timeout), t.TempDir()+"/index.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fe.Close() })
+	return relay, cli, fe
 }
