@@ -655,3 +655,20 @@ func TestFormKeepsItsFieldsInAShortWindow(t *testing.T) {
 		}
 	}
 }
+
+// A form with only a detail above its fields keeps to the window too.
+func TestFormWithOnlyADetailKeepsToTheWindow(t *testing.T) {
+	env, _ := testEnv(t)
+	var detail []string
+	for i := range 12 {
+		detail = append(detail, "detail line "+string(rune('a'+i)))
+	}
+	f := NewForm(env, FormSpec{Title: "t", Detail: detail, Checks: []Check{{Label: "checked"}},
+		TextLabel: "Reason", TextNeed: true, Submit: func(FormResult) tea.Cmd { return nil }})
+	for _, h := range []int{12, 14, 16, 18} {
+		v := f.View(60, h)
+		if got := lipgloss.Height(v); got > h || !strings.Contains(v, "Reason (required)") {
+			t.Errorf("60×%d: %d lines:\n%s", h, got, v)
+		}
+	}
+}

@@ -290,6 +290,7 @@ func (f *Form) View(width, height int) string {
 	// the box's border and padding, the title and its blank line, the
 	// controls, and a blank line before them and between the parts
 	room := height - (lipgloss.Height(st.Box.Render("x")) - 1) - 2 - lipgloss.Height(controls) - 1
+	avail := room // for both parts and the blank between them
 	if len(effect) > 0 && len(detail) > 0 {
 		room--
 	}
@@ -314,6 +315,9 @@ func (f *Form) View(width, height int) string {
 			}
 			lines = append(lines, part...)
 		}
+	}
+	if len(lines) > max(avail, 0) {
+		lines = lines[:max(avail, 0)] // the cut line may have added a blank
 	}
 	body := title
 	if len(lines) > 0 {
