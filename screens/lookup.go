@@ -510,8 +510,14 @@ func (l *Lookup) table(width, height int) string {
 	// the name is what the caller said: below 100 columns the creation
 	// month gives way to it ("Liam Thomps…" beside a whole id column)
 	created := 10
+	phW := 4
+	for _, h := range l.hits {
+		if h.MatchedBy == "phone" {
+			phW = 8 // "0142 2fa": a 2FA phone matched
+		}
+	}
 	cols := []tui.Column{tui.Col("Name", 0), tui.Col("Email", 21), tui.Col("Role", 8), tui.Col("Status", 7),
-		tui.Col("Ph", 4), tui.Col("Created", created), tui.Col("Id", idW)}
+		tui.Col("Ph", phW), tui.Col("Created", created), tui.Col("Id", idW)}
 	wide := width >= 100
 	if !wide {
 		cols = slices.Delete(cols, 5, 6)
@@ -533,6 +539,9 @@ func (l *Lookup) table(width, height int) string {
 		if d := model.PhoneLast4(a.Phone); d != "" {
 			phone = d
 		}
+		if h.MatchedBy == "phone" {
+			phone = matchedPhone(a, l.query, phone)
+		}
 		if a.CreatedAt != nil {
 			made = a.CreatedAt.UTC().Format("2006-01-02")[:created]
 		}
@@ -546,6 +555,30 @@ func (l *Lookup) table(width, height int) string {
 		}
 	}
 	return tui.Table(l.env.Styles, cols, rows, l.selected, width, height)
+}
+
+// matchedPhone is the last four digits of the phone the query found:
+// the account's, or else a 2FA phone's, marked "2fa" (a search by the
+// number codes go to showed the account phone's digits beside it, which
+// did not match what was typed: walkthrough). A listed hit carries no
+// factors, so a phone match the account phone does not hold is a 2FA
+// phone's, and its digits are the query's. shown is what the column
+// says otherwise.
+func matchedPhone(a model.Account, query, shown string) string {
+	q := phoneDigits(query)
+	if len(q) < 4 || strings.Contains(phoneDigits(a.Phone), q) {
+		return shown
+	}
+	return q[len(q)-4:] + " 2fa"
+}
+
+func phoneDigits(p string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, p)
 }
 
 // ShortHelp implements tui.Screen.

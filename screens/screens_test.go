@@ -687,3 +687,14 @@ func TestNextVisitFitsWithItsRule(t *testing.T) {
 		}
 	}
 }
+
+// A search by the number 2FA codes go to shows that number's digits,
+// marked, not the account phone's (0106 beside a search for 0142).
+func TestLookupShowsTheMatched2FAPhone(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.typ("0142")
+	h.see("James Hill")
+	if f := stripSGR(h.frame()); !strings.Contains(f, "0142 2fa") {
+		t.Fatalf("the 2FA phone's digits are not shown:\n%s", f)
+	}
+}
