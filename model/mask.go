@@ -66,6 +66,17 @@ func MaskDetail(key, value string) string {
 	return value
 }
 
+// Digits keeps only a text's ASCII digits: a phone as the indexes and
+// the look-up compare it.
+func Digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
 // PhoneLast4 is the last four digits of a phone, what an agent may read
 // without a reveal ("" for none).
 func PhoneLast4(phone string) string {

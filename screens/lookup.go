@@ -565,20 +565,11 @@ func (l *Lookup) table(width, height int) string {
 // phone's, and its digits are the query's. shown is what the column
 // says otherwise.
 func matchedPhone(a model.Account, query, shown string) string {
-	q := phoneDigits(query)
-	if len(q) < 4 || strings.Contains(phoneDigits(a.Phone), q) {
+	q := model.Digits(query)
+	if len(q) < 4 || strings.Contains(model.Digits(a.Phone), q) {
 		return shown
 	}
 	return q[len(q)-4:] + " 2fa"
-}
-
-func phoneDigits(p string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, p)
 }
 
 // ShortHelp implements tui.Screen.

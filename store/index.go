@@ -54,16 +54,6 @@ func join0(a []byte, b string) []byte {
 	return append(k, b...)
 }
 
-// digitsOf keeps only ASCII digits.
-func digitsOf(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
-}
-
 // phoneKeys: every phone on the account (contact and 2FA), by its full
 // digits and, for +1 numbers, its 10-digit national number; plus each
 // reversed, so "0123" finds numbers ending in 0123.
@@ -81,7 +71,7 @@ func phoneKeys(a model.Account) []string {
 		}
 	}
 	for _, p := range phones {
-		d := digitsOf(p)
+		d := model.Digits(p)
 		if len(d) < 4 {
 			continue
 		}

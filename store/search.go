@@ -118,7 +118,7 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 				return err
 			}
 		}
-		if d := digitsOf(q); len(d)*2 >= len(strings.ReplaceAll(q, " ", "")) && (len(d) == 4 || len(d) >= 10) {
+		if d := model.Digits(q); len(d)*2 >= len(strings.ReplaceAll(q, " ", "")) && (len(d) == 4 || len(d) >= 10) {
 			key := join0([]byte(d), "") // the whole number, with or without its country code
 			if len(d) == 4 {
 				key = []byte("~" + reverse(d)) // the last four digits
