@@ -67,7 +67,9 @@ var ladder = []rung{
 		explain: func(d *facts) ([]string, []step) {
 			steps := []step{
 				{text: "The account's login email was changed; sign in with the current login email instead of the old one.", needs: canSignIn},
-				{text: "Confirm the current address with the caller without reading it out in full."},
+				// said to the caller, so it asks rather than instructs the
+				// agent: the agent confirms, and never reads it out
+				{text: "Tell me the email address you use now, and I will confirm it is the one on your account (we never read it out to you)."},
 			}
 			if d.acc.Role == RoleProvider {
 				steps = append(steps, step{text: "Providers change their login email in the provider portal at sigmund.headway.co, Settings → Login.", needs: canSignIn})
