@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,6 +40,7 @@ type Cached struct {
 	moved   chan struct{} // closed and replaced whenever applied moves
 	watched error         // why the watch stopped, when it has
 	stream  uint64        // the follow watch's number, which names its stream (watchStream)
+	stalls  int           // watches in a row the watchdog dropped (follow's own)
 
 	reach reach // whether the cluster answers (health.go)
 
@@ -487,9 +489,20 @@ func (c *Cached) watchOnce(ctx context.Context, n uint64) bool {
 	wctx, stall := context.WithCancel(c.watchStream(ctx, n))
 	defer stall()
 	heard := make(chan struct{}, 1)
-	go c.watchdog(wctx, stall, heard)
+	var stalled atomic.Bool
+	// a cluster too slow to answer within the patience is given twice as
+	// long each time in a row, so a loaded one is not asked for a new
+	// watch forever
+	patience := probesUnanswered << min(c.stalls, 4)
+	go c.watchdog(wctx, func() { stalled.Store(true); stall() }, heard, patience)
+	defer func() {
+		if stalled.Load() {
+			c.stalls++
+		}
+	}()
 	ch := c.kv.cli.Watch(wctx, c.kv.prefix, clientv3.WithPrefix(), clientv3.WithRev(c.Revision()+1), clientv3.WithProgressNotify(), clientv3.WithCreatedNotify())
 	for resp := range ch {
+		c.stalls = 0
 		select {
 		case heard <- struct{}{}:
 		default:
@@ -528,7 +541,8 @@ func (c *Cached) watchOnce(ctx context.Context, n uint64) bool {
 // with nothing heard, the member has gone silent with its connection
 // open (stopped with SIGSTOP, a link black-holed one way), and the watch
 // is dropped for a new one on a new stream, which the client places on
-// the next member. Without it the index went stale until gRPC's
+// the next member; each drop in a row doubles the asks the next watch
+// is given (up to 16 times), for a cluster that is only slow. Without it the index went stale until gRPC's
 // keepalive gave the connection up, 15 s later, while every screen
 // said LIVE.
 var (
@@ -536,7 +550,7 @@ var (
 	probesUnanswered = 2
 )
 
-func (c *Cached) watchdog(wctx context.Context, stall context.CancelFunc, heard <-chan struct{}) {
+func (c *Cached) watchdog(wctx context.Context, stall func(), heard <-chan struct{}, patience int) {
 	t := time.NewTicker(probeEvery)
 	defer t.Stop()
 	for quiet := 0; ; {
@@ -546,7 +560,7 @@ func (c *Cached) watchdog(wctx context.Context, stall context.CancelFunc, heard 
 		case <-heard:
 			quiet = 0
 		case <-t.C:
-			if quiet >= probesUnanswered {
+			if quiet >= patience {
 				stall()
 				return
 			}

@@ -475,3 +475,25 @@ func relayedFrontEnd(t *testing.T, c *etcdtest.Cluster, prefix string, timeout t
 	t.Cleanup(func() { fe.Close() })
 	return relay, cli, fe
 }
+
+// A member that stays silent is not asked for a new watch at the
+// watchdog's pace forever: each drop in a row doubles the next watch's
+// patience. Without it, 2 s of silence at 50 ms probes made 8 watches.
+func TestWatchdogBacksOff(t *testing.T) {
+	defer func(every time.Duration) { probeEvery = every }(probeEvery)
+	probeEvery = 50 * time.Millisecond
+	c := etcdtest.Start(t, 3)
+	relay, _, fe := relayedFrontEnd(t, c, "/b/", 2*time.Second)
+	fe.mu.Lock()
+	first := fe.stream
+	fe.mu.Unlock()
+	relay.Silence()
+	defer relay.Speak()
+	time.Sleep(2 * time.Second)
+	fe.mu.Lock()
+	made := fe.stream - first
+	fe.mu.Unlock()
+	if made < 2 || made > 6 { // 4 here with the doubling, 8 without
+		t.Fatalf("%d watches in 2 s of silence at 50 ms probes: want a few, each given twice as long", made)
+	}
+}
