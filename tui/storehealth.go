@@ -55,7 +55,7 @@ func outageWords(e error) string {
 	case errors.Is(e, backend.ErrOutcomeUnknown):
 		return "the store did not confirm it, so it may have been done: reopen the account before trying again"
 	case errors.Is(e, backend.ErrUnavailable):
-		return "the store is not answering (nothing written): try again when STORE DOWN clears"
+		return "the store is not answering (nothing written): retry; STORE DOWN shows an outage"
 	}
 	return ""
 }
