@@ -291,11 +291,7 @@ func TestAFirstFillCommitsAsItGoes(t *testing.T) {
 	prefix := fmt.Sprintf("/fill%d/", prefixes.Add(1))
 	cli := connect(t, c)
 	defer cli.Close()
-	for i := range 300 {
-		if _, err := cli.Put(context.Background(), fmt.Sprintf("%sg0/a/k%03d", prefix, i), strings.Repeat("v", 100)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putKeys(t, cli, prefix, 300, strings.Repeat("v", 100))
 	defer func(chunk int, told func(*bolt.DB)) { fillChunk, filled = chunk, told }(fillChunk, filled)
 	fillChunk = 2000 // ~17 keys a commit
 	commits := 0
@@ -336,11 +332,7 @@ func TestARefillTellsOnlyWhatChanged(t *testing.T) {
 	prefix := fmt.Sprintf("/refill%d/", prefixes.Add(1))
 	cli := connect(t, c)
 	defer cli.Close()
-	for i := range 50 {
-		if _, err := cli.Put(context.Background(), fmt.Sprintf("%sg0/a/k%02d", prefix, i), "v"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putKeys(t, cli, prefix, 50, "v")
 	path := t.TempDir() + "/index.db"
 	fe := frontEnd(t, c, prefix, path, nil)
 	fe.Close()
@@ -388,4 +380,16 @@ func behindACompaction(t *testing.T, c *etcdtest.Cluster, cli *clientv3.Client, 
 		t.Fatal(err)
 	}
 	return frontEnd(t, c, prefix, path, changes)
+}
+
+// putKeys puts n keys in bucket a of generation 0 under prefix, k00…
+// (as many digits as n-1 has), each holding v, straight to the cluster.
+func putKeys(t *testing.T, cli *clientv3.Client, prefix string, n int, v string) {
+	t.Helper()
+	digits := len(fmt.Sprint(n - 1))
+	for i := range n {
+		if _, err := cli.Put(context.Background(), fmt.Sprintf("%sg0/a/k%0*d", prefix, digits, i), v); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
