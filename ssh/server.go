@@ -212,8 +212,15 @@ func New(cfg Config) (*Server, error) {
 		wish.WithPublicKeyAuth(s.authorize),
 		wish.WithMaxTimeout(cfg.MaxSession+time.Minute), // a backstop; the app ends sessions first
 		func(srv *cssh.Server) error {
-			srv.ServerConfigCallback = func(cssh.Context) *gossh.ServerConfig {
-				return &gossh.ServerConfig{MaxAuthTries: maxAuthTries}
+			srv.ServerConfigCallback = func(ctx cssh.Context) *gossh.ServerConfig {
+				return &gossh.ServerConfig{MaxAuthTries: maxAuthTries, AuthLogCallback: func(_ gossh.ConnMetadata, _ string, err error) {
+					// x/crypto calls this with nil once a key's signature is
+					// verified, before it writes USERAUTH_SUCCESS: the key is
+					// proven before the client can know it and leave
+					if gc, _ := ctx.Value(connKey).(*guardConn); gc != nil && err == nil {
+						gc.proven.Store(true)
+					}
+				}}
 			}
 			srv.ConnCallback = s.admit
 			return nil
@@ -368,7 +375,6 @@ func (s *Server) admit(ctx cssh.Context, conn net.Conn) net.Conn {
 	case dropped != nil:
 		s.logConn("connection dropped", "the slots for connections authenticating were full: the least advanced went", dropped.RemoteAddr().String())
 	}
-	gc.setHandshook(func() bool { return ctx.Value(cssh.ContextKeyConn) != nil }) // set once the key is proven
 	ctx.SetValue(connKey, gc)
 	return gc
 }
@@ -393,11 +399,11 @@ func (s *Server) logConn(what, why, remote string) {
 // brute-force alert reads.
 func (s *Server) closed(gc *guardConn) {
 	gc.mu.Lock()
-	authed, sessions, user, keys, handshook := gc.authed, gc.sessions, gc.user, gc.keysSeen, gc.handshook
+	authed, sessions, user, keys := gc.authed, gc.sessions, gc.user, gc.keysSeen
 	gc.mu.Unlock()
 	switch {
 	case authed || sessions || keys == 0:
-	case handshook != nil && handshook():
+	case gc.proven.Load():
 		s.refuse(metrics.LoginNoPTY, user, gc.host, map[string]string{"why": "no session or terminal requested"})
 	default:
 		s.refuse(metrics.LoginUnknownKey, user, gc.host, map[string]string{"keys_offered": fmt.Sprint(keys), "why": "no registered key for this user"})

@@ -595,3 +595,30 @@ func TestConnectionRateLimit(t *testing.T) {
 		t.Fatalf("8 rapid connections at 1/s (burst 4): %d refused, want at least 3", refused)
 	}
 }
+
+// TestProvenKeyLeavingAtOnceIsNeverUnknown: clients that prove their key
+// and close at once (ssh -N, then gone) race the SSH library publishing
+// the finished handshake; every one must count as no_pty, never as an
+// unknown key, which a brute-force alert reads (a CI flake of
+// TestNoPTYGetsOneLine found the race).
+func TestProvenKeyLeavingAtOnceIsNeverUnknown(t *testing.T) {
+	reg := metrics.New(metrics.Sources{})
+	f := serve(t, Config{Metrics: reg, ConnRate: 1000})
+	addr, stop, err := reg.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	const n = 40
+	for range n {
+		c, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	body := eventually(t, addr, `frontdoor_logins_total{result="no_pty"}`, n)
+	if u := sample(body, `frontdoor_logins_total{result="unknown_key"}`); u != 0 {
+		t.Errorf("%v of %d proven keys that left at once counted as unknown_key", u, n)
+	}
+}
