@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"frontdoor/model"
-	"frontdoor/store/backend"
 )
 
 // Outbox message kinds: a command for the platform to carry out, or a
@@ -216,14 +215,7 @@ type Outcome struct {
 // delivered is three) is written in halves: the relay had delivered
 // them all, and a batch never recorded was sent again every few seconds.
 func (s *Store) RecordDeliveries(outcomes []Outcome, now time.Time) error {
-	err := s.recordDeliveries(outcomes, now)
-	if errors.Is(err, backend.ErrTxTooLarge) && len(outcomes) > 1 {
-		half := len(outcomes) / 2
-		if err = s.RecordDeliveries(outcomes[:half], now); err == nil {
-			err = s.RecordDeliveries(outcomes[half:], now)
-		}
-	}
-	return err
+	return inHalves(outcomes, func(part []Outcome) error { return s.recordDeliveries(part, now) })
 }
 
 func (s *Store) recordDeliveries(outcomes []Outcome, now time.Time) error {

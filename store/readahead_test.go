@@ -250,3 +250,26 @@ func TestByAccountIsStable(t *testing.T) {
 		t.Errorf("a sorted batch is put in order %v", got)
 	}
 }
+
+// A batch of snapshots larger than the backend takes in one transaction
+// (a cluster: 128 writes, and a new account is several) is applied
+// whole, in parts in stream order, the checkpoint at its last event
+// (rule S1): sync hands over batches in SortByAccount's order.
+func TestALargeBatchOfSnapshotsIsApplied(t *testing.T) {
+	st, _ := openTemp(t)
+	s := &stream{gen: gen.New(3)}
+	const n = 300
+	evs := s.events(t, span(0, n), 1)
+	evs = SortByAccount(evs)
+	c, err := st.ApplySnapshots(evs, aheadNow)
+	if err != nil || c.Applied != n || c.New != n {
+		t.Fatalf("applying %d snapshots at once: %+v %v", n, c, err)
+	}
+	if got := st.Checkpoint(); got != n {
+		t.Errorf("checkpoint %d, want %d", got, n)
+	}
+	if got := mustCount(t, st); got != n {
+		t.Errorf("%d accounts, want %d", got, n)
+	}
+	mustCheck(t, st)
+}

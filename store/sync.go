@@ -124,15 +124,36 @@ func (s *Store) applyVia(update func(func(Tx) error) error, evs []Snapshot, now 
 		// checkpoint, so a crash between them skips no event (rule S1)
 		bySeq := slices.Clone(evs)
 		slices.SortStableFunc(bySeq, func(a, b Snapshot) int { return cmp.Compare(a.Seq, b.Seq) })
-		half := len(bySeq) / 2
-		c, err = s.applyVia(update, bySeq[:half], now)
-		if err == nil {
-			var d SyncCounts
-			d, err = s.applyVia(update, bySeq[half:], now)
+		c = SyncCounts{}
+		err = halves(bySeq, func(part []Snapshot) error {
+			d, err := s.applySnapshots(update, part, now)
 			c.Add(d)
-		}
+			return err
+		})
 	}
 	return c, err
+}
+
+// inHalves writes items in one transaction through write, or, when the
+// backend refuses a transaction that large (backend.ErrTxTooLarge: etcd
+// takes 128 writes), in halves, in order, each halved again as needed.
+// A failed write must have written nothing, as a refused transaction
+// has.
+func inHalves[T any](items []T, write func([]T) error) error {
+	err := write(items)
+	if errors.Is(err, backend.ErrTxTooLarge) && len(items) > 1 {
+		err = halves(items, write)
+	}
+	return err
+}
+
+// halves is inHalves once items are known too many for one transaction.
+func halves[T any](items []T, write func([]T) error) error {
+	half := len(items) / 2
+	if err := inHalves(items[:half], write); err != nil {
+		return err
+	}
+	return inHalves(items[half:], write)
 }
 
 // Limits are the backend's bounds on one transaction: a bulk writer
