@@ -109,8 +109,6 @@ func TestDiagnoseUsage(t *testing.T) {
 		{[]string{"diagnose", "--email", "a@b.co", "--site", "mars", "--data", dir}, "allowed: patient, provider, careers, capital, unknown"},
 		{[]string{"diagnose", "--email", "a@b.co", "--problem", "sad", "--data", dir}, "allowed: cant_log_in, no_reset_email"},
 		{[]string{"diagnose", "--email", "a@b.co", "--now", "noon", "--data", dir}, "not an RFC 3339 time"},
-		{[]string{"diagnose", "notanemail", "--data", dir}, `"notanemail" is not an email address`},
-		{[]string{"diagnose", "--email", "Maria Lopez", "--data", dir}, `"Maria Lopez" is not an email address`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 	}
 	for _, c := range cases {
@@ -118,6 +116,18 @@ func TestDiagnoseUsage(t *testing.T) {
 		if r.code != ExitUsage || !strings.Contains(r.err, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, r.code, r.err, c.want)
 		}
+	}
+	// a value without an @ is diagnosed as DOMAIN §7 says, no_account,
+	// with a note on stderr naming what was looked up; a full-width ＠
+	// reaches the family rung, which explains it
+	for _, v := range []string{"notanemail", "Maria Lopez"} {
+		r := run(t, "", "diagnose", "--json", "--email", v, "--data", dir)
+		if r.code != 0 || !strings.Contains(r.out, `"no_account"`) || !strings.Contains(r.err, "has no @") {
+			t.Errorf("diagnose %q: %+v, want no_account and a note", v, r)
+		}
+	}
+	if r := run(t, "", "diagnose", "--json", "--problem", "family_account", "kid＠gmail.com", "--data", dir); r.code != 0 || !strings.Contains(r.out, `"family_new_email"`) || r.err != "" {
+		t.Errorf("a full-width ＠ for a family account: %+v", r)
 	}
 	// defaults: site unknown, problem cant_log_in, now = the clock
 	r := run(t, "", "diagnose", "--email", "maria.lopez@gmail.com", "--data", dir)

@@ -43,10 +43,13 @@ func runDiagnose(c *ctx) error {
 	if strings.TrimSpace(*email) == "" {
 		return usagef("diagnose: want the EMAIL the caller gives (diagnose EMAIL, or --email EMAIL)")
 	}
-	if !strings.Contains(*email, "@") {
-		// a typo or a name answered no_account with exit 0: a script could
-		// not tell it from a caller who has no account (walkthrough)
-		return usagef("diagnose: %q is not an email address: give the address the caller uses", *email)
+	if !strings.ContainsAny(*email, "@＠﹫") {
+		// DOMAIN §7 answers any value no account has with no_account, and
+		// so does this (a script's JSON stays a diagnosis); but a name or
+		// a typo told only no_account looked like a caller without an
+		// account (walkthrough): stderr says what was looked up. A
+		// full-width ＠ is the caller's typo the family rung explains.
+		fmt.Fprintf(c.io.Err, "diagnose: note: %q has no @: it is looked up as an email address (the console's Lookup finds names)\n", *email)
 	}
 	if !slices.Contains(model.Sites, *site) {
 		return usagef("diagnose: unknown --site %q (allowed: %s)", *site, strings.Join(model.Sites, ", "))

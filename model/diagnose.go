@@ -68,6 +68,10 @@ func Diagnose(acc *Account, r Report, now time.Time) []Finding {
 // Every finding is decided here and nowhere else; its steps are then made
 // doable on this account (doable).
 func (p Policy) Diagnose(acc *Account, r Report, now time.Time) []Finding {
+	if acc != nil {
+		then := AsOf(*acc, now) // what is dated after now has not happened yet
+		acc = &then
+	}
 	d := newFacts(p, acc, r, now)
 	var out []Finding
 	for i, rung := range ladder {
