@@ -68,10 +68,6 @@ func Diagnose(acc *Account, r Report, now time.Time) []Finding {
 // Every finding is decided here and nowhere else; its steps are then made
 // doable on this account (doable).
 func (p Policy) Diagnose(acc *Account, r Report, now time.Time) []Finding {
-	if acc != nil {
-		then := AsOf(*acc, now) // what is dated after now has not happened yet
-		acc = &then
-	}
 	d := newFacts(p, acc, r, now)
 	var out []Finding
 	for i, rung := range ladder {
@@ -134,6 +130,10 @@ type facts struct {
 }
 
 func newFacts(p Policy, acc *Account, r Report, now time.Time) *facts {
+	if acc != nil {
+		then := AsOf(*acc, now) // what is dated after now has not happened yet
+		acc = &then
+	}
 	d := &facts{p: p, acc: acc, r: r, now: now, email: NormalizeEmail(r.Email), reported: strings.TrimSpace(r.Email),
 		hasType: map[string]bool{}, mfaProblem: r.Problem, latestIdx: -1}
 	if acc == nil {
