@@ -2,6 +2,7 @@ package screens
 
 import (
 	"fmt"
+	"github.com/charmbracelet/lipgloss"
 	"maps"
 	"slices"
 	"strings"
@@ -74,11 +75,23 @@ func (h *History) View(width, height int) string {
 	var b []string
 	for _, e := range h.entries {
 		head := fmt.Sprintf("%-16s %-22s %s", model.RelTime(e.At, now), tui.Clip(e.Actor+" ("+e.Role+")", 22), e.Action)
-		b = append(b, st.Title.Render(tui.Clip(head, width))+st.Muted.Render("  "+e.At.UTC().Format(time.DateTime)))
+		at, d := e.At.UTC().Format(time.DateTime), details(e.Details)
+		if lipgloss.Width(head)+2+len(at) <= width {
+			b = append(b, st.Title.Render(head)+st.Muted.Render("  "+at))
+		} else {
+			// a narrow window: the time leads the details' line rather
+			// than being cut off the end of the head's
+			b = append(b, st.Title.Render(tui.Clip(head, width)))
+			if d == "" {
+				d = at + " UTC"
+			} else {
+				d = at + " UTC · " + d
+			}
+		}
 		if e.Reason != "" {
 			b = append(b, tui.Hang("  "+st.Label.Render("reason "), e.Reason, width))
 		}
-		if d := details(e.Details); d != "" {
+		if d != "" {
 			b = append(b, st.Muted.Render(tui.Hang("  ", d, width)))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -696,5 +697,24 @@ func TestLookupShowsTheMatched2FAPhone(t *testing.T) {
 	h.see("James Hill")
 	if f := stripSGR(h.frame()); !strings.Contains(f, "0142 2fa") {
 		t.Fatalf("the 2FA phone's digits are not shown:\n%s", f)
+	}
+}
+
+// In a window too narrow for an entry's time after its head, the time
+// leads the details' line, whole, rather than being cut off.
+func TestHistoryKeepsTheTimeInANarrowWindow(t *testing.T) {
+	st := newStore(t)
+	ann := newEnv(t, st, "ann", model.RoleAgent)
+	rec, _ := st.ByEmail("noah.kim@icloud.com")
+	if msg := run(ann, rec, model.ActSendReset, ann.Policy.SendReset, input(ann, ""), "ok")().(actionDone); msg.err != nil {
+		t.Fatal(msg.err)
+	}
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 60, 20)
+	h.open("noah", "Noah Kim")
+	h.typ("h")
+	h.see("send_password_reset")
+	stamp := ann.Now().UTC().Format("2006-01-02 15:04")
+	if f := h.frame(); !strings.Contains(f, stamp) || !regexp.MustCompile(`(?m)^\s+`+stamp+`:\d\d UTC`).MatchString(f) {
+		t.Fatalf("the entry's time %s… is not whole on the details' line:\n%s", stamp, f)
 	}
 }
