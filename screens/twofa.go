@@ -164,7 +164,8 @@ func (s *TwoFA) body(width int) string {
 	if model.MFARequired(a.Role) {
 		need = "required for every provider"
 	}
-	add(row(st, "2FA", need+rule(st, "M1")+"   email codes: "+yesNo(model.EmailCodesAvailable(a))+rule(st, "M3")))
+	add(row(st, "2FA", need+rule(st, "M1")))
+	add(row(st, "Email codes", yesNo(model.EmailCodesAvailable(a))+rule(st, "M3")))
 
 	add("")
 	rows := [][]string{}
@@ -189,10 +190,11 @@ func (s *TwoFA) body(width int) string {
 	} else {
 		add(tui.Table(st, []tui.Column{tui.Col("Method", 22), tui.Col("Detail", 0), tui.Col("Enrolled", 10), tui.Col("Last used", 10), tui.Col("Abroad", 6)}, rows, sel, width, len(rows)+1))
 	}
-	add(row(st, "Recovery", model.RecoveryCodeState(a)+" — one-time; using it issues a new one"+rule(st, "M2", "M8")))
+	add(row(st, "Recovery", model.RecoveryCodeState(a)+rule(st, "M2", "M8")))
+	add(row(st, "", st.Muted.Render("one-time: using it issues a new one")))
 
 	add("")
-	add(st.Title.Render("Remembered devices") + rule(st, "M4") + st.Muted.Render("  (asked again "+model.Words(p.RememberedDeviceLength)+" after remembering)"))
+	add(st.Title.Render("Remembered devices") + rule(st, "M4") + st.Muted.Render("  (asked again after "+model.Words(p.RememberedDeviceLength)+")"))
 	if len(a.RememberedDevices) == 0 {
 		add(st.Muted.Render("  none"))
 	}
