@@ -411,7 +411,17 @@ func (d *Diagnose) interview(width, height int) string {
 		}
 	}
 	add(d.emailRow(width))
-	add(st.Title.Render("Ask the caller before answering") + st.Muted.Render(" — findings show once they have answered"))
+	// a line too long for the window splits where its parts meet rather
+	// than being cut off (60 columns cut the questions' ends)
+	pair := func(a, b string, gap string) {
+		if tui.Width(a)+tui.Width(gap)+tui.Width(b) <= w {
+			add(a + gap + b)
+		} else {
+			add(a)
+			add(b)
+		}
+	}
+	pair(st.Title.Render("Ask the caller before answering"), st.Muted.Render("findings show once they have answered"), st.Muted.Render(" — "))
 	add("")
 	add(st.Label.Render("1. Which site are you signing in on?") + rule(st, "P1", "P5", "P6"))
 	siteNames := make([]string, len(model.Sites))
@@ -431,10 +441,10 @@ func (d *Diagnose) interview(width, height int) string {
 	}
 	add("   " + wrapChips(chipRow(st, probNames, d.problem, func(i int) string { return problemKeys[i].key }), w-3, 3))
 	why(d.suggest.ProblemWhy)
-	add(st.Label.Render("3. Are you abroad? On a device other than the one you set 2FA up on?"))
+	add(st.Label.Render(indented("3. ", "Are you abroad? On a device other than the one you set 2FA up on?", w)))
 	add("   " + flagChip(st, d.abroad, "a", "abroad") + "  " + flagChip(st, d.other, "w", "on another device"))
 	add("")
-	add(st.Key.Render(d.keys.Confirm.Help().Key) + " the caller answered: show the findings   " + st.Key.Render(d.keys.Skip.Help().Key) + " skip the questions")
+	pair(st.Key.Render(d.keys.Confirm.Help().Key)+" the caller answered: show the findings", st.Key.Render(d.keys.Skip.Help().Key)+" skip the questions", "   ")
 	return d.scroll.View(strings.Join(b, "\n"), width, height)
 }
 

@@ -2,6 +2,7 @@ package screens
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,20 @@ func TestOpsCountsOneDiagnosisPerCall(t *testing.T) {
 	// questions and stands on the pre-selected report
 	if total != 2 || !slices.ContainsFunc(counts, func(c model.LeadCount) bool { return c.Code == "reset_not_requested" }) {
 		t.Fatalf("Ops counts %d diagnoses for 2 calls: %+v", total, counts)
+	}
+}
+
+// At 60 columns the questions are read whole: a line too long splits or
+// wraps, none is cut off with "…" (they were).
+func TestDiagnoseQuestionsFitSixtyColumns(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 60, 40)
+	h.open("ava patel", "Ava Patel")
+	h.typ("d")
+	h.see("Ask the caller")
+	f := h.frame()
+	for _, want := range []string{"findings show once they have answered", "the one you set 2FA up on?", "skip the questions"} {
+		if !strings.Contains(strings.Join(strings.Fields(f), " "), want) {
+			t.Errorf("%q is not on the screen whole:\n%s", want, f)
+		}
 	}
 }
