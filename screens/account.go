@@ -150,7 +150,9 @@ func (s *Account) body(width int) string {
 		add(row(st, "  previous", maskedOr(s.revealed, pe, model.MaskEmail)+st.Muted.Render(" (old login email)")+rule(st, "P4")))
 	}
 	if a.EmailsUnsubscribedAt != nil {
-		add(row(st, "Emails", st.Bad.Render("SUPPRESSED")+" since "+s.when(a.EmailsUnsubscribedAt)+": no reset or verification email can arrive"+rule(st, "R6")))
+		// two lines: on one, 80 columns cut off what it means and its rule
+		add(row(st, "Emails", st.Bad.Render("SUPPRESSED")+" since "+s.when(a.EmailsUnsubscribedAt)+rule(st, "R6")))
+		add(row(st, "", "no reset or verification email can arrive"))
 	} else {
 		add(row(st, "Emails", "deliverable"+rule(st, "R6")))
 	}
@@ -187,7 +189,7 @@ func (s *Account) body(width int) string {
 		tag := rule(st, "T1") // the rule too is room taken: the window clipped the line again ("……")
 		add(row(st, "Next visit", tui.Clip(line, w-tui.Width(open)-tui.Width(tag))+open+tag))
 	} else {
-		add(row(st, "Next visit", "no telehealth visit "+p.VisitWindow()+rule(st, "T1")))
+		add(row(st, "Next visit", "telehealth: none "+p.VisitWindow()+rule(st, "T1")))
 	}
 
 	add("")
