@@ -67,7 +67,7 @@ func (s *Resets) body(width int) string {
 	if len(b) > 0 && b[len(b)-1] != "" {
 		add("")
 	}
-	add(st.Muted.Render(fmt.Sprintf("Links expire %s after sending (R8). Portal: %s (R1).", model.Duration(p.ResetLinkLifetime), model.PortalHost(a.Role))))
+	add(st.Muted.Render(tui.Wrap(fmt.Sprintf("Links expire %s after sending (R8). Portal: %s (R1).", model.Duration(p.ResetLinkLifetime), model.PortalHost(a.Role)), width)))
 	add("")
 
 	states := p.ResetStates(a.Resets, now)
@@ -104,7 +104,12 @@ func (s *Resets) body(width int) string {
 			if at != "" {
 				at += " "
 			}
-			add(fmt.Sprintf("  %-11s %s%s", ts.Label, at, st.Muted.Render(ts.Note)))
+			lead := fmt.Sprintf("  %-11s ", ts.Label)
+			if tui.Width(lead+at+ts.Note) <= width {
+				add(lead + at + st.Muted.Render(ts.Note))
+			} else { // wrapped under the time, not cut: the note says where to look
+				add(tui.Hang(lead, at+ts.Note, width))
+			}
 		}
 		add("")
 	}

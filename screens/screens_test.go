@@ -718,3 +718,19 @@ func TestHistoryKeepsTheTimeInANarrowWindow(t *testing.T) {
 		t.Fatalf("the entry's time %s… is not whole on the details' line:\n%s", stamp, f)
 	}
 }
+
+// At 60 columns a reset's timeline is read whole: a note too long for
+// its line wraps under the time instead of being cut off (it says where
+// the email is).
+func TestResetsTimelineFitsSixtyColumns(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 60, 40)
+	h.open("sofia", "Sofia Rossi")
+	h.typ("r")
+	h.see("SUPERSEDED")
+	f := strings.Join(strings.Fields(h.frame()), " ")
+	for _, want := range []string{"look in spam/Promotions if not seen (R4)", "Portal: headway.co (R1)."} {
+		if !strings.Contains(f, want) {
+			t.Errorf("%q is not on the screen whole:\n%s", want, h.frame())
+		}
+	}
+}
