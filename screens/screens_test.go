@@ -250,17 +250,25 @@ func TestNaughtyNamesKeepTheLayout(t *testing.T) {
 }
 
 func TestHistoryShowsColleaguesActions(t *testing.T) {
+	h, _ := colleaguesResetInHistory(t, 80, 24)
+	golden.RequireEqual(t, []byte(h.frame()))
+}
+
+// colleaguesResetInHistory is sam's History of Noah Kim, in a window of
+// width × height, after ann sent him a reset at the time it returns.
+func colleaguesResetInHistory(t *testing.T, width, height int) (*harness, time.Time) {
+	t.Helper()
 	st := newStore(t)
 	ann := newEnv(t, st, "ann", model.RoleAgent)
 	rec, _ := st.ByEmail("noah.kim@icloud.com")
 	if msg := run(ann, rec, model.ActSendReset, ann.Policy.SendReset, input(ann, ""), "ok")().(actionDone); msg.err != nil {
 		t.Fatal(msg.err)
 	}
-	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 80, 24)
+	h := start(t, newEnv(t, st, "sam", model.RoleAgent), width, height)
 	h.open("noah", "Noah Kim")
 	h.typ("h")
 	h.see("send_password_reset")
-	golden.RequireEqual(t, []byte(h.frame()))
+	return h, ann.Now()
 }
 
 func BenchmarkAccountViewLongHistory(b *testing.B) {
@@ -703,17 +711,8 @@ func TestLookupShowsTheMatched2FAPhone(t *testing.T) {
 // In a window too narrow for an entry's time after its head, the time
 // leads the details' line, whole, rather than being cut off.
 func TestHistoryKeepsTheTimeInANarrowWindow(t *testing.T) {
-	st := newStore(t)
-	ann := newEnv(t, st, "ann", model.RoleAgent)
-	rec, _ := st.ByEmail("noah.kim@icloud.com")
-	if msg := run(ann, rec, model.ActSendReset, ann.Policy.SendReset, input(ann, ""), "ok")().(actionDone); msg.err != nil {
-		t.Fatal(msg.err)
-	}
-	h := start(t, newEnv(t, st, "sam", model.RoleAgent), 60, 20)
-	h.open("noah", "Noah Kim")
-	h.typ("h")
-	h.see("send_password_reset")
-	stamp := ann.Now().UTC().Format("2006-01-02 15:04")
+	h, sent := colleaguesResetInHistory(t, 60, 20)
+	stamp := sent.UTC().Format("2006-01-02 15:04")
 	if f := h.frame(); !strings.Contains(f, stamp) || !regexp.MustCompile(`(?m)^\s+`+stamp+`:\d\d UTC`).MatchString(f) {
 		t.Fatalf("the entry's time %s… is not whole on the details' line:\n%s", stamp, f)
 	}
