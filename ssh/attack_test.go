@@ -686,3 +686,39 @@ func TestOversizedPlainPacketIsClosed(t *testing.T) {
 		})
 	}
 }
+
+// A client that keeps resizing after its console ended (logged off, or
+// closed as it resized) must not keep its connection: the SSH library
+// hands each window change over and waits until it is taken, so one not
+// taken once the console ended stopped the connection's reader and it
+// was never freed — a goroutine, a socket and ~130 KB each, uncounted by
+// any cap (attack review, round 3).
+func TestResizingAfterTheConsoleEndedFreesTheConnection(t *testing.T) {
+	f := serve(t, Config{ConnRate: 1000})
+	const n = 4
+	var wg sync.WaitGroup
+	var clients []*gossh.Client
+	for range n {
+		r := f.rawConnect("sam", 80, 24)
+		r.readUntil(t, "Find")
+		clients = append(clients, r.client)
+		wg.Add(1)
+		go func() { // resizes until the client is closed (a send then fails)
+			defer wg.Done()
+			for i := 0; r.sess.WindowChange(24+i%2, 80) == nil; i++ {
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	f.srv.End("sam", "ended for the test") // the consoles end while the window changes come
+	time.Sleep(300 * time.Millisecond)
+	for _, c := range clients {
+		c.Close()
+	}
+	wg.Wait()
+	for deadline := time.Now().Add(10 * time.Second); f.srv.guard.authedCount() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d connections never freed after their clients closed", f.srv.guard.authedCount(), n)
+		}
+	}
+}

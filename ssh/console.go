@@ -20,37 +20,42 @@ import (
 // sessions, listed, never logged off).
 func (s *Server) console(next cssh.Handler) cssh.Handler {
 	return func(sess cssh.Session) {
-		p := s.program(sess)
-		if p == nil {
-			next(sess)
-			return
-		}
 		_, winch, ok := sess.Pty()
-		if !ok {
-			wish.Fatalln(sess, "frontdoor: no terminal.")
-			return
-		}
 		ctx, cancel := context.WithCancel(sess.Context())
 		defer cancel()
 		var latest atomic.Pointer[tea.WindowSizeMsg]
 		wake := make(chan struct{}, 1)
-		go func() { // drain: never leave the SSH library waiting on us
-			for {
+		go func() {
+			// drain until the SSH library closes the channel, not until
+			// the console ends: it hands each window change over and waits
+			// until it is taken, and one left untaken after the console
+			// ended stopped the connection's reader, so the connection was
+			// never freed, not even by the client closing it (attack
+			// review, round 3: a window change sent as a session ended)
+			if !ok {
+				return // no PTY: no window changes (the library refuses them)
+			}
+			for w := range winch {
+				if ctx.Err() != nil {
+					continue // the console ended: taken and dropped
+				}
+				latest.Store(&tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
 				select {
-				case <-ctx.Done():
-					return
-				case w, ok := <-winch:
-					if !ok {
-						return
-					}
-					latest.Store(&tea.WindowSizeMsg{Width: w.Width, Height: w.Height})
-					select {
-					case wake <- struct{}{}:
-					default: // one is pending: it will carry the newest size
-					}
+				case wake <- struct{}{}:
+				default: // one is pending: it will carry the newest size
 				}
 			}
 		}()
+		p := s.program(sess)
+		if p == nil { // refused: the drain above still takes its window changes
+			cancel()
+			next(sess)
+			return
+		}
+		if !ok {
+			wish.Fatalln(sess, "frontdoor: no terminal.")
+			return
+		}
 		go func() { // deliver: may wait on a busy program; sizes in between are dropped
 			for {
 				select {

@@ -421,3 +421,10 @@ func (l *ipLimiter) allow(ip string) bool {
 	l.seen[ip] = now
 	return lim.Allow()
 }
+
+// authedCount is how many authenticated connections are open.
+func (g *guard) authedCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sessions
+}
