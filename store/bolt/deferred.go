@@ -404,16 +404,6 @@ func writeMarker(path string, m unsynced) error {
 	return WriteFileAtomic(path+UnsyncedSuffix, b)
 }
 
-// bbolt's meta page (format 2): the page header is 16 bytes, then magic,
-// version and page size (uint32 each), ..., txid at 64.
-const (
-	metaMagic     = 0xED0CDAED
-	metaMagicAt   = 16
-	metaPageSzAt  = 24
-	metaTxIDAt    = 64
-	metaPageSlots = 2 // txid N is written to page N % 2
-)
-
 // readMeta reads the meta page transaction txid was written to, and
 // checks it is that transaction's.
 func readMeta(path string, txid uint64, pageSize int) ([]byte, error) {

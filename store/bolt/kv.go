@@ -178,6 +178,9 @@ func mapReserve(path string) int64 {
 // openFile opens a bbolt file as every store file is opened: writing a
 // deferred commit's pages in runs (runs.go).
 func openFile(path string, o *bbolt.Options) (*bbolt.DB, error) {
+	if err := checkLength(path); err != nil {
+		return nil, err
+	}
 	db, err := bbolt.Open(path, 0o600, o)
 	if err == nil {
 		writeInRuns(db)
