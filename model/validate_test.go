@@ -54,6 +54,8 @@ func TestParseAccountErrors(t *testing.T) {
 		want  string
 	}{
 		{"not json", []byte(`{"id":`), "", "not valid JSON"},
+		// encoding/json would put U+FFFD in place of the bad bytes
+		{"not UTF-8", []byte(strings.Replace(good, `"name":"`, "\"name\":\"Li\xff\xfe", 1)), "name", `not UTF-8: byte 0xff after "Li"`},
 		{"two values", []byte(good + " {}"), "", "more than one"},
 		{"not an object", []byte(`[1,2]`), "record", "must be an object"},
 		{"missing id", patch(t, "id", "<delete>"), "id", "required"},
