@@ -3,6 +3,7 @@ package screens
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,30 @@ func TestPaletteFromDiagnoseTakesTheAccountsAction(t *testing.T) {
 	f := stripSGR(h.frame())
 	if !strings.Contains(f, "Removes the address from the unsubscribed list") {
 		t.Fatalf("the palette's lift suppression did something else:\n%s", f)
+	}
+}
+
+// A palette longer than the window scrolls: the selected entry is always
+// on screen, and a line says how many are off it (the list stopped at
+// the window's foot and enter ran an entry the agent could not see).
+func TestPaletteScrollsToTheSelection(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.open("maria", "Maria Lopez")
+	h.typ(":")
+	h.see("more") // a long list says how many are below
+	for range 30 {
+		h.key(tea.KeyDown)
+	}
+	h.see("↑ ")
+	f := h.frame()
+	last := strings.Split(strings.TrimRight(f, "\n"), "\n")
+	if !strings.Contains(f, tui.Pointer+" ") {
+		t.Fatalf("the selection is off the screen:\n%s", f)
+	}
+	// 30 rows down is the last entry: shown selected, just above the line
+	// that tells what is above
+	i := slices.IndexFunc(last, func(l string) bool { return strings.Contains(l, "↑ ") && strings.Contains(l, " more") })
+	if i < 1 || !strings.Contains(last[i-1], tui.Pointer+" ") {
+		t.Errorf("30 rows down, the last entry is not the one shown selected:\n%s", f)
 	}
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -266,8 +267,20 @@ func (p *Palette) View(width, height int) string {
 	if len(p.shown) == 0 {
 		b.WriteString(st.Muted.Render("No command matches."))
 	}
+	// the rows the window has; when the list is longer, one tells what
+	// is off it and the rows scroll to keep the selection in sight (the
+	// list stopped at the window's foot, and enter ran an entry the agent
+	// could not see: attack review, round 3)
+	rows, top := max(height-4, 1), 0
+	if len(p.shown) > rows {
+		rows = max(rows-1, 1)
+		top = min(max(p.selected-rows+1, 0), len(p.shown)-rows)
+	}
 	for i, e := range p.shown {
-		if i >= height-4 {
+		if i < top {
+			continue
+		}
+		if i >= top+rows {
 			break
 		}
 		h := e.b.Help()
@@ -280,6 +293,16 @@ func (p *Palette) View(width, height int) string {
 			line = st.Selected.Render(Pointer+" "+Fit(desc, width-16)+" "+h.Key) + ""
 		}
 		b.WriteString(line + "\n")
+	}
+	if above, below := top, len(p.shown)-top-rows; above > 0 || below > 0 {
+		var more []string
+		if above > 0 {
+			more = append(more, fmt.Sprintf("↑ %d more", above))
+		}
+		if below > 0 {
+			more = append(more, fmt.Sprintf("↓ %d more", below))
+		}
+		b.WriteString(st.Muted.Render(strings.Join(more, " · ")) + "\n")
 	}
 	return b.String()
 }
