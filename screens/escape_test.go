@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
@@ -52,5 +53,24 @@ func TestNoVisibleEscapesAtAnyProfile(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// What the sanitiser would escape never reaches a text box: a paste of
+// a bidi override, an escape and a bell into the search box searches
+// for the rest, and the frame carries none of them raw (the box drew
+// its value as typed: attack review, round 3).
+func TestAPasteOfControlsNeverReachesTheBox(t *testing.T) {
+	h := start(t, newEnv(t, newStore(t), "sam", model.RoleAgent), 80, 24)
+	h.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("mar\u202eia\x1b\a lo\u2066pez\u0085"), Paste: true})
+	h.see("Maria Lopez")
+	f := h.frame()
+	for _, bad := range []string{"\u202e", "\u2066", "\x1b\a", "\a", "\u0085"} {
+		if strings.Contains(f, bad) {
+			t.Errorf("%q reached the frame raw:\n%q", bad, f)
+		}
+	}
+	if !strings.Contains(f, "Find: maria lopez") {
+		t.Errorf("the box does not hold what was pasted, less the controls:\n%s", f)
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -619,6 +620,16 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if len(msg.Runes) > MaxKeyRunes {
 		msg.Runes = msg.Runes[:MaxKeyRunes]
+	}
+	if msg.Type == tea.KeyRunes {
+		// what Sanitize would escape (controls, bidi overrides, other
+		// invisible format characters) never reaches a text box: the box
+		// draws its value as typed, and a pasted U+202E reached the
+		// terminal raw (attack review, round 3)
+		msg.Runes = slices.DeleteFunc(slices.Clone(msg.Runes), func(r rune) bool { return !Typable(r) })
+		if len(msg.Runes) == 0 {
+			return a, nil
+		}
 	}
 	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !a.capturing() {
 		if len(msg.Runes) > maxKeyBurst {

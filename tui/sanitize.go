@@ -56,6 +56,19 @@ func Sanitize(s string) string {
 	return b.String()
 }
 
+// Typable says whether r may go into a text box: what Sanitize shows as
+// it is (it escapes controls, bidi overrides and isolates, separators
+// and other invisible format characters; a joiner within an emoji stays).
+func Typable(r rune) bool {
+	switch {
+	case r == utf8.RuneError, r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r == '\u2028', r == '\u2029':
+		return false
+	case r == '\u200d':
+		return true
+	}
+	return !unicode.Is(unicode.Cf, r)
+}
+
 // isPlain: printable ASCII needs no work (the common case, on every frame).
 func isPlain(s string) bool {
 	for i := 0; i < len(s); i++ {
