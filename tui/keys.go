@@ -44,10 +44,35 @@ var (
 			"diagnose.skip": {"s"}, "diagnose.ask": {"i"},
 			// not remappable, but taken: sites and problems
 			"diagnose.sites": {"1", "2", "3", "4", "5"}, "diagnose.problems": {"l", "m", "k", "o", "x", "j", "f"}},
-		"lookup": {"lookup.diagnose": {"ctrl+d"}},
+		// not remappable, but taken while the search box reads keys
+		"lookup": {"lookup.diagnose": {"ctrl+d"}, "lookup.box": {"ctrl+u", "ctrl+n", "ctrl+p", "/"}},
 		"ops":    {"ops": {"o"}},
 	}
 )
+
+// fixedKeys are keys that bindings no keys.json can move already take,
+// on every screen or on many: a remap onto one lost either the binding
+// or the fixed key, and help showed a key that did the other thing (the
+// zone on ctrl+t opened Practice; quit on enter: attack review, round 3).
+// A binding may keep its own default among them (back on esc).
+var fixedKeys = map[string]string{
+	"enter": "opens, confirms and runs", "tab": "moves between fields", "shift+tab": "moves between fields",
+	"up": "moves up lists", "down": "moves down lists", "pgup": "pages up", "pgdown": "pages down",
+	"esc": "goes back and cancels", "ctrl+t": "opens Practice",
+}
+
+// defaultKeys are binding id's keys before any remap.
+func defaultKeys(id string) []string {
+	if k, ok := shellKeys[id]; ok {
+		return k
+	}
+	for _, g := range keyGroups {
+		if k, ok := g[id]; ok {
+			return k
+		}
+	}
+	return nil
+}
 
 // DefaultKeys is the shell's key map, nothing remapped.
 func DefaultKeys() KeyMap {
@@ -99,7 +124,7 @@ func LoadKeys(path string) (KeyMap, error) {
 	}
 	for _, g := range keyGroups {
 		for id := range g {
-			known[id] = !slices.ContainsFunc([]string{".sites", ".problems", ".scroll", ".choose"}, func(s string) bool { return strings.HasSuffix(id, s) })
+			known[id] = !slices.ContainsFunc([]string{".sites", ".problems", ".scroll", ".choose", ".box"}, func(s string) bool { return strings.HasSuffix(id, s) })
 		}
 	}
 	for id, keys := range remap {
@@ -112,6 +137,9 @@ func LoadKeys(path string) (KeyMap, error) {
 		for _, k := range keys {
 			if k == "" || k == "ctrl+c" || strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 				return KeyMap{}, fmt.Errorf("%s: %q: %q cannot be bound (ctrl+c always quits)", path, id, k)
+			}
+			if does, fixed := fixedKeys[k]; fixed && !slices.Contains(defaultKeys(id), k) {
+				return KeyMap{}, fmt.Errorf("%s: %q: %q is a fixed key (it %s): choose another", path, id, k, does)
 			}
 		}
 	}

@@ -20,7 +20,7 @@ func TestLoadKeys(t *testing.T) {
 	if k, err := LoadKeys(filepath.Join(dir, "none.json")); err != nil || !key.Matches(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")}, k.Quit) {
 		t.Fatalf("no file: %v", err)
 	}
-	k, err := LoadKeys(write(`{"quit": ["Q"], "email.send_reset": ["P", "ctrl+r"]}`))
+	k, err := LoadKeys(write(`{"quit": ["Q"], "email.send_reset": ["P", "ctrl+r"], "back": ["esc", "ctrl+b"]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +38,13 @@ func TestLoadKeys(t *testing.T) {
 		{`{"email.send_reset": ["d"]}`, `both take "d" on the account screen`},
 		{`{"twofa.grant": ["j"]}`, `both take "j" on the twofa screen`},
 		{`{"quit": []}`, "at least one key"},
+		// keys no keys.json moves: help showed the binding, the key did
+		// the fixed thing (attack review, round 3)
+		{`{"zone": ["ctrl+t"]}`, `"ctrl+t" is a fixed key (it opens Practice)`},
+		{`{"quit": ["enter"]}`, `"enter" is a fixed key`},
+		{`{"email.add_note": ["down"]}`, `"down" is a fixed key`},
+		{`{"palette": ["ctrl+u"]}`, `both take "ctrl+u" on the lookup screen`},
+		{`{"lookup.box": ["x"]}`, `not a binding`},
 		{`[1]`, "want {"},
 	} {
 		if _, err := LoadKeys(write(c.file)); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "keys.json") {
