@@ -226,14 +226,30 @@ func readIDs(c *ctx, name string) ([]string, error) {
 		in = f
 	}
 	var ids []string
+	seen := map[string]int{}
 	sc := bufio.NewScanner(in)
+	line := 0
 	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			ids = append(ids, l)
+		line++
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
 		}
+		if first, again := seen[l]; again {
+			// a list joined from two exports: one action each, not two notes
+			fmt.Fprintf(c.errOut, "%s:%d: %s again (first on line %d): acted on once\n", name, line, l, first)
+			continue
+		}
+		seen[l] = line
+		ids = append(ids, l)
 	}
-	if len(ids) == 0 && sc.Err() == nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, fmt.Errorf("%s:%d: a line over %d KiB: want one account id a line", name, line+1, bufio.MaxScanTokenSize>>10)
+	} else if err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
+	}
+	if len(ids) == 0 {
 		return nil, usagef("act --accounts %s: no account ids", name)
 	}
-	return ids, sc.Err()
+	return ids, nil
 }

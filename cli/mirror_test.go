@@ -273,3 +273,21 @@ func TestOutboxRetryByKeyAndDead(t *testing.T) {
 		t.Fatalf("not all pending again: %s", r.out)
 	}
 }
+
+// An ids file is read with its lines counted: a line too long for an id
+// is named by file and line (it was "bufio.Scanner: token too long"),
+// and an id listed twice is acted on once, with a note.
+func TestActReadsItsListByLine(t *testing.T) {
+	dir := importFixtures(t)
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	os.WriteFile(ids, []byte("p001\n"+strings.Repeat("a", 300_000)+"\n"), 0o600)
+	r := run(t, "", "act", "add-note", "--accounts", ids, "--reason", "incident", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, ids+":2: a line over 64 KiB") {
+		t.Fatalf("a 300 KB line: %+v", r)
+	}
+	os.WriteFile(ids, []byte("p001\n\np001\n"), 0o600)
+	r = run(t, "", "act", "add-note", "--accounts", ids, "--reason", "incident", "--data", dir)
+	if r.code != 0 || strings.Count(r.out, "p001\tdone") != 1 || !strings.Contains(r.err, ids+":3: p001 again (first on line 1): acted on once") {
+		t.Fatalf("an id twice: %+v", r)
+	}
+}
