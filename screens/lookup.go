@@ -439,7 +439,10 @@ var errNotEmail = errors.New("type the caller's full email address to diagnose i
 // View implements tui.Screen.
 func (l *Lookup) View(width, height int) string {
 	st := l.env.Styles
-	if w := max(width-10, 10); w != l.input.Width {
+	// the text's width: inside the box's border and padding (4), less
+	// the prompt and the cursor past the end (a query of 70 letters at
+	// 80 columns wrapped the box onto a second line: round 3)
+	if w := max(width-5-tui.Width(l.input.Prompt)-1, 10); w != l.input.Width {
 		// the box's scroll offset is only worked out on an update: after a
 		// resize a long query wrapped the box over three lines until the
 		// next key (newcomer walkthrough); setting the cursor works it out
@@ -448,7 +451,7 @@ func (l *Lookup) View(width, height int) string {
 		// the box's hint is read whole: the short one where the long one
 		// would be cut ("…or its last 4 …" at 60 columns)
 		l.input.Placeholder = findHint
-		if tui.Width(findHint) > w-tui.Width(l.input.Prompt) { // the box's width holds its prompt
+		if tui.Width(findHint) > w {
 			l.input.Placeholder = findHintShort
 		}
 	}
