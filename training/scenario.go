@@ -172,8 +172,12 @@ func Parse(file string, data []byte) (Scenario, error) {
 		return sc, bad("title", errors.New("missing"))
 	case !slices.Contains(Difficulties, sc.Difficulty):
 		return sc, bad("difficulty", fmt.Errorf("%q: want one of %s", sc.Difficulty, strings.Join(Difficulties, ", ")))
-	case sc.Now.IsZero():
+	case sc.Now.IsZero() && find(doc, "now") == nil:
 		return sc, bad("now", errors.New("missing: the scenario's fixed time, RFC 3339 UTC"))
+	case sc.Now.Year() < 2000 || sc.Now.Year() > 2099:
+		// the screens count days from it: year 9999 read "106751 d ago"
+		// (a duration's most), year 1 was taken for no time at all
+		return sc, bad("now", fmt.Errorf("%s: want a time in 2000–2099", sc.Now.Format(time.RFC3339)))
 	case strings.TrimSpace(sc.Caller.Opening) == "":
 		return sc, bad("caller.opening", errors.New("missing: what the caller says first"))
 	case strings.TrimSpace(sc.Caller.Email.Value) == "":

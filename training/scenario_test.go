@@ -112,6 +112,9 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"unknown action", `actions: ["send-reset"]`, `actions: ["reset-password"]`, "expect.actions: \"reset-password\" is not an action"},
 		{"unknown finding", "finding: reset_link_expired", "finding: link_dead", "expect.finding: \"link_dead\""},
 		{"bad yaml", "title:", "title: [", "x.yaml:"},
+		{"now far ahead", "now: 2026-11-24T17:00:00Z", "now: 9999-12-31T23:59:59Z", "x.yaml:5: now: 9999-12-31T23:59:59Z: want a time in 2000–2099"},
+		{"now at year 1", "now: 2026-11-24T17:00:00Z", "now: 0001-01-01T00:00:00Z", "x.yaml:5: now: 0001-01-01T00:00:00Z: want a time in 2000–2099"},
+		{"now missing", "now: 2026-11-24T17:00:00Z\n", "", "now: missing"},
 		{"account line", `"us_state":"GA"`, `"us_state":"GA","phone":"not a phone"`, "x.yaml:19: accounts (phone)"},
 	}
 	for _, c := range cases {
