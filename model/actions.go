@@ -357,7 +357,10 @@ func CanGrantExemption(a Account, now time.Time) error {
 		return fmt.Errorf("account is %s: exemptions are for active providers (M7)", a.Status)
 	}
 	if ExemptionActive(a.MFAExemption, now) {
-		return fmt.Errorf("an exemption is already active until %s (M7)", a.MFAExemption.ExpiresAt.UTC().Format("Jan 2 15:04 MST"))
+		// how long it has left, not a clock time: the words reach screens
+		// that show the caller's zone and a CLI that shows UTC, and a UTC
+		// time beside the screen's EST read as a second exemption
+		return fmt.Errorf("an exemption is already active: it ends in %s (M7)", Duration(a.MFAExemption.ExpiresAt.Sub(now)))
 	}
 	return nil
 }
