@@ -166,6 +166,21 @@ func TestWatchFollowsTrainee(t *testing.T) {
 	trainee.see("same one as always")
 }
 
+// A trainee's screen larger than the trainer's window is shown from its
+// top left with a line that says so, not cut with nothing to tell.
+func TestWatchSaysALargerScreenIsCut(t *testing.T) {
+	r := room(t)
+	live := newStore(t)
+	addUser(t, live, "tess", model.RoleAgent)
+	trainee := startPractice(t, newEnv(t, live, "tess", model.RoleAgent), r, "sms-filtered")
+	trainee.see("Rachel Stone")
+	env := newEnv(t, live, "tina", model.RoleTrainer)
+	tm := teatest.NewTestModel(t, tui.NewApp(env, NewWatch(env, r, "tess")), teatest.WithInitialTermSize(60, 16))
+	t.Cleanup(func() { tm.Quit() })
+	w := &harness{t: t, tm: tm, env: env}
+	w.see("screen is 80×24: this window shows its top left")
+}
+
 // In a practice an action's toast says where its message went: the
 // sandbox, not the platform.
 func TestPracticeActionsSayTheSandbox(t *testing.T) {

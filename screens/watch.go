@@ -3,6 +3,7 @@ package screens
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -182,8 +183,15 @@ func (w *Watch) View(width, height int) string {
 		return st.Muted.Render(tui.Hang("", status, width))
 	}
 	lines := strings.Split(w.frame, "\n")
-	if len(lines) > height {
-		lines = lines[:height]
+	wide := 0
+	for _, l := range lines {
+		wide = max(wide, tui.Width(l))
+	}
+	if wide > width || len(lines) > height {
+		// the trainee's window is larger: say so on the last row rather
+		// than cut their screen with nothing to tell it is cut
+		lines = lines[:min(len(lines), max(height-1, 0))]
+		lines = append(lines, st.Warn.Render(tui.Clip(fmt.Sprintf("%s's screen is %d×%d: this window shows its top left; a larger one shows it all", w.trainee, wide, len(strings.Split(w.frame, "\n"))), width)))
 	}
 	return strings.Join(lines, "\n")
 }
