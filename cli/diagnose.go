@@ -9,6 +9,7 @@ import (
 
 	"frontdoor/model"
 	"frontdoor/store"
+	"frontdoor/tui"
 )
 
 // DiagnoseOutput is `diagnose --json` (DESIGN §4).
@@ -104,7 +105,7 @@ func runDiagnose(c *ctx) error {
 	if acc == nil {
 		fmt.Fprintf(w, "No account has %s.\n\n", model.CleanText(*email))
 	} else {
-		fmt.Fprintf(w, "Account %s: %s, %s, %s\n\n", acc.ID, model.CleanText(acc.Name), acc.Role, acc.Status)
+		fmt.Fprintf(w, "Account %s: %s, %s, %s\n\n", acc.ID, tui.Sanitize(acc.Name), acc.Role, acc.Status) // escaped as the screens show it, newlines too
 	}
 	for i, f := range out.Findings {
 		if i == 1 {
