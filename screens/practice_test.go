@@ -147,21 +147,12 @@ func TestDebriefGolden(t *testing.T) {
 // A watcher sees the trainee's screen change; the trainee sees they are
 // watched.
 func TestWatchFollowsTrainee(t *testing.T) {
-	r := room(t)
-	live := newStore(t)
-	addUser(t, live, "tess", model.RoleAgent)
-	trainee := startPractice(t, newEnv(t, live, "tess", model.RoleAgent), r, "sms-filtered")
-	trainee.see("Rachel Stone")
-	env := newEnv(t, live, "tina", model.RoleTrainer)
-	watcher := tui.NewApp(env, NewWatch(env, r, "tess"))
-	tm := teatest.NewTestModel(t, watcher, teatest.WithInitialTermSize(100, 30))
-	t.Cleanup(func() { tm.Quit() })
-	w := &harness{t: t, tm: tm, env: env}
+	trainee, w := watching(t, 100, 30)
 	w.see("Rachel Stone")
 	trainee.see("watched by tina")
 	trainee.typ("4")
 	w.see("home in Denver")
-	tm.Send(tea.KeyMsg{Type: tea.KeyEsc})
+	w.key(tea.KeyEsc)
 	trainee.typ("5") // any redraw: the header no longer names the watcher
 	trainee.see("same one as always")
 }
@@ -169,16 +160,23 @@ func TestWatchFollowsTrainee(t *testing.T) {
 // A trainee's screen larger than the trainer's window is shown from its
 // top left with a line that says so, not cut with nothing to tell.
 func TestWatchSaysALargerScreenIsCut(t *testing.T) {
+	_, w := watching(t, 60, 16)
+	w.see("screen is 80×24: this window shows its top left")
+}
+
+// watching is tess on a practice call (80×24) and tina, a trainer,
+// watching her in a window of width × height.
+func watching(t *testing.T, width, height int) (trainee, watcher *harness) {
+	t.Helper()
 	r := room(t)
 	live := newStore(t)
 	addUser(t, live, "tess", model.RoleAgent)
-	trainee := startPractice(t, newEnv(t, live, "tess", model.RoleAgent), r, "sms-filtered")
+	trainee = startPractice(t, newEnv(t, live, "tess", model.RoleAgent), r, "sms-filtered")
 	trainee.see("Rachel Stone")
 	env := newEnv(t, live, "tina", model.RoleTrainer)
-	tm := teatest.NewTestModel(t, tui.NewApp(env, NewWatch(env, r, "tess")), teatest.WithInitialTermSize(60, 16))
+	tm := teatest.NewTestModel(t, tui.NewApp(env, NewWatch(env, r, "tess")), teatest.WithInitialTermSize(width, height))
 	t.Cleanup(func() { tm.Quit() })
-	w := &harness{t: t, tm: tm, env: env}
-	w.see("screen is 80×24: this window shows its top left")
+	return trainee, &harness{t: t, tm: tm, env: env}
 }
 
 // In a practice an action's toast says where its message went: the
