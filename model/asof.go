@@ -111,11 +111,5 @@ func keepUntil[T any](list []T, now time.Time, at func(T) *time.Time) []T {
 	if !slices.ContainsFunc(list, later) {
 		return list
 	}
-	out := make([]T, 0, len(list))
-	for _, e := range list {
-		if !later(e) {
-			out = append(out, e)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(list), later)
 }
