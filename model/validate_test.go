@@ -54,6 +54,8 @@ func TestParseAccountErrors(t *testing.T) {
 		want  string
 	}{
 		{"not json", []byte(`{"id":`), "", "not valid JSON"},
+		{"a member twice", []byte(strings.Replace(good, `"notes":[]`, `"notes":[],"email":"other@example.com"`, 1)), "email", "given twice"},
+		{"a nested member twice", []byte(strings.Replace(good, `"kind":"telehealth"`, `"kind":"telehealth","kind":"in_person"`, 1)), "appointments[0].kind", "given twice"},
 		// encoding/json would put U+FFFD in place of the bad bytes
 		{"not UTF-8", []byte(strings.Replace(good, `"name":"`, "\"name\":\"Li\xff\xfe", 1)), "name", `not UTF-8: byte 0xff after "Li"`},
 		{"two values", []byte(good + " {}"), "", "more than one"},

@@ -643,7 +643,13 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 	// the envelope's three members are found by one walk, not a decode
 	// of the whole line (the account is decoded once, by ParseAccount);
 	// anything unusual goes through encoding/json, which words the error
+	twice := ""
+	seen := map[string]bool{}
 	walked := json.Valid(line) && model.JSONMembers(line, func(k string, v []byte) {
+		if seen[k] && twice == "" {
+			twice = k
+		}
+		seen[k] = true
 		switch k {
 		case "seq":
 			raw.Seq = uintOrNil(v)
@@ -659,6 +665,10 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 		}
 	}
 	switch {
+	case twice != "":
+		// readers disagree on which of two counts: a second seq took the
+		// checkpoint past events never applied (round 3)
+		return Snapshot{}, &model.FieldError{Field: twice, Reason: "given twice in one event: which one counts is for the platform to say"}
 	case raw.Seq == nil || *raw.Seq == 0:
 		return Snapshot{}, &model.FieldError{Field: "seq", Reason: "missing or not a positive integer"}
 	case raw.Version == nil || *raw.Version == 0:

@@ -139,3 +139,24 @@ func TestImportRefusesWhatAnAccountDoesNotCarry(t *testing.T) {
 		})
 	}
 }
+
+// A member given twice is refused, in an event's envelope and in its
+// account: JSON readers disagree on which counts (encoding/json takes
+// the last), so the platform and the mirror could each read another
+// seq or another email; a second seq took the checkpoint past events
+// never applied (attack review, round 3).
+func TestAMemberGivenTwiceIsRefused(t *testing.T) {
+	acc := line(1)
+	for _, c := range []struct{ name, event, field string }{
+		{"seq", `{"seq":1,"version":2,"seq":5,"account":` + acc + `}`, "seq"},
+		{"account's email", `{"seq":1,"version":2,"account":` + strings.Replace(acc, `"name":`, `"email":"other@example.com","name":`, 1) + `}`, "account.email"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseSnapshot([]byte(c.event))
+			var fe *model.FieldError
+			if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(fe.Reason, "given twice") {
+				t.Fatalf("%v, want %s given twice", err, c.field)
+			}
+		})
+	}
+}
