@@ -118,3 +118,5 @@ replace github.com/atotto/clipboard => ./third_party/clipboard
 replace github.com/prometheus/client_golang => ./third_party/client_golang
 
 replace google.golang.org/protobuf => ./third_party/protobuf
+
+replace github.com/charmbracelet/ssh => ./third_party/ssh

@@ -722,3 +722,110 @@ func TestResizingAfterTheConsoleEndedFreesTheConnection(t *testing.T) {
 		}
 	}
 }
+
+// Window changes no one reads — sent between the PTY and "shell", or on
+// a second session the server refuses (one console per connection) —
+// must not pin the connection: the SSH library waited for a reader
+// there, its request loop stopped ("shell" went unanswered: the login
+// hung) and the connection was never freed, not even by the client
+// closing it (attack review, round 3; patched in third_party/ssh).
+func TestUnreadWindowChangesNeverPinAConnection(t *testing.T) {
+	f := serve(t, Config{ConnRate: 1000})
+	pty := gossh.Marshal(struct {
+		Term                string
+		Columns, Rows, W, H uint32
+		Modes               string
+	}{"xterm", 80, 24, 0, 0, ""})
+	win := gossh.Marshal(struct{ W, H, WP, HP uint32 }{81, 24, 0, 0})
+	// session asks for a PTY, sends n window changes, then "shell", and
+	// says whether "shell" was answered
+	session := func(c *gossh.Client, n int) error {
+		ch, reqs, err := c.OpenChannel("session", nil)
+		if err != nil {
+			return err
+		}
+		go gossh.DiscardRequests(reqs)
+		go io.Copy(io.Discard, ch)
+		if _, err := ch.SendRequest("pty-req", true, pty); err != nil {
+			return err
+		}
+		for range n {
+			if _, err := ch.SendRequest("window-change", false, win); err != nil {
+				return err
+			}
+		}
+		answered := make(chan error, 1)
+		go func() { _, err := ch.SendRequest("shell", true, nil); answered <- err }()
+		select {
+		case err := <-answered:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New(`"shell" never answered behind the window changes`)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		opens int // sessions on the connection: past the first, refused
+	}{{"before shell", 1}, {"on a refused second session", 2}} {
+		t.Run(c.name, func(t *testing.T) {
+			for range 3 {
+				cl, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for range c.opens {
+					if err := session(cl, 200); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cl.Close()
+			}
+			for deadline := time.Now().Add(10 * time.Second); f.srv.guard.authedCount() > 0; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d connections never freed after their clients closed", f.srv.guard.authedCount())
+				}
+			}
+		})
+	}
+}
+
+// One connection has at most maxChannels session channels open at once:
+// each costs a goroutine and its state, console or refused, and 20,000
+// held open on one connection took 150 MB (attack review, round 3). One
+// closed makes room for another.
+func TestChannelsOnAConnectionAreCapped(t *testing.T) {
+	f := serve(t, Config{})
+	cl, err := f.dial("sam", gossh.PublicKeys(f.keys["sam"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var open []gossh.Channel
+	for range maxChannels {
+		ch, reqs, err := cl.OpenChannel("session", nil)
+		if err != nil {
+			t.Fatalf("channel %d of %d refused: %v", len(open)+1, maxChannels, err)
+		}
+		go gossh.DiscardRequests(reqs)
+		open = append(open, ch)
+	}
+	var refused *gossh.OpenChannelError
+	if _, _, err := cl.OpenChannel("session", nil); !errors.As(err, &refused) || refused.Reason != gossh.ResourceShortage {
+		t.Fatalf("channel %d: %v, want refused for resources", maxChannels+1, err)
+	}
+	open[0].Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ch, reqs, err := cl.OpenChannel("session", nil)
+		if err == nil {
+			go gossh.DiscardRequests(reqs)
+			ch.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a channel closed made no room: %v", err)
+		}
+	}
+	if _, _, err := cl.OpenChannel("direct-tcpip", nil); err == nil {
+		t.Error("a channel other than a session was opened")
+	}
+}

@@ -135,6 +135,7 @@ type guardConn struct {
 	user     string // the name given at login
 	keysSeen int    // public keys offered
 	consoles int    // session channels running a console (at most one)
+	channels int    // session channels open (at most maxChannels)
 	// sessions says a session reached identify, which counts its own
 	// login or refusal
 	sessions bool
@@ -175,6 +176,23 @@ func (c *guardConn) openConsole() bool {
 	}
 	c.consoles++
 	return true
+}
+
+// openChannel counts a session channel in, unless max are open.
+func (c *guardConn) openChannel(max int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.channels >= max {
+		return false
+	}
+	c.channels++
+	return true
+}
+
+func (c *guardConn) closeChannel() {
+	c.mu.Lock()
+	c.channels--
+	c.mu.Unlock()
 }
 
 func (c *guardConn) closeConsole() {

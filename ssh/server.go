@@ -223,6 +223,11 @@ func New(cfg Config) (*Server, error) {
 				}}
 			}
 			srv.ConnCallback = s.admit
+			// only session channels, and a bounded number open at once on
+			// a connection: each costs a goroutine and its state whether
+			// it runs a console or is refused, and nothing else capped them
+			// (attack review, round 3: 20,000 on one connection, 150 MB)
+			srv.ChannelHandlers = map[string]cssh.ChannelHandler{"session": s.sessionChannel}
 			return nil
 		},
 		wish.WithMiddleware(
@@ -362,6 +367,25 @@ func (s *Server) authorize(ctx cssh.Context, key cssh.PublicKey) (ok bool) {
 		gc.offered(ctx.User(), ok)
 	}
 	return ok
+}
+
+// maxChannels is the most session channels one connection may have open
+// at once: a console, and a few more a client opens and closes around
+// it (OpenSSH's own MaxSessions is 10).
+const maxChannels = 10
+
+// sessionChannel runs a session channel, unless its connection already
+// has maxChannels open.
+func (s *Server) sessionChannel(srv *cssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx cssh.Context) {
+	gc, _ := ctx.Value(connKey).(*guardConn)
+	if gc != nil && !gc.openChannel(maxChannels) {
+		_ = ch.Reject(gossh.ResourceShortage, fmt.Sprintf("at most %d sessions open on one connection", maxChannels))
+		return
+	}
+	if gc != nil {
+		defer gc.closeChannel()
+	}
+	cssh.DefaultSessionHandler(srv, conn, ch, ctx)
 }
 
 // admit runs before any SSH work: the guard's rate and caps, and the
