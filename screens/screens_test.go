@@ -389,6 +389,30 @@ func TestLookupProbesAreThrottled(t *testing.T) {
 	}
 }
 
+// The same masked query asked again — the list refreshed because a
+// listed account changed — is not a guess and spends nothing: a sync's
+// bursts of changes throttled and audited an agent who had typed
+// nothing (round 3, on a cluster).
+func TestLookupRefreshesAreNotProbes(t *testing.T) {
+	st := newStore(t)
+	env := newEnv(t, st, "lee", model.RoleAgent)
+	l := NewLookup(env)
+	l.input.SetValue("maria.lopez@gmail.com")
+	searchNow(l)
+	id := l.hits[0].Account.ID
+	for range 3 * probeBurst {
+		if cmd := l.refresh(id); cmd != nil {
+			l.Update(cmd().(tui.Addressed).Msg)
+		}
+		if l.err != nil {
+			t.Fatalf("a refresh of the same query was throttled: %v", l.err)
+		}
+	}
+	if log, _ := st.AuditLog(store.AuditFilter{Actions: []string{"lookup_throttled"}}); len(log) != 0 {
+		t.Fatalf("refreshes audited as throttled: %+v", log)
+	}
+}
+
 // searchNow runs the search for what is in the box and shows its result,
 // as the program would.
 func searchNow(l *Lookup) {
