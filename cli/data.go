@@ -170,14 +170,18 @@ func runCheck(c *ctx) error {
 			"if this store ran a frontdoor from before audit keys, pass --legacy-ok, else it is tampering (SECURITY.md)", n))
 	}
 	n, _ := st.Count()
-	out := CheckOutput{OK: len(problems) == 0, Store: st.Path(), Accounts: n, Problems: problems, LegacyEntries: st.LegacyEntries()}
+	where := st.Path() // a file's path; a cluster has none: its URL and prefix
+	if where == "" {
+		where = st.Describe()
+	}
+	out := CheckOutput{OK: len(problems) == 0, Store: where, Accounts: n, Problems: problems, LegacyEntries: st.LegacyEntries()}
 	if out.Problems == nil {
 		out.Problems = []string{}
 	}
 	if out.OK {
 		out.HeadChecked = seq
 	}
-	fail := fmt.Errorf("check: %d problems in %s", len(problems), st.Path())
+	fail := fmt.Errorf("check: %d problems in %s", len(problems), where)
 	if *asJSON {
 		if err := c.printJSON(out); err != nil {
 			return err

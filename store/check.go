@@ -328,11 +328,11 @@ func (r registryReplay) apply(e AuditEntry) {
 func (r registryReplay) check(tx Tx, report func(string, ...any) bool) error {
 	seen := map[string]bool{}
 	err := tx.Scan(bUsers, nil, func(k, v []byte) (bool, error) {
+		seen[string(k)] = true // there, if undecodable: not also "missing"
 		var u User
 		if err := json.Unmarshal(v, &u); err != nil {
 			return true, nil // reported by checkUsers
 		}
-		seen[string(k)] = true
 		want := r[string(k)]
 		switch {
 		case want == nil:

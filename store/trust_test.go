@@ -160,3 +160,25 @@ func TestAMemberGivenTwiceIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A user record that does not decode (written straight into a cluster)
+// is named when the registry is listed, and check says it does not
+// decode, not that the user is missing (etcd review, round 3: a raw
+// "invalid character" naming nothing).
+func TestAnUndecodableUserIsNamed(t *testing.T) {
+	s, _ := openTemp(t)
+	if err := s.kv.Update(func(tx Tx) error { return tx.Put(bUsers, []byte("sam"), []byte("not json")) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Users(); err == nil || !strings.Contains(err.Error(), `user "sam": the record does not decode`) {
+		t.Fatalf("Users: %v", err)
+	}
+	problems, err := s.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(problems, "\n")
+	if !strings.Contains(joined, "user sam: does not decode") || strings.Contains(joined, "missing from the registry") {
+		t.Fatalf("check:\n%s", joined)
+	}
+}

@@ -238,10 +238,10 @@ func (s *Store) SetRole(name, role string, by Actor, now time.Time) error {
 func (s *Store) Users() ([]User, error) {
 	var out []User
 	err := s.kv.View(func(tx Tx) error {
-		return tx.Scan(bUsers, nil, func(_, v []byte) (bool, error) {
+		return tx.Scan(bUsers, nil, func(k, v []byte) (bool, error) {
 			var u User
 			if err := json.Unmarshal(v, &u); err != nil {
-				return false, err
+				return false, fmt.Errorf("user %q: the record does not decode (`frontdoor check` lists what else is wrong): %w", k, err)
 			}
 			out = append(out, u)
 			return true, nil
