@@ -393,3 +393,41 @@ func putKeys(t *testing.T, cli *clientv3.Client, prefix string, n int, v string)
 		}
 	}
 }
+
+// A key the local index cannot hold (over bbolt's 32 KB, or the prefix
+// itself), put into the cluster by hand, is left out of the index: the
+// watch goes on, and so does a fresh fill. It stopped the watch for
+// good ("key too large"), every front end said STORE DOWN, and ended
+// sessions stayed open (etcd review, round 3).
+func TestAKeyTheIndexCannotHoldIsLeftOut(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	prefix := fmt.Sprintf("/unindexable%d/", prefixes.Add(1))
+	fe := frontEnd(t, c, prefix, t.TempDir()+"/index.db", nil)
+	defer fe.Close()
+	cli := connect(t, c)
+	defer cli.Close()
+	ctx := context.Background()
+	for _, k := range []string{prefix + "g0/zzz/" + strings.Repeat("k", 40_000), prefix} {
+		if _, err := cli.Put(ctx, k, "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a write after them reaches the index: the watch went on
+	if err := fe.Update(func(tx backend.Tx) error { return tx.Put("users", []byte("sam"), []byte("{}")) }); err != nil {
+		t.Fatal(err)
+	}
+	var sam []byte
+	for deadline := time.Now().Add(5 * time.Second); sam == nil; time.Sleep(20 * time.Millisecond) {
+		fe.View(func(tx backend.Tx) error { sam = tx.Get("users", []byte("sam")); return nil })
+		if time.Now().After(deadline) {
+			t.Fatal("the index stopped following the cluster after a key it cannot hold")
+		}
+	}
+	// a new front end fills its index with the keys there
+	fresh := frontEnd(t, c, prefix, t.TempDir()+"/index.db", nil)
+	defer fresh.Close()
+	fresh.View(func(tx backend.Tx) error { sam = tx.Get("users", []byte("sam")); return nil })
+	if string(sam) != "{}" {
+		t.Fatalf("a fresh fill holds sam %q", sam)
+	}
+}
