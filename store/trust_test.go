@@ -182,3 +182,34 @@ func TestAnUndecodableUserIsNamed(t *testing.T) {
 		t.Fatalf("check:\n%s", joined)
 	}
 }
+
+// One record that does not decode (written into a cluster by hand) is
+// listed among the others with a name that says so: every search
+// matching it answered only its error (etcd review, round 3).
+func TestASearchListsPastARecordThatDoesNotDecode(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(3)), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.kv.Update(func(tx Tx) error {
+		return tx.Put(bAccounts, []byte("acc_0002"), []byte(`{"id":"acc_0002", not json`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := s.Search("user number", 20)
+	if err != nil || len(hits) != 3 {
+		t.Fatalf("%d hits, %v; want the 3, one marked", len(hits), err)
+	}
+	marked := 0
+	for _, h := range hits {
+		if h.Account.ID == "acc_0002" && strings.Contains(h.Account.Name, "does not decode") {
+			marked++
+		}
+	}
+	if marked != 1 {
+		t.Fatalf("the undecodable record is not marked: %+v", hits)
+	}
+	if _, err := s.Get("acc_0002"); !errors.Is(err, ErrCorruptRecord) && (err == nil || !strings.Contains(err.Error(), "acc_0002")) {
+		t.Fatalf("opening it: %v", err)
+	}
+}
