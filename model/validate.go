@@ -597,6 +597,20 @@ func ValidateAccountID(id string) error {
 	return nil
 }
 
+// AccountIDShaped is ValidateAccountID's yes or no on bytes, without
+// allocating: a search asks it of every id its prefix scan meets.
+func AccountIDShaped(id []byte) bool {
+	if len(id) == 0 || len(id) > MaxAccountIDLen || !isASCIILetter(id[0]) {
+		return false
+	}
+	for _, c := range id {
+		if !isASCIILetter(c) && !('0' <= c && c <= '9') && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // validateID accepts the short printable ids the platform uses within an

@@ -95,10 +95,20 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 		if hits, more, kept = s.answers.get(tx.ID(), q, limit); kept {
 			return nil // asked already at this commit
 		}
-		if err := tx.Scan(bAccounts, []byte(q), func(k, _ []byte) (bool, error) {
-			return add(candidate{string(k), "id", string(k) == q}), nil
-		}); err != nil {
-			return err
+		// ids have a shape (model.ValidateAccountID) that import and sync
+		// enforce; a record put under another key by hand (an email) was
+		// listed first as an exact id and preselected (etcd review, round
+		// 3): a query that is no id's prefix scans no ids, and a key
+		// without the shape is not listed as one
+		if model.ValidateAccountID(q) == nil {
+			if err := tx.Scan(bAccounts, []byte(q), func(k, _ []byte) (bool, error) {
+				if !model.AccountIDShaped(k) {
+					return true, nil
+				}
+				return add(candidate{string(k), "id", string(k) == q}), nil
+			}); err != nil {
+				return err
+			}
 		}
 		// Emails and phones are masked on screen, so what is masked must be
 		// typed whole: an email's part before the @ (the domain, shown,

@@ -213,3 +213,29 @@ func TestASearchListsPastARecordThatDoesNotDecode(t *testing.T) {
 		t.Fatalf("opening it: %v", err)
 	}
 }
+
+// A record put by hand under a key spelled as another account's email
+// is never listed as an id, first and preselected, when that email is
+// searched (etcd review, round 3: import and sync refuse such ids, but
+// a search listed what was there).
+func TestAKeyWithoutTheShapeIsNotListedAsAnID(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, err := s.Import(strings.NewReader(lines(2)), "a", root, now); err != nil {
+		t.Fatal(err)
+	}
+	impostor := strings.Replace(line(3), `"id":"acc_0003"`, `"id":"user1@example.com"`, 1)
+	if err := s.kv.Update(func(tx Tx) error {
+		return tx.Put(bAccounts, []byte("user1@example.com"), []byte(`{"version":1,"account":`+impostor+`}`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := s.Search("user1@example.com", 20)
+	if err != nil || len(hits) == 0 || hits[0].Account.ID != "acc_0001" {
+		t.Fatalf("%+v %v: want acc_0001 first", hits, err)
+	}
+	for _, h := range hits {
+		if h.MatchedBy == "id" {
+			t.Fatalf("listed as an id: %+v", h)
+		}
+	}
+}
