@@ -160,6 +160,10 @@ func Dial(c Config) (*KV, error) {
 			cli.Close()
 			return nil, fmt.Errorf("store %s: member %s runs etcd %s; frontdoor needs etcd %s or later", c, ep, st.Version, MinVersion)
 		}
+		if err := notInsideAnother(ctx, cli, c.Prefix); err != nil {
+			cli.Close()
+			return nil, fmt.Errorf("store %s: %w", c, err)
+		}
 		return New(cli, c.Prefix, c.String(), c.Timeout), nil
 	}
 	cli.Close()
@@ -208,4 +212,26 @@ func versionAtLeast(have, want string) bool {
 		}
 	}
 	return true
+}
+
+// notInsideAnother refuses a prefix inside another store's: that
+// store's import copies everything under its own prefix into its next
+// generation and deletes what it leaves, so the inner store was copied
+// as the outer one's keys and then wiped (etcd review, round 3). A
+// store is known by its generation key (PREFIX + "gen").
+func notInsideAnother(ctx context.Context, cli *clientv3.Client, prefix string) error {
+	for i := 0; i < len(prefix)-1; i++ {
+		if prefix[i] != '/' {
+			continue
+		}
+		outer := prefix[:i+1]
+		resp, err := cli.Get(ctx, outer+"gen", clientv3.WithCountOnly())
+		if err != nil {
+			return err
+		}
+		if resp.Count > 0 {
+			return fmt.Errorf("its prefix %s lies inside the store at %s (an import there would copy this store as its own keys, then delete it): choose a prefix beside it, not under it", prefix, outer)
+		}
+	}
+	return nil
 }

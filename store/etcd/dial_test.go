@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -64,5 +65,38 @@ func TestDialSaysWhatIsWrong(t *testing.T) {
 	kv.Close()
 	if !versionAtLeast("3.7.4", MinVersion) || versionAtLeast("3.4.27", MinVersion) || !versionAtLeast("4.0.0", MinVersion) {
 		t.Fatal("versionAtLeast")
+	}
+}
+
+// A store's prefix may not lie inside another store's, and an import
+// does not write where another store lives: the outer store's import
+// copied the inner one as its own keys and then deleted it (etcd review,
+// round 3: /frontdoor/g1 under /frontdoor/).
+func TestAStoreInsideAnotherIsRefused(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	outer, err := Dial(Config{Endpoints: c.Endpoints(), Prefix: "/outer/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outer.Close()
+	load := func(bt backend.BulkTx) error { return bt.Put("a", []byte("k"), []byte("v")) }
+	if err := outer.Rebuild(0, load); err != nil { // the outer store exists: /outer/gen
+		t.Fatal(err)
+	}
+	if _, err := Dial(Config{Endpoints: c.Endpoints(), Prefix: "/outer/g1/"}); err == nil || !strings.Contains(err.Error(), "lies inside the store at /outer/") {
+		t.Fatalf("a prefix inside another store's: %v", err)
+	}
+	// one made there before the outer store was (or by hand) is not
+	// deleted by the outer store's next import
+	cli := connect(t, c)
+	defer cli.Close()
+	if _, err := cli.Put(context.Background(), "/outer/g2/gen", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := outer.Rebuild(0, load); err == nil || !strings.Contains(err.Error(), "another store lives at /outer/g2/") {
+		t.Fatalf("an import over another store: %v", err)
+	}
+	if resp, _ := cli.Get(context.Background(), "/outer/g2/gen"); len(resp.Kvs) != 1 {
+		t.Fatal("the inner store was deleted")
 	}
 }

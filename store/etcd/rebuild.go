@@ -53,6 +53,13 @@ func (k *KV) Rebuild(_ int64, load func(backend.BulkTx) error) error {
 		}
 	}
 	old, next := k.genPrefix(gen), k.genPrefix(gen+1)
+	// another store given the next generation's prefix as its own would
+	// be deleted below as what a killed import left (round 3)
+	if inner, err := k.cli.Get(ctx, next+"gen", clientv3.WithCountOnly()); err != nil {
+		return k.wrap(err)
+	} else if inner.Count > 0 {
+		return fmt.Errorf("%s: another store lives at %s, where this import would write: move it beside this store's prefix, not under it", k.desc, next)
+	}
 	// what a killed import left there
 	if _, err := k.cli.Delete(ctx, next, clientv3.WithPrefix()); err != nil {
 		return k.wrap(err)
