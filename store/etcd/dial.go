@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -60,7 +61,13 @@ func ParseURL(s string) (Config, error) {
 			continue
 		}
 		if _, port, ok := strings.Cut(h, ":"); !ok || port == "" {
-			h += ":2379"
+			h = strings.TrimSuffix(h, ":") + ":2379"
+		}
+		// a member is HOST:PORT, the port a number ([v6]:PORT too):
+		// "127.0.0.1:42100:99" waited out the dial timeout (round 3)
+		host, port, err := net.SplitHostPort(h)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			return c, fmt.Errorf("store %s: member %q: want HOST:PORT", Redact(s), h)
 		}
 		c.Endpoints = append(c.Endpoints, h)
 	}

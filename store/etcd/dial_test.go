@@ -24,6 +24,10 @@ func TestParseURL(t *testing.T) {
 		{in: "etcd://ops:s3cret@h1:2379", want: "etcd://h1:2379/frontdoor/", cfg: Config{Username: "ops", Password: "s3cret"}},
 		{in: "http://h1:2379", err: "want etcd://"},
 		{in: "etcd://", err: "no members"},
+		{in: "etcd://127.0.0.1:42100:99", err: `member "127.0.0.1:42100:99": want HOST:PORT`},
+		{in: "etcd://h1:http", err: "want HOST:PORT"},
+		{in: "etcd://h1:70000", err: "want HOST:PORT"},
+		{in: "etcd://[::1]:2379,h2:", want: "etcd://[::1]:2379,h2:2379/frontdoor/"},
 		{in: "etcd://h1?tls=1", err: `unknown option "tls"`},
 		{in: "etcd://ops:s3cret@h1?timeout=soon", err: "REDACTED"},
 	} {
