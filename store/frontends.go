@@ -69,7 +69,7 @@ func (s *Store) PublishFrontEnd(fe FrontEnd) error {
 		var gone [][]byte
 		if err := tx.Scan(bFrontEnds, nil, func(k, v []byte) (bool, error) {
 			var other FrontEnd
-			if string(k) != fe.ID && (json.Unmarshal(v, &other) != nil || fe.Seen.Sub(other.Seen) > frontEndForget) {
+			if string(k) != fe.ID && (json.Unmarshal(v, &other) != nil || fe.Seen.Sub(other.Seen) > frontEndForget || other.Seen.Sub(fe.Seen) > frontEndForget) {
 				gone = append(gone, append([]byte(nil), k...))
 			}
 			return true, nil
@@ -97,7 +97,10 @@ func (s *Store) FrontEnds(now time.Time) ([]FrontEnd, error) {
 	err := s.kv.View(func(tx Tx) error {
 		return tx.Scan(bFrontEnds, nil, func(k, v []byte) (bool, error) {
 			var fe FrontEnd
-			if json.Unmarshal(v, &fe) == nil && now.Sub(fe.Seen) <= FrontEndStale {
+			// believed from FrontEndStale ago to as far ahead (clocks
+			// differ a little): a word dated in 2099 was listed forever
+			// (etcd review, round 3)
+			if json.Unmarshal(v, &fe) == nil && now.Sub(fe.Seen) <= FrontEndStale && fe.Seen.Sub(now) <= FrontEndStale {
 				out = append(out, fe)
 			}
 			return true, nil // an entry that does not decode is skipped: it lists no one
