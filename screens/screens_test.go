@@ -364,14 +364,7 @@ func TestRemappedKeys(t *testing.T) {
 // Guessing masked values is throttled and audited: a script of phone
 // numbers runs into the limit, a person typing an address does not.
 func TestLookupProbesAreThrottled(t *testing.T) {
-	st := newStore(t)
-	env := newEnv(t, st, "sam", model.RoleAgent)
-	l := NewLookup(env)
-	l.input.SetValue("maria.lopez@gmail.com")
-	searchNow(l)
-	if l.err != nil || len(l.hits) != 1 {
-		t.Fatalf("a typed address: %v %d hits", l.err, len(l.hits))
-	}
+	st, l := searchedFor(t, "sam", "maria.lopez@gmail.com")
 	throttled := 0
 	for i := range 200 {
 		l.input.SetValue(fmt.Sprintf("+1 212 555 %04d", 100+i))
@@ -394,11 +387,7 @@ func TestLookupProbesAreThrottled(t *testing.T) {
 // bursts of changes throttled and audited an agent who had typed
 // nothing (round 3, on a cluster).
 func TestLookupRefreshesAreNotProbes(t *testing.T) {
-	st := newStore(t)
-	env := newEnv(t, st, "lee", model.RoleAgent)
-	l := NewLookup(env)
-	l.input.SetValue("maria.lopez@gmail.com")
-	searchNow(l)
+	st, l := searchedFor(t, "lee", "maria.lopez@gmail.com")
 	id := l.hits[0].Account.ID
 	for range 3 * probeBurst {
 		if cmd := l.refresh(id); cmd != nil {
@@ -411,6 +400,20 @@ func TestLookupRefreshesAreNotProbes(t *testing.T) {
 	if log, _ := st.AuditLog(store.AuditFilter{Actions: []string{"lookup_throttled"}}); len(log) != 0 {
 		t.Fatalf("refreshes audited as throttled: %+v", log)
 	}
+}
+
+// searchedFor is agent's Lookup on a demo store, query searched: its one
+// account found.
+func searchedFor(t *testing.T, agent, query string) (*store.Store, *Lookup) {
+	t.Helper()
+	st := newStore(t)
+	l := NewLookup(newEnv(t, st, agent, model.RoleAgent))
+	l.input.SetValue(query)
+	searchNow(l)
+	if l.err != nil || len(l.hits) != 1 {
+		t.Fatalf("%q: %v %d hits", query, l.err, len(l.hits))
+	}
+	return st, l
 }
 
 // searchNow runs the search for what is in the box and shows its result,
