@@ -27,11 +27,11 @@ func (s *Server) console(next cssh.Handler) cssh.Handler {
 		wake := make(chan struct{}, 1)
 		go func() {
 			// drain until the SSH library closes the channel, not until
-			// the console ends: it hands each window change over and waits
-			// until it is taken, and one left untaken after the console
-			// ended stopped the connection's reader, so the connection was
-			// never freed, not even by the client closing it (attack
-			// review, round 3: a window change sent as a session ended)
+			// the console ends: upstream's library waits for each window
+			// change to be taken, and one untaken after the console ended
+			// stopped the connection's reader for good (attack review,
+			// round 3). third_party/ssh no longer waits; this still takes
+			// every size, so the console works on either
 			if !ok {
 				return // no PTY: no window changes (the library refuses them)
 			}
