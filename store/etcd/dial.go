@@ -160,7 +160,7 @@ func Dial(c Config) (*KV, error) {
 	for _, ep := range c.Endpoints {
 		st, err := cli.Status(ctx, ep)
 		if err != nil {
-			tried = append(tried, fmt.Sprintf("%s: %v", ep, err))
+			tried = append(tried, fmt.Sprintf("%s: %v%s", ep, err, whyNot(ep, cfg.TLS)))
 			continue
 		}
 		if !versionAtLeast(st.Version, MinVersion) {
@@ -241,4 +241,35 @@ func notInsideAnother(ctx context.Context, cli *clientv3.Client, prefix string) 
 		}
 	}
 	return nil
+}
+
+// whyNot looks, once a member did not answer, for a cause gRPC words only
+// as "context deadline exceeded" (etcd review, round 3): a host name
+// that does not resolve, nothing listening, or a TLS handshake that
+// fails (a plaintext member, another CA).
+func whyNot(ep string, t *tls.Config) string {
+	host, _, err := net.SplitHostPort(ep)
+	if err != nil {
+		return ""
+	}
+	if net.ParseIP(host) == nil {
+		if _, err := net.LookupHost(host); err != nil {
+			return " (the host name does not resolve: " + err.Error() + ")"
+		}
+	}
+	d := &net.Dialer{Timeout: 2 * time.Second}
+	if t == nil {
+		c, err := d.Dial("tcp", ep)
+		if err != nil {
+			return " (" + err.Error() + ")"
+		}
+		c.Close()
+		return ""
+	}
+	c, err := tls.DialWithDialer(d, "tcp", ep, t.Clone())
+	if err != nil {
+		return " (TLS: " + err.Error() + ")"
+	}
+	c.Close()
+	return ""
 }

@@ -54,8 +54,13 @@ func TestParseURL(t *testing.T) {
 func TestDialSaysWhatIsWrong(t *testing.T) {
 	_, err := Dial(Config{Endpoints: []string{"127.0.0.1:1"}, Prefix: "/x/", Timeout: 500 * time.Millisecond})
 	if !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "etcd://127.0.0.1:1/x/") ||
-		!strings.Contains(err.Error(), "--store") {
+		!strings.Contains(err.Error(), "--store") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("unreachable: %v", err)
+	}
+	// gRPC says only "context deadline exceeded": the cause is looked for
+	_, err = Dial(Config{Endpoints: []string{"nosuchhost.invalid:2379"}, Prefix: "/x/", Timeout: 500 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "the host name does not resolve") {
+		t.Fatalf("a host that does not resolve: %v", err)
 	}
 	_, err = Dial(Config{Endpoints: []string{"127.0.0.1:2379"}, Prefix: "/x/", Cert: "/c.pem"})
 	if err == nil || !strings.Contains(err.Error(), "needs its key") {
