@@ -581,6 +581,10 @@ const MaxAccountIDLen = 64
 // id is never an email (no @ or dot) nor a phone number (it starts with a
 // letter).
 func ValidateAccountID(id string) error {
+	if AccountIDShaped(id) {
+		return nil
+	}
+	// not an id: say why
 	switch {
 	case id == "":
 		return errors.New("must not be empty")
@@ -597,14 +601,15 @@ func ValidateAccountID(id string) error {
 	return nil
 }
 
-// AccountIDShaped is ValidateAccountID's yes or no on bytes, without
-// allocating: a search asks it of every id its prefix scan meets.
-func AccountIDShaped(id []byte) bool {
+// AccountIDShaped is ValidateAccountID's yes or no, without allocating
+// an error: a search asks it of its query at every keystroke and of
+// every id its prefix scan meets.
+func AccountIDShaped[T string | []byte](id T) bool {
 	if len(id) == 0 || len(id) > MaxAccountIDLen || !isASCIILetter(id[0]) {
 		return false
 	}
-	for _, c := range id {
-		if !isASCIILetter(c) && !('0' <= c && c <= '9') && c != '_' && c != '-' {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !isASCIILetter(c) && !('0' <= c && c <= '9') && c != '_' && c != '-' {
 			return false
 		}
 	}

@@ -100,7 +100,7 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 		// listed first as an exact id and preselected (etcd review, round
 		// 3): a query that is no id's prefix scans no ids, and a key
 		// without the shape is not listed as one
-		if model.ValidateAccountID(q) == nil {
+		if model.AccountIDShaped(q) {
 			if err := tx.Scan(bAccounts, []byte(q), func(k, _ []byte) (bool, error) {
 				if !model.AccountIDShaped(k) {
 					return true, nil
