@@ -56,17 +56,13 @@ func Sanitize(s string) string {
 	return b.String()
 }
 
-// Typable says whether r may go into a text box: what Sanitize shows as
-// it is (it escapes controls, bidi overrides and isolates, separators
-// and other invisible format characters; a joiner within an emoji stays).
+// Typable says whether r may go into a text box: Sanitize shows it as it
+// is (Sanitize is the one definition: controls, bidi overrides and
+// isolates, separators and other invisible format characters are
+// escaped there). An ASCII key costs no allocation.
 func Typable(r rune) bool {
-	switch {
-	case r == utf8.RuneError, r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r == '\u2028', r == '\u2029':
-		return false
-	case r == '\u200d':
-		return true
-	}
-	return !unicode.Is(unicode.Cf, r)
+	s := string(r)
+	return Sanitize(s) == s
 }
 
 // isPlain: printable ASCII needs no work (the common case, on every frame).
