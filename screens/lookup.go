@@ -539,6 +539,9 @@ func (l *Lookup) table(width, height int) string {
 	rows := make([][]string, len(l.hits))
 	for i, h := range l.hits {
 		a := h.Account
+		if h.Corrupt { // only its id is known: opening it says what is wrong
+			a.Name = "⚠ record does not decode (frontdoor check)"
+		}
 		email := model.MaskEmail(a.Email)
 		if h.MatchedBy == "previous email" {
 			// the old address the caller gave, not the current one

@@ -22,6 +22,9 @@ type Hit struct {
 	Record
 	MatchedBy string // "id", "email", "previous email", "name", "phone"
 	Exact     bool   // the whole id, email or phone number, not a prefix
+	// Corrupt: the stored record does not decode; only Account.ID is
+	// known (listedOrMarked)
+	Corrupt bool
 }
 
 // maxCandidates bounds the index entries one keystroke may scan.
@@ -166,11 +169,11 @@ func (s *Store) SearchCount(query string, limit int) (hits []Hit, more int, err 
 		total = exact + named
 		hits = make([]Hit, 0, min(limit, len(found)))
 		for _, c := range found[:min(limit, len(found))] {
-			r, err := s.listedOrMarked(tx, c.id)
+			h, err := s.listedOrMarked(tx, c.id, c.by, c.exact)
 			if err != nil {
 				return err
 			}
-			hits = append(hits, Hit{Record: r, MatchedBy: c.by, Exact: c.exact})
+			hits = append(hits, h)
 		}
 		more = max(total-limit, 0)
 		s.answers.put(tx.ID(), q, limit, hits, more)
@@ -286,17 +289,17 @@ func splitKey(k []byte) (value, id string) {
 // ErrCorruptRecord: a stored record that does not decode.
 var ErrCorruptRecord = errors.New("corrupt record")
 
-// listedOrMarked is getListed, but a record that does not decode is
-// listed by its id with a name that says so, among the others: one such
-// record (written into a cluster by hand) made every search matching it
-// answer only its error (etcd review, round 3). Opening it still fails,
-// naming it; `frontdoor check` lists it.
-func (s *Store) listedOrMarked(tx Tx, id string) (Record, error) {
+// listedOrMarked is getListed, but a record that does not decode is a
+// hit all the same, marked Corrupt, with only its id: one such record
+// (written into a cluster by hand) made every search matching it answer
+// only its error (etcd review, round 3). Opening it still fails, naming
+// it; `frontdoor check` lists it.
+func (s *Store) listedOrMarked(tx Tx, id, by string, exact bool) (Hit, error) {
 	r, err := s.getListed(tx, id)
 	if errors.Is(err, ErrCorruptRecord) {
-		return Record{Account: model.Account{ID: id, Name: "⚠ record does not decode (frontdoor check)"}}, nil
+		return Hit{Record: Record{Account: model.Account{ID: id}}, MatchedBy: by, Exact: exact, Corrupt: true}, nil
 	}
-	return r, err
+	return Hit{Record: r, MatchedBy: by, Exact: exact}, err
 }
 
 // getListed reads the record of id as a search lists it: its envelope,
@@ -442,14 +445,14 @@ func (s *Store) Recent(actor string, n int, now time.Time, window time.Duration)
 			}
 		}
 		for _, id := range ids {
-			r, err := s.listedOrMarked(tx, id)
+			h, err := s.listedOrMarked(tx, id, "recent", false)
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			hits = append(hits, Hit{Record: r, MatchedBy: "recent"})
+			hits = append(hits, h)
 		}
 		return nil
 	})
