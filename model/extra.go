@@ -75,8 +75,29 @@ func decodeKeeping[T any](b []byte, v *T, extra *Extra) error {
 	return nil
 }
 
-// JSONMembers is members, for the store's change-stream envelope.
-func JSONMembers(b []byte, fn func(key string, raw []byte)) bool { return members(b, fn) }
+// JSONMembers is membersOnce, for the store's change-stream envelope.
+func JSONMembers(b []byte, fn func(key string, raw []byte)) (twice string, ok bool) {
+	return membersOnce(b, fn)
+}
+
+// membersOnce is members, and also names the first key given twice:
+// JSON readers disagree on which of two counts (encoding/json takes the
+// last, others the first), so the platform and the console could each
+// read another email, or another seq (round 3). Its callers refuse one.
+func membersOnce(b []byte, fn func(key string, raw []byte)) (twice string, ok bool) {
+	var seen map[string]bool
+	ok = members(b, func(k string, v []byte) {
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		if seen[k] && twice == "" {
+			twice = k
+		}
+		seen[k] = true
+		fn(k, v)
+	})
+	return twice, ok
+}
 
 // members calls fn with each member of the JSON object b (valid JSON,
 // checked by the caller) and its raw value, in one pass with no decoding

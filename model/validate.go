@@ -252,19 +252,11 @@ func checkShapeRaw(path string, raw []byte, s shape) (err error, ok bool) {
 			return fieldErr(orRecord(path), "must be an object, got %s", kind), true
 		}
 		obj := map[string][]byte{}
-		twice := ""
-		if !members(raw, func(k string, v []byte) {
-			if _, seen := obj[k]; seen && twice == "" {
-				twice = k
-			}
-			obj[k] = v
-		}) {
+		twice, ok := membersOnce(raw, func(k string, v []byte) { obj[k] = v })
+		if !ok {
 			return nil, false
 		}
 		if twice != "" {
-			// JSON readers disagree on which of two counts (encoding/json
-			// takes the last, others the first): the platform and the
-			// console could each read a different email (round 3)
 			return fieldErr(join(path, twice), "given twice in one object: which one counts is for the platform to say, not the reader"), true
 		}
 		for _, name := range sortedFields(s.fields) {

@@ -643,13 +643,7 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 	// the envelope's three members are found by one walk, not a decode
 	// of the whole line (the account is decoded once, by ParseAccount);
 	// anything unusual goes through encoding/json, which words the error
-	twice := ""
-	seen := map[string]bool{}
-	walked := json.Valid(line) && model.JSONMembers(line, func(k string, v []byte) {
-		if seen[k] && twice == "" {
-			twice = k
-		}
-		seen[k] = true
+	walk := func(k string, v []byte) {
 		switch k {
 		case "seq":
 			raw.Seq = uintOrNil(v)
@@ -658,16 +652,18 @@ func ParseSnapshot(line []byte) (Snapshot, error) {
 		case "account":
 			raw.Account = v
 		}
-	})
+	}
+	twice, walked := "", false
+	if json.Valid(line) {
+		twice, walked = model.JSONMembers(line, walk)
+	}
 	if !walked {
 		if err := json.Unmarshal(line, &raw); err != nil {
 			return Snapshot{}, &model.FieldError{Reason: "not valid JSON: " + err.Error()}
 		}
 	}
 	switch {
-	case twice != "":
-		// readers disagree on which of two counts: a second seq took the
-		// checkpoint past events never applied (round 3)
+	case twice != "": // a second seq took the checkpoint past events never applied
 		return Snapshot{}, &model.FieldError{Field: twice, Reason: "given twice in one event: which one counts is for the platform to say"}
 	case raw.Seq == nil || *raw.Seq == 0:
 		return Snapshot{}, &model.FieldError{Field: "seq", Reason: "missing or not a positive integer"}
