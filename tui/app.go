@@ -626,9 +626,12 @@ func (a *App) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		// invisible format characters) never reaches a text box: the box
 		// draws its value as typed, and a pasted U+202E reached the
 		// terminal raw (attack review, round 3)
-		msg.Runes = slices.DeleteFunc(slices.Clone(msg.Runes), func(r rune) bool { return !Typable(r) })
-		if len(msg.Runes) == 0 {
-			return a, nil
+		untypable := func(r rune) bool { return !Typable(r) }
+		if slices.ContainsFunc(msg.Runes, untypable) { // a copy only then: not on every key
+			msg.Runes = slices.DeleteFunc(slices.Clone(msg.Runes), untypable)
+			if len(msg.Runes) == 0 {
+				return a, nil
+			}
 		}
 	}
 	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !a.capturing() {
