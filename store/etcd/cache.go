@@ -558,9 +558,9 @@ func (c *Cached) watchOnce(ctx context.Context, n uint64) bool {
 // open (stopped with SIGSTOP, a link black-holed one way), and the watch
 // is dropped for a new one on a new stream, which the client places on
 // the next member; each drop in a row doubles the asks the next watch
-// is given (up to 16 times), for a cluster that is only slow. Without it the index went stale until gRPC's
-// keepalive gave the connection up, 15 s later, while every screen
-// said LIVE.
+// is given (up to 16 times), for a cluster that is only slow. Without
+// it the index went stale until gRPC's keepalive gave the connection
+// up, 15 s later, while every screen said LIVE.
 var (
 	probeEvery       = time.Second
 	probesUnanswered = 2
