@@ -165,6 +165,50 @@ func TestTwoFAGolden(t *testing.T) {
 	golden.RequireEqual(t, []byte(h.frame()))
 }
 
+// TestTwoFAOffersWhatApplies: the Actions list says why an action the
+// model would refuse is not available (rule M7), and the footer offers
+// the exemption key that applies — grant, or revoke while one runs —
+// not one that would only be refused.
+func TestTwoFAOffersWhatApplies(t *testing.T) {
+	st := newStore(t)
+	env := newEnv(t, st, "kay", model.RoleLead)
+	footer := func(s *TwoFA) string {
+		var ks []string
+		for _, b := range s.ShortHelp() {
+			ks = append(ks, b.Help().Desc)
+		}
+		return strings.Join(ks, ", ")
+	}
+	client, err := st.ByEmail("tom.baker@verizon.net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewTwoFA(env, client)
+	if body := s.View(100, 80); !strings.Contains(body, "grant exemption — exemptions are for providers (M7)") {
+		t.Errorf("a client's 2FA screen does not say why no exemption:\n%s", body)
+	}
+	if f := footer(s); strings.Contains(f, "exemption") {
+		t.Errorf("a client's footer offers %q", f)
+	}
+
+	provider, err := st.ByEmail("dr.claire.dubois@duboiscounsel.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := footer(NewTwoFA(env, provider)); !strings.Contains(f, "grant exemption") {
+		t.Errorf("an active provider's footer does not offer the exemption: %q", f)
+	}
+	until := now.Add(time.Hour)
+	provider.Account.MFAExemption = &model.Exemption{GrantedAt: &now, ExpiresAt: &until, GrantedBy: "kay", Reason: "phone lost"}
+	s = NewTwoFA(env, provider)
+	if f := footer(s); strings.Contains(f, "grant exemption") || !strings.Contains(f, "revoke exemption") {
+		t.Errorf("with an exemption running, the footer offers %q, want revoke and not grant", f)
+	}
+	if body := s.View(100, 80); !strings.Contains(body, "already active: it ends in") {
+		t.Errorf("with an exemption running, the Actions list does not say so:\n%s", body)
+	}
+}
+
 // TestChangingProblemReordersFindings: the same account leads with a
 // different finding per problem.
 func TestChangingProblemReordersFindings(t *testing.T) {

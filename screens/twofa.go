@@ -248,6 +248,10 @@ func (s *TwoFA) body(width int) string {
 		line := "  " + st.Key.Render(fmt.Sprintf("%-2s", h.Key)) + " " + h.Desc
 		if err := model.Permit(s.env.Actor.Role, k.action); err != nil {
 			line = st.Muted.Render(fmt.Sprintf("  %-2s %s — needs a lead", h.Key, h.Desc))
+		} else if why := s.notNow(k.action, now); why != "" {
+			// the key still answers (with the same reason); the list says
+			// it before the agent tries
+			line = st.Muted.Render(tui.Hang(fmt.Sprintf("  %-2s %s — ", h.Key, h.Desc), tui.Sanitize(why), width-2))
 		}
 		add(line)
 	}
@@ -278,9 +282,39 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// ShortHelp implements tui.Screen.
+// notNow is why action cannot be taken on this account now, "" when it
+// can (as far as the account says: the caller is verified in the form).
+// The model's own checks: the screen words them, it does not decide.
+func (s *TwoFA) notNow(action string, now time.Time) string {
+	a := s.rec.Account
+	switch action {
+	case model.ActGrantExemption:
+		if err := model.CanGrantExemption(a, now); err != nil {
+			return err.Error()
+		}
+	case model.ActRevokeExemption:
+		if !model.ExemptionActive(a.MFAExemption, now) {
+			return "no active exemption"
+		}
+	case model.ActForgetDevices:
+		if len(a.RememberedDevices) == 0 {
+			return "no remembered devices"
+		}
+	}
+	return ""
+}
+
+// ShortHelp implements tui.Screen: the exemption key that applies now,
+// grant or revoke, not one the model would refuse.
 func (s *TwoFA) ShortHelp() []key.Binding {
-	return []key.Binding{s.keys.Up, s.keys.Grant, s.keys.Remove, s.keys.Recovery}
+	keys := []key.Binding{s.keys.Up}
+	now := s.env.Now()
+	if s.notNow(model.ActGrantExemption, now) == "" {
+		keys = append(keys, s.keys.Grant)
+	} else if s.notNow(model.ActRevokeExemption, now) == "" {
+		keys = append(keys, s.keys.Revoke)
+	}
+	return append(keys, s.keys.Remove, s.keys.Recovery)
 }
 
 // FullHelp implements tui.Screen.
