@@ -111,6 +111,9 @@ type CheckOutput struct {
 	Problems      []string `json:"problems"`
 	HeadChecked   uint64   `json:"head_checked,omitempty"`   // the --head seq proven (--head-from: the file's last)
 	LegacyEntries uint64   `json:"legacy_entries,omitempty"` // audit entries before the key
+	// Notes: what an interrupted operation left beside the store, which
+	// nothing reads and the next such operation removes (not problems)
+	Notes []string `json:"notes,omitempty"`
 }
 
 func runCheck(c *ctx) error {
@@ -174,7 +177,11 @@ func runCheck(c *ctx) error {
 	if where == "" {
 		where = st.Describe()
 	}
-	out := CheckOutput{OK: len(problems) == 0, Store: where, Accounts: n, Problems: problems, LegacyEntries: st.LegacyEntries()}
+	notes, err := st.Leftovers()
+	if err != nil {
+		return err
+	}
+	out := CheckOutput{OK: len(problems) == 0, Store: where, Accounts: n, Problems: problems, LegacyEntries: st.LegacyEntries(), Notes: notes}
 	if out.Problems == nil {
 		out.Problems = []string{}
 	}
@@ -195,6 +202,9 @@ func runCheck(c *ctx) error {
 		for _, p := range problems {
 			fmt.Fprintln(c.io.Out, p)
 		}
+		for _, n := range notes {
+			fmt.Fprintln(c.io.Out, "note: "+n)
+		}
 		return fail
 	}
 	fmt.Fprintf(c.io.Out, "ok: %d %s, indexes, users and the keyed audit chain consistent\n", n, plural(n, "account", "accounts"))
@@ -207,6 +217,9 @@ func runCheck(c *ctx) error {
 		fmt.Fprintf(c.io.Out, "ok: every head in %s is still in the audit trail, the last entry %d%s: nothing up to it changed\n", *headFrom, seq, at)
 	case seq > 0:
 		fmt.Fprintf(c.io.Out, "ok: audit entry %d still has the hash kept outside: nothing up to it changed\n", seq)
+	}
+	for _, n := range notes {
+		fmt.Fprintln(c.io.Out, "note: "+n)
 	}
 	if out.LegacyEntries > 0 {
 		fmt.Fprintf(c.io.Out, "note: audit entries 1–%d predate this store's key (audit seal-legacy), accepted by --legacy-ok: chained, not keyed\n", out.LegacyEntries)

@@ -446,6 +446,16 @@ func (s *Store) Path() string { return s.path }
 // Describe names what the store is kept in ("bbolt FILE", "etcd …").
 func (s *Store) Describe() string { return s.kv.Describe() }
 
+// Leftovers names what an interrupted operation left beside the store
+// that nothing reads (backend.LeftoverFinder), for check to note; none
+// on a store that cleans up as it opens.
+func (s *Store) Leftovers() ([]string, error) {
+	if f, ok := s.kv.(backend.LeftoverFinder); ok {
+		return f.Leftovers()
+	}
+	return nil, nil
+}
+
 // Health says whether the store answers now (a cluster can be out of
 // reach; a file is not), and gives a channel closed when that changes;
 // nil, never closed, for a store that cannot go.

@@ -207,3 +207,12 @@ type Healther interface {
 type Prefetcher interface {
 	Prefetch(bucket string, keys [][]byte)
 }
+
+// LeftoverFinder is a store where an interrupted operation can leave
+// data beside the store that nothing reads (a cluster's import, killed
+// before its switch, leaves its generation). Leftovers names each, for
+// `check` to say: a note, not a problem — the next such operation
+// removes it. A file store removes its own when opened.
+type LeftoverFinder interface {
+	Leftovers() ([]string, error)
+}

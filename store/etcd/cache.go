@@ -132,6 +132,10 @@ func (c *Cached) Describe() string {
 	return fmt.Sprintf("%s (read through the local index %s, at revision %d)", c.kv.desc, c.db.Path(), c.Revision())
 }
 
+// Leftovers is the cluster's (backend.LeftoverFinder): the index holds
+// only the generation in use.
+func (c *Cached) Leftovers() ([]string, error) { return c.kv.Leftovers() }
+
 // Remote is the cluster behind the index.
 func (c *Cached) Remote() *KV { return c.kv }
 

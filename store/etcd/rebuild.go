@@ -107,6 +107,42 @@ func (k *KV) Rebuild(_ int64, load func(backend.BulkTx) error) error {
 	return nil
 }
 
+// Leftovers names what a killed import left (backend.LeftoverFinder):
+// the next generation's keys, which nothing points to until an import's
+// switch and which the next import deletes before it writes there.
+// While an import holds its lock they are that import's work so far.
+func (k *KV) Leftovers() ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
+	defer cancel()
+	resp, err := k.cli.Get(ctx, k.genKey())
+	if err != nil {
+		return nil, k.wrap(err)
+	}
+	var gen uint64
+	if len(resp.Kvs) > 0 {
+		if gen, err = strconv.ParseUint(string(resp.Kvs[0].Value), 10, 64); err != nil {
+			return nil, fmt.Errorf("%s: generation %q: %w", k.desc, resp.Kvs[0].Value, err)
+		}
+	}
+	next := k.genPrefix(gen + 1)
+	left, err := k.cli.Get(ctx, next, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return nil, k.wrap(err)
+	}
+	if left.Count == 0 {
+		return nil, nil
+	}
+	running, err := k.cli.Get(ctx, k.rebuildLock(), clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return nil, k.wrap(err)
+	}
+	if running.Count > 0 {
+		return []string{fmt.Sprintf("an import is under way: %d keys written so far at %s, put in place when it ends", left.Count, next)}, nil
+	}
+	return []string{fmt.Sprintf("an interrupted import left %d keys at %s that nothing reads; the next import removes them (or: etcdctl del --prefix %q)",
+		left.Count, next, next)}, nil
+}
+
 // rebuildLock is the etcd lock an import holds while it runs.
 func (k *KV) rebuildLock() string { return k.prefix + "lock/rebuild" }
 

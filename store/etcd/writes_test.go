@@ -94,6 +94,50 @@ func TestAnImportThatLostItsLockIsNotPutInPlace(t *testing.T) {
 	}
 }
 
+// What a killed import left (its generation, which nothing points to)
+// is named for check, as work under way while an import holds its lock,
+// and gone after the next import.
+func TestAKilledImportsGenerationIsNamedUntilTheNextImport(t *testing.T) {
+	kv, other := twoWriters(t, "/left")
+	if left, err := kv.Leftovers(); err != nil || left != nil {
+		t.Fatalf("a store no import touched: %q %v", left, err)
+	}
+	if err := kv.Rebuild(0, func(bt backend.BulkTx) error { return bt.Put("a", []byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	// as an import killed after its copy and some of its load: the
+	// next generation's keys, nothing pointing to them
+	ctx := context.Background()
+	for _, k := range []string{"a/k", "a/x", "accounts/y"} {
+		if _, err := other.cli.Put(ctx, kv.genPrefix(2)+k, "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left, err := kv.Leftovers()
+	if err != nil || len(left) != 1 || !strings.Contains(left[0], "interrupted import left 3 keys at "+kv.genPrefix(2)) {
+		t.Fatalf("after a killed import: %q %v", left, err)
+	}
+	err = kv.Rebuild(0, func(bt backend.BulkTx) error {
+		if err := bt.Put("a", []byte("k2"), []byte("v")); err != nil {
+			return err
+		}
+		if err := bt.(*bulkTx).flush(); err != nil { // the copy and this, in the cluster
+			return err
+		}
+		left, err := other.Leftovers() // another process's check, while this import runs
+		if err != nil || len(left) != 1 || !strings.Contains(left[0], "an import is under way") {
+			t.Errorf("while an import runs: %q %v", left, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, err := kv.Leftovers(); err != nil || left != nil {
+		t.Fatalf("after the next import: %q %v", left, err)
+	}
+}
+
 // A front end that refills its index after falling behind a compaction
 // tells the keys deleted meanwhile as changed, not only those still
 // there: a user removed then must still lose their sessions on it.
