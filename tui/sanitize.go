@@ -20,7 +20,9 @@ import (
 // separators, other invisible format characters and invalid UTF-8 are
 // shown escaped (\x1b, \u202e), so an agent sees that something is there
 // without the terminal acting on it. Stacks of combining marks (zalgo)
-// are cut to two per character so they cannot spill over other lines.
+// are cut to two per character so they cannot spill over other lines,
+// and what joins or restyles emoji is left out (emojiJoin), so a line is
+// as wide on every terminal as the layout counted.
 func Sanitize(s string) string {
 	if isPlain(s) {
 		return s
@@ -36,8 +38,12 @@ func Sanitize(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r >= 0x80 && r < 0xa0:
 			fmt.Fprintf(&b, `\u%04x`, r)
-		case r == '\u200d': // zero-width joiner: part of emoji sequences
-			b.WriteRune(r)
+		case emojiJoin(r):
+			// dropped: terminals disagree on how wide the sequence they
+			// make is (tmux 3.3 draws 👍🏽 4 cells wide, 👩🏽‍💻 4 and ❤️ 1, where
+			// the layout's width counts 2, 2 and 2), and a line drawn
+			// wider than counted wraps and breaks the frame; without
+			// them every terminal draws what the layout counted
 		case unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
 			fmt.Fprintf(&b, `\u%04x`, r)
 		case unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Me, r):
@@ -54,6 +60,13 @@ func Sanitize(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// emojiJoin: the zero-width joiner, the variation selectors that ask
+// for text or emoji presentation, and the skin-tone modifiers — what
+// joins or restyles an emoji rather than being a character of its own.
+func emojiJoin(r rune) bool {
+	return r == '\u200d' || r == '\ufe0e' || r == '\ufe0f' || (r >= 0x1f3fb && r <= 0x1f3ff)
 }
 
 // Typable says whether r may go into a text box: Sanitize shows it as it
