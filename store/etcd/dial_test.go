@@ -2,7 +2,20 @@ package etcd
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"io"
+	"log"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +88,37 @@ func TestDialSaysWhatIsWrong(t *testing.T) {
 	if !versionAtLeast("3.7.4", MinVersion) || versionAtLeast("3.4.27", MinVersion) || !versionAtLeast("4.0.0", MinVersion) {
 		t.Fatal("versionAtLeast")
 	}
+}
+
+// A member whose certificate the CA given does not sign: the error says
+// the TLS handshake failed and why, not only gRPC's "context deadline
+// exceeded".
+func TestDialSaysTheTLSHandshakeFailed(t *testing.T) {
+	member := httptest.NewUnstartedServer(http.NotFoundHandler()) // a certificate of its own
+	member.Config.ErrorLog = log.New(io.Discard, "", 0)
+	member.StartTLS()
+	defer member.Close()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "another CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ep := strings.TrimPrefix(member.URL, "https://")
+	_, err = Dial(Config{Endpoints: []string{ep}, Prefix: "/x/", CACert: ca, Timeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "(TLS: ") || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("a member whose certificate the CA does not sign: %v", err)
+	}
+	t.Log(err)
 }
 
 // A store's prefix may not lie inside another store's, and an import
