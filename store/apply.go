@@ -142,8 +142,11 @@ func (s *Store) Act(id string, version uint64, by Actor, now time.Time, action s
 		return ch, nil
 	})
 	if refused != nil && !errors.Is(refused, model.ErrNeedsConfirm) {
-		aerr := s.AuditAs(by, AuditEntry{At: now, Action: ActionRefused, Account: id,
-			Details: map[string]string{"action": action, "refusal": model.CleanText(refused.Error())}})
+		details := map[string]string{"action": action, "refusal": model.CleanText(refused.Error())}
+		if on := (*model.RefusedOn)(nil); errors.As(refused, &on) {
+			details["target"] = model.CleanText(on.Target)
+		}
+		aerr := s.AuditAs(by, AuditEntry{At: now, Action: ActionRefused, Account: id, Details: details})
 		if aerr != nil {
 			return Record{}, &UnauditedRefusal{Refusal: err, Audit: aerr}
 		}

@@ -160,7 +160,19 @@ func (r *Run) trail() ([]store.AuditEntry, error) {
 // action, so the practice may end by itself.
 func (r *Run) ExpectedTaken() bool {
 	t, err := r.trail()
-	return err == nil && ExpectedTaken(r.Scenario, t)
+	return err == nil && ExpectedTaken(r.Scenario, r.account(), t)
+}
+
+// account is the account the call is about: expect.account, else the
+// caller's; "" when neither is known.
+func (r *Run) account() string {
+	if r.Scenario.Expect.Account != "" {
+		return r.Scenario.Expect.Account
+	}
+	if r.initial != nil {
+		return r.initial.ID
+	}
+	return ""
 }
 
 // ErrFinished: the practice has ended already.
@@ -192,7 +204,7 @@ func (r *Run) Finish(ended string) (Result, error) {
 		return Result{}, fmt.Errorf("reading the practice's trail: %w", err)
 	}
 	now := r.wall()
-	res := Score(r.Scenario, trail, asked, hints, now.Sub(r.Started).Round(time.Second))
+	res := Score(r.Scenario, r.account(), trail, asked, hints, now.Sub(r.Started).Round(time.Second))
 	res.Trainee, res.Ended, res.At = r.Trainee, ended, now
 	r.mu.Lock()
 	r.result = &res

@@ -261,3 +261,62 @@ func TestNothingDoneScoresNothing(t *testing.T) {
 		t.Fatalf("a wrong diagnosis alone: %+v, want %d (no wrong action; the steps not found)", res, PointsClean)
 	}
 }
+
+// An expected action counts only on the account the call is about and
+// on the target it names; the same action on another account, or on
+// another factor, is wrong (training review: a reset sent to the wrong
+// account scored "expected action taken", and removing the named
+// factor was marked wrong beside the factor the scenario called wrong).
+func TestScoreReadsTheAccountAndTheTarget(t *testing.T) {
+	sc := Scenario{Name: "key", Expect: Expect{Finding: "mfa_use_other_factor",
+		Actions: []string{"remove-factor f1"}, Wrong: []string{"remove-factor f2"}}}
+	diag := store.AuditEntry{Action: "diagnose", Details: map[string]string{"top": "mfa_use_other_factor"}}
+	removed := func(account, factor string) store.AuditEntry {
+		return store.AuditEntry{Action: model.ActRemoveFactor, Account: account, Details: map[string]string{"factor": factor + " (sms)"}}
+	}
+	refused := func(account, target string) store.AuditEntry {
+		return store.AuditEntry{Action: store.ActionRefused, Account: account,
+			Details: map[string]string{"action": model.ActRemoveFactor, "refusal": "no", "target": target}}
+	}
+	cases := []struct {
+		name      string
+		trail     []store.AuditEntry
+		score     int
+		right     bool
+		wrongHas  string
+		expectEnd bool
+	}{
+		{"the named factor", []store.AuditEntry{diag, removed("c1", "f1")}, MaxScore, true, "", true},
+		{"the factor called wrong", []store.AuditEntry{diag, removed("c1", "f2")}, PointsFinding, false, "remove-factor f2: wrong on this call", false},
+		{"the named factor, on another account", []store.AuditEntry{diag, removed("x5", "f1")}, PointsFinding, false, "remove-factor on x5: not the account", false},
+		{"the factor called wrong, tried and refused", []store.AuditEntry{diag, refused("c1", "f2"), removed("c1", "f1")}, PointsFinding + PointsAction, true, "remove-factor f2: tried", true},
+		{"the named factor, tried and refused, then taken", []store.AuditEntry{diag, refused("c1", "f1"), removed("c1", "f1")}, MaxScore, true, "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := Score(sc, "c1", c.trail, nil, 0, time.Minute)
+			if r.Score != c.score || r.RightActions != c.right {
+				t.Errorf("score %d, right actions %v; want %d, %v: %+v", r.Score, r.RightActions, c.score, c.right, r)
+			}
+			if got := strings.Join(r.WrongActions, "; "); (c.wrongHas == "") != (got == "") || !strings.Contains(got, c.wrongHas) {
+				t.Errorf("wrong actions %q, want one with %q", got, c.wrongHas)
+			}
+			if got := ExpectedTaken(sc, "c1", c.trail); got != c.expectEnd {
+				t.Errorf("ExpectedTaken = %v, want %v", got, c.expectEnd)
+			}
+		})
+	}
+	if _, err := Parse("x.yaml", []byte(strings.Replace(string(mustRead(t, "scenarios/security-key-survives.yaml")),
+		`actions: []`, `actions: ["remove-factor f2"]`, 1))); err != nil {
+		t.Errorf("a factor expected beside another called wrong: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

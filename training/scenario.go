@@ -214,9 +214,12 @@ func Parse(file string, data []byte) (Scenario, error) {
 			}
 		}
 	}
-	for _, a := range sc.Expect.Actions {
-		if slices.Contains(sc.Expect.Wrong, actionName(a)) {
-			return sc, bad("expect.wrong", fmt.Errorf("%q is both expected and wrong", actionName(a)))
+	wrong := parseSpecs(sc.Expect.Wrong)
+	for _, a := range parseSpecs(sc.Expect.Actions) {
+		// "remove-factor" wrong covers every factor; "remove-factor f2"
+		// only that one, so "remove-factor f1" may be expected beside it
+		if i := slices.IndexFunc(wrong, func(w actionSpec) bool { return w.name == a.name && (w.target == "" || w.target == a.target) }); i >= 0 {
+			return sc, bad("expect.wrong", fmt.Errorf("%q is expected, and %q calls it wrong", a, wrong[i]))
 		}
 	}
 	return sc, nil

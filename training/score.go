@@ -48,22 +48,21 @@ type Result struct {
 }
 
 // Score reads what the trainee did from the sandbox's audit trail
-// (oldest first): their diagnoses and actions, taken or refused. asked
-// holds the caller-panel questions they asked; a 2FA action ticked with a
-// check they never asked, or one the caller failed, is a wrong action
-// (CISA AA23-320A: a help desk that verifies no one is the takeover
-// path). Pure: the same trail scores the same.
-func Score(sc Scenario, trail []store.AuditEntry, asked map[string]bool, hints int, took time.Duration) Result {
+// (oldest first): their diagnoses and actions, taken or refused. account
+// is the account the call is about (expect.account, else the caller's;
+// "" when there is none): an action taken on another is a wrong action,
+// and an expected one counts only there, and only on the target it names
+// (the factor removed, the device forgotten). asked holds the
+// caller-panel questions they asked; a 2FA action ticked with a check
+// they never asked, or one the caller failed, is a wrong action (CISA
+// AA23-320A: a help desk that verifies no one is the takeover path).
+// Pure: the same trail scores the same.
+func Score(sc Scenario, account string, trail []store.AuditEntry, asked map[string]bool, hints int, took time.Duration) Result {
 	r := Result{Scenario: sc.Name, Hints: hints, Took: took}
-	names := map[string]string{}
-	for _, spec := range model.Catalog {
-		names[spec.Action] = spec.Name
-	}
-	wrong := map[string]bool{}
-	for _, w := range sc.Expect.Wrong {
-		wrong[actionName(w)] = true
-	}
-	tried := false // an action refused is work done too
+	names := catalogNames()
+	wrong := parseSpecs(sc.Expect.Wrong)
+	tried := false              // an action refused is work done too
+	var done []store.AuditEntry // actions taken on the call's account
 	for _, e := range trail {
 		switch {
 		case e.Action == "diagnose":
@@ -81,24 +80,32 @@ func Score(sc Scenario, trail []store.AuditEntry, asked map[string]bool, hints i
 			}
 		case names[e.Action] != "":
 			name := names[e.Action]
-			r.Taken = append(r.Taken, name)
-			if wrong[name] {
-				r.WrongActions = append(r.WrongActions, name+": wrong on this call")
+			label := takenLabel(name, e)
+			if account != "" && e.Account != account {
+				label = name + " on " + e.Account
+				r.Taken = append(r.Taken, label)
+				r.WrongActions = append(r.WrongActions, label+": not the account this call is about")
+				continue
+			}
+			r.Taken = append(r.Taken, label)
+			done = append(done, e)
+			if slices.ContainsFunc(wrong, func(w actionSpec) bool { return w.matches(name, e) }) {
+				r.WrongActions = append(r.WrongActions, label+": wrong on this call")
 			} else if why := unverified(sc, e, asked); why != "" {
-				r.WrongActions = append(r.WrongActions, name+": "+why)
+				r.WrongActions = append(r.WrongActions, label+": "+why)
 			}
 		case e.Action == store.ActionRefused && names[e.Details["action"]] != "":
 			tried = true
-			if name := names[e.Details["action"]]; wrong[name] {
-				r.WrongActions = append(r.WrongActions, name+": tried, wrong on this call (refused: "+e.Details["refusal"]+")")
+			name := names[e.Details["action"]]
+			label := takenLabel(name, e)
+			if account != "" && e.Account != account {
+				r.WrongActions = append(r.WrongActions, name+" on "+e.Account+": tried, not the account this call is about")
+			} else if slices.ContainsFunc(wrong, func(w actionSpec) bool { return w.matches(name, e) }) {
+				r.WrongActions = append(r.WrongActions, label+": tried, wrong on this call (refused: "+e.Details["refusal"]+")")
 			}
 		}
 	}
-	for _, want := range sc.Expect.Actions {
-		if !slices.Contains(r.Taken, actionName(want)) {
-			r.Missing = append(r.Missing, actionName(want))
-		}
-	}
+	r.Missing = missing(sc, done, names)
 	r.NothingDone = r.FirstFinding == "" && len(r.Taken) == 0 && !tried
 	if len(sc.Expect.Actions) == 0 {
 		// the steps were the answer, which only a diagnosis finds; any
@@ -119,6 +126,77 @@ func Score(sc Scenario, trail []store.AuditEntry, asked map[string]bool, hints i
 	}
 	r.Score = min(max(score-CostHint*hints, 0), MaxScore)
 	return r
+}
+
+// catalogNames maps an audit action to its palette name.
+func catalogNames() map[string]string {
+	names := map[string]string{}
+	for _, spec := range model.Catalog {
+		names[spec.Action] = spec.Name
+	}
+	return names
+}
+
+// actionSpec is an action as a scenario names it (expect.actions,
+// expect.wrong): a palette name and, optionally, the target within the
+// account ("remove-factor f2": that factor; "remove-factor": any).
+type actionSpec struct{ name, target string }
+
+func parseSpecs(list []string) []actionSpec {
+	out := make([]actionSpec, len(list))
+	for i, a := range list {
+		out[i] = actionSpec{actionName(a), actionTarget(a)}
+	}
+	return out
+}
+
+func (a actionSpec) String() string { return strings.TrimSpace(a.name + " " + a.target) }
+
+// matches: the audited action e, named name, is this one — on the
+// target it names, if it names one.
+func (a actionSpec) matches(name string, e store.AuditEntry) bool {
+	return name == a.name && (a.target == "" || slices.Contains(targets(e), a.target))
+}
+
+// targets are what an audited action was taken on within its account:
+// the factor removed, the devices forgotten (model: RemoveFactor,
+// ForgetDevices), or the one a refusal was aimed at (model.RefusedOn);
+// none for an action on the whole account.
+func targets(e store.AuditEntry) []string {
+	var t []string
+	if x := e.Details["target"]; x != "" && e.Action == store.ActionRefused {
+		t = append(t, x)
+	}
+	if f := e.Details["factor"]; f != "" {
+		id, _, _ := strings.Cut(f, " ") // "f2 (totp)"
+		t = append(t, id)
+	}
+	if d := e.Details["devices"]; d != "" {
+		t = append(t, strings.Split(d, ",")...)
+	}
+	return t
+}
+
+// takenLabel is how the debrief and the report name a taken action: with
+// its target when it had one ("remove-factor f2"; forgetting several
+// devices at once is every device, named by the action alone).
+func takenLabel(name string, e store.AuditEntry) string {
+	if t := targets(e); len(t) == 1 {
+		return name + " " + t[0]
+	}
+	return name
+}
+
+// missing are the expected actions no action in done (taken on the
+// call's account) matches.
+func missing(sc Scenario, done []store.AuditEntry, names map[string]string) []string {
+	var out []string
+	for _, want := range parseSpecs(sc.Expect.Actions) {
+		if !slices.ContainsFunc(done, func(e store.AuditEntry) bool { return want.matches(names[e.Action], e) }) {
+			out = append(out, want.String())
+		}
+	}
+	return out
 }
 
 // unverified says why a 2FA action's caller verification does not hold:
@@ -144,26 +222,15 @@ func unverified(sc Scenario, e store.AuditEntry, asked map[string]bool) string {
 	return ""
 }
 
-// ExpectedTaken: every expected action is in the trail, so the practice
-// ends by itself (issue 13: "or takes the expected action").
-func ExpectedTaken(sc Scenario, trail []store.AuditEntry) bool {
+// ExpectedTaken: every expected action is in the trail, on the call's
+// account and target (Score's matching), so the practice ends by itself
+// (issue 13: "or takes the expected action").
+func ExpectedTaken(sc Scenario, account string, trail []store.AuditEntry) bool {
 	if len(sc.Expect.Actions) == 0 {
 		return false
 	}
-	taken := map[string]bool{}
-	for _, spec := range model.Catalog {
-		for _, e := range trail {
-			if e.Action == spec.Action {
-				taken[spec.Name] = true
-			}
-		}
-	}
-	for _, want := range sc.Expect.Actions {
-		if !taken[actionName(want)] {
-			return false
-		}
-	}
-	return true
+	done := slices.DeleteFunc(slices.Clone(trail), func(e store.AuditEntry) bool { return account != "" && e.Account != account })
+	return len(missing(sc, done, catalogNames())) == 0
 }
 
 // ScoreAction is the live audit action of a practice's score: the one
