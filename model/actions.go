@@ -376,11 +376,15 @@ func (p Policy) RevokeExemption(a Account, in ActionInput) (Effect, error) {
 	if strings.TrimSpace(in.Reason) == "" {
 		return Effect{}, errors.New("a reason is required")
 	}
-	now := in.Now.UTC()
-	x := *a.MFAExemption
-	x.ExpiresAt = &now
-	a.MFAExemption = &x
+	// gone, not cut short: an exemption lasts exactly ExemptionLength
+	// or is not there (DOMAIN §6 refuses any other length, so the
+	// platform's snapshot of a revoked one has none); the audit entry
+	// keeps what it was
+	x := a.MFAExemption
+	a.MFAExemption = nil
 	e := in.effect(a, ActRevokeExemption)
+	e.Details["granted_at"] = x.GrantedAt.UTC().Format(time.RFC3339)
+	e.Details["expired_at"] = x.ExpiresAt.UTC().Format(time.RFC3339)
 	e.Commands = []Message{{Type: ActRevokeExemption}}
 	e.Notify = []Message{{Type: "mfa_exemption_revoked"}}
 	return e, nil

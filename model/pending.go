@@ -103,11 +103,8 @@ func (p Pending) reapply(a *Account) {
 	case ActGrantExemption:
 		a.MFAExemption = p.Exemption
 	case ActRevokeExemption:
-		if x := a.MFAExemption; x != nil && ExemptionActive(x, p.At) {
-			y := *x
-			at := p.At
-			y.ExpiresAt = &at
-			a.MFAExemption = &y
+		if ExemptionActive(a.MFAExemption, p.At) {
+			a.MFAExemption = nil // as RevokeExemption: gone, not cut short
 		}
 	case ActRemoveFactor:
 		a.Factors = slices.DeleteFunc(a.Factors, func(f Factor) bool { return slices.Contains(p.Removed, f.ID) })
