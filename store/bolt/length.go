@@ -36,8 +36,15 @@ func checkLength(path string) error {
 	}
 	defer f.Close()
 	info, err := f.Stat()
-	if err != nil || info.Size() == 0 {
+	if err != nil {
 		return nil
+	}
+	if info.Size() == 0 {
+		// bbolt would make a new store in it, and check say "ok: 0
+		// accounts" of a copy that failed (CLI review); every store
+		// file this program makes holds its first pages before anyone
+		// can open it
+		return fmt.Errorf("%s is empty (0 bytes): not a store, but a copy that failed or a disk that filled; restore it from a backup, or remove it to start a new store", path)
 	}
 	meta := func(off int64) (pageSize, pages, txid uint64, ok bool) {
 		var b [metaSumAt + 8]byte

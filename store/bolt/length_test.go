@@ -61,4 +61,18 @@ func TestAFileCutShortIsRefused(t *testing.T) {
 		t.Fatalf("the whole file: %v", err)
 	}
 	kv.Close()
+	// cut to nothing: bbolt made a new store in it, and check said "ok"
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if kv, err := Open(empty, backendtest.Buckets, time.Second); err == nil || !strings.Contains(err.Error(), "empty (0 bytes)") {
+		if err == nil {
+			kv.Close()
+		}
+		t.Errorf("an empty file: %v", err)
+	}
+	if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 {
+		t.Errorf("the empty file was written to: %v %v", fi, err)
+	}
 }
