@@ -111,8 +111,16 @@ func runSync(c *ctx) error {
 	cp := st.Checkpoint()
 	fmt.Fprintf(c.io.Out, "%s: %d applied (%d new), %d duplicate, %d stale, %d replayed; checkpoint seq %d; %s\n",
 		name, total.Applied, total.New, total.Duplicate, total.Stale, total.Replayed, cp, rate(events, start))
-	if err != nil {
+	var lineErr *store.LineError
+	switch {
+	case errors.As(err, &lineErr):
 		return fmt.Errorf("%w (everything before it was applied; fix the line and run sync again: it resumes after seq %d)", err, cp)
+	case err != nil:
+		return fmt.Errorf("%w (everything applied before it stays; run sync again once that is mended: it resumes after seq %d)", err, cp)
+	case !*follow && ctx.Err() != nil:
+		// stopped (SIGTERM, ^C) before the end of FILE: not a success a
+		// script may archive the file on (CLI review)
+		return fmt.Errorf("interrupted before the end of %s: applied up to seq %d, which is durable; run sync again to resume there", name, cp)
 	}
 	select {
 	case <-lost: // a nil channel (not following) never is

@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"frontdoor/internal/fixtures"
 	"frontdoor/store"
@@ -289,5 +292,35 @@ func TestActReadsItsListByLine(t *testing.T) {
 	r = run(t, "", "act", "add-note", "--accounts", ids, "--reason", "incident", "--data", dir)
 	if r.code != 0 || strings.Count(r.out, "p001\tdone") != 1 || !strings.Contains(r.err, ids+":3: p001 again (first on line 1): acted on once") {
 		t.Fatalf("an id twice: %+v", r)
+	}
+}
+
+// A sync stopped before the end of its stream (SIGTERM, ^C) exits 1,
+// saying where it stopped, not 0 as if it had finished: a script that
+// archives FILE after a successful sync lost the rest (CLI review).
+// What it applied stays, and a second run resumes there.
+func TestSyncInterruptedIsNotASuccess(t *testing.T) {
+	dir := importFixtures(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
+	cmd.Env = append(os.Environ(), serveChildEnv+"="+strings.Join([]string{"sync", "-", "--data", dir}, "\x1f"))
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	fmt.Fprintln(in, streamLine(t, 5, 1, "p001", func(m map[string]any) { m["name"] = "Maria L. Lopez" }))
+	time.Sleep(time.Second) // applied when the stream pauses (200 ms), the pipe still open
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != ExitFail || !strings.Contains(stderr.String(), "interrupted before the end of stdin: applied up to seq 5") {
+		t.Fatalf("interrupted sync: exit %d (%v), stderr %q", code, err, stderr.String())
+	}
+	if r := run(t, "", "sync", "checkpoint", "--data", dir); !strings.Contains(r.out, "5") {
+		t.Fatalf("the checkpoint after the interruption: %+v", r)
 	}
 }
