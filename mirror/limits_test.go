@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"frontdoor/model"
 	"frontdoor/store"
@@ -122,5 +124,47 @@ func TestSyncHoldsBytesNotLines(t *testing.T) {
 	}
 	if chunks != 3 {
 		t.Fatalf("600 usual lines in %d chunks, want 3", chunks)
+	}
+}
+
+// endless is a line that never ends (/dev/zero, `yes | tr -d '\n'`).
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+// A line that never ends stops the stream at MaxLine with S7's error;
+// it had been read on, to its end, for good (CLI review: `sync -` from
+// /dev/zero spun a core forever, a server's too).
+func TestALineThatNeverEndsStopsTheStream(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	got := make(chan error, 1)
+	go func() {
+		_, err := Sync(context.Background(), st, io.MultiReader(strings.NewReader(" "), endless{}), SyncOptions{Name: "zero"})
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err == nil || !strings.Contains(err.Error(), "zero:1: line longer than") {
+			t.Fatalf("an endless line: %v", err)
+		}
+	case <-time.After(time.Minute): // a liveness bound, not a timing
+		t.Fatal("sync of an endless line never returned")
+	}
+}
+
+// A byte-order mark before the first line is skipped, as import skips
+// it (CLI review: sync refused with "invalid character 'ï'").
+func TestSyncSkipsAByteOrderMark(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	s := generate(t, 3, 3, 1)
+	if c, err := syncString(t, st, "\xef\xbb\xbf"+s.text(), SyncOptions{}); err != nil || c.Applied+c.New == 0 {
+		t.Fatalf("%+v %v", c, err)
 	}
 }

@@ -448,6 +448,7 @@ type lineReader struct {
 	br      *bufio.Reader
 	partial []byte
 	follow  bool
+	started bool // a whole line was read
 }
 
 // longLine is a line past MaxLine, with its seq if it began with one.
@@ -466,9 +467,9 @@ func (l *lineReader) next() ([]byte, error) {
 		chunk, err := l.br.ReadSlice('\n')
 		l.partial = append(l.partial, chunk...)
 		if len(l.partial) > MaxLine {
-			for err == bufio.ErrBufferFull { // skip the rest of the line
-				_, err = l.br.ReadSlice('\n')
-			}
+			// not read to its end: the line stops the stream (S7), and
+			// one that never ends spun here for good (CLI review)
+			//
 			// the seq, when the line starts with it, for the error (S7)
 			seq, _, _ := bytes.Cut(bytes.TrimPrefix(bytes.TrimSpace(l.partial[:min(len(l.partial), 40)]), []byte(`{"seq":`)), []byte(","))
 			n, _ := strconv.ParseUint(string(seq), 10, 64)
@@ -484,6 +485,11 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, err
 		}
 		line := bytes.TrimRight(l.partial, "\r\n")
+		if !l.started {
+			// a byte-order mark before the first line, as import allows
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
+			l.started = true
+		}
 		out := append([]byte(nil), line...)
 		l.partial = l.partial[:0]
 		return out, nil

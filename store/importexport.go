@@ -459,10 +459,8 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 		chunk, err := br.ReadSlice('\n')
 		line = append(line, chunk...)
 		if len(line) > MaxLine {
-			// drain the rest of the line so the count stays right
-			for err == bufio.ErrBufferFull {
-				_, err = br.ReadSlice('\n')
-			}
+			// not read to its end: the line stops the import, and one
+			// that never ends (/dev/zero) spun here for good (CLI review)
 			return nil, fmt.Errorf("line longer than %d bytes", MaxLine)
 		}
 		if err == bufio.ErrBufferFull {

@@ -3,8 +3,10 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"frontdoor/model"
 )
@@ -139,6 +141,31 @@ func TestImportRefusesWhatAnAccountDoesNotCarry(t *testing.T) {
 		})
 	}
 }
+
+// A line that never ends is refused at MaxLine, nothing imported; it
+// had been read on to its end, for good (CLI review: import /dev/zero).
+func TestImportOfALineThatNeverEnds(t *testing.T) {
+	s, _ := openTemp(t)
+	endless := io.MultiReader(strings.NewReader(line(1)+"\n"), zeros{})
+	got := make(chan error, 1)
+	go func() { _, err := s.Import(endless, "zero", root, now); got <- err }()
+	select {
+	case err := <-got:
+		if err == nil || !strings.HasPrefix(err.Error(), "zero:2: line longer than") {
+			t.Fatalf("import: %v", err)
+		}
+	case <-time.After(time.Minute): // a liveness bound, not a timing
+		t.Fatal("import of an endless line never returned")
+	}
+	if n := mustCount(t, s); n != 0 {
+		t.Fatalf("a refused import wrote %d accounts", n)
+	}
+}
+
+// zeros reads as /dev/zero does.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // A member given twice is refused, in an event's envelope and in its
 // account: JSON readers disagree on which counts (encoding/json takes
