@@ -13,6 +13,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
+	"frontdoor/internal/smallfile"
 	"frontdoor/mirror"
 	"frontdoor/store"
 )
@@ -254,6 +255,10 @@ func outboxDeliver(c *ctx, st *store.Store, url, secretFile string, backoff time
 	return nil
 }
 
+// maxSecretFile is the most a --secret-file may hold: a secret is tens
+// of bytes.
+const maxSecretFile = 4 << 10
+
 // newRelay builds the relay from the command line's URL and secret file.
 // The URL is shown only redacted: it may carry a password or a token.
 func newRelay(st *store.Store, rawURL, secretFile string, clock func() time.Time) (*mirror.Relay, error) {
@@ -267,7 +272,7 @@ func newRelay(st *store.Store, rawURL, secretFile string, clock func() time.Time
 	if err := checkPrivateFile(secretFile); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(secretFile)
+	b, err := smallfile.Read(secretFile, maxSecretFile) // not a fifo, not 300 MB of zeros
 	if err != nil {
 		return nil, err
 	}

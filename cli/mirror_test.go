@@ -324,3 +324,32 @@ func TestSyncInterruptedIsNotASuccess(t *testing.T) {
 		t.Fatalf("the checkpoint after the interruption: %+v", r)
 	}
 }
+
+// A key or secret file that is not a small regular file is refused by
+// name before it is read: /dev/zero as a key file grew to 2 GB, a fifo
+// as the secret hung deliver, 300 MB of zeros was taken as a secret
+// (CLI review).
+func TestKeyAndSecretFilesAreSmallRegularFiles(t *testing.T) {
+	dir := importFixtures(t)
+	tmp := t.TempDir()
+	fifo := filepath.Join(tmp, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no fifo here:", err)
+	}
+	big := filepath.Join(tmp, "big")
+	os.WriteFile(big, make([]byte, 1<<20), 0o600)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "add", "carl", "--role", "agent", "--key-file", "/dev/zero"}, "/dev/zero: not a regular file (a character device)"},
+		{[]string{"user", "add", "carl", "--role", "agent", "--key-file", fifo}, fifo + ": not a regular file (a fifo)"},
+		{[]string{"outbox", "deliver", "--url", "http://127.0.0.1:1/", "--secret-file", fifo}, fifo + ": not a regular file (a fifo)"},
+		{[]string{"outbox", "deliver", "--url", "http://127.0.0.1:1/", "--secret-file", big}, big + ": 1048576 bytes, more than"},
+	} {
+		r := run(t, "", append(c.args, "--data", dir)...)
+		if r.code != ExitFail || !strings.Contains(r.err, c.want) {
+			t.Errorf("%v: %+v, want %q", c.args, r, c.want)
+		}
+	}
+}

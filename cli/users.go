@@ -2,14 +2,18 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"frontdoor/internal/smallfile"
 	"frontdoor/store"
 )
+
+// maxKeyFile is the most a --key-file may hold: an authorized_keys file
+// of a few hundred keys.
+const maxKeyFile = 256 << 10
 
 type multi []string
 
@@ -38,7 +42,7 @@ func runUser(c *ctx) error {
 			return usagef("user add: --role must be one of %s", strings.Join(store.Roles, ", "))
 		}
 		for _, f := range keyFiles {
-			b, err := os.ReadFile(f)
+			b, err := smallfile.Read(f, maxKeyFile) // not /dev/zero, not a fifo
 			if err != nil {
 				return err
 			}

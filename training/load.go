@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"frontdoor/internal/smallfile"
 )
 
 // Limits on a scenario directory (serve --scenarios DIR). Its files are a
@@ -116,32 +117,21 @@ func scenarioFiles(dir string) (names []string, more int, err error) {
 }
 
 // readScenarioFile reads one scenario file: a regular file (or a link to
-// one) of at most MaxScenarioBytes. It looks before it opens, so a fifo
-// cannot hang the start; opens without blocking where the system can
-// (openFlags), in case the name is swapped for one between the two; and
-// reads through a limit, in case the file grows.
+// one, smallfile.Open: a fifo cannot hang the start) of at most
+// MaxScenarioBytes, within what is left of the directory's budget, read
+// through a limit in case the file grows.
 func readScenarioFile(file string, budget int64) ([]byte, error) {
 	bad := func(err error) error { return &FieldError{File: file, Err: err} }
-	before, err := os.Stat(file)
+	f, before, err := smallfile.Open(file)
 	if err != nil {
-		return nil, bad(pathErr(err))
+		return nil, bad(err)
 	}
-	if !before.Mode().IsRegular() {
-		return nil, bad(fmt.Errorf("not a regular file (%s): only a file, or a link to one, is read", kind(before.Mode())))
-	}
+	defer f.Close()
 	if before.Size() > MaxScenarioBytes {
 		return nil, bad(fmt.Errorf("%d bytes: a scenario file is at most %d (1 MiB)", before.Size(), MaxScenarioBytes))
 	}
 	if before.Size() > budget {
 		return nil, bad(fmt.Errorf("skipped: it would take the directory's scenario files past %d bytes (16 MiB) together", MaxScenarioDirBytes))
-	}
-	f, err := os.OpenFile(file, openFlags, 0)
-	if err != nil {
-		return nil, bad(pathErr(err))
-	}
-	defer f.Close()
-	if now, err := f.Stat(); err != nil || !os.SameFile(before, now) {
-		return nil, bad(errors.New("changed while being read"))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, min(MaxScenarioBytes, budget)+1))
 	if err != nil {
@@ -154,30 +144,4 @@ func readScenarioFile(file string, budget int64) ([]byte, error) {
 		return nil, bad(fmt.Errorf("grew while being read, past the directory's %d bytes (16 MiB)", MaxScenarioDirBytes))
 	}
 	return data, nil
-}
-
-// pathErr is an os error without the path, which the FieldError names.
-func pathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// kind names a file mode that is not a regular file's.
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a fifo"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "mode " + m.String()
 }

@@ -1,12 +1,12 @@
 //go:build unix
 
-package training
+package smallfile
 
 import (
 	"os"
 	"syscall"
 )
 
-// openFlags opens a scenario file without waiting for a writer: a name
+// openFlags opens a file without waiting for a writer: a name
 // swapped for a fifo after it was looked at must not hang the start.
 const openFlags = os.O_RDONLY | syscall.O_NONBLOCK
