@@ -11,6 +11,7 @@ import (
 	"frontdoor/model"
 	"frontdoor/store"
 	"frontdoor/training"
+	"frontdoor/tui"
 )
 
 // library is the scenario library: dir's scenarios, or the embedded ones.
@@ -54,7 +55,10 @@ func runScenarios(c *ctx) error {
 		tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tLEVEL\tFIRST FINDING\tTITLE")
 		for _, sc := range lib {
-			fmt.Fprintf(tw, "%s\t%s\t%s (rung %d)\t%s\n", sc.Name, sc.Difficulty, sc.Expect.Finding, training.Rung(sc.Expect.Finding), sc.Title)
+			// each cell sanitised: a newline or a tab in a file name or a
+			// title is shown escaped, not taken as the table's own layout
+			// (training review: a file name forged a row)
+			fmt.Fprintf(tw, "%s\t%s\t%s (rung %d)\t%s\n", tui.Sanitize(sc.Name), tui.Sanitize(sc.Difficulty), sc.Expect.Finding, training.Rung(sc.Expect.Finding), tui.Sanitize(sc.Title))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -129,7 +133,7 @@ func runTraining(c *ctx) error {
 	tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WHEN (UTC)\tTRAINEE\tSCENARIO\tSCORE\tFINDING\tACTION\tWRONG\tHINTS\tTOOK")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.At.UTC().Format("2006-01-02 15:04"), r.Trainee, r.Scenario, r.Score,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.At.UTC().Format("2006-01-02 15:04"), tui.Sanitize(r.Trainee), tui.Sanitize(r.Scenario), r.Score,
 			yesNo(r.RightFinding), yesNo(r.RightActions), len(r.WrongActions), r.Hints, r.Took.Round(time.Second))
 	}
 	tw.Flush()
@@ -141,7 +145,7 @@ func runTraining(c *ctx) error {
 		tw = tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "\tRUNS\tAVERAGE\tBEST\tLATEST")
 		for _, g := range summarise(results, by.key) {
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\n", g.name, g.runs, g.average, g.best, g.latest)
+			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\n", tui.Sanitize(g.name), g.runs, g.average, g.best, g.latest)
 		}
 		tw.Flush()
 	}

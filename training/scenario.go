@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -138,12 +139,21 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // silently drops an answer.
 func Parse(file string, data []byte) (Scenario, error) {
 	sc := Scenario{File: file, Name: strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))}
+	// the name is typed (practice NAME) and printed in tables: a control
+	// or format character in it forged a row of `training report`
+	if i := strings.IndexFunc(sc.Name, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }); i >= 0 {
+		return sc, &FieldError{File: file, Err: fmt.Errorf("the file name holds %U, a control or invisible character: rename the file (its name is the scenario's)", []rune(sc.Name[i:])[0])}
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
 		return sc, &FieldError{File: file, Err: errors.New("empty scenario")}
 	} else if err != nil {
 		return sc, &FieldError{File: file, Line: yamlLine(err), Err: yamlErr(err)}
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); err == nil {
+		return sc, &FieldError{File: file, Line: more.Line, Err: errors.New("a second document (after ---): a file holds one scenario")}
 	}
 	if len(root.Content) == 0 {
 		return sc, &FieldError{File: file, Err: errors.New("empty scenario")}
@@ -178,6 +188,11 @@ func Parse(file string, data []byte) (Scenario, error) {
 		// the screens count days from it: year 9999 read "106751 d ago"
 		// (a duration's most), year 1 was taken for no time at all
 		return sc, bad("now", fmt.Errorf("%s: want a time in 2000–2099", sc.Now.Format(time.RFC3339)))
+	case !isUTCOffset(sc.Now):
+		// RFC 3339 UTC, as the accounts' times: an offset read as another
+		// day's now made the expected finding unreachable, yet serve
+		// offered the scenario (training review)
+		return sc, bad("now", fmt.Errorf("%s: want UTC (…Z), as the accounts' times are", sc.Now.Format(time.RFC3339)))
 	case strings.TrimSpace(sc.Caller.Opening) == "":
 		return sc, bad("caller.opening", errors.New("missing: what the caller says first"))
 	case strings.TrimSpace(sc.Caller.Email.Value) == "":
@@ -280,7 +295,7 @@ func yamlErr(err error) error {
 		if _, after, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
 			msg = after
 		}
-		return errors.New(msg)
+		return errors.New(withoutValues(msg))
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if strings.HasPrefix(msg, "line ") {
@@ -289,6 +304,29 @@ func yamlErr(err error) error {
 		}
 	}
 	return errors.New(msg)
+}
+
+// isUTCOffset: t was written with a zero offset (+00:00, Z).
+func isUTCOffset(t time.Time) bool { _, off := t.Zone(); return off == 0 }
+
+// withoutValues drops the excerpts of the file yaml.v3 quotes in
+// backticks ("cannot unmarshal !!str `24f4b89...` into …"): a link to a
+// file that is no scenario (the audit key, /etc/passwd) showed its
+// first bytes in the error and in serve's log (training review).
+func withoutValues(msg string) string {
+	var b strings.Builder
+	for {
+		before, rest, ok := strings.Cut(msg, "`")
+		if !ok {
+			return b.String() + msg
+		}
+		_, after, closed := strings.Cut(rest, "`")
+		if !closed {
+			return b.String() + msg
+		}
+		b.WriteString(before + "a value")
+		msg = after
+	}
 }
 
 //go:embed scenarios/*.yaml

@@ -116,6 +116,8 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"now at year 1", "now: 2026-11-24T17:00:00Z", "now: 0001-01-01T00:00:00Z", "x.yaml:5: now: 0001-01-01T00:00:00Z: want a time in 2000–2099"},
 		{"now missing", "now: 2026-11-24T17:00:00Z\n", "", "now: missing"},
 		{"account line", `"us_state":"GA"`, `"us_state":"GA","phone":"not a phone"`, "x.yaml:19: accounts (phone)"},
+		{"now with an offset", "now: 2026-11-24T17:00:00Z", "now: 2026-11-24T17:00:00+14:00", "x.yaml:5: now: 2026-11-24T17:00:00+14:00: want UTC"},
+		{"a second document", "difficulty: easy", "difficulty: easy\n---\ntitle: more", "x.yaml:5: a second document"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,6 +130,29 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 				t.Fatalf("got %v; want it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// A file that is no scenario is not quoted in the error (a link to the
+// audit key showed its first bytes), and a file name with a control
+// character is refused: the name is printed in tables, where a newline
+// forged a row of `training report` (training review).
+func TestParseQuotesNothingAndNamesAreClean(t *testing.T) {
+	_, err := Parse("key.yaml", []byte("24f4b89e0c1d2e3f4a5b6c7d8e9f00112233445566778899aabbccddeeff0011\n"))
+	if err == nil || strings.Contains(err.Error(), "24f4b89") || !strings.Contains(err.Error(), "key.yaml:1:") {
+		t.Errorf("a key file read as a scenario: %v", err)
+	}
+	good, err := os.ReadFile(filepath.Join("scenarios", "expired-link.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"0\n2026-12-08 02:11  bob  expired-link  100.yaml", "t\tab.yaml", "bidi\u202e.yaml"} {
+		if _, err := Parse(name, good); err == nil || !strings.Contains(err.Error(), "rename the file") {
+			t.Errorf("%q: %v", name, err)
+		}
+	}
+	if _, err := Parse("naïve-name.yaml", good); err != nil {
+		t.Errorf("a name with a letter outside ASCII: %v", err)
 	}
 }
 
