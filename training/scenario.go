@@ -16,12 +16,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -195,6 +197,8 @@ func Parse(file string, data []byte) (Scenario, error) {
 		return sc, bad("now", fmt.Errorf("%s: want UTC (…Z), as the accounts' times are", sc.Now.Format(time.RFC3339)))
 	case strings.TrimSpace(sc.Caller.Opening) == "":
 		return sc, bad("caller.opening", errors.New("missing: what the caller says first"))
+	case len(sc.Hints) > MaxHints:
+		return sc, bad("hints", fmt.Errorf("%d hints: at most %d", len(sc.Hints), MaxHints))
 	case strings.TrimSpace(sc.Caller.Email.Value) == "":
 		return sc, bad("caller.email", errors.New("missing: the address the caller gives"))
 	case !slices.Contains(model.Sites, sc.Caller.Site.Value):
@@ -205,6 +209,9 @@ func Parse(file string, data []byte) (Scenario, error) {
 		return sc, bad("expect.finding", fmt.Errorf("%q is not a finding of DOMAIN §7", sc.Expect.Finding))
 	case strings.TrimSpace(sc.Accounts) == "":
 		return sc, bad("accounts", errors.New("missing: at least one account (§6 JSONL)"))
+	}
+	if field, n, most := sc.longest(); n > most {
+		return sc, bad(field, fmt.Errorf("%d characters: at most %d (the screens lay it out on every keystroke)", n, most))
 	}
 	for _, f := range []struct {
 		path string
@@ -304,6 +311,47 @@ func yamlErr(err error) error {
 		}
 	}
 	return errors.New(msg)
+}
+
+// How long a scenario's words may be: what a caller says in a breath, a
+// debrief a trainer reads aloud. A 950 KB opening cost 58 ms of CPU a
+// keystroke and 100 MB a session (training review).
+const (
+	MaxHints      = 10
+	maxShortText  = 200   // a title, a name, an answer's value
+	maxSpoken     = 2000  // the opening, an answer's words, a hint
+	maxDebriefLen = 10000 // the debrief
+)
+
+// longest finds a text past its limit: its field, its length in
+// characters and its limit; n ≤ most when none is.
+func (sc Scenario) longest() (field string, n, most int) {
+	type text struct {
+		field string
+		s     string
+		most  int
+	}
+	texts := []text{{"title", sc.Title, maxShortText}, {"caller.name", sc.Caller.Name, maxShortText},
+		{"caller.opening", sc.Caller.Opening, maxSpoken}, {"debrief", sc.Debrief, maxDebriefLen}}
+	c := sc.Caller
+	for _, a := range []struct {
+		path string
+		a    Answer
+	}{{"caller.email", c.Email}, {"caller.site", c.Site}, {"caller.problem", c.Problem}, {"caller.abroad", c.Abroad}, {"caller.other_device", c.OtherDevice}} {
+		texts = append(texts, text{a.path + ".value", a.a.Value, maxShortText}, text{a.path + ".says", a.a.Says, maxSpoken})
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Verify)) {
+		texts = append(texts, text{"caller.verify." + k + ".says", c.Verify[k].Says, maxSpoken})
+	}
+	for i, h := range sc.Hints {
+		texts = append(texts, text{fmt.Sprintf("hints[%d]", i), h, maxSpoken})
+	}
+	for _, t := range texts {
+		if l := utf8.RuneCountInString(t.s); l > t.most {
+			return t.field, l, t.most
+		}
+	}
+	return "", 0, 0
 }
 
 // isUTCOffset: t was written with a zero offset (+00:00, Z).

@@ -117,6 +117,8 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"now missing", "now: 2026-11-24T17:00:00Z\n", "", "now: missing"},
 		{"account line", `"us_state":"GA"`, `"us_state":"GA","phone":"not a phone"`, "x.yaml:19: accounts (phone)"},
 		{"now with an offset", "now: 2026-11-24T17:00:00Z", "now: 2026-11-24T17:00:00+14:00", "x.yaml:5: now: 2026-11-24T17:00:00+14:00: want UTC"},
+		{"an opening too long", `opening: "The reset`, `opening: "` + strings.Repeat("a", 2001) + ` The reset`, "caller.opening: 2058 characters: at most 2000"},
+		{"too many hints", "hints:", "hints:\n" + strings.Repeat("  - \"h\"\n", 9), "hints: 11 hints: at most 10"},
 		{"a second document", "difficulty: easy", "difficulty: easy\n---\ntitle: more", "x.yaml:5: a second document"},
 	}
 	for _, c := range cases {
