@@ -30,6 +30,9 @@ func TestServeSkipsBadScenarios(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(scenarios, "mine.yml"), good, 0o600)
 	os.WriteFile(filepath.Join(scenarios, "draft.yaml"), []byte("title: oops\n"), 0o600)
+	// parses, but the diagnosis leads elsewhere: validate refuses it, so
+	// serve does not offer it (training review)
+	os.WriteFile(filepath.Join(scenarios, "astray.yaml"), []byte(strings.Replace(string(good), "finding: reset_link_expired", "finding: reset_link_used", 1)), 0o600)
 	if err := os.Symlink("/dev/zero", filepath.Join(scenarios, "zero.yaml")); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +44,8 @@ func TestServeSkipsBadScenarios(t *testing.T) {
 	log.wait(t, "scenario skipped", "draft.yaml: difficulty")
 	log.wait(t, "scenario skipped", "zero.yaml: not a regular file (a character device)")
 	log.wait(t, "scenario skipped", "pipe.yaml: not a regular file (a fifo)")
-	log.wait(t, "training scenarios", `"offered":1`, `"skipped":3`)
+	log.wait(t, "scenario skipped", "astray.yaml: expect.finding: the diagnosis leads with reset_link_expired")
+	log.wait(t, "training scenarios", `"offered":1`, `"skipped":4`)
 
 	// the good scenario is offered: sam practises it
 	c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "sam", Auth: []gossh.AuthMethod{gossh.PublicKeys(sam)},

@@ -35,12 +35,15 @@ var ScenarioExts = []string{".yaml", ".yml"}
 // directory, unreadable. A directory with no scenario files has no
 // scenarios and no error; the caller says what that means to it.
 func LoadDir(dir string) (lib Library, bad []error, err error) {
-	names, more, err := scenarioFiles(dir)
+	names, skipped, more, err := scenarioFiles(dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, n := range skipped { // each named, as every other file skipped is
+		bad = append(bad, &FieldError{File: filepath.Join(dir, n), Err: fmt.Errorf("skipped: past the first %d scenario files by name", MaxScenarioFiles)})
+	}
 	if more > 0 {
-		bad = append(bad, fmt.Errorf("%s: more than %d scenario files: %d skipped (the last by name)", dir, MaxScenarioFiles, more))
+		bad = append(bad, fmt.Errorf("%s: %d more scenario files skipped, past those (the last by name)", dir, more))
 	}
 	seen := map[string]string{}
 	budget := int64(MaxScenarioDirBytes)
@@ -74,19 +77,21 @@ func isScenarioFile(name string) bool {
 }
 
 // scenarioFiles lists dir's scenario file names, the first
-// MaxScenarioFiles by name, and how many more there are. It lists the
-// directory in batches and never holds more than twice the cap of names,
-// so a directory of millions of files costs time, not memory.
-func scenarioFiles(dir string) (names []string, more int, err error) {
+// MaxScenarioFiles by name, and the names after them (the next
+// MaxScenarioFiles by name: skipped, to be named) and how many more
+// there are past those. It lists the directory in batches and never
+// holds more than four times the cap of names, so a directory of
+// millions of files costs time, not memory.
+func scenarioFiles(dir string) (names, skipped []string, more int, err error) {
 	d, err := os.Open(dir)
 	if err != nil {
-		return nil, 0, fmt.Errorf("scenarios: %w", err)
+		return nil, nil, 0, fmt.Errorf("scenarios: %w", err)
 	}
 	defer d.Close()
 	if fi, err := d.Stat(); err != nil {
-		return nil, 0, fmt.Errorf("scenarios: %w", err)
+		return nil, nil, 0, fmt.Errorf("scenarios: %w", err)
 	} else if !fi.IsDir() {
-		return nil, 0, fmt.Errorf("scenarios: %s is not a directory", dir)
+		return nil, nil, 0, fmt.Errorf("scenarios: %s is not a directory", dir)
 	}
 	total := 0
 	for {
@@ -97,23 +102,23 @@ func scenarioFiles(dir string) (names []string, more int, err error) {
 			}
 			total++
 			names = append(names, e.Name())
-			if len(names) >= 2*MaxScenarioFiles {
+			if len(names) >= 4*MaxScenarioFiles {
 				slices.Sort(names)
-				names = names[:MaxScenarioFiles]
+				names = names[:2*MaxScenarioFiles]
 			}
 		}
 		if errors.Is(err, io.EOF) || (err == nil && len(entries) == 0) {
 			break
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("scenarios: reading %s: %w", dir, err)
+			return nil, nil, 0, fmt.Errorf("scenarios: reading %s: %w", dir, err)
 		}
 	}
 	slices.Sort(names)
 	if len(names) > MaxScenarioFiles {
-		names = names[:MaxScenarioFiles]
+		names, skipped = names[:MaxScenarioFiles], names[MaxScenarioFiles:min(len(names), 2*MaxScenarioFiles)]
 	}
-	return names, total - len(names), nil
+	return names, skipped, total - len(names) - len(skipped), nil
 }
 
 // readScenarioFile reads one scenario file: a regular file (or a link to

@@ -112,6 +112,24 @@ func ValidateAll(lib Library, p model.Policy) error {
 	return errors.Join(errs...)
 }
 
+// Holding is the library without the scenarios that do not hold (the
+// expected finding not the diagnosis's, an expected action the policy
+// refuses), and an error naming each one left out: what serve offers
+// trainees, so none is given a call it cannot get right (training
+// review: serve offered what validate refused).
+func (l Library) Holding(p model.Policy) (Library, []error) {
+	var ok Library
+	var bad []error
+	for _, sc := range l {
+		if err := Validate(sc, p); err != nil {
+			bad = append(bad, err)
+			continue
+		}
+		ok = append(ok, sc)
+	}
+	return ok, bad
+}
+
 // Covered lists the first findings a library exercises, for the
 // coverage test and `scenarios list`.
 func (l Library) Covered() []string {
