@@ -221,8 +221,10 @@ func TestRelayDeadLetters(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 	queue(t, st, 2)
-	// a refusal is dead at once; the reset after it on the account still goes
-	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {400, 400}})
+	// a refusal is dead at once, and holds the account's later messages
+	// (rule S8: in the order queued): the reset after a refused lift
+	// would go to a still-suppressed address; another account's go on
+	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {400, 200}})
 	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +232,11 @@ func TestRelayDeadLetters(t *testing.T) {
 	if lift.State != store.OutboxDead || lift.LastStatus != 400 || lift.Attempts != 1 || !strings.Contains(lift.LastError, "refused") {
 		t.Fatalf("a 400 is not dead at once: %+v", lift)
 	}
-	if reset := states(t, st)["acc_00001/"+model.ActSendReset]; reset.State != store.OutboxDelivered {
-		t.Fatalf("a dead message held the next: %+v", reset)
+	if reset := states(t, st)["acc_00001/"+model.ActSendReset]; reset.State != store.OutboxPending || reset.Attempts != 0 {
+		t.Fatalf("a message after a dead one on its account was tried: %+v", reset)
+	}
+	if other := states(t, st)["acc_00002/"+model.ActSendReset]; other.State != store.OutboxDelivered {
+		t.Fatalf("another account's messages were held: %+v", other)
 	}
 	rec, _ := st.Get("acc_00001")
 	if rec.Pending[0].State != model.PendingFailed {
@@ -246,6 +251,19 @@ func TestRelayDeadLetters(t *testing.T) {
 	}
 	if m := states(t, st)["acc_00001/"+model.ActLiftSuppression]; m.State != store.OutboxDelivered {
 		t.Fatalf("after retry: %+v", m)
+	}
+	if m := states(t, st)["acc_00001/"+model.ActSendReset]; m.State != store.OutboxDelivered {
+		t.Fatalf("the message held behind the dead one, after its retry: %+v", m)
+	}
+	// the platform took acc_00001's in the order queued, the lift first
+	var order []string
+	for _, m := range p.got {
+		if m.Account == "acc_00001" && m.Kind == store.KindCommand {
+			order = append(order, m.Type)
+		}
+	}
+	if want := []string{model.ActLiftSuppression, model.ActSendReset}; !slices.Equal(order, want) {
+		t.Fatalf("acc_00001's commands reached the platform as %v, want %v", order, want)
 	}
 	p.oneKeyEach(t) // the retried message kept its key
 }

@@ -167,24 +167,28 @@ func (s *Store) Outbox(all bool) ([]OutboxMessage, error) {
 }
 
 // Due lists the pending messages that may be tried at now, at most
-// limit: for each account only its oldest pending message, so one
+// limit: for each account only its oldest open message, so one
 // account's messages reach the platform in the order they were queued
-// (rule S8). A dead message does not hold the ones after it.
+// (rule S8). A dead message holds the ones after it until an operator
+// queues it again (retry) or lets it go (ack): sent past it, a "your
+// suppression was lifted" notice went out for a lift the platform had
+// refused, and a reset to the still-suppressed address after it (CLI
+// review).
 func (s *Store) Due(now time.Time, limit int) (due []OutboxMessage, next time.Time, err error) {
 	waiting := map[string]bool{}
 	err = s.kv.View(func(tx Tx) error {
 		return scanOpen(tx, func(id uint64, state string) (bool, error) {
-			if state != OutboxPending {
-				return true, nil
-			}
 			m, err := getMessage(tx, id)
 			if err != nil {
 				return false, err
 			}
-			if m.State != OutboxPending || waiting[m.Account] {
+			if waiting[m.Account] {
 				return true, nil
 			}
-			waiting[m.Account] = true
+			waiting[m.Account] = true // its oldest open message: the one that may go
+			if m.State != OutboxPending {
+				return true, nil // dead: the account waits for it
+			}
 			if m.NextAttempt != nil && m.NextAttempt.After(now) {
 				if next.IsZero() || m.NextAttempt.Before(next) {
 					next = *m.NextAttempt
