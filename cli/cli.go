@@ -326,6 +326,13 @@ func forwardArgs(args []string) []string {
 func (c *ctx) parse() error {
 	args := c.args
 	var pos []string
+	c.fs.VisitAll(func(f *flag.Flag) {
+		_, many := f.Value.(repeatable)
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); many || (ok && b.IsBoolFlag()) {
+			return // given twice means the same (a switch), or more of it
+		}
+		f.Value = &once{Value: f.Value}
+	})
 	for {
 		if err := c.fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -343,6 +350,27 @@ func (c *ctx) parse() error {
 	}
 	c.args = pos
 	return nil
+}
+
+// repeatable is a flag that may be given more than once, each adding
+// (--key, --key-file).
+type repeatable interface{ Repeatable() }
+
+// once is a flag of one value: a second one is a usage error, not the
+// first one silently dropped (CLI review: `act --account p001 --account
+// p002` acted on p002 alone, `user add --role admin --role agent` made
+// an agent).
+type once struct {
+	flag.Value
+	set bool
+}
+
+func (o *once) Set(v string) error {
+	if o.set {
+		return errors.New("given twice; give it once")
+	}
+	o.set = true
+	return o.Value.Set(v)
 }
 
 // store opens the store once, creating it if there is none (the
@@ -422,6 +450,9 @@ func (c *ctx) commandUsage(w io.Writer) {
 	}
 	var own []*flag.Flag
 	c.fs.VisitAll(func(f *flag.Flag) {
+		if o, ok := f.Value.(*once); ok {
+			f.Value = o.Value // its own type names the value (STRING, INT)
+		}
 		if !slices.Contains(storeFlagNames, f.Name) {
 			own = append(own, f)
 		}

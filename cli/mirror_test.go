@@ -353,3 +353,27 @@ func TestKeyAndSecretFilesAreSmallRegularFiles(t *testing.T) {
 		}
 	}
 }
+
+// A flag of one value given twice is a usage error, not the first one
+// dropped (CLI review: `act --account p001 --account p002` acted on
+// p002 alone; `user add --role admin --role agent` made an agent). A
+// repeatable flag (--key) and a switch (--json) may be given again.
+func TestAFlagGivenTwice(t *testing.T) {
+	dir := importFixtures(t)
+	for _, args := range [][]string{
+		{"act", "add-note", "--account", "p001", "--account", "p002", "--reason", "x"},
+		{"diagnose", "--email", "maria.lopez@gmail.com", "--email", "amy.chen@yahoo.com"},
+		{"user", "add", "zed", "--role", "admin", "--role", "agent", "--key", "ssh-ed25519 AAAA"},
+	} {
+		r := run(t, "", append(args, "--data", dir)...)
+		if r.code != ExitUsage || !strings.Contains(r.err, "given twice") {
+			t.Errorf("%v: %+v", args, r)
+		}
+	}
+	if r := run(t, "", "diagnose", "--json", "--json", "maria.lopez@gmail.com", "--data", dir); r.code != 0 {
+		t.Errorf("a switch given twice: %+v", r)
+	}
+	if r := run(t, "", "audit", "--account", "p001", "--data", dir); r.code != 0 {
+		t.Errorf("a flag given once: %+v", r)
+	}
+}

@@ -19,6 +19,7 @@ type multi []string
 
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+func (m *multi) Repeatable()        {}
 
 func runUser(c *ctx) error {
 	role := c.fs.String("role", "", "role: "+strings.Join(store.Roles, ", "))
