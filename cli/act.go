@@ -135,7 +135,7 @@ func actOn(c *ctx, st *store.Store, actor store.Actor, spec model.ActionSpec, id
 			in.Role = by.Role
 			e, err := spec.Decide(model.DefaultPolicy, a, in)
 			took = e
-			return e, err
+			return e, model.Refused(in, err) // audited with its reason and target
 		})
 		if !errors.As(err, &ce) || try == actTries-1 {
 			break

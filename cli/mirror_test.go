@@ -377,3 +377,26 @@ func TestAFlagGivenTwice(t *testing.T) {
 		t.Errorf("a flag given once: %+v", r)
 	}
 }
+
+// A refused action's audit entry carries the operator's reason and, for
+// an action on one factor, that factor (DESIGN §3: a reason on every
+// action; CLI review: refusals were audited without it).
+func TestARefusalIsAuditedWithItsReason(t *testing.T) {
+	dir := importFixtures(t)
+	r := run(t, "", "act", "remove-factor", "--account", "p001", "--target", "f9", "--checks", "2,4", "--reason", "caller lost it", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.out, "refused") {
+		t.Fatalf("act: %+v", r)
+	}
+	var e struct { // the newest entry, the first line
+		Action  string            `json:"action"`
+		Reason  string            `json:"reason"`
+		Details map[string]string `json:"details"`
+	}
+	a := run(t, "", "audit", "--account", "p001", "--json", "--data", dir)
+	if err := json.NewDecoder(strings.NewReader(a.out)).Decode(&e); err != nil {
+		t.Fatalf("%v: %s", err, a.out)
+	}
+	if e.Action != "action_refused" || e.Reason != "caller lost it" || e.Details["target"] != "f9" {
+		t.Fatalf("the refusal's audit entry: %+v", e)
+	}
+}

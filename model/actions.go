@@ -392,8 +392,7 @@ func (p Policy) RevokeExemption(a Account, in ActionInput) (Effect, error) {
 
 // ForgetDevices makes remembered devices ask for a code again (M4): one,
 // by id in Target, or all when Target is "".
-func (p Policy) ForgetDevices(a Account, in ActionInput) (_ Effect, err error) {
-	defer func() { err = onTarget(in.Target, err) }()
+func (p Policy) ForgetDevices(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActForgetDevices); err != nil {
 		return Effect{}, err
 	}
@@ -424,31 +423,31 @@ func (p Policy) ForgetDevices(a Account, in ActionInput) (_ Effect, err error) {
 	return e, nil
 }
 
-// RefusedOn is a refusal of an action aimed at one part of an account
-// (a factor, a device): the message is the refusal's, and Target says
-// which part, for the refusal's audit entry (training tells a wrong
-// factor tried from the right one).
-type RefusedOn struct {
-	Target string
-	Err    error
+// Refusal is a decision's refusal with what the refused action was for:
+// the operator's reason and, for an action on one part of an account,
+// that part (a factor, a device). The message is the refusal's; the
+// store's audit entry of the refusal keeps the rest (DESIGN §3: a
+// reason on every action; training tells a wrong factor tried from the
+// right one).
+type Refusal struct {
+	Target, Reason string
+	Err            error
 }
 
-func (e *RefusedOn) Error() string { return e.Err.Error() }
-func (e *RefusedOn) Unwrap() error { return e.Err }
+func (e *Refusal) Error() string { return e.Err.Error() }
+func (e *Refusal) Unwrap() error { return e.Err }
 
-// onTarget wraps a refusal of an action on target; nil and untargeted
-// ones pass as they are.
-func onTarget(target string, err error) error {
-	if err == nil || target == "" {
-		return err
+// Refused wraps a decision's refusal with what in asked; nil passes.
+func Refused(in ActionInput, err error) error {
+	if err == nil {
+		return nil
 	}
-	return &RefusedOn{Target: target, Err: err}
+	return &Refusal{Target: in.Target, Reason: in.Reason, Err: err}
 }
 
 // RemoveFactor removes one 2FA method. A provider must keep a method
 // (M1) unless an exemption is active to set up new ones (M7).
-func (p Policy) RemoveFactor(a Account, in ActionInput) (_ Effect, err error) {
-	defer func() { err = onTarget(in.Target, err) }()
+func (p Policy) RemoveFactor(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActRemoveFactor); err != nil {
 		return Effect{}, err
 	}

@@ -63,7 +63,8 @@ func run(env *tui.Env, rec store.Record, action string, decide decision, in mode
 	return func() tea.Msg {
 		r, err := env.Store.Act(rec.Account.ID, rec.Version, env.Actor, env.Now(), action, func(a model.Account, by store.Actor) (model.Effect, error) {
 			in.Now, in.Role = env.Now(), by.Role
-			return decide(a, in)
+			e, err := decide(a, in)
+			return e, model.Refused(in, err) // audited with its reason and target
 		})
 		return actionDone{rec: r, err: err, what: what}
 	}

@@ -142,11 +142,15 @@ func (s *Store) Act(id string, version uint64, by Actor, now time.Time, action s
 		return ch, nil
 	})
 	if refused != nil && !errors.Is(refused, model.ErrNeedsConfirm) {
-		details := map[string]string{"action": action, "refusal": model.CleanText(refused.Error())}
-		if on := (*model.RefusedOn)(nil); errors.As(refused, &on) {
-			details["target"] = model.CleanText(on.Target)
+		entry := AuditEntry{At: now, Action: ActionRefused, Account: id,
+			Details: map[string]string{"action": action, "refusal": model.CleanText(refused.Error())}}
+		if r := (*model.Refusal)(nil); errors.As(refused, &r) { // what the action was for
+			entry.Reason = model.CleanText(r.Reason)
+			if r.Target != "" {
+				entry.Details["target"] = model.CleanText(r.Target)
+			}
 		}
-		aerr := s.AuditAs(by, AuditEntry{At: now, Action: ActionRefused, Account: id, Details: details})
+		aerr := s.AuditAs(by, entry)
 		if aerr != nil {
 			return Record{}, &UnauditedRefusal{Refusal: err, Audit: aerr}
 		}

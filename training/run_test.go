@@ -84,7 +84,8 @@ func (tr *trainee) act(name string, checks []string) error {
 	in := model.ActionInput{By: "tess", Role: PracticeRole, Now: sc.Now, Reason: "practice", Confirmed: true, Checks: checks, Target: actionTarget(name)}
 	_, err = tr.run.Sandbox.Store.Act(rec.Account.ID, rec.Version, tr.run.Actor(), sc.Now, spec.Action,
 		func(a model.Account, _ store.Actor) (model.Effect, error) {
-			return spec.Decide(model.DefaultPolicy, a, in)
+			e, err := spec.Decide(model.DefaultPolicy, a, in)
+			return e, model.Refused(in, err) // as the screens do
 		})
 	return err
 }
