@@ -21,7 +21,7 @@ func runImport(c *ctx) error {
 	if err := c.parse(); err != nil {
 		return err
 	}
-	if len(c.args) != 1 {
+	if len(c.args) != 1 || c.args[0] == "" {
 		return usagef("import: want one FILE.jsonl, or - for standard input")
 	}
 	name := c.args[0]
@@ -322,6 +322,16 @@ func runOutbox(c *ctx) error {
 	}
 	switch {
 	case len(c.args) == 1 && c.args[0] == "deliver":
+		// out of range is a usage error, not a quiet default (CLI review:
+		// --max-attempts -5 became 10)
+		switch {
+		case *attempts < 1 || *attempts > 1000:
+			return usagef("outbox deliver --max-attempts %d: want 1 to 1000", *attempts)
+		case *backoff <= 0 || *backoff > time.Hour:
+			return usagef("outbox deliver --backoff %s: want more than 0, at most 1h", *backoff)
+		case *timeout <= 0 || *timeout > 10*time.Minute:
+			return usagef("outbox deliver --timeout %s: want more than 0, at most 10m", *timeout)
+		}
 		return outboxDeliver(c, st, *url, *secretFile, *backoff, *attempts, *timeout)
 	case len(c.args) >= 1 && c.args[0] == "retry":
 		if (len(c.args) == 2) == *dead || len(c.args) > 2 {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"frontdoor/internal/gen"
+	"frontdoor/model"
 )
 
 // runGen writes synthetic accounts as import JSONL: the same seed gives
@@ -27,6 +28,11 @@ func runGen(c *ctx) error {
 	}
 	if *updates < 0 || *updates > 100_000_000 {
 		return usagef("gen: --updates %s: want 0 to 100000000", strconv.Itoa(*updates))
+	}
+	if *after > model.MaxStreamNumber-uint64(*updates) {
+		// seq past what a change stream may carry (S1's bound): sync
+		// refused them, and past 2^64 they wrapped to 0 (CLI review)
+		return usagef("gen: --after %d: the last event's seq would pass %d (2^53−1, S1)", *after, uint64(model.MaxStreamNumber))
 	}
 	w := bufio.NewWriterSize(c.jsonOut(), 1<<20)
 	if *updates > 0 {

@@ -33,8 +33,11 @@ func runSync(c *ctx) error {
 	if *set != "" || *reason != "" {
 		return usagef("sync: --set and --reason are for `sync checkpoint`")
 	}
-	if len(c.args) != 1 {
+	if len(c.args) != 1 || c.args[0] == "" {
 		return usagef("sync: want one FILE, or - for standard input")
+	}
+	if *batch < 0 || *batch > 1_000_000 {
+		return usagef("sync --batch %d: want 1 to 1000000 (0: the store's own)", *batch)
 	}
 	name, in := c.args[0], c.io.In
 	if name == "-" {

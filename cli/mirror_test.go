@@ -400,3 +400,22 @@ func TestARefusalIsAuditedWithItsReason(t *testing.T) {
 		t.Fatalf("the refusal's audit entry: %+v", e)
 	}
 }
+
+// Out-of-range numbers and empty file names are usage errors (exit 2),
+// not quiet defaults or a wrapped seq (CLI review).
+func TestOutOfRangeFlagsAreUsageErrors(t *testing.T) {
+	dir := importFixtures(t)
+	for _, args := range [][]string{
+		{"import", ""},
+		{"sync", ""},
+		{"sync", "--batch", "-1", "/dev/null"},
+		{"outbox", "deliver", "--url", "http://127.0.0.1:1/", "--secret-file", "s", "--max-attempts", "-5"},
+		{"outbox", "deliver", "--url", "http://127.0.0.1:1/", "--secret-file", "s", "--timeout", "-1s"},
+		{"outbox", "deliver", "--url", "http://127.0.0.1:1/", "--secret-file", "s", "--backoff", "0s"},
+		{"gen", "--updates", "2", "--accounts", "5", "--after", "18446744073709551615"},
+	} {
+		if r := run(t, "", append(args, "--data", dir)...); r.code != ExitUsage {
+			t.Errorf("%q: %+v, want exit %d", args, r, ExitUsage)
+		}
+	}
+}
