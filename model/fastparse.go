@@ -231,8 +231,8 @@ func (s *scanner) reqTime(dst **time.Time) bool {
 	}
 	s.times = s.times[:len(s.times)+1]
 	t := &s.times[len(s.times)-1]
-	if t.UnmarshalJSON(q) != nil {
-		return false
+	if t.UnmarshalJSON(q) != nil || !IsUTC(*t) {
+		return false // the slow path explains it
 	}
 	*dst = t
 	return true

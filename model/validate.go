@@ -168,8 +168,8 @@ func checkShape(path string, v any, s shape) error {
 		if !ok {
 			return fieldErr(path, "must be an RFC 3339 time string, got %s", jsonKind(v))
 		}
-		if _, err := time.Parse(time.RFC3339, t); err != nil {
-			return fieldErr(path, "not an RFC 3339 time: %q", clip(t))
+		if err := checkStamp(path, t); err != nil {
+			return err
 		}
 	case kList:
 		list, ok := v.([]any)
@@ -229,8 +229,8 @@ func checkShapeRaw(path string, raw []byte, s shape) (err error, ok bool) {
 		if err := json.Unmarshal(raw, &t); err != nil {
 			return nil, false
 		}
-		if _, err := time.Parse(time.RFC3339, t); err != nil {
-			return fieldErr(path, "not an RFC 3339 time: %q", clip(t)), true
+		if err := checkStamp(path, t); err != nil {
+			return err, true
 		}
 	case kList:
 		if kind != "a list" {
@@ -757,3 +757,20 @@ func notUTF8(line []byte) *FieldError {
 	}
 	return fieldErr(field, "not UTF-8: byte 0x%02x after %q (the platform's text would be changed)", line[off], before)
 }
+
+// checkStamp: t is an RFC 3339 time in UTC (Z, or a zero offset), as
+// DOMAIN §6 has every time: one with another offset names the same
+// instant, but says its producer is not the platform's (two reviews).
+func checkStamp(path, t string) error {
+	at, err := time.Parse(time.RFC3339, t)
+	if err != nil {
+		return fieldErr(path, "not an RFC 3339 time: %q", clip(t))
+	}
+	if !IsUTC(at) {
+		return fieldErr(path, "%q: times are RFC 3339 UTC (…Z), DOMAIN §6", clip(t))
+	}
+	return nil
+}
+
+// IsUTC: t was written with a zero offset (Z, +00:00).
+func IsUTC(t time.Time) bool { _, off := t.Zone(); return off == 0 }

@@ -72,6 +72,8 @@ func TestParseAccountErrors(t *testing.T) {
 		{"state", patch(t, "us_state", "XX"), "us_state", "not a U.S. state"},
 		{"time", patch(t, "created_at", "yesterday"), "created_at", "not an RFC 3339 time"},
 		{"time no zone", patch(t, "created_at", "2026-10-01T14:00:00"), "created_at", "RFC 3339"},
+		{"time not UTC", patch(t, "created_at", "2026-10-01T16:00:00+02:00"), "created_at", "times are RFC 3339 UTC"},
+		{"nested time not UTC", patch(t, "factors[1].enrolled_at", "2026-10-01T09:00:00-05:00"), "factors[1].enrolled_at", "times are RFC 3339 UTC"},
 		{"time number", patch(t, "email_verified_at", 1700000000), "email_verified_at", "got a number"},
 		{"nested time", patch(t, "factors[1].enrolled_at", "2026-13-01T00:00:00Z"), "factors[1].enrolled_at", "RFC 3339"},
 		{"factor type", patch(t, "factors[0].type", "sms"), "factors[0].type", "unknown value"},

@@ -190,7 +190,7 @@ func Parse(file string, data []byte) (Scenario, error) {
 		// the screens count days from it: year 9999 read "106751 d ago"
 		// (a duration's most), year 1 was taken for no time at all
 		return sc, bad("now", fmt.Errorf("%s: want a time in 2000–2099", sc.Now.Format(time.RFC3339)))
-	case !isUTCOffset(sc.Now):
+	case !model.IsUTC(sc.Now):
 		// RFC 3339 UTC, as the accounts' times: an offset read as another
 		// day's now made the expected finding unreachable, yet serve
 		// offered the scenario (training review)
@@ -353,9 +353,6 @@ func (sc Scenario) longest() (field string, n, most int) {
 	}
 	return "", 0, 0
 }
-
-// isUTCOffset: t was written with a zero offset (+00:00, Z).
-func isUTCOffset(t time.Time) bool { _, off := t.Zone(); return off == 0 }
 
 // withoutValues drops the excerpts of the file yaml.v3 quotes in
 // backticks ("cannot unmarshal !!str `24f4b89...` into …"): a link to a
