@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -133,7 +134,11 @@ func runTraining(c *ctx) error {
 	tw := tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WHEN (UTC)\tTRAINEE\tSCENARIO\tSCORE\tFINDING\tACTION\tWRONG\tHINTS\tTOOK")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.At.UTC().Format("2006-01-02 15:04"), tui.Sanitize(r.Trainee), tui.Sanitize(r.Scenario), r.Score,
+		score := strconv.Itoa(r.Score)
+		if r.Ended == training.EndedLeft {
+			score += " left"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.At.UTC().Format("2006-01-02 15:04"), tui.Sanitize(r.Trainee), tui.Sanitize(r.Scenario), score,
 			yesNo(r.RightFinding), yesNo(r.RightActions), len(r.WrongActions), r.Hints, r.Took.Round(time.Second))
 	}
 	tw.Flush()
@@ -143,9 +148,13 @@ func runTraining(c *ctx) error {
 	}{{"Per trainee", func(r training.Result) string { return r.Trainee }}, {"Per scenario", func(r training.Result) string { return r.Scenario }}} {
 		fmt.Fprintln(c.io.Out, "\n"+by.title)
 		tw = tabwriter.NewWriter(c.io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "\tRUNS\tAVERAGE\tBEST\tLATEST")
+		fmt.Fprintln(tw, "\tRUNS\tLEFT\tAVERAGE\tBEST\tLATEST")
 		for _, g := range summarise(results, by.key) {
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%d\t%d\n", tui.Sanitize(g.name), g.runs, g.average, g.best, g.latest)
+			if g.scored == 0 {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t-\t-\t-\n", tui.Sanitize(g.name), g.runs, g.left)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%d\t%d\n", tui.Sanitize(g.name), g.runs, g.left, g.average, g.best, g.latest)
 		}
 		tw.Flush()
 	}
@@ -175,7 +184,8 @@ func scores(st *store.Store, trainee string) ([]training.Result, error) {
 
 type scoreGroup struct {
 	name               string
-	runs, best, latest int
+	runs, left, scored int // every run; those left; those ended and scored
+	best, latest       int // of the scored
 	average            float64
 }
 
@@ -188,8 +198,13 @@ func summarise(rs []training.Result, key func(training.Result) string) []scoreGr
 			g = &scoreGroup{name: key(r)}
 			by[key(r)] = g
 		}
-		g.average = (g.average*float64(g.runs) + float64(r.Score)) / float64(g.runs+1)
 		g.runs++
+		if r.Ended == training.EndedLeft { // counted, not scored: left is no answer
+			g.left++
+			continue
+		}
+		g.average = (g.average*float64(g.scored) + float64(r.Score)) / float64(g.scored+1)
+		g.scored++
 		g.best = max(g.best, r.Score)
 		g.latest = r.Score
 	}

@@ -24,7 +24,7 @@ type Caller struct {
 	scroll   tui.Scroller
 	keys     callerKeys
 	ending   bool // D pressed once: the next D ends the call
-	leaving  bool // esc pressed once: the next esc leaves without a score
+	leaving  bool // esc pressed once: the next esc leaves (recorded as left, if worked on)
 }
 
 type callerKeys struct{ Up, Down, Ask, Lookup, Hint, Done, Leave key.Binding }
@@ -40,7 +40,7 @@ func NewCaller(env *tui.Env, run *training.Run) *Caller {
 		Done:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "done: end the call and score it")),
 		// the shell's back key (remapped with it): the caller panel is the
 		// practice's first screen, where back has nowhere else to go
-		Leave: key.NewBinding(key.WithKeys(env.Keys.Back.Keys()...), key.WithHelp(env.Keys.Back.Help().Key, "leave without a score")),
+		Leave: key.NewBinding(key.WithKeys(env.Keys.Back.Keys()...), key.WithHelp(env.Keys.Back.Help().Key, "leave (recorded as left)")),
 	}}
 	for _, q := range training.Questions { // a panel opened again shows what was asked already
 		if run.Asked(q.Key) {
@@ -76,9 +76,9 @@ func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 		case key.Matches(msg, c.keys.Leave):
 			if !leaving {
 				c.leaving = true
-				return c, tui.Toast("Press " + c.keys.Leave.Help().Key + " again to leave the practice without a score; any other key goes on.")
+				return c, tui.Toast("Press " + c.keys.Leave.Help().Key + " again to leave the practice (recorded as left, with what you did); any other key goes on.")
 			}
-			return c, tui.Leave // OnLeave deletes the sandbox; nothing is recorded
+			return c, tui.Leave // OnLeave records what was done as left, and deletes the sandbox
 		case key.Matches(msg, c.keys.Up):
 			c.selected = max(c.selected-1, 0)
 		case key.Matches(msg, c.keys.Down):
@@ -165,7 +165,7 @@ func (c *Caller) View(width, height int) string {
 		b = append(b, st.Warn.Render(tui.Hang("  ", c.hint, width)))
 	}
 	if len(b)+3 <= height {
-		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D, pressed twice, ends the call and scores it; "+c.keys.Leave.Help().Key+", twice, leaves without a score.", width)))
+		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D, pressed twice, ends the call and scores it; "+c.keys.Leave.Help().Key+", twice, leaves it (recorded as left).", width)))
 	}
 	return c.scroll.View(strings.Join(b, "\n"), width, height)
 }

@@ -129,6 +129,9 @@ func (p *Practice) begin(sc training.Scenario) tea.Cmd {
 	env.Publish, env.Watched = desk.Publish, desk.Watchers
 	end := func() {
 		desk.Leave()
+		if !run.Finished() && run.Worked() {
+			_, _ = run.Finish(training.EndedLeft) // what was tried stays in the report
+		}
 		_ = run.Close()
 	}
 	stop := context.AfterFunc(live.Ctx, end) // the session ended mid-practice

@@ -191,25 +191,41 @@ func TestPracticeActionsSayTheSandbox(t *testing.T) {
 	}
 }
 
-// A practice can be left without a score: esc on the caller panel asks,
-// a second leaves for the picker, the sandbox goes and the live trail
-// has no score record; D D at once scores nothing done as 0 (issue 22,
-// item 13: no way out but a score, and 60/100 for doing nothing).
-func TestPracticeLeavesWithoutAScore(t *testing.T) {
+// A practice can be left: esc on the caller panel asks, a second leaves
+// for the picker and the sandbox goes; opened and left at once, nothing
+// is recorded, worked on and left, a record ended "left" with what was
+// done; D D at once scores nothing done as 0 (issue 22, item 13: no way
+// out but a score, and 60/100 for doing nothing).
+func TestPracticeCanBeLeft(t *testing.T) {
 	live := newStore(t)
 	before := snapshot(t, live)
 	h := startPractice(t, newEnv(t, live, "tess", model.RoleAgent), room(t), "reset-bounced")
 	h.see("Grace Okafor")
 	h.key(tea.KeyEsc)
-	h.see("Press esc again to leave the practice without a score")
-	h.typ("1") // any other key goes on: asked, still on the call
-	h.see("grace.okafor@comcast.net")
-	h.key(tea.KeyEsc)
 	h.key(tea.KeyEsc)
 	h.see("Practice · pick a scenario")
 	if after := snapshot(t, live); !reflect.DeepEqual(before.audit, after.audit) {
-		t.Fatalf("leaving recorded something: %+v", after.audit[:len(after.audit)-len(before.audit)])
+		t.Fatalf("opening and leaving at once recorded something: %+v", after.audit[:len(after.audit)-len(before.audit)])
 	}
+	// worked on, then left: recorded as left, with what was done
+	// (training review: a trainee took the hints, left, and the next,
+	// clean run was all the report showed)
+	h.key(tea.KeyEnter)
+	h.see("Ask the caller")
+	h.key(tea.KeyEsc)
+	h.see("Press esc again to leave the practice (recorded as left")
+	h.typ("h") // any other key goes on: a hint taken, still on the call
+	lib, _ := training.Builtin()
+	h.see(lib[0].Hints[0][:12])
+	h.key(tea.KeyEsc)
+	h.key(tea.KeyEsc)
+	h.see("Practice · pick a scenario")
+	after := snapshot(t, live)
+	added := after.audit[:len(after.audit)-len(before.audit)]
+	if len(added) != 1 || added[0].Action != training.ScoreAction || added[0].Details["ended"] != training.EndedLeft || added[0].Details["hints"] != "1" {
+		t.Fatalf("leaving after a hint recorded %+v, want one score record, ended left, one hint", added)
+	}
+	before = after
 
 	h.key(tea.KeyEnter) // the first scenario, at once ended
 	h.see("Ask the caller")

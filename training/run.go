@@ -217,6 +217,26 @@ func (r *Run) Finish(ended string) (Result, error) {
 	return res, nil
 }
 
+// EndedLeft is how a practice the trainee left (esc twice, quitting, a
+// dropped connection) after working on it ended: recorded too, so what
+// was tried before a clean run shows in the report (training review: a
+// trainee took both hints, left, and scored 100 on the next run).
+const EndedLeft = "left"
+
+// Worked says whether the trainee did anything a score reads: asked the
+// caller, took a hint, diagnosed or acted. A practice opened and left at
+// once is no attempt.
+func (r *Run) Worked() bool {
+	r.mu.Lock()
+	asked, hints := len(r.asked), r.hints
+	r.mu.Unlock()
+	if asked > 0 || hints > 0 {
+		return true
+	}
+	t, err := r.trail()
+	return err == nil && len(t) > 0
+}
+
 // Finished reports whether the practice has been scored.
 func (r *Run) Finished() bool {
 	r.mu.Lock()
