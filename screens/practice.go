@@ -24,6 +24,7 @@ type Practice struct {
 	selected int
 	start    string // a scenario to start at once (ssh HOST practice NAME)
 	desks    []*training.Desk
+	gen      int // the tick chain that may refresh desks (practiceTick)
 	keys     practiceKeys
 }
 
@@ -46,7 +47,12 @@ func NewPractice(env *tui.Env, room *training.Room, start string) *Practice {
 	}}
 }
 
-type practiceTick struct{ p *Practice }
+// practiceTick refreshes who is practising; gen names the tick chain,
+// one at a time (Returned starts a new one).
+type practiceTick struct {
+	p   *Practice
+	gen int
+}
 
 // Init starts the named scenario, if any, and the refresh of who is
 // practising.
@@ -66,7 +72,26 @@ func (p *Practice) Init() tea.Cmd {
 }
 
 func (p *Practice) tick() tea.Cmd {
-	return tui.Tick(p.env.Ctx, time.Second, func(time.Time) tea.Msg { return practiceTick{p} })
+	gen := p.gen
+	return tui.Tick(p.env.Ctx, time.Second, func(time.Time) tea.Msg { return practiceTick{p, gen} })
+}
+
+// Returned implements tui.Returner: back from a practice, the list of
+// who is practising is read at once and kept fresh again (its ticks
+// had gone to the practice's screens, and it stood still: training
+// review).
+func (p *Practice) Returned() tea.Cmd {
+	p.gen++ // a chain still running, if one is, ends at its next tick
+	p.refresh()
+	return p.tick()
+}
+
+// refresh reads who is practising, keeping the same row selected as
+// practices open and close above it.
+func (p *Practice) refresh() {
+	n := len(p.desks)
+	p.desks = p.room.Practising()
+	p.selected = min(max(p.selected+len(p.desks)-n, 0), max(p.rows()-1, 0))
 }
 
 // Title implements tui.Screen.
@@ -81,13 +106,10 @@ func (p *Practice) rows() int { return len(p.room.Library) + len(p.desks) }
 func (p *Practice) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case practiceTick:
-		if msg.p != p {
+		if msg.p != p || msg.gen != p.gen {
 			return p, nil
 		}
-		n := len(p.desks)
-		p.desks = p.room.Practising()
-		// keep the same row selected as practices open and close above it
-		p.selected = min(max(p.selected+len(p.desks)-n, 0), max(p.rows()-1, 0))
+		p.refresh()
 		return p, p.tick()
 	case tea.KeyMsg:
 		switch {

@@ -317,3 +317,21 @@ func TestPickerKeepsTheAnswer(t *testing.T) {
 		}
 	}
 }
+
+// Back on the picker from a practice, who is practising is shown at
+// once and kept fresh: the picker's refresh had gone to the practice's
+// screens, and a trainer back from one never saw a trainee start
+// (training review).
+func TestPickerRefreshesAfterAPractice(t *testing.T) {
+	r := room(t)
+	h := startPractice(t, newEnv(t, newStore(t), "tina", model.RoleLead), r, "")
+	h.see(practiceTitle)
+	h.key(tea.KeyEnter)
+	h.see("Ask the caller")
+	desk := r.Sit("sam", "expired-link", now) // sam starts one meanwhile
+	defer desk.Leave()
+	time.Sleep(1500 * time.Millisecond) // the picker's tick went to the practice's screen
+	h.key(tea.KeyEsc)
+	h.key(tea.KeyEsc)
+	h.see("watch sam")
+}

@@ -35,6 +35,14 @@ type InputCapturer interface {
 	CapturingInput() bool
 }
 
+// Returner is a screen told when the session comes back to it from a
+// world it entered (tui.Enter, then tui.Leave): what it asked for while
+// that world was on top (a tick) went to the other world's screens, so
+// it asks again.
+type Returner interface {
+	Returned() tea.Cmd
+}
+
 // Deadliner is a screen that shows something that changes state at a
 // known time (an exemption or remembered device expiring); the shell
 // redraws then, so it is shown expired the second it is.
@@ -430,7 +438,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.enter(msg.env, msg.first)
 	case leaveMsg:
 		a.leave()
-		return a, tea.Batch(a.listen(), a.watchHealth())
+		cmds := []tea.Cmd{a.listen(), a.watchHealth()}
+		if r, ok := a.stack[len(a.stack)-1].(Returner); ok {
+			cmds = append(cmds, r.Returned())
+		}
+		return a, tea.Batch(cmds...)
 	case watchedMsg:
 		if msg.env != a.env {
 			return a, nil
