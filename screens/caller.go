@@ -16,22 +16,24 @@ import (
 // and "done". The trainee works the call on the real screens (l opens
 // Lookup) and comes back here with ctrl+t.
 type Caller struct {
-	env      *tui.Env
-	run      *training.Run
-	selected int
-	answers  map[string]string
-	hint     string
-	scroll   tui.Scroller
-	keys     callerKeys
-	ending   bool // D pressed once: the next D ends the call
-	leaving  bool // esc pressed once: the next esc leaves (recorded as left, if worked on)
+	env       *tui.Env
+	run       *training.Run
+	selected  int
+	answers   map[string]string
+	hint      string
+	scroll    tui.Scroller
+	keys      callerKeys
+	ending    bool // D pressed once: the next D ends the call
+	hintTaken bool // the last key took a hint: View shows it, not the question
+	follow    bool // View keeps the selection in sight (not after a page key)
+	leaving   bool // esc pressed once: the next esc leaves (recorded as left, if worked on)
 }
 
 type callerKeys struct{ Up, Down, Ask, Lookup, Hint, Done, Leave key.Binding }
 
 // NewCaller builds the caller panel over a practice.
 func NewCaller(env *tui.Env, run *training.Run) *Caller {
-	c := &Caller{env: env, run: run, answers: map[string]string{}, scroll: tui.NewScroller(), keys: callerKeys{
+	c := &Caller{env: env, run: run, answers: map[string]string{}, scroll: tui.NewScroller(), follow: true, keys: callerKeys{
 		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous question")),
 		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next question")),
 		Ask:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ask")),
@@ -50,6 +52,7 @@ func NewCaller(env *tui.Env, run *training.Run) *Caller {
 	if h := run.HintsGiven(); len(h) > 0 {
 		c.hint = h[len(h)-1]
 	}
+	c.scroll.Choosing = true // the arrows choose a question; the page keys scroll
 	return c
 }
 
@@ -72,6 +75,9 @@ func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 	case tea.KeyMsg:
 		confirming, leaving := c.ending, c.leaving
 		c.ending, c.leaving = false, false
+		// the view follows the selection (or the hint just taken) until
+		// the page keys scroll it elsewhere
+		c.hintTaken, c.follow = false, true
 		switch {
 		case key.Matches(msg, c.keys.Leave):
 			if !leaving {
@@ -94,7 +100,7 @@ func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			if !ok {
 				return c, tui.Toast("No more hints for this call.")
 			}
-			c.hint = h
+			c.hint, c.hintTaken = h, true
 		case key.Matches(msg, c.keys.Done):
 			if !confirming {
 				// one D scores the call for good: a slip of the shift key
@@ -104,7 +110,9 @@ func (c *Caller) Update(msg tea.Msg) (tui.Screen, tea.Cmd) {
 			}
 			return c, c.finish("done")
 		default:
-			c.scroll.Update(msg)
+			if c.scroll.Update(msg) {
+				c.follow = false
+			}
 		}
 	}
 	return c, nil
@@ -138,7 +146,11 @@ func (c *Caller) View(width, height int) string {
 	b = append(b, st.Title.Render(tui.Clip("☎ "+sc.Caller.Name, width)))
 	b = append(b, tui.Hang("  ", "“"+sc.Caller.Opening+"”", width))
 	b = append(b, "", st.Label.Render("Ask the caller"))
+	keepFrom, keepTo := 0, 0 // the selected question and its answer, kept in sight
 	for i, q := range training.Questions {
+		if i == c.selected {
+			keepFrom = len(b)
+		}
 		mark := "  "
 		line := fmt.Sprintf("%d %s", i+1, q.Ask)
 		if i == c.selected {
@@ -151,10 +163,13 @@ func (c *Caller) View(width, height int) string {
 		b = append(b, l)
 		if a, ok := c.answers[q.Key]; ok {
 			if i == c.selected { // the selected answer whole; the others on one line each
-				b = append(b, st.Good.Render(tui.Hang("    ", "“"+a+"”", width)))
+				b = append(b, strings.Split(st.Good.Render(tui.Hang("    ", "“"+a+"”", width)), "\n")...)
 			} else {
 				b = append(b, st.Good.Render(tui.Clip("    “"+tui.Sanitize(a)+"”", width)))
 			}
+		}
+		if i == c.selected {
+			keepTo = len(b) - 1
 		}
 	}
 	b = append(b, "")
@@ -162,10 +177,25 @@ func (c *Caller) View(width, height int) string {
 	hintLine := fmt.Sprintf("Hints: %d of %d used", used, len(sc.Hints))
 	b = append(b, st.Label.Render(tui.Clip(hintLine, width)))
 	if c.hint != "" {
-		b = append(b, st.Warn.Render(tui.Hang("  ", c.hint, width)))
+		from := len(b)
+		b = append(b, strings.Split(st.Warn.Render(tui.Hang("  ", c.hint, width)), "\n")...)
+		if c.hintTaken { // a hint just taken (and paid for) is shown, not left below
+			keepFrom, keepTo = from, len(b)-1
+		}
 	}
 	if len(b)+3 <= height {
 		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D, pressed twice, ends the call and scores it; "+c.keys.Leave.Help().Key+", twice, leaves it (recorded as left).", width)))
+	}
+	if c.follow {
+		// b's entries may hold several lines (the opening): Keep counts lines
+		line := func(i int) int {
+			n := i
+			for _, x := range b[:i] {
+				n += strings.Count(x, "\n")
+			}
+			return n
+		}
+		c.scroll.Keep(line(keepFrom), line(keepTo)+strings.Count(b[keepTo], "\n"))
 	}
 	return c.scroll.View(strings.Join(b, "\n"), width, height)
 }

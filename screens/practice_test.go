@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -334,4 +335,42 @@ func TestPickerRefreshesAfterAPractice(t *testing.T) {
 	h.key(tea.KeyEsc)
 	h.key(tea.KeyEsc)
 	h.see("watch sam")
+}
+
+// On a small window the caller panel keeps the chosen question (and a
+// hint just taken) in sight, and its "more below" names the page keys,
+// not the arrows, which choose (training review: at 60×16 ↓ moved the
+// choice off screen while the footer said ↓ scrolls).
+func TestCallerPanelKeepsTheChoiceInSight(t *testing.T) {
+	lib, err := training.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := training.Start(lib[0], t.TempDir(), "tess", func() time.Time { return now }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	env := newEnv(t, newStore(t), "tess", model.RoleAgent)
+	c := NewCaller(env, run)
+	last := len(training.Questions)
+	for range last - 1 {
+		c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'j'}})
+	}
+	want := fmt.Sprintf("%d %s", last, training.Questions[last-1].Ask)
+	if f := stripSGR(c.View(60, 10)); !strings.Contains(f, want[:20]) {
+		t.Errorf("question %d chosen, not in sight:\n%s", last, f)
+	}
+	c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'k'}})
+	c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'k'}})
+	c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'h'}})
+	if f := stripSGR(c.View(60, 10)); !strings.Contains(f, lib[0].Hints[0][:12]) {
+		t.Errorf("a hint just taken is not in sight:\n%s", f)
+	}
+	for range last {
+		c.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'k'}})
+	}
+	if f := stripSGR(c.View(60, 10)); !strings.Contains(f, "more below: pgdn") || strings.Contains(f, "↓/j or") {
+		t.Errorf("more below names the arrows, which choose:\n%s", f)
+	}
 }

@@ -29,7 +29,7 @@ type twofaKeys struct {
 
 // NewTwoFA builds the 2FA screen.
 func NewTwoFA(env *tui.Env, rec store.Record) *TwoFA {
-	return &TwoFA{accountPage: newAccountPage(env, rec), keys: twofaKeys{
+	s := &TwoFA{accountPage: newAccountPage(env, rec), keys: twofaKeys{
 		Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "choose factor or device")),
 		Down:      key.NewBinding(key.WithKeys("down", "j")),
 		Grant:     env.Keys.Bind("twofa.grant", "grant exemption", "g"),
@@ -40,6 +40,8 @@ func NewTwoFA(env *tui.Env, rec store.Record) *TwoFA {
 		// a control key: the checklist's typing goes to the reason
 		RevealDOB: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "reveal birth date")),
 	}}
+	s.scroll.Choosing = true // the arrows choose a factor or device; the page keys scroll
+	return s
 }
 
 // Init implements tui.Screen.

@@ -30,6 +30,12 @@ func Hang(lead, s string, w int) string {
 type Scroller struct {
 	vp   viewport.Model
 	Keys ScrollKeys
+	// Choosing: the screen's arrows move a selection, not the page; the
+	// page keys scroll, and "more below" names them alone (the caller
+	// panel said ↓/j, which chose the next question off screen)
+	Choosing bool
+	// the content lines the next View keeps in sight (Keep); 0, 0: none
+	keepFrom, keepTo int
 }
 
 // ScrollKeys move a Scroller.
@@ -83,6 +89,12 @@ func (s *Scroller) Update(msg tea.Msg) bool {
 	return true
 }
 
+// Keep has the next View scroll as little as it must to show content
+// lines from to to (the selection and what belongs to it): a screen
+// whose arrows choose calls it before View, so the choice never goes
+// off screen.
+func (s *Scroller) Keep(from, to int) { s.keepFrom, s.keepTo = from, max(to, from) }
+
 // View shows content in a w×h window at the current scroll position.
 func (s *Scroller) View(content string, w, h int) string {
 	s.vp.Width, s.vp.Height = max(w, 1), max(h, 1)
@@ -97,6 +109,17 @@ func (s *Scroller) View(content string, w, h int) string {
 	if s.vp.PastBottom() {
 		s.vp.GotoBottom()
 	}
+	if s.keepTo > 0 {
+		// the last row may be the "more below" line: keep above it
+		room := max(s.vp.Height-1, 1)
+		switch {
+		case s.keepTo-s.keepFrom+1 > room || s.keepFrom < s.vp.YOffset:
+			s.vp.SetYOffset(s.keepFrom)
+		case s.keepTo >= s.vp.YOffset+room:
+			s.vp.SetYOffset(s.keepTo - room + 1)
+		}
+		s.keepFrom, s.keepTo = 0, 0
+	}
 	rows := strings.Split(s.vp.View(), "\n")
 	for i, r := range rows {
 		// the viewport pads each line to the width with spaces; the
@@ -106,7 +129,11 @@ func (s *Scroller) View(content string, w, h int) string {
 	if !s.vp.AtBottom() && h >= 3 {
 		// what is below the edge is said to be there: at 60×16 the Account
 		// screen's resets were cut off without a sign (newcomer walkthrough)
-		rows[len(rows)-1] = Clip("↓ more below: "+s.Keys.Down.Help().Key+" or "+s.Keys.PageDown.Help().Key, w)
+		keys := s.Keys.Down.Help().Key + " or " + s.Keys.PageDown.Help().Key
+		if s.Choosing {
+			keys = s.Keys.PageDown.Help().Key
+		}
+		rows[len(rows)-1] = Clip("↓ more below: "+keys, w)
 	}
 	return strings.Join(rows, "\n")
 }
