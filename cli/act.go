@@ -42,6 +42,9 @@ func runAct(c *ctx) error {
 		return err
 	}
 	if *list {
+		if len(c.args) != 0 {
+			return usagef("act --list: takes no ACTION")
+		}
 		for _, a := range model.Catalog {
 			fmt.Fprintf(c.io.Out, "%-20s %s\n", a.Name, a.Summary)
 		}

@@ -386,6 +386,9 @@ func (c *ctx) open(existing bool) (*store.Store, error) {
 	if c.st != nil {
 		return c.st, nil
 	}
+	if c.dataDir == "" && c.storeURL == "" {
+		return nil, usagef(`--data "": want a data directory`)
+	}
 	if c.storeURL != "" && !c.shared {
 		return c.openCluster(existing)
 	}

@@ -86,8 +86,11 @@ func runBackup(c *ctx) error {
 	if err := c.parse(); err != nil {
 		return err
 	}
-	if len(c.args) != 1 {
+	if len(c.args) != 1 || c.args[0] == "" {
 		return usagef("backup: want the FILE to write")
+	}
+	if c.args[0] == "-" { // not standard output: a file named "-" was written
+		return usagef("backup: a backup is a store file, written to a FILE (not -, standard output)")
 	}
 	st, err := c.existingStore()
 	if err != nil {

@@ -265,6 +265,9 @@ const maxSecretFile = 4 << 10
 // newRelay builds the relay from the command line's URL and secret file.
 // The URL is shown only redacted: it may carry a password or a token.
 func newRelay(st *store.Store, rawURL, secretFile string, clock func() time.Time) (*mirror.Relay, error) {
+	if rawURL == "" {
+		return nil, usagef("give --url: where the platform takes the outbox's messages (http(s)://HOST/…)")
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usagef("the delivery URL %s is not http(s)://HOST/…", mirror.RedactURL(rawURL))

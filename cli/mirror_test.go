@@ -419,3 +419,25 @@ func TestOutOfRangeFlagsAreUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// Small usage slips are exit 2, named (CLI review).
+func TestUsageSlips(t *testing.T) {
+	dir := importFixtures(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "list", "extra"}, "user list: takes no argument"},
+		{[]string{"act", "--list", "extra"}, "act --list: takes no ACTION"},
+		{[]string{"user", "role", "bob", "wizard"}, "--role must be one of"},
+		{[]string{"outbox", "deliver", "--secret-file", "s"}, "give --url"},
+		{[]string{"backup", "-"}, "not -, standard output"},
+	} {
+		if r := run(t, "", append(c.args, "--data", dir)...); r.code != ExitUsage || !strings.Contains(r.err, c.want) {
+			t.Errorf("%q: %+v, want exit 2 and %q", c.args, r, c.want)
+		}
+	}
+	if r := run(t, "", "check", "--data", ""); r.code != ExitUsage || !strings.Contains(r.err, `--data "": want a data directory`) {
+		t.Errorf("--data \"\": %+v", r)
+	}
+}

@@ -65,6 +65,9 @@ func runUser(c *ctx) error {
 		}
 		fmt.Fprintf(c.io.Out, "added %s (%s) with %d key(s)\n", args[0], *role, len(keys))
 	case "list":
+		if len(args) != 0 {
+			return usagef("user list: takes no argument")
+		}
 		st, err := c.existingStore()
 		if err != nil {
 			return err
@@ -89,6 +92,9 @@ func runUser(c *ctx) error {
 		}
 		if len(args) != 1 || *role == "" {
 			return usagef("user role: want NAME and a ROLE (%s)", strings.Join(store.Roles, ", "))
+		}
+		if !slices.Contains(store.Roles, *role) { // as user add says it: a usage error
+			return usagef("user role: --role must be one of %s", strings.Join(store.Roles, ", "))
 		}
 		st, err := c.existingStore()
 		if err != nil {
