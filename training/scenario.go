@@ -146,6 +146,11 @@ func Parse(file string, data []byte) (Scenario, error) {
 	if i := strings.IndexFunc(sc.Name, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }); i >= 0 {
 		return sc, &FieldError{File: file, Err: fmt.Errorf("the file name holds %U, a control or invisible character: rename the file (its name is the scenario's)", []rune(sc.Name[i:])[0])}
 	}
+	// what yaml.v3 refuses without a line (training review): found
+	// here, with one
+	if line, err := badBytes(data); err != nil {
+		return sc, &FieldError{File: file, Line: line, Err: err}
+	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
@@ -159,6 +164,12 @@ func Parse(file string, data []byte) (Scenario, error) {
 	}
 	if len(root.Content) == 0 {
 		return sc, &FieldError{File: file, Err: errors.New("empty scenario")}
+	}
+	if n := find(root.Content[0], "now"); n != nil && n.Kind == yaml.ScalarNode {
+		// a time that does not parse: yaml.v3 says time's words alone
+		if _, err := time.Parse(time.RFC3339, n.Value); err != nil {
+			return sc, &FieldError{File: file, Line: n.Line, Field: "now", Err: fmt.Errorf("%q: want an RFC 3339 UTC time (2026-11-24T17:00:00Z)", n.Value)}
+		}
 	}
 	dec = yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -352,6 +363,24 @@ func (sc Scenario) longest() (field string, n, most int) {
 		}
 	}
 	return "", 0, 0
+}
+
+// badBytes finds the first line that is not UTF-8 or holds a control
+// character YAML refuses (all C0 but tab, newline and carriage return;
+// DEL; C1), with its line number.
+func badBytes(data []byte) (int, error) {
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		if !utf8.Valid(line) {
+			return n + 1, errors.New("not UTF-8")
+		}
+		if i := bytes.IndexFunc(line, func(r rune) bool {
+			return (r < 0x20 && r != '\t' && r != '\r') || (r >= 0x7f && r < 0xa0)
+		}); i >= 0 {
+			r, _ := utf8.DecodeRune(line[i:])
+			return n + 1, fmt.Errorf("a control character (%U): not allowed in YAML", r)
+		}
+	}
+	return 0, nil
 }
 
 // withoutValues drops the excerpts of the file yaml.v3 quotes in

@@ -119,6 +119,9 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"now with an offset", "now: 2026-11-24T17:00:00Z", "now: 2026-11-24T17:00:00+14:00", "x.yaml:5: now: 2026-11-24T17:00:00+14:00: want UTC"},
 		{"an opening too long", `opening: "The reset`, `opening: "` + strings.Repeat("a", 2001) + ` The reset`, "caller.opening: 2058 characters: at most 2000"},
 		{"too many hints", "hints:", "hints:\n" + strings.Repeat("  - \"h\"\n", 9), "hints: 11 hints: at most 10"},
+		{"now a date", "now: 2026-11-24T17:00:00Z", `now: "2026-11-24"`, `x.yaml:5: now: "2026-11-24": want an RFC 3339 UTC time`},
+		{"not UTF-8", "difficulty: easy", "difficulty: easy\ntitle: \xff", "x.yaml:5: not UTF-8"},
+		{"a control character", "difficulty: easy", "difficulty: easy # \x1b[2J", "x.yaml:4: a control character (U+001B)"},
 		{"a second document", "difficulty: easy", "difficulty: easy\n---\ntitle: more", "x.yaml:5: a second document"},
 	}
 	for _, c := range cases {
