@@ -74,11 +74,24 @@ func runExport(c *ctx) error {
 		return err
 	}
 	progress, start := c.progress("export"), time.Now()
-	_, err = st.ExportProgress(c.jsonOut(), func(n int) {
+	n, err := st.ExportProgress(c.jsonOut(), func(n int) {
 		progress(fmt.Sprintf("%d accounts written; %s", n, since(start)))
 	})
 	progress("")
-	return err
+	if err != nil {
+		return err
+	}
+	// written whole, but import refuses an address current on two
+	// accounts (A1), which the mirror holds between an S5 move's two
+	// events: said, not left for the import to find (CLI review)
+	clashes, err := st.EmailClashes()
+	if err != nil || len(clashes) == 0 {
+		return err
+	}
+	for _, c2 := range clashes {
+		fmt.Fprintln(c.io.Err, c2)
+	}
+	return fmt.Errorf("export: wrote all %d accounts, but import refuses this file: an email moved between accounts (rule S5) has only its first half in the store; sync the rest of the change stream and export again", n)
 }
 
 func runBackup(c *ctx) error {

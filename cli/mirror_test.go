@@ -441,3 +441,20 @@ func TestUsageSlips(t *testing.T) {
 		t.Errorf("--data \"\": %+v", r)
 	}
 }
+
+// An export of a store holding half an S5 move (an address current on
+// two accounts: the stream stopped between the move's two events) is
+// written whole but fails, naming the address: import refuses that file
+// (A1), and export is to round-trip import (CLI review).
+func TestExportSaysWhatImportWouldRefuse(t *testing.T) {
+	dir := importFixtures(t)
+	half := streamLine(t, 1, 1, "p001", func(m map[string]any) { m["email"] = "amy.chen@yahoo.com" })
+	if r := run(t, half+"\n", "sync", "-", "--data", dir); r.code != 0 {
+		t.Fatalf("sync: %+v", r)
+	}
+	r := run(t, "", "export", "--data", dir)
+	if r.code != ExitFail || !strings.Contains(r.err, `"amy.chen@yahoo.com" is the current email of 2 accounts (p001, p003)`) ||
+		!strings.Contains(r.err, "wrote all 17 accounts, but import refuses this file") || strings.Count(r.out, "\n") != 17 {
+		t.Fatalf("export: code %d, %d lines, stderr %q", r.code, strings.Count(r.out, "\n"), r.err)
+	}
+}

@@ -204,6 +204,21 @@ func checkCurrentEmails(tx Tx, report func(string, ...any) bool) error {
 	return nil
 }
 
+// EmailClashes names each address that is the current email of more
+// than one account (an S5 move half applied: the stream stopped between
+// its two events), at most maxProblems: check reports them, and an
+// export holding one is a file import refuses (A1).
+func (s *Store) EmailClashes() ([]string, error) {
+	var out []string
+	err := s.kv.View(func(tx Tx) error {
+		return checkCurrentEmails(tx, func(format string, args ...any) bool {
+			out = append(out, fmt.Sprintf(format, args...))
+			return len(out) < maxProblems
+		})
+	})
+	return out, err
+}
+
 func checkUsers(tx Tx, report func(string, ...any) bool) error {
 	want := map[string]string{}
 	err := tx.Scan(bUsers, nil, func(k, v []byte) (bool, error) {
