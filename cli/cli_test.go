@@ -194,6 +194,22 @@ func TestExportBackupCheck(t *testing.T) {
 	if r := run(t, "", "check", backup, "--data", dir); r.code != 0 || !strings.Contains(r.out, checkOK(t)) {
 		t.Fatalf("check FILE: %+v", r)
 	}
+	// and only reads it: two checks at once (each had locked it to
+	// write, and it needed write access: a backup on read-only media,
+	// or another user's, could not be checked — CLI review), the file
+	// unchanged
+	before, _ := os.ReadFile(backup)
+	reader, err := store.OpenFileReadOnly(backup, filepath.Join(dir, store.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, "", "check", backup, "--data", dir); r.code != 0 {
+		t.Fatalf("check FILE while another check reads it: %+v", r)
+	}
+	reader.Close()
+	if after, _ := os.ReadFile(backup); !bytes.Equal(before, after) {
+		t.Fatal("check wrote to the backup")
+	}
 	// with --with-key the key goes beside it, and the pair checks anywhere
 	if r := run(t, "", "backup", backup, "--with-key", "--data", dir); r.code != 0 {
 		t.Fatalf("backup --with-key: %+v", r)

@@ -256,7 +256,7 @@ func openBackup(file, keyPath string) (*store.Store, error) {
 	if err := checkPrivateFile(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("audit key: %w", err)
 	}
-	return store.OpenFile(file, key)
+	return store.OpenFileReadOnly(file, key) // a backup is checked, never written
 }
 
 func runAudit(c *ctx) error {

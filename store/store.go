@@ -129,6 +129,36 @@ func OpenFile(path, keyPath string) (*Store, error) {
 	return openKV(kv, path, keyPath)
 }
 
+// OpenFileReadOnly opens a store file only to read it (check of a
+// backup): nothing is written, so read-only media and a file another
+// user owns will do (CLI review: check needed write access to a
+// backup). A store that would need a write to open (an older schema,
+// its key's id not yet recorded) is refused, saying so.
+func OpenFileReadOnly(path, keyPath string) (*Store, error) {
+	kv, err := bolt.OpenReadOnly(path, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{kv: kv, path: path, keyPath: keyPath, hub: newHub()}
+	known, err := s.readOpen(keyPath)
+	if err == nil && !known {
+		err = fmt.Errorf("%s: written by an older frontdoor (or never opened with its key): opening it writes to it; check a writable copy", path)
+	}
+	if err == nil {
+		err = kv.View(func(tx Tx) error {
+			if tx.Get(bMeta, []byte(metaReindexNames)) != nil {
+				return fmt.Errorf("%s: its name index is being rebuilt: check a writable copy", path)
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		kv.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
 // OpenBackend opens the store kept by kv (a cluster's, for instance),
 // with the audit key at keyPath: every front end of one store is given
 // the same key, and it is never kept in the backend. The store takes kv
@@ -158,15 +188,7 @@ func openKV(kv KV, path, keyPath string) (*Store, error) {
 	// recorded and its file there): it reads in a read transaction, as a
 	// commit would cost two fdatasyncs on bbolt, a Txn on a cluster, for
 	// nothing (one of diagnose's three commits at 1M).
-	known := false
-	err := kv.View(func(tx Tx) error {
-		if string(tx.Get(bMeta, []byte("schema"))) != SchemaVersion || tx.Get(bMeta, []byte(metaAuditKeyID)) == nil {
-			return nil // a migration or a key to record: the write below
-		}
-		key, _, err := loadAuditKey(tx, keyPath) // the id is recorded: it only reads
-		s.auditKey, known = key, err == nil
-		return err
-	})
+	known, err := s.readOpen(keyPath)
 	if err == nil && !known {
 		err = s.openWrite(kv, keyPath)
 	}
@@ -178,6 +200,21 @@ func openKV(kv KV, path, keyPath string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// readOpen is the open that only reads: known, the schema is current and
+// the audit key's id recorded (the key is then loaded); else the open
+// must write (openWrite).
+func (s *Store) readOpen(keyPath string) (known bool, err error) {
+	err = s.kv.View(func(tx Tx) error {
+		if string(tx.Get(bMeta, []byte("schema"))) != SchemaVersion || tx.Get(bMeta, []byte(metaAuditKeyID)) == nil {
+			return nil // a migration or a key to record: the write below
+		}
+		key, _, err := loadAuditKey(tx, keyPath) // the id is recorded: it only reads
+		s.auditKey, known = key, err == nil
+		return err
+	})
+	return known, err
 }
 
 // openWrite is the open that writes: a migration, a new key's id, the

@@ -89,6 +89,23 @@ func Open(path string, buckets []string, timeout time.Duration) (*KV, error) {
 	return k, nil
 }
 
+// OpenReadOnly opens a store file to read it and nothing else (check of
+// a backup on read-only media, or one another user owns): bbolt's
+// read-only mode, a shared lock, no bucket made, no mode changed, no
+// marker settled. A write through it fails.
+func OpenReadOnly(path string, timeout time.Duration) (*KV, error) {
+	db, err := openFile(path, &bbolt.Options{Timeout: timeout, ReadOnly: true})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%s: %w (is a writer holding it?)", path, ErrInUse)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	k := &KV{path: path}
+	k.cur.Store(&dbFile{DB: db})
+	return k, nil
+}
+
 // createBuckets makes the buckets a store has, in a write transaction
 // only when one is missing: a bbolt commit writes the freelist and a meta
 // page, two fdatasyncs, even when nothing changed, and every command's
