@@ -64,6 +64,11 @@ func runDiagnose(c *ctx) error {
 		if err != nil {
 			return usagef("diagnose: --now %q is not an RFC 3339 time (e.g. 2026-11-10T18:00:00Z)", *nowFlag)
 		}
+		if t.Year() < 2000 || t.Year() > 2099 {
+			// as a scenario's now: the evidence counts days from it, and
+			// year 9999 read "sent 106751 d ago" (a duration's most)
+			return usagef("diagnose: --now %s: want a time in 2000–2099", *nowFlag)
+		}
 		now = t
 	}
 	st, err := c.existingStore()

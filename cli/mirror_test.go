@@ -413,6 +413,7 @@ func TestOutOfRangeFlagsAreUsageErrors(t *testing.T) {
 		{"outbox", "deliver", "--url", "http://127.0.0.1:1/", "--secret-file", "s", "--timeout", "-1s"},
 		{"outbox", "deliver", "--url", "http://127.0.0.1:1/", "--secret-file", "s", "--backoff", "0s"},
 		{"gen", "--updates", "2", "--accounts", "5", "--after", "18446744073709551615"},
+		{"diagnose", "--now", "9999-12-31T23:59:59Z", "maria.lopez@gmail.com"},
 	} {
 		if r := run(t, "", append(args, "--data", dir)...); r.code != ExitUsage {
 			t.Errorf("%q: %+v, want exit %d", args, r, ExitUsage)
