@@ -8,8 +8,8 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
+	"frontdoor/internal/corpus"
 	"frontdoor/model"
 	"frontdoor/store"
 )
@@ -127,34 +127,18 @@ func TestSyncHoldsBytesNotLines(t *testing.T) {
 	}
 }
 
-// endless is a line that never ends (/dev/zero, `yes | tr -d '\n'`).
-type endless struct{}
-
-func (endless) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = 'a'
-	}
-	return len(p), nil
-}
-
 // A line that never ends stops the stream at MaxLine with S7's error;
 // it had been read on, to its end, for good (CLI review: `sync -` from
 // /dev/zero spun a core forever, a server's too).
 func TestALineThatNeverEndsStopsTheStream(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
-	got := make(chan error, 1)
-	go func() {
-		_, err := Sync(context.Background(), st, io.MultiReader(strings.NewReader(" "), endless{}), SyncOptions{Name: "zero"})
-		got <- err
-	}()
-	select {
-	case err := <-got:
-		if err == nil || !strings.Contains(err.Error(), "zero:1: line longer than") {
-			t.Fatalf("an endless line: %v", err)
-		}
-	case <-time.After(time.Minute): // a liveness bound, not a timing
-		t.Fatal("sync of an endless line never returned")
+	err := corpus.Returns(t, "sync of an endless line", func() error {
+		_, err := Sync(context.Background(), st, io.MultiReader(strings.NewReader(" "), corpus.EndlessLine{}), SyncOptions{Name: "zero"})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "zero:1: line longer than") {
+		t.Fatalf("an endless line: %v", err)
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
+	"frontdoor/internal/corpus"
 	"frontdoor/model"
 )
 
@@ -146,26 +146,17 @@ func TestImportRefusesWhatAnAccountDoesNotCarry(t *testing.T) {
 // had been read on to its end, for good (CLI review: import /dev/zero).
 func TestImportOfALineThatNeverEnds(t *testing.T) {
 	s, _ := openTemp(t)
-	endless := io.MultiReader(strings.NewReader(line(1)+"\n"), zeros{})
-	got := make(chan error, 1)
-	go func() { _, err := s.Import(endless, "zero", root, now); got <- err }()
-	select {
-	case err := <-got:
-		if err == nil || !strings.HasPrefix(err.Error(), "zero:2: line longer than") {
-			t.Fatalf("import: %v", err)
-		}
-	case <-time.After(time.Minute): // a liveness bound, not a timing
-		t.Fatal("import of an endless line never returned")
+	err := corpus.Returns(t, "import of an endless line", func() error {
+		_, err := s.Import(io.MultiReader(strings.NewReader(line(1)+"\n"), corpus.EndlessLine{}), "zero", root, now)
+		return err
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), "zero:2: line longer than") {
+		t.Fatalf("import: %v", err)
 	}
 	if n := mustCount(t, s); n != 0 {
 		t.Fatalf("a refused import wrote %d accounts", n)
 	}
 }
-
-// zeros reads as /dev/zero does.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // A member given twice is refused, in an event's envelope and in its
 // account: JSON readers disagree on which counts (encoding/json takes

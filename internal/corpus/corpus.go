@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // Naughty returns the Big List of Naughty Strings (testdata/corpora).
@@ -30,4 +31,31 @@ func Naughty(tb testing.TB) []string {
 		}
 	}
 	return out
+}
+
+// EndlessLine reads as a line that never ends (/dev/zero, `yes | tr -d
+// '\n'`): 'a' after 'a', no newline, no end.
+type EndlessLine struct{}
+
+func (EndlessLine) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+// Returns runs fn and gives its error, failing the test if fn has not
+// returned within a minute: a liveness bound for what must not hang
+// (an endless input), not a timing.
+func Returns(tb testing.TB, what string, fn func() error) error {
+	tb.Helper()
+	got := make(chan error, 1)
+	go func() { got <- fn() }()
+	select {
+	case err := <-got:
+		return err
+	case <-time.After(time.Minute):
+		tb.Fatalf("%s never returned", what)
+		return nil
+	}
 }
