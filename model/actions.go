@@ -384,7 +384,7 @@ func (p Policy) RevokeExemption(a Account, in ActionInput) (Effect, error) {
 	a.MFAExemption = nil
 	e := in.effect(a, ActRevokeExemption)
 	e.Details["granted_at"] = x.GrantedAt.UTC().Format(time.RFC3339)
-	e.Details["expired_at"] = x.ExpiresAt.UTC().Format(time.RFC3339)
+	e.Details["expires_at"] = x.ExpiresAt.UTC().Format(time.RFC3339) // as it stood
 	e.Commands = []Message{{Type: ActRevokeExemption}}
 	e.Notify = []Message{{Type: "mfa_exemption_revoked"}}
 	return e, nil
