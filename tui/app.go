@@ -871,10 +871,23 @@ func (a *App) header() string {
 			left = st.Header.Render("frontdoor") + " " + st.BadgeDown.Render(down) + " "
 		}
 		right := " " + a.env.Actor.Name + " · " + a.env.Actor.Role + " · " + clock
+		watch := ""
 		if len(watched) > 0 {
-			left += st.Warn.Render("watched by "+strings.Join(watched, ", ")) + " "
+			watch = st.Warn.Render("watched by "+strings.Join(watched, ", ")) + " "
 		}
-		room := a.w - lipgloss.Width(left) - lipgloss.Width(right)
+		room := a.w - lipgloss.Width(left+watch) - lipgloss.Width(right)
+		// short of room, the clock stays (a trainee reads the caller's time
+		// aloud; at 60 columns "watched by" cut it to "caller 12"): the
+		// watchers' names go first, then who is signed in
+		if room < 1 && watch != "" {
+			watch = st.Warn.Render("watched") + " "
+			room = a.w - lipgloss.Width(left+watch) - lipgloss.Width(right)
+		}
+		if room < 1 {
+			right = " " + clock
+			room = a.w - lipgloss.Width(left+watch) - lipgloss.Width(right)
+		}
+		left += watch
 		// the clipboard sequence takes no cells; the renderer writes it once,
 		// with the line, and again only if the line changes meanwhile
 		return ansi.Truncate(left+st.Title.Render(Fit(title, max(room, 0)))+st.HeaderDim.Render(right), a.w, "") + a.osc

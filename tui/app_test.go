@@ -516,6 +516,12 @@ func TestHeaderAndFooterFollowTheirInputs(t *testing.T) {
 			t.Fatalf("line %d is %d wide at 60: %q", i, w, line)
 		}
 	}
+	// short of room, the clock stays whole: the watchers' names and who
+	// is signed in give way (training review: "caller 12" at 60 columns)
+	watchers = []string{"tina", "kay", "a-trainer-with-a-long-name"}
+	if l := lines(); !strings.HasSuffix(strings.TrimRight(l[0], " "), "09:01 UTC") || !strings.Contains(l[0], "watched") {
+		t.Fatalf("at 60 columns with three watchers: %q", l[0])
+	}
 }
 
 // Frames are not padded with spaces (the renderer erases the rest of a
