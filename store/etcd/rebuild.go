@@ -40,17 +40,9 @@ func (k *KV) Rebuild(_ int64, load func(backend.BulkTx) error) error {
 	defer lock.Unlock(context.Background())
 
 	// the generation in use, at revision at
-	resp, err := k.cli.Get(ctx, k.genKey())
+	gen, genMod, at, err := k.generation(ctx)
 	if err != nil {
-		return k.wrap(err)
-	}
-	at, genMod := resp.Header.Revision, int64(0)
-	var gen uint64
-	if len(resp.Kvs) > 0 {
-		genMod = resp.Kvs[0].ModRevision
-		if gen, err = strconv.ParseUint(string(resp.Kvs[0].Value), 10, 64); err != nil {
-			return fmt.Errorf("%s: generation %q: %w", k.desc, resp.Kvs[0].Value, err)
-		}
+		return err
 	}
 	old, next := k.genPrefix(gen), k.genPrefix(gen+1)
 	// another store given the next generation's prefix as its own would
@@ -114,15 +106,9 @@ func (k *KV) Rebuild(_ int64, load func(backend.BulkTx) error) error {
 func (k *KV) Leftovers() ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), k.timeout)
 	defer cancel()
-	resp, err := k.cli.Get(ctx, k.genKey())
+	gen, _, _, err := k.generation(ctx)
 	if err != nil {
-		return nil, k.wrap(err)
-	}
-	var gen uint64
-	if len(resp.Kvs) > 0 {
-		if gen, err = strconv.ParseUint(string(resp.Kvs[0].Value), 10, 64); err != nil {
-			return nil, fmt.Errorf("%s: generation %q: %w", k.desc, resp.Kvs[0].Value, err)
-		}
+		return nil, err
 	}
 	next := k.genPrefix(gen + 1)
 	left, err := k.cli.Get(ctx, next, clientv3.WithPrefix(), clientv3.WithCountOnly())
@@ -141,6 +127,35 @@ func (k *KV) Leftovers() ([]string, error) {
 	}
 	return []string{fmt.Sprintf("an interrupted import left %d keys at %s that nothing reads; the next import removes them (or: etcdctl del --prefix %q)",
 		left.Count, next, next)}, nil
+}
+
+// generation reads the pointer to the generation in use: its number (0
+// when there is none yet), the pointer's mod revision (0: none) and the
+// revision the read was at.
+func (k *KV) generation(ctx context.Context) (gen uint64, mod, at int64, err error) {
+	resp, err := k.cli.Get(ctx, k.genKey())
+	if err != nil {
+		return 0, 0, 0, k.wrap(err)
+	}
+	if len(resp.Kvs) > 0 {
+		mod = resp.Kvs[0].ModRevision
+		if gen, err = k.parseGeneration(resp.Kvs[0].Value); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	return gen, mod, resp.Header.Revision, nil
+}
+
+// parseGeneration reads the pointer's value; nil is generation 0.
+func (k *KV) parseGeneration(v []byte) (uint64, error) {
+	if v == nil {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: generation %q: %w", k.desc, v, err)
+	}
+	return n, nil
 }
 
 // rebuildLock is the etcd lock an import holds while it runs.

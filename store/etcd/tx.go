@@ -65,12 +65,10 @@ func (t *tx) prefix() string {
 		t.fail(err)
 		return ""
 	}
-	var n uint64
-	if v != nil {
-		if n, err = strconv.ParseUint(string(v), 10, 64); err != nil {
-			t.fail(fmt.Errorf("%s: generation %q: %w", t.kv.desc, v, err))
-			return ""
-		}
+	n, err := t.kv.parseGeneration(v)
+	if err != nil {
+		t.fail(err)
+		return ""
 	}
 	if t.w != nil {
 		t.w.reads[t.kv.genKey()] = mod
