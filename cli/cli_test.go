@@ -220,6 +220,16 @@ func TestExportBackupCheck(t *testing.T) {
 	if r := run(t, "", "check", "--data", bk); r.code != 0 || !strings.Contains(r.out, checkOK(t)) {
 		t.Fatalf("check of backup with its key: %+v", r)
 	}
+	// a key given is the one trusted: another store's backup with its own
+	// key beside it passed a check run with this store's key (review)
+	other := importFixtures(t)
+	forged := filepath.Join(t.TempDir(), "forged.db")
+	if r := run(t, "", "backup", forged, "--with-key", "--data", other); r.code != 0 {
+		t.Fatalf("backup of another store: %+v", r)
+	}
+	if r := run(t, "", "check", forged, "--audit-key", filepath.Join(dir, store.KeyFile), "--data", dir); r.code != ExitFail {
+		t.Fatalf("another store's backup checked with this store's key: %+v", r)
+	}
 	// never over the live store
 	if r := run(t, "", "backup", filepath.Join(dir, store.FileName), "--data", dir); r.code != ExitFail || !strings.Contains(r.err, "live store") {
 		t.Fatalf("backup onto the live file: %+v", r)

@@ -157,7 +157,7 @@ func runCheck(c *ctx) error {
 	var st *store.Store
 	var err error
 	if len(c.args) == 1 {
-		if st, err = openBackup(c.args[0], c.keyPath()); err == nil {
+		if st, err = openBackup(c.args[0], c.keyPath(), c.auditKey != ""); err == nil {
 			defer st.Close()
 		}
 	} else {
@@ -245,13 +245,17 @@ func runCheck(c *ctx) error {
 
 // openBackup opens a backup file with its key: FILE.audit-key when
 // `backup --with-key` wrote one, else the store's (keyPath).
-func openBackup(file, keyPath string) (*store.Store, error) {
+func openBackup(file, keyPath string, keyGiven bool) (*store.Store, error) {
 	if _, err := os.Stat(file); err != nil {
 		return nil, fmt.Errorf("%w at %s", store.ErrNoStore, file)
 	}
-	key := file + store.BackupKeySuffix
-	if _, err := os.Stat(key); err != nil {
-		key = keyPath
+	// the key beside the backup only when none was given: a key given
+	// (--audit-key, $FRONTDOOR_AUDIT_KEY) is the one trusted, and one
+	// who can write beside a backup could swap in another store with its
+	// own key, which passed a check run with the trusted one (review)
+	key := keyPath
+	if sibling := file + store.BackupKeySuffix; !keyGiven && fileExists(sibling) {
+		key = sibling
 	}
 	if err := checkPrivateFile(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("audit key: %w", err)
