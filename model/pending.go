@@ -120,8 +120,11 @@ func (p Pending) reapply(a *Account) {
 // one is kept to show, but not laid over (the platform never did it).
 func Reconcile(snapshot *Account, pending []Pending) []Pending {
 	var keep []Pending
-	for _, p := range pending {
-		reflected := p.Reflected(*snapshot)
+	for i, p := range pending {
+		// a grant revoked since shows as no exemption, the same as one
+		// never taken: laid back on the snapshot it made the revoke look
+		// undone, and both waited for good (review)
+		reflected := p.Reflected(*snapshot) || undoneLater(p, pending[i+1:])
 		switch {
 		case p.State == PendingDelivered && reflected:
 			continue
@@ -132,6 +135,12 @@ func Reconcile(snapshot *Account, pending []Pending) []Pending {
 		keep = append(keep, p)
 	}
 	return keep
+}
+
+// undoneLater: a later pending action undoes p (an exemption granted,
+// then revoked), so a snapshot without p's effect reflects both.
+func undoneLater(p Pending, later []Pending) bool {
+	return p.Action == ActGrantExemption && slices.ContainsFunc(later, func(q Pending) bool { return q.Action == ActRevokeExemption })
 }
 
 // PendingLabel is what a screen says of a pending action.
