@@ -307,6 +307,13 @@ func TestScoreReadsTheAccountAndTheTarget(t *testing.T) {
 			}
 		})
 	}
+	// a caller with no account: any account acted on is a stranger's
+	// (review: a note on one scored 100)
+	careers := Scenario{Name: "careers", Expect: Expect{Finding: "other_service_careers"}}
+	note := store.AuditEntry{Action: model.ActAddNote, Account: "c900"}
+	if r := Score(careers, "", []store.AuditEntry{{Action: "diagnose", Details: map[string]string{"top": "other_service_careers"}}, note}, nil, 0, time.Minute); r.Score == MaxScore || len(r.WrongActions) != 1 {
+		t.Errorf("a note on a stranger's account, the caller having none: %+v", r)
+	}
 	if _, err := Parse("x.yaml", []byte(strings.Replace(string(mustRead(t, "scenarios/security-key-survives.yaml")),
 		`actions: []`, `actions: ["remove-factor f2"]`, 1))); err != nil {
 		t.Errorf("a factor expected beside another called wrong: %v", err)

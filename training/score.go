@@ -50,7 +50,8 @@ type Result struct {
 // Score reads what the trainee did from the sandbox's audit trail
 // (oldest first): their diagnoses and actions, taken or refused. account
 // is the account the call is about (expect.account, else the caller's;
-// "" when there is none): an action taken on another is a wrong action,
+// "" when there is none, so every account is another's): an action
+// taken on another is a wrong action,
 // and an expected one counts only there, and only on the target it names
 // (the factor removed, the device forgotten). asked holds the
 // caller-panel questions they asked; a 2FA action ticked with a check
@@ -81,7 +82,10 @@ func Score(sc Scenario, account string, trail []store.AuditEntry, asked map[stri
 		case names[e.Action] != "":
 			name := names[e.Action]
 			label := takenLabel(name, e)
-			if account != "" && e.Account != account {
+			if e.Account != account {
+				// with no account the call is about (the caller has none),
+				// every account is another's (review: a note on a
+				// stranger's account scored 100)
 				label = name + " on " + e.Account
 				r.Taken = append(r.Taken, label)
 				r.WrongActions = append(r.WrongActions, label+": not the account this call is about")
@@ -98,7 +102,7 @@ func Score(sc Scenario, account string, trail []store.AuditEntry, asked map[stri
 			tried = true
 			name := names[e.Details["action"]]
 			label := takenLabel(name, e)
-			if account != "" && e.Account != account {
+			if e.Account != account {
 				r.WrongActions = append(r.WrongActions, name+" on "+e.Account+": tried, not the account this call is about")
 			} else if slices.ContainsFunc(wrong, func(w actionSpec) bool { return w.matches(name, e) }) {
 				r.WrongActions = append(r.WrongActions, label+": tried, wrong on this call (refused: "+e.Details["refusal"]+")")
@@ -229,7 +233,7 @@ func ExpectedTaken(sc Scenario, account string, trail []store.AuditEntry) bool {
 	if len(sc.Expect.Actions) == 0 {
 		return false
 	}
-	done := slices.DeleteFunc(slices.Clone(trail), func(e store.AuditEntry) bool { return account != "" && e.Account != account })
+	done := slices.DeleteFunc(slices.Clone(trail), func(e store.AuditEntry) bool { return e.Account != account })
 	return len(missing(sc, done, catalogNames())) == 0
 }
 
