@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -168,7 +169,11 @@ func Parse(file string, data []byte) (Scenario, error) {
 	if n := find(root.Content[0], "now"); n != nil && n.Kind == yaml.ScalarNode {
 		// a time that does not parse: yaml.v3 says time's words alone
 		if _, err := time.Parse(time.RFC3339, n.Value); err != nil {
-			return sc, &FieldError{File: file, Line: n.Line, Field: "now", Err: fmt.Errorf("%q: want an RFC 3339 UTC time (2026-11-24T17:00:00Z)", n.Value)}
+			what := "not a time" // quoted only if it looks like one: a linked file's line is no one's to see
+			if len(n.Value) <= 40 && strings.Trim(n.Value, "0123456789-:.TZ+ ") == "" {
+				what = strconv.Quote(n.Value)
+			}
+			return sc, &FieldError{File: file, Line: n.Line, Field: "now", Err: fmt.Errorf("%s: want an RFC 3339 UTC time (2026-11-24T17:00:00Z)", what)}
 		}
 	}
 	dec = yaml.NewDecoder(bytes.NewReader(data))
@@ -313,7 +318,7 @@ func yamlErr(err error) error {
 		if _, after, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
 			msg = after
 		}
-		return errors.New(withoutValues(msg))
+		return errors.New(withoutValues(unknownField(msg)))
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if strings.HasPrefix(msg, "line ") {
@@ -381,6 +386,37 @@ func badBytes(data []byte) (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// unknownField keeps the name in "field NAME not found in type …" only
+// when it looks like a key someone misspelt: a link to a file that is no
+// scenario (a password file) showed its first line as the name.
+func unknownField(msg string) string {
+	rest, ok := strings.CutPrefix(msg, "field ")
+	if !ok {
+		return msg
+	}
+	name, _, ok := strings.Cut(rest, " not found in type")
+	if !ok {
+		return msg
+	}
+	if !plainWord(name) {
+		return "an unknown field (not a scenario's: is this a scenario file?)"
+	}
+	return "field " + name + " not found"
+}
+
+// plainWord: up to 40 letters, digits, '_' or '-' — a key's shape.
+func plainWord(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
 }
 
 // withoutValues drops the excerpts of the file yaml.v3 quotes in

@@ -147,6 +147,13 @@ func TestParseQuotesNothingAndNamesAreClean(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "24f4b89") || !strings.Contains(err.Error(), "key.yaml:1:") {
 		t.Errorf("a key file read as a scenario: %v", err)
 	}
+	// a password file's line read as a key; a secret where now should be
+	for _, data := range []string{"alice:$6$Qx9salt$Zk3hash:19000:0:99999:7:::\n", "now: SECRETVALUE123\n"} {
+		_, err := Parse("s.yaml", []byte(data))
+		if err == nil || strings.Contains(err.Error(), "Qx9salt") || strings.Contains(err.Error(), "SECRETVALUE") {
+			t.Errorf("a file that is no scenario: %v", err)
+		}
+	}
 	good, err := os.ReadFile(filepath.Join("scenarios", "expired-link.yaml"))
 	if err != nil {
 		t.Fatal(err)
