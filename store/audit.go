@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"frontdoor/internal/smallfile"
 )
 
 // Actor is who acts: an agent over SSH, or the OS user at the command line.
@@ -131,7 +133,7 @@ func SealLegacy(dir string, o Options, by Actor, now time.Time) (sealed uint64, 
 		if err := migrate(tx); err != nil {
 			return err
 		}
-		key, err := os.ReadFile(keyPath)
+		key, err := smallfile.Read(keyPath, maxKeyFile)
 		if errors.Is(err, os.ErrNotExist) {
 			s.auditKey, err = newKeyFile(keyPath)
 		} else if err == nil {

@@ -20,6 +20,8 @@ import (
 	"frontdoor/model"
 	"frontdoor/store/backend"
 	"frontdoor/store/bolt"
+
+	"frontdoor/internal/smallfile"
 )
 
 // FileName is the store's file inside the data directory.
@@ -396,6 +398,10 @@ func keyID(key []byte) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// maxKeyFile is the most an audit key file holds: 64 hex digits and a
+// newline, with room to spare.
+const maxKeyFile = 4 << 10
+
 // loadAuditKey reads the audit key, or creates it for a store that has
 // audited nothing yet. A store that had one and finds it missing or
 // different stops here, naming the file; so does one with an audit trail
@@ -403,7 +409,7 @@ func keyID(key []byte) string {
 // fresh: the store audited nothing and had no key before this open.
 func loadAuditKey(tx Tx, keyPath string) (key []byte, fresh bool, err error) {
 	want := string(tx.Get(bMeta, []byte(metaAuditKeyID)))
-	b, err := os.ReadFile(keyPath)
+	b, err := smallfile.Read(keyPath, maxKeyFile) // a fifo must not hang the open, holding the store's lock
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && want != "":
 		return nil, false, fmt.Errorf("%w: %s is missing: this store's audit trail is keyed with it; restore it from where it was kept (backup --with-key)", ErrAuditKey, keyPath)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,8 @@ import (
 	"google.golang.org/grpc/backoff"
 
 	"frontdoor/store/backend"
+
+	"frontdoor/internal/smallfile"
 )
 
 // Config says how to reach a store on a cluster.
@@ -178,10 +179,14 @@ func Dial(c Config) (*KV, error) {
 		c, backend.ErrUnavailable, c.Timeout, strings.Join(tried, "; "))
 }
 
+// maxPEM is the most a certificate or key file given for the cluster
+// may hold (a chain of a few certificates); read only if a regular file.
+const maxPEM = 1 << 20
+
 func tlsConfig(c Config) (*tls.Config, error) {
 	t := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.CACert != "" {
-		pem, err := os.ReadFile(c.CACert)
+		pem, err := smallfile.Read(c.CACert, maxPEM)
 		if err != nil {
 			return nil, fmt.Errorf("CA certificate: %w", err)
 		}
@@ -194,7 +199,15 @@ func tlsConfig(c Config) (*tls.Config, error) {
 		return nil, errors.New("a client certificate needs its key, and a key its certificate (--store-cert and --store-key)")
 	}
 	if c.Cert != "" {
-		pair, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+		cert, err := smallfile.Read(c.Cert, maxPEM)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		key, err := smallfile.Read(c.Key, maxPEM)
+		if err != nil {
+			return nil, fmt.Errorf("client key: %w", err)
+		}
+		pair, err := tls.X509KeyPair(cert, key)
 		if err != nil {
 			return nil, fmt.Errorf("client certificate: %w", err)
 		}
