@@ -65,7 +65,7 @@ func runScenarios(c *ctx) error {
 			return err
 		}
 		for _, e := range bad {
-			fmt.Fprintln(c.io.Err, e)
+			fmt.Fprintln(c.io.Err, tui.Sanitize(e.Error())) // a file name may hold a newline: one error, one line
 		}
 		if len(bad) > 0 {
 			return fmt.Errorf("%s: %d %s skipped", where, len(bad), plural(len(bad), "file", "files"))
@@ -74,7 +74,7 @@ func runScenarios(c *ctx) error {
 	}
 	if all := append(bad, splitJoined(training.ValidateAll(lib, model.DefaultPolicy))...); len(all) > 0 {
 		for _, e := range all {
-			fmt.Fprintln(c.io.Err, e)
+			fmt.Fprintln(c.io.Err, tui.Sanitize(e.Error())) // a file name may hold a newline: one error, one line
 		}
 		// each error is one file's: one that did not load, or one
 		// scenario that does not hold
