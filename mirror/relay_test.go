@@ -34,7 +34,7 @@ var secret = []byte("a shared secret of enough bytes")
 type platform struct {
 	t      *testing.T
 	mu     sync.Mutex
-	script map[string][]int // message type → statuses to answer in turn (then 200)
+	script map[string][]int // "ACCOUNT/TYPE" or TYPE → statuses to answer in turn (then 200)
 	got    []store.OutboxMessage
 	keys   map[string]int      // key → times taken (answered 2xx)
 	tries  map[uint64][]string // message id → the key of each attempt, failed ones too
@@ -84,8 +84,11 @@ func (p *platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.mu.Lock()
 	status := http.StatusOK
-	if s := p.script[m.Type]; len(s) > 0 {
-		status, p.script[m.Type] = s[0], s[1:]
+	for _, k := range []string{m.Account + "/" + m.Type, m.Type} { // one account's, then any
+		if s := p.script[k]; len(s) > 0 {
+			status, p.script[k] = s[0], s[1:]
+			break
+		}
 	}
 	hang, after := p.hang, cmp.Or(p.after, "1")
 	p.mu.Unlock()
@@ -224,7 +227,7 @@ func TestRelayDeadLetters(t *testing.T) {
 	// a refusal is dead at once, and holds the account's later messages
 	// (rule S8: in the order queued): the reset after a refused lift
 	// would go to a still-suppressed address; another account's go on
-	p, srv := newPlatform(t, map[string][]int{model.ActLiftSuppression: {400, 200}})
+	p, srv := newPlatform(t, map[string][]int{"acc_00001/" + model.ActLiftSuppression: {400}})
 	if err := relay(st, srv.URL).Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
