@@ -143,13 +143,26 @@ func undoneLater(p Pending, later []Pending) bool {
 	return p.Action == ActGrantExemption && slices.ContainsFunc(later, func(q Pending) bool { return q.Action == ActRevokeExemption })
 }
 
-// PendingLabel is what a screen says of a pending action.
-func PendingLabel(p Pending) string {
-	switch p.State {
-	case PendingFailed:
-		return "FAILED: the platform never took it; the caller was not helped. Tell on-call (frontdoor outbox retry) or take the action again."
-	case PendingDelivered:
-		return "sent to the platform; waiting for it to show"
+// PendingLabels is what a screen says of each of an account's pending
+// actions, oldest first. One queued after a failed one waits for it
+// (rule S8: one account's messages go in the order queued, and a dead
+// one holds the rest until on-call retries it or lets it go), and says
+// so rather than "queued", which read as on its way.
+func PendingLabels(ps []Pending) []string {
+	out := make([]string, len(ps))
+	failed := false
+	for i, p := range ps {
+		switch {
+		case p.State == PendingFailed:
+			out[i] = "FAILED: the platform never took it; the caller was not helped. Tell on-call (frontdoor outbox retry) or take the action again."
+			failed = true
+		case p.State == PendingDelivered:
+			out[i] = "sent to the platform; waiting for it to show"
+		case failed:
+			out[i] = "held: it goes after the failed action above, once on-call retries that or lets it go (S8)"
+		default:
+			out[i] = "queued for the platform"
+		}
 	}
-	return "queued for the platform"
+	return out
 }

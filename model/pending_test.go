@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,5 +41,16 @@ func TestReconcileAGrantThenItsRevoke(t *testing.T) {
 	bare.MFAExemption = nil
 	if keep := Reconcile(&bare, []Pending{grant}); len(keep) != 1 || bare.MFAExemption == nil {
 		t.Errorf("a grant not shown yet: kept %+v, exemption %+v", keep, bare.MFAExemption)
+	}
+}
+
+// An action queued after a failed one says it is held, not queued: its
+// message waits for the dead one (rule S8) until on-call retries it or
+// lets it go.
+func TestPendingLabelsSayWhatIsHeld(t *testing.T) {
+	labels := PendingLabels([]Pending{{State: PendingQueued}, {State: PendingFailed}, {State: PendingQueued}, {State: PendingDelivered}})
+	if !strings.HasPrefix(labels[0], "queued") || !strings.HasPrefix(labels[1], "FAILED") ||
+		!strings.HasPrefix(labels[2], "held: it goes after the failed action") || !strings.HasPrefix(labels[3], "sent") {
+		t.Errorf("labels %q", labels)
 	}
 }

@@ -190,13 +190,14 @@ func pendingLines(st tui.Styles, rec store.Record, now time.Time, width int) []s
 		return nil
 	}
 	var b []string
-	for _, p := range rec.Pending {
+	labels := model.PendingLabels(rec.Pending)
+	for i, p := range rec.Pending {
 		mark, style := "⧗ PENDING", st.Warn
 		if p.State == model.PendingFailed {
 			mark, style = "✗ FAILED", st.Bad
 		}
 		head := fmt.Sprintf("%s %s by %s %s: ", mark, p.Action, p.By, model.RelTime(p.At, now))
-		label, tag := model.PendingLabel(p), rule(st, "S6")
+		label, tag := labels[i], rule(st, "S6")
 		if tui.Width(head)+tui.Width(label)+tui.Width(tag) <= width {
 			b = append(b, style.Render(head)+label+tag)
 			continue

@@ -729,7 +729,7 @@ func TestPendingLabelWholeAt60(t *testing.T) {
 				}
 			}
 			words := strings.Join(strings.Fields(stripSGR(strings.Join(lines, " "))), " ")
-			if !strings.Contains(words, model.PendingLabel(p)) || !strings.Contains(words, "send_password_reset by samantha.k") {
+			if !strings.Contains(words, model.PendingLabels([]model.Pending{p})[0]) || !strings.Contains(words, "send_password_reset by samantha.k") {
 				t.Errorf("%s at %d columns, not whole: %s", state, width, words)
 			}
 		}
