@@ -329,7 +329,7 @@ func (p Policy) GrantExemption(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActGrantExemption); err != nil {
 		return Effect{}, err
 	}
-	if err := CanGrantExemption(a, in.Now); err != nil {
+	if err := Unavailable(ActGrantExemption, a, in.Now); err != nil {
 		return Effect{}, err
 	}
 	if err := needVerified(in); err != nil {
@@ -365,13 +365,34 @@ func CanGrantExemption(a Account, now time.Time) error {
 	return nil
 }
 
-// RevokeExemption ends an active exemption now; the record stays.
+// Unavailable says why action cannot be taken on a now, as far as the
+// account alone shows (before a caller is verified or a target chosen);
+// nil when it can. The decisions refuse with it, and the 2FA screen
+// words it beside the action's key before the agent tries.
+func Unavailable(action string, a Account, now time.Time) error {
+	switch action {
+	case ActGrantExemption:
+		return CanGrantExemption(a, now)
+	case ActRevokeExemption:
+		if !ExemptionActive(a.MFAExemption, now) {
+			return errors.New("no active exemption")
+		}
+	case ActForgetDevices:
+		if len(a.RememberedDevices) == 0 {
+			return errors.New("no remembered devices")
+		}
+	}
+	return nil
+}
+
+// RevokeExemption ends an active exemption now: the account holds none
+// after it, and the audit entry keeps what it was.
 func (p Policy) RevokeExemption(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActRevokeExemption); err != nil {
 		return Effect{}, err
 	}
-	if !ExemptionActive(a.MFAExemption, in.Now) {
-		return Effect{}, errors.New("no active exemption")
+	if err := Unavailable(ActRevokeExemption, a, in.Now); err != nil {
+		return Effect{}, err
 	}
 	if strings.TrimSpace(in.Reason) == "" {
 		return Effect{}, errors.New("a reason is required")
@@ -394,6 +415,9 @@ func (p Policy) RevokeExemption(a Account, in ActionInput) (Effect, error) {
 // by id in Target, or all when Target is "".
 func (p Policy) ForgetDevices(a Account, in ActionInput) (Effect, error) {
 	if err := Permit(in.Role, ActForgetDevices); err != nil {
+		return Effect{}, err
+	}
+	if err := Unavailable(ActForgetDevices, a, in.Now); err != nil {
 		return Effect{}, err
 	}
 	if err := needVerified(in); err != nil {

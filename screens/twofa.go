@@ -285,23 +285,10 @@ func yesNo(b bool) string {
 }
 
 // notNow is why action cannot be taken on this account now, "" when it
-// can (as far as the account says: the caller is verified in the form).
-// The model's own checks: the screen words them, it does not decide.
+// can: the model's words (model.Unavailable); the screen shows them.
 func (s *TwoFA) notNow(action string, now time.Time) string {
-	a := s.rec.Account
-	switch action {
-	case model.ActGrantExemption:
-		if err := model.CanGrantExemption(a, now); err != nil {
-			return err.Error()
-		}
-	case model.ActRevokeExemption:
-		if !model.ExemptionActive(a.MFAExemption, now) {
-			return "no active exemption"
-		}
-	case model.ActForgetDevices:
-		if len(a.RememberedDevices) == 0 {
-			return "no remembered devices"
-		}
+	if err := model.Unavailable(action, s.rec.Account, now); err != nil {
+		return err.Error()
 	}
 	return ""
 }
