@@ -144,7 +144,8 @@ func (c *Caller) View(width, height int) string {
 	sc := c.run.Scenario
 	var b []string
 	b = append(b, st.Title.Render(tui.Clip("☎ "+sc.Caller.Name, width)))
-	b = append(b, tui.Hang("  ", "“"+sc.Caller.Opening+"”", width))
+	// one line an entry, up to the keep range: b's index is the line's
+	b = append(b, strings.Split(tui.Hang("  ", "“"+sc.Caller.Opening+"”", width), "\n")...)
 	b = append(b, "", st.Label.Render("Ask the caller"))
 	keepFrom, keepTo := 0, 0 // the selected question and its answer, kept in sight
 	for i, q := range training.Questions {
@@ -187,15 +188,7 @@ func (c *Caller) View(width, height int) string {
 		b = append(b, "", st.Muted.Render(tui.Hang("", "Work the call on the real screens: l looks up the account; ctrl+t comes back here. D, pressed twice, ends the call and scores it; "+c.keys.Leave.Help().Key+", twice, leaves it (recorded as left).", width)))
 	}
 	if c.follow {
-		// b's entries may hold several lines (the opening): Keep counts lines
-		line := func(i int) int {
-			n := i
-			for _, x := range b[:i] {
-				n += strings.Count(x, "\n")
-			}
-			return n
-		}
-		c.scroll.Keep(line(keepFrom), line(keepTo)+strings.Count(b[keepTo], "\n"))
+		c.scroll.Keep(keepFrom, keepTo)
 	}
 	return c.scroll.View(strings.Join(b, "\n"), width, height)
 }
